@@ -1,0 +1,46 @@
+/**
+ * act-sync: copy the CRM data of an Act! installation (contacts, companies, opportunities,
+ * activities, activity types, products) out of the Act! Web API into SQLite or PostgreSQL,
+ * incrementally and without losing a row.
+ *
+ * Run it as a program (`deno run -A mod.ts --once`, `bun mod.ts --once` or the compiled
+ * `act-sync --once`), or use the library API:
+ *
+ * ```ts
+ * import { runCli } from "./mod.ts";
+ * const code = await runCli({
+ *   args: ["--version"], env: {}, cwd: ".", isTty: false,
+ *   stdout: (t) => console.log(t), stderr: (t) => console.error(t),
+ * });
+ * ```
+ *
+ * @module
+ */
+import process from "node:process";
+import { runCli } from "./src/cli.ts";
+
+export { EXIT, runCli, USAGE } from "./src/cli.ts";
+export type { CliDeps } from "./src/cli.ts";
+export { ConfigError, HttpError, LockError } from "./src/errors.ts";
+export { TABLE_NAMES, TABLES } from "./src/sync/tables.ts";
+export type { TableName, TableSpec } from "./src/sync/tables.ts";
+export { VERSION } from "./src/version.ts";
+
+/** Run the command line with the real process, and exit with its code. */
+export async function main(): Promise<void> {
+  const code = await runCli({
+    args: process.argv.slice(2),
+    env: process.env,
+    cwd: process.cwd(),
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    isTty: Boolean(process.stderr.isTTY),
+  });
+  process.exitCode = code;
+  // Service mode and servers keep the event loop alive on purpose; a finished command exits.
+  process.exit(code);
+}
+
+if (import.meta.main) {
+  await main();
+}
