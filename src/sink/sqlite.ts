@@ -1,0 +1,289 @@
+/**
+ * The SQLite destination, through `node:sqlite` (Deno 2, Bun and their compiled binaries).
+ * WAL mode, one transaction per page, upsert by `id`, columns added and widened as data demands.
+ *
+ * @module
+ */
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import type { TableName } from "../sync/tables.ts";
+import {
+  type ColumnType,
+  type FlatPage,
+  type FlatValue,
+  type Sink,
+  widenType,
+  type WriteResult,
+} from "./sink.ts";
+
+const DECLARED: Record<ColumnType, string> = {
+  integer: "INTEGER",
+  real: "REAL",
+  boolean: "BOOLEAN",
+  datetime: "DATETIME",
+  json: "JSON",
+  text: "TEXT",
+};
+const META = new Set(["id", "_act_synced", "_act_deleted", "_act_deleted_at"]);
+
+function typeOfDeclared(declared: string): ColumnType {
+  switch (declared.toUpperCase()) {
+    case "INTEGER":
+      return "integer";
+    case "REAL":
+      return "real";
+    case "BOOLEAN":
+      return "boolean";
+    case "DATETIME":
+      return "datetime";
+    case "JSON":
+      return "json";
+    default:
+      return "text";
+  }
+}
+
+/** Quote an SQL identifier. */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+interface TablePlan {
+  /** Data columns (not id or metadata) in table order, with their types. */
+  columns: Map<string, ColumnType>;
+  /** Lower-case column name → the name as created (SQLite names are case-insensitive). */
+  byLower: Map<string, string>;
+  upsert: StatementSync | null;
+}
+
+/** Options for {@linkcode openSqliteSink}. */
+export interface SqliteSinkOptions {
+  /** How long to wait for another program's write lock, in ms. @default {5000} */
+  busyTimeoutMs?: number;
+}
+
+/** Open (creating file and folders as needed) a SQLite database as a {@linkcode Sink}. */
+export function openSqliteSink(path: string, options: SqliteSinkOptions = {}): Promise<Sink> {
+  try {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    const db = new DatabaseSync(path);
+    db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = FULL");
+    return Promise.resolve(new SqliteSink(db, path));
+  } catch (error) {
+    throw new Error(`Cannot open SQLite database "${path}": ${message(error)}`, { cause: error });
+  }
+}
+
+/** Parse a `sqlite:PATH` destination (or a bare path) to the file path. */
+export function sqlitePath(destination: string): string {
+  return destination.startsWith("sqlite:") ? destination.slice("sqlite:".length) : destination;
+}
+
+class SqliteSink implements Sink {
+  readonly description: string;
+  #db: DatabaseSync;
+  #path: string;
+  #plans = new Map<string, TablePlan>();
+
+  constructor(db: DatabaseSync, path: string) {
+    this.#db = db;
+    this.#path = path;
+    this.description = `sqlite:${path}`;
+  }
+
+  write(table: TableName, page: FlatPage, syncedAt: string): Promise<WriteResult> {
+    const db = this.#db;
+    const result: WriteResult = { written: 0, newColumns: [], widenedColumns: [] };
+    try {
+      db.exec("BEGIN IMMEDIATE");
+    } catch (error) {
+      throw this.#error("begin a transaction", error);
+    }
+    try {
+      const plan = this.#plan(table, true)!;
+      this.#evolve(table, plan, page, result);
+      const names = [...plan.columns.keys()];
+      const types = names.map((n) => plan.columns.get(n)!);
+      const upsert = plan.upsert ??= this.#prepareUpsert(table, names);
+      const indexOf = new Map(names.map((n, i) => [n.toLowerCase(), i]));
+      const slots = new Map<string, number>(); // page key → value index (-1: no column yet)
+      const values: (string | number | null)[] = new Array(names.length + 2);
+      for (const row of page.rows) {
+        values.fill(null);
+        values[0] = row.id;
+        for (const key in row) {
+          if (key === "id") continue;
+          let slot = slots.get(key);
+          if (slot === undefined) {
+            slot = indexOf.get(key.toLowerCase()) ?? -1;
+            slots.set(key, slot);
+          }
+          if (slot >= 0) values[slot + 1] = toSqlite(row[key], types[slot]);
+        }
+        values[names.length + 1] = syncedAt;
+        upsert.run(...values);
+        result.written++;
+      }
+      db.exec("COMMIT");
+      return Promise.resolve(result);
+    } catch (error) {
+      try {
+        db.exec("ROLLBACK");
+      } catch { /* the transaction may already be gone */ }
+      this.#plans.delete(table); // schema may have been rolled back too
+      throw this.#error(`write ${page.rows.length} rows to table "${table}"`, error);
+    }
+  }
+
+  count(table: TableName): Promise<number> {
+    if (!this.#plan(table, false)) return Promise.resolve(0);
+    const row = this.#db.prepare(
+      `SELECT count(*) AS n FROM ${quoteIdent(table)} WHERE _act_deleted = 0`,
+    ).get() as { n: number };
+    return Promise.resolve(Number(row.n));
+  }
+
+  ids(table: TableName): Promise<string[]> {
+    if (!this.#plan(table, false)) return Promise.resolve([]);
+    const rows = this.#db.prepare(
+      `SELECT id FROM ${quoteIdent(table)} WHERE _act_deleted = 0`,
+    ).all() as { id: string }[];
+    return Promise.resolve(rows.map((r) => r.id));
+  }
+
+  markDeleted(table: TableName, ids: readonly string[], at: string): Promise<number> {
+    if (!this.#plan(table, false) || ids.length === 0) return Promise.resolve(0);
+    const statement = this.#db.prepare(
+      `UPDATE ${
+        quoteIdent(table)
+      } SET _act_deleted = 1, _act_deleted_at = ? WHERE id = ? AND _act_deleted = 0`,
+    );
+    let changed = 0;
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      for (const id of ids) changed += Number(statement.run(at, id).changes);
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw this.#error(`mark rows deleted in "${table}"`, error);
+    }
+    return Promise.resolve(changed);
+  }
+
+  close(): Promise<void> {
+    this.#plans.clear();
+    this.#db.close();
+    return Promise.resolve();
+  }
+
+  /** The table's column plan, creating the table when `create` is set. */
+  #plan(table: string, create: boolean): TablePlan | undefined {
+    let plan = this.#plans.get(table);
+    if (plan) return plan;
+    const info = this.#db.prepare(`PRAGMA table_info(${quoteIdent(table)})`).all() as {
+      name: string;
+      type: string;
+    }[];
+    if (info.length === 0) {
+      if (!create) return undefined;
+      this.#db.exec(
+        `CREATE TABLE ${quoteIdent(table)} (id TEXT PRIMARY KEY NOT NULL, ` +
+          `_act_synced TEXT, _act_deleted INTEGER NOT NULL DEFAULT 0, _act_deleted_at TEXT)`,
+      );
+    }
+    plan = { columns: new Map(), byLower: new Map(), upsert: null };
+    for (const { name, type } of info) {
+      if (META.has(name)) continue;
+      plan.columns.set(name, typeOfDeclared(type));
+      plan.byLower.set(name.toLowerCase(), name);
+    }
+    this.#plans.set(table, plan);
+    return plan;
+  }
+
+  /** Add missing columns and widen columns whose type no longer fits the page. */
+  #evolve(table: string, plan: TablePlan, page: FlatPage, result: WriteResult): void {
+    const widen = new Map<string, ColumnType>();
+    for (const [column, type] of page.types) {
+      const existing = plan.byLower.get(column.toLowerCase());
+      if (existing === undefined) {
+        this.#db.exec(
+          `ALTER TABLE ${quoteIdent(table)} ADD COLUMN ${quoteIdent(column)} ${DECLARED[type]}`,
+        );
+        plan.columns.set(column, type);
+        plan.byLower.set(column.toLowerCase(), column);
+        plan.upsert = null;
+        result.newColumns.push(column);
+        continue;
+      }
+      const current = widen.get(existing) ?? plan.columns.get(existing)!;
+      const wider = widenType(current, type);
+      if (wider !== current) widen.set(existing, wider);
+    }
+    if (widen.size === 0) return;
+    for (const [column, type] of widen) {
+      plan.columns.set(column, type);
+      result.widenedColumns.push(column);
+    }
+    this.#rebuild(table, plan);
+  }
+
+  /** SQLite cannot change a column's type: rebuild the table with the new types, same data. */
+  #rebuild(table: string, plan: TablePlan): void {
+    const temp = `${table}__act_sync_rebuild`;
+    const columns = [...plan.columns].map(([n, t]) => `${quoteIdent(n)} ${DECLARED[t]}`);
+    this.#db.exec(
+      `CREATE TABLE ${quoteIdent(temp)} (id TEXT PRIMARY KEY NOT NULL, ` +
+        `_act_synced TEXT, _act_deleted INTEGER NOT NULL DEFAULT 0, _act_deleted_at TEXT` +
+        columns.map((c) => `, ${c}`).join("") + ")",
+    );
+    const names = ["id", "_act_synced", "_act_deleted", "_act_deleted_at", ...plan.columns.keys()]
+      .map(quoteIdent).join(", ");
+    this.#db.exec(
+      `INSERT INTO ${quoteIdent(temp)} (${names}) SELECT ${names} FROM ${quoteIdent(table)}`,
+    );
+    this.#db.exec(`DROP TABLE ${quoteIdent(table)}`);
+    this.#db.exec(`ALTER TABLE ${quoteIdent(temp)} RENAME TO ${quoteIdent(table)}`);
+    plan.upsert = null;
+  }
+
+  #prepareUpsert(table: string, names: string[]): StatementSync {
+    const cols = ["id", ...names, "_act_synced"].map(quoteIdent);
+    const updates = [...names, "_act_synced"].map((n) =>
+      `${quoteIdent(n)} = excluded.${quoteIdent(n)}`
+    );
+    updates.push("_act_deleted = 0", "_act_deleted_at = NULL");
+    return this.#db.prepare(
+      `INSERT INTO ${quoteIdent(table)} (${cols.join(", ")}) VALUES (${
+        cols.map(() => "?").join(", ")
+      }) ON CONFLICT(id) DO UPDATE SET ${updates.join(", ")}`,
+    );
+  }
+
+  #error(action: string, error: unknown): Error {
+    const detail = message(error);
+    const hint = /locked|busy/i.test(detail)
+      ? " (another program holds a write lock on the database; close it and run again)"
+      : /full|SQLITE_FULL/i.test(detail)
+      ? " (the disk is full; free some space and run again)"
+      : "";
+    return new Error(
+      `Cannot ${action} in SQLite database "${this.#path}": ${detail}${hint}`,
+      { cause: error },
+    );
+  }
+}
+
+function toSqlite(value: FlatValue, type: ColumnType): string | number | null {
+  if (value === null) return null;
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (typeof value === "number" && type === "text") return String(value);
+  return value;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
