@@ -65,16 +65,20 @@ export interface SqliteSinkOptions {
 
 /** Open (creating file and folders as needed) a SQLite database as a {@linkcode Sink}. */
 export function openSqliteSink(path: string, options: SqliteSinkOptions = {}): Promise<Sink> {
-  try {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    const db = new DatabaseSync(path);
-    db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-    db.exec("PRAGMA journal_mode = WAL");
-    db.exec("PRAGMA synchronous = FULL");
-    return Promise.resolve(new SqliteSink(db, path));
-  } catch (error) {
-    throw new Error(`Cannot open SQLite database "${path}": ${message(error)}`, { cause: error });
-  }
+  return settle(() => {
+    try {
+      if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+      const db = new DatabaseSync(path);
+      db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+      db.exec("PRAGMA journal_mode = WAL");
+      db.exec("PRAGMA synchronous = FULL");
+      return new SqliteSink(db, path);
+    } catch (error) {
+      throw new Error(`Cannot open SQLite database "${path}": ${message(error)}`, {
+        cause: error,
+      });
+    }
+  });
 }
 
 /** Parse a `sqlite:PATH` destination (or a bare path) to the file path. */
@@ -95,6 +99,10 @@ class SqliteSink implements Sink {
   }
 
   write(table: TableName, page: FlatPage, syncedAt: string): Promise<WriteResult> {
+    return settle(() => this.#write(table, page, syncedAt));
+  }
+
+  #write(table: TableName, page: FlatPage, syncedAt: string): WriteResult {
     const db = this.#db;
     const result: WriteResult = { written: 0, newColumns: [], widenedColumns: [] };
     try {
@@ -128,7 +136,7 @@ class SqliteSink implements Sink {
         result.written++;
       }
       db.exec("COMMIT");
-      return Promise.resolve(result);
+      return result;
     } catch (error) {
       try {
         db.exec("ROLLBACK");
@@ -139,23 +147,31 @@ class SqliteSink implements Sink {
   }
 
   count(table: TableName): Promise<number> {
-    if (!this.#plan(table, false)) return Promise.resolve(0);
-    const row = this.#db.prepare(
-      `SELECT count(*) AS n FROM ${quoteIdent(table)} WHERE _act_deleted = 0`,
-    ).get() as { n: number };
-    return Promise.resolve(Number(row.n));
+    return settle(() => {
+      if (!this.#plan(table, false)) return 0;
+      const row = this.#db.prepare(
+        `SELECT count(*) AS n FROM ${quoteIdent(table)} WHERE _act_deleted = 0`,
+      ).get() as { n: number };
+      return Number(row.n);
+    });
   }
 
   ids(table: TableName): Promise<string[]> {
-    if (!this.#plan(table, false)) return Promise.resolve([]);
-    const rows = this.#db.prepare(
-      `SELECT id FROM ${quoteIdent(table)} WHERE _act_deleted = 0`,
-    ).all() as { id: string }[];
-    return Promise.resolve(rows.map((r) => r.id));
+    return settle(() => {
+      if (!this.#plan(table, false)) return [];
+      const rows = this.#db.prepare(
+        `SELECT id FROM ${quoteIdent(table)} WHERE _act_deleted = 0`,
+      ).all() as { id: string }[];
+      return rows.map((r) => r.id);
+    });
   }
 
   markDeleted(table: TableName, ids: readonly string[], at: string): Promise<number> {
-    if (!this.#plan(table, false) || ids.length === 0) return Promise.resolve(0);
+    return settle(() => this.#markDeleted(table, ids, at));
+  }
+
+  #markDeleted(table: TableName, ids: readonly string[], at: string): number {
+    if (!this.#plan(table, false) || ids.length === 0) return 0;
     const statement = this.#db.prepare(
       `UPDATE ${
         quoteIdent(table)
@@ -170,7 +186,7 @@ class SqliteSink implements Sink {
       this.#db.exec("ROLLBACK");
       throw this.#error(`mark rows deleted in "${table}"`, error);
     }
-    return Promise.resolve(changed);
+    return changed;
   }
 
   close(): Promise<void> {
@@ -274,6 +290,15 @@ class SqliteSink implements Sink {
       `Cannot ${action} in SQLite database "${this.#path}": ${detail}${hint}`,
       { cause: error },
     );
+  }
+}
+
+/** Run a synchronous database call as a promise (errors become rejections). */
+function settle<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
 
