@@ -1,0 +1,357 @@
+/**
+ * The PostgreSQL destination, through the pure-JS `postgres` driver (Deno, Bun and their
+ * compiled binaries). One transaction per page; rows go in as one JSON parameter per chunk and
+ * are upserted with a single `INSERT … SELECT … FROM json_to_recordset(…) ON CONFLICT (id)`.
+ *
+ * @module
+ */
+import postgres from "postgres";
+import type { Logger } from "../log.ts";
+import type { TableName } from "../sync/tables.ts";
+import {
+  columnTypeOf,
+  createTableSql,
+  describePgError,
+  parsePgUrl,
+  PG_TYPES,
+  pgIdent,
+  type PgTarget,
+  quoteIdent,
+  RESERVED,
+  upsertSql,
+  widenClause,
+} from "./_pg_sql.ts";
+import {
+  type ColumnType,
+  type FlatPage,
+  type FlatValue,
+  type Sink,
+  widenType,
+  type WriteResult,
+} from "./sink.ts";
+
+/** Options for {@linkcode openPostgresSink}. */
+export interface PostgresSinkOptions {
+  /** Where schema changes are logged (at FINE); the password is registered as a secret. */
+  logger?: Logger;
+  /** Schema for the tables; overrides the URL's `schema` parameter. @default {"public"} */
+  schema?: string;
+  /** Seconds to wait for a connection before giving up. @default {10} */
+  connectTimeoutSeconds?: number;
+  /** Rows per upsert statement within a page. @default {2000} */
+  chunkRows?: number;
+}
+
+type Sql = postgres.Sql;
+type TxSql = postgres.TransactionSql;
+
+interface TablePlan {
+  /** Data columns (not id or metadata) as named in PostgreSQL, in table order, with types. */
+  columns: Map<string, ColumnType>;
+  /** Lower-case column name → the name as created. */
+  byLower: Map<string, string>;
+  /** The upsert for the current columns (null after a change). */
+  upsert: string | null;
+}
+
+/**
+ * Open a PostgreSQL database as a {@linkcode Sink}: `postgres://user:password@host:5432/db`
+ * (or `postgresql://`), optional `?schema=NAME` (created if missing; default `public`); other
+ * query parameters such as `sslmode` go to the driver. Connects once to fail early with a
+ * message naming the URL without its password.
+ */
+export async function openPostgresSink(
+  url: string,
+  options: PostgresSinkOptions = {},
+): Promise<Sink> {
+  const target = parsePgUrl(url, options.schema);
+  options.logger?.addSecret(target.password);
+  const sql = postgres(target.connectUrl, {
+    max: 1,
+    prepare: false,
+    fetch_types: false,
+    idle_timeout: 60,
+    connect_timeout: options.connectTimeoutSeconds ?? 10,
+    onnotice: (notice) => options.logger?.fine(`PostgreSQL notice: ${notice.message}`),
+    connection: { application_name: "act-sync", TimeZone: "UTC" },
+  });
+  try {
+    const found = await sql.unsafe("SELECT 1 FROM pg_namespace WHERE nspname = $1", [
+      target.schema,
+    ]);
+    if (found.length === 0) {
+      await sql.unsafe(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.schema)}`);
+      options.logger?.info(`Created schema "${target.schema}" in ${target.safeUrl}`);
+    }
+  } catch (error) {
+    await sql.end({ timeout: 1 }).catch(() => {});
+    throw new Error(describePgError(error, "prepare schema in", target), { cause: error });
+  }
+  return new PostgresSink(sql, target, options);
+}
+
+class PostgresSink implements Sink {
+  readonly description: string;
+  #sql: Sql;
+  #target: PgTarget;
+  #logger: Logger | undefined;
+  #chunkRows: number;
+  #plans = new Map<string, TablePlan>();
+
+  constructor(sql: Sql, target: PgTarget, options: PostgresSinkOptions) {
+    this.#sql = sql;
+    this.#target = target;
+    this.#logger = options.logger;
+    this.#chunkRows = Math.max(1, options.chunkRows ?? 2000);
+    this.description = target.safeUrl;
+  }
+
+  async write(table: TableName, page: FlatPage, syncedAt: string): Promise<WriteResult> {
+    const result: WriteResult = { written: 0, newColumns: [], widenedColumns: [] };
+    if (page.rows.length === 0 && page.types.size === 0 && this.#plans.has(table)) return result;
+    try {
+      await this.#sql.begin(async (tx) => {
+        const plan = await this.#evolve(tx, table, page, result);
+        const columns = [...plan.columns];
+        const upsert = plan.upsert ??= upsertSql(this.#table(table), columns);
+        const chunks = encodeRows(page, plan, columns, this.#chunkRows);
+        for (const chunk of chunks) await tx.unsafe(upsert, [chunk, syncedAt]);
+      });
+    } catch (error) {
+      this.#plans.delete(table); // the schema change may have been rolled back
+      throw new Error(
+        describePgError(
+          error,
+          `write ${page.rows.length} rows to table "${table}" in`,
+          this.#target,
+        ),
+        { cause: error },
+      );
+    }
+    result.written = page.rows.length;
+    for (const column of result.newColumns) {
+      this.#logger?.fine(`Added column "${column}" to table "${table}"`);
+    }
+    for (const column of result.widenedColumns) {
+      this.#logger?.fine(`Widened column "${column}" of table "${table}"`);
+    }
+    return result;
+  }
+
+  async count(table: TableName): Promise<number> {
+    const rows = await this.#query(
+      table,
+      "count rows of",
+      `SELECT count(*)::bigint AS n FROM ${this.#table(table)} WHERE NOT "_act_deleted"`,
+    );
+    return rows ? Number(rows[0].n) : 0;
+  }
+
+  async ids(table: TableName): Promise<string[]> {
+    const rows = await this.#query(
+      table,
+      "read ids of",
+      `SELECT "id" FROM ${this.#table(table)} WHERE NOT "_act_deleted"`,
+    );
+    return rows ? rows.map((row) => row.id as string) : [];
+  }
+
+  async markDeleted(table: TableName, ids: readonly string[], at: string): Promise<number> {
+    if (ids.length === 0) return 0;
+    const rows = await this.#query(
+      table,
+      "mark rows deleted in",
+      `UPDATE ${this.#table(table)} SET "_act_deleted" = true, ` +
+        `"_act_deleted_at" = $2::timestamptz WHERE NOT "_act_deleted" ` +
+        `AND "id" IN (SELECT json_array_elements_text($1::text::json))`,
+      [JSON.stringify(ids), at],
+    );
+    return rows ? rows.count : 0;
+  }
+
+  async close(): Promise<void> {
+    this.#plans.clear();
+    await this.#sql.end({ timeout: 5 });
+  }
+
+  /** The schema-qualified, quoted table name. */
+  #table(table: string): string {
+    return `${quoteIdent(this.#target.schema)}.${quoteIdent(table)}`;
+  }
+
+  /** Run one statement on a table; null when the table does not exist yet. */
+  async #query(
+    table: string,
+    action: string,
+    text: string,
+    params: string[] = [],
+  ): Promise<postgres.RowList<postgres.Row[]> | null> {
+    try {
+      return await this.#sql.unsafe(text, params);
+    } catch (error) {
+      if ((error as { code?: unknown }).code === "42P01") return null; // undefined_table
+      throw new Error(describePgError(error, `${action} table "${table}" in`, this.#target), {
+        cause: error,
+      });
+    }
+  }
+
+  /** Read the table's columns; undefined when it does not exist. */
+  async #load(tx: TxSql, table: string): Promise<TablePlan | undefined> {
+    const rows = await tx.unsafe(
+      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type ` +
+        `FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 ` +
+        `AND NOT a.attisdropped ORDER BY a.attnum`,
+      [this.#table(table)],
+    );
+    if (rows.length === 0) return undefined;
+    const plan: TablePlan = { columns: new Map(), byLower: new Map(), upsert: null };
+    for (const { name, type } of rows) {
+      if (RESERVED.has(String(name).toLowerCase())) continue;
+      plan.columns.set(name, columnTypeOf(type));
+      plan.byLower.set(String(name).toLowerCase(), name);
+    }
+    return plan;
+  }
+
+  /** The table's plan after creating it, adding missing columns and widening narrow ones. */
+  async #evolve(
+    tx: TxSql,
+    table: string,
+    page: FlatPage,
+    result: WriteResult,
+  ): Promise<TablePlan> {
+    let plan = this.#plans.get(table) ?? await this.#load(tx, table);
+    if (plan && !needsChange(plan, page)) {
+      this.#plans.set(table, plan);
+      return plan;
+    }
+    // Serialise schema changes with other writers, then decide on fresh metadata.
+    await tx.unsafe("SELECT pg_advisory_xact_lock(hashtext($1))", [this.#table(table)]);
+    plan = await this.#load(tx, table);
+    if (!plan) {
+      await tx.unsafe(createTableSql(this.#table(table)));
+      plan = { columns: new Map(), byLower: new Map(), upsert: null };
+    }
+    const clauses: string[] = [];
+    const widened = new Map<string, ColumnType>();
+    for (const [key, type] of page.types) {
+      const name = pgIdent(key);
+      const lower = name.toLowerCase();
+      if (RESERVED.has(lower)) continue;
+      const existing = plan.byLower.get(lower);
+      if (existing === undefined) {
+        clauses.push(`ADD COLUMN ${quoteIdent(name)} ${PG_TYPES[type]}`);
+        plan.columns.set(name, type);
+        plan.byLower.set(lower, name);
+        result.newColumns.push(name);
+        continue;
+      }
+      const current = plan.columns.get(existing)!;
+      const wider = widenType(current, type);
+      if (wider === current) continue;
+      if (!widened.has(existing)) widened.set(existing, current);
+      plan.columns.set(existing, wider);
+    }
+    for (const [name, from] of widened) {
+      const to = plan.columns.get(name)!;
+      // A column added by this same statement cannot also be altered in it.
+      const added = clauses.indexOf(`ADD COLUMN ${quoteIdent(name)} ${PG_TYPES[from]}`);
+      if (added >= 0) {
+        clauses[added] = `ADD COLUMN ${quoteIdent(name)} ${PG_TYPES[to]}`;
+        continue;
+      }
+      clauses.push(widenClause(name, from, to));
+      result.widenedColumns.push(name);
+    }
+    if (clauses.length > 0) {
+      await tx.unsafe(`ALTER TABLE ${this.#table(table)} ${clauses.join(", ")}`);
+    }
+    plan.upsert = null;
+    this.#plans.set(table, plan);
+    return plan;
+  }
+}
+
+/** Whether the page has a column the table lacks or one whose type the table's cannot hold. */
+function needsChange(plan: TablePlan, page: FlatPage): boolean {
+  for (const [key, type] of page.types) {
+    const lower = pgIdent(key).toLowerCase();
+    if (RESERVED.has(lower)) continue;
+    const existing = plan.byLower.get(lower);
+    if (existing === undefined) return true;
+    const current = plan.columns.get(existing)!;
+    if (widenType(current, type) !== current) return true;
+  }
+  return false;
+}
+
+/**
+ * The page's rows as JSON array texts of at most `chunkRows` objects each, later duplicates
+ * of an id replacing earlier ones, values converted to what each column holds.
+ */
+function encodeRows(
+  page: FlatPage,
+  plan: TablePlan,
+  columns: [string, ColumnType][],
+  chunkRows: number,
+): string[] {
+  const latest = new Map<string, number>();
+  page.rows.forEach((row, i) => latest.set(String(row.id), i));
+  const slotOf = new Map(columns.map(([name], i) => [name, i]));
+  const keySlots = new Map<string, number>(); // page key → column position (-1: none)
+  const values: FlatValue[] = new Array(columns.length);
+  const chunks: string[] = [];
+  let parts: string[] = [];
+  for (const [id, index] of latest) {
+    const row = page.rows[index];
+    values.fill(null);
+    for (const key in row) {
+      let slot = keySlots.get(key);
+      if (slot === undefined) {
+        const lower = pgIdent(key).toLowerCase();
+        const name = RESERVED.has(lower) ? undefined : plan.byLower.get(lower);
+        slot = name === undefined ? -1 : slotOf.get(name)!;
+        keySlots.set(key, slot);
+      }
+      if (slot >= 0 && row[key] !== null && row[key] !== undefined) values[slot] = row[key];
+    }
+    let text = `{"k":${JSON.stringify(stripNul(id))}`;
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
+      if (value === null) continue;
+      text += `,"c${i}":${JSON.stringify(toPg(value, columns[i][1]))}`;
+    }
+    parts.push(text + "}");
+    if (parts.length >= chunkRows) {
+      chunks.push(`[${parts.join(",")}]`);
+      parts = [];
+    }
+  }
+  if (parts.length > 0) chunks.push(`[${parts.join(",")}]`);
+  return chunks;
+}
+
+/** A value as the column of this type takes it from JSON. */
+function toPg(value: string | number | boolean, type: ColumnType): string | number | boolean {
+  switch (type) {
+    case "text":
+      return typeof value === "string" ? stripNul(value) : String(value);
+    case "json":
+      return typeof value === "string" ? stripNulEscapes(value) : JSON.stringify(value);
+    default:
+      return value;
+  }
+}
+
+/** PostgreSQL text cannot hold NUL characters: drop them. */
+function stripNul(text: string): string {
+  return text.includes("\0") ? text.replaceAll("\0", "") : text;
+}
+
+/** jsonb cannot hold `\u0000` either: drop the escape (not an escaped backslash before it). */
+function stripNulEscapes(json: string): string {
+  return json.includes("\\u0000")
+    ? json.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, "$1")
+    : stripNul(json);
+}
