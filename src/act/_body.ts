@@ -1,0 +1,137 @@
+/**
+ * Private: reading Act! Web API response bodies (list envelopes, error objects, the JWT).
+ *
+ * @module
+ */
+
+/** Rows of one list response and the envelope they came in. */
+export interface ParsedList {
+  rows: Record<string, unknown>[];
+  envelope: "value" | "array";
+}
+
+/** Thrown when a 2xx list body is not a JSON array or `{"value": [...]}`; retried, then fatal. */
+export class UnusableBodyError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "UnusableBodyError";
+  }
+}
+
+/** Collapse whitespace and cut `text` to `max` characters (with an ellipsis). */
+export function excerpt(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
+function describe(text: string, contentType: string | null): string {
+  const type = contentType ? contentType : "no content type";
+  const body = text.trim() === "" ? "an empty body" : `"${excerpt(text, 200)}"`;
+  return `${type}: ${body}`;
+}
+
+function isRow(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function checkRows(rows: unknown[], text: string, contentType: string | null): void {
+  const bad = rows.findIndex((row) => !isRow(row));
+  if (bad !== -1) {
+    const kind = rows[bad] === null
+      ? "null"
+      : Array.isArray(rows[bad])
+      ? "array"
+      : typeof rows[bad];
+    throw new UnusableBodyError(
+      `Cannot read list response: row ${bad} is ${kind}, not an object: got ${
+        describe(text, contentType)
+      }`,
+    );
+  }
+}
+
+/**
+ * Parse a list body: `{"value": [...], "Count": n}` or a bare JSON array. Anything else throws
+ * {@linkcode UnusableBodyError} naming what came back.
+ */
+export function parseListBody(text: string, contentType: string | null): ParsedList {
+  const trimmed = text.trim();
+  if (trimmed.startsWith("<") || /html|xml/i.test(contentType ?? "")) {
+    throw new UnusableBodyError(
+      `Cannot read list response: expected JSON, got ${describe(text, contentType)}`,
+    );
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(trimmed);
+  } catch (error) {
+    throw new UnusableBodyError(
+      `Cannot read list response: invalid or truncated JSON (${text.length} characters), got ${
+        describe(text, contentType)
+      }`,
+      { cause: error },
+    );
+  }
+  if (Array.isArray(data)) {
+    checkRows(data, text, contentType);
+    return { rows: data as Record<string, unknown>[], envelope: "array" };
+  }
+  if (isRow(data)) {
+    if (!("value" in data)) {
+      throw new UnusableBodyError(
+        `Cannot read list response: expected a JSON array or an object with "value", got an object with keys ${
+          JSON.stringify(Object.keys(data).slice(0, 10))
+        }: ${describe(text, contentType)}`,
+      );
+    }
+    if (!Array.isArray(data.value)) {
+      throw new UnusableBodyError(
+        `Cannot read list response: "value" is not an array: got ${describe(text, contentType)}`,
+      );
+    }
+    checkRows(data.value, text, contentType);
+    return { rows: data.value as Record<string, unknown>[], envelope: "value" };
+  }
+  throw new UnusableBodyError(
+    `Cannot read list response: expected a JSON array or an object with "value", got ${
+      describe(text, contentType)
+    }`,
+  );
+}
+
+/**
+ * The server's own words from an error body: the ASP.NET `message` / `exceptionMessage`, else the
+ * first ~300 characters of the body.
+ */
+export function errorExcerpt(text: string): string {
+  const trimmed = text.trim();
+  if (trimmed.startsWith("{")) {
+    try {
+      const data = JSON.parse(trimmed) as Record<string, unknown>;
+      const parts = [data.message, data.Message, data.exceptionMessage, data.ExceptionMessage]
+        .filter((part): part is string => typeof part === "string" && part.trim() !== "");
+      const unique = [...new Set(parts)];
+      if (unique.length) return excerpt(unique.join(": "), 300);
+    } catch {
+      // not JSON after all: fall through to the raw excerpt
+    }
+  }
+  return excerpt(trimmed, 300);
+}
+
+/** The JWT from an `/authorize` body: trimmed, surrounding quotes removed. */
+export function parseToken(text: string): string {
+  let token = text.trim();
+  while (token.length >= 2 && token.startsWith('"') && token.endsWith('"')) {
+    token = token.slice(1, -1).trim();
+  }
+  return token;
+}
+
+/** `Basic base64(UTF-8 bytes of "username:password")`. */
+export function basicAuthorization(username: string, password: string): string {
+  const bytes = new TextEncoder().encode(`${username}:${password}`);
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return `Basic ${btoa(binary)}`;
+}

@@ -1,0 +1,403 @@
+/**
+ * The Act! Web API client: one request path with the token (get, reuse, renew once on 401),
+ * retries with backoff and `Retry-After`, rate-limit pauses, timeouts, and strict body parsing.
+ *
+ * @example
+ * ```ts
+ * import { ActClient } from "./client.ts";
+ * const client = new ActClient({
+ *   baseUrl: "http://127.0.0.1:8790/act.web.api",
+ *   username: "demo",
+ *   password: "demo",
+ *   database: "ActDemo",
+ * });
+ * const page = await client.list("/api/contacts", { top: 100, skip: 0 });
+ * console.log(page.rows.length, page.envelope);
+ * ```
+ *
+ * @module
+ */
+import { HttpError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { joinUrl, type OdataQuery, redactUrl } from "../url.ts";
+import {
+  basicAuthorization,
+  errorExcerpt,
+  excerpt,
+  parseListBody,
+  parseToken,
+  UnusableBodyError,
+} from "./_body.ts";
+import { backoffDelay, parseRetryAfter, rateLimitWait, RETRY_POLICY } from "./retry.ts";
+import { createFetch } from "./tls.ts";
+
+export type { OdataQuery };
+
+/** What {@linkcode ActClientOptions.onResponse} receives for every HTTP attempt. */
+export interface ResponseInfo {
+  /** Request method. */
+  method: string;
+  /** Request URL without secrets. */
+  url: string;
+  /** HTTP status, or 0 when no response came (network error, timeout). */
+  status: number;
+  /** Duration in ms, body included. */
+  ms: number;
+  /** `X-RateLimit-Remaining`, or null when absent. */
+  rateLimitRemaining: number | null;
+}
+
+/** Options for {@linkcode ActClient}. */
+export interface ActClientOptions {
+  /** Base URL, e.g. `http://127.0.0.1:8790/act.web.api`. */
+  baseUrl: string;
+  /** Act! display name (may contain spaces and non-ASCII letters). */
+  username: string;
+  /** Password; never logged. */
+  password: string;
+  /** Act! database name, sent as `Act-Database-Name`. */
+  database: string;
+  /** The fetch to use. @default {createFetch()} */
+  fetch?: typeof fetch;
+  /** Clock in ms. @default {Date.now} */
+  now?: () => number;
+  /** Sleep used for backoff and pauses. @default {setTimeout-based} */
+  sleep?: (ms: number) => Promise<void>;
+  /** Jitter source in [0, 1). @default {Math.random} */
+  random?: () => number;
+  /** Retries after the first attempt. @default {3} */
+  maxRetries?: number;
+  /** Timeout per HTTP attempt, body included. @default {120000} */
+  timeoutMs?: number;
+  /** Pause between consecutive requests, from the end of one to the start of the next. @default {250} */
+  pauseMs?: number;
+  /** FINE logs every request (method, URL without secrets, status, ms); retries log WARNING. */
+  logger?: Logger;
+  /** Called after every HTTP attempt (for metrics); status 0 = no response. */
+  onResponse?: (info: ResponseInfo) => void;
+}
+
+/** One page of a list endpoint. */
+export interface OdataPage {
+  /** The records, in server order. */
+  rows: Record<string, unknown>[];
+  /** Ms since the epoch from the response `Date` header; null if absent or invalid. */
+  serverDate: number | null;
+  /** `value` for `{"value": [...]}`, `array` for a bare JSON array. */
+  envelope: "value" | "array";
+}
+
+/** Options for one call. */
+export interface CallInit {
+  /** Aborts the call at once (no retry). */
+  signal?: AbortSignal;
+}
+
+/** The start of the message thrown when `/authorize` refuses the credentials. */
+export const AUTH_FAILED_MESSAGE =
+  "Failed to authenticate: check username, password and database name";
+
+class TimeoutError extends Error {
+  constructor(ms: number) {
+    super(`no response within ${ms} ms`);
+    this.name = "TimeoutError";
+  }
+}
+
+interface Attempt {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+type Parse<T> = (attempt: Attempt) => T;
+
+function defaultSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+    return `${error.message}${cause}`;
+  }
+  return String(error);
+}
+
+/** A client for the list endpoints of the Act! Web API. */
+export class ActClient {
+  #base: string;
+  #username: string;
+  #password: string;
+  #database: string;
+  #fetch: typeof fetch;
+  #now: () => number;
+  #sleep: (ms: number) => Promise<void>;
+  #random: () => number;
+  #maxRetries: number;
+  #timeoutMs: number;
+  #pauseMs: number;
+  #logger?: Logger;
+  #onResponse?: (info: ResponseInfo) => void;
+  #token: string | null = null;
+  #authorizing: Promise<string> | null = null;
+  #requestCount = 0;
+  #lastEnd: number | null = null;
+  #notBefore = 0;
+
+  constructor(options: ActClientOptions) {
+    this.#base = options.baseUrl.replace(/\/+$/, "");
+    this.#username = options.username;
+    this.#password = options.password;
+    this.#database = options.database;
+    this.#logger = options.logger;
+    this.#fetch = options.fetch ?? createFetch({ logger: options.logger });
+    this.#now = options.now ?? Date.now;
+    this.#sleep = options.sleep ?? defaultSleep;
+    this.#random = options.random ?? Math.random;
+    this.#maxRetries = Math.max(0, options.maxRetries ?? RETRY_POLICY.limit);
+    this.#timeoutMs = options.timeoutMs ?? 120_000;
+    this.#pauseMs = Math.max(0, options.pauseMs ?? 250);
+    this.#onResponse = options.onResponse;
+    this.#logger?.addSecret(options.password);
+    this.#logger?.addSecret(basicAuthorization(options.username, options.password).slice(6));
+  }
+
+  /** HTTP requests sent so far, retries and `/authorize` included. */
+  get requestCount(): number {
+    return this.#requestCount;
+  }
+
+  /** Get a token from `GET {base}/authorize` (done lazily by the first data call). */
+  async authenticate(init: CallInit = {}): Promise<void> {
+    await this.#authorize(null, init.signal);
+  }
+
+  /** `GET {base}/api/system` (no login): version and culture information. */
+  system(init: CallInit = {}): Promise<Record<string, unknown>> {
+    const url = joinUrl(this.#base, "/api/system");
+    return this.#call(url, { auth: false, signal: init.signal }, (attempt) => {
+      let data: unknown;
+      try {
+        data = JSON.parse(attempt.text);
+      } catch (error) {
+        throw new UnusableBodyError(
+          `Cannot read /api/system response: invalid JSON: got "${excerpt(attempt.text, 200)}"`,
+          { cause: error },
+        );
+      }
+      if (typeof data !== "object" || data === null || Array.isArray(data)) {
+        throw new UnusableBodyError(
+          `Cannot read /api/system response: expected an object: got "${
+            excerpt(attempt.text, 200)
+          }"`,
+        );
+      }
+      return data as Record<string, unknown>;
+    });
+  }
+
+  /** `GET {base}{path}?{query}` on a list endpoint; accepts both envelopes, rejects anything else. */
+  list(path: string, query?: OdataQuery, init: CallInit = {}): Promise<OdataPage> {
+    const url = joinUrl(this.#base, path, query);
+    return this.#call(url, { auth: true, signal: init.signal }, (attempt) => {
+      const { rows, envelope } = parseListBody(attempt.text, attempt.headers.get("content-type"));
+      const date = attempt.headers.get("date");
+      const parsed = date ? Date.parse(date) : NaN;
+      return { rows, envelope, serverDate: Number.isNaN(parsed) ? null : parsed };
+    });
+  }
+
+  /** Share one `/authorize` call between concurrent callers; `stale` is the token that failed. */
+  #authorize(stale: string | null, signal?: AbortSignal): Promise<string> {
+    if (this.#token !== null && this.#token !== stale) return Promise.resolve(this.#token);
+    if (!this.#authorizing) {
+      this.#token = null;
+      const url = joinUrl(this.#base, "/authorize");
+      const promise = this.#call(url, { auth: false, authorize: true, signal }, (attempt) => {
+        const token = parseToken(attempt.text);
+        if (!token) {
+          throw new UnusableBodyError("Cannot read /authorize response: the body is empty");
+        }
+        return token;
+      });
+      this.#authorizing = promise.then((token) => {
+        this.#logger?.addSecret(token);
+        this.#token = token;
+        this.#logger?.fine("Authenticated with the Act! Web API", { database: this.#database });
+        return token;
+      }).finally(() => {
+        this.#authorizing = null;
+      });
+    }
+    return this.#authorizing;
+  }
+
+  async #call<T>(
+    url: string,
+    options: { auth: boolean; authorize?: boolean; signal?: AbortSignal },
+    parse: Parse<T>,
+  ): Promise<T> {
+    const { signal } = options;
+    const shown = redactUrl(url);
+    let retries = 0;
+    let renewed = false;
+    for (;;) {
+      signal?.throwIfAborted();
+      let token: string | null = null;
+      const headers: Record<string, string> = {
+        "Accept": "application/json",
+        "Act-Database-Name": this.#database,
+      };
+      if (options.authorize) {
+        headers["Authorization"] = basicAuthorization(this.#username, this.#password);
+      } else if (options.auth) {
+        token = await this.#authorize(null, signal);
+        headers["Authorization"] = `Bearer ${token}`;
+      }
+      await this.#waitTurn(signal);
+      let attempt: Attempt | null = null;
+      let failure: { status: number; detail: string; retryAfter: number | null; cause?: unknown };
+      try {
+        attempt = await this.#send(url, shown, headers, signal);
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        failure = { status: 0, detail: errorMessage(error), retryAfter: null, cause: error };
+      }
+      if (attempt) {
+        const { status } = attempt;
+        if (status >= 200 && status < 300) {
+          try {
+            return parse(attempt);
+          } catch (error) {
+            if (!(error instanceof UnusableBodyError)) throw error;
+            failure = { status, detail: error.message, retryAfter: null, cause: error };
+          }
+        } else if (options.authorize && (status === 401 || status === 403)) {
+          const detail = errorExcerpt(attempt.text);
+          throw new HttpError(status, "GET", shown, detail, {
+            message: `${AUTH_FAILED_MESSAGE}: GET ${shown} answered ${status}${
+              detail ? `: ${detail}` : ""
+            }${
+              status === 403
+                ? " (or the account lacks Web API access, or the server refuses this address)"
+                : ""
+            }`,
+          });
+        } else if (
+          options.auth && (RETRY_POLICY.renewStatuses as readonly number[]).includes(status)
+        ) {
+          if (!renewed) {
+            renewed = true;
+            this.#logger?.fine("Token refused; authenticating again", { url: shown, status });
+            await this.#authorize(token, signal);
+            continue;
+          }
+          const detail = errorExcerpt(attempt.text);
+          throw new HttpError(status, "GET", shown, detail, {
+            message: `GET ${shown} failed with status ${status} right after renewing the token${
+              detail ? `: ${detail}` : ""
+            }`,
+          });
+        } else if ((RETRY_POLICY.retryStatuses as readonly number[]).includes(status)) {
+          const retryAfter = (RETRY_POLICY.retryAfterStatuses as readonly number[]).includes(status)
+            ? parseRetryAfter(attempt.headers.get("retry-after"), this.#now())
+            : null;
+          failure = { status, detail: errorExcerpt(attempt.text), retryAfter };
+        } else {
+          throw new HttpError(status, "GET", shown, errorExcerpt(attempt.text));
+        }
+      }
+      failure = failure!;
+      if (retries >= this.#maxRetries) {
+        const tries = `${retries + 1} attempt${retries ? "s" : ""}`;
+        const what = failure.status === 0
+          ? "failed with no response"
+          : failure.cause instanceof UnusableBodyError
+          ? `returned an unusable body (status ${failure.status})`
+          : `failed with status ${failure.status}`;
+        throw new HttpError(failure.status, "GET", shown, failure.detail, {
+          message: `GET ${shown} ${what} after ${tries}${
+            failure.detail ? `: ${failure.detail}` : ""
+          }`,
+          cause: failure.cause,
+        });
+      }
+      retries++;
+      const delay = failure.retryAfter ?? backoffDelay(retries, this.#random);
+      this.#logger?.warning(
+        `Retrying GET ${shown} in ${delay} ms (retry ${retries} of ${this.#maxRetries})`,
+        { status: failure.status, reason: failure.detail },
+      );
+      this.#notBefore = Math.max(this.#notBefore, this.#now() + delay);
+    }
+  }
+
+  /** Wait for the pause after the previous request, a rate-limit reset, or a retry delay. */
+  async #waitTurn(signal?: AbortSignal): Promise<void> {
+    const now = this.#now();
+    let wait = this.#notBefore - now;
+    if (this.#pauseMs > 0 && this.#lastEnd !== null) {
+      wait = Math.max(wait, this.#lastEnd + this.#pauseMs - now);
+    }
+    if (wait <= 0) return;
+    if (!signal) return await this.#sleep(wait);
+    signal.throwIfAborted();
+    const { promise, reject } = Promise.withResolvers<never>();
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      await Promise.race([this.#sleep(wait), promise]);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** One HTTP attempt, body included, under the per-request timeout. */
+  async #send(
+    url: string,
+    shown: string,
+    headers: Record<string, string>,
+    signal?: AbortSignal,
+  ): Promise<Attempt> {
+    const controller = new AbortController();
+    const timeoutMs = this.#timeoutMs;
+    const timer = setTimeout(() => controller.abort(new TimeoutError(timeoutMs)), timeoutMs);
+    const onAbort = () => controller.abort(signal?.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const started = this.#now();
+    this.#requestCount++;
+    let status = 0;
+    let rateLimitRemaining: number | null = null;
+    try {
+      const response = await this.#fetch(url, { headers, signal: controller.signal });
+      status = response.status;
+      const remaining = response.headers.get("x-ratelimit-remaining");
+      rateLimitRemaining = remaining === null || remaining.trim() === "" || isNaN(Number(remaining))
+        ? null
+        : Number(remaining);
+      const text = await response.text();
+      const end = this.#now();
+      const wait = rateLimitWait(remaining, response.headers.get("x-ratelimit-reset"), end);
+      if (wait !== null && wait > 0) {
+        this.#logger?.fine(`Rate limit reached; waiting ${wait} ms before the next request`);
+        this.#notBefore = Math.max(this.#notBefore, end + wait);
+      }
+      return { status, headers: response.headers, text };
+    } catch (error) {
+      status = 0;
+      if (controller.signal.reason instanceof TimeoutError && !signal?.aborted) {
+        throw controller.signal.reason;
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      const end = this.#now();
+      this.#lastEnd = end;
+      const ms = end - started;
+      this.#logger?.fine(`GET ${shown}`, { status, ms });
+      this.#onResponse?.({ method: "GET", url: shown, status, ms, rateLimitRemaining });
+    }
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * A `fetch` that honours `ca_file` and `tls_verify` on Deno, on Bun and in compiled binaries.
+ *
+ * - Deno: `Deno.createHttpClient({ caCerts })` passed as `client`; `tls_verify: false` goes through
+ *   `node:https` with `rejectUnauthorized: false`, because `Deno.createHttpClient` has no option to
+ *   skip verification (only the `--unsafely-ignore-certificate-errors` flag does that).
+ * - Bun: `fetch(url, { tls: { ca, rejectUnauthorized } })`; since `ca` replaces Bun's built-in
+ *   store, the `node:tls` root certificates are passed along with the extra CA.
+ *
+ * @module
+ */
+import { readFileSync } from "node:fs";
+import { rootCertificates } from "node:tls";
+import { ConfigError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { createNodeFetch } from "./_node_fetch.ts";
+
+/** Options for {@linkcode createFetch}. */
+export interface CreateFetchOptions {
+  /** PEM file with CA certificates to trust in addition to the system store (`ca_file`). */
+  caFile?: string;
+  /** Verify the server certificate (`tls_verify`). @default {true} */
+  tlsVerify?: boolean;
+  /** Where the warning about `tls_verify: false` goes. */
+  logger?: Logger;
+}
+
+interface DenoHttp {
+  createHttpClient(options: { caCerts?: string[] }): unknown;
+}
+
+/** The fetch for the configured TLS options (the global fetch when nothing is configured). */
+export function createFetch(options: CreateFetchOptions = {}): typeof fetch {
+  const verify = options.tlsVerify !== false;
+  let ca: string | undefined;
+  if (options.caFile) {
+    try {
+      ca = readFileSync(options.caFile, "utf8");
+    } catch (error) {
+      throw new ConfigError([
+        `'ca_file' cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+      ], { cause: error });
+    }
+    if (!ca.includes("-----BEGIN CERTIFICATE-----")) {
+      throw new ConfigError([
+        `'ca_file' is not a PEM certificate file: current value is "${options.caFile}"`,
+      ]);
+    }
+  }
+  if (!verify) {
+    options.logger?.warning(
+      "WARNING: TLS certificate verification is disabled (tls_verify: false): anyone between " +
+        "act-sync and the Act! server can read the password and the data; use ca_file instead",
+    );
+  }
+  if (ca === undefined && verify) return (input, init) => fetch(input, init);
+  const g = globalThis as { Bun?: unknown; Deno?: Partial<DenoHttp> };
+  const cas = ca === undefined ? undefined : [...rootCertificates, ca];
+  if (g.Bun) {
+    const tls = { ...(cas ? { ca: cas } : {}), rejectUnauthorized: verify };
+    return (input, init) => fetch(input, { ...init, tls } as RequestInit);
+  }
+  if (verify && ca !== undefined && typeof g.Deno?.createHttpClient === "function") {
+    const client = g.Deno.createHttpClient({ caCerts: [ca] });
+    return (input, init) => fetch(input, { ...init, client } as RequestInit);
+  }
+  return createNodeFetch({ ...(cas ? { ca: cas } : {}), rejectUnauthorized: verify });
+}
