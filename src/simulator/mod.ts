@@ -1,0 +1,1016 @@
+/**
+ * The Act! Web API simulator: a stand-in for a real Act! server in tests, the demo, chaos runs
+ * and benchmarks. It follows /work/shared/act-web-api.md, with every uncertain point as a switch
+ * and faults on demand. Data is generated on demand from the seed (millions of rows are cheap);
+ * only mutations are kept in memory.
+ *
+ * Default counts for `records` = n contacts: companies ceil(n/5), opportunities ceil(n/4),
+ * activities 2n, products min(50 + floor(n/20), 5000), activity types 12.
+ *
+ * ```ts
+ * import { startSimulator } from "./src/simulator/mod.ts";
+ * const { url, sim, close } = await startSimulator({ records: 500, seed: 7 });
+ * sim.inject({ kind: "status", status: 503, times: 2 });
+ * // ... point a client at `url` with user "demo", password "demo", database "ActDemo"
+ * await close();
+ * ```
+ *
+ * @module
+ */
+import { createHmac } from "node:crypto";
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { Hono } from "hono";
+import { listen, type ListenOptions } from "../_listen.ts";
+import { ConfigError } from "../errors.ts";
+import { TABLE_NAMES, type TableName } from "../sync/tables.ts";
+import { Dataset, defaultCounts, type Row } from "./_data.ts";
+import { parseFilter, parseOrderBy, parseSelect, resolverFor } from "./_odata.ts";
+import { actDate, hash32, Random } from "./_random.ts";
+import { type Plan, TableStore } from "./_store.ts";
+
+/** Options for {@linkcode Simulator}. */
+export interface SimulatorOptions {
+  /** Number of contacts; other tables scale from it (see the module doc). @default {200} */
+  records?: number;
+  /** Explicit per-table counts; they win over `records`. */
+  counts?: Partial<Record<TableName, number>>;
+  /** Seed of all generated data. @default {1} */
+  seed?: number;
+  /** Act! display name accepted by /authorize. @default {"demo"} */
+  username?: string;
+  /** Password accepted by /authorize. @default {"demo"} */
+  password?: string;
+  /** Database name expected in `Act-Database-Name`. @default {"ActDemo"} */
+  database?: string;
+  /** Quirk and fault switches (see {@linkcode SimulatorSwitches}). */
+  switches?: Partial<SimulatorSwitches>;
+  /** Host clock in ms; the server clock is `now() + clockSkewSeconds`. @default {Date.now} */
+  now?: () => number;
+}
+
+/** The uncertain points of the real API, as switches; all mutable at any time. */
+export interface SimulatorSwitches {
+  /** Per table: `{"value":[…],"Count":n}` or a bare array. @default {contacts, companies: "value"; others "array"} */
+  envelope: Partial<Record<TableName, "value" | "array">>;
+  /** Max rows per response whatever `$top` says. @default {null} */
+  pageCap: number | null;
+  /** Rows when no `$top` is given. @default {1000} */
+  defaultPageSize: number;
+  /** Accept more than one `$orderby` key (else 400). @default {false} */
+  multiKeyOrderBy: boolean;
+  /** Rows with equal sort keys come back in a new seeded order on every request. @default {true} */
+  unstableOrder: boolean;
+  /** `/api/activity-types` exists (else 404; `/api/task-types` always works). @default {false} */
+  activityTypes: boolean;
+  /** Products also carry `created`/`edited`. @default {false} */
+  productsEdited: boolean;
+  /** `$filter` works on `/api/products` (else 400). @default {true} */
+  productsFilter: boolean;
+  /** Token lifetime in seconds; null = never expires. @default {3900} */
+  tokenLifetimeSeconds: number | null;
+  /** A token expires after this many data requests. @default {null} */
+  tokenMaxRequests: number | null;
+  /** Server clock minus host clock, seconds. @default {0} */
+  clockSkewSeconds: number;
+  /** Send the `Date` header from the server clock. @default {true} */
+  dateHeader: boolean;
+  /** Delay before every answer, ms. @default {0} */
+  latencyMs: number;
+  /** Send X-RateLimit-* headers per minute window; 429 beyond the limit. @default {null} */
+  rateLimit: { limit: number } | null;
+  /** Each data request faults with this probability, kind drawn from `kinds`. @default {null} */
+  randomFaults: { rate: number; kinds: FaultKind[]; seed?: number } | null;
+}
+
+/** Kinds of {@linkcode Fault}. */
+export type FaultKind =
+  | "status"
+  | "rate-limit"
+  | "malformed"
+  | "truncated"
+  | "html"
+  | "object"
+  | "slow"
+  | "drop"
+  | "expire-token";
+
+/**
+ * A fault for the next matching request(s). `times` defaults to 1; `path` is a case-insensitive
+ * prefix of the request path after the base (e.g. `/api/contacts`); without `path` a fault
+ * applies to data requests (`/api/…` except `/api/system`).
+ */
+export type Fault =
+  | { kind: "status"; status: number; body?: string; times?: number; path?: string }
+  | {
+    kind: "rate-limit";
+    retryAfter: "seconds" | "date" | "none";
+    seconds?: number;
+    times?: number;
+    path?: string;
+  }
+  | { kind: "malformed" | "truncated" | "html" | "object"; times?: number; path?: string }
+  | { kind: "slow"; ms: number; times?: number; path?: string }
+  | { kind: "drop"; times?: number; path?: string }
+  | { kind: "expire-token"; times?: number };
+
+/** What {@linkcode Simulator.onRequest} hooks receive. */
+export interface RequestInfo {
+  method: string;
+  /** Path after the base, as requested (e.g. `/api/contacts`). */
+  path: string;
+  query: URLSearchParams;
+  /** Number of this data request (1-based). */
+  n: number;
+}
+
+/** Counters of a simulator. */
+export interface SimulatorStats {
+  requests: number;
+  dataRequests: number;
+  authorizations: number;
+  byStatus: Record<number, number>;
+}
+
+/** Default switches. */
+export function defaultSwitches(): SimulatorSwitches {
+  return {
+    envelope: { contacts: "value", companies: "value" },
+    pageCap: null,
+    defaultPageSize: 1000,
+    multiKeyOrderBy: false,
+    unstableOrder: true,
+    activityTypes: false,
+    productsEdited: false,
+    productsFilter: true,
+    tokenLifetimeSeconds: 3900,
+    tokenMaxRequests: null,
+    clockSkewSeconds: 0,
+    dateHeader: true,
+    latencyMs: 0,
+    rateLimit: null,
+    randomFaults: null,
+  };
+}
+
+const ROUTES: Record<string, TableName> = {
+  contacts: "contacts",
+  companies: "companies",
+  opportunities: "opportunities",
+  activities: "activities",
+  tasks: "activities",
+  "activity-types": "activity_types",
+  "task-types": "activity_types",
+  products: "products",
+};
+
+const ODATA_OPTIONS = new Set(["$filter", "$orderby", "$top", "$skip", "$select", "$expand"]);
+
+interface Token {
+  issued: number;
+  requests: number;
+  generation: number;
+  db: string;
+}
+
+type QueuedFault = Fault & { left: number };
+
+/** The simulated Act! Web API server (request → response; no socket of its own). */
+export class Simulator {
+  /** Switches; mutable at any time. */
+  readonly switches: SimulatorSwitches;
+  /** Base path of every route. */
+  readonly basePath = "/act.web.api";
+  /** Request counters. */
+  readonly stats: SimulatorStats = {
+    requests: 0,
+    dataRequests: 0,
+    authorizations: 0,
+    byStatus: {},
+  };
+  /** The Hono app's fetch: handles the full URL including the base path. */
+  readonly fetch: (request: Request) => Promise<Response>;
+
+  #data: Dataset;
+  #stores: Record<TableName, TableStore>;
+  #username: string;
+  #password: string;
+  #database: string;
+  #now: () => number;
+  #secret: string;
+  #tokens = new Map<string, Token>();
+  #generation = 0;
+  #tokenSeq = 0;
+  #faults: QueuedFault[] = [];
+  #hooks = new Set<(info: RequestInfo) => void>();
+  #mutationRng: Random;
+  #faultRng: Random | null = null;
+  #faultRngSeed: number | undefined;
+  #rateWindow = -1;
+  #rateCount = 0;
+  #pending = new Set<() => void>();
+
+  constructor(options: SimulatorOptions = {}) {
+    const records = options.records ?? 200;
+    const counts = { ...defaultCounts(records), ...options.counts };
+    for (const t of TABLE_NAMES) {
+      const c = counts[t];
+      if (!Number.isInteger(c) || c < 0 || c > 16_000_000) {
+        throw new RangeError(`Invalid count for table '${t}': current value is "${c}"`);
+      }
+    }
+    const seed = options.seed ?? 1;
+    this.switches = { ...defaultSwitches(), ...options.switches };
+    this.#now = options.now ?? Date.now;
+    this.#username = options.username ?? "demo";
+    this.#password = options.password ?? "demo";
+    this.#database = options.database ?? "ActDemo";
+    this.#secret = `act-simulator-${seed}`;
+    this.#mutationRng = new Random(hash32(seed, 55));
+    this.#data = new Dataset(seed, counts, this.serverNow());
+    const stores = {} as Record<TableName, TableStore>;
+    for (const t of TABLE_NAMES) {
+      const store = new TableStore(t, this.#data);
+      if (t === "products") store.view = (row) => this.#productView(row);
+      stores[t] = store;
+    }
+    this.#stores = stores;
+    const app = new Hono();
+    app.all("*", (c) => this.#handle(c.req.raw));
+    this.fetch = async (request) => await app.fetch(request);
+  }
+
+  /** The server clock, ms. */
+  serverNow(): number {
+    return this.#now() + this.switches.clockSkewSeconds * 1000;
+  }
+
+  /** Current records of a table, as served, in storage order (builds every row). */
+  rows(table: TableName): Record<string, unknown>[] {
+    return this.#stores[table].all();
+  }
+
+  /** One record as served, or undefined. */
+  get(table: TableName, id: string): Record<string, unknown> | undefined {
+    const row = this.#stores[table].get(id);
+    return row ? this.#stores[table].view(structuredClone(row)) : undefined;
+  }
+
+  /** Number of live records of a table. */
+  count(table: TableName): number {
+    return this.#stores[table].count();
+  }
+
+  /** Apply `patch` and bump `edited` (`editDate` for products) to the server's now. */
+  edit(table: TableName, id: string, patch: Record<string, unknown> = {}): Record<string, unknown> {
+    const store = this.#stores[table];
+    const row = store.get(id);
+    if (!row) throw new RangeError(`Cannot edit ${table}: no record with id "${id}"`);
+    const next = store.stamp({ ...structuredClone(row), ...patch, id: row.id }, this.#stampNow());
+    store.put(String(row.id), next);
+    return store.view(structuredClone(next));
+  }
+
+  /** Insert a new realistic record (fields of `record` win), stamped now; returns it as served. */
+  insert(table: TableName, record: Record<string, unknown> = {}): Record<string, unknown> {
+    const store = this.#stores[table];
+    const seq = store.nextInsert();
+    const now = this.#stampNow();
+    let row = this.#data.fresh(table, seq, now, this.#mutationRng);
+    if (table === "activity_types") {
+      let max = this.#data.counts.activity_types;
+      for (const r of store.extra.values()) max = Math.max(max, Number(r.id));
+      row.id = max + 1;
+    }
+    row = { ...row, ...record };
+    if (store.get(String(row.id))) {
+      throw new RangeError(`Cannot insert into ${table}: id "${row.id}" exists`);
+    }
+    store.add(row);
+    return store.view(structuredClone(row));
+  }
+
+  /** Delete a record; false if there was none. */
+  remove(table: TableName, id: string): boolean {
+    return this.#stores[table].delete(id);
+  }
+
+  /** Bulk update: every record gets the same stamp (`at` ms, default now), forming a tie group. */
+  touch(table: TableName, ids: readonly string[], at?: number): void {
+    const store = this.#stores[table];
+    const ms = Math.floor((at ?? this.serverNow()) / 1000) * 1000;
+    for (const id of ids) {
+      const row = store.get(id);
+      if (!row) throw new RangeError(`Cannot touch ${table}: no record with id "${id}"`);
+      store.put(id, store.stamp(structuredClone(row), ms));
+    }
+  }
+
+  /** Invalidate every token issued so far. */
+  expireTokens(): void {
+    this.#generation++;
+  }
+
+  /** Queue a fault; queued faults are consumed in order by matching requests. */
+  inject(fault: Fault): void {
+    this.#faults.push({ ...fault, left: fault.times ?? 1 });
+  }
+
+  /** Call `hook` before each data request is answered; returns an unsubscribe function. */
+  onRequest(hook: (info: RequestInfo) => void): () => void {
+    this.#hooks.add(hook);
+    return () => {
+      this.#hooks.delete(hook);
+    };
+  }
+
+  /** End pending delays (latency, slow faults) now, e.g. before a server shuts down. */
+  cancelDelays(): void {
+    for (const wake of [...this.#pending]) wake();
+  }
+
+  #stampNow(): number {
+    return Math.floor(this.serverNow() / 1000) * 1000;
+  }
+
+  #productView(row: Row): Row {
+    if (!this.switches.productsEdited) return row;
+    const out: Row = {};
+    for (const [k, v] of Object.entries(row)) {
+      out[k] = v;
+      if (k === "editDate") {
+        out.created = row.createDate ?? null;
+        out.edited = v;
+      }
+    }
+    return out;
+  }
+
+  #sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#pending.delete(done);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#pending.add(done);
+      signal?.addEventListener("abort", done);
+    });
+  }
+
+  async #handle(request: Request): Promise<Response> {
+    this.stats.requests++;
+    let response: Response;
+    const rate = this.#rateHeaders();
+    await this.#sleep(this.switches.latencyMs, request.signal);
+    if (rate && rate.over) {
+      response = json(429, { message: "API calls quota exceeded! maximum admitted per Minute." });
+      response.headers.set("Retry-After", String(rate.reset));
+    } else {
+      response = await this.#route(request);
+    }
+    if (rate) {
+      response.headers.set("X-RateLimit-Limit", String(rate.limit));
+      response.headers.set("X-RateLimit-Remaining", String(rate.remaining));
+      response.headers.set("X-RateLimit-Reset", String(rate.reset));
+    }
+    if (this.switches.dateHeader) {
+      response.headers.set("Date", new Date(this.serverNow()).toUTCString());
+    }
+    this.stats.byStatus[response.status] = (this.stats.byStatus[response.status] ?? 0) + 1;
+    return response;
+  }
+
+  #rateHeaders(): { limit: number; remaining: number; reset: number; over: boolean } | null {
+    const rl = this.switches.rateLimit;
+    if (!rl) return null;
+    const now = this.serverNow();
+    const window = Math.floor(now / 60_000);
+    if (window !== this.#rateWindow) {
+      this.#rateWindow = window;
+      this.#rateCount = 0;
+    }
+    this.#rateCount++;
+    return {
+      limit: rl.limit,
+      remaining: Math.max(0, rl.limit - this.#rateCount),
+      reset: Math.max(1, Math.ceil(((window + 1) * 60_000 - now) / 1000)),
+      over: this.#rateCount > rl.limit,
+    };
+  }
+
+  async #route(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const lowerPath = url.pathname.toLowerCase();
+    if (!lowerPath.startsWith(this.basePath + "/") && lowerPath !== this.basePath) {
+      return notFound(url);
+    }
+    const path = url.pathname.slice(this.basePath.length).replace(/\/+$/, "") || "/";
+    const lower = path.toLowerCase();
+    const isData = lower.startsWith("/api/") && lower !== "/api/system";
+    let n = 0;
+    if (isData) {
+      n = ++this.stats.dataRequests;
+      for (const hook of [...this.#hooks]) {
+        hook({ method: request.method, path, query: url.searchParams, n });
+      }
+    }
+    const fault = this.#takeFault(lower, isData);
+    if (fault) {
+      const early = await this.#applyFault(fault, request);
+      if (early) return early;
+    }
+    let response: Response;
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      response = json(405, {
+        message: `The requested resource does not support http method '${request.method}'.`,
+      });
+    } else if (lower === "/authorize") {
+      response = this.#authorize(request);
+    } else if (lower === "/api/system") {
+      response = json(200, {
+        apiVersion: "1.1.524.0",
+        sdkVersion: "24.1.113.0",
+        update: "Act! v24.1 (simulated)",
+        culture: {
+          name: "en-US",
+          displayName: "English (United States)",
+          dateFormat: "M/d/yyyy",
+          timeFormat: "h:mm tt",
+          currencySymbol: "$",
+          decimalSeparator: ".",
+        },
+      });
+    } else if (isData) {
+      response = this.#data200(request, url, path, n);
+    } else {
+      response = notFound(url);
+    }
+    if (
+      fault && (fault.kind === "truncated" || fault.kind === "object") && response.status === 200
+    ) {
+      const text = await response.text();
+      if (fault.kind === "truncated") {
+        return new Response(text.slice(0, Math.max(1, Math.floor(text.length / 2))), {
+          status: 200,
+          headers: { "content-type": "application/json; charset=utf-8" },
+        });
+      }
+      const parsed = JSON.parse(text);
+      const rows = Array.isArray(parsed) ? parsed : parsed.value ?? [];
+      return json(200, { items: rows, Count: rows.length });
+    }
+    return response;
+  }
+
+  #takeFault(lower: string, isData: boolean): Fault | null {
+    for (let i = 0; i < this.#faults.length; i++) {
+      const f = this.#faults[i];
+      const fpath = "path" in f && f.path ? f.path.toLowerCase().replace(/\/+$/, "") : null;
+      const match = fpath ? lower.startsWith(fpath) : isData;
+      if (!match) continue;
+      if (--f.left <= 0) this.#faults.splice(i, 1);
+      return f;
+    }
+    const rf = this.switches.randomFaults;
+    if (!rf || !isData || rf.kinds.length === 0) return null;
+    if (!this.#faultRng || this.#faultRngSeed !== rf.seed) {
+      this.#faultRngSeed = rf.seed;
+      this.#faultRng = new Random(hash32(rf.seed ?? this.#data.seed, 66));
+    }
+    const r = this.#faultRng;
+    if (r.next() >= rf.rate) return null;
+    const kind = r.pick(rf.kinds);
+    switch (kind) {
+      case "status":
+        return { kind, status: r.pick([500, 502, 503, 504]) };
+      case "rate-limit":
+        return { kind, retryAfter: r.pick(["seconds", "date"] as const), seconds: 1 };
+      case "slow":
+        return { kind, ms: 1000 };
+      default:
+        return { kind };
+    }
+  }
+
+  async #applyFault(fault: Fault, request: Request): Promise<Response | null> {
+    switch (fault.kind) {
+      case "status":
+        return statusFault(fault.status, fault.body);
+      case "rate-limit": {
+        const response = json(429, { message: "Too many requests" });
+        const seconds = fault.seconds ?? 1;
+        if (fault.retryAfter === "seconds") response.headers.set("Retry-After", String(seconds));
+        if (fault.retryAfter === "date") {
+          response.headers.set(
+            "Retry-After",
+            new Date(this.serverNow() + seconds * 1000).toUTCString(),
+          );
+        }
+        return response;
+      }
+      case "malformed":
+        return new Response(`{"value":[{"id":'x', "edited": 2024-01-01T00:00:00+00:00,}`, {
+          status: 200,
+          headers: { "content-type": "application/json; charset=utf-8" },
+        });
+      case "html":
+        return new Response(
+          "<!DOCTYPE html>\r\n<html><head><title>Act! - Sign In</title></head><body><form>Please sign in</form></body></html>",
+          { status: 200, headers: { "content-type": "text/html; charset=utf-8" } },
+        );
+      case "slow":
+        await this.#sleep(fault.ms, request.signal);
+        return null;
+      case "drop": {
+        const enc = new TextEncoder();
+        const body = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(enc.encode('{"value":[{"id":"'));
+          },
+          pull(controller) {
+            controller.error(new Error("Simulated connection drop"));
+          },
+        });
+        return new Response(body, {
+          status: 200,
+          headers: { "content-type": "application/json; charset=utf-8" },
+        });
+      }
+      case "expire-token":
+        this.expireTokens();
+        return null;
+      default:
+        return null; // truncated and object transform the normal answer
+    }
+  }
+
+  #issue(db: string, username: string): string {
+    const header = b64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
+    const issued = this.serverNow();
+    const payload = b64url(JSON.stringify({
+      db,
+      un: username,
+      id: this.#data.users[0].id,
+      iat: new Date(issued).toISOString(),
+      jti: String(++this.#tokenSeq),
+    }));
+    const sig = createHmac("sha256", this.#secret).update(`${header}.${payload}`).digest(
+      "base64url",
+    );
+    const token = `${header}.${payload}.${sig}`;
+    this.#tokens.set(token, { issued, requests: 0, generation: this.#generation, db });
+    this.stats.authorizations++;
+    return token;
+  }
+
+  #valid(token: string): Token | null {
+    const t = this.#tokens.get(token);
+    if (!t || t.generation !== this.#generation) return null;
+    const life = this.switches.tokenLifetimeSeconds;
+    if (life !== null && this.serverNow() - t.issued >= life * 1000) return null;
+    const max = this.switches.tokenMaxRequests;
+    if (max !== null && t.requests >= max) return null;
+    return t;
+  }
+
+  #authorize(request: Request): Response {
+    const auth = request.headers.get("authorization") ?? "";
+    const db = request.headers.get("act-database-name") ?? "";
+    const text = (token: string): Response =>
+      new Response(token, { status: 200, headers: { "content-type": "text/html; charset=utf-8" } });
+    const bearer = /^Bearer\s+(\S+)$/i.exec(auth);
+    if (bearer) {
+      const t = this.#valid(bearer[1]);
+      if (!t) return new Response(null, { status: 401 });
+      const claims = JSON.parse(atobUrl(bearer[1].split(".")[1]));
+      return text(this.#issue(t.db, claims.un));
+    }
+    const basic = /^Basic\s+(\S+)$/i.exec(auth);
+    if (!basic) return new Response(null, { status: 401 });
+    let decoded: string;
+    try {
+      const bin = atob(basic[1]);
+      decoded = new TextDecoder("utf-8", { fatal: true }).decode(
+        Uint8Array.from(bin, (c) => c.charCodeAt(0)),
+      );
+    } catch {
+      return new Response(null, { status: 401 });
+    }
+    const colon = decoded.indexOf(":");
+    const user = colon < 0 ? decoded : decoded.slice(0, colon);
+    const pass = colon < 0 ? "" : decoded.slice(colon + 1);
+    if (
+      user.normalize().toLowerCase() !== this.#username.normalize().toLowerCase() ||
+      pass !== this.#password || db.toLowerCase() !== this.#database.toLowerCase()
+    ) {
+      return new Response(null, { status: 401 });
+    }
+    return text(this.#issue(this.#database, user));
+  }
+
+  #data200(request: Request, url: URL, path: string, _n: number): Response {
+    const auth = request.headers.get("authorization");
+    const db = request.headers.get("act-database-name");
+    if (!auth || !db) {
+      return json(500, {
+        message: "An error has occurred.",
+        exceptionMessage: "Object reference not set to an instance of an object.",
+        exceptionType: "System.NullReferenceException",
+        stackTrace:
+          "   at Act.Web.Api.Filters.ActAuthorizeAttribute.OnAuthorization(HttpActionContext actionContext)",
+      });
+    }
+    const bearer = /^Bearer\s+(\S+)$/i.exec(auth);
+    const token = bearer ? this.#valid(bearer[1]) : null;
+    if (!token || token.db.toLowerCase() !== db.toLowerCase()) {
+      return json(401, { message: "Authorization has been denied for this request." });
+    }
+    token.requests++;
+    const parts = path.split("/").filter(Boolean); // ["api", resource, id?]
+    const resource = parts[1]?.toLowerCase() ?? "";
+    const table = ROUTES[resource];
+    if (
+      !table || parts.length > 3 || (resource === "activity-types" && !this.switches.activityTypes)
+    ) {
+      return notFound(url);
+    }
+    const store = this.#stores[table];
+    if (parts.length === 3) {
+      const row = store.get(decodeURIComponent(parts[2]));
+      return row ? json(200, store.view(row)) : notFound(url);
+    }
+    let plan: Plan;
+    let select: string[] | null = null;
+    try {
+      const q = url.searchParams;
+      for (const key of q.keys()) {
+        if (key.startsWith("$") && !ODATA_OPTIONS.has(key)) {
+          throw new SyntaxError(`The query parameter '${key}' is not supported`);
+        }
+      }
+      const n = this.#data.counts[table];
+      const sample = store.view(
+        n > 0 ? this.#data.record(table, 0) : store.extra.values().next().value ?? { id: "" },
+      );
+      const resolve = resolverFor(sample);
+      const filterText = q.get("$filter");
+      if (filterText !== null && table === "products" && !this.switches.productsFilter) {
+        throw new SyntaxError("The query parameter '$filter' is not supported on this resource");
+      }
+      const filter = filterText === null ? null : parseFilter(filterText, resolve);
+      const orderText = q.get("$orderby");
+      const orderBy = orderText === null ? [] : parseOrderBy(orderText, resolve);
+      if (orderBy.length > 1 && !this.switches.multiKeyOrderBy) {
+        throw new SyntaxError("Only one $orderby property is supported");
+      }
+      const top = nonNegative(q.get("$top"), "$top");
+      const skip = nonNegative(q.get("$skip"), "$skip") ?? 0;
+      const selText = q.get("$select");
+      select = selText === null ? null : parseSelect(selText, resolve);
+      const sw = this.switches;
+      const take = Math.min(top ?? sw.defaultPageSize, sw.pageCap ?? Infinity);
+      plan = {
+        filter,
+        orderBy,
+        skip,
+        take,
+        shuffleSeed: sw.unstableOrder ? hash32(this.#data.seed, this.stats.requests, 31) : null,
+      };
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      return json(400, {
+        message: `The query specified in the URI is not valid. ${error.message}`,
+        exceptionMessage: error.message,
+        exceptionType: "Microsoft.OData.ODataException",
+        stackTrace:
+          "   at System.Web.OData.Query.ODataQueryOptions.Validate(ODataValidationSettings validationSettings)",
+      });
+    }
+    let rows = store.query(plan);
+    if (select) {
+      const keys = select.includes("id") ? select : ["id", ...select];
+      rows = rows.map((row) => Object.fromEntries(keys.map((k) => [k, row[k] ?? null])));
+    }
+    const envelope = this.switches.envelope[table] ??
+      (table === "contacts" || table === "companies" ? "value" : "array");
+    return json(200, envelope === "value" ? { value: rows, Count: rows.length } : rows);
+  }
+}
+
+function nonNegative(text: string | null, name: string): number | null {
+  if (text === null) return null;
+  if (!/^\d{1,9}$/.test(text)) throw new SyntaxError(`Invalid value for ${name}: '${text}'`);
+  return Number(text);
+}
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8" },
+  });
+}
+
+function notFound(url: URL): Response {
+  return json(404, {
+    message:
+      `No HTTP resource was found that matches the request URI '${url.origin}${url.pathname}'.`,
+    messageDetail:
+      `No route providing a controller name was found to match request URI '${url.pathname}'`,
+  });
+}
+
+function statusFault(status: number, body?: string): Response {
+  if (body !== undefined) {
+    const isJson = /^\s*[[{]/.test(body);
+    return new Response(body, {
+      status,
+      headers: { "content-type": isJson ? "application/json; charset=utf-8" : "text/html" },
+    });
+  }
+  if (status >= 502 && status <= 504) {
+    const title = status === 502
+      ? "502 - Web server received an invalid response while acting as a gateway or proxy server."
+      : status === 503
+      ? "503 Service Unavailable"
+      : "504 Gateway Timeout";
+    return new Response(
+      `<html><head><title>${title}</title></head><body><h1>${title}</h1></body></html>`,
+      {
+        status,
+        headers: { "content-type": "text/html" },
+      },
+    );
+  }
+  if (status === 500) {
+    return json(500, {
+      message: "An error has occurred.",
+      exceptionMessage:
+        "Execution Timeout Expired. The timeout period elapsed prior to completion of the operation.",
+      exceptionType: "System.Data.SqlClient.SqlException",
+      stackTrace: "   at System.Data.SqlClient.SqlConnection.OnError(SqlException exception)",
+    });
+  }
+  return json(status, {
+    message: status === 403 ? "Access denied." : "The request is invalid.",
+    exceptionMessage: `Simulated ${status}`,
+    exceptionType: "System.Web.Http.HttpResponseException",
+    stackTrace: "",
+  });
+}
+
+function b64url(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function atobUrl(text: string): string {
+  const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+  return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
+}
+
+/** A simulator serving on a socket. */
+export interface RunningSimulator {
+  /** The simulator (switches, mutations, faults, stats). */
+  sim: Simulator;
+  /** Base URL, e.g. `http://127.0.0.1:PORT/act.web.api`. */
+  url: string;
+  /** The bound port. */
+  port: number;
+  /** Stop the server (pending delays end at once). */
+  close(): Promise<void>;
+}
+
+/** Start a simulator on a socket (127.0.0.1, a free port unless given). */
+export async function startSimulator(
+  options: SimulatorOptions & ListenOptions = {},
+): Promise<RunningSimulator> {
+  const sim = new Simulator(options);
+  const listener = await listen((request) => sim.fetch(request), {
+    hostname: options.hostname ?? "127.0.0.1",
+    port: options.port ?? 0,
+    cert: options.cert,
+    key: options.key,
+  });
+  const scheme = options.cert && options.key ? "https" : "http";
+  const host = listener.hostname.includes(":") ? `[${listener.hostname}]` : listener.hostname;
+  return {
+    sim,
+    url: `${scheme}://${host}:${listener.port}${sim.basePath}`,
+    port: listener.port,
+    close: async () => {
+      sim.cancelDelays();
+      await listener.close();
+    },
+  };
+}
+
+const FAULT_KINDS: readonly FaultKind[] = [
+  "status",
+  "rate-limit",
+  "malformed",
+  "truncated",
+  "html",
+  "object",
+  "slow",
+  "drop",
+  "expire-token",
+];
+
+/** Parse the flags of `act-sync simulate`; bad values throw {@linkcode ConfigError}. */
+export function parseSimulateArgs(args: string[]): SimulatorOptions & { port: number } {
+  let parsed;
+  try {
+    parsed = parseArgsStrict(args);
+  } catch (error) {
+    throw new ConfigError([error instanceof Error ? error.message : String(error)], {
+      cause: error,
+    });
+  }
+  const v = parsed;
+  const issues: string[] = [];
+  const int = (name: string, min: number, max: number): number | undefined => {
+    const text = v[name] as string | undefined;
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!/^-?\d+$/.test(text) || n < min || n > max) {
+      issues.push(
+        `'--${name}' must be an integer between ${min} and ${max}: current value is "${text}"`,
+      );
+      return undefined;
+    }
+    return n;
+  };
+  const num = (name: string, min: number, max: number): number | undefined => {
+    const text = v[name] as string | undefined;
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (text.trim() === "" || !Number.isFinite(n) || n < min || n > max) {
+      issues.push(
+        `'--${name}' must be a number between ${min} and ${max}: current value is "${text}"`,
+      );
+      return undefined;
+    }
+    return n;
+  };
+  const switches: Partial<SimulatorSwitches> = {};
+  const out: SimulatorOptions & { port: number } = { port: int("port", 0, 65535) ?? 8790 };
+  const records = int("records", 0, 16_000_000);
+  if (records !== undefined) out.records = records;
+  const seed = int("seed", 0, 4294967295);
+  if (seed !== undefined) out.seed = seed;
+  for (const k of ["username", "password", "database"] as const) {
+    if (v[k] !== undefined) out[k] = v[k] as string;
+  }
+  if (v.counts !== undefined) {
+    const counts: Partial<Record<TableName, number>> = {};
+    for (const part of String(v.counts).split(",")) {
+      const [t, c] = part.split("=");
+      if (!(TABLE_NAMES as readonly string[]).includes(t) || !/^\d+$/.test(c ?? "")) {
+        issues.push(`'--counts' must be a list of table=N: current value is "${v.counts}"`);
+        break;
+      }
+      counts[t as TableName] = Number(c);
+    }
+    out.counts = counts;
+  }
+  if (v.envelope !== undefined) {
+    const text = String(v.envelope);
+    const envelope: Partial<Record<TableName, "value" | "array">> = {};
+    if (text === "value" || text === "array") {
+      for (const t of TABLE_NAMES) envelope[t] = text;
+    } else {
+      for (const part of text.split(",")) {
+        const [t, e] = part.split("=");
+        if (!(TABLE_NAMES as readonly string[]).includes(t) || (e !== "value" && e !== "array")) {
+          issues.push(
+            `'--envelope' must be value, array or a list of table=value|array: current value is "${text}"`,
+          );
+          break;
+        }
+        envelope[t as TableName] = e;
+      }
+    }
+    switches.envelope = envelope;
+  }
+  const cap = int("page-cap", 1, 1_000_000);
+  if (cap !== undefined) switches.pageCap = cap;
+  const size = int("default-page-size", 1, 1_000_000);
+  if (size !== undefined) switches.defaultPageSize = size;
+  if (v["multi-key-orderby"]) switches.multiKeyOrderBy = true;
+  if (v["stable-order"]) switches.unstableOrder = false;
+  if (v["activity-types"]) switches.activityTypes = true;
+  if (v["products-edited"]) switches.productsEdited = true;
+  if (v["no-products-filter"]) switches.productsFilter = false;
+  if (v["no-date-header"]) switches.dateHeader = false;
+  if (v["token-lifetime"] !== undefined) {
+    if (v["token-lifetime"] === "none") switches.tokenLifetimeSeconds = null;
+    else {
+      const life = int("token-lifetime", 1, 1e9);
+      if (life !== undefined) switches.tokenLifetimeSeconds = life;
+    }
+  }
+  const maxReq = int("token-max-requests", 1, 1e9);
+  if (maxReq !== undefined) switches.tokenMaxRequests = maxReq;
+  const skew = int("clock-skew", -1e9, 1e9);
+  if (skew !== undefined) switches.clockSkewSeconds = skew;
+  const latency = int("latency", 0, 600_000);
+  if (latency !== undefined) switches.latencyMs = latency;
+  const limit = int("rate-limit", 1, 1e9);
+  if (limit !== undefined) switches.rateLimit = { limit };
+  const rate = num("fault-rate", 0, 1);
+  const faultSeed = int("fault-seed", 0, 4294967295);
+  let kinds: FaultKind[] = FAULT_KINDS.filter((k) => k !== "slow" && k !== "drop");
+  if (v["fault-kinds"] !== undefined) {
+    const list = String(v["fault-kinds"]).split(",").map((k) => k.trim());
+    const bad = list.filter((k) => !(FAULT_KINDS as readonly string[]).includes(k));
+    if (bad.length || list.length === 0) {
+      issues.push(
+        `'--fault-kinds' must be a list of ${FAULT_KINDS.join(", ")}: current value is "${
+          v["fault-kinds"]
+        }"`,
+      );
+    }
+    kinds = list as FaultKind[];
+  }
+  if (rate !== undefined && rate > 0) {
+    switches.randomFaults = {
+      rate,
+      kinds,
+      ...(faultSeed !== undefined ? { seed: faultSeed } : {}),
+    };
+  }
+  if (issues.length) throw new ConfigError(issues);
+  if (Object.keys(switches).length) out.switches = switches;
+  return out;
+}
+
+function parseArgsStrict(args: string[]): Record<string, string | boolean | undefined> {
+  const strings = [
+    "port",
+    "records",
+    "seed",
+    "username",
+    "password",
+    "database",
+    "counts",
+    "envelope",
+    "page-cap",
+    "default-page-size",
+    "token-lifetime",
+    "token-max-requests",
+    "clock-skew",
+    "latency",
+    "rate-limit",
+    "fault-rate",
+    "fault-kinds",
+    "fault-seed",
+  ];
+  const booleans = [
+    "multi-key-orderby",
+    "stable-order",
+    "activity-types",
+    "products-edited",
+    "no-products-filter",
+    "no-date-header",
+  ];
+  const options: Record<string, { type: "string" | "boolean" }> = {};
+  for (const s of strings) options[s] = { type: "string" };
+  for (const b of booleans) options[b] = { type: "boolean" };
+  const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
+  return values as Record<string, string | boolean | undefined>;
+}
+
+/** Output sinks for {@linkcode runSimulate}. */
+export interface SimulateIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+/** `act-sync simulate`: serve the simulator on 127.0.0.1 until SIGINT/SIGTERM; returns exit code 0. */
+export async function runSimulate(args: string[], io: SimulateIo): Promise<number> {
+  const options = parseSimulateArgs(args);
+  const running = await startSimulator({ ...options, hostname: "127.0.0.1" });
+  const { sim } = running;
+  io.stdout(
+    `Act! Web API simulator listening on ${running.url}\n` +
+      `  user "${options.username ?? "demo"}", database "${options.database ?? "ActDemo"}", ` +
+      `${sim.count("contacts")} contacts, seed ${options.seed ?? 1}\n` +
+      `  server time ${actDate(sim.serverNow())}; press Ctrl+C to stop\n`,
+  );
+  const { promise, resolve } = Promise.withResolvers<void>();
+  const stop = (): void => resolve();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  await promise;
+  process.off("SIGINT", stop);
+  process.off("SIGTERM", stop);
+  await running.close();
+  io.stderr("Simulator stopped\n");
+  return 0;
+}
