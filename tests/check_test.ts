@@ -1,0 +1,97 @@
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { runCheck } from "../src/commands/check.ts";
+import { type Config, parseConfig } from "../src/config.ts";
+import { createLogger } from "../src/log.ts";
+import { startSimulator } from "../src/simulator/mod.ts";
+import { TABLE_NAMES } from "../src/sync/tables.ts";
+
+type Sim = Awaited<ReturnType<typeof startSimulator>>;
+
+function configFor(sim: Sim, extra: Record<string, unknown> = {}): Config {
+  return parseConfig({
+    protocol: "http",
+    hostname: "127.0.0.1",
+    port: sim.port,
+    api_path: "/act.web.api",
+    username: "demo",
+    password: "demo",
+    database_name: "ActDemo",
+    rate_limit_pause: 0,
+    max_retries: 0,
+    ...extra,
+  }, { baseDir: "." }).config;
+}
+
+async function check(
+  config: Config,
+): Promise<{ ok: boolean; out: string; log: string[] }> {
+  let out = "";
+  const log: string[] = [];
+  const logger = createLogger({ write: (line) => log.push(line) });
+  logger.addSecret(config.password);
+  const ok = await runCheck(config, { stdout: (text) => out += text, logger });
+  return { ok, out, log };
+}
+
+describe("runCheck()", () => {
+  let sim: Sim;
+  before(async () => {
+    sim = await startSimulator({ records: 10, seed: 7 });
+  });
+  after(async () => {
+    await sim.close();
+  });
+
+  test("prints one OK line per table, falling back from activity-types to task-types", async () => {
+    sim.sim.switches.activityTypes = false;
+    const { ok, out, log } = await check(configFor(sim));
+    assert.equal(ok, true, out);
+    const lines = out.trimEnd().split("\n");
+    assert.equal(lines.length, TABLE_NAMES.length + 1);
+    for (const [i, table] of TABLE_NAMES.entries()) {
+      assert.match(lines[i], new RegExp(`^${table}\\s+/api/\\S+\\s+OK \\(`), lines[i]);
+    }
+    assert.match(lines[0], /^contacts\s+\/api\/contacts\s+OK \(\{"value": \[\.\.\.\]\}, 1 row\)$/);
+    assert.match(lines[2], /^opportunities\s+\/api\/opportunities\s+OK \(bare array, 1 row\)$/);
+    assert.match(
+      lines[4],
+      /^activity_types\s+\/api\/task-types\s+OK .*\/api\/activity-types answered 404/,
+    );
+    // Aligned: the result column starts at the same offset on every line.
+    const starts = lines.slice(0, TABLE_NAMES.length).map((line) => line.indexOf(" OK ("));
+    assert.equal(new Set(starts).size, 1, out);
+    assert.match(lines[TABLE_NAMES.length], /All 6 tables OK/);
+    assert.ok(log.some((line) => /apiVersion=1\.1\.524\.0/.test(line) && /sdkVersion=/.test(line)));
+  });
+
+  test("uses /api/activity-types when the server has it", async () => {
+    sim.sim.switches.activityTypes = true;
+    try {
+      const { ok, out } = await check(configFor(sim, { tables: ["activity_types"] }));
+      assert.equal(ok, true, out);
+      assert.match(out, /^activity_types\s+\/api\/activity-types\s+OK/);
+    } finally {
+      sim.sim.switches.activityTypes = false;
+    }
+  });
+
+  test("returns false and names the error when a table fails", async () => {
+    const { ok, out } = await check(
+      configFor(sim, { endpoints: { products: "/api/no-such-products" } }),
+    );
+    assert.equal(ok, false);
+    assert.match(out, /^products\s+\/api\/no-such-products\s+FAILED: .*404/m);
+    assert.match(out, /^contacts\s+\/api\/contacts\s+OK/m);
+    assert.match(out, /1 of 6 tables failed/);
+  });
+
+  test("a refused login prints 'Failed to authenticate…' without the password", async () => {
+    const password = "not-the-password";
+    const { ok, out, log } = await check(configFor(sim, { password }));
+    assert.equal(ok, false);
+    assert.match(out, /^Failed to authenticate: check username, password and database name/);
+    assert.ok(!out.includes(password));
+    assert.ok(!log.some((line) => line.includes(password)));
+  });
+});
