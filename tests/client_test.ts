@@ -148,6 +148,23 @@ describe("ActClient against the simulator", () => {
     assert.equal(sim.sim.stats.authorizations, auths + 2);
   });
 
+  test("a 401 right after renewing the token is fatal (no loop)", async () => {
+    const { client, waits } = clientFor(sim);
+    const auths = sim.sim.stats.authorizations;
+    sim.sim.switches.tokenMaxRequests = 0; // every token is refused
+    try {
+      const error = await rejects(client.list("/api/contacts", { top: 1 }));
+      assert.ok(error instanceof HttpError);
+      assert.equal(error.status, 401);
+      assert.match(error.message, /right after renewing the token/);
+      assert.equal(sim.sim.stats.authorizations, auths + 2);
+      assert.equal(client.requestCount, 4); // authorize, 401, authorize, 401
+      assert.deepEqual(waits, []);
+    } finally {
+      sim.sim.switches.tokenMaxRequests = null;
+    }
+  });
+
   test("429 with Retry-After in seconds waits that long, then succeeds", async () => {
     const { client, waits } = clientFor(sim);
     await client.authenticate();
@@ -176,7 +193,11 @@ describe("ActClient against the simulator", () => {
   });
 
   test("a burst of 500/502/503/504 is retried with backoff, then succeeds", async () => {
-    const { client, waits } = clientFor(sim, { maxRetries: 4 });
+    const statuses: number[] = [];
+    const { client, waits } = clientFor(sim, {
+      maxRetries: 4,
+      onResponse: (info) => statuses.push(info.status),
+    });
     await client.authenticate();
     for (const status of [500, 502, 503, 504]) {
       sim.sim.inject({ kind: "status", status, times: 1 });
@@ -186,6 +207,7 @@ describe("ActClient against the simulator", () => {
     assert.equal(page.rows.length, 2);
     assert.equal(client.requestCount - before, 5);
     assert.deepEqual(waits, [1, 2, 3, 4].map((n) => backoffDelay(n, () => 1)));
+    assert.deepEqual(statuses, [200, 500, 502, 503, 504, 200]);
   });
 
   test("a persistent 500 fails after maxRetries with HttpError", async () => {

@@ -273,7 +273,9 @@ export class ActClient {
             if (!(error instanceof UnusableBodyError)) throw error;
             failure = { status, detail: error.message, retryAfter: null, cause: error };
           }
-        } else if (options.authorize && (status === 401 || status === 403)) {
+        } else if (
+          options.authorize && (status === 401 || status === 403 || /\b4032\b/.test(attempt.text))
+        ) {
           const detail = errorExcerpt(attempt.text);
           throw new HttpError(status, "GET", shown, detail, {
             message: `${AUTH_FAILED_MESSAGE}: GET ${shown} answered ${status}${
