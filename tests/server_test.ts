@@ -1,0 +1,410 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import type { SyncRun } from "../src/commands/sync.ts";
+import { createLogger } from "../src/log.ts";
+import { formatMetrics } from "../src/metrics.ts";
+import { scheduleIntervalMs } from "../src/schedule.ts";
+import { authorized, createApp } from "../src/server.ts";
+import type { State } from "../src/state.ts";
+import { Monitor } from "../src/status.ts";
+import type { TableName } from "../src/sync/tables.ts";
+import { PROMTOOL_SKIP, promtoolCheck } from "./_promtool.ts";
+
+const T0 = Date.parse("2026-03-01T12:00:00Z");
+const MINUTE = 60_000;
+
+function clock(): { now: () => number; advance(ms: number): void } {
+  let t = T0;
+  return { now: () => t, advance: (ms) => (t += ms) };
+}
+
+function stateAt(iso: string, tables: TableName[], error?: { table: TableName; message: string }) {
+  const state: State = { table_cursors: {}, table_batch_tracking: {}, tables: {} };
+  for (const table of tables) {
+    state.table_cursors[table] = iso;
+    state.tables![table] = {
+      last_success: iso,
+      last_error: null,
+      rows_last_run: 10,
+      rows_total: 100,
+      duration_seconds: 1.5,
+    };
+  }
+  if (error) {
+    state.tables![error.table] = {
+      ...state.tables![error.table],
+      last_error: { message: error.message, at: iso },
+    };
+  }
+  return state;
+}
+
+function run(
+  ok: boolean,
+  state: State,
+  failed: TableName[] = [],
+  tables: TableName[] = ["contacts", "companies"],
+): SyncRun {
+  return {
+    ok,
+    tables: tables.map((table) => ({
+      table,
+      status: failed.includes(table) ? "failed" : "ok",
+      rowsRead: 10,
+      rowsWritten: 10,
+      newColumns: [],
+      durationMs: 1500,
+      requests: 2,
+      emptyFirstRead: false,
+      ...(failed.includes(table) ? { error: `GET /api/${table} failed with status 500` } : {}),
+    })),
+    state,
+    startedAt: new Date(T0).toISOString(),
+    durationMs: 3000,
+  };
+}
+
+function setup(options: { token?: string; secrets?: string[] } = {}) {
+  const time = clock();
+  const monitor = new Monitor({
+    tables: ["contacts", "companies"],
+    schedule: "*/15 * * * *",
+    intervalMs: 15 * MINUTE,
+    now: time.now,
+    nextRun: () => new Date(time.now() + 15 * MINUTE),
+  });
+  const logger = createLogger({ level: "SEVERE", write: () => {} });
+  for (const secret of options.secrets ?? []) logger.addSecret(secret);
+  let started = 0;
+  const app = createApp({
+    monitor,
+    token: options.token,
+    logger,
+    startRun: () => {
+      if (monitor.running) return null;
+      started++;
+      monitor.runStarted(`run${started}`, "request");
+      return `run${started}`;
+    },
+  });
+  return { time, monitor, app, started: () => started };
+}
+
+describe("Monitor and /health", () => {
+  test("GET /health is 200 ok after a successful run, with last success and next run", async () => {
+    const { app, monitor, time } = setup();
+    monitor.runStarted("a1", "start-up");
+    time.advance(3000);
+    monitor.runFinished(run(true, stateAt(new Date(time.now()).toISOString(), ["contacts"])));
+    const response = await app.request("/health");
+    assert.equal(response.status, 200);
+    const body = await response.json();
+    assert.equal(body.status, "ok");
+    assert.equal(body.last_success, new Date(T0 + 3000).toISOString());
+    assert.equal(body.next_run, new Date(T0 + 3000 + 15 * MINUTE).toISOString());
+    assert.equal(body.running, false);
+  });
+
+  test("GET /health is 503 failing with the failed tables after a failed run, 200 after recovery", async () => {
+    const { app, monitor, time } = setup();
+    monitor.runStarted("a1", "schedule");
+    monitor.runFinished(run(false, stateAt(new Date(T0).toISOString(), []), ["contacts"]));
+    let response = await app.request("/health");
+    assert.equal(response.status, 503);
+    const body = await response.json();
+    assert.equal(body.status, "failing");
+    assert.match(body.reason, /1 of 2 tables failed \(contacts\)/);
+    assert.doesNotMatch(body.reason, /\/api\//, "the open endpoint names no URL");
+    time.advance(MINUTE);
+    monitor.runStarted("a2", "schedule");
+    monitor.runFinished(run(true, stateAt(new Date(time.now()).toISOString(), ["contacts"])));
+    response = await app.request("/health");
+    assert.equal(response.status, 200);
+    assert.equal((await response.json()).status, "ok");
+  });
+
+  test("a run that fails before any table (lock, login) is failing too", async () => {
+    const { app, monitor } = setup();
+    monitor.runStarted("a1", "start-up");
+    monitor.runCrashed(new Error("Another act-sync run (pid 1) holds the lock"));
+    const response = await app.request("/health");
+    assert.equal(response.status, 503);
+    assert.match((await response.json()).reason, /before syncing any table/);
+  });
+
+  test("a stopped run does not count as a failure", async () => {
+    const { app, monitor } = setup();
+    monitor.runStarted("a1", "start-up");
+    const stopped = run(false, stateAt(new Date(T0).toISOString(), []));
+    stopped.tables[0].status = "stopped";
+    monitor.runFinished(stopped);
+    assert.equal(monitor.snapshot().last_run?.result, "stopped");
+    assert.equal((await app.request("/health")).status, 200);
+  });
+
+  test("GET /health turns stale after three schedule intervals without success", async () => {
+    const { app, monitor, time } = setup();
+    monitor.runStarted("a1", "start-up");
+    monitor.runFinished(run(true, stateAt(new Date(T0).toISOString(), ["contacts"])));
+    time.advance(45 * MINUTE);
+    assert.equal(
+      (await app.request("/health")).status,
+      200,
+      "exactly three intervals is not stale",
+    );
+    time.advance(1000);
+    const response = await app.request("/health");
+    assert.equal(response.status, 503);
+    const body = await response.json();
+    assert.equal(body.status, "stale");
+    assert.match(body.reason, /No run has succeeded since 2026-03-01T12:00:00.000Z/);
+  });
+
+  test("a service that never succeeded is stale three intervals after it started", async () => {
+    const { app, time } = setup();
+    time.advance(46 * MINUTE);
+    const body = await (await app.request("/health")).json();
+    assert.equal(body.status, "stale");
+    assert.match(body.reason, /since the service started/);
+  });
+
+  test("last success after a restart comes from the state file (oldest table success)", () => {
+    const state = stateAt("2026-03-01T11:00:00Z", ["contacts"]);
+    state.tables!.companies = { last_success: "2026-03-01T11:30:00Z" };
+    const monitor = new Monitor({
+      tables: ["contacts", "companies"],
+      schedule: "*/15 * * * *",
+      intervalMs: 15 * MINUTE,
+      now: () => T0,
+      state,
+    });
+    const health = monitor.health();
+    assert.equal(health.last_success, "2026-03-01T11:00:00.000Z");
+    assert.equal(health.status, "stale");
+  });
+
+  test("scheduleIntervalMs() measures the cron pattern, seconds field included", () => {
+    assert.equal(scheduleIntervalMs("*/15 * * * *"), 15 * MINUTE);
+    assert.equal(scheduleIntervalMs("*/2 * * * * *"), 2000);
+    assert.equal(scheduleIntervalMs("0 3 * * *"), 24 * 60 * MINUTE);
+  });
+});
+
+describe("GET /state, /, POST /sync", () => {
+  test("GET /state shows per-table status, the last error and the state file", async () => {
+    const { app, monitor } = setup();
+    monitor.runStarted("a1", "start-up");
+    monitor.runFinished(
+      run(
+        false,
+        stateAt(new Date(T0).toISOString(), ["contacts", "companies"], {
+          table: "contacts",
+          message: "GET /api/contacts failed with status 500",
+        }),
+        ["contacts"],
+      ),
+    );
+    const response = await app.request("/state");
+    assert.equal(response.status, 200);
+    const body = await response.json();
+    assert.equal(body.tables.contacts.status, "failed");
+    assert.equal(
+      body.tables.contacts.last_error.message,
+      "GET /api/contacts failed with status 500",
+    );
+    assert.equal(body.tables.companies.status, "ok");
+    assert.equal(body.tables.companies.rows_total, 100);
+    assert.equal(body.tables.companies.rows_last_run, 10);
+    assert.equal(body.tables.companies.duration_seconds, 1.5);
+    assert.equal(body.state.table_cursors.companies, new Date(T0).toISOString());
+    assert.equal(body.last_run.id, "a1");
+    assert.equal(body.last_run.result, "failed");
+    assert.equal(body.running, null);
+    assert.equal(body.health.status, "failing");
+  });
+
+  test("GET /state shows the run in progress and its current table", async () => {
+    const { app, monitor } = setup();
+    monitor.runStarted("r9", "schedule");
+    monitor.progress({ table: "companies", rows: 42, elapsedMs: 100 });
+    const body = await (await app.request("/state")).json();
+    assert.deepEqual(
+      { id: body.running.id, current: body.running.current },
+      { id: "r9", current: { table: "companies", rows: 42 } },
+    );
+    assert.equal(body.tables.companies.status, "running");
+  });
+
+  test("POST /sync starts a run (202), and answers 409 while one is running", async () => {
+    const { app, started } = setup();
+    const first = await app.request("/sync", { method: "POST" });
+    assert.equal(first.status, 202);
+    assert.deepEqual(await first.json(), { status: "started", run: "run1" });
+    const second = await app.request("/sync", { method: "POST" });
+    assert.equal(second.status, 409);
+    assert.deepEqual(await second.json(), { status: "busy", run: "run1" });
+    assert.equal(started(), 1);
+  });
+
+  test("GET / renders the status page with escaped errors and a refresh, no script", async () => {
+    const { app, monitor } = setup();
+    monitor.runStarted("a1", "start-up");
+    monitor.runFinished(
+      run(
+        false,
+        stateAt(new Date(T0).toISOString(), ["contacts", "companies"], {
+          table: "contacts",
+          message: "<b>bad</b> & worse",
+        }),
+        ["contacts"],
+      ),
+    );
+    const response = await app.request("/");
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get("content-type") ?? "", /^text\/html/);
+    const html = await response.text();
+    assert.match(html, /<meta http-equiv="refresh" content="\d+">/);
+    assert.doesNotMatch(html, /<script/i);
+    assert.match(html, /&lt;b&gt;bad&lt;\/b&gt; &amp; worse/);
+    assert.doesNotMatch(html, /<b>bad<\/b>/);
+    assert.match(html, /<tr data-table="contacts">.*failed/);
+    assert.match(html, /<tr data-table="companies">.*>ok</);
+    assert.match(html, /<tr data-run="a1">/);
+  });
+
+  test("unknown paths answer 404 JSON", async () => {
+    const { app } = setup();
+    const response = await app.request("/nope");
+    assert.equal(response.status, 404);
+    assert.match((await response.json()).error, /Not found: \/nope/);
+  });
+});
+
+describe("authentication with http_token", () => {
+  const token = "tok-3f9a1c7e55";
+  for (
+    const [method, path] of [["GET", "/state"], ["GET", "/metrics"], ["GET", "/"], [
+      "POST",
+      "/sync",
+    ]]
+  ) {
+    test(`${method} ${path} without the token is 401, with it not`, async () => {
+      const { app, started } = setup({ token });
+      const denied = await app.request(path, { method });
+      assert.equal(denied.status, 401);
+      assert.match(denied.headers.get("www-authenticate") ?? "", /Bearer/);
+      const wrong = await app.request(path, {
+        method,
+        headers: { authorization: "Bearer nope" },
+      });
+      assert.equal(wrong.status, 401);
+      assert.equal(started(), 0, "a refused POST /sync starts nothing");
+      const allowed = await app.request(path, {
+        method,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.ok(allowed.status < 300, `status ${allowed.status}`);
+      assert.ok(!(await denied.text()).includes(token));
+    });
+  }
+
+  test("GET /health stays open with a token", async () => {
+    const { app } = setup({ token });
+    assert.equal((await app.request("/health")).status, 200);
+  });
+
+  test("authorized() accepts Bearer and Basic with the token as password only", () => {
+    assert.equal(authorized(`Bearer ${token}`, token), true);
+    assert.equal(authorized(`bearer ${token}`, token), true);
+    assert.equal(authorized(`Basic ${btoa(`anyone:${token}`)}`, token), true);
+    assert.equal(authorized(`Basic ${btoa(`${token}:x`)}`, token), false);
+    assert.equal(authorized(`Bearer ${token}x`, token), false);
+    assert.equal(authorized(`Token ${token}`, token), false);
+    assert.equal(authorized(undefined, token), false);
+    assert.equal(authorized("Basic !!!", token), false);
+  });
+
+  test("registered secrets are redacted from every response body", async () => {
+    const secret = "hunter2-secret-password";
+    const { app, monitor } = setup({ secrets: [secret] });
+    monitor.runStarted("a1", "start-up");
+    monitor.runCrashed(new Error(`login refused for password ${secret}`));
+    for (const path of ["/health", "/state", "/metrics", "/"]) {
+      const text = await (await app.request(path)).text();
+      assert.ok(!text.includes(secret), `${path} leaks the secret`);
+    }
+    assert.match(await (await app.request("/state")).text(), /login refused for password \*\*\*/);
+  });
+});
+
+describe("GET /metrics", () => {
+  function busyMonitor() {
+    const { app, monitor, time } = setup();
+    monitor.runStarted("a1", "start-up");
+    monitor.response({ method: "GET", url: "u", status: 200, ms: 5, rateLimitRemaining: 97 });
+    monitor.response({ method: "GET", url: "u", status: 500, ms: 5, rateLimitRemaining: null });
+    monitor.response({ method: "GET", url: "u", status: 0, ms: 5, rateLimitRemaining: null });
+    time.advance(20_000);
+    monitor.runFinished(
+      run(
+        false,
+        stateAt(new Date(time.now()).toISOString(), ["contacts", "companies"], {
+          table: "contacts",
+          message: "boom",
+        }),
+        ["contacts"],
+      ),
+    );
+    monitor.tickSkipped();
+    monitor.runStarted("a2", "schedule");
+    time.advance(2_000);
+    monitor.runFinished(run(true, stateAt(new Date(time.now()).toISOString(), ["contacts"])));
+    return { app, monitor };
+  }
+
+  test("GET /metrics names Prometheus-style series with the expected values", async () => {
+    const { app } = busyMonitor();
+    const response = await app.request("/metrics");
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
+    const text = await response.text();
+    const expected = [
+      `act_sync_runs_total{result="ok"} 1`,
+      `act_sync_runs_total{result="failed"} 1`,
+      `act_sync_runs_total{result="stopped"} 0`,
+      `act_sync_rows_synced_total{table="contacts"} 20`,
+      `act_sync_http_requests_total{status="0"} 1`,
+      `act_sync_http_requests_total{status="200"} 1`,
+      `act_sync_http_requests_total{status="500"} 1`,
+      `act_sync_rate_limit_remaining 97`,
+      `act_sync_skipped_ticks_total 1`,
+      `act_sync_run_duration_seconds_bucket{le="5"} 1`,
+      `act_sync_run_duration_seconds_bucket{le="60"} 2`,
+      `act_sync_run_duration_seconds_bucket{le="+Inf"} 2`,
+      `act_sync_run_duration_seconds_sum 22`,
+      `act_sync_run_duration_seconds_count 2`,
+      `act_sync_last_success_timestamp_seconds{table="contacts"} ${(T0 + 22_000) / 1000}`,
+      `act_sync_healthy 1`,
+      `act_sync_running 0`,
+    ];
+    for (const line of expected) assert.ok(text.includes(`${line}\n`), `missing: ${line}`);
+  });
+
+  test("GET /metrics passes promtool check metrics", { skip: PROMTOOL_SKIP }, async () => {
+    const { app } = busyMonitor();
+    const result = promtoolCheck(await (await app.request("/metrics")).text());
+    assert.deepEqual(result, { status: 0, output: "" });
+  });
+
+  test("promtool rejects broken text (the check can fail)", { skip: PROMTOOL_SKIP }, () => {
+    const result = promtoolCheck(`act_sync_rows{table="contacts" 1\n`);
+    assert.notEqual(result.status, 0);
+  });
+
+  test("formatMetrics() escapes label values", () => {
+    const { monitor } = setup();
+    const snapshot = monitor.snapshot();
+    snapshot.tables = { 'we"ird\\\n': { status: "never", cursor: null } };
+    assert.match(formatMetrics(snapshot), /table="we\\"ird\\\\\\n"/);
+  });
+});
