@@ -242,6 +242,7 @@ export class ActClient {
     const shown = redactUrl(url);
     let retries = 0;
     let renewed = false;
+    let retryDelay = 0;
     for (;;) {
       signal?.throwIfAborted();
       let token: string | null = null;
@@ -255,7 +256,8 @@ export class ActClient {
         token = await this.#authorize(null, signal);
         headers["Authorization"] = `Bearer ${token}`;
       }
-      await this.#waitTurn(signal);
+      await this.#waitTurn(retryDelay, signal);
+      retryDelay = 0;
       let attempt: Attempt | null = null;
       let failure: { status: number; detail: string; retryAfter: number | null; cause?: unknown };
       try {
@@ -331,14 +333,14 @@ export class ActClient {
         `Retrying GET ${shown} in ${delay} ms (retry ${retries} of ${this.#maxRetries})`,
         { status: failure.status, reason: failure.detail },
       );
-      this.#notBefore = Math.max(this.#notBefore, this.#now() + delay);
+      retryDelay = delay;
     }
   }
 
-  /** Wait for the pause after the previous request, a rate-limit reset, or a retry delay. */
-  async #waitTurn(signal?: AbortSignal): Promise<void> {
+  /** Wait for the retry delay, the pause after the previous request, or a rate-limit reset. */
+  async #waitTurn(retryDelay: number, signal?: AbortSignal): Promise<void> {
     const now = this.#now();
-    let wait = this.#notBefore - now;
+    let wait = Math.max(retryDelay, this.#notBefore - now);
     if (this.#pauseMs > 0 && this.#lastEnd !== null) {
       wait = Math.max(wait, this.#lastEnd + this.#pauseMs - now);
     }
