@@ -346,18 +346,16 @@ export class Simulator {
     return out;
   }
 
-  #sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  #sleep(ms: number): Promise<void> {
     if (ms <= 0) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
         this.#pending.delete(done);
-        signal?.removeEventListener("abort", done);
         resolve();
       };
       const timer = setTimeout(done, ms);
       this.#pending.add(done);
-      signal?.addEventListener("abort", done);
     });
   }
 
@@ -365,7 +363,7 @@ export class Simulator {
     this.stats.requests++;
     let response: Response;
     const rate = this.#rateHeaders();
-    await this.#sleep(this.switches.latencyMs, request.signal);
+    await this.#sleep(this.switches.latencyMs);
     if (rate && rate.over) {
       response = json(429, { message: "API calls quota exceeded! maximum admitted per Minute." });
       response.headers.set("Retry-After", String(rate.reset));
@@ -420,7 +418,7 @@ export class Simulator {
     }
     const fault = this.#takeFault(lower, isData);
     if (fault) {
-      const early = await this.#applyFault(fault, request);
+      const early = await this.#applyFault(fault);
       if (early) return early;
     }
     let response: Response;
@@ -496,7 +494,7 @@ export class Simulator {
     }
   }
 
-  async #applyFault(fault: Fault, request: Request): Promise<Response | null> {
+  async #applyFault(fault: Fault): Promise<Response | null> {
     switch (fault.kind) {
       case "status":
         return statusFault(fault.status, fault.body);
@@ -523,15 +521,22 @@ export class Simulator {
           { status: 200, headers: { "content-type": "text/html; charset=utf-8" } },
         );
       case "slow":
-        await this.#sleep(fault.ms, request.signal);
+        await this.#sleep(fault.ms);
         return null;
       case "drop": {
+        // Send the head and a first chunk, then fail the stream a moment later: the client has
+        // a response by then, so no runtime retries it silently on a fresh connection (Bun does
+        // when a reused connection closes before any response byte).
         const enc = new TextEncoder();
+        let sent = false;
         const body = new ReadableStream<Uint8Array>({
-          start(controller) {
-            controller.enqueue(enc.encode('{"value":[{"id":"'));
-          },
-          pull(controller) {
+          async pull(controller) {
+            if (!sent) {
+              sent = true;
+              controller.enqueue(enc.encode('{"value":[{"id":"'));
+              return;
+            }
+            await new Promise((resolve) => setTimeout(resolve, 20));
             controller.error(new Error("Simulated connection drop"));
           },
         });
