@@ -4,8 +4,15 @@
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import process from "node:process";
 import { COMMIT, VERSION } from "./version.ts";
 import { ConfigError, LockError } from "./errors.ts";
+import { type Config, loadConfig } from "./config.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { createFileWriter } from "./log_file.ts";
+import { acquireLock, emptyState, moveAside, readState, withReset, writeState } from "./state.ts";
+import { isTableName, TABLE_NAMES, type TableName } from "./sync/tables.ts";
+import { formatSummary, runSync } from "./commands/sync.ts";
 
 /** Exit codes of the contract. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3 } as const;
@@ -106,10 +113,184 @@ export function parseFlags<T extends ParseArgsConfig>(
   }
 }
 
+/** Flags every config-reading command accepts; each overrides a config key. */
+const COMMON_FLAGS = {
+  config: { type: "string" },
+  state: { type: "string" },
+  destination: { type: "string" },
+  tables: { type: "string" },
+  "full-refresh": { type: "boolean" },
+  "log-level": { type: "string" },
+  "log-format": { type: "string" },
+  "http-host": { type: "string" },
+  "http-port": { type: "string" },
+  once: { type: "boolean" },
+  force: { type: "boolean" },
+} as const;
+
+/** Parsed common flags plus positionals. */
+export interface CommonArgs {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+/** Parse the common flags (strict: an unknown flag is a usage error). */
+export function parseCommon(args: string[]): CommonArgs {
+  const { values, positionals } = parseFlags({
+    args,
+    options: COMMON_FLAGS,
+    allowPositionals: true,
+    strict: true,
+  });
+  return { values: values as CommonArgs["values"], positionals };
+}
+
+/** Load the configuration with the flags as overrides (flags > env > file). */
+export async function configFromArgs(
+  parsed: CommonArgs,
+  deps: CliDeps,
+): Promise<{ config: Config; logger: Logger }> {
+  const v = parsed.values;
+  const overrides: Record<string, unknown> = {};
+  const map: Record<string, string> = {
+    state: "state_file",
+    destination: "destination",
+    tables: "tables",
+    "log-level": "log_level",
+    "log-format": "log_format",
+    "http-host": "http_host",
+    "http-port": "http_port",
+  };
+  for (const [flag, key] of Object.entries(map)) {
+    if (v[flag] !== undefined) overrides[key] = v[flag];
+  }
+  const { config, warnings } = await loadConfig({
+    path: v.config as string | undefined,
+    env: deps.env,
+    cwd: deps.cwd,
+    overrides,
+  });
+  const fileWriter = config.log_file
+    ? createFileWriter(config.log_file, { maxBytes: config.log_max_bytes })
+    : null;
+  const logger = createLogger({
+    level: config.log_level,
+    format: config.log_format,
+    write: (line) => {
+      deps.stderr(line + "\n");
+      fileWriter?.(line);
+    },
+    context: { run: crypto.randomUUID().slice(0, 8) },
+  });
+  logger.addSecret(config.password);
+  logger.addSecret(config.http_token);
+  for (const warning of warnings) logger.warning(warning);
+  return { config, logger };
+}
+
+function tableArgs(positionals: string[]): TableName[] {
+  const unknown = positionals.filter((t) => !isTableName(t));
+  if (unknown.length > 0) {
+    throw new ConfigError([
+      `Unknown table: "${unknown.join('", "')}"; valid tables: ${TABLE_NAMES.join(", ")}`,
+    ]);
+  }
+  return positionals as TableName[];
+}
+
+async function runOnce(args: string[], deps: CliDeps): Promise<number> {
+  const parsed = parseCommon(args);
+  if (parsed.positionals.length > 0) {
+    throw new ConfigError([`Unexpected argument: "${parsed.positionals[0]}"`]);
+  }
+  const { config, logger } = await configFromArgs(parsed, deps);
+  if (!parsed.values.once) return await runServiceCommand(config, logger, deps);
+  const controller = new AbortController();
+  const stop = onStopSignal(() => {
+    logger.warning("Stop requested: finishing the page being written");
+    controller.abort();
+  });
+  try {
+    const run = await runSync(config, { fullRefresh: parsed.values["full-refresh"] === true }, {
+      logger,
+      stdout: deps.stdout,
+      progress: deps.isTty ? deps.stderr : undefined,
+      signal: controller.signal,
+    });
+    deps.stdout(formatSummary(run));
+    return run.ok ? EXIT.ok : EXIT.failed;
+  } finally {
+    stop();
+  }
+}
+
+async function runServiceCommand(config: Config, logger: Logger, deps: CliDeps): Promise<number> {
+  const { runService } = await import("./service.ts");
+  return await runService(config, { logger, stdout: deps.stdout, stderr: deps.stderr });
+}
+
+/** Call `handler` on SIGINT/SIGTERM (and SIGBREAK on Windows); returns an unsubscribe. */
+export function onStopSignal(handler: () => void): () => void {
+  const signals = process.platform === "win32" ? ["SIGINT", "SIGBREAK"] : ["SIGINT", "SIGTERM"];
+  let count = 0;
+  const listener = () => {
+    if (++count > 1) process.exit(EXIT.failed); // a second signal: exit at once
+    handler();
+  };
+  for (const signal of signals) process.on(signal, listener);
+  return () => {
+    for (const signal of signals) process.off(signal, listener);
+  };
+}
+
+async function stateCommand(args: string[], deps: CliDeps): Promise<number> {
+  const parsed = parseCommon(args);
+  const { config } = await configFromArgs(parsed, deps);
+  deps.stdout(JSON.stringify(readState(config.state_file), null, 2) + "\n");
+  return EXIT.ok;
+}
+
+async function resetCommand(args: string[], deps: CliDeps): Promise<number> {
+  const parsed = parseCommon(args);
+  const tables = tableArgs(parsed.positionals);
+  const { config, logger } = await configFromArgs(parsed, deps);
+  const lock = acquireLock(config.state_file);
+  try {
+    let state;
+    try {
+      state = readState(config.state_file);
+    } catch (error) {
+      if (tables.length > 0) throw error;
+      const moved = moveAside(config.state_file, new Date());
+      logger.warning(`Moved the unreadable state file aside to "${moved}"`);
+      state = emptyState();
+    }
+    writeState(config.state_file, withReset(state, tables));
+    deps.stdout(
+      `Reset ${tables.length ? tables.join(", ") : "every table"}: ` +
+        `the next run re-reads ${tables.length === 1 ? "it" : "them"} from the start\n`,
+    );
+    return EXIT.ok;
+  } finally {
+    lock.release();
+  }
+}
+
+async function demoCommand(args: string[], deps: CliDeps): Promise<number> {
+  const { runDemo } = await import("./commands/demo.ts");
+  return await runDemo(args, deps);
+}
+
 // --- command dispatch: one entry per subcommand ("" is the default: --once or service mode) ---
 const COMMANDS: Record<string, CommandHandler> = {
-  "": (args) => {
-    parseFlags({ args, options: { once: { type: "boolean" } }, strict: false });
-    throw new ConfigError(["Sync is not implemented yet"]);
+  "": runOnce,
+  state: stateCommand,
+  reset: resetCommand,
+  demo: demoCommand,
+  check: async (args, deps) => {
+    const { config, logger } = await configFromArgs(parseCommon(args), deps);
+    const { runCheck } = await import("./commands/check.ts");
+    return (await runCheck(config, { stdout: deps.stdout, logger })) ? EXIT.ok : EXIT.failed;
   },
+  simulate: async (args, deps) => (await import("./simulator/mod.ts")).runSimulate(args, deps),
 };

@@ -1,4 +1,13 @@
-/** The act-sync version (kept equal to package.json's by scripts/build.sh). */
-export const VERSION = "0.1.0";
-/** The git commit the binary was built from, filled in by scripts/build.sh; empty from source. */
-export const COMMIT = "";
+/**
+ * The version (from package.json) and, in built binaries, the git commit.
+ *
+ * @module
+ */
+import pkg from "../package.json" with { type: "json" };
+
+declare const ACT_SYNC_COMMIT: string | undefined;
+
+/** The act-sync version. */
+export const VERSION: string = pkg.version;
+/** The git commit the binary was built from (set by scripts/build.sh); empty from source. */
+export const COMMIT: string = typeof ACT_SYNC_COMMIT === "string" ? ACT_SYNC_COMMIT : "";

@@ -51,6 +51,7 @@ import {
   withCompleted,
   withFailed,
   withProgress,
+  withReset,
 } from "../state.ts";
 import { flattenPage, formatUtc, parseDateTime } from "./flatten.ts";
 import { type TableName, TABLES, type TableSpec } from "./tables.ts";
@@ -155,17 +156,25 @@ export async function syncTables(
     results.push(result);
   }
   let failSafe: string | undefined;
+  // Lookup tables (activity types) stay visible to users who see no record at all.
+  const records = results.filter((r) => TABLES[r.table].cursorField !== null);
   if (
-    results.length > 0 && results.length === options.tables.length &&
-    results.every((r) => r.emptyFirstRead)
+    records.length > 0 && results.length === options.tables.length &&
+    records.every((r) => r.emptyFirstRead)
   ) {
     failSafe = "Too many empty results: every table came back empty on its first full read " +
       "(wrong database name? missing permissions for the Act! user?)";
     deps.logger.severe(failSafe);
-    for (const result of results) {
+    const at = new Date(deps.now()).toISOString();
+    for (const result of records) {
       result.status = "failed";
       result.error = failSafe;
+      // An empty first read proves nothing: forget the cursor so the next run reads in full.
+      state = withFailed(withReset(state, [result.table]), result.table, {
+        last_error: { message: failSafe, at },
+      });
     }
+    await deps.saveState(state);
   }
   return {
     ok: results.every((r) => r.status === "ok") && !deps.signal?.aborted,
@@ -188,6 +197,7 @@ class TableReader {
   #rowsWritten = 0;
   #newColumns: string[] = [];
   #maxPage = 0;
+  #probed = false;
   #started = 0;
   #lastServerDate: number | null = null;
 
@@ -207,9 +217,14 @@ class TableReader {
     let emptyFirstRead = false;
     try {
       const firstRead = this.#options.fullRefresh || cursorOf(this.state, name) === null;
-      const cursor = this.#spec.cursorField
-        ? await this.#incremental()
-        : await this.#fullRead(null);
+      const resumed = !this.#options.fullRefresh && progressOf(this.state, name) !== null;
+      let cursor = this.#spec.cursorField ? await this.#incremental() : await this.#fullRead(null);
+      if (resumed && this.#spec.cursorField) {
+        // The resumed window is as old as the interrupted run: read on up to the server's now.
+        this.state = withCompleted(this.state, name, cursor, {});
+        await this.#deps.saveState(this.state);
+        cursor = await this.#incremental();
+      }
       emptyFirstRead = firstRead && this.#rowsRead === 0;
       const duration = this.#deps.now() - this.#started;
       this.state = withCompleted(this.state, name, cursor, {
@@ -307,6 +322,38 @@ class TableReader {
     return page;
   }
 
+  /**
+   * Whether a response of `size` rows (the one just received) surely held every match: it is
+   * smaller than the largest response this endpoint returned before, so no page cap cut it.
+   * (A cap below 2 rows is taken as impossible.) Then the size joins the largest seen.
+   */
+  #complete(size: number): boolean {
+    const complete = size < Math.max(this.#maxPage, 2);
+    this.#maxPage = Math.max(this.#maxPage, size);
+    return complete;
+  }
+
+  /**
+   * Like {@linkcode #complete}, but when the answer is "maybe capped" and the response was
+   * smaller than `$top`, learn the server's cap first with one cheap probe: the table's first
+   * page of ids (`$top = batch_size`, no filter) shows how many rows one response can hold.
+   */
+  async #completeAfterProbe(size: number): Promise<boolean> {
+    if (this.#complete(size)) return true;
+    if (this.#probed || size >= this.#options.batchSize) return false;
+    this.#probed = true;
+    let probe: ListPage;
+    try {
+      probe = await this.#list({ top: this.#options.batchSize, select: "id" });
+    } catch (error) {
+      if (!(error instanceof HttpError && error.status === 400)) throw error;
+      probe = await this.#list({ top: this.#options.batchSize });
+    }
+    this.#rowsRead -= probe.rows.length; // a probe reads no data
+    this.#maxPage = Math.max(this.#maxPage, probe.rows.length);
+    return size < this.#maxPage;
+  }
+
   async #write(rows: Record<string, unknown>[]): Promise<void> {
     if (rows.length === 0) return;
     const flat = flattenPage(rows);
@@ -351,7 +398,6 @@ class TableReader {
       lo = Date.parse(resume.window_start);
       hi = Date.parse(resume.window_end);
       position = Date.parse(resume.position);
-      this.#rowsWritten = 0;
       this.#deps.logger.info(`Table ${name}: resuming the unfinished window`, {
         from: resume.position,
         to: resume.window_end,
@@ -401,8 +447,6 @@ class TableReader {
       pending = null;
       const rows = page.rows;
       if (rows.length === 0) break;
-      const maxBefore = this.#maxPage;
-      this.#maxPage = Math.max(this.#maxPage, rows.length);
       const values = this.#cursorValues(rows, from);
       const last = values[values.length - 1];
       let next: number;
@@ -410,9 +454,8 @@ class TableReader {
       if (last > from) {
         next = last;
         // Not capped (smaller than a response we have seen) and sorted: it held every match.
-        if (rows.length < maxBefore) pending = null;
-        else pending = this.#list(query(next, windowEnd));
-      } else if (rows.length < maxBefore) {
+        if (!this.#complete(rows.length)) pending = this.#list(query(next, windowEnd));
+      } else if (await this.#completeAfterProbe(rows.length)) {
         next = from; // every row equals `from` and the response was not capped: window done
       } else {
         tieGroup = true;
@@ -510,8 +553,6 @@ class TableReader {
         filter: base ? `${base} and ${clause}` : clause,
         top: this.#options.batchSize,
       });
-      const maxBefore = this.#maxPage;
-      this.#maxPage = Math.max(this.#maxPage, page.rows.length);
       for (const row of page.rows) {
         const id = String(row.id ?? "").toLowerCase();
         if (!id.startsWith(prefix) || !matches(row)) {
@@ -522,7 +563,7 @@ class TableReader {
         }
       }
       await this.#write(page.rows);
-      if (page.rows.length > 0 && page.rows.length >= maxBefore) {
+      if (page.rows.length > 0 && !(await this.#completeAfterProbe(page.rows.length))) {
         if (prefix.length >= MAX_PREFIX_LENGTH) {
           throw new RangeError(
             `Paging is not advancing: more rows than one response share the id prefix '${prefix}'`,
@@ -534,37 +575,77 @@ class TableReader {
   }
 
   /**
-   * A full read (no cursor field, or the cursor filter is rejected). String ids: by id prefix;
-   * other ids: offset pages until an empty one. Returns the new cursor (`hi` or null).
+   * A full read (no cursor field, or the cursor filter is rejected); returns the new cursor.
+   * Offset pages ordered by id, each overlapping the previous one by a row: when that row is
+   * not where it was, rows before it were deleted meanwhile and the read steps back, so no row
+   * is skipped. A server that rejects `$orderby=id` is read by id prefix instead, and one that
+   * rejects `$filter` too by plain offset pages (a row hidden by a concurrent delete is then
+   * read by the next run, as every run reads these tables in full).
    */
   async #fullRead(hi: number | null): Promise<string | null> {
     const top = this.#options.batchSize;
-    const first = await this.#list({ top });
-    const ids = first.rows.map((r) => r.id);
-    const stringIds = ids.length > 0 && ids.every((id) => typeof id === "string" && isHexId(id));
+    let ordered = true;
+    let first: ListPage;
+    try {
+      first = await this.#list({ orderby: "id asc", top });
+    } catch (error) {
+      if (!(error instanceof HttpError && error.status === 400)) throw error;
+      ordered = false;
+      first = await this.#list({ top });
+    }
+    this.#probed = true;
+    this.#complete(first.rows.length);
     await this.#write(first.rows);
-    this.#maxPage = Math.max(this.#maxPage, first.rows.length);
-    if (first.rows.length > 0 && stringIds) {
-      // The first response may have been capped; read the rest by id prefix (no offsets).
-      await this.#readByPrefix(null, () => true);
-    } else if (first.rows.length > 0) {
-      let skip = first.rows.length;
-      let previous = idKey(first.rows);
-      for (let guard = 0; guard < MAX_REQUESTS_PER_TABLE; guard++) {
-        const page = await this.#list({ top, skip });
-        if (page.rows.length === 0) break;
-        const key = idKey(page.rows);
-        if (key === previous) {
-          throw new RangeError(
-            `Paging is not advancing: ${this.#path} returned the same page for $skip=${skip} ` +
-              `(does the server ignore $skip?)`,
-          );
-        }
-        previous = key;
-        await this.#write(page.rows);
-        skip += page.rows.length;
+    const stringIds = first.rows.every((r) => typeof r.id === "string" && isHexId(r.id));
+    if (first.rows.length > 0 && !ordered && stringIds) {
+      try {
+        await this.#readByPrefix(null, () => true);
+        return this.#fullReadCursor(hi);
+      } catch (error) {
+        if (!(error instanceof HttpError && error.status === 400)) throw error;
+        this.#deps.logger.warning(
+          `Table ${this.#spec.name}: ${this.#path} supports neither $orderby=id nor $filter; ` +
+            `reading it by plain offset pages`,
+        );
       }
     }
+    let skip = first.rows.length;
+    let previous = first.rows;
+    let restarts = 0;
+    for (let guard = 0; previous.length > 0 && guard < MAX_REQUESTS_PER_TABLE; guard++) {
+      const overlap = ordered && skip > 0 ? 1 : 0;
+      const page = await this.#list({
+        ...(ordered ? { orderby: "id asc" } : {}),
+        top,
+        skip: skip - overlap,
+      });
+      const rows = page.rows;
+      if (overlap && (rows.length === 0 || rows[0].id !== previous[previous.length - 1].id)) {
+        // The overlap row moved: rows before it were deleted meanwhile. Start again.
+        if (++restarts > 5) {
+          throw new RangeError(`Paging is not advancing: rows of ${this.#path} keep shifting`);
+        }
+        this.#deps.logger.info(`Table ${this.#spec.name}: rows shifted while paging; rereading`);
+        skip = 0;
+        previous = [{}];
+        continue;
+      }
+      if (!ordered && rows.length > 0 && idKey(rows) === idKey(previous)) {
+        throw new RangeError(
+          `Paging is not advancing: ${this.#path} returned the same page for $skip=${skip} ` +
+            `(does the server ignore $skip?)`,
+        );
+      }
+      const fresh = rows.slice(overlap);
+      if (fresh.length === 0) break;
+      await this.#write(fresh);
+      skip += fresh.length;
+      previous = rows;
+    }
+    return this.#fullReadCursor(hi);
+  }
+
+  #fullReadCursor(hi: number | null): string | null {
     const end = hi ?? this.#lastServerDate;
     return end === null ? null : formatUtc(end);
   }

@@ -1,0 +1,202 @@
+/**
+ * One sync run (`act-sync --once`, and each scheduled run of the service): lock, state, client,
+ * sink, engine, summary.
+ *
+ * @module
+ */
+import { ActClient, type ResponseInfo } from "../act/client.ts";
+import { createFetch } from "../act/tls.ts";
+import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
+import { openSink } from "../sink/mod.ts";
+import { acquireLock, readState, type State, writeState } from "../state.ts";
+import { type ProgressEvent, type RunResult, syncTables } from "../sync/engine.ts";
+import type { TableName } from "../sync/tables.ts";
+import { buildBaseUrl } from "../url.ts";
+
+/** What a run needs from outside. */
+export interface RunDeps {
+  logger: Logger;
+  /** Host clock in ms. @default {Date.now} */
+  now?: () => number;
+  /** Where the summary table goes (stdout). */
+  stdout?: (text: string) => void;
+  /** Progress lines (a terminal's stderr), or nothing. */
+  progress?: (text: string) => void;
+  /** Stop after the page being written. */
+  signal?: AbortSignal;
+  /** Injected fetch (tests); default honours `ca_file`/`tls_verify`. */
+  fetch?: typeof fetch;
+  /** Called for every HTTP attempt (metrics). */
+  onResponse?: (info: ResponseInfo) => void;
+  /** Called with each saved state (the service's /state). */
+  onState?: (state: State) => void;
+  /** Called with the rows written so far to the table being read (the service's status page). */
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+/** Options of one run. */
+export interface RunOptions {
+  /** Ignore cursors. @default {false} */
+  fullRefresh?: boolean;
+  /** Tables to sync. @default {config.tables} */
+  tables?: readonly TableName[];
+}
+
+/** The outcome of {@linkcode runSync}. */
+export interface SyncRun extends RunResult {
+  /** Set when the run could not start (authentication, state file, destination). */
+  error?: string;
+  startedAt: string;
+  durationMs: number;
+}
+
+/** Create the Act! client for a configuration. */
+export function createClient(
+  config: Config,
+  deps: Pick<RunDeps, "logger" | "fetch" | "onResponse" | "now">,
+): ActClient {
+  deps.logger.addSecret(config.password);
+  return new ActClient({
+    baseUrl: buildBaseUrl(config),
+    username: config.username,
+    password: config.password,
+    database: config.database_name,
+    fetch: deps.fetch ??
+      createFetch({ caFile: config.ca_file, tlsVerify: config.tls_verify, logger: deps.logger }),
+    maxRetries: config.max_retries,
+    timeoutMs: config.request_timeout_seconds * 1000,
+    pauseMs: config.rate_limit_pause * 1000,
+    logger: deps.logger,
+    onResponse: deps.onResponse,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+}
+
+/**
+ * Run one sync of the configured tables. Throws LockError when another run holds the lock;
+ * other failures come back in the result (`ok: false`).
+ */
+export async function runSync(
+  config: Config,
+  options: RunOptions,
+  deps: RunDeps,
+): Promise<SyncRun> {
+  const now = deps.now ?? Date.now;
+  const started = now();
+  const logger = deps.logger;
+  const tables = options.tables ?? config.tables;
+  const lock = acquireLock(config.state_file);
+  const base = (state: State, error?: string): SyncRun => ({
+    ok: false,
+    tables: [],
+    state,
+    error,
+    startedAt: new Date(started).toISOString(),
+    durationMs: now() - started,
+  });
+  try {
+    let state: State;
+    try {
+      state = readState(config.state_file);
+    } catch (error) {
+      return base({ table_cursors: {}, table_batch_tracking: {} }, message(error));
+    }
+    const client = createClient(config, deps);
+    try {
+      await client.authenticate();
+      const system = await client.system().catch(() => null);
+      if (system) {
+        logger.info("Connected to the Act! Web API", {
+          apiVersion: system.apiVersion,
+          sdkVersion: system.sdkVersion,
+        });
+      }
+    } catch (error) {
+      return base(state, message(error));
+    }
+    let sink;
+    try {
+      sink = await openSink(config.destination);
+    } catch (error) {
+      return base(state, message(error));
+    }
+    try {
+      const printer = deps.progress ? progressPrinter(deps.progress, now) : undefined;
+      const onProgress = deps.onProgress;
+      const progress = printer && onProgress
+        ? (event: ProgressEvent) => {
+          printer(event);
+          onProgress(event);
+        }
+        : printer ?? onProgress;
+      const result = await syncTables(state, {
+        tables,
+        batchSize: config.batch_size,
+        lookbackSeconds: config.lookback_seconds,
+        defaultStartDate: config.default_start_date,
+        fullRefresh: options.fullRefresh ?? false,
+        endpoints: config.endpoints,
+      }, {
+        source: client,
+        sink,
+        logger,
+        now,
+        signal: deps.signal,
+        onProgress: progress,
+        saveState: (next) => {
+          writeState(config.state_file, next);
+          deps.onState?.(next);
+        },
+      });
+      if (deps.progress) deps.progress("");
+      return {
+        ...result,
+        startedAt: new Date(started).toISOString(),
+        durationMs: now() - started,
+      };
+    } finally {
+      await sink.close();
+    }
+  } finally {
+    lock.release();
+  }
+}
+
+function progressPrinter(
+  write: (text: string) => void,
+  now: () => number,
+): (event: ProgressEvent) => void {
+  let last = 0;
+  return (event) => {
+    const t = now();
+    if (t - last < 250) return;
+    last = t;
+    const rate = event.elapsedMs > 0 ? Math.round(event.rows / (event.elapsedMs / 1000)) : 0;
+    write(`\r${event.table}: ${event.rows.toLocaleString("en-US")} rows (${rate} rows/s)\x1b[K`);
+  };
+}
+
+/** The summary table printed at the end of a run. */
+export function formatSummary(run: SyncRun): string {
+  const header = ["table", "rows read", "rows written", "new columns", "duration", "status"];
+  const lines = run.tables.map((t) => [
+    t.table,
+    String(t.rowsRead),
+    String(t.rowsWritten),
+    String(t.newColumns.length),
+    `${(t.durationMs / 1000).toFixed(1)} s`,
+    t.status === "ok" ? "ok" : `${t.status}: ${t.error ?? ""}`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const format = (cells: string[]) =>
+    cells.map((c, i) => i === cells.length - 1 ? c : c.padEnd(widths[i])).join("  ");
+  const out = [format(header), format(widths.map((w) => "-".repeat(w))), ...lines.map(format)];
+  if (run.failSafe) out.push("", run.failSafe);
+  if (run.error) out.push(`Sync failed: ${run.error}`);
+  return out.join("\n") + "\n";
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,24 @@
+/**
+ * Opening the configured destination.
+ *
+ * @module
+ */
+import type { Sink } from "./sink.ts";
+import { openSqliteSink, sqlitePath } from "./sqlite.ts";
+
+export type { Sink } from "./sink.ts";
+
+/** Options for {@linkcode openSink}. */
+export interface OpenSinkOptions {
+  /** Busy timeout for SQLite, ms. @default {5000} */
+  busyTimeoutMs?: number;
+}
+
+/** Open `sqlite:PATH` (or a bare path) or `postgres://…` as a {@linkcode Sink}. */
+export async function openSink(destination: string, options: OpenSinkOptions = {}): Promise<Sink> {
+  if (/^postgres(ql)?:\/\//i.test(destination)) {
+    const { openPostgresSink } = await import("./postgres.ts");
+    return await openPostgresSink(destination);
+  }
+  return await openSqliteSink(sqlitePath(destination), options);
+}

@@ -1,0 +1,125 @@
+/** Shared test helpers: temp folders, truth comparison between the simulator and a database. */
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawn } from "node:child_process";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { DatabaseSync } from "node:sqlite";
+import { flattenRecord } from "../src/sync/flatten.ts";
+import type { ColumnType } from "../src/sink/sink.ts";
+import type { TableName } from "../src/sync/tables.ts";
+
+/** A fresh temp folder. */
+export function tempDir(prefix = "act-sync-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Rows of a SQLite table (not deleted), keyed by id; empty when the table is missing. */
+export function sqliteRows(path: string, table: string): Map<string, Record<string, unknown>> {
+  const db = new DatabaseSync(path);
+  try {
+    const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?").get(
+      table,
+    );
+    if (!exists) return new Map();
+    const rows = db.prepare(`SELECT * FROM "${table}" WHERE _act_deleted = 0`).all() as Record<
+      string,
+      unknown
+    >[];
+    return new Map(rows.map((r) => [String(r.id), { ...r }]));
+  } finally {
+    db.close();
+  }
+}
+
+/** The number of rows with this id in the table (duplicates would be > 1). */
+export function sqliteCount(path: string, table: string): number {
+  const db = new DatabaseSync(path);
+  try {
+    return Number((db.prepare(`SELECT count(*) AS n FROM "${table}"`).get() as { n: number }).n);
+  } finally {
+    db.close();
+  }
+}
+
+/** How a flattened value is stored in SQLite. */
+function stored(value: unknown): unknown {
+  if (typeof value === "boolean") return value ? 1 : 0;
+  return value;
+}
+
+/**
+ * Assert that `rows` (from the destination, keyed by id) hold exactly `truth` (the simulator's
+ * records): same ids, and every flattened value equal. Returns lost/extra/stale counts too.
+ */
+export function assertMirrors(
+  table: TableName,
+  truth: Record<string, unknown>[],
+  rows: Map<string, Record<string, unknown>>,
+): void {
+  const expectedIds = new Set(truth.map((r) => String(r.id)));
+  const lost = [...expectedIds].filter((id) => !rows.has(id));
+  const extra = [...rows.keys()].filter((id) => !expectedIds.has(id));
+  assert.deepEqual(
+    { table, lost: lost.slice(0, 5), lostCount: lost.length, extra: extra.slice(0, 5) },
+    { table, lost: [], lostCount: 0, extra: [] },
+  );
+  const types = new Map<string, ColumnType>();
+  for (const record of truth) {
+    const expected = flattenRecord(record, types);
+    const actual = rows.get(expected.id)!;
+    for (const [column, value] of Object.entries(expected)) {
+      const got = actual[column] ?? null;
+      const want = stored(value);
+      if (got !== want && String(got) !== String(want)) {
+        assert.fail(
+          `${table} ${expected.id}: column ${column} is ${JSON.stringify(got)}, ` +
+            `expected ${JSON.stringify(want)}`,
+        );
+      }
+    }
+  }
+}
+
+/** The command that runs the CLI from source under the current runtime. */
+export function cliCommand(): string[] {
+  const root = fileURLToPath(new URL("..", import.meta.url));
+  const mod = join(root, "mod.ts");
+  const bun = (globalThis as { Bun?: unknown }).Bun !== undefined;
+  return bun ? [process.execPath, mod] : [process.execPath, "run", "-A", mod];
+}
+
+/** The result of {@linkcode runCliProcess}. */
+export interface CliResult {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the CLI in a child process (asynchronously, so in-process servers keep answering). */
+export function runCliProcess(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  const [command, ...prefix] = cliCommand();
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, [...prefix, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, NO_COLOR: "1", ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (chunk) => stdout += chunk);
+    child.stderr!.on("data", (chunk) => stderr += chunk);
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}

@@ -1,0 +1,141 @@
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { type RunningSimulator, startSimulator } from "../src/simulator/mod.ts";
+import { TABLE_NAMES } from "../src/sync/tables.ts";
+import { assertMirrors, runCliProcess, sqliteRows, tempDir } from "./_helpers.ts";
+
+const dir = tempDir("act-sync-cli-");
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test("act-sync --help prints usage and exits 0; --version prints the version", async () => {
+  const help = await runCliProcess(["--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /act-sync --once/);
+  assert.match(help.stdout, /Exit codes/);
+  const version = await runCliProcess(["--version"]);
+  assert.equal(version.code, 0);
+  assert.match(version.stdout, /^act-sync \d+\.\d+\.\d+/);
+});
+
+test("a bad configuration exits 2 naming the key and value, never the password", async () => {
+  const folder = join(dir, "bad");
+  mkdirSync(folder);
+  const config = join(dir, "bad.json");
+  writeFileSync(
+    config,
+    JSON.stringify({
+      protocol: "http",
+      hostname: "act.example.com",
+      port: "70000",
+      username: "demo",
+      password: "s3cret-Passw0rd",
+      database_name: "ActDemo",
+    }),
+  );
+  const result = await runCliProcess(["--once", "--config", config], { cwd: dir });
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /Port must be between 1 and 65535/);
+  assert.match(result.stderr, /70000/);
+  assert.doesNotMatch(result.stdout + result.stderr, /s3cret-Passw0rd/);
+  const usage = await runCliProcess(["--once", "--no-such-flag"], { cwd: dir });
+  assert.equal(usage.code, 2);
+  const missing = await runCliProcess(["--once"], { cwd: folder });
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /configuration\.json/);
+});
+
+describe("act-sync --once against the simulator", () => {
+  let running: RunningSimulator;
+  let folder: string;
+  let config: string;
+  before(async () => {
+    running = await startSimulator({ records: 150, seed: 3 });
+    folder = join(dir, "once");
+    config = join(dir, "once.json");
+    const url = new URL(running.url);
+    writeFileSync(
+      config,
+      "\uFEFF" + JSON.stringify(
+        {
+          protocol: "http",
+          hostname: url.hostname,
+          port: url.port,
+          api_path: url.pathname,
+          username: "demo",
+          database_name: "ActDemo",
+          batch_size: "100",
+          rate_limit_pause: "0",
+          destination: "sqlite:once/act.db",
+          state_file: "once/state.json",
+        },
+        null,
+        2,
+      ).replaceAll("\n", "\r\n"),
+    );
+  });
+  after(() => running.close());
+
+  test("syncs every table into SQLite and exits 0; the password comes from ACT_PASSWORD", async () => {
+    const result = await runCliProcess(["--once", "--config", config], {
+      env: { ACT_PASSWORD: "demo" },
+    });
+    assert.equal(result.code, 0, result.stderr);
+    for (const table of TABLE_NAMES) {
+      assertMirrors(table, running.sim.rows(table), sqliteRows(join(folder, "act.db"), table));
+      assert.match(result.stdout, new RegExp(`^${table}\\s+\\d+`, "m"));
+    }
+    assert.doesNotMatch(result.stdout + result.stderr, /"demo"/);
+    const state = await runCliProcess(["state", "--config", config], {
+      env: { ACT_PASSWORD: "demo" },
+    });
+    assert.equal(state.code, 0);
+    assert.ok(JSON.parse(state.stdout).table_cursors.contacts);
+  });
+
+  test("a second run while the lock is held exits 3", async () => {
+    const lock = join(folder, "state.json.lock");
+    writeFileSync(lock, JSON.stringify({ pid: process.ppid, hostname: hostname() }));
+    try {
+      const result = await runCliProcess(["--once", "--config", config], {
+        env: { ACT_PASSWORD: "demo" },
+      });
+      assert.equal(result.code, 3);
+      assert.match(result.stderr, /holds the lock/);
+    } finally {
+      rmSync(lock, { force: true });
+    }
+  });
+
+  test("a corrupt state file stops the run with exit 1 and is left untouched", async () => {
+    const statePath = join(folder, "state.json");
+    const good = readFileSync(statePath, "utf8");
+    writeFileSync(statePath, good.slice(0, 40));
+    const result = await runCliProcess(["--once", "--config", config], {
+      env: { ACT_PASSWORD: "demo" },
+    });
+    assert.equal(result.code, 1);
+    assert.match(result.stdout + result.stderr, /state\.json" is corrupt/);
+    assert.match(result.stdout + result.stderr, /act-sync reset/);
+    assert.equal(readFileSync(statePath, "utf8"), good.slice(0, 40));
+    const reset = await runCliProcess(["reset", "--config", config], {
+      env: { ACT_PASSWORD: "demo" },
+    });
+    assert.equal(reset.code, 0, reset.stderr);
+    assert.ok(readdirSync(folder).some((f) => f.startsWith("state.json.corrupt-")));
+    assert.deepEqual(JSON.parse(readFileSync(statePath, "utf8")).table_cursors, {});
+    assert.ok(existsSync(join(folder, "act.db")));
+  });
+
+  test("wrong credentials fail with the authentication hint and exit 1", async () => {
+    const result = await runCliProcess(["--once", "--config", config], {
+      env: { ACT_PASSWORD: "wrong-password-123" },
+    });
+    assert.equal(result.code, 1);
+    assert.match(result.stdout + result.stderr, /Failed to authenticate: check username/);
+    assert.doesNotMatch(result.stdout + result.stderr, /wrong-password-123/);
+  });
+});
