@@ -1,0 +1,224 @@
+/**
+ * Service mode (`act-sync` without `--once`): one run at start-up, then one on every tick of the
+ * `schedule` (never two at once: a tick during a run is skipped and logged), and the monitoring
+ * HTTP app on `http_host:http_port` until SIGINT/SIGTERM (SIGINT/SIGBREAK on Windows).
+ *
+ * A stop request lets the page being written commit and the state be saved, closes the HTTP
+ * server and returns 0. A second stop signal exits at once: the state file is replaced atomically
+ * and every page is one transaction, so nothing is half-written.
+ *
+ * @module
+ */
+import process from "node:process";
+import type { Config } from "./config.ts";
+import type { Logger } from "./log.ts";
+import { listen, type Listener } from "./_listen.ts";
+import { runSync, type SyncRun } from "./commands/sync.ts";
+import { readState, type State } from "./state.ts";
+import { type Schedule, scheduleIntervalMs, startSchedule } from "./schedule.ts";
+import { createApp } from "./server.ts";
+import { Monitor, type RunReason, type RunRecord } from "./status.ts";
+
+/** What {@linkcode runService} needs; `src/cli.ts` passes the real ones. */
+export interface ServiceDeps {
+  logger: Logger;
+  /** Standard output. */
+  stdout: (text: string) => void;
+  /** Standard error. */
+  stderr: (text: string) => void;
+  /** Stops the service when aborted. @default {SIGINT/SIGTERM (SIGINT/SIGBREAK on Windows)} */
+  signal?: AbortSignal;
+  /** Port to bind instead of `http_port` (tests pass 0 for a free one). */
+  port?: number;
+  /** Called once the HTTP server listens, with the bound address. */
+  onListen?: (address: { hostname: string; port: number }) => void;
+  /** Called after every run, with its record. */
+  onRunEnd?: (record: RunRecord) => void;
+  /** Injected fetch for the Act! client (tests). */
+  fetch?: typeof fetch;
+  /** Host clock in ms. @default {Date.now} */
+  now?: () => number;
+}
+
+/** Exit code of a second stop signal (the first one stops cleanly with 0). */
+const EXIT_AT_ONCE = 1;
+/** Exit code when the HTTP server cannot start. */
+const EXIT_FAILED = 1;
+
+/**
+ * Run the service until a stop request; returns the exit code (0 after a clean stop, 1 when the
+ * HTTP server could not start).
+ */
+export async function runService(config: Config, deps: ServiceDeps): Promise<number> {
+  const logger = deps.logger;
+  logger.addSecret(config.password);
+  logger.addSecret(config.http_token);
+  const now = deps.now ?? Date.now;
+
+  let schedule: Schedule | null = null;
+  let initial: State | undefined;
+  try {
+    initial = readState(config.state_file);
+  } catch (error) {
+    logger.severe(error instanceof Error ? error.message : String(error));
+  }
+  const monitor = new Monitor({
+    tables: config.tables,
+    schedule: config.schedule,
+    intervalMs: scheduleIntervalMs(config.schedule),
+    nextRun: () => schedule?.nextRun() ?? null,
+    now,
+    state: initial,
+  });
+
+  const stop = new AbortController();
+  let current: Promise<void> | null = null;
+
+  const startRun = (reason: RunReason): string | null => {
+    if (stop.signal.aborted) return null;
+    if (current) {
+      const running = monitor.running;
+      const message = `Skipped the ${reason} run: run ${running?.id ?? "?"} is still in progress`;
+      if (reason === "schedule") {
+        logger.warning(message);
+        monitor.tickSkipped();
+      } else {
+        logger.info(message);
+      }
+      return null;
+    }
+    const id = crypto.randomUUID().slice(0, 8);
+    const runLogger = logger.child({ run: id });
+    monitor.runStarted(id, reason);
+    runLogger.info(`Run ${id} started (${reason})`, { tables: config.tables.join(",") });
+    current = (async () => {
+      let record: RunRecord;
+      try {
+        const run: SyncRun = await runSync(config, {}, {
+          logger: runLogger,
+          now,
+          signal: stop.signal,
+          fetch: deps.fetch,
+          onResponse: (info) => monitor.response(info),
+          onState: (state) => monitor.stateSaved(state),
+          onProgress: (event) => monitor.progress(event),
+        });
+        record = monitor.runFinished(run);
+      } catch (error) {
+        record = monitor.runCrashed(error);
+      }
+      logRun(runLogger, record);
+      current = null;
+      try {
+        deps.onRunEnd?.(record);
+      } catch (error) {
+        logger.severe(`onRunEnd failed: ${error instanceof Error ? error.message : error}`);
+      }
+    })();
+    return id;
+  };
+
+  const app = createApp({
+    monitor,
+    startRun: () => startRun("request"),
+    readState: () => readState(config.state_file),
+    token: config.http_token,
+    logger,
+  });
+
+  let listener: Listener;
+  const hostname = config.http_host;
+  const port = deps.port ?? config.http_port;
+  try {
+    listener = await listen(app.fetch, { hostname, port });
+  } catch (error) {
+    logger.severe(
+      `Cannot serve the monitoring endpoint on ${hostname}:${port} ('http_host', 'http_port'): ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+    );
+    return EXIT_FAILED;
+  }
+  const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
+  logger.info(`Monitoring on http://${shown}:${listener.port}/ (health, state, metrics)`, {
+    schedule: config.schedule,
+    auth: config.http_token ? "token" : "none",
+  });
+  deps.onListen?.({ hostname, port: listener.port });
+
+  let unsubscribe = () => {};
+  if (deps.signal) {
+    if (deps.signal.aborted) stop.abort();
+    else deps.signal.addEventListener("abort", () => stop.abort(), { once: true });
+  } else {
+    unsubscribe = onStopSignal(() => stop.abort(), () => {
+      logger.severe("Second stop request: exiting at once");
+      process.exit(EXIT_AT_ONCE);
+    });
+  }
+  const stopped = new Promise<void>((resolve) => {
+    const done = () => {
+      logger.warning("Stop requested: finishing the page being written, then stopping");
+      resolve();
+    };
+    if (stop.signal.aborted) done();
+    else stop.signal.addEventListener("abort", done, { once: true });
+  });
+
+  try {
+    schedule = startSchedule(config.schedule, () => startRun("schedule") ?? undefined, {
+      onError: (error) =>
+        logger.severe(`Scheduled run failed: ${error instanceof Error ? error.message : error}`),
+    });
+    startRun("start-up");
+    await stopped;
+  } finally {
+    schedule?.stop();
+    stop.abort();
+    if (current) await current;
+    await listener.close();
+    unsubscribe();
+    logger.info("Service stopped");
+  }
+  return 0;
+}
+
+function logRun(logger: Logger, record: RunRecord): void {
+  const rows = record.tables.reduce((sum, t) => sum + t.rows_written, 0);
+  const fields = {
+    result: record.result,
+    rows,
+    seconds: Math.round((record.duration_seconds ?? 0) * 10) / 10,
+  };
+  if (record.result === "failed") {
+    const failed = record.tables.filter((t) => t.status === "failed").map((t) => t.table);
+    logger.severe(
+      `Run ${record.id} failed: ${
+        record.error ??
+          `${failed.length} of ${record.tables.length} tables failed (${failed.join(", ")})`
+      }`,
+      fields,
+    );
+  } else if (record.result === "stopped") {
+    logger.warning(`Run ${record.id} stopped before completing; the next run resumes it`, fields);
+  } else {
+    logger.info(`Run ${record.id} finished`, fields);
+  }
+}
+
+/**
+ * Call `first` on the first SIGINT/SIGTERM (SIGINT/SIGBREAK on Windows) and `second` on any later
+ * one; returns an unsubscribe.
+ */
+function onStopSignal(first: () => void, second: () => void): () => void {
+  const signals = process.platform === "win32" ? ["SIGINT", "SIGBREAK"] : ["SIGINT", "SIGTERM"];
+  let count = 0;
+  const listener = () => {
+    if (++count > 1) second();
+    else first();
+  };
+  for (const signal of signals) process.on(signal, listener);
+  return () => {
+    for (const signal of signals) process.off(signal, listener);
+  };
+}

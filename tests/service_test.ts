@@ -1,0 +1,442 @@
+import { after, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import process from "node:process";
+import { runSync } from "../src/commands/sync.ts";
+import { type Config, parseConfig } from "../src/config.ts";
+import { createLogger, silentLogger } from "../src/log.ts";
+import { runService } from "../src/service.ts";
+import { readState } from "../src/state.ts";
+import type { RunRecord } from "../src/status.ts";
+import { TABLE_NAMES } from "../src/sync/tables.ts";
+import { type RunningSimulator, startSimulator } from "../src/simulator/mod.ts";
+import { assertMirrors, sqliteCount, sqliteRows, tempDir } from "./_helpers.ts";
+import { PROMTOOL_SKIP, promtoolCheck } from "./_promtool.ts";
+
+const PASSWORD = "Pa55-word-7c41e9";
+const NEVER = "0 0 1 1 *"; // once a year: runs come from start-up and POST /sync only
+const ROOT = new URL("..", import.meta.url).pathname;
+const dir = tempDir("act-sync-service-");
+after(() => rmSync(dir, { recursive: true, force: true }));
+let counter = 0;
+
+function folder(): string {
+  const path = join(dir, `s${++counter}`);
+  mkdirSync(path, { recursive: true });
+  return path;
+}
+
+function rawConfig(sim: RunningSimulator, where: string, extra: Record<string, unknown> = {}) {
+  return {
+    protocol: "http",
+    hostname: "127.0.0.1",
+    port: sim.port,
+    api_path: "/act.web.api",
+    username: "demo",
+    password: PASSWORD,
+    database_name: "ActDemo",
+    destination: `sqlite:${join(where, "act.db")}`,
+    state_file: join(where, "state.json"),
+    schedule: NEVER,
+    max_retries: 0,
+    rate_limit_pause: 0,
+    batch_size: 50,
+    ...extra,
+  };
+}
+
+function configFor(sim: RunningSimulator, where: string, extra: Record<string, unknown> = {}) {
+  return parseConfig(rawConfig(sim, where, extra), { baseDir: where }).config;
+}
+
+/** A service running in-process on a free port, with hooks to wait for runs. */
+async function startService(config: Config) {
+  const controller = new AbortController();
+  const runs: RunRecord[] = [];
+  const waiters: { n: number; resolve: () => void }[] = [];
+  const lines: string[] = [];
+  const bearers = new Set<string>();
+  const bodies: string[] = [];
+  const logger = createLogger({ level: "FINE", format: "json", write: (l) => lines.push(l) });
+  const { promise: listening, resolve: onListen } = Promise.withResolvers<number>();
+  const recordingFetch: typeof fetch = (input, init) => {
+    const headers = input instanceof Request ? input.headers : new Headers(init?.headers);
+    const auth = headers.get("authorization");
+    if (auth?.startsWith("Bearer ")) bearers.add(auth.slice(7));
+    return fetch(input, init);
+  };
+  const done = runService(config, {
+    logger,
+    stdout: () => {},
+    stderr: () => {},
+    signal: controller.signal,
+    port: 0,
+    onListen: ({ port }) => onListen(port),
+    onRunEnd: (record) => {
+      runs.push(record);
+      for (const w of waiters.filter((w) => runs.length >= w.n)) w.resolve();
+    },
+    fetch: recordingFetch,
+  });
+  const port = await Promise.race([
+    listening,
+    done.then((code) => Promise.reject(new Error(`runService ended early with ${code}`))),
+  ]);
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    base,
+    runs,
+    lines,
+    bearers,
+    bodies,
+    /** Resolves with the n-th finished run (1-based). */
+    run(n: number): Promise<RunRecord> {
+      if (runs.length >= n) return Promise.resolve(runs[n - 1]);
+      const { promise, resolve } = Promise.withResolvers<void>();
+      waiters.push({ n, resolve });
+      return promise.then(() => runs[n - 1]);
+    },
+    async get(path: string, init?: RequestInit): Promise<Response> {
+      const response = await fetch(`${base}${path}`, init);
+      const text = await response.text();
+      bodies.push(text);
+      return new Response(text, { status: response.status, headers: response.headers });
+    },
+    async stop(): Promise<number> {
+      controller.abort();
+      return await done;
+    },
+  };
+}
+
+function assertMirrorsAll(sim: RunningSimulator, config: Config): void {
+  const db = config.destination.slice("sqlite:".length);
+  for (const table of config.tables) {
+    assertMirrors(table, sim.sim.rows(table), sqliteRows(db, table));
+    assert.equal(sqliteCount(db, table), sim.sim.count(table), `${table}: no duplicates`);
+  }
+}
+
+describe("runService() against the simulator", () => {
+  test("first run makes /health 200; a failing run makes it 503 with the error in /state; recovery makes it 200", async () => {
+    const sim = await startSimulator({ records: 60, seed: 3, password: PASSWORD });
+    const config = configFor(sim, folder());
+    const svc = await startService(config);
+    try {
+      const first = await svc.run(1);
+      assert.equal(first.result, "ok", first.error ?? JSON.stringify(first.tables));
+      assert.equal(first.reason, "start-up");
+      let response = await svc.get("/health");
+      assert.equal(response.status, 200);
+      let health = await response.json();
+      assert.equal(health.status, "ok");
+      assert.equal(health.last_success, first.finished_at);
+      assert.match(health.next_run, /^\d{4}-01-01T/);
+      assertMirrorsAll(sim, config);
+
+      sim.sim.inject({ kind: "status", status: 500, times: 1, path: "/api/contacts" });
+      response = await svc.get("/sync", { method: "POST" });
+      assert.equal(response.status, 202);
+      const second = await svc.run(2);
+      assert.equal(second.result, "failed");
+      response = await svc.get("/health");
+      assert.equal(response.status, 503);
+      health = await response.json();
+      assert.equal(health.status, "failing");
+      assert.match(health.reason, /1 of 6 tables failed \(contacts\)/);
+      const state = await (await svc.get("/state")).json();
+      assert.equal(state.tables.contacts.status, "failed");
+      assert.match(state.tables.contacts.last_error.message, /500/);
+      assert.equal(state.tables.companies.status, "ok");
+      assert.equal(state.tables.companies.rows_total, sim.sim.count("companies"));
+      assert.equal(state.last_run.id, second.id);
+      assert.equal(state.state.table_cursors.companies !== undefined, true);
+
+      const metrics = await (await svc.get("/metrics")).text();
+      assert.match(metrics, /^act_sync_runs_total\{result="ok"\} 1$/m);
+      assert.match(metrics, /^act_sync_runs_total\{result="failed"\} 1$/m);
+      assert.match(metrics, /^act_sync_http_requests_total\{status="500"\} [1-9]/m);
+      const synced = Number(
+        /^act_sync_rows_synced_total\{table="contacts"\} (\d+)$/m.exec(metrics)?.[1],
+      );
+      assert.ok(synced >= sim.sim.count("contacts"), `rows synced: ${synced}`);
+      if (!PROMTOOL_SKIP) assert.deepEqual(promtoolCheck(metrics), { status: 0, output: "" });
+
+      sim.sim.edit("contacts", String(sim.sim.rows("contacts")[0].id), { firstName: "Edited" });
+      response = await svc.get("/sync", { method: "POST" });
+      assert.equal(response.status, 202);
+      const third = await svc.run(3);
+      assert.equal(third.result, "ok");
+      response = await svc.get("/health");
+      assert.equal(response.status, 200);
+      assert.equal((await response.json()).status, "ok");
+      assertMirrorsAll(sim, config);
+      await svc.get("/");
+
+      // Nothing leaks: neither the password nor any Act! token, in responses or log lines.
+      assert.ok(svc.bearers.size > 0, "the client used a bearer token");
+      const secrets = [PASSWORD, ...svc.bearers];
+      for (const text of [...svc.bodies, ...svc.lines]) {
+        for (const secret of secrets) assert.ok(!text.includes(secret), `leak in: ${text}`);
+      }
+      // JSON log lines, each run's lines carry its own run id; every request is logged at FINE.
+      const parsed = svc.lines.map((line) => JSON.parse(line));
+      for (const record of [first, second, third]) {
+        const started = parsed.find((l) =>
+          l.message === `Run ${record.id} started (${record.reason})`
+        );
+        assert.equal(started?.run, record.id);
+      }
+      assert.ok(parsed.some((l) => l.level === "FINE" && l.message === "HTTP GET /health"));
+    } finally {
+      assert.equal(await svc.stop(), 0);
+      await sim.close();
+    }
+  });
+
+  test("POST /sync answers 409 while a run is in progress; a token guards everything but /health", async () => {
+    const sim = await startSimulator({
+      records: 30,
+      seed: 4,
+      password: PASSWORD,
+      switches: { latencyMs: 40 },
+    });
+    const token = "tok-9d8e7f6a5b";
+    const config = configFor(sim, folder(), { http_token: token, batch_size: 10 });
+    const svc = await startService(config);
+    try {
+      const auth = { authorization: `Bearer ${token}` };
+      const busy = await svc.get("/sync", { method: "POST", headers: auth });
+      assert.equal(busy.status, 409, "the start-up run is still going");
+      for (
+        const [method, path] of [["GET", "/state"], ["GET", "/metrics"], ["GET", "/"], [
+          "POST",
+          "/sync",
+        ]]
+      ) {
+        const denied = await svc.get(path, { method });
+        assert.equal(denied.status, 401, `${method} ${path}`);
+      }
+      assert.equal((await svc.get("/health")).status, 200);
+      assert.equal((await svc.get("/state", { headers: auth })).status, 200);
+      assert.equal((await svc.run(1)).result, "ok");
+      assert.equal(svc.runs.length, 1, "no second run was started");
+      for (const text of [...svc.bodies, ...svc.lines]) assert.ok(!text.includes(token));
+    } finally {
+      assert.equal(await svc.stop(), 0);
+      await sim.close();
+    }
+  });
+
+  test("the schedule (with a seconds field) runs again, never two runs at once, skipping ticks during a run", async () => {
+    const sim = await startSimulator({
+      records: 20,
+      seed: 5,
+      password: PASSWORD,
+      switches: { latencyMs: 70 },
+    });
+    const config = configFor(sim, folder(), { schedule: "* * * * * *", batch_size: 10 });
+    const svc = await startService(config);
+    try {
+      const first = await svc.run(1);
+      const second = await svc.run(2);
+      assert.equal(first.result, "ok");
+      assert.equal(second.result, "ok");
+      assert.equal(second.reason, "schedule");
+      assert.ok(Date.parse(second.started_at) >= Date.parse(first.finished_at!), "no overlap");
+      assert.ok((first.duration_seconds ?? 0) > 1, "a run spans several ticks");
+      const metrics = await (await svc.get("/metrics")).text();
+      const skipped = Number(/^act_sync_skipped_ticks_total (\d+)$/m.exec(metrics)?.[1]);
+      assert.ok(skipped >= 1, `skipped ticks: ${skipped}`);
+      assert.ok(svc.lines.some((l) => l.includes("Skipped the schedule run")));
+    } finally {
+      assert.equal(await svc.stop(), 0);
+      await sim.close();
+    }
+  });
+
+  test("a stop during a run saves the state, and the next run completes with nothing lost", async () => {
+    const sim = await startSimulator({
+      records: 80,
+      seed: 6,
+      password: PASSWORD,
+      switches: { latencyMs: 15 },
+    });
+    const config = configFor(sim, folder(), { batch_size: 10 });
+    const svc = await startService(config);
+    let stopping: Promise<number> | null = null;
+    const unsubscribe = sim.sim.onRequest((info) => {
+      if (info.n === 12 && !stopping) stopping = svc.stop();
+    });
+    const first = await svc.run(1);
+    unsubscribe();
+    assert.ok(stopping, "the stop was requested mid-run");
+    assert.equal(await stopping, 0);
+    assert.equal(first.result, "stopped");
+    const state = readState(config.state_file);
+    assert.ok(
+      Object.keys(state.table_cursors).length < TABLE_NAMES.length,
+      "the run was cut short",
+    );
+    const run = await runSync(config, {}, { logger: silentLogger() });
+    assert.equal(run.ok, true, run.error ?? JSON.stringify(run.tables));
+    assertMirrorsAll(sim, config);
+    await sim.close();
+  });
+});
+
+const CHROMIUM = ["chromium", "chromium-browser"].find((name) =>
+  spawnSync(name, ["--version"], { encoding: "utf8" }).status === 0
+);
+
+describe("status page in a real browser", () => {
+  test(
+    "headless Chromium renders the status page of a running service",
+    { skip: CHROMIUM ? false : "chromium not installed (apt-get install chromium)" },
+    async () => {
+      const sim = await startSimulator({ records: 30, seed: 8, password: PASSWORD });
+      const config = configFor(sim, folder());
+      const svc = await startService(config);
+      const profile = folder();
+      try {
+        assert.equal((await svc.run(1)).result, "ok");
+        const dom = await runChromium(CHROMIUM!, profile, `${svc.base}/`);
+        assert.match(dom, /<span id="health" class="badge ok">ok<\/span>/);
+        for (const table of TABLE_NAMES) {
+          const row = new RegExp(`<tr data-table="${table}">(.*?)</tr>`).exec(dom)?.[1] ?? "";
+          assert.match(row, /class="badge ok">ok</, `${table} row: ${row}`);
+          const rows = sim.sim.count(table).toLocaleString("en-US");
+          assert.match(row, new RegExp(`<td class="n">${rows}</td>`), `${table} row count`);
+        }
+        assert.match(dom, /<tr data-run="[0-9a-f]{8}">.*start-up.*class="badge ok">ok</);
+        assert.ok(!dom.includes(PASSWORD));
+      } finally {
+        assert.equal(await svc.stop(), 0);
+        await sim.close();
+      }
+    },
+  );
+});
+
+function runChromium(binary: string, profile: string, url: string): Promise<string> {
+  const args = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    `--user-data-dir=${profile}`,
+    "--dump-dom",
+    url,
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.stdout!.on("data", (chunk) => (out += chunk));
+    child.stderr!.on("data", (chunk) => (err += chunk));
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      if (code === 0 && out.includes("</html>")) resolve(out);
+      else reject(new Error(`chromium exited with ${code}: ${err.slice(-2000)}`));
+    });
+  });
+}
+
+describe("act-sync service as a process", () => {
+  test("SIGTERM during a run exits 0 with a state file from which --once completes, nothing lost", async () => {
+    const sim = await startSimulator({
+      records: 80,
+      seed: 9,
+      password: PASSWORD,
+      switches: { latencyMs: 30 },
+    });
+    const where = folder();
+    const configPath = join(where, "configuration.json");
+    writeFileSync(
+      configPath,
+      JSON.stringify(rawConfig(sim, where, { batch_size: 10, http_port: await freePort() })),
+    );
+    try {
+      const service = start(["--config", configPath]);
+      await service.waitFor(/Table contacts synced/);
+      // process.kill, not child.kill: Deno's child_process reports a child killed through
+      // child.kill() as ended by the signal even when it exits by itself with 0.
+      process.kill(service.child.pid!, "SIGTERM");
+      const stopped = await service.exit;
+      assert.equal(stopped.code, 0, stopped.stderr);
+      assert.match(stopped.stderr, /Service stopped/);
+      const state = readState(join(where, "state.json"));
+      assert.ok(state.table_cursors.contacts, "contacts completed before the stop");
+      assert.ok(
+        Object.keys(state.table_cursors).length < TABLE_NAMES.length,
+        "the stop came mid-run",
+      );
+      const once = start(["--once", "--config", configPath]);
+      const result = await once.exit;
+      assert.equal(result.code, 0, result.stderr);
+      assertMirrorsAll(sim, configFor(sim, where));
+      assert.ok(!stopped.stderr.includes(PASSWORD) && !result.stderr.includes(PASSWORD));
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
+function start(args: string[]) {
+  const bun = (globalThis as { Bun?: unknown }).Bun !== undefined;
+  const argv = bun ? ["mod.ts", ...args] : ["run", "-A", "mod.ts", ...args];
+  const child: ChildProcess = spawn(process.execPath, argv, {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  let stderr = "";
+  let stdout = "";
+  const watchers: { pattern: RegExp; resolve: () => void }[] = [];
+  child.stdout!.on("data", (chunk) => (stdout += chunk));
+  child.stderr!.on("data", (chunk) => {
+    stderr += chunk;
+    for (const w of watchers.filter((w) => w.pattern.test(stderr))) w.resolve();
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 90_000);
+  const exit = new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr, stdout });
+    });
+  });
+  return {
+    child,
+    exit,
+    waitFor(pattern: RegExp): Promise<void> {
+      if (pattern.test(stderr)) return Promise.resolve();
+      const { promise, resolve } = Promise.withResolvers<void>();
+      watchers.push({ pattern, resolve });
+      return Promise.race([
+        promise,
+        exit.then((r) =>
+          Promise.reject(new Error(`exited ${r.code} before ${pattern}: ${r.stderr}`))
+        ),
+      ]);
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
