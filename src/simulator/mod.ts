@@ -659,7 +659,9 @@ export class Simulator {
       }
       const n = this.#data.counts[table];
       const sample = store.view(
-        n > 0 ? this.#data.record(table, 0) : store.extra.values().next().value ?? { id: "" },
+        // An empty table still has its shape: a generated record stands in for the schema.
+        n > 0 ? this.#data.record(table, 0) : store.extra.values().next().value ??
+          this.#data.fresh(table, 0, this.serverNow(), new Random(1)),
       );
       const resolve = resolverFor(sample);
       const filterText = q.get("$filter");
