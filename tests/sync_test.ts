@@ -298,7 +298,9 @@ describe("server quirks and failures", () => {
       assert.equal(result.ok, false);
       assert.match(result.failSafe!, /Too many empty results/);
       assert.match(result.failSafe!, /wrong database name/);
-      assert.deepEqual(readState(h.statePath).table_cursors, {});
+      // Record tables keep no cursor, so the next run reads them in full again.
+      const cursors = Object.keys(readState(h.statePath).table_cursors);
+      assert.deepEqual(cursors.filter((t) => t !== "activity_types"), []);
     } finally {
       await h.close();
     }
