@@ -293,4 +293,22 @@ const COMMANDS: Record<string, CommandHandler> = {
     return (await runCheck(config, { stdout: deps.stdout, logger })) ? EXIT.ok : EXIT.failed;
   },
   simulate: async (args, deps) => (await import("./simulator/mod.ts")).runSimulate(args, deps),
+  reconcile: async (args, deps) => {
+    const parsed = parseCommon(args);
+    const tables = tableArgs(parsed.positionals);
+    const { config, logger } = await configFromArgs(parsed, deps);
+    const { formatReconcileSummary, runReconcile } = await import("./commands/reconcile.ts");
+    const controller = new AbortController();
+    const stop = onStopSignal(() => controller.abort());
+    try {
+      const run = await runReconcile(config, {
+        tables: tables.length > 0 ? tables : undefined,
+        force: parsed.values.force === true,
+      }, { logger, signal: controller.signal });
+      deps.stdout(formatReconcileSummary(run));
+      return run.ok ? EXIT.ok : EXIT.failed;
+    } finally {
+      stop();
+    }
+  },
 };

@@ -1,0 +1,127 @@
+/**
+ * One reconcile run (`act-sync reconcile [TABLE...]`, and each `reconcile_schedule` tick of the
+ * service): lock, state, client, sink, {@linkcode reconcileTables}, the result recorded in the
+ * state file under `reconcile`, summary.
+ *
+ * @module
+ */
+import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
+import { openSink } from "../sink/mod.ts";
+import { acquireLock, readState, type State, writeState } from "../state.ts";
+import { reconcileTables, type TableReconcile, withReconciled } from "../sync/reconcile.ts";
+import type { TableName } from "../sync/tables.ts";
+import { createClient } from "./sync.ts";
+
+/** What a reconcile run needs from outside. */
+export interface ReconcileRunDeps {
+  logger: Logger;
+  /** Host clock in ms. @default {Date.now} */
+  now?: () => number;
+  /** Stops the run before the next request; nothing is marked for the table being scanned. */
+  signal?: AbortSignal;
+  /** Injected fetch (tests); default honours `ca_file`/`tls_verify`. */
+  fetch?: typeof fetch;
+  /** Called with the saved state (the service's /state). */
+  onState?: (state: State) => void;
+}
+
+/** Options of one reconcile run. */
+export interface ReconcileRunOptions {
+  /** Tables to reconcile. @default {config.tables} */
+  tables?: readonly TableName[];
+  /** Mark deletions above `max_delete_fraction` too. @default {false} */
+  force?: boolean;
+}
+
+/** The outcome of {@linkcode runReconcile}. */
+export interface ReconcileRun {
+  /** True when every table reconciled. */
+  ok: boolean;
+  tables: TableReconcile[];
+  /** Set when the run could not start (state file, authentication, destination). */
+  error?: string;
+  startedAt: string;
+  durationMs: number;
+}
+
+/**
+ * Reconcile the tables against Act!. Throws LockError when another run holds the state file's
+ * lock; other failures come back in the result (`ok: false`).
+ */
+export async function runReconcile(
+  config: Config,
+  options: ReconcileRunOptions,
+  deps: ReconcileRunDeps,
+): Promise<ReconcileRun> {
+  const now = deps.now ?? Date.now;
+  const started = now();
+  const failed = (error: unknown): ReconcileRun => ({
+    ok: false,
+    tables: [],
+    error: error instanceof Error ? error.message : String(error),
+    startedAt: new Date(started).toISOString(),
+    durationMs: now() - started,
+  });
+  const lock = acquireLock(config.state_file);
+  try {
+    try {
+      readState(config.state_file); // a corrupt state file stops the run before any request
+    } catch (error) {
+      return failed(error);
+    }
+    const client = createClient(config, { ...deps, now });
+    try {
+      await client.authenticate();
+    } catch (error) {
+      return failed(error);
+    }
+    let sink;
+    try {
+      sink = await openSink(config.destination);
+    } catch (error) {
+      return failed(error);
+    }
+    try {
+      const result = await reconcileTables({
+        tables: options.tables ?? config.tables,
+        batchSize: config.batch_size,
+        maxDeleteFraction: config.max_delete_fraction,
+        force: options.force ?? false,
+        endpoints: config.endpoints,
+      }, { source: client, sink, logger: deps.logger, now, signal: deps.signal });
+      const at = new Date(now()).toISOString();
+      const state = withReconciled(readState(config.state_file), result.tables, at);
+      writeState(config.state_file, state);
+      deps.onState?.(state);
+      return {
+        ...result,
+        startedAt: new Date(started).toISOString(),
+        durationMs: now() - started,
+      };
+    } finally {
+      await sink.close();
+    }
+  } finally {
+    lock.release();
+  }
+}
+
+/** The summary table printed at the end of a reconcile run. */
+export function formatReconcileSummary(run: ReconcileRun): string {
+  const header = ["table", "in Act!", "local", "fetched", "marked deleted", "status"];
+  const lines = run.tables.map((t) => [
+    t.table,
+    String(t.remote),
+    String(t.local),
+    String(t.fetched),
+    String(t.deleted),
+    t.status === "ok" ? "ok" : `${t.status}: ${t.error ?? ""}`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const format = (cells: string[]) =>
+    cells.map((c, i) => i === cells.length - 1 ? c : c.padEnd(widths[i])).join("  ");
+  const out = [format(header), format(widths.map((w) => "-".repeat(w))), ...lines.map(format)];
+  if (run.error) out.push(`Reconcile failed: ${run.error}`);
+  return out.join("\n") + "\n";
+}

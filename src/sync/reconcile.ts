@@ -1,0 +1,525 @@
+/**
+ * Reconciliation (`act-sync reconcile`): the one gap incremental reads cannot close. Act! has no
+ * delete feed, so rows deleted in Act! can only be found by comparing the complete list of ids
+ * with the destination; the same comparison finds rows the destination lacks (a lost write, a
+ * row whose `edited` stamp never moved, a row hidden by permissions for a while) and fetches them.
+ *
+ * ## How the id scan misses no id
+ *
+ * A row wrongly missing from the scan would be marked deleted, so the scan never pages with
+ * `$skip` over the live table when it can avoid it (a delete shifts every later row up one and
+ * hides one id at a page boundary). String (GUID) ids are read by id prefix, as the engine reads
+ * tie groups: `$select=id&$filter=startswith(id,'3')`, split into `'30'`…`'3f'` while a response
+ * is not smaller than the largest response seen (it may have been capped by the server); a
+ * response smaller than that held every match. Integer ids (activity types, a dozen rows) and
+ * servers that reject `$filter` are read by offset pages ordered by id, each page overlapping the
+ * previous one by a row (a moved overlap row means rows shifted: start again), and the whole scan
+ * is repeated until two consecutive scans agree. A server that rejects `$select` gets full rows.
+ *
+ * Deletions are marked only after a complete, successful scan of the table, and never more than
+ * `maxDeleteFraction` of the table's rows unless forced: a wrong database name or lost
+ * permissions look exactly like mass deletion.
+ *
+ * @module
+ */
+import { HttpError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { Sink } from "../sink/sink.ts";
+import type { State } from "../state.ts";
+import { childPrefixes, type ListQuery, type PageSource } from "./engine.ts";
+import { flattenPage } from "./flatten.ts";
+import { type TableName, TABLES } from "./tables.ts";
+
+/** Options of {@linkcode reconcileTables}. */
+export interface ReconcileOptions {
+  /** Tables to reconcile, in order. */
+  tables: readonly TableName[];
+  /** `$top` of every request. */
+  batchSize: number;
+  /** Largest share of a table's rows that may be marked deleted without `force`. @default {0.5} */
+  maxDeleteFraction?: number;
+  /** Mark deletions even above `maxDeleteFraction`. @default {false} */
+  force?: boolean;
+  /** Per-table path overrides. */
+  endpoints?: Partial<Record<TableName, string>>;
+}
+
+/** What {@linkcode reconcileTables} needs from outside. */
+export interface ReconcileDeps {
+  source: PageSource;
+  sink: Sink;
+  logger: Logger;
+  /** Host clock in ms (for `_act_deleted_at` and `_act_synced`). */
+  now: () => number;
+  /** When aborted, the table being reconciled stops before marking anything. */
+  signal?: AbortSignal;
+}
+
+/** The outcome of reconciling one table. */
+export interface TableReconcile {
+  table: TableName;
+  /**
+   * `ok`; `refused` when the deletions found exceed `maxDeleteFraction` (nothing marked, missing
+   * rows still fetched); `failed` or `stopped` when the scan did not complete (nothing marked).
+   */
+  status: "ok" | "refused" | "failed" | "stopped";
+  /** Ids Act! holds (complete scan), or 0 when the scan did not complete. */
+  remote: number;
+  /** Live (not deleted) rows in the destination before reconciling. */
+  local: number;
+  /** Rows marked deleted now. */
+  deleted: number;
+  /** Rows in Act! that the destination lacked or had marked deleted, written now (revived). */
+  fetched: number;
+  /** Deletions found but not marked (status `refused`). */
+  refusedDeletes: number;
+  /** HTTP requests made (retries not counted). */
+  requests: number;
+  durationMs: number;
+  error?: string;
+}
+
+/** The outcome of {@linkcode reconcileTables}. */
+export interface ReconcileResult {
+  /** True when every table reconciled (`ok`). */
+  ok: boolean;
+  tables: TableReconcile[];
+}
+
+/** The complete id list of one table, from {@linkcode scanIds}. */
+export interface IdScan {
+  /** Every id Act! holds, as strings. */
+  ids: Set<string>;
+  /** Full rows captured during the scan (only when `$select` was rejected and `keep` wanted them). */
+  rows: Map<string, Record<string, unknown>>;
+  /** Whether the server honoured `$select=id`. */
+  selectSupported: boolean;
+  /** Whether the server honoured `$filter` (prefix scan or id lookups possible). */
+  filterSupported: boolean;
+  /** The path that answered (after a 404 fallback). */
+  path: string;
+  /** Requests made. */
+  requests: number;
+}
+
+/** Options of {@linkcode scanIds}. */
+export interface ScanOptions {
+  /** `$top` of every request. */
+  batchSize: number;
+  /** Paths tried, in order, when `path` answers 404 on the first request. @default {[]} */
+  fallbackPaths?: readonly string[];
+  /** Keep full rows for these ids when the server returns full rows. @default {() => false} */
+  keep?: (id: string) => boolean;
+  /** Do not ask for `$select=id` (full rows). @default {false} */
+  fullRows?: boolean;
+  /** Aborts the scan. */
+  signal?: AbortSignal;
+}
+
+const MAX_PREFIX_LENGTH = 48;
+const MAX_OFFSET_SCANS = 5;
+const MAX_REQUESTS = 10_000_000;
+const LOOKUP_CHUNK = 25;
+
+class Stopped extends Error {}
+
+/**
+ * Read the complete id list of the endpoint `path`, loss-free under concurrent deletes and
+ * inserts (see the module comment). Throws when the list cannot be proven complete.
+ */
+export async function scanIds(
+  source: PageSource,
+  path: string,
+  options: ScanOptions,
+): Promise<IdScan> {
+  return await new IdScanner(source, path, options).scan();
+}
+
+class IdScanner {
+  #source: PageSource;
+  #path: string;
+  #options: ScanOptions;
+  #top: number;
+  #select: boolean;
+  #filter = true;
+  #maxPage = 0;
+  #requests = 0;
+  #rows = new Map<string, Record<string, unknown>>();
+
+  constructor(source: PageSource, path: string, options: ScanOptions) {
+    this.#source = source;
+    this.#path = path;
+    this.#options = options;
+    this.#top = options.batchSize;
+    this.#select = !options.fullRows;
+  }
+
+  async scan(): Promise<IdScan> {
+    const probe = await this.#first();
+    let ids: Set<string>;
+    if (probe.length === 0) {
+      ids = new Set(); // an empty answer to an unfiltered request: the table is empty
+    } else if (probe.every((row) => typeof row.id === "string" && isHexId(row.id))) {
+      try {
+        ids = await this.#byPrefix();
+      } catch (error) {
+        if (!(error instanceof HttpError && error.status === 400)) throw error;
+        this.#filter = false;
+        ids = await this.#byOffsetVerified();
+      }
+    } else {
+      ids = await this.#byOffsetVerified();
+    }
+    return {
+      ids,
+      rows: this.#rows,
+      selectSupported: this.#select,
+      filterSupported: this.#filter,
+      path: this.#path,
+      requests: this.#requests,
+    };
+  }
+
+  async #list(query: ListQuery, path = this.#path): Promise<Record<string, unknown>[]> {
+    if (this.#options.signal?.aborted) throw new Stopped();
+    if (++this.#requests > MAX_REQUESTS) {
+      throw new RangeError(`Id scan is not advancing: more than ${MAX_REQUESTS} requests`);
+    }
+    const page = await this.#source.list(path, this.#select ? { ...query, select: "id" } : query, {
+      signal: this.#options.signal,
+    });
+    const keep = this.#options.keep;
+    for (const row of page.rows) {
+      if (row.id === undefined || row.id === null) {
+        throw new TypeError(
+          `Record without an id in ${this.#path}: ${JSON.stringify(row).slice(0, 200)}`,
+        );
+      }
+      if (!this.#select && keep?.(String(row.id))) this.#rows.set(String(row.id), row);
+    }
+    return page.rows;
+  }
+
+  /** The first request: finds the working path, whether `$select` works, and a page size. */
+  async #first(): Promise<Record<string, unknown>[]> {
+    const paths = [this.#path, ...(this.#options.fallbackPaths ?? [])];
+    for (let i = 0; i < paths.length; i++) {
+      try {
+        const rows = await this.#firstAt(paths[i]);
+        this.#path = paths[i];
+        this.#maxPage = rows.length;
+        return rows;
+      } catch (error) {
+        if (!(error instanceof HttpError && error.status === 404 && i < paths.length - 1)) {
+          throw error;
+        }
+      }
+    }
+    throw new RangeError("unreachable");
+  }
+
+  async #firstAt(path: string): Promise<Record<string, unknown>[]> {
+    if (!this.#select) return await this.#list({ top: this.#top }, path);
+    try {
+      return await this.#list({ top: this.#top }, path);
+    } catch (error) {
+      if (!(error instanceof HttpError && error.status === 400)) throw error;
+      this.#select = false; // the server rejects $select: read full rows
+      return await this.#list({ top: this.#top }, path);
+    }
+  }
+
+  /** Whether a response of `size` rows surely held every match (see the engine's #complete). */
+  #complete(size: number): boolean {
+    const complete = size < Math.max(this.#maxPage, 2);
+    this.#maxPage = Math.max(this.#maxPage, size);
+    return complete;
+  }
+
+  async #byPrefix(): Promise<Set<string>> {
+    const ids = new Set<string>();
+    const stack = childPrefixes("").reverse();
+    while (stack.length > 0) {
+      const prefix = stack.pop()!;
+      const rows = await this.#list({ filter: `startswith(id,'${prefix}')`, top: this.#top });
+      for (const row of rows) {
+        const id = String(row.id);
+        if (!id.toLowerCase().startsWith(prefix)) {
+          throw new RangeError(
+            `The server ignored $filter on ${this.#path}: asked for ids starting '${prefix}', ` +
+              `got ${JSON.stringify(row.id)}`,
+          );
+        }
+        ids.add(id);
+      }
+      if (rows.length > 0 && !this.#complete(rows.length)) {
+        if (prefix.length >= MAX_PREFIX_LENGTH) {
+          throw new RangeError(
+            `Id scan is not advancing: more rows than one response share the id prefix '${prefix}'`,
+          );
+        }
+        stack.push(...childPrefixes(prefix).reverse());
+      }
+    }
+    return ids;
+  }
+
+  /** Offset scans repeated until two consecutive ones agree. */
+  async #byOffsetVerified(): Promise<Set<string>> {
+    let previous = await this.#byOffset();
+    for (let scan = 1; scan < MAX_OFFSET_SCANS; scan++) {
+      const next = await this.#byOffset();
+      if (next.size === previous.size && [...next].every((id) => previous.has(id))) return next;
+      previous = next;
+    }
+    throw new RangeError(
+      `Id scan is not advancing: ${MAX_OFFSET_SCANS} offset scans of ${this.#path} disagree ` +
+        `(rows keep changing)`,
+    );
+  }
+
+  /** One offset scan until an empty page; ordered by id with a one-row overlap when possible. */
+  async #byOffset(): Promise<Set<string>> {
+    let ordered = true;
+    for (let restart = 0; restart <= MAX_OFFSET_SCANS; restart++) {
+      const ids = new Set<string>();
+      let skip = 0;
+      let last: string | null = null;
+      let shifted = false;
+      for (let guard = 0; guard < MAX_REQUESTS; guard++) {
+        const overlap = ordered && last !== null ? 1 : 0;
+        let rows: Record<string, unknown>[];
+        try {
+          rows = await this.#list({
+            ...(ordered ? { orderby: "id asc" } : {}),
+            top: this.#top,
+            skip: skip - overlap,
+          });
+        } catch (error) {
+          if (!(ordered && error instanceof HttpError && error.status === 400)) throw error;
+          ordered = false;
+          shifted = true; // start again without ordering
+          break;
+        }
+        if (overlap && (rows.length === 0 || String(rows[0].id) !== last)) {
+          shifted = true; // rows before the overlap row were deleted or inserted meanwhile
+          break;
+        }
+        const fresh = rows.slice(overlap);
+        if (fresh.length === 0) return ids;
+        for (const row of fresh) ids.add(String(row.id));
+        skip += fresh.length;
+        last = String(rows[rows.length - 1].id);
+      }
+      if (!shifted) break;
+    }
+    throw new RangeError(`Id scan is not advancing: rows of ${this.#path} keep shifting`);
+  }
+}
+
+/**
+ * Reconcile the tables: for each, a complete id scan, then fetch the rows the destination lacks
+ * and mark deleted the rows Act! no longer has (within `maxDeleteFraction` unless forced).
+ * One failing table does not stop the others.
+ */
+export async function reconcileTables(
+  options: ReconcileOptions,
+  deps: ReconcileDeps,
+): Promise<ReconcileResult> {
+  const tables: TableReconcile[] = [];
+  for (const table of options.tables) {
+    if (deps.signal?.aborted) break;
+    tables.push(await reconcileTable(table, options, deps));
+  }
+  return {
+    ok: tables.length === options.tables.length && tables.every((t) => t.status === "ok"),
+    tables,
+  };
+}
+
+async function reconcileTable(
+  table: TableName,
+  options: ReconcileOptions,
+  deps: ReconcileDeps,
+): Promise<TableReconcile> {
+  const started = deps.now();
+  const log = deps.logger;
+  const result: TableReconcile = {
+    table,
+    status: "ok",
+    remote: 0,
+    local: 0,
+    deleted: 0,
+    fetched: 0,
+    refusedDeletes: 0,
+    requests: 0,
+    durationMs: 0,
+  };
+  try {
+    const local = new Set(await deps.sink.ids(table));
+    result.local = local.size;
+    const spec = TABLES[table];
+    const override = options.endpoints?.[table];
+    const scanOptions: ScanOptions = {
+      batchSize: options.batchSize,
+      fallbackPaths: override ? [] : spec.fallbackPaths,
+      keep: (id) => !local.has(id),
+      signal: deps.signal,
+    };
+    const scan = await scanIds(deps.source, override ?? spec.path, scanOptions);
+    result.requests += scan.requests;
+    result.remote = scan.ids.size;
+    const missing = [...scan.ids].filter((id) => !local.has(id));
+    const gone = [...local].filter((id) => !scan.ids.has(id));
+
+    if (missing.length > 0) {
+      const intIds = missing.every((id) => /^\d+$/.test(id)) && !missing.some(isHexId);
+      let rows: Record<string, unknown>[];
+      if (!scan.selectSupported) {
+        rows = missing.map((id) => scan.rows.get(id)).filter((r) => r !== undefined);
+      } else {
+        let found: Record<string, unknown>[] | null = null;
+        if (scan.filterSupported) {
+          try {
+            found = await lookup(deps.source, scan.path, missing, intIds, options, result, deps);
+          } catch (error) {
+            if (!(error instanceof HttpError && error.status === 400)) throw error;
+          }
+        }
+        if (found === null) {
+          // No lookup by id: capture the missing rows from a full-row scan.
+          const full = await scanIds(deps.source, scan.path, { ...scanOptions, fullRows: true });
+          result.requests += full.requests;
+          found = missing.map((id) => full.rows.get(id)).filter((r) => r !== undefined);
+        }
+        rows = found;
+      }
+      if (rows.length > 0) {
+        const written = await deps.sink.write(
+          table,
+          flattenPage(rows),
+          new Date(deps.now()).toISOString(),
+        );
+        result.fetched = written.written;
+      }
+    }
+
+    const fraction = options.maxDeleteFraction ?? 0.5;
+    if (gone.length > 0 && gone.length > fraction * local.size && !options.force) {
+      result.status = "refused";
+      result.refusedDeletes = gone.length;
+      result.error = `Refused to mark ${gone.length} of ${local.size} rows deleted ` +
+        `(more than 'max_delete_fraction' ${fraction}): check the database name and the Act! ` +
+        `user's permissions, then run 'act-sync reconcile --force ${table}' if the deletions ` +
+        `are real`;
+      log.severe(`Table ${table}: ${result.error}`);
+    } else if (gone.length > 0) {
+      result.deleted = await deps.sink.markDeleted(table, gone, new Date(deps.now()).toISOString());
+    }
+    log.info(`Table ${table} reconciled`, {
+      remote: result.remote,
+      local: result.local,
+      deleted: result.deleted,
+      fetched: result.fetched,
+    });
+  } catch (error) {
+    const stopped = error instanceof Stopped || deps.signal?.aborted === true;
+    result.status = stopped ? "stopped" : "failed";
+    result.remote = 0;
+    result.error = stopped ? "stopped by request" : errorMessage(error);
+    if (stopped) log.warning(`Table ${table}: reconcile stopped; nothing was marked deleted`);
+    else log.severe(`Table ${table}: reconcile failed (nothing marked deleted): ${result.error}`);
+  }
+  result.durationMs = deps.now() - started;
+  return result;
+}
+
+/** Fetch rows by id with `id eq … or id eq …` filters; ids gone meanwhile are skipped. */
+async function lookup(
+  source: PageSource,
+  path: string,
+  ids: string[],
+  intIds: boolean,
+  options: ReconcileOptions,
+  result: TableReconcile,
+  deps: ReconcileDeps,
+): Promise<Record<string, unknown>[]> {
+  const found = new Map<string, Record<string, unknown>>();
+  const queue = [...ids];
+  const literal = (id: string) => intIds ? id : `'${id.replaceAll("'", "''")}'`;
+  const batchSize = options.batchSize;
+  const size = Math.max(1, Math.min(LOOKUP_CHUNK, batchSize));
+  for (let guard = 0; queue.length > 0 && guard < MAX_REQUESTS; guard++) {
+    if (deps.signal?.aborted) throw new Stopped();
+    const chunk = queue.splice(0, size);
+    result.requests++;
+    const page = await source.list(path, {
+      filter: chunk.map((id) => `id eq ${literal(id)}`).join(" or "),
+      top: batchSize,
+    }, { signal: deps.signal });
+    const wanted = new Set(chunk);
+    let hits = 0;
+    for (const row of page.rows) {
+      const id = String(row.id);
+      if (!wanted.has(id)) {
+        throw new RangeError(
+          `The server ignored $filter on ${path}: asked for ${chunk.length} ids, got ${
+            JSON.stringify(row.id)
+          }`,
+        );
+      }
+      if (!found.has(id)) hits++;
+      found.set(id, row);
+    }
+    // A capped answer leaves some asked ids out: ask again for those. An answer with none of
+    // them means they are gone (deleted since the scan).
+    if (hits > 0) queue.unshift(...chunk.filter((id) => !found.has(id)));
+  }
+  return [...found.values()];
+}
+
+/** The last reconcile result of one table, as kept in the state file under `reconcile`. */
+export interface ReconcileRecord {
+  at: string;
+  status: TableReconcile["status"];
+  remote: number;
+  local: number;
+  deleted: number;
+  fetched: number;
+  refused_deletes: number;
+  error: string | null;
+}
+
+/** The `reconcile` section of a state (empty when there is none). */
+export function reconcileRecords(state: State): Record<string, ReconcileRecord> {
+  const section = state.reconcile;
+  return section && typeof section === "object" && !Array.isArray(section)
+    ? section as Record<string, ReconcileRecord>
+    : {};
+}
+
+/** State with the outcome of the reconciled tables recorded under `reconcile`. */
+export function withReconciled(state: State, tables: readonly TableReconcile[], at: string): State {
+  const section = { ...reconcileRecords(state) };
+  for (const t of tables) {
+    section[t.table] = {
+      at,
+      status: t.status,
+      remote: t.remote,
+      local: t.local,
+      deleted: t.deleted,
+      fetched: t.fetched,
+      refused_deletes: t.refusedDeletes,
+      error: t.error ?? null,
+    };
+  }
+  return { ...state, reconcile: section };
+}
+
+function isHexId(id: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-/i.test(id);
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
