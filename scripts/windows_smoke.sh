@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# Try the Windows binary for real: run dist/act-sync.exe under Wine against the simulator.
+#   usage: scripts/windows_smoke.sh [PATH/TO/act-sync.exe]
+# Needs dist/act-sync (Linux, runs the simulator) and dist/act-sync.exe: `npm run build` first.
+# Wine comes from ../shared/wine/run-exe.sh (installs wine64 + mingw with apt on first use, as root).
+#
+# What it checks, the Windows way: a Notepad-saved configuration.json (UTF-8 BOM, CRLF) in a folder
+# with a space and non-ASCII letters, given as a `Z:\...` path; a non-ASCII Act! user and password
+# (password only from ACT_PASSWORD); relative, `C:\...` and `Z:/...` paths in the file and in flags;
+# `--version`, `check`, `--once` (row counts per table equal a Linux reference run, six cursors in
+# the state file), Ctrl+C during `--once`, and service mode answering /health to Linux curl, then
+# stopping cleanly on Ctrl+C. Exits 0 when every step passed; prints the failing step otherwise.
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+export PATH="$repo/node_modules/.bin:$PATH"
+run_exe="${ACT_SYNC_WINE_RUN:-$(cd "$repo/.." && pwd)/shared/wine/run-exe.sh}"
+exe="$(cd "$(dirname "${1:-$repo/dist/act-sync.exe}")" && pwd)/$(basename "${1:-act-sync.exe}")"
+linux="$repo/dist/act-sync"
+for f in "$run_exe" "$exe" "$linux"; do
+  [ -e "$f" ] || { echo "windows smoke: missing $f (run 'npm run build' first)" >&2; exit 2; }
+done
+# Same prefix as run-exe.sh, so that C:\ is a folder we can look into.
+export WINEPREFIX="${WINEPREFIX:-${TMPDIR:-/tmp}/act-sync-wine}" WINEDEBUG="${WINEDEBUG:--all}"
+# Wine decodes argv and the environment with the Unix locale: non-ASCII needs a UTF-8 one.
+case "${LC_ALL:-${LANG:-}}" in *[Uu][Tt][Ff]*8*) ;; *) export LC_ALL=C.UTF-8 ;; esac
+
+start=$(date +%s)
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/act-sync-smoke.XXXXXX")"
+work="$tmp/Jürgen Müller"           # like C:\Users\Jürgen Müller\...
+c_dir="act-sync-smoke-$$"           # C:\act-sync-smoke-PID
+c_unix="$WINEPREFIX/drive_c/$c_dir"
+user="Jürgen Müller"
+password="pässwörd €1"
+sim_pid="" svc_pid="" slow_pid="" int_pid=""
+cleanup() {
+  for pid in $svc_pid $int_pid $slow_pid $sim_pid; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+  rm -rf "$tmp" "$c_unix"
+}
+trap cleanup EXIT
+mkdir -p "$work"
+
+step() { printf '\n== %s\n' "$*"; }
+fail() {
+  echo "windows smoke: FAILED: $*" >&2
+  for f in "$tmp"/*.out "$tmp"/*.err; do
+    [ -s "$f" ] && { echo "--- ${f#"$tmp"/}" >&2; tail -n 20 "$f" >&2; }
+  done
+  exit 1
+}
+# A Unix path as Wine's Z: drive sees it, with backslashes: /tmp/x -> Z:\tmp\x
+winpath() { local p="${1//\//\\}"; printf 'Z:%s' "$p"; }
+# Run the Windows binary; stdout/stderr go to $tmp/NAME.out / .err; returns its exit code.
+win() {
+  local name="$1"; shift
+  ACT_PASSWORD="$password" bash "$run_exe" "$exe" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
+}
+# Row count per table of a SQLite file, "table count" per line (0 for a table not created).
+counts() {
+  deno eval --quiet '
+    import { DatabaseSync } from "node:sqlite";
+    const db = new DatabaseSync(Deno.args[0], { readOnly: true });
+    const has = (t) => db.prepare("SELECT 1 FROM sqlite_master WHERE name = ?").get(t);
+    for (const t of ["contacts","companies","opportunities","activities","activity_types","products"]) {
+      console.log(t, has(t) ? db.prepare(`SELECT count(*) AS n FROM "${t}"`).get().n : 0);
+    }' "$1"
+}
+# Fails unless the state file has a cursor for every table given.
+check_cursors() {
+  deno eval --quiet '
+    const state = JSON.parse(Deno.readTextFileSync(Deno.args[0]));
+    const missing = Deno.args.slice(1).filter((t) => typeof state.table_cursors?.[t] !== "string");
+    if (missing.length) { console.error("no cursor for " + missing.join(", ")); Deno.exit(1); }' "$@"
+}
+free_port() {
+  local p i
+  for i in $(seq 1 50); do
+    p=$((20000 + RANDOM % 30000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+  done
+  return 1
+}
+# Waits (bounded) until FILE contains PATTERN or PID exits.
+wait_for() {
+  local file="$1" pattern="$2" pid="$3" i
+  for i in $(seq 1 300); do
+    grep -q -- "$pattern" "$file" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || { grep -q -- "$pattern" "$file" 2>/dev/null; return; }
+    sleep 0.1
+  done
+  return 1
+}
+
+step "simulator (Linux binary) with user \"$user\""
+"$linux" simulate --port 0 --records 300 --username "$user" --password "$password" \
+  >"$tmp/sim.out" 2>"$tmp/sim.err" &
+sim_pid=$!
+wait_for "$tmp/sim.out" "listening on" "$sim_pid" || fail "the simulator did not start"
+sim_port=$(grep -o '127\.0\.0\.1:[0-9]*' "$tmp/sim.out" | head -n1 | cut -d: -f2)
+echo "simulator on port $sim_port"
+
+step "--version"
+win version --version || fail "--version exited with $?"
+expected=$("$linux" --version)
+[ "$(tr -d '\r' <"$tmp/version.out")" = "$expected" ] ||
+  fail "--version printed \"$(cat "$tmp/version.out")\", the Linux binary \"$expected\""
+cat "$tmp/version.out"
+
+step "configuration.json saved by Notepad (UTF-8 BOM, CRLF), Windows paths inside"
+http_port=$(free_port) || fail "no free port"
+# destination: relative with a backslash (resolved against the config folder); state_file: C:\;
+# log_file: Z:/ with forward slashes. No password in the file: ACT_PASSWORD has it.
+{
+  printf '\xef\xbb\xbf{\r\n'
+  printf '  "protocol": "http",\r\n  "hostname": "127.0.0.1",\r\n  "port": "%s",\r\n' "$sim_port"
+  printf '  "api_path": "/act.web.api",\r\n  "username": "%s",\r\n' "$user"
+  printf '  "database_name": "ActDemo",\r\n'
+  printf '  "destination": "sqlite:data\\\\act.db",\r\n'
+  printf '  "state_file": "C:\\\\%s\\\\state.json",\r\n' "$c_dir"
+  printf '  "log_file": "Z:%s/logs/act-sync.log",\r\n' "$work"
+  printf '  "http_port": %s\r\n}\r\n' "$http_port"
+} >"$work/configuration.json"
+config="$(winpath "$work/configuration.json")"
+echo "--config $config"
+
+step "check"
+win check check --config "$config" || fail "check exited with $?"
+grep -q "All 6 tables OK" "$tmp/check.out" || fail "check did not report all six tables OK"
+cat "$tmp/check.out"
+
+step "--once"
+win once --once --config "$config" || fail "--once exited with $?"
+cat "$tmp/once.out"
+db="$work/data/act.db" state="$c_unix/state.json"
+[ -s "$db" ] || fail "no database at $db"
+[ -s "$state" ] || fail "no state file at $state (C:\\$c_dir\\state.json)"
+[ -s "$work/logs/act-sync.log" ] || fail "no log file at $work/logs/act-sync.log"
+check_cursors "$state" contacts companies opportunities activities activity_types products ||
+  fail "the state file lacks cursors"
+
+step "reference: the Linux binary syncs the same simulator"
+mkdir -p "$tmp/ref"
+{
+  printf '{"protocol":"http","hostname":"127.0.0.1","port":%s,"api_path":"/act.web.api",' "$sim_port"
+  printf '"username":"%s","database_name":"ActDemo","destination":"sqlite:act.db"}\n' "$user"
+} >"$tmp/ref/configuration.json"
+(cd "$tmp/ref" && ACT_PASSWORD="$password" "$linux" --once --log-level WARNING >"$tmp/ref.out" \
+  2>"$tmp/ref.err") || fail "the Linux reference run exited with $?"
+win_counts=$(counts "$db") || fail "cannot read $db"
+ref_counts=$(counts "$tmp/ref/act.db") || fail "cannot read the reference database"
+echo "$win_counts" | paste -sd' '
+[ "$win_counts" = "$ref_counts" ] || fail "row counts differ from the Linux run: $(echo "$ref_counts" | paste -sd' ')"
+contacts=$(echo "$win_counts" | awk '$1 == "contacts" { print $2 }')
+[ "$contacts" -ge 300 ] || fail "only $contacts contacts (the simulator has 300 and more)"
+if grep -qF -- "$password" "$tmp"/*.out "$tmp"/*.err "$work/logs/act-sync.log" "$state"; then
+  fail "the password appears in the output, log or state file"
+fi
+
+step "flags with Windows paths: --state C:\\..., --destination sqlite:Z:\\..."
+win flags --once --config "$config" --tables contacts,products \
+  --state "C:\\$c_dir\\flags\\state.json" --destination "sqlite:$(winpath "$work/flags.db")" ||
+  fail "--once with path flags exited with $?"
+[ -s "$c_unix/flags/state.json" ] || fail "--state C:\\$c_dir\\flags\\state.json was not written"
+check_cursors "$c_unix/flags/state.json" contacts products || fail "the --state file lacks cursors"
+flag_counts=$(counts "$work/flags.db") || fail "cannot read $work/flags.db"
+[ "$(echo "$flag_counts" | awk '$1 == "contacts" { print $2 }')" = "$contacts" ] ||
+  fail "--destination database lacks contacts: $(echo "$flag_counts" | paste -sd' ')"
+
+step "Ctrl+C during --once (the simulator answers slowly)"
+"$linux" simulate --port 0 --records 300 --latency 300 --username "$user" --password "$password" \
+  >"$tmp/slow.out" 2>"$tmp/slow.err" &
+slow_pid=$!
+wait_for "$tmp/slow.out" "listening on" "$slow_pid" || fail "the slow simulator did not start"
+slow_port=$(grep -o '127\.0\.0\.1:[0-9]*' "$tmp/slow.out" | head -n1 | cut -d: -f2)
+ACT_PASSWORD="$password" ACT_PORT="$slow_port" bash "$run_exe" "$exe" --once --config "$config" \
+  --state "C:\\$c_dir\\int\\state.json" --destination "sqlite:$(winpath "$work/int.db")" \
+  >"$tmp/int.out" 2>"$tmp/int.err" &
+int_pid=$!
+wait_for "$tmp/int.err" "Table contacts synced" "$int_pid" || fail "--once did not sync contacts"
+kill -INT "$int_pid" 2>/dev/null || true
+int_rc=0
+wait "$int_pid" || int_rc=$?
+kill -TERM "$slow_pid" 2>/dev/null || true
+wait "$slow_pid" 2>/dev/null || true
+grep -q "Stop requested" "$tmp/int.err" || fail "Ctrl+C was not seen as a stop request (exit $int_rc)"
+[ "$int_rc" -le 1 ] || fail "Ctrl+C during --once: exit code $int_rc, expected 0 or 1"
+check_cursors "$c_unix/int/state.json" contacts || fail "the state after Ctrl+C lacks contacts"
+echo "stopped with exit code $int_rc; contacts checkpointed"
+
+step "service mode: /health from Linux curl on port $http_port"
+ACT_PASSWORD="$password" bash "$run_exe" "$exe" --config "$config" >"$tmp/service.out" \
+  2>"$tmp/service.err" &
+svc_pid=$!
+health=""
+for _ in $(seq 1 300); do
+  kill -0 "$svc_pid" 2>/dev/null || fail "service mode exited"
+  health=$(curl -sS --max-time 2 "http://127.0.0.1:$http_port/health" 2>/dev/null) || health=""
+  # Wait for the start-up run to finish ("running": false after a run).
+  if echo "$health" | grep -q '"last_run": *"' && echo "$health" | grep -q '"running": *false'; then
+    break
+  fi
+  sleep 0.1
+done
+echo "$health"
+echo "$health" | grep -q '"status": *"ok"' || fail "/health did not answer status ok: $health"
+curl -sS --max-time 2 -o "$tmp/state_http.out" -w '%{http_code}' "http://127.0.0.1:$http_port/state" |
+  grep -q 200 || fail "/state did not answer 200"
+if grep -qF -- "$password" "$tmp/state_http.out"; then fail "/state shows the password"; fi
+kill -INT "$svc_pid"
+svc_rc=0
+wait "$svc_pid" || svc_rc=$?
+svc_pid=""
+[ "$svc_rc" = 0 ] || fail "service mode exited with $svc_rc after Ctrl+C, expected 0"
+grep -q "Service stopped" "$tmp/service.err" || fail "service mode did not log its stop"
+echo "service stopped cleanly on Ctrl+C"
+
+kill -TERM "$sim_pid" 2>/dev/null || true
+wait "$sim_pid" 2>/dev/null || true
+sim_pid=""
+printf '\nwindows smoke: OK (%ss)\n' "$(($(date +%s) - start))"
