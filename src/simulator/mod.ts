@@ -306,6 +306,11 @@ export class Simulator {
     }
   }
 
+  /** The id of the i-th generated record (0-based), without building the record. */
+  idAt(table: TableName, i: number): string {
+    return this.#data.idOf(table, i);
+  }
+
   /** Invalidate every token issued so far. */
   expireTokens(): void {
     this.#generation++;

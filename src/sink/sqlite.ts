@@ -117,19 +117,26 @@ class SqliteSink implements Sink {
       const types = names.map((n) => plan.columns.get(n)!);
       const upsert = plan.upsert ??= this.#prepareUpsert(table, names);
       const indexOf = new Map(names.map((n, i) => [n.toLowerCase(), i]));
-      const slots = new Map<string, number>(); // page key → value index (-1: no column yet)
+      // Each typed key of the page and the value slot of its column (keys with only nulls in
+      // this page have no type and stay NULL).
+      const keys: string[] = [];
+      const slots: number[] = [];
+      for (const key of page.types.keys()) {
+        const slot = indexOf.get(key.toLowerCase());
+        if (slot !== undefined) {
+          keys.push(key);
+          slots.push(slot + 1);
+        }
+      }
       const values: (string | number | null)[] = new Array(names.length + 2);
       for (const row of page.rows) {
         values.fill(null);
         values[0] = row.id;
-        for (const key in row) {
-          if (key === "id") continue;
-          let slot = slots.get(key);
-          if (slot === undefined) {
-            slot = indexOf.get(key.toLowerCase()) ?? -1;
-            slots.set(key, slot);
+        for (let k = 0; k < keys.length; k++) {
+          const value = row[keys[k]];
+          if (value !== undefined && value !== null) {
+            values[slots[k]] = toSqlite(value, types[slots[k] - 1]);
           }
-          if (slot >= 0) values[slot + 1] = toSqlite(row[key], types[slot]);
         }
         values[names.length + 1] = syncedAt;
         upsert.run(...values);

@@ -461,6 +461,8 @@ class TableReader {
         tieGroup = true;
         next = from + SECOND;
       }
+      // Let the next request go out before the (synchronous) write keeps the thread busy.
+      if (pending) await new Promise((resolve) => setTimeout(resolve, 0));
       await this.#write(rows);
       if (tieGroup) {
         await this.#readTieGroup(from, rows.length);

@@ -14,7 +14,17 @@ const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[
  * Returns null when `text` is not a date-time with a zone.
  */
 export function normalizeDateTime(text: string): string | null {
-  if (text.length < 16 || text.length > 40 || !DATE_TIME.test(text)) return null;
+  // Cheap shape check first: most strings are not dates ("YYYY-MM-DDTHH:MM…").
+  if (
+    text.length < 17 || text.length > 40 || text.charCodeAt(10) !== 84 ||
+    text.charCodeAt(4) !== 45 || !DATE_TIME.test(text)
+  ) {
+    return null;
+  }
+  // Act!'s own shape, `2023-08-17T15:50:18+00:00`, is already UTC: no parsing needed.
+  if (text.length === 25 && text.endsWith("+00:00") && text.charCodeAt(19) === 43) {
+    return text.slice(0, 19) + "Z";
+  }
   const ms = Date.parse(text);
   if (Number.isNaN(ms)) return null;
   return formatUtc(ms);
@@ -53,6 +63,20 @@ export function flattenRecord(
   return row;
 }
 
+/** Column names of nested keys, per prefix: the same strings every time (cheap as keys). */
+const NAMES = new Map<string, Map<string, string>>();
+
+function columnName(prefix: string, key: string): string {
+  let names = NAMES.get(prefix);
+  if (names === undefined) NAMES.set(prefix, names = new Map());
+  let name = names.get(key);
+  if (name === undefined) {
+    if (names.size > 10_000) names.clear(); // bounded: tenants' field names are few
+    names.set(key, name = `${prefix}_${key}`);
+  }
+  return name;
+}
+
 function flattenInto(
   object: Record<string, unknown>,
   prefix: string,
@@ -61,9 +85,9 @@ function flattenInto(
 ): void {
   for (const key in object) {
     const value = object[key];
-    const column = prefix ? `${prefix}_${key}` : key;
+    const column = prefix ? columnName(prefix, key) : key;
     if (value === null || value === undefined) {
-      if (!(column in row)) row[column] = null;
+      row[column] = null;
       continue;
     }
     let type: ColumnType;
@@ -102,7 +126,7 @@ function flattenInto(
     }
     row[column] = flat;
     const seen = types.get(column);
-    types.set(column, seen === undefined ? type : widenType(seen, type));
+    if (seen !== type) types.set(column, seen === undefined ? type : widenType(seen, type));
   }
 }
 

@@ -1,0 +1,249 @@
+/**
+ * `npm run bench`: act-sync against the limit of what this machine can move.
+ *
+ * The simulator serves N contact-shaped records (~2 KB of JSON each) from this process, with
+ * `rate_limit_pause` 0. Side by side, in one run, for each N:
+ *  1. the limit: a plain client (scripts/_plain_client.ts, its own process) that fetches the
+ *     same pages with the same `batch_size` and `JSON.parse`s them;
+ *  2. `act-sync --once` into SQLite (dist/act-sync when built, else the source under Bun);
+ *  3. an incremental run with nothing changed, and one with 1% of the rows changed.
+ * Reports rows/s, the ratio of (2) to (1), peak resident memory, requests, and writes
+ * bench/results.md and bench/results.svg.
+ *
+ *   bun scripts/bench.ts [--sizes 10000,100000,200000] [--batch 5000] [--binary PATH]
+ *
+ * @module
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { join, resolve } from "node:path";
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { startSimulator } from "../src/simulator/mod.ts";
+
+const root = resolve(import.meta.dirname ?? ".", "..");
+const { values } = parseArgs({
+  args: process.argv.slice(2),
+  options: {
+    sizes: { type: "string", default: "10000,100000,200000" },
+    batch: { type: "string", default: "5000" },
+    binary: { type: "string" },
+    out: { type: "string", default: join(root, "bench") },
+  },
+});
+const sizes = values.sizes!.split(",").map(Number);
+const batch = Number(values.batch);
+const binary = values.binary ?? (existsSync(join(root, "dist/act-sync")) ? "dist/act-sync" : "");
+const bun = join(root, "node_modules/.bin/bun");
+const actSync = binary ? [resolve(root, binary)] : [bun, join(root, "mod.ts")];
+const work = join(values.out!, "tmp");
+
+interface Measured {
+  ms: number;
+  peakMb: number;
+  stdout: string;
+  stderr: string;
+  code: number | null;
+}
+
+/** Run a command; peak RSS from /proc/PID/status VmHWM, polled until it exits. */
+function measure(command: string[], cwd: string): Promise<Measured> {
+  return new Promise((done, fail) => {
+    const started = performance.now();
+    const child = spawn(command[0], command.slice(1), { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let peak = 0;
+    child.stdout!.on("data", (c) => stdout += c);
+    child.stderr!.on("data", (c) => stderr += c);
+    const poll = setInterval(() => {
+      try {
+        const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+        const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+        peak = Math.max(peak, kb);
+      } catch { /* exited */ }
+    }, 20);
+    child.on("error", fail);
+    child.on("close", (code) => {
+      clearInterval(poll);
+      done({ ms: performance.now() - started, peakMb: peak / 1024, stdout, stderr, code });
+    });
+  });
+}
+
+interface Row {
+  n: number;
+  plainRps: number;
+  plainPeak: number;
+  syncRps: number;
+  syncPeak: number;
+  ratio: number;
+  syncRequests: number;
+  idleMs: number;
+  idleRequests: number;
+  changedMs: number;
+  changedRows: number;
+  changedRequests: number;
+}
+
+const results: Row[] = [];
+rmSync(work, { recursive: true, force: true });
+for (const n of sizes) {
+  const folder = join(work, String(n));
+  mkdirSync(folder, { recursive: true });
+  const running = await startSimulator({
+    seed: 1,
+    counts: {
+      contacts: n,
+      companies: 0,
+      opportunities: 0,
+      activities: 0,
+      products: 0,
+      activity_types: 0,
+    },
+  });
+  const { sim } = running;
+  try {
+    const url = new URL(running.url);
+    writeFileSync(
+      join(folder, "configuration.json"),
+      JSON.stringify({
+        protocol: "http",
+        hostname: url.hostname,
+        port: Number(url.port),
+        api_path: url.pathname,
+        username: "demo",
+        password: "demo",
+        database_name: "ActDemo",
+        batch_size: batch,
+        rate_limit_pause: 0,
+        tables: "contacts",
+        lookback_seconds: 0,
+      }),
+    );
+    const plain = await measure([
+      bun,
+      join(root, "scripts/_plain_client.ts"),
+      running.url,
+      String(batch),
+    ], folder);
+    if (plain.code !== 0) throw new Error(`plain client failed: ${plain.stderr}`);
+    const plainResult = JSON.parse(plain.stdout) as { rows: number; requests: number };
+
+    let before = sim.stats.dataRequests;
+    const once = await measure([...actSync, "--once"], folder);
+    if (once.code !== 0) throw new Error(`act-sync --once failed: ${once.stderr}${once.stdout}`);
+    const syncRequests = sim.stats.dataRequests - before;
+
+    before = sim.stats.dataRequests;
+    const idle = await measure([...actSync, "--once"], folder);
+    if (idle.code !== 0) throw new Error(`idle run failed: ${idle.stderr}`);
+    const idleRequests = sim.stats.dataRequests - before;
+
+    const changed = Math.max(1, Math.floor(n / 100));
+    for (let i = 0; i < changed; i++) sim.edit("contacts", sim.idAt("contacts", (i * 97) % n));
+    before = sim.stats.dataRequests;
+    const incremental = await measure([...actSync, "--once"], folder);
+    if (incremental.code !== 0) throw new Error(`incremental run failed: ${incremental.stderr}`);
+    const row: Row = {
+      n,
+      plainRps: plainResult.rows / (plain.ms / 1000),
+      plainPeak: plain.peakMb,
+      syncRps: n / (once.ms / 1000),
+      syncPeak: once.peakMb,
+      ratio: (n / once.ms) / (plainResult.rows / plain.ms),
+      syncRequests,
+      idleMs: idle.ms,
+      idleRequests,
+      changedMs: incremental.ms,
+      changedRows: changed,
+      changedRequests: sim.stats.dataRequests - before,
+    };
+    results.push(row);
+    console.log(JSON.stringify(row));
+  } finally {
+    await running.close();
+  }
+}
+rmSync(work, { recursive: true, force: true });
+
+const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${
+  Math.round(totalmem() / 2 ** 30)
+} GiB`;
+const lines = [
+  "# act-sync benchmark",
+  "",
+  `Command: \`bun scripts/bench.ts --sizes ${sizes.join(",")} --batch ${batch}${
+    values.binary ? ` --binary ${values.binary}` : ""
+  }\``,
+  `act-sync under test: \`${binary || "bun mod.ts"}\` · machine: ${machine} · ${
+    new Date().toISOString()
+  }`,
+  "",
+  "Contacts (~2 KB of JSON each) served by the in-process simulator; SQLite destination;",
+  "rate_limit_pause 0. The plain client fetches the same pages and only JSON.parses them.",
+  "",
+  "| N | plain client rows/s | act-sync rows/s | ratio | act-sync peak RSS | plain peak RSS | requests | no-change run | 1% changed run |",
+  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ...results.map((r) =>
+    `| ${fmt(r.n)} | ${fmt(r.plainRps)} | ${fmt(r.syncRps)} | ${r.ratio.toFixed(2)}× | ${
+      fmt(r.syncPeak)
+    } MB | ${fmt(r.plainPeak)} MB | ${r.syncRequests} | ${
+      (r.idleMs / 1000).toFixed(2)
+    } s, ${r.idleRequests} req | ${(r.changedMs / 1000).toFixed(2)} s, ${
+      fmt(r.changedRows)
+    } rows, ${r.changedRequests} req |`
+  ),
+  "",
+  "![rows/s and peak memory against N](results.svg)",
+  "",
+];
+mkdirSync(values.out!, { recursive: true });
+writeFileSync(join(values.out!, "results.md"), lines.join("\n"));
+writeFileSync(join(values.out!, "results.svg"), chart(results));
+console.log(lines.join("\n"));
+
+function chart(rows: Row[]): string {
+  const w = 640, h = 320, left = 60, right = 60, top = 30, bottom = 40;
+  const xs = rows.map((r) => Math.log10(r.n));
+  const x0 = Math.min(...xs), x1 = Math.max(...xs) || x0 + 1;
+  const maxRps = Math.max(...rows.flatMap((r) => [r.plainRps, r.syncRps])) * 1.1;
+  const maxMb = Math.max(300, ...rows.map((r) => r.syncPeak)) * 1.1;
+  const px = (v: number) => left + ((v - x0) / ((x1 - x0) || 1)) * (w - left - right);
+  const py = (v: number, max: number) => h - bottom - (v / max) * (h - top - bottom);
+  const line = (pick: (r: Row) => number, max: number, color: string, dash = "") =>
+    `<polyline fill="none" stroke="${color}" stroke-width="2" ${
+      dash ? `stroke-dasharray="${dash}"` : ""
+    } points="${
+      rows.map((r, i) => `${px(xs[i]).toFixed(1)},${py(pick(r), max).toFixed(1)}`).join(" ")
+    }"/>` +
+    rows.map((r, i) =>
+      `<circle cx="${px(xs[i]).toFixed(1)}" cy="${
+        py(pick(r), max).toFixed(1)
+      }" r="3" fill="${color}"/>`
+    ).join("");
+  const ticks = rows.map((r, i) =>
+    `<text x="${px(xs[i]).toFixed(1)}" y="${h - bottom + 16}" text-anchor="middle">${
+      fmt(r.n)
+    }</text>`
+  ).join("");
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="11">
+<rect width="100%" height="100%" fill="white"/>
+<line x1="${left}" y1="${h - bottom}" x2="${w - right}" y2="${h - bottom}" stroke="#999"/>
+<line x1="${left}" y1="${top}" x2="${left}" y2="${h - bottom}" stroke="#999"/>
+<line x1="${w - right}" y1="${top}" x2="${w - right}" y2="${h - bottom}" stroke="#999"/>
+<text x="${left}" y="${top - 10}">rows/s (max ${fmt(maxRps)})</text>
+<text x="${w - right}" y="${top - 10}" text-anchor="end">peak RSS MB (max ${fmt(maxMb)})</text>
+<text x="${w / 2}" y="${h - 5}" text-anchor="middle">N (rows, log scale)</text>
+${ticks}
+${line((r) => r.plainRps, maxRps, "#888", "4 3")}
+${line((r) => r.syncRps, maxRps, "#1f77b4")}
+${line((r) => r.syncPeak, maxMb, "#d62728")}
+<text x="${left + 10}" y="${top + 12}" fill="#888">plain client rows/s</text>
+<text x="${left + 10}" y="${top + 26}" fill="#1f77b4">act-sync rows/s</text>
+<text x="${left + 10}" y="${top + 40}" fill="#d62728">act-sync peak RSS</text>
+</svg>
+`;
+}
