@@ -7,9 +7,9 @@
 # What it checks, the Windows way: a Notepad-saved configuration.json (UTF-8 BOM, CRLF) in a folder
 # with a space and non-ASCII letters, given as a `Z:\...` path; a non-ASCII Act! user and password
 # (password only from ACT_PASSWORD); relative, `C:\...` and `Z:/...` paths in the file and in flags;
-# `--version`, `check`, `--once` (row counts per table equal a Linux reference run, six cursors in
-# the state file), Ctrl+C during `--once`, and service mode answering /health to Linux curl, then
-# stopping cleanly on Ctrl+C. Exits 0 when every step passed; prints the failing step otherwise.
+# `--version`, `check` (also over HTTPS with a self-signed CA in `ca_file`), `--once` (row counts
+# per table equal a Linux reference run, six cursors in the state file), Ctrl+C during `--once`,
+# and service mode answering /health to Linux curl, then stopping cleanly on Ctrl+C. Exits 0 when every step passed; prints the failing step otherwise.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 export PATH="$repo/node_modules/.bin:$PATH"
@@ -31,9 +31,9 @@ c_dir="act-sync-smoke-$$"           # C:\act-sync-smoke-PID
 c_unix="$WINEPREFIX/drive_c/$c_dir"
 user="Jürgen Müller"
 password="pässwörd €1"
-sim_pid="" svc_pid="" slow_pid="" int_pid=""
+sim_pid="" svc_pid="" slow_pid="" int_pid="" tls_pid=""
 cleanup() {
-  for pid in $svc_pid $int_pid $slow_pid $sim_pid; do
+  for pid in $svc_pid $int_pid $slow_pid $tls_pid $sim_pid; do
     if kill -0 "$pid" 2>/dev/null; then
       kill -TERM "$pid" 2>/dev/null || true
       wait "$pid" 2>/dev/null || true
@@ -169,6 +169,38 @@ check_cursors "$c_unix/flags/state.json" contacts products || fail "the --state 
 flag_counts=$(counts "$work/flags.db") || fail "cannot read $work/flags.db"
 [ "$(echo "$flag_counts" | awk '$1 == "contacts" { print $2 }')" = "$contacts" ] ||
   fail "--destination database lacks contacts: $(echo "$flag_counts" | paste -sd' ')"
+
+step "self-signed HTTPS: check with ca_file as a Z:\\ path (test CA from tests/fixtures/tls)"
+mkdir -p "$work/certs"
+cp "$repo/tests/fixtures/tls/ca.pem" "$work/certs/ca.pem"
+cat >"$tmp/tls_sim.ts" <<EOF
+import { readFileSync } from "node:fs";
+import process from "node:process";
+import { startSimulator } from "$repo/src/simulator/mod.ts";
+const dir = "$repo/tests/fixtures/tls";
+const running = await startSimulator({
+  records: 20, username: process.env.SIM_USER, password: process.env.SIM_PASSWORD,
+  cert: readFileSync(dir + "/server.pem", "utf8"), key: readFileSync(dir + "/server_key.pem", "utf8"),
+});
+console.log("listening on " + running.url);
+process.on("SIGTERM", () => running.close().then(() => process.exit(0)));
+EOF
+SIM_USER="$user" SIM_PASSWORD="$password" bun "$tmp/tls_sim.ts" >"$tmp/tls.out" 2>"$tmp/tls.err" &
+tls_pid=$!
+wait_for "$tmp/tls.out" "listening on" "$tls_pid" || fail "the HTTPS simulator did not start"
+tls_port=$(grep -o '127\.0\.0\.1:[0-9]*' "$tmp/tls.out" | head -n1 | cut -d: -f2)
+ACT_PROTOCOL=https ACT_PORT="$tls_port" ACT_CA_FILE="$(winpath "$work/certs/ca.pem")" \
+  win tls check --config "$config" || fail "check over HTTPS with ca_file exited with $?"
+grep -q "All 6 tables OK" "$tmp/tls.out" || fail "check over HTTPS with ca_file: not all OK"
+tls_rc=0
+ACT_PROTOCOL=https ACT_PORT="$tls_port" ACT_MAX_RETRIES=0 win notls check --config "$config" ||
+  tls_rc=$?
+kill -TERM "$tls_pid" 2>/dev/null || true
+wait "$tls_pid" 2>/dev/null || true
+tls_pid=""
+[ "$tls_rc" = 1 ] || fail "check over HTTPS without ca_file exited with $tls_rc, expected 1"
+echo "with ca_file: all 6 tables OK; without: exit 1 ($(grep -o 'unable to verify[^"]*' \
+  "$tmp/notls.err" | head -n1))"
 
 step "Ctrl+C during --once (the simulator answers slowly)"
 "$linux" simulate --port 0 --records 300 --latency 300 --username "$user" --password "$password" \
