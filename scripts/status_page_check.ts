@@ -1,0 +1,105 @@
+/**
+ * Look at the status page as a person would: start the simulator and the service in-process, run
+ * one good and one failing sync, then load `GET /` in headless Chromium, check what it shows and
+ * save a screenshot.
+ *
+ *     deno run -A scripts/status_page_check.ts [status_page.png]
+ *     bun scripts/status_page_check.ts [status_page.png]
+ *
+ * Needs Debian's `chromium`. Exits 0 when the page shows every table, 1 otherwise.
+ *
+ * @module
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import process from "node:process";
+import { parseConfig } from "../src/config.ts";
+import { silentLogger } from "../src/log.ts";
+import { runService } from "../src/service.ts";
+import type { RunRecord } from "../src/status.ts";
+import { startSimulator } from "../src/simulator/mod.ts";
+
+const screenshot = resolve(process.argv[2] ?? "status_page.png");
+const dir = mkdtempSync(join(tmpdir(), "act-sync-page-"));
+const sim = await startSimulator({ records: 50 });
+const config = parseConfig({
+  protocol: "http",
+  hostname: "127.0.0.1",
+  port: sim.port,
+  username: "demo",
+  password: "demo",
+  database_name: "ActDemo",
+  destination: `sqlite:${join(dir, "act.db")}`,
+  state_file: join(dir, "state.json"),
+  schedule: "0 0 1 1 *",
+  max_retries: 0,
+  rate_limit_pause: 0,
+}, { baseDir: dir }).config;
+
+const controller = new AbortController();
+const { promise: listening, resolve: onListen } = Promise.withResolvers<number>();
+let ended = Promise.withResolvers<RunRecord>();
+const service = runService(config, {
+  logger: silentLogger(),
+  stdout: () => {},
+  stderr: () => {},
+  signal: controller.signal,
+  port: 0,
+  onListen: ({ port }) => onListen(port),
+  onRunEnd: (record) => ended.resolve(record),
+});
+const base = `http://127.0.0.1:${await listening}`;
+let failures = 0;
+try {
+  await ended.promise;
+  ended = Promise.withResolvers<RunRecord>();
+  sim.sim.inject({ kind: "status", status: 500, times: 1, path: "/api/opportunities" });
+  await fetch(`${base}/sync`, { method: "POST" }).then((r) => r.body?.cancel());
+  await ended.promise;
+
+  const profile = mkdtempSync(join(tmpdir(), "act-sync-chromium-"));
+  const flags = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    `--user-data-dir=${profile}`,
+  ];
+  // Asynchronous on purpose: the service answering Chromium runs in this process.
+  const dom = await chromium([...flags, "--dump-dom", `${base}/`]);
+  await chromium([...flags, "--window-size=1300,900", `--screenshot=${screenshot}`, `${base}/`]);
+  rmSync(profile, { recursive: true, force: true });
+  const checks: [string, RegExp][] = [
+    ["health badge says failing", /<span id="health" class="badge failing">failing<\/span>/],
+    ["opportunities shows its error", /<tr data-table="opportunities">.*status 500/],
+    ["contacts is ok", /<tr data-table="contacts">.*class="badge ok">ok</],
+    ["two runs are listed", /<tr data-run=.*\n<tr data-run=/],
+  ];
+  for (const [what, pattern] of checks) {
+    const ok = pattern.test(dom);
+    if (!ok) failures++;
+    console.log(`${ok ? "ok  " : "FAIL"} ${what}`);
+  }
+  console.log(`screenshot: ${screenshot}`);
+} finally {
+  controller.abort();
+  await service;
+  await sim.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+process.exit(failures === 0 ? 0 : 1);
+
+function chromium(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile("chromium", args, { timeout: 60_000, maxBuffer: 16 << 20 }, (error, stdout) => {
+      if (error) reject(error);
+      else resolve(stdout);
+    });
+  });
+}
