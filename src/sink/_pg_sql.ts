@@ -214,8 +214,8 @@ export function describePgError(error: unknown, action: string, target: PgTarget
       break;
     case "CONNECT_TIMEOUT":
     case "ETIMEDOUT":
-      text = `Cannot connect to ${where}: timed out ` +
-        `(check the host and port, and that no firewall blocks the connection)`;
+      text = `Cannot connect to ${where}: timed out (check that the host and port belong to a ` +
+        `PostgreSQL server and that no firewall blocks the connection)`;
       break;
     case "ENOTFOUND":
     case "EAI_AGAIN":

@@ -66,25 +66,29 @@ export async function openPostgresSink(
 ): Promise<Sink> {
   const target = parsePgUrl(url, options.schema);
   options.logger?.addSecret(target.password);
+  const timeoutSeconds = options.connectTimeoutSeconds ?? 10;
   const sql = postgres(target.connectUrl, {
     max: 1,
     prepare: false,
     fetch_types: false,
     idle_timeout: 60,
-    connect_timeout: options.connectTimeoutSeconds ?? 10,
+    connect_timeout: timeoutSeconds,
     onnotice: (notice) => options.logger?.fine(`PostgreSQL notice: ${notice.message}`),
     connection: { application_name: "act-sync", TimeZone: "UTC" },
   });
   try {
-    const found = await sql.unsafe("SELECT 1 FROM pg_namespace WHERE nspname = $1", [
-      target.schema,
-    ]);
+    // The driver reconnects without end when a server accepts and then drops the connection
+    // (not PostgreSQL, a proxy with no backend): bound the first contact ourselves.
+    const found = await withDeadline(
+      sql.unsafe("SELECT 1 FROM pg_namespace WHERE nspname = $1", [target.schema]),
+      (timeoutSeconds + 1) * 1000,
+    );
     if (found.length === 0) {
       await sql.unsafe(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.schema)}`);
       options.logger?.info(`Created schema "${target.schema}" in ${target.safeUrl}`);
     }
   } catch (error) {
-    await sql.end({ timeout: 1 }).catch(() => {});
+    await sql.end({ timeout: 0 }).catch(() => {});
     throw new Error(describePgError(error, "prepare schema in", target), { cause: error });
   }
   return new PostgresSink(sql, target, options);
@@ -270,6 +274,23 @@ class PostgresSink implements Sink {
     plan.upsert = null;
     this.#plans.set(table, plan);
     return plan;
+  }
+}
+
+/** Settle like `promise`, or reject with a `CONNECT_TIMEOUT` error after `ms`. */
+async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new Error(`no answer within ${ms} ms`);
+      reject(Object.assign(error, { code: "CONNECT_TIMEOUT" }));
+    }, ms);
+  });
+  promise.catch(() => {}); // a late rejection (after the deadline) is not unhandled
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
