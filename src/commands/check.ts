@@ -5,12 +5,11 @@
  * @module
  */
 import { ActClient, AUTH_FAILED_MESSAGE } from "../act/client.ts";
-import { createFetch } from "../act/tls.ts";
 import type { Config } from "../config.ts";
+import { createClient } from "./sync.ts";
 import { HttpError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { type TableName, TABLES } from "../sync/tables.ts";
-import { buildBaseUrl } from "../url.ts";
 
 /** What {@linkcode runCheck} needs from outside. */
 export interface CheckDeps {
@@ -30,29 +29,6 @@ interface Probe {
   path: string;
   ok: boolean;
   result: string;
-}
-
-/** Build the Act! client described by the config (base URL, credentials, limits, TLS). */
-export function createClient(
-  config: Config,
-  deps: { logger: Logger; fetch?: typeof fetch },
-): ActClient {
-  return new ActClient({
-    baseUrl: buildBaseUrl(config),
-    username: config.username,
-    password: config.password,
-    database: config.database_name,
-    fetch: deps.fetch ??
-      createFetch({
-        caFile: config.ca_file ?? undefined,
-        tlsVerify: config.tls_verify,
-        logger: deps.logger,
-      }),
-    maxRetries: config.max_retries,
-    timeoutMs: config.request_timeout_seconds * 1000,
-    pauseMs: config.rate_limit_pause * 1000,
-    logger: deps.logger,
-  });
 }
 
 function reason(error: unknown): string {

@@ -104,8 +104,8 @@ export async function runSync(
     }
     const client = createClient(config, deps);
     try {
-      await client.authenticate();
-      const system = await client.system().catch(() => null);
+      await client.authenticate({ signal: deps.signal });
+      const system = await client.system({ signal: deps.signal }).catch(() => null);
       if (system) {
         logger.info("Connected to the Act! Web API", {
           apiVersion: system.apiVersion,
