@@ -10,8 +10,9 @@
 # with ACT_SYNC_PG_PORT) and has one superuser `act_sync` whose random password is kept in
 # .tmp/pg/password. Usage in CI:
 #
-#   export ACT_SYNC_TEST_PG="$(scripts/postgres.sh start)"
-#   ...; scripts/postgres.sh stop
+#   ACT_SYNC_TEST_PG="$(bash scripts/postgres.sh start)"   # not `export X=$(…)`: that hides a failure
+#   export ACT_SYNC_TEST_PG
+#   trap 'bash scripts/postgres.sh stop' EXIT
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
