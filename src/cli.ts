@@ -4,11 +4,11 @@
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import process from "node:process";
 import { COMMIT, VERSION } from "./version.ts";
 import { ConfigError, LockError } from "./errors.ts";
 import { type Config, loadConfig } from "./config.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { onStopSignal } from "./_signals.ts";
 import { createFileWriter } from "./log_file.ts";
 import { acquireLock, emptyState, moveAside, readState, withReset, writeState } from "./state.ts";
 import { isTableName, TABLE_NAMES, type TableName } from "./sync/tables.ts";
@@ -227,20 +227,6 @@ async function runOnce(args: string[], deps: CliDeps): Promise<number> {
 async function runServiceCommand(config: Config, logger: Logger, deps: CliDeps): Promise<number> {
   const { runService } = await import("./service.ts");
   return await runService(config, { logger, stdout: deps.stdout, stderr: deps.stderr });
-}
-
-/** Call `handler` on SIGINT/SIGTERM (and SIGBREAK on Windows); returns an unsubscribe. */
-export function onStopSignal(handler: () => void): () => void {
-  const signals = process.platform === "win32" ? ["SIGINT", "SIGBREAK"] : ["SIGINT", "SIGTERM"];
-  let count = 0;
-  const listener = () => {
-    if (++count > 1) process.exit(EXIT.failed); // a second signal: exit at once
-    handler();
-  };
-  for (const signal of signals) process.on(signal, listener);
-  return () => {
-    for (const signal of signals) process.off(signal, listener);
-  };
 }
 
 async function stateCommand(args: string[], deps: CliDeps): Promise<number> {

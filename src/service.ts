@@ -10,6 +10,7 @@
  * @module
  */
 import process from "node:process";
+import { onStopSignal } from "./_signals.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { listen, type Listener } from "./_listen.ts";
@@ -204,21 +205,4 @@ function logRun(logger: Logger, record: RunRecord): void {
   } else {
     logger.info(`Run ${record.id} finished`, fields);
   }
-}
-
-/**
- * Call `first` on the first SIGINT/SIGTERM (SIGINT/SIGBREAK on Windows) and `second` on any later
- * one; returns an unsubscribe.
- */
-function onStopSignal(first: () => void, second: () => void): () => void {
-  const signals = process.platform === "win32" ? ["SIGINT", "SIGBREAK"] : ["SIGINT", "SIGTERM"];
-  let count = 0;
-  const listener = () => {
-    if (++count > 1) second();
-    else first();
-  };
-  for (const signal of signals) process.on(signal, listener);
-  return () => {
-    for (const signal of signals) process.off(signal, listener);
-  };
 }
