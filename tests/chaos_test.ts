@@ -1,0 +1,26 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { formatTrial, runChaos } from "../scripts/chaos.ts";
+
+test("a short seeded chaos run (kills, HTTP faults, mutations, locked destination) loses no row", {
+  timeout: 120_000,
+}, async () => {
+  const lines: string[] = [];
+  const summary = await runChaos({
+    trials: 10,
+    seed: 7000,
+    records: 60,
+    lockEvery: 8,
+    diskFullEvery: 16,
+    log: (line) => lines.push(line),
+  });
+  const failed = summary.trials.filter((t) => t.problems.length > 0).map(formatTrial);
+  assert.deepEqual(failed, []);
+  assert.equal(summary.ok, true);
+  assert.equal(summary.lost + summary.duplicated + summary.stale + summary.extra, 0);
+  assert.equal(lines.length, 10);
+  // The faults really happened: kills, a destination lock, runs that had to be repeated.
+  assert.ok(summary.kills > 0, `kills: ${summary.kills}`);
+  assert.ok(summary.trials.some((t) => t.faults.includes("destination locked")));
+  assert.ok(summary.runs > summary.trials.length * 3, `runs: ${summary.runs}`);
+});
