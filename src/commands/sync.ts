@@ -117,7 +117,7 @@ export async function runSync(
     }
     let sink;
     try {
-      sink = await openSink(config.destination);
+      sink = await openSink(config.destination, { logger });
     } catch (error) {
       return base(state, message(error));
     }
