@@ -78,7 +78,7 @@ export async function runReconcile(
     }
     let sink;
     try {
-      sink = await openSink(config.destination, { logger });
+      sink = await openSink(config.destination, { logger: deps.logger });
     } catch (error) {
       return failed(error);
     }
