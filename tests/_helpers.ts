@@ -7,7 +7,8 @@ import { spawn } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { DatabaseSync } from "node:sqlite";
-import { flattenRecord } from "../src/sync/flatten.ts";
+import { flattenRecord, formatUtc } from "../src/sync/flatten.ts";
+import { isDeepStrictEqual } from "node:util";
 import type { ColumnType } from "../src/sink/sink.ts";
 import type { TableName } from "../src/sync/tables.ts";
 
@@ -44,10 +45,24 @@ export function sqliteCount(path: string, table: string): number {
   }
 }
 
-/** How a flattened value is stored in SQLite. */
-function stored(value: unknown): unknown {
-  if (typeof value === "boolean") return value ? 1 : 0;
-  return value;
+/**
+ * Whether a destination value equals a flattened one, whatever the destination's types:
+ * SQLite's 0/1 and text, PostgreSQL's booleans, Dates (timestamptz), bigint strings and jsonb.
+ */
+export function sameValue(got: unknown, want: unknown): boolean {
+  if (got === undefined) got = null;
+  if (got === want) return true;
+  if (got === null || want === null) return false;
+  if (typeof want === "boolean") return got === (want ? 1 : 0) || String(got) === String(want);
+  if (got instanceof Date) return formatUtc(got.getTime()) === want;
+  if (typeof got === "object") {
+    try {
+      return isDeepStrictEqual(got, JSON.parse(String(want)));
+    } catch {
+      return false;
+    }
+  }
+  return String(got) === String(want);
 }
 
 /**
@@ -70,10 +85,9 @@ export function assertMirrors(
   for (const record of truth) {
     const expected = flattenRecord(record, types);
     const actual = rows.get(expected.id)!;
-    for (const [column, value] of Object.entries(expected)) {
+    for (const [column, want] of Object.entries(expected)) {
       const got = actual[column] ?? null;
-      const want = stored(value);
-      if (got !== want && String(got) !== String(want)) {
+      if (!sameValue(got, want)) {
         assert.fail(
           `${table} ${expected.id}: column ${column} is ${JSON.stringify(got)}, ` +
             `expected ${JSON.stringify(want)}`,

@@ -2,11 +2,14 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import process from "node:process";
+import postgres from "postgres";
 import { ActClient } from "../src/act/client.ts";
 import { silentLogger } from "../src/log.ts";
-import { openSqliteSink } from "../src/sink/sqlite.ts";
+import { openSink } from "../src/sink/mod.ts";
+import type { Sink } from "../src/sink/sink.ts";
 import { readState, type State, writeState } from "../src/state.ts";
-import { type EngineDeps, type RunResult, syncTables } from "../src/sync/engine.ts";
+import { type RunResult, syncTables } from "../src/sync/engine.ts";
 import { TABLE_NAMES, type TableName } from "../src/sync/tables.ts";
 import {
   type RunningSimulator,
@@ -15,13 +18,87 @@ import {
 } from "../src/simulator/mod.ts";
 import { assertMirrors, sqliteCount, sqliteRows, tempDir } from "./_helpers.ts";
 
+// The same cases run against SQLite and, when ACT_SYNC_TEST_PG names a PostgreSQL superuser URL
+// (CI starts one with scripts/postgres.sh), against PostgreSQL: same simulator, same truth.
+
+/** A destination under test: where rows go and how to read them back. */
+interface Destination {
+  name: string;
+  skip: string | false;
+  /** A fresh destination URL for one harness. */
+  create(folder: string, n: number): string;
+  rows(url: string, table: TableName): Promise<Map<string, Record<string, unknown>>>;
+  /** Rows with this table's ids, deleted ones included (duplicates would show here). */
+  count(url: string, table: TableName): Promise<number>;
+  close(): Promise<void>;
+}
+
+const sqlite: Destination = {
+  name: "SQLite",
+  skip: false,
+  create: (folder) => `sqlite:${join(folder, "act.db")}`,
+  rows: (url, table) => Promise.resolve(sqliteRows(url.slice("sqlite:".length), table)),
+  count: (url, table) => Promise.resolve(sqliteCount(url.slice("sqlite:".length), table)),
+  close: () => Promise.resolve(),
+};
+
+const PG_ADMIN = process.env.ACT_SYNC_TEST_PG ?? "";
+const PG_DB = `act_sync_sync_${crypto.randomUUID().replaceAll("-", "").slice(0, 10)}`;
+let pgAdmin: postgres.Sql | undefined;
+let pgDb: postgres.Sql | undefined;
+
+function pgUrl(query = ""): string {
+  const url = new URL(PG_ADMIN);
+  url.pathname = `/${PG_DB}`;
+  url.search = query;
+  return url.href;
+}
+
+async function pg(): Promise<postgres.Sql> {
+  if (!pgDb) {
+    pgAdmin = postgres(PG_ADMIN, { max: 1, onnotice: () => {} });
+    await pgAdmin.unsafe(`CREATE DATABASE "${PG_DB}"`);
+    pgDb = postgres(pgUrl(), { max: 2, onnotice: () => {}, connection: { TimeZone: "UTC" } });
+  }
+  return pgDb;
+}
+
+const postgresDestination: Destination = {
+  name: "PostgreSQL",
+  skip: PG_ADMIN ? false : "ACT_SYNC_TEST_PG not set",
+  create: (_folder, n) => pgUrl(`schema=h${n}`),
+  async rows(url, table) {
+    const schema = new URL(url).searchParams.get("schema")!;
+    const sql = await pg();
+    const exists = await sql`SELECT 1 FROM information_schema.tables
+      WHERE table_schema = ${schema} AND table_name = ${table}`;
+    if (exists.length === 0) return new Map();
+    const rows = await sql.unsafe(
+      `SELECT * FROM "${schema}"."${table}" WHERE NOT _act_deleted`,
+    );
+    return new Map(rows.map((r) => [String(r.id), { ...r }]));
+  },
+  async count(url, table) {
+    const schema = new URL(url).searchParams.get("schema")!;
+    const rows = await (await pg()).unsafe(`SELECT count(*)::int AS n FROM "${schema}"."${table}"`);
+    return Number(rows[0].n);
+  },
+  async close() {
+    await pgDb?.end();
+    if (pgAdmin) {
+      await pgAdmin.unsafe(`DROP DATABASE IF EXISTS "${PG_DB}" WITH (FORCE)`);
+      await pgAdmin.end();
+    }
+  },
+};
+
 const dir = tempDir("act-sync-sync-");
 after(() => rmSync(dir, { recursive: true, force: true }));
 let counter = 0;
 
 interface Harness {
   running: RunningSimulator;
-  db: string;
+  destination: string;
   statePath: string;
   client: ActClient;
   run(options?: {
@@ -30,16 +107,21 @@ interface Harness {
     lookbackSeconds?: number;
     fullRefresh?: boolean;
     now?: () => number;
-    sink?: (deps: EngineDeps["sink"]) => EngineDeps["sink"];
+    sink?: (sink: Sink) => Sink;
   }): Promise<RunResult>;
-  assertMirrors(tables?: readonly TableName[]): void;
+  rows(table: TableName): Promise<Map<string, Record<string, unknown>>>;
+  assertMirrors(tables?: readonly TableName[]): Promise<void>;
   close(): Promise<void>;
 }
 
+let destination: Destination = sqlite;
+
 async function harness(options: SimulatorOptions = {}): Promise<Harness> {
   const running = await startSimulator({ records: 120, seed: 7, ...options });
-  const folder = join(dir, `h${++counter}`);
-  const db = join(folder, "act.db");
+  const n = ++counter;
+  const folder = join(dir, `h${n}`);
+  const dest = destination;
+  const url = dest.create(folder, n);
   const statePath = join(folder, "state.json");
   const client = new ActClient({
     baseUrl: running.url,
@@ -51,11 +133,11 @@ async function harness(options: SimulatorOptions = {}): Promise<Harness> {
   });
   return {
     running,
-    db,
+    destination: url,
     statePath,
     client,
     async run(o = {}) {
-      const sink = await openSqliteSink(db);
+      const sink = await openSink(url);
       try {
         return await syncTables(readState(statePath), {
           tables: o.tables ?? TABLE_NAMES,
@@ -74,10 +156,15 @@ async function harness(options: SimulatorOptions = {}): Promise<Harness> {
         await sink.close();
       }
     },
-    assertMirrors(tables = TABLE_NAMES) {
+    rows: (table) => dest.rows(url, table),
+    async assertMirrors(tables = TABLE_NAMES) {
       for (const table of tables) {
-        assertMirrors(table, running.sim.rows(table), sqliteRows(db, table));
-        assert.equal(sqliteCount(db, table), running.sim.count(table), `${table}: no duplicates`);
+        assertMirrors(table, running.sim.rows(table), await dest.rows(url, table));
+        assert.equal(
+          await dest.count(url, table),
+          running.sim.count(table),
+          `${table}: no duplicates`,
+        );
       }
     },
     close: () => running.close(),
@@ -90,249 +177,261 @@ function assertOk(result: RunResult): void {
   assert.equal(result.ok, true);
 }
 
-describe("sync engine against the simulator", () => {
-  let h: Harness;
-  before(async () => {
-    h = await harness();
-  });
-  after(() => h.close());
-
-  test("a first run copies all six tables exactly; a second run reads only what changed", async () => {
-    assertOk(await h.run());
-    h.assertMirrors();
-    const state = readState(h.statePath);
-    for (const table of TABLE_NAMES) assert.ok(state.table_cursors[table], `${table} cursor`);
-
-    const sim = h.running.sim;
-    const contact = sim.rows("contacts")[3];
-    sim.edit("contacts", String(contact.id), { firstName: "Changed" });
-    sim.insert("companies");
-    const cursor = Date.parse(state.table_cursors.contacts);
-    const changed = sim.rows("contacts").filter((r) => Date.parse(String(r.edited)) >= cursor);
-    const before = sim.stats.dataRequests;
-    const second = await h.run({ lookbackSeconds: 0 });
-    assertOk(second);
-    h.assertMirrors();
-    const contacts = second.tables.find((t) => t.table === "contacts")!;
-    assert.equal(contacts.rowsWritten, changed.length, "only rows edited since the cursor");
-    assert.ok(contacts.requests <= 3, `${contacts.requests} requests for contacts`);
-    assert.ok(sim.stats.dataRequests - before < 40, "few requests for a small change");
-  });
-});
-
-describe("no row is lost", () => {
-  test("rows edited, inserted and deleted between page requests", async () => {
-    const h = await harness({ records: 400 });
-    try {
-      const sim = h.running.sim;
-      let n = 0;
-      const ids = sim.rows("contacts").map((r) => String(r.id));
-      const unsubscribe = sim.onRequest((info) => {
-        if (!info.path.toLowerCase().includes("/api/contacts")) return;
-        n++;
-        if (n > 12) return;
-        // Edit a row read early, delete another, insert a new one: every later row shifts.
-        sim.edit("contacts", ids[n * 3], { jobTitle: `edited ${n}` });
-        sim.remove("contacts", ids[n * 3 + 1]);
-        sim.insert("contacts");
-      });
-      assertOk(await h.run({ tables: ["contacts"], batchSize: 40 }));
-      unsubscribe();
-      // The rows edited during the run are newer than the window: the next run gets them.
-      assertOk(await h.run({ tables: ["contacts"], batchSize: 40 }));
-      // Deleted rows stay in the destination until reconcile; compare only live rows.
-      const rows = sqliteRows(h.db, "contacts");
-      for (const id of ids.filter((_, i) => i % 3 === 1 && i >= 4 && i <= 37)) rows.delete(id);
-      assertMirrors("contacts", sim.rows("contacts"), rows);
-    } finally {
-      await h.close();
-    }
-  });
-
-  test("a tie group larger than a page, in unstable order, under a page cap", async () => {
-    const h = await harness({
-      records: 600,
-      switches: { pageCap: 25, unstableOrder: true },
+for (const dest of [sqlite, postgresDestination]) {
+  describe(`${dest.name} destination`, { skip: dest.skip }, () => {
+    before(async () => {
+      destination = dest;
+      if (dest === postgresDestination) await pg(); // creates the test database
     });
-    try {
-      const sim = h.running.sim;
-      const ids = sim.rows("contacts").slice(100, 400).map((r) => String(r.id));
-      sim.touch("contacts", ids); // 300 rows with one `edited`, 12 pages' worth
-      assertOk(await h.run({ tables: ["contacts"], batchSize: 100 }));
-      h.assertMirrors(["contacts"]);
-    } finally {
-      await h.close();
-    }
-  });
+    after(() => dest.close());
 
-  test("a page cap below batch_size and a row count that is a multiple of it", async () => {
-    const h = await harness({ counts: { companies: 200 }, switches: { pageCap: 30 } });
-    try {
-      assertOk(await h.run({ tables: ["companies"], batchSize: 50 }));
-      h.assertMirrors(["companies"]);
-      assertOk(await h.run({ tables: ["companies"], batchSize: 40, fullRefresh: true }));
-      h.assertMirrors(["companies"]);
-    } finally {
-      await h.close();
-    }
-  });
+    describe("sync engine against the simulator", () => {
+      let h: Harness;
+      before(async () => {
+        h = await harness();
+      });
+      after(() => h.close());
 
-  test("the host clock ahead of or behind the server's", async () => {
-    for (const skew of [-600, 600]) {
-      const h = await harness({ switches: { clockSkewSeconds: skew } });
-      try {
-        assertOk(await h.run({ tables: ["contacts"] }));
+      test("a first run copies all six tables exactly; a second run reads only what changed", async () => {
+        assertOk(await h.run());
+        await h.assertMirrors();
+        const state = readState(h.statePath);
+        for (const table of TABLE_NAMES) assert.ok(state.table_cursors[table], `${table} cursor`);
+
         const sim = h.running.sim;
-        for (const row of sim.rows("contacts").slice(0, 5)) {
-          sim.edit("contacts", String(row.id), { jobTitle: `skew ${skew}` });
-        }
-        assertOk(await h.run({ tables: ["contacts"], lookbackSeconds: 0 }));
-        h.assertMirrors(["contacts"]);
-      } finally {
-        await h.close();
-      }
-    }
-  });
+        const contact = sim.rows("contacts")[3];
+        sim.edit("contacts", String(contact.id), { firstName: "Changed" });
+        sim.insert("companies");
+        const cursor = Date.parse(state.table_cursors.contacts);
+        const changed = sim.rows("contacts").filter((r) => Date.parse(String(r.edited)) >= cursor);
+        const before = sim.stats.dataRequests;
+        const second = await h.run({ lookbackSeconds: 0 });
+        assertOk(second);
+        await h.assertMirrors();
+        const contacts = second.tables.find((t) => t.table === "contacts")!;
+        assert.equal(contacts.rowsWritten, changed.length, "only rows edited since the cursor");
+        assert.ok(contacts.requests <= 3, `${contacts.requests} requests for contacts`);
+        assert.ok(sim.stats.dataRequests - before < 40, "few requests for a small change");
+      });
+    });
 
-  test("a run that dies after any page resumes in the same window and loses nothing", async () => {
-    const h = await harness({ records: 300, switches: { pageCap: 20 } });
-    try {
-      const sim = h.running.sim;
-      for (const crashAfter of [1, 3, 7]) {
-        let writes = 0;
-        const crashed = await h.run({
-          tables: ["contacts", "activities"],
-          batchSize: 20,
-          sink: (sink) => ({
-            ...sink,
-            description: sink.description,
-            write(table, page, at) {
-              if (++writes > crashAfter) return Promise.reject(new Error("power cut"));
-              return sink.write(table, page, at);
-            },
-            count: (t) => sink.count(t),
-            ids: (t) => sink.ids(t),
-            markDeleted: (t, i, a) => sink.markDeleted(t, i, a),
-            close: () => sink.close(),
-          }),
-        });
-        assert.equal(crashed.ok, false);
-        sim.edit("contacts", String(sim.rows("contacts")[crashAfter].id), { jobTitle: "later" });
-      }
-      const state = readState(h.statePath);
-      assert.ok(state.table_batch_tracking.contacts, "an unfinished window is recorded");
-      assertOk(await h.run({ tables: ["contacts", "activities"], batchSize: 20 }));
-      h.assertMirrors(["contacts", "activities"]);
-      assert.equal(readState(h.statePath).table_batch_tracking.contacts, undefined);
-    } finally {
-      await h.close();
-    }
-  });
-});
-
-describe("server quirks and failures", () => {
-  test("activity types fall back to /api/task-types; products without $filter are read in full", async () => {
-    const h = await harness({ switches: { activityTypes: false, productsFilter: false } });
-    try {
-      assertOk(await h.run({ tables: ["activity_types", "products"] }));
-      h.assertMirrors(["activity_types", "products"]);
-      const sim = h.running.sim;
-      sim.edit("products", String(sim.rows("products")[0].id), { price: 99.5 });
-      assertOk(await h.run({ tables: ["activity_types", "products"] }));
-      h.assertMirrors(["activity_types", "products"]);
-    } finally {
-      await h.close();
-    }
-  });
-
-  test("one failing table leaves the others synced and keeps its cursor", async () => {
-    const h = await harness();
-    try {
-      h.running.sim.inject({ kind: "status", status: 403, times: 100, path: "/api/companies" });
-      const result = await h.run({ tables: ["contacts", "companies", "products"] });
-      assert.equal(result.ok, false);
-      const companies = result.tables.find((t) => t.table === "companies")!;
-      assert.equal(companies.status, "failed");
-      assert.match(companies.error!, /403/);
-      h.assertMirrors(["contacts", "products"]);
-      const state = readState(h.statePath);
-      assert.equal(state.table_cursors.companies, undefined);
-      assert.match(state.tables!.companies.last_error!.message, /403/);
-    } finally {
-      await h.close();
-    }
-  });
-
-  test("a new custom field appearing mid-run becomes a column", async () => {
-    const h = await harness({ records: 200 });
-    try {
-      const sim = h.running.sim;
-      let n = 0;
-      sim.onRequest((info) => {
-        if (info.path.toLowerCase().includes("/api/contacts") && ++n === 2) {
-          const row = sim.rows("contacts")[199];
-          sim.edit("contacts", String(row.id), {
-            customFields: { ...(row.customFields as object), user_region: "North" },
+    describe("no row is lost", () => {
+      test("rows edited, inserted and deleted between page requests", async () => {
+        const h = await harness({ records: 400 });
+        try {
+          const sim = h.running.sim;
+          let n = 0;
+          const ids = sim.rows("contacts").map((r) => String(r.id));
+          const unsubscribe = sim.onRequest((info) => {
+            if (!info.path.toLowerCase().includes("/api/contacts")) return;
+            n++;
+            if (n > 12) return;
+            // Edit a row read early, delete another, insert a new one: every later row shifts.
+            sim.edit("contacts", ids[n * 3], { jobTitle: `edited ${n}` });
+            sim.remove("contacts", ids[n * 3 + 1]);
+            sim.insert("contacts");
           });
+          assertOk(await h.run({ tables: ["contacts"], batchSize: 40 }));
+          unsubscribe();
+          // The rows edited during the run are newer than the window: the next run gets them.
+          assertOk(await h.run({ tables: ["contacts"], batchSize: 40 }));
+          // Deleted rows stay in the destination until reconcile; compare only live rows.
+          const rows = await h.rows("contacts");
+          for (const id of ids.filter((_, i) => i % 3 === 1 && i >= 4 && i <= 37)) rows.delete(id);
+          assertMirrors("contacts", sim.rows("contacts"), rows);
+        } finally {
+          await h.close();
         }
       });
-      const result = await h.run({ tables: ["contacts"], batchSize: 30 });
-      assertOk(result);
-      // The edited row moved above the window's end unless it was edited in the same second:
-      // then the next run reads it. Either way a run adds the column.
-      const next = await h.run({ tables: ["contacts"], batchSize: 30 });
-      assertOk(next);
-      const added = [...result.tables[0].newColumns, ...next.tables[0].newColumns];
-      assert.ok(added.includes("customFields_user_region"), added.join(","));
-      h.assertMirrors(["contacts"]);
-    } finally {
-      await h.close();
-    }
-  });
 
-  test("every table empty on a first full read trips the fail-safe; an idle run succeeds", async () => {
-    const empty = Object.fromEntries(TABLE_NAMES.map((t) => [t, 0]));
-    const h = await harness({ counts: empty });
-    try {
-      const result = await h.run();
-      assert.equal(result.ok, false);
-      assert.match(result.failSafe!, /Too many empty results/);
-      assert.match(result.failSafe!, /wrong database name/);
-      // Record tables keep no cursor, so the next run reads them in full again.
-      const cursors = Object.keys(readState(h.statePath).table_cursors);
-      assert.deepEqual(cursors.filter((t) => t !== "activity_types"), []);
-    } finally {
-      await h.close();
-    }
-    const idle = await harness();
-    try {
-      assertOk(await idle.run());
-      const second = await idle.run();
-      assertOk(second);
-      assert.equal(second.tables.find((t) => t.table === "contacts")!.requests <= 2, true);
-    } finally {
-      await idle.close();
-    }
-  });
-
-  test("a seed state file is accepted and its cursor used", async () => {
-    const h = await harness();
-    try {
-      const sim = h.running.sim;
-      const rows = sim.rows("contacts");
-      const edited = rows.map((r) => Date.parse(String(r.edited))).sort((a, b) => a - b);
-      const middle = new Date(edited[Math.floor(edited.length / 2)]).toISOString();
-      writeState(h.statePath, {
-        table_cursors: { contacts: middle.replace(".000Z", "+00:00") },
-        table_batch_tracking: { contacts: { last_batch: 4 } },
+      test("a tie group larger than a page, in unstable order, under a page cap", async () => {
+        const h = await harness({
+          records: 600,
+          switches: { pageCap: 25, unstableOrder: true },
+        });
+        try {
+          const sim = h.running.sim;
+          const ids = sim.rows("contacts").slice(100, 400).map((r) => String(r.id));
+          sim.touch("contacts", ids); // 300 rows with one `edited`, 12 pages' worth
+          assertOk(await h.run({ tables: ["contacts"], batchSize: 100 }));
+          await h.assertMirrors(["contacts"]);
+        } finally {
+          await h.close();
+        }
       });
-      const result = await h.run({ tables: ["contacts"], lookbackSeconds: 0 });
-      assertOk(result);
-      const expected = rows.filter((r) => Date.parse(String(r.edited)) >= Date.parse(middle));
-      assert.equal(sqliteRows(h.db, "contacts").size, expected.length);
-      assert.ok(existsSync(h.statePath));
-    } finally {
-      await h.close();
-    }
+
+      test("a page cap below batch_size and a row count that is a multiple of it", async () => {
+        const h = await harness({ counts: { companies: 200 }, switches: { pageCap: 30 } });
+        try {
+          assertOk(await h.run({ tables: ["companies"], batchSize: 50 }));
+          await h.assertMirrors(["companies"]);
+          assertOk(await h.run({ tables: ["companies"], batchSize: 40, fullRefresh: true }));
+          await h.assertMirrors(["companies"]);
+        } finally {
+          await h.close();
+        }
+      });
+
+      test("the host clock ahead of or behind the server's", async () => {
+        for (const skew of [-600, 600]) {
+          const h = await harness({ switches: { clockSkewSeconds: skew } });
+          try {
+            assertOk(await h.run({ tables: ["contacts"] }));
+            const sim = h.running.sim;
+            for (const row of sim.rows("contacts").slice(0, 5)) {
+              sim.edit("contacts", String(row.id), { jobTitle: `skew ${skew}` });
+            }
+            assertOk(await h.run({ tables: ["contacts"], lookbackSeconds: 0 }));
+            await h.assertMirrors(["contacts"]);
+          } finally {
+            await h.close();
+          }
+        }
+      });
+
+      test("a run that dies after any page resumes in the same window and loses nothing", async () => {
+        const h = await harness({ records: 300, switches: { pageCap: 20 } });
+        try {
+          const sim = h.running.sim;
+          for (const crashAfter of [1, 3, 7]) {
+            let writes = 0;
+            const crashed = await h.run({
+              tables: ["contacts", "activities"],
+              batchSize: 20,
+              sink: (sink) => ({
+                ...sink,
+                description: sink.description,
+                write(table, page, at) {
+                  if (++writes > crashAfter) return Promise.reject(new Error("power cut"));
+                  return sink.write(table, page, at);
+                },
+                count: (t) => sink.count(t),
+                ids: (t) => sink.ids(t),
+                markDeleted: (t, i, a) => sink.markDeleted(t, i, a),
+                close: () => sink.close(),
+              }),
+            });
+            assert.equal(crashed.ok, false);
+            sim.edit("contacts", String(sim.rows("contacts")[crashAfter].id), {
+              jobTitle: "later",
+            });
+          }
+          const state = readState(h.statePath);
+          assert.ok(state.table_batch_tracking.contacts, "an unfinished window is recorded");
+          assertOk(await h.run({ tables: ["contacts", "activities"], batchSize: 20 }));
+          await h.assertMirrors(["contacts", "activities"]);
+          assert.equal(readState(h.statePath).table_batch_tracking.contacts, undefined);
+        } finally {
+          await h.close();
+        }
+      });
+    });
+
+    describe("server quirks and failures", () => {
+      test("activity types fall back to /api/task-types; products without $filter are read in full", async () => {
+        const h = await harness({ switches: { activityTypes: false, productsFilter: false } });
+        try {
+          assertOk(await h.run({ tables: ["activity_types", "products"] }));
+          await h.assertMirrors(["activity_types", "products"]);
+          const sim = h.running.sim;
+          sim.edit("products", String(sim.rows("products")[0].id), { price: 99.5 });
+          assertOk(await h.run({ tables: ["activity_types", "products"] }));
+          await h.assertMirrors(["activity_types", "products"]);
+        } finally {
+          await h.close();
+        }
+      });
+
+      test("one failing table leaves the others synced and keeps its cursor", async () => {
+        const h = await harness();
+        try {
+          h.running.sim.inject({ kind: "status", status: 403, times: 100, path: "/api/companies" });
+          const result = await h.run({ tables: ["contacts", "companies", "products"] });
+          assert.equal(result.ok, false);
+          const companies = result.tables.find((t) => t.table === "companies")!;
+          assert.equal(companies.status, "failed");
+          assert.match(companies.error!, /403/);
+          await h.assertMirrors(["contacts", "products"]);
+          const state = readState(h.statePath);
+          assert.equal(state.table_cursors.companies, undefined);
+          assert.match(state.tables!.companies.last_error!.message, /403/);
+        } finally {
+          await h.close();
+        }
+      });
+
+      test("a new custom field appearing mid-run becomes a column", async () => {
+        const h = await harness({ records: 200 });
+        try {
+          const sim = h.running.sim;
+          let n = 0;
+          sim.onRequest((info) => {
+            if (info.path.toLowerCase().includes("/api/contacts") && ++n === 2) {
+              const row = sim.rows("contacts")[199];
+              sim.edit("contacts", String(row.id), {
+                customFields: { ...(row.customFields as object), user_region: "North" },
+              });
+            }
+          });
+          const result = await h.run({ tables: ["contacts"], batchSize: 30 });
+          assertOk(result);
+          // The edited row moved above the window's end unless it was edited in the same second:
+          // then the next run reads it. Either way a run adds the column.
+          const next = await h.run({ tables: ["contacts"], batchSize: 30 });
+          assertOk(next);
+          const added = [...result.tables[0].newColumns, ...next.tables[0].newColumns];
+          assert.ok(added.includes("customFields_user_region"), added.join(","));
+          await h.assertMirrors(["contacts"]);
+        } finally {
+          await h.close();
+        }
+      });
+
+      test("every table empty on a first full read trips the fail-safe; an idle run succeeds", async () => {
+        const empty = Object.fromEntries(TABLE_NAMES.map((t) => [t, 0]));
+        const h = await harness({ counts: empty });
+        try {
+          const result = await h.run();
+          assert.equal(result.ok, false);
+          assert.match(result.failSafe!, /Too many empty results/);
+          assert.match(result.failSafe!, /wrong database name/);
+          // Record tables keep no cursor, so the next run reads them in full again.
+          const cursors = Object.keys(readState(h.statePath).table_cursors);
+          assert.deepEqual(cursors.filter((t) => t !== "activity_types"), []);
+        } finally {
+          await h.close();
+        }
+        const idle = await harness();
+        try {
+          assertOk(await idle.run());
+          const second = await idle.run();
+          assertOk(second);
+          assert.equal(second.tables.find((t) => t.table === "contacts")!.requests <= 2, true);
+        } finally {
+          await idle.close();
+        }
+      });
+
+      test("a seed state file is accepted and its cursor used", async () => {
+        const h = await harness();
+        try {
+          const sim = h.running.sim;
+          const rows = sim.rows("contacts");
+          const edited = rows.map((r) => Date.parse(String(r.edited))).sort((a, b) => a - b);
+          const middle = new Date(edited[Math.floor(edited.length / 2)]).toISOString();
+          writeState(h.statePath, {
+            table_cursors: { contacts: middle.replace(".000Z", "+00:00") },
+            table_batch_tracking: { contacts: { last_batch: 4 } },
+          });
+          const result = await h.run({ tables: ["contacts"], lookbackSeconds: 0 });
+          assertOk(result);
+          const expected = rows.filter((r) => Date.parse(String(r.edited)) >= Date.parse(middle));
+          assert.equal((await h.rows("contacts")).size, expected.length);
+          assert.ok(existsSync(h.statePath));
+        } finally {
+          await h.close();
+        }
+      });
+    });
   });
-});
+}
