@@ -11,6 +11,7 @@
  * bench/results.md and bench/results.svg.
  *
  *   bun scripts/bench.ts [--sizes 10000,100000,200000] [--batch 5000] [--binary PATH]
+ *                        [--postgres URL]   (default: env ACT_SYNC_TEST_PG; adds PostgreSQL rows/s)
  *
  * @module
  */
@@ -20,6 +21,7 @@ import { cpus, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
+import postgres from "postgres";
 import { startSimulator } from "../src/simulator/mod.ts";
 
 const root = resolve(import.meta.dirname ?? ".", "..");
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     batch: { type: "string", default: "5000" },
     binary: { type: "string" },
     out: { type: "string", default: join(root, "bench") },
+    postgres: { type: "string", default: process.env.ACT_SYNC_TEST_PG ?? "" },
   },
 });
 const sizes = values.sizes!.split(",").map(Number);
@@ -85,6 +88,7 @@ interface Row {
   changedMs: number;
   changedRows: number;
   changedRequests: number;
+  pgRps: number | null;
 }
 
 const results: Row[] = [];
@@ -146,6 +150,26 @@ for (const n of sizes) {
     before = sim.stats.dataRequests;
     const incremental = await measure([...actSync, "--once"], folder);
     if (incremental.code !== 0) throw new Error(`incremental run failed: ${incremental.stderr}`);
+    let pgRps: number | null = null;
+    if (values.postgres) {
+      // The same first sync into PostgreSQL, in a schema of its own.
+      const url = new URL(values.postgres);
+      url.searchParams.set("schema", `act_sync_bench_${n}_${Date.now()}`);
+      const pg = await measure([
+        ...actSync,
+        "--once",
+        "--full-refresh",
+        "--state",
+        "pg-state.json",
+        "--destination",
+        url.href,
+      ], folder);
+      if (pg.code !== 0) throw new Error(`PostgreSQL run failed: ${pg.stderr}`);
+      pgRps = n / (pg.ms / 1000);
+      const sql = postgres(values.postgres, { max: 1, onnotice: () => {} });
+      await sql.unsafe(`DROP SCHEMA IF EXISTS "${url.searchParams.get("schema")}" CASCADE`);
+      await sql.end();
+    }
     const row: Row = {
       n,
       plainRps: plainResult.rows / (plain.ms / 1000),
@@ -159,6 +183,7 @@ for (const n of sizes) {
       changedMs: incremental.ms,
       changedRows: changed,
       changedRequests: sim.stats.dataRequests - before,
+      pgRps,
     };
     results.push(row);
     console.log(JSON.stringify(row));
@@ -185,8 +210,8 @@ const lines = [
   "Contacts (~2 KB of JSON each) served by the in-process simulator; SQLite destination;",
   "rate_limit_pause 0. The plain client fetches the same pages and only JSON.parses them.",
   "",
-  "| N | plain client rows/s | act-sync rows/s | ratio | act-sync peak RSS | plain peak RSS | requests | no-change run | 1% changed run |",
-  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  "| N | plain client rows/s | act-sync rows/s | ratio | act-sync peak RSS | plain peak RSS | requests | no-change run | 1% changed run | act-sync → PostgreSQL rows/s |",
+  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ...results.map((r) =>
     `| ${fmt(r.n)} | ${fmt(r.plainRps)} | ${fmt(r.syncRps)} | ${r.ratio.toFixed(2)}× | ${
       fmt(r.syncPeak)
@@ -194,7 +219,7 @@ const lines = [
       (r.idleMs / 1000).toFixed(2)
     } s, ${r.idleRequests} req | ${(r.changedMs / 1000).toFixed(2)} s, ${
       fmt(r.changedRows)
-    } rows, ${r.changedRequests} req |`
+    } rows, ${r.changedRequests} req | ${r.pgRps === null ? "not run" : fmt(r.pgRps)} |`
   ),
   "",
   "![rows/s and peak memory against N](results.svg)",
