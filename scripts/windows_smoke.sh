@@ -170,9 +170,10 @@ flag_counts=$(counts "$work/flags.db") || fail "cannot read $work/flags.db"
 [ "$(echo "$flag_counts" | awk '$1 == "contacts" { print $2 }')" = "$contacts" ] ||
   fail "--destination database lacks contacts: $(echo "$flag_counts" | paste -sd' ')"
 
-step "self-signed HTTPS: check with ca_file as a Z:\\ path (test CA from tests/fixtures/tls)"
+step "self-signed HTTPS: check with ca_file as a Z:\\ path to a CRLF .cer (tests/fixtures/tls)"
 mkdir -p "$work/certs"
-cp "$repo/tests/fixtures/tls/ca.pem" "$work/certs/ca.pem"
+# As Windows exports it: "Base-64 encoded X.509 (.CER)", CRLF line ends.
+sed 's/$/\r/' "$repo/tests/fixtures/tls/ca.pem" >"$work/certs/act-ca.cer"
 cat >"$tmp/tls_sim.ts" <<EOF
 import { readFileSync } from "node:fs";
 import process from "node:process";
@@ -189,7 +190,7 @@ SIM_USER="$user" SIM_PASSWORD="$password" bun "$tmp/tls_sim.ts" >"$tmp/tls.out" 
 tls_pid=$!
 wait_for "$tmp/tls.out" "listening on" "$tls_pid" || fail "the HTTPS simulator did not start"
 tls_port=$(grep -o '127\.0\.0\.1:[0-9]*' "$tmp/tls.out" | head -n1 | cut -d: -f2)
-ACT_PROTOCOL=https ACT_PORT="$tls_port" ACT_CA_FILE="$(winpath "$work/certs/ca.pem")" \
+ACT_PROTOCOL=https ACT_PORT="$tls_port" ACT_CA_FILE="$(winpath "$work/certs/act-ca.cer")" \
   win tls check --config "$config" || fail "check over HTTPS with ca_file exited with $?"
 grep -q "All 6 tables OK" "$tmp/tls.out" || fail "check over HTTPS with ca_file: not all OK"
 tls_rc=0
