@@ -9,7 +9,8 @@
 # (password only from ACT_PASSWORD); relative, `C:\...` and `Z:/...` paths in the file and in flags;
 # `--version`, `check` (also over HTTPS with a self-signed CA in `ca_file`), `--once` (row counts
 # per table equal a Linux reference run, six cursors in the state file), Ctrl+C during `--once`,
-# and service mode answering /health to Linux curl, then stopping cleanly on Ctrl+C. Exits 0 when every step passed; prints the failing step otherwise.
+# service mode answering /health to Linux curl, then stopping cleanly on Ctrl+C, and `demo`.
+# Exits 0 when every step passed; prints the failing step and the programs' output otherwise.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 export PATH="$repo/node_modules/.bin:$PATH"
@@ -250,6 +251,13 @@ svc_pid=""
 [ "$svc_rc" = 0 ] || fail "service mode exited with $svc_rc after Ctrl+C, expected 0"
 grep -q "Service stopped" "$tmp/service.err" || fail "service mode did not log its stop"
 echo "service stopped cleanly on Ctrl+C"
+
+step "demo in the working folder (writes demo\\act.db relative to it)"
+(cd "$work" && win demo demo) || fail "demo exited with $?"
+demo_counts=$(counts "$work/demo/act.db") || fail "demo wrote no readable $work/demo/act.db"
+echo "$demo_counts" | awk '$2 > 0 { n++ } END { exit n == 6 ? 0 : 1 }' ||
+  fail "demo left empty tables: $(echo "$demo_counts" | paste -sd' ')"
+echo "$demo_counts" | paste -sd' '
 
 kill -TERM "$sim_pid" 2>/dev/null || true
 wait "$sim_pid" 2>/dev/null || true
