@@ -6,6 +6,7 @@
  */
 import { ActClient, type ResponseInfo } from "../act/client.ts";
 import { createFetch } from "../act/tls.ts";
+import { collectGarbage } from "../_gc.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { openSink } from "../sink/mod.ts";
@@ -144,6 +145,7 @@ export async function runSync(
         now,
         signal: deps.signal,
         onProgress: progress,
+        afterPage: collectGarbage,
         saveState: (next) => {
           writeState(config.state_file, next);
           deps.onState?.(next);

@@ -119,6 +119,8 @@ export interface EngineDeps {
   onProgress?: (event: ProgressEvent) => void;
   /** When aborted, the page being written commits, the state is saved, and the run stops. */
   signal?: AbortSignal;
+  /** Called after every committed page (the CLI returns memory here). */
+  afterPage?: () => void;
 }
 
 /** Options of a run. */
@@ -359,6 +361,7 @@ class TableReader {
     const flat = flattenPage(rows);
     const synced = new Date(this.#deps.now()).toISOString();
     const result = await this.#deps.sink.write(this.#spec.name, flat, synced);
+    this.#deps.afterPage?.();
     this.#rowsWritten += result.written;
     for (const column of result.newColumns) {
       if (!this.#newColumns.includes(column)) this.#newColumns.push(column);
