@@ -104,7 +104,7 @@ export interface ChaosSummary {
 }
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const RUN_TIMEOUT_MS = 60_000;
+const RUN_TIMEOUT_MS = 120_000;
 const MAX_ATTEMPTS = 12;
 
 /** Run the trials; never throws for a failed trial (it is counted). */
@@ -169,7 +169,7 @@ function random(seed: number): () => number {
 interface Plan {
   faults: string[];
   batchSize: number;
-  /** Data-request numbers (per run) at which a fault is injected, with the fault. */
+  /** Data-request numbers (counted over the trial) at which a fault is injected, once. */
   injections: { at: number; fault: Fault }[];
   /** Kill after this data request (and a delay in ms), per attempt; empty = no kill. */
   kills: { at: number; delayMs: number }[];
@@ -234,14 +234,14 @@ function plan(
     switch (kind) {
       case "status": {
         const status = pick([500, 502, 503, 504]);
-        const times = int(1, 3);
+        const times = int(1, 2);
         fault = { kind, status, times };
         text = `${status}×${times}`;
         break;
       }
       case "rate-limit": {
         const retryAfter = pick(["seconds", "date", "none"] as const);
-        const times = retryAfter === "none" ? int(1, 2) : int(2, 6);
+        const times = retryAfter === "none" ? int(1, 2) : int(2, 4);
         fault = { kind, retryAfter, seconds: 0, times };
         text = `429 storm×${times} (Retry-After ${retryAfter})`;
         break;
@@ -302,12 +302,16 @@ function runCli(
     let stderr = "";
     child.stdout!.on("data", (chunk) => stdout += chunk);
     child.stderr!.on("data", (chunk) => stderr += chunk);
-    const timer = setTimeout(() => child.kill("SIGKILL"), RUN_TIMEOUT_MS);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, RUN_TIMEOUT_MS);
     onStart?.(() => child.kill("SIGKILL"));
     child.on("error", reject);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal: timedOut ? "TIMEOUT" : signal, stdout, stderr });
     });
   });
 }
@@ -381,8 +385,9 @@ async function runTrial(
       let killer: (() => void) | null = null;
       const unsubscribe = sim.onRequest(() => {
         requests++;
+        // Each injected fault fires once per trial, at a data request counted across runs.
         for (const injection of p.injections) {
-          if (injection.at === requests) sim.inject(injection.fault);
+          if (injection.at === sim.stats.dataRequests) sim.inject(injection.fault);
         }
         if (kill && requests === kill.at && killer) {
           const k = killer;
@@ -394,6 +399,11 @@ async function runTrial(
         const r = await runCli(command, [...args, "--config", config], (k) => killer = k);
         result.runs.push(`${args[0] === "reconcile" ? "R" : ""}${outcome(r)}`);
         if (r.signal === "SIGKILL") result.kills++;
+        if (r.signal === "TIMEOUT") {
+          result.problems.push(
+            `${args[0]} hung for ${RUN_TIMEOUT_MS / 1000} s: ${lastLine(r.stderr)}`,
+          );
+        }
         return r;
       } finally {
         unsubscribe();
