@@ -342,6 +342,21 @@ for (const dest of [sqlite, postgresDestination]) {
         }
       });
 
+      test("a server that ignores $skip fails the table with 'Paging is not advancing'", async () => {
+        const h = await harness({ switches: { ignoreSkip: true } });
+        try {
+          const result = await h.run({ tables: ["contacts", "activity_types"], batchSize: 5 });
+          const types = result.tables.find((t) => t.table === "activity_types")!;
+          assert.equal(types.status, "failed");
+          assert.match(types.error!, /Paging is not advancing/);
+          // The window reads of contacts never use $skip: unaffected.
+          assert.equal(result.tables.find((t) => t.table === "contacts")!.status, "ok");
+          await h.assertMirrors(["contacts"]);
+        } finally {
+          await h.close();
+        }
+      });
+
       test("one failing table leaves the others synced and keeps its cursor", async () => {
         const h = await harness();
         try {

@@ -79,6 +79,8 @@ export interface SimulatorSwitches {
   latencyMs: number;
   /** Send X-RateLimit-* headers per minute window; 429 beyond the limit. @default {null} */
   rateLimit: { limit: number } | null;
+  /** A broken server or proxy that ignores `$skip` (every offset returns the first page). @default {false} */
+  ignoreSkip: boolean;
   /** Each data request faults with this probability, kind drawn from `kinds`. @default {null} */
   randomFaults: { rate: number; kinds: FaultKind[]; seed?: number } | null;
 }
@@ -149,6 +151,7 @@ export function defaultSwitches(): SimulatorSwitches {
     dateHeader: true,
     latencyMs: 0,
     rateLimit: null,
+    ignoreSkip: false,
     randomFaults: null,
   };
 }
@@ -680,7 +683,8 @@ export class Simulator {
         throw new SyntaxError("Only one $orderby property is supported");
       }
       const top = nonNegative(q.get("$top"), "$top");
-      const skip = nonNegative(q.get("$skip"), "$skip") ?? 0;
+      const skipped = nonNegative(q.get("$skip"), "$skip") ?? 0;
+      const skip = this.switches.ignoreSkip ? 0 : skipped;
       const selText = q.get("$select");
       select = selText === null ? null : parseSelect(selText, resolve);
       const sw = this.switches;
@@ -919,6 +923,7 @@ export function parseSimulateArgs(args: string[]): SimulatorOptions & { port: nu
   if (v["activity-types"]) switches.activityTypes = true;
   if (v["products-edited"]) switches.productsEdited = true;
   if (v["no-products-filter"]) switches.productsFilter = false;
+  if (v["ignore-skip"]) switches.ignoreSkip = true;
   if (v["no-date-header"]) switches.dateHeader = false;
   if (v["token-lifetime"] !== undefined) {
     if (v["token-lifetime"] === "none") switches.tokenLifetimeSeconds = null;
@@ -990,6 +995,7 @@ function parseArgsStrict(args: string[]): Record<string, string | boolean | unde
     "products-edited",
     "no-products-filter",
     "no-date-header",
+    "ignore-skip",
   ];
   const options: Record<string, { type: "string" | "boolean" }> = {};
   for (const s of strings) options[s] = { type: "string" };
