@@ -15,6 +15,7 @@ import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { listen, type Listener } from "./_listen.ts";
 import { runSync, type SyncRun } from "./commands/sync.ts";
+import { runReconcile } from "./commands/reconcile.ts";
 import { readState, type State } from "./state.ts";
 import { type Schedule, scheduleIntervalMs, startSchedule } from "./schedule.ts";
 import { createApp } from "./server.ts";
@@ -166,7 +167,51 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
     else stop.signal.addEventListener("abort", done, { once: true });
   });
 
+  // Reconcile on its own schedule; it shares the state file's lock with sync runs, so it waits
+  // for the run in progress and holds `current` while it runs (sync ticks meanwhile are skipped).
+  // Its last result per table lands in the state file under `reconcile` (shown by /state).
+  let reconcileSchedule: Schedule | null = null;
+  let reconcileWaiting = false;
+  const startReconcile = async (): Promise<void> => {
+    if (reconcileWaiting) return;
+    reconcileWaiting = true;
+    try {
+      for (let guard = 0; current && guard < 1000; guard++) await current;
+      if (stop.signal.aborted || current) return;
+      current = (async () => {
+        try {
+          const run = await runReconcile(config, {}, {
+            logger: logger.child({ run: "reconcile" }),
+            now,
+            signal: stop.signal,
+            fetch: deps.fetch,
+            onState: (state) => monitor.stateSaved(state),
+          });
+          const marked = run.tables.reduce((n, t) => n + t.deleted, 0);
+          const fetched = run.tables.reduce((n, t) => n + t.fetched, 0);
+          const message = `Reconcile ${run.ok ? "finished" : "failed"}`;
+          const fields = { deleted: marked, fetched, error: run.error };
+          if (run.ok) logger.info(message, fields);
+          else logger.severe(message, fields);
+        } catch (error) {
+          logger.severe(`Reconcile failed: ${error instanceof Error ? error.message : error}`);
+        } finally {
+          current = null;
+        }
+      })();
+      await current;
+    } finally {
+      reconcileWaiting = false;
+    }
+  };
+
   try {
+    reconcileSchedule = startSchedule(config.reconcile_schedule, startReconcile, {
+      onError: (error) =>
+        logger.severe(
+          `Scheduled reconcile failed: ${error instanceof Error ? error.message : error}`,
+        ),
+    });
     schedule = startSchedule(config.schedule, () => startRun("schedule") ?? undefined, {
       onError: (error) =>
         logger.severe(`Scheduled run failed: ${error instanceof Error ? error.message : error}`),
@@ -175,6 +220,7 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
     await stopped;
   } finally {
     schedule?.stop();
+    reconcileSchedule?.stop();
     stop.abort();
     if (current) await current;
     await listener.close();
