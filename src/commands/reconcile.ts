@@ -7,8 +7,8 @@
  */
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
-import { openSink } from "../sink/mod.ts";
-import { acquireLock, readState, type State, writeState } from "../state.ts";
+import { readState, type State, writeState } from "../state.ts";
+import { formatTable, withSession } from "./_session.ts";
 import { reconcileTables, type TableReconcile, withReconciled } from "../sync/reconcile.ts";
 import type { TableName } from "../sync/tables.ts";
 import { createClient } from "./sync.ts";
@@ -56,33 +56,18 @@ export async function runReconcile(
 ): Promise<ReconcileRun> {
   const now = deps.now ?? Date.now;
   const started = now();
-  const failed = (error: unknown): ReconcileRun => ({
-    ok: false,
-    tables: [],
-    error: error instanceof Error ? error.message : String(error),
+  const timing = () => ({
     startedAt: new Date(started).toISOString(),
     durationMs: now() - started,
   });
-  const lock = acquireLock(config.state_file);
-  try {
-    try {
-      readState(config.state_file); // a corrupt state file stops the run before any request
-    } catch (error) {
-      return failed(error);
-    }
-    const client = createClient(config, { ...deps, now });
-    try {
-      await client.authenticate();
-    } catch (error) {
-      return failed(error);
-    }
-    let sink;
-    try {
-      sink = await openSink(config.destination, { logger: deps.logger });
-    } catch (error) {
-      return failed(error);
-    }
-    try {
+  return await withSession(
+    config,
+    {
+      logger: deps.logger,
+      signal: deps.signal,
+      client: () => createClient(config, { ...deps, now }),
+    },
+    async ({ client, sink }) => {
       const result = await reconcileTables({
         tables: options.tables ?? config.tables,
         batchSize: config.batch_size,
@@ -94,17 +79,15 @@ export async function runReconcile(
       const state = withReconciled(readState(config.state_file), result.tables, at);
       writeState(config.state_file, state);
       deps.onState?.(state);
-      return {
-        ...result,
-        startedAt: new Date(started).toISOString(),
-        durationMs: now() - started,
-      };
-    } finally {
-      await sink.close();
-    }
-  } finally {
-    lock.release();
-  }
+      return { ...result, ...timing() };
+    },
+    (error) => ({
+      ok: false,
+      tables: [],
+      error: error instanceof Error ? error.message : String(error),
+      ...timing(),
+    }),
+  );
 }
 
 /** The summary table printed at the end of a reconcile run. */
@@ -118,10 +101,7 @@ export function formatReconcileSummary(run: ReconcileRun): string {
     String(t.deleted),
     t.status === "ok" ? "ok" : `${t.status}: ${t.error ?? ""}`,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const format = (cells: string[]) =>
-    cells.map((c, i) => i === cells.length - 1 ? c : c.padEnd(widths[i])).join("  ");
-  const out = [format(header), format(widths.map((w) => "-".repeat(w))), ...lines.map(format)];
-  if (run.error) out.push(`Reconcile failed: ${run.error}`);
-  return out.join("\n") + "\n";
+  const out = [formatTable(header, lines)];
+  if (run.error) out.push(`Reconcile failed: ${run.error}\n`);
+  return out.join("");
 }

@@ -9,8 +9,8 @@ import { createFetch } from "../act/tls.ts";
 import { collectGarbage } from "../_gc.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
-import { openSink } from "../sink/mod.ts";
-import { acquireLock, readState, type State, writeState } from "../state.ts";
+import { type State, writeState } from "../state.ts";
+import { formatTable, withSession } from "./_session.ts";
 import { type ProgressEvent, type RunResult, syncTables } from "../sync/engine.ts";
 import type { TableName } from "../sync/tables.ts";
 import { buildBaseUrl } from "../url.ts";
@@ -86,43 +86,14 @@ export async function runSync(
   const now = deps.now ?? Date.now;
   const started = now();
   const logger = deps.logger;
-  const tables = options.tables ?? config.tables;
-  const lock = acquireLock(config.state_file);
-  const base = (state: State, error?: string): SyncRun => ({
-    ok: false,
-    tables: [],
-    state,
-    error,
+  const timing = () => ({
     startedAt: new Date(started).toISOString(),
     durationMs: now() - started,
   });
-  try {
-    let state: State;
-    try {
-      state = readState(config.state_file);
-    } catch (error) {
-      return base({ table_cursors: {}, table_batch_tracking: {} }, message(error));
-    }
-    const client = createClient(config, deps);
-    try {
-      await client.authenticate({ signal: deps.signal });
-      const system = await client.system({ signal: deps.signal }).catch(() => null);
-      if (system) {
-        logger.info("Connected to the Act! Web API", {
-          apiVersion: system.apiVersion,
-          sdkVersion: system.sdkVersion,
-        });
-      }
-    } catch (error) {
-      return base(state, message(error));
-    }
-    let sink;
-    try {
-      sink = await openSink(config.destination, { logger });
-    } catch (error) {
-      return base(state, message(error));
-    }
-    try {
+  return await withSession(
+    config,
+    { logger, signal: deps.signal, client: () => createClient(config, deps) },
+    async ({ state, client, sink }) => {
       const printer = deps.progress ? progressPrinter(deps.progress, now) : undefined;
       const onProgress = deps.onProgress;
       const progress = printer && onProgress
@@ -132,7 +103,7 @@ export async function runSync(
         }
         : printer ?? onProgress;
       const result = await syncTables(state, {
-        tables,
+        tables: options.tables ?? config.tables,
         batchSize: config.batch_size,
         lookbackSeconds: config.lookback_seconds,
         defaultStartDate: config.default_start_date,
@@ -152,17 +123,16 @@ export async function runSync(
         },
       });
       if (deps.progress) deps.progress("");
-      return {
-        ...result,
-        startedAt: new Date(started).toISOString(),
-        durationMs: now() - started,
-      };
-    } finally {
-      await sink.close();
-    }
-  } finally {
-    lock.release();
-  }
+      return { ...result, ...timing() };
+    },
+    (error, state) => ({
+      ok: false,
+      tables: [],
+      state: state ?? { table_cursors: {}, table_batch_tracking: {} },
+      error: message(error),
+      ...timing(),
+    }),
+  );
 }
 
 function progressPrinter(
@@ -190,13 +160,10 @@ export function formatSummary(run: SyncRun): string {
     `${(t.durationMs / 1000).toFixed(1)} s`,
     t.status === "ok" ? "ok" : `${t.status}: ${t.error ?? ""}`,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const format = (cells: string[]) =>
-    cells.map((c, i) => i === cells.length - 1 ? c : c.padEnd(widths[i])).join("  ");
-  const out = [format(header), format(widths.map((w) => "-".repeat(w))), ...lines.map(format)];
-  if (run.failSafe) out.push("", run.failSafe);
-  if (run.error) out.push(`Sync failed: ${run.error}`);
-  return out.join("\n") + "\n";
+  const out = [formatTable(header, lines)];
+  if (run.failSafe) out.push(`\n${run.failSafe}\n`);
+  if (run.error) out.push(`Sync failed: ${run.error}\n`);
+  return out.join("");
 }
 
 function message(error: unknown): string {
