@@ -22,7 +22,7 @@ import { join, resolve } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
-import { startSimulator } from "../src/simulator/mod.ts";
+import { simulatorConfig, startSimulator } from "../src/simulator/mod.ts";
 
 const root = resolve(import.meta.dirname ?? ".", "..");
 const { values } = parseArgs({
@@ -109,22 +109,15 @@ for (const n of sizes) {
   });
   const { sim } = running;
   try {
-    const url = new URL(running.url);
     writeFileSync(
       join(folder, "configuration.json"),
-      JSON.stringify({
-        protocol: "http",
-        hostname: url.hostname,
-        port: Number(url.port),
-        api_path: url.pathname,
-        username: "demo",
-        password: "demo",
-        database_name: "ActDemo",
-        batch_size: batch,
-        rate_limit_pause: 0,
-        tables: "contacts",
-        lookback_seconds: 0,
-      }),
+      JSON.stringify(
+        simulatorConfig(running.url, {
+          batch_size: batch,
+          tables: "contacts",
+          lookback_seconds: 0,
+        }),
+      ),
     );
     const plain = await measure([
       bun,

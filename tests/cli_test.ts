@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { hostname } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { type RunningSimulator, startSimulator } from "../src/simulator/mod.ts";
+import { type RunningSimulator, simulatorConfig, startSimulator } from "../src/simulator/mod.ts";
 import { TABLE_NAMES } from "../src/sync/tables.ts";
 import { assertMirrors, runCliProcess, sqliteRows, tempDir } from "./_helpers.ts";
 
@@ -56,22 +56,16 @@ describe("act-sync --once against the simulator", () => {
     running = await startSimulator({ records: 150, seed: 3 });
     folder = join(dir, "once");
     config = join(dir, "once.json");
-    const url = new URL(running.url);
     writeFileSync(
       config,
       "\uFEFF" + JSON.stringify(
-        {
-          protocol: "http",
-          hostname: url.hostname,
-          port: url.port,
-          api_path: url.pathname,
-          username: "demo",
-          database_name: "ActDemo",
+        simulatorConfig(running.url, {
+          password: undefined, // from ACT_PASSWORD
           batch_size: "100",
           rate_limit_pause: "0",
           destination: "sqlite:once/act.db",
           state_file: "once/state.json",
-        },
+        }),
         null,
         2,
       ).replaceAll("\n", "\r\n"),

@@ -9,30 +9,27 @@ import { join, resolve } from "node:path";
 import type { CliDeps } from "../cli.ts";
 import { parseConfig } from "../config.ts";
 import { createLogger } from "../log.ts";
-import { startSimulator } from "../simulator/mod.ts";
+import { simulatorConfig, startSimulator } from "../simulator/mod.ts";
 import { formatSummary, runSync } from "./sync.ts";
 
 /** Run the demo; returns the exit code. */
 export async function runDemo(args: string[], deps: CliDeps): Promise<number> {
   const records = Number(args[args.indexOf("--records") + 1]) || 3000;
   const folder = resolve(deps.cwd, "demo");
-  rmSync(folder, { recursive: true, force: true });
+  // Start from scratch, touching only the demo's own files.
+  for (const file of ["act.db", "act.db-wal", "act.db-shm", "state.json", "state.json.lock"]) {
+    rmSync(join(folder, file), { force: true });
+  }
   const running = await startSimulator({ records, seed: 42 });
   try {
-    const url = new URL(running.url);
-    const { config } = parseConfig({
-      protocol: "http",
-      hostname: url.hostname,
-      port: url.port,
-      api_path: url.pathname,
-      username: "demo",
-      password: "demo",
-      database_name: "ActDemo",
-      batch_size: 500,
-      rate_limit_pause: 0,
-      destination: "sqlite:act.db",
-      state_file: "state.json",
-    }, { baseDir: folder, env: {} });
+    const { config } = parseConfig(
+      simulatorConfig(running.url, {
+        batch_size: 500,
+        destination: "sqlite:act.db",
+        state_file: "state.json",
+      }),
+      { baseDir: folder, env: {} },
+    );
     const logger = createLogger({ level: "WARNING", write: (line) => deps.stderr(line + "\n") });
     const say = (text: string) => deps.stdout(text + "\n");
     say(`Simulated Act! Web API at ${running.url} (user demo, database ActDemo)`);

@@ -791,6 +791,28 @@ function atobUrl(text: string): string {
 }
 
 /** A simulator serving on a socket. */
+/**
+ * The configuration keys that point act-sync at a simulator's base URL (default credentials),
+ * with `rate_limit_pause` 0; `extra` keys are merged over them.
+ */
+export function simulatorConfig(
+  baseUrl: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const url = new URL(baseUrl);
+  return {
+    protocol: url.protocol.replace(":", ""),
+    hostname: url.hostname,
+    port: url.port,
+    api_path: url.pathname,
+    username: "demo",
+    password: "demo",
+    database_name: "ActDemo",
+    rate_limit_pause: 0,
+    ...extra,
+  };
+}
+
 export interface RunningSimulator {
   /** The simulator (switches, mutations, faults, stats). */
   sim: Simulator;
