@@ -26,7 +26,9 @@
  *    Then the read continues at `L + 1 s` (the tie range is `[L, L + 1 s)`).
  * 3. The window ends at an empty page, or at a page smaller than the largest response seen
  *    (sorted and not capped, so it held everything left). A short page alone proves nothing: the
- *    server may cap pages below `$top`.
+ *    server may cap pages below `$top`. When a short response of `n` rows is ambiguous (nothing
+ *    bigger seen yet), one probe for the table's first `n + 1` rows settles it: if they come
+ *    back, the server does not cap at `n`.
  *
  * After every committed page the state file records `position = L` for the open window, so a
  * run killed at any moment resumes in the same window and re-reads at most one page. The
@@ -141,6 +143,7 @@ export interface SyncOptions {
 const SECOND = 1000;
 const MAX_REQUESTS_PER_TABLE = 10_000_000;
 const MAX_PREFIX_LENGTH = 48;
+const MAX_PROBES = 3;
 
 /** Sync the configured tables; one failing table does not stop the others. */
 export async function syncTables(
@@ -199,7 +202,7 @@ class TableReader {
   #rowsWritten = 0;
   #newColumns: string[] = [];
   #maxPage = 0;
-  #probed = false;
+  #probes = 0;
   #started = 0;
   #lastServerDate: number | null = null;
 
@@ -337,20 +340,16 @@ class TableReader {
 
   /**
    * Like {@linkcode #complete}, but when the answer is "maybe capped" and the response was
-   * smaller than `$top`, learn the server's cap first with one cheap probe: the table's first
-   * page of ids (`$top = batch_size`, no filter) shows how many rows one response can hold.
+   * smaller than `$top`, ask the server whether it caps at that size: one request for the
+   * table's first `size + 1` rows (no filter, full rows as in every other response). When that
+   * many come back, the cap is above `size`, so the response held every match. (At most
+   * {@linkcode MAX_PROBES} probes per table and run; after that, the caller splits by id.)
    */
   async #completeAfterProbe(size: number): Promise<boolean> {
     if (this.#complete(size)) return true;
-    if (this.#probed || size >= this.#options.batchSize) return false;
-    this.#probed = true;
-    let probe: ListPage;
-    try {
-      probe = await this.#list({ top: this.#options.batchSize, select: "id" });
-    } catch (error) {
-      if (!(error instanceof HttpError && error.status === 400)) throw error;
-      probe = await this.#list({ top: this.#options.batchSize });
-    }
+    if (this.#probes >= MAX_PROBES || size >= this.#options.batchSize) return false;
+    this.#probes++;
+    const probe = await this.#list({ top: size + 1 });
     this.#rowsRead -= probe.rows.length; // a probe reads no data
     this.#maxPage = Math.max(this.#maxPage, probe.rows.length);
     return size < this.#maxPage;
@@ -598,7 +597,6 @@ class TableReader {
       ordered = false;
       first = await this.#list({ top });
     }
-    this.#probed = true;
     this.#complete(first.rows.length);
     await this.#write(first.rows);
     const stringIds = first.rows.every((r) => typeof r.id === "string" && isHexId(r.id));
