@@ -184,6 +184,20 @@ describe("ActClient against the simulator", () => {
     assert.ok(waits[0] > 28_000 && waits[0] <= 30_000, `wait ${waits[0]}`);
   });
 
+  test("a Retry-After date is read on the server's clock, not the host's", async () => {
+    const { client, waits } = clientFor(sim);
+    await client.authenticate();
+    sim.sim.switches.clockSkewSeconds = 300;
+    try {
+      sim.sim.inject({ kind: "rate-limit", retryAfter: "date", seconds: 30, times: 1 });
+      await client.list("/api/contacts", { top: 1 });
+      // Against the host clock this would be a 5-minute wait (capped); the server says 30 s.
+      assert.ok(waits[0] > 28_000 && waits[0] <= 31_000, `wait ${waits[0]}`);
+    } finally {
+      sim.sim.switches.clockSkewSeconds = 0;
+    }
+  });
+
   test("429 without Retry-After backs off exponentially", async () => {
     const { client, waits } = clientFor(sim);
     await client.authenticate();

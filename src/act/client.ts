@@ -112,6 +112,12 @@ interface Attempt {
 
 type Parse<T> = (attempt: Attempt) => T;
 
+/** The server's clock at the response (its `Date` header), else the host's. */
+function serverNow(headers: Headers, hostNow: number): number {
+  const date = Date.parse(headers.get("date") ?? "");
+  return Number.isNaN(date) ? hostNow : date;
+}
+
 function defaultSleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -305,7 +311,10 @@ export class ActClient {
           });
         } else if ((RETRY_POLICY.retryStatuses as readonly number[]).includes(status)) {
           const retryAfter = (RETRY_POLICY.retryAfterStatuses as readonly number[]).includes(status)
-            ? parseRetryAfter(attempt.headers.get("retry-after"), this.#now())
+            ? parseRetryAfter(
+              attempt.headers.get("retry-after"),
+              serverNow(attempt.headers, this.#now()),
+            )
             : null;
           failure = { status, detail: errorExcerpt(attempt.text), retryAfter };
         } else {
@@ -382,7 +391,12 @@ export class ActClient {
         : Number(remaining);
       const text = await response.text();
       const end = this.#now();
-      const wait = rateLimitWait(remaining, response.headers.get("x-ratelimit-reset"), end);
+      // Dates in these headers are on the server's clock: compare them with its Date header.
+      const wait = rateLimitWait(
+        remaining,
+        response.headers.get("x-ratelimit-reset"),
+        serverNow(response.headers, end),
+      );
       if (wait !== null && wait > 0) {
         this.#logger?.fine(`Rate limit reached; waiting ${wait} ms before the next request`);
         this.#notBefore = Math.max(this.#notBefore, end + wait);
