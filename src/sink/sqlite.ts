@@ -74,7 +74,11 @@ export function openSqliteSink(path: string, options: SqliteSinkOptions = {}): P
       db.exec("PRAGMA synchronous = FULL");
       return new SqliteSink(db, path);
     } catch (error) {
-      throw new Error(`Cannot open SQLite database "${path}": ${message(error)}`, {
+      const detail = message(error);
+      const hint = /disk I\/O|full|readonly|unable to open/i.test(detail)
+        ? " (is the disk full, or the folder not writable?)"
+        : "";
+      throw new Error(`Cannot open SQLite database "${path}": ${detail}${hint}`, {
         cause: error,
       });
     }
