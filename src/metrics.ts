@@ -5,6 +5,7 @@
  * @module
  */
 import type { Snapshot } from "./status.ts";
+import { type ReconcileRecord, reconcileRecords } from "./sync/reconcile.ts";
 import { VERSION } from "./version.ts";
 
 /** The `Content-Type` of {@linkcode formatMetrics}' output. */
@@ -100,6 +101,42 @@ export function formatMetrics(snapshot: Snapshot): string {
     "gauge",
     "How long each table took in its last run.",
     perTable((view) => view.duration_seconds),
+  );
+  const reconciled = Object.entries(reconcileRecords(snapshot.state));
+  const perReconciled = (pick: (record: ReconcileRecord) => number | null) =>
+    reconciled.flatMap(([table, record]): Sample[] => {
+      const value = pick(record);
+      return value === null ? [] : [[{ table }, value]];
+    });
+  family(
+    "act_sync_reconcile_timestamp_seconds",
+    "gauge",
+    "Last reconcile of each table, in Unix seconds.",
+    perReconciled((r) => seconds(r.at)),
+  );
+  family(
+    "act_sync_reconcile_ok",
+    "gauge",
+    "1 when the table's last reconcile completed (0: failed, refused by the deletion guard, or stopped).",
+    perReconciled((r) => r.status === "ok" ? 1 : 0),
+  );
+  family(
+    "act_sync_reconcile_deleted_rows",
+    "gauge",
+    "Rows marked deleted by the table's last reconcile.",
+    perReconciled((r) => r.deleted),
+  );
+  family(
+    "act_sync_reconcile_fetched_rows",
+    "gauge",
+    "Rows fetched (missing locally, or revived) by the table's last reconcile.",
+    perReconciled((r) => r.fetched),
+  );
+  family(
+    "act_sync_reconcile_refused_deletes",
+    "gauge",
+    "Deletions the last reconcile refused to mark (above max_delete_fraction, without --force).",
+    perReconciled((r) => r.refused_deletes),
   );
   family(
     "act_sync_rows_synced_total",

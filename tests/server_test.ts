@@ -401,6 +401,38 @@ describe("GET /metrics", () => {
     assert.notEqual(result.status, 0);
   });
 
+  test("formatMetrics() shows each table's last reconcile, and promtool accepts it", () => {
+    const { monitor } = setup();
+    const snapshot = monitor.snapshot();
+    snapshot.state = {
+      ...snapshot.state,
+      reconcile: {
+        contacts: {
+          at: "2026-01-02T03:00:00Z",
+          status: "refused",
+          remote: 10,
+          local: 30,
+          deleted: 0,
+          fetched: 2,
+          refused_deletes: 20,
+          error: null,
+        },
+      },
+    };
+    const text = formatMetrics(snapshot);
+    for (
+      const line of [
+        `act_sync_reconcile_timestamp_seconds{table="contacts"} ${
+          Date.parse("2026-01-02T03:00:00Z") / 1000
+        }`,
+        `act_sync_reconcile_ok{table="contacts"} 0`,
+        `act_sync_reconcile_fetched_rows{table="contacts"} 2`,
+        `act_sync_reconcile_refused_deletes{table="contacts"} 20`,
+      ]
+    ) assert.ok(text.includes(`${line}\n`), `missing: ${line}`);
+    if (!PROMTOOL_SKIP) assert.deepEqual(promtoolCheck(text), { status: 0, output: "" });
+  });
+
   test("formatMetrics() escapes label values", () => {
     const { monitor } = setup();
     const snapshot = monitor.snapshot();
