@@ -45,7 +45,12 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { DatabaseSync } from "node:sqlite";
-import { type Fault, type RunningSimulator, startSimulator } from "../src/simulator/mod.ts";
+import {
+  type Fault,
+  type RunningSimulator,
+  simulatorConfig,
+  startSimulator,
+} from "../src/simulator/mod.ts";
 import { flattenRecord } from "../src/sync/flatten.ts";
 import { TABLE_NAMES, type TableName } from "../src/sync/tables.ts";
 import type { ColumnType } from "../src/sink/sink.ts";
@@ -358,25 +363,16 @@ async function runTrial(
     const db = join(dbFolder, "act.db");
     const statePath = join(folder, "state.json");
     const config = join(folder, "configuration.json");
-    const url = new URL(running.url);
     writeFileSync(
       config,
-      JSON.stringify({
-        protocol: "http",
-        hostname: url.hostname,
-        port: url.port,
-        api_path: url.pathname,
-        username: "demo",
-        password: "demo",
-        database_name: "ActDemo",
+      JSON.stringify(simulatorConfig(running.url, {
         batch_size: p.batchSize,
-        rate_limit_pause: 0,
         max_retries: 8,
         request_timeout_seconds: 1,
         destination: `sqlite:${db}`,
         state_file: statePath,
         log_level: "WARNING",
-      }),
+      })),
     );
     const removed = new Map<TableName, Set<string>>();
     const command = p.binary ? [options.binary!] : sourceCommand();

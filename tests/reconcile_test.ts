@@ -17,6 +17,7 @@ import {
 import { TABLE_NAMES, type TableName } from "../src/sync/tables.ts";
 import {
   type RunningSimulator,
+  simulatorConfig,
   type SimulatorOptions,
   startSimulator,
 } from "../src/simulator/mod.ts";
@@ -337,23 +338,14 @@ test("act-sync reconcile records its result in the state file; the guard exits 1
   try {
     const folder = join(dir, "cli");
     const config = join(dir, "cli.json");
-    const url = new URL(running.url);
     writeFileSync(
       config,
-      JSON.stringify({
-        protocol: "http",
-        hostname: url.hostname,
-        port: url.port,
-        api_path: url.pathname,
-        username: "demo",
-        password: "demo",
-        database_name: "ActDemo",
+      JSON.stringify(simulatorConfig(running.url, {
         batch_size: 40,
-        rate_limit_pause: 0,
         destination: `sqlite:${join(folder, "act.db")}`,
         state_file: join(folder, "state.json"),
         tables: ["contacts", "companies"],
-      }),
+      })),
     );
     const sync = await runCliProcess(["--once", "--config", config]);
     assert.equal(sync.code, 0, sync.stderr);
