@@ -149,9 +149,11 @@ export function parseCommon(args: string[]): CommonArgs {
 export async function configFromArgs(
   parsed: CommonArgs,
   deps: CliDeps,
+  options: { offline?: boolean } = {},
 ): Promise<{ config: Config; logger: Logger }> {
   const v = parsed.values;
-  const overrides: Record<string, unknown> = {};
+  // Commands that never call Act! (state, reset) need no password.
+  const overrides: Record<string, unknown> = options.offline ? { password: "(not used)" } : {};
   const map: Record<string, string> = {
     state: "state_file",
     destination: "destination",
@@ -231,7 +233,7 @@ async function runServiceCommand(config: Config, logger: Logger, deps: CliDeps):
 
 async function stateCommand(args: string[], deps: CliDeps): Promise<number> {
   const parsed = parseCommon(args);
-  const { config } = await configFromArgs(parsed, deps);
+  const { config } = await configFromArgs(parsed, deps, { offline: true });
   deps.stdout(JSON.stringify(readState(config.state_file), null, 2) + "\n");
   return EXIT.ok;
 }
@@ -239,7 +241,7 @@ async function stateCommand(args: string[], deps: CliDeps): Promise<number> {
 async function resetCommand(args: string[], deps: CliDeps): Promise<number> {
   const parsed = parseCommon(args);
   const tables = tableArgs(parsed.positionals);
-  const { config, logger } = await configFromArgs(parsed, deps);
+  const { config, logger } = await configFromArgs(parsed, deps, { offline: true });
   const lock = acquireLock(config.state_file);
   try {
     let state;

@@ -83,9 +83,8 @@ describe("act-sync --once against the simulator", () => {
       assert.match(result.stdout, new RegExp(`^${table}\\s+\\d+`, "m"));
     }
     assert.doesNotMatch(result.stdout + result.stderr, /"demo"/);
-    const state = await runCliProcess(["state", "--config", config], {
-      env: { ACT_PASSWORD: "demo" },
-    });
+    // state and reset never call Act!: no password needed.
+    const state = await runCliProcess(["state", "--config", config]);
     assert.equal(state.code, 0);
     assert.ok(JSON.parse(state.stdout).table_cursors.contacts);
   });
@@ -115,9 +114,7 @@ describe("act-sync --once against the simulator", () => {
     assert.match(result.stdout + result.stderr, /state\.json" is corrupt/);
     assert.match(result.stdout + result.stderr, /act-sync reset/);
     assert.equal(readFileSync(statePath, "utf8"), good.slice(0, 40));
-    const reset = await runCliProcess(["reset", "--config", config], {
-      env: { ACT_PASSWORD: "demo" },
-    });
+    const reset = await runCliProcess(["reset", "--config", config]);
     assert.equal(reset.code, 0, reset.stderr);
     assert.ok(readdirSync(folder).some((f) => f.startsWith("state.json.corrupt-")));
     assert.deepEqual(JSON.parse(readFileSync(statePath, "utf8")).table_cursors, {});
