@@ -143,6 +143,7 @@ for (const n of sizes) {
     before = sim.stats.dataRequests;
     const incremental = await measure([...actSync, "--once"], folder);
     if (incremental.code !== 0) throw new Error(`incremental run failed: ${incremental.stderr}`);
+    const changedRequests = sim.stats.dataRequests - before;
     let pgRps: number | null = null;
     if (values.postgres) {
       // The same first sync into PostgreSQL, in a schema of its own.
@@ -175,7 +176,7 @@ for (const n of sizes) {
       idleRequests,
       changedMs: incremental.ms,
       changedRows: changed,
-      changedRequests: sim.stats.dataRequests - before,
+      changedRequests,
       pgRps,
     };
     results.push(row);

@@ -72,6 +72,7 @@ export function openSqliteSink(path: string, options: SqliteSinkOptions = {}): P
       db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
       db.exec("PRAGMA journal_mode = WAL");
       db.exec("PRAGMA synchronous = FULL");
+      db.exec("PRAGMA cache_size = -32768"); // 32 MiB: random id inserts stay in memory
       return new SqliteSink(db, path);
     } catch (error) {
       const detail = message(error);
