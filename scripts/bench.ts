@@ -10,7 +10,7 @@
  * Reports rows/s, the ratio of (2) to (1), peak resident memory, requests, and writes
  * bench/results.md and bench/results.svg.
  *
- *   bun scripts/bench.ts [--sizes 10000,100000,200000] [--batch 5000] [--binary PATH]
+ *   bun scripts/bench.ts [--sizes 10000,100000,200000,1000000] [--batch 5000] [--binary PATH]
  *                        [--postgres URL]   (default: env ACT_SYNC_TEST_PG; adds PostgreSQL rows/s)
  *
  * @module
@@ -28,7 +28,7 @@ const root = resolve(import.meta.dirname ?? ".", "..");
 const { values } = parseArgs({
   args: process.argv.slice(2),
   options: {
-    sizes: { type: "string", default: "10000,100000,200000" },
+    sizes: { type: "string", default: "10000,100000,200000,1000000" },
     batch: { type: "string", default: "5000" },
     binary: { type: "string" },
     out: { type: "string", default: join(root, "bench") },
