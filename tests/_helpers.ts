@@ -11,6 +11,7 @@ import { flattenRecord, formatUtc } from "../src/sync/flatten.ts";
 import { isDeepStrictEqual } from "node:util";
 import type { ColumnType } from "../src/sink/sink.ts";
 import type { TableName } from "../src/sync/tables.ts";
+import { ActClient } from "../src/act/client.ts";
 
 /** A fresh temp folder. */
 export function tempDir(prefix = "act-sync-test-"): string {
@@ -135,5 +136,17 @@ export function runCliProcess(
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
     });
+  });
+}
+
+/** A client for a simulator's base URL (default credentials), with no pauses or waits. */
+export function simulatorClient(baseUrl: string): ActClient {
+  return new ActClient({
+    baseUrl,
+    username: "demo",
+    password: "demo",
+    database: "ActDemo",
+    pauseMs: 0,
+    sleep: () => Promise.resolve(),
   });
 }

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { ActClient } from "../src/act/client.ts";
+import type { ActClient } from "../src/act/client.ts";
 import { silentLogger } from "../src/log.ts";
 import { openSqliteSink } from "../src/sink/sqlite.ts";
 import { readState, type State, writeState } from "../src/state.ts";
@@ -21,7 +21,7 @@ import {
   type SimulatorOptions,
   startSimulator,
 } from "../src/simulator/mod.ts";
-import { assertMirrors, runCliProcess, sqliteRows, tempDir } from "./_helpers.ts";
+import { assertMirrors, runCliProcess, simulatorClient, sqliteRows, tempDir } from "./_helpers.ts";
 
 const dir = tempDir("act-sync-reconcile-");
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,14 +41,7 @@ async function harness(options: SimulatorOptions = {}): Promise<Harness> {
   const folder = join(dir, `h${++counter}`);
   const db = join(folder, "act.db");
   const statePath = join(folder, "state.json");
-  const client = new ActClient({
-    baseUrl: running.url,
-    username: "demo",
-    password: "demo",
-    database: "ActDemo",
-    pauseMs: 0,
-    sleep: () => Promise.resolve(),
-  });
+  const client = simulatorClient(running.url);
   return {
     running,
     db,

@@ -4,7 +4,7 @@ import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import postgres from "postgres";
-import { ActClient } from "../src/act/client.ts";
+import type { ActClient } from "../src/act/client.ts";
 import { silentLogger } from "../src/log.ts";
 import { openSink } from "../src/sink/mod.ts";
 import type { Sink } from "../src/sink/sink.ts";
@@ -16,7 +16,7 @@ import {
   type SimulatorOptions,
   startSimulator,
 } from "../src/simulator/mod.ts";
-import { assertMirrors, sqliteCount, sqliteRows, tempDir } from "./_helpers.ts";
+import { assertMirrors, simulatorClient, sqliteCount, sqliteRows, tempDir } from "./_helpers.ts";
 
 // The same cases run against SQLite and, when ACT_SYNC_TEST_PG names a PostgreSQL superuser URL
 // (CI starts one with scripts/postgres.sh), against PostgreSQL: same simulator, same truth.
@@ -123,14 +123,7 @@ async function harness(options: SimulatorOptions = {}): Promise<Harness> {
   const dest = destination;
   const url = dest.create(folder, n);
   const statePath = join(folder, "state.json");
-  const client = new ActClient({
-    baseUrl: running.url,
-    username: "demo",
-    password: "demo",
-    database: "ActDemo",
-    pauseMs: 0,
-    sleep: () => Promise.resolve(),
-  });
+  const client = simulatorClient(running.url);
   return {
     running,
     destination: url,
