@@ -10,7 +10,6 @@
  *
  * @module
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -20,6 +19,7 @@ import { silentLogger } from "../src/log.ts";
 import { runService } from "../src/service.ts";
 import type { RunRecord } from "../src/status.ts";
 import { startSimulator } from "../src/simulator/mod.ts";
+import { runChromium } from "../tests/_chromium.ts";
 
 const screenshot = resolve(process.argv[2] ?? "status_page.png");
 const dir = mkdtempSync(join(tmpdir(), "act-sync-page-"));
@@ -60,20 +60,13 @@ try {
   await ended.promise;
 
   const profile = mkdtempSync(join(tmpdir(), "act-sync-chromium-"));
-  const flags = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    `--user-data-dir=${profile}`,
-  ];
   // Asynchronous on purpose: the service answering Chromium runs in this process.
-  const dom = await chromium([...flags, "--dump-dom", `${base}/`]);
-  await chromium([...flags, "--window-size=1300,900", `--screenshot=${screenshot}`, `${base}/`]);
+  const dom = await runChromium("chromium", profile, ["--dump-dom", `${base}/`]);
+  await runChromium("chromium", profile, [
+    "--window-size=1300,900",
+    `--screenshot=${screenshot}`,
+    `${base}/`,
+  ]);
   rmSync(profile, { recursive: true, force: true });
   const checks: [string, RegExp][] = [
     ["health badge says failing", /<span id="health" class="badge failing">failing<\/span>/],
@@ -94,12 +87,3 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 process.exit(failures === 0 ? 0 : 1);
-
-function chromium(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile("chromium", args, { timeout: 60_000, maxBuffer: 16 << 20 }, (error, stdout) => {
-      if (error) reject(error);
-      else resolve(stdout);
-    });
-  });
-}

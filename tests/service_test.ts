@@ -13,6 +13,7 @@ import { readState } from "../src/state.ts";
 import type { RunRecord } from "../src/status.ts";
 import { TABLE_NAMES } from "../src/sync/tables.ts";
 import { type RunningSimulator, startSimulator } from "../src/simulator/mod.ts";
+import { runChromium } from "./_chromium.ts";
 import { assertMirrors, sqliteCount, sqliteRows, tempDir } from "./_helpers.ts";
 import { PROMTOOL_SKIP, promtoolCheck } from "./_promtool.ts";
 
@@ -303,7 +304,8 @@ describe("status page in a real browser", () => {
       const profile = folder();
       try {
         assert.equal((await svc.run(1)).result, "ok");
-        const dom = await runChromium(CHROMIUM!, profile, `${svc.base}/`);
+        const dom = await runChromium(CHROMIUM!, profile, ["--dump-dom", `${svc.base}/`]);
+        assert.match(dom, /<\/html>/);
         assert.match(dom, /<span id="health" class="badge ok">ok<\/span>/);
         for (const table of TABLE_NAMES) {
           const row = new RegExp(`<tr data-table="${table}">(.*?)</tr>`).exec(dom)?.[1] ?? "";
@@ -320,35 +322,6 @@ describe("status page in a real browser", () => {
     },
   );
 });
-
-function runChromium(binary: string, profile: string, url: string): Promise<string> {
-  const args = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    `--user-data-dir=${profile}`,
-    "--dump-dom",
-    url,
-  ];
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.stdout!.on("data", (chunk) => (out += chunk));
-    child.stderr!.on("data", (chunk) => (err += chunk));
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      if (code === 0 && out.includes("</html>")) resolve(out);
-      else reject(new Error(`chromium exited with ${code}: ${err.slice(-2000)}`));
-    });
-  });
-}
 
 describe("act-sync service as a process", () => {
   test("SIGTERM during a run exits 0 with a state file from which --once completes, nothing lost", async () => {
