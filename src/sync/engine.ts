@@ -413,10 +413,9 @@ class TableReader {
       position = lo;
     }
 
-    const filterFor = (from: number, to: number | null) =>
-      `${field} ge ${formatUtc(from)}` + (to === null ? "" : ` and ${field} le ${formatUtc(to)}`);
     const query = (from: number, to: number | null): ListQuery => ({
-      filter: filterFor(from, to),
+      filter: `${field} ge ${formatUtc(from)}` +
+        (to === null ? "" : ` and ${field} le ${formatUtc(to)}`),
       orderby: `${field} asc`,
       top: this.#options.batchSize,
     });
@@ -449,8 +448,7 @@ class TableReader {
       pending = null;
       const rows = page.rows;
       if (rows.length === 0) break;
-      const values = this.#cursorValues(rows, from);
-      const last = values[values.length - 1];
+      const last = this.#checkedLastValue(rows, from);
       let next: number;
       let tieGroup = false;
       if (last > from) {
@@ -491,10 +489,12 @@ class TableReader {
     }
   }
 
-  /** Cursor values of a page, checked: present, sorted ascending, not below `from`. */
-  #cursorValues(rows: Record<string, unknown>[], from: number): number[] {
+  /**
+   * The last (largest) cursor value of a page, after checking every row's: present, sorted
+   * ascending, not below `from`.
+   */
+  #checkedLastValue(rows: Record<string, unknown>[], from: number): number {
     const key = this.#spec.cursorJsonField!;
-    const values = new Array<number>(rows.length);
     let previous = -Infinity;
     for (let i = 0; i < rows.length; i++) {
       const value = parseDateTime(readField(rows[i], key));
@@ -518,9 +518,8 @@ class TableReader {
         );
       }
       previous = value;
-      values[i] = value;
     }
-    return values;
+    return previous;
   }
 
   /**
