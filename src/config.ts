@@ -126,11 +126,21 @@ function nonEmptyText(key: string): (input: unknown) => Converted<string> {
   };
 }
 
-function integer(key: string, min: number, what: string): (input: unknown) => Converted<number> {
+/** An integer from `min` to `max` (both inclusive). */
+function integer(
+  key: string,
+  min: number,
+  max: number,
+  unit = "",
+): (input: unknown) => Converted<number> {
   return (input) => {
     const n = asNumber(input);
-    if (n === undefined || !Number.isSafeInteger(n) || n < min) {
-      return { error: `'${key}' must be ${what}: current value is ${show(input)}` };
+    if (n === undefined || !Number.isSafeInteger(n) || n < min || n > max) {
+      return {
+        error: `'${key}' must be an integer${unit} from ${min} to ${max}: current value is ${
+          show(input)
+        }`,
+      };
     }
     return { value: n };
   };
@@ -409,6 +419,21 @@ function endpoints(input: unknown): Converted<Partial<Record<TableName, string>>
 // ---------------------------------------------------------------------------------------------
 // The schema.
 
+// Upper bounds of the numeric keys (README, configuration table). Timers top out at 2^31-1 ms
+// (about 24.8 days): a longer delay fires at once, so every duration stays well below that.
+/** Rows per page: a page is held in memory while it is written. */
+const MAX_BATCH_SIZE = 100_000;
+/** Pause between requests: one hour. */
+const MAX_PAUSE_SECONDS = 3600;
+/** Timeout per request: one day. */
+const MAX_TIMEOUT_SECONDS = 86_400;
+/** Re-read before the cursor: 366 days. */
+const MAX_LOOKBACK_SECONDS = 366 * 86_400;
+/** Retries for a transient error. */
+const MAX_RETRIES = 100;
+/** Log file size before rotation: 1 GiB. */
+const MAX_LOG_BYTES = 1024 * 1024 * 1024;
+
 /** Every config key, with its conversion and default. `Config` is inferred from it. */
 export const ConfigSchema = v.object(
   {
@@ -419,9 +444,15 @@ export const ConfigSchema = v.object(
     username: field(requiredText("username", "the Act! user's display name")),
     password: field(secretText("password", "the Act! user's password", true)),
     database_name: field(requiredText("database_name", "the Act! database name")),
-    batch_size: v.optional(field(integer("batch_size", 1, "a positive integer")), 10000),
+    batch_size: v.optional(field(integer("batch_size", 1, MAX_BATCH_SIZE)), 10000),
     rate_limit_pause: v.optional(
-      field(numberIn("rate_limit_pause", (n) => n >= 0, "a number of seconds (0 or more)")),
+      field(
+        numberIn(
+          "rate_limit_pause",
+          (n) => n >= 0 && n <= MAX_PAUSE_SECONDS,
+          `a number of seconds from 0 to ${MAX_PAUSE_SECONDS}`,
+        ),
+      ),
       0.25,
     ),
     default_start_date: v.optional(field(isoDate), "1900-01-01T00:00:00Z"),
@@ -434,14 +465,20 @@ export const ConfigSchema = v.object(
     http_port: v.optional(field(portNumber("http_port")), 8787),
     http_token: field(optionalText("http_token")),
     lookback_seconds: v.optional(
-      field(integer("lookback_seconds", 0, "an integer number of seconds (0 or more)")),
+      field(integer("lookback_seconds", 0, MAX_LOOKBACK_SECONDS, " number of seconds")),
       60,
     ),
     request_timeout_seconds: v.optional(
-      field(numberIn("request_timeout_seconds", (n) => n > 0, "a number of seconds above 0")),
+      field(
+        numberIn(
+          "request_timeout_seconds",
+          (n) => n >= 1 && n <= MAX_TIMEOUT_SECONDS,
+          `a number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}`,
+        ),
+      ),
       120,
     ),
-    max_retries: v.optional(field(integer("max_retries", 0, "an integer (0 or more)")), 3),
+    max_retries: v.optional(field(integer("max_retries", 0, MAX_RETRIES)), 3),
     endpoints: v.optional(field(endpoints), () => ({})),
     log_level: v.optional(
       field(
@@ -456,7 +493,7 @@ export const ConfigSchema = v.object(
     log_format: v.optional(field(oneOf("log_format", ["text", "json"] as const)), "text"),
     log_file: field(optionalText("log_file")),
     log_max_bytes: v.optional(
-      field(integer("log_max_bytes", 1, "a positive integer")),
+      field(integer("log_max_bytes", 1024, MAX_LOG_BYTES, " number of bytes")),
       10 * 1024 * 1024,
     ),
     ca_file: field(optionalText("ca_file")),
@@ -503,6 +540,11 @@ export interface ParseConfigOptions {
    * (the pure default) `ca_file` is only resolved. {@linkcode loadConfig} passes a real reader.
    */
   readTextFile?: (path: string) => string;
+  /**
+   * The host clock in ms; when given, a `default_start_date` in the future is refused. Without
+   * it (the pure default) the date is not compared. {@linkcode loadConfig} passes `Date.now()`.
+   */
+  now?: number;
 }
 
 /** Keys in the file that are never reported as unknown (`$schema`, `_comment`, `//`…). */
@@ -593,6 +635,19 @@ export function parseConfig(
     : undefined;
   if (caProblem) {
     issues.push(caProblem + (source.ca_file === "env" ? ` (from ${envName("ca_file")})` : ""));
+  }
+  const start = result.success ? result.output.default_start_date : undefined;
+  if (start !== undefined && options.now !== undefined && Date.parse(start) > options.now) {
+    const from = source.default_start_date === "env"
+      ? ` (from ${envName("default_start_date")})`
+      : source.default_start_date === "override"
+      ? " (from the command line)"
+      : "";
+    issues.push(
+      `'default_start_date' is in the future: current value is ${show(start)}: ` +
+        `the first run reads every row edited since this date; use a past date like ` +
+        `"1900-01-01T00:00:00Z"${from}`,
+    );
   }
 
   const secrets = [merged.password, merged.http_token, postgresPassword(merged.destination)]
@@ -806,6 +861,7 @@ export async function loadConfig(
           overrides: options.overrides,
           baseDir: options.cwd,
           readTextFile: readText,
+          now: Date.now(),
         });
         warnings.unshift(`No config file at "${file}": using the ACT_* environment variables only`);
         return { config, warnings, path: file };
@@ -825,6 +881,7 @@ export async function loadConfig(
     overrides: options.overrides,
     baseDir: path.dirname(file),
     readTextFile: readText,
+    now: Date.now(),
   });
   return { config, warnings, path: file };
 }

@@ -205,15 +205,60 @@ describe("parseConfig()", () => {
     assert.equal(parse({ api_path: "/act.web.api/" }).config.api_path, "/act.web.api");
   });
 
-  test("rejects a batch_size that is not a positive integer", () => {
-    for (const batch_size of ["0", "1.5", "abc", -5, true]) {
+  test("rejects a batch_size that is not an integer from 1 to 100000", () => {
+    for (const batch_size of ["0", "1.5", "abc", -5, true, "100001", 1e12]) {
       assertIssue(
         fail({ batch_size }),
         "batch_size",
-        "positive integer",
+        "from 1 to 100000",
         JSON.stringify(String(batch_size)),
       );
     }
+    assert.equal(parse({ batch_size: 100_000 }).config.batch_size, 100_000);
+  });
+
+  test("every numeric key has a range: a value past either end is refused naming key and range", () => {
+    // [key, lowest accepted, highest accepted, a value below, a value above]
+    const ranges: [string, number, number, unknown, unknown][] = [
+      ["port", 1, 65535, 0, 65536],
+      ["http_port", 1, 65535, 0, 65536],
+      ["batch_size", 1, 100_000, 0, 100_001],
+      ["rate_limit_pause", 0, 3600, -0.5, 3_000_000],
+      ["lookback_seconds", 0, 31_622_400, -1, 99_999_999_999_999],
+      ["request_timeout_seconds", 1, 86_400, 0.5, 1e12],
+      ["max_retries", 0, 100, -1, 1_000_000],
+      ["log_max_bytes", 1024, 1_073_741_824, 1023, 2 ** 31],
+      ["max_delete_fraction", 0, 1, -0.1, 1.5],
+    ];
+    for (const [key, low, high, below, above] of ranges) {
+      assert.equal(parse({ [key]: low }).config[key as keyof Config], low, key);
+      assert.equal(parse({ [key]: String(high) }).config[key as keyof Config], high, key);
+      for (const bad of [below, above]) {
+        const range = key.endsWith("port") ? `between ${low} and ${high}` : `${low} to ${high}`;
+        assertIssue(fail({ [key]: bad }), key, range, JSON.stringify(String(bad)));
+      }
+    }
+    // Every numeric key of the schema is in the list above.
+    const numeric = CONFIG_KEYS.filter((key) => typeof parse().config[key] === "number");
+    assert.deepEqual(
+      numeric.filter((key) => !ranges.some(([k]) => k === key)),
+      [],
+    );
+  });
+
+  test("refuses a default_start_date in the future when given the clock", () => {
+    const now = Date.parse("2026-05-01T00:00:00Z");
+    const error = (() => {
+      try {
+        parseConfig({ ...SEED, default_start_date: "2026-05-02" }, { baseDir: BASE, now });
+      } catch (error) {
+        return error as ConfigError;
+      }
+      assert.fail("expected a ConfigError");
+    })();
+    assertIssue(error, "default_start_date", "in the future", '"2026-05-02T00:00:00Z"');
+    const past = parseConfig({ ...SEED, default_start_date: "2026-04-30" }, { baseDir: BASE, now });
+    assert.equal(past.config.default_start_date, "2026-04-30T00:00:00Z");
   });
 
   test("rejects a negative or non-numeric rate_limit_pause", () => {
