@@ -7,14 +7,19 @@
 import {
   closeSync,
   fsyncSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readFileSync,
+  readlinkSync,
+  realpathSync,
   renameSync,
   unlinkSync,
   writeFileSync,
   writeSync,
 } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import process from "node:process";
@@ -191,18 +196,47 @@ export function readState(path: string): State {
   return parseState(text, path);
 }
 
-/** Write the state file atomically: temp file in the same folder, flush, rename. */
+/**
+ * Write the state file atomically: a new temp file (created exclusively, mode 0600) in the same
+ * folder, flush, rename. A failed write removes the temp file. A state file that is a symbolic
+ * link is written through: the link's target is replaced, the link stays.
+ */
 export function writeState(path: string, state: State): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const fd = openSync(temp, "w");
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const target = writeTarget(path);
+  const temp = join(dirname(target), `.${basename(target)}.${randomUUID()}.tmp`);
+  const fd = openSync(temp, "wx", 0o600);
+  let written = false;
   try {
-    writeSync(fd, JSON.stringify(state, null, 2) + "\n");
-    fsyncSync(fd);
+    try {
+      writeSync(fd, JSON.stringify(state, null, 2) + "\n");
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, target);
+    written = true;
   } finally {
-    closeSync(fd);
+    if (!written) {
+      try {
+        unlinkSync(temp);
+      } catch { /* never created or already gone */ }
+    }
   }
-  renameSync(temp, path);
+}
+
+/** The file a state write replaces: `path`, or the file a symbolic link at `path` points to. */
+function writeTarget(path: string): string {
+  if (!lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) return path;
+  try {
+    return realpathSync(path);
+  } catch (error) {
+    throw new Error(
+      `Cannot write state file "${path}": it is a symbolic link to a missing file ` +
+        `"${readlinkSync(path)}": create the target or remove the link`,
+      { cause: error },
+    );
+  }
 }
 
 /** Move a state file aside (for `reset` of a corrupt file); returns the new name. */
@@ -218,17 +252,38 @@ export interface StateLock {
   release(): void;
 }
 
+/** What a lock file says about the run that holds it. */
+interface LockHolder {
+  pid?: number;
+  hostname?: string;
+  /** When the run took the lock (ISO). */
+  started?: string;
+  /** Linux: the boot (`/proc/sys/kernel/random/boot_id`) and the process's start time in ticks. */
+  boot_id?: string;
+  proc_start?: string;
+  /** Windows: the image name of the process (`act-sync.exe`), compared with `tasklist`'s. */
+  image?: string;
+}
+
 /**
- * Take the lock beside the state file (`state.json.lock`). Throws LockError when a live process
- * holds it; a lock left by a dead process (or an unreadable lock file) is taken over.
+ * Take the lock beside the state file (`state.json.lock`). Throws LockError when a live act-sync
+ * run holds it. A lock is stale, and taken over, when its process is gone or when its pid now
+ * belongs to another process (pid reuse after a crash or a reboot): on Linux the pid's boot and
+ * start time (`/proc`) must match the ones recorded, on Windows its image name (`tasklist`).
+ * An unreadable lock file is stale too.
  */
 export function acquireLock(statePath: string): StateLock {
   const path = `${statePath}.lock`;
-  mkdirSync(dirname(path), { recursive: true });
-  const me = JSON.stringify({ pid: process.pid, hostname: hostname(), started: new Date() });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const me: LockHolder = {
+    pid: process.pid,
+    hostname: hostname(),
+    started: new Date().toISOString(),
+    ...processIdentity(process.pid),
+  };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      writeFileSync(path, me, { flag: "wx" });
+      writeFileSync(path, JSON.stringify(me), { flag: "wx", mode: 0o600 });
       let released = false;
       return {
         path,
@@ -243,11 +298,11 @@ export function acquireLock(statePath: string): StateLock {
     } catch (error) {
       if ((error as { code?: string }).code !== "EEXIST") throw error;
     }
-    let holder: { pid?: number; hostname?: string; started?: string } = {};
+    let holder: LockHolder = {};
     try {
       holder = JSON.parse(readFileSync(path, "utf8"));
     } catch { /* unreadable: treat as stale */ }
-    if (typeof holder.pid === "number" && holder.hostname === hostname() && isAlive(holder.pid)) {
+    if (typeof holder.pid === "number" && holder.hostname === hostname() && isHeld(holder)) {
       throw new LockError(
         `Another act-sync run (pid ${holder.pid}, started ${holder.started}) holds the lock ` +
           `"${path}": wait for it to finish, or delete the lock file if no act-sync is running`,
@@ -265,12 +320,80 @@ export function acquireLock(statePath: string): StateLock {
   throw new LockError(`Cannot take the lock "${path}"`);
 }
 
+/** Whether the process named by a lock on this host is still the run that took it. */
+function isHeld(holder: LockHolder): boolean {
+  const pid = holder.pid!;
+  if (pid === process.pid) {
+    // Our own pid: held by this very process (same start), else left by an earlier one.
+    const self = processIdentity(pid);
+    return self.proc_start !== undefined && self.proc_start === holder.proc_start &&
+      self.boot_id === holder.boot_id;
+  }
+  if (!isAlive(pid)) return false;
+  const now = processIdentity(pid);
+  if (now.boot_id !== undefined && holder.boot_id !== undefined) {
+    return now.boot_id === holder.boot_id && now.proc_start === holder.proc_start;
+  }
+  if (now.proc_start !== undefined && holder.started !== undefined) {
+    // A lock from an older act-sync (no identity recorded): the pid is another process when it
+    // started after the lock was taken.
+    const started = processStartMs(now.proc_start);
+    const taken = Date.parse(holder.started);
+    if (started !== undefined && !Number.isNaN(taken)) return started <= taken + 5_000;
+  }
+  if (process.platform === "win32" && holder.image !== undefined) {
+    const image = windowsImageName(pid);
+    if (image !== undefined) return image.toLowerCase() === holder.image.toLowerCase();
+  }
+  return true; // cannot tell: a live pid holds it
+}
+
 function isAlive(pid: number): boolean {
-  if (pid === process.pid) return false; // a lock with our own pid was left by a dead process
   try {
     process.kill(pid, 0);
     return true;
   } catch (error) {
     return (error as { code?: string }).code === "EPERM";
+  }
+}
+
+/** Who a process is, beyond its pid: what this platform lets us read without native code. */
+function processIdentity(pid: number): Pick<LockHolder, "boot_id" | "proc_start" | "image"> {
+  if (process.platform === "win32") {
+    return pid === process.pid ? { image: basename(process.execPath) } : {};
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Field 22 (starttime, clock ticks since boot); field 2 (the name) may hold spaces and ")".
+    const proc_start = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    const boot_id = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    return proc_start ? { boot_id, proc_start } : {};
+  } catch {
+    return {};
+  }
+}
+
+/** A process's start time in epoch ms from its `/proc` start ticks (assumes 100 ticks a second). */
+function processStartMs(ticks: string): number | undefined {
+  try {
+    const btime = /^btime (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1];
+    return btime === undefined ? undefined : Number(btime) * 1000 + Number(ticks) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The image name of a Windows process (`act-sync.exe`), or undefined when it cannot be read. */
+function windowsImageName(pid: number): string | undefined {
+  try {
+    const out = spawnSync("tasklist", ["/FI", `PID eq ${pid}`, "/FO", "CSV", "/NH"], {
+      encoding: "utf8",
+      timeout: 10_000,
+      windowsHide: true,
+    });
+    const row = out.status === 0 ? /^"([^"]+)","(\d+)"/m.exec(out.stdout ?? "") : null;
+    return row && Number(row[2]) === pid ? row[1] : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -1,6 +1,18 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { spawn } from "node:child_process";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -84,5 +96,130 @@ test("acquireLock() stops a second holder and takes over a lock left by a dead p
   again.release();
   // An unreadable lock file is stale too.
   writeFileSync(`${statePath}.lock`, "garbage");
+  acquireLock(statePath).release();
+});
+
+const posix = process.platform !== "win32";
+const linux = process.platform === "linux";
+
+test("writeState() never follows a planted temp-file symlink and leaves no temp file behind", {
+  skip: !posix,
+}, () => {
+  const folder = join(dir, "planted");
+  mkdirSync(folder);
+  const path = join(folder, "state.json");
+  const victim = join(dir, "victim.txt");
+  writeFileSync(victim, "precious");
+  // The temp name an older act-sync used (pid-based, predictable), planted as a symlink.
+  symlinkSync(victim, join(folder, `.state.json.${process.pid}.tmp`));
+  writeState(path, emptyState());
+  assert.equal(readFileSync(victim, "utf8"), "precious");
+  assert.deepEqual(readState(path), emptyState());
+  assert.deepEqual(readdirSync(folder).sort(), [`.state.json.${process.pid}.tmp`, "state.json"]);
+});
+
+test("writeState() removes its temp file when the write or the rename fails", () => {
+  const folder = join(dir, "failing");
+  mkdirSync(folder);
+  const path = join(folder, "state.json");
+  // The write fails after the temp file exists (a value JSON cannot hold, like a full disk).
+  const state = { ...emptyState(), bad: 1n } as unknown as ReturnType<typeof emptyState>;
+  assert.throws(() => writeState(path, state), TypeError);
+  assert.deepEqual(readdirSync(folder), []);
+  // The rename fails: the state path is a folder.
+  mkdirSync(path);
+  assert.throws(() => writeState(path, emptyState()));
+  assert.deepEqual(readdirSync(folder), ["state.json"]);
+});
+
+test(
+  "writeState() writes through a state file that is a symbolic link; a dangling one is refused",
+  {
+    skip: !posix,
+  },
+  () => {
+    const folder = join(dir, "linked");
+    const real = join(dir, "linked-target");
+    mkdirSync(folder);
+    mkdirSync(real);
+    const path = join(folder, "state.json");
+    symlinkSync(join(real, "state.json"), path);
+    writeFileSync(join(real, "state.json"), "{}");
+    writeState(path, withCompleted(emptyState(), "contacts", "2024-01-01T00:00:00Z", {}));
+    assert.ok(lstatSync(path).isSymbolicLink(), "the link stays a link");
+    assert.equal(
+      readState(join(real, "state.json")).table_cursors.contacts,
+      "2024-01-01T00:00:00Z",
+    );
+    assert.deepEqual(readdirSync(real), ["state.json"]);
+    rmSync(join(real, "state.json"));
+    assert.throws(() => writeState(path, emptyState()), /symbolic link to a missing file/);
+    assert.ok(lstatSync(path).isSymbolicLink());
+  },
+);
+
+test("the state file, its lock and the folders act-sync creates are private (0600, 0700)", {
+  skip: !posix,
+}, () => {
+  const folder = join(dir, "private", "sub");
+  const path = join(folder, "state.json");
+  const lock = acquireLock(path);
+  assert.equal(statSync(folder).mode & 0o777, 0o700);
+  assert.equal(statSync(lock.path).mode & 0o777, 0o600);
+  writeState(path, emptyState());
+  assert.equal(statSync(path).mode & 0o777, 0o600);
+  lock.release();
+});
+
+test("acquireLock() takes over a lock whose pid is alive but is another program", {
+  skip: !linux,
+}, async () => {
+  const statePath = join(dir, "reused", "state.json");
+  const mine = acquireLock(statePath);
+  const recorded = JSON.parse(readFileSync(mine.path, "utf8"));
+  mine.release();
+  const other = spawn("sleep", ["30"], { stdio: "ignore" });
+  try {
+    await new Promise((resolve, reject) => other.once("spawn", resolve).once("error", reject));
+    // Same boot, live pid, but the process started at another time than the recorded one.
+    writeFileSync(
+      `${statePath}.lock`,
+      JSON.stringify({ ...recorded, pid: other.pid, proc_start: "1" }),
+    );
+    acquireLock(statePath).release();
+    // A lock from before a reboot (another boot id) is stale whatever the pid.
+    writeFileSync(
+      `${statePath}.lock`,
+      JSON.stringify({ ...recorded, pid: other.pid, boot_id: "x" }),
+    );
+    acquireLock(statePath).release();
+    // An older lock without identity: the pid's process started after the lock was taken.
+    writeFileSync(
+      `${statePath}.lock`,
+      JSON.stringify({ pid: other.pid, hostname: hostname(), started: "2020-01-01T00:00:00Z" }),
+    );
+    acquireLock(statePath).release();
+    // The same pid with the identity it really has holds the lock.
+    const held = readFileSync(`/proc/${other.pid}/stat`, "utf8");
+    const start = held.slice(held.lastIndexOf(")") + 2).split(" ")[19];
+    writeFileSync(
+      `${statePath}.lock`,
+      JSON.stringify({ ...recorded, pid: other.pid, proc_start: start }),
+    );
+    assert.throws(() => acquireLock(statePath), LockError);
+  } finally {
+    other.kill("SIGKILL");
+    rmSync(`${statePath}.lock`, { force: true });
+  }
+});
+
+test("acquireLock() refuses while this very process holds the lock", () => {
+  const statePath = join(dir, "self", "state.json");
+  const lock = acquireLock(statePath);
+  try {
+    if (linux) assert.throws(() => acquireLock(statePath), LockError);
+  } finally {
+    lock.release();
+  }
   acquireLock(statePath).release();
 });
