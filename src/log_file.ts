@@ -50,8 +50,9 @@ export function createFileWriter(
       `Cannot create the log file writer: 'keep' must be a non-negative integer: current value is "${keep}"`,
     );
   }
-  mkdirSync(dirname(file), { recursive: true });
-  appendFileSync(file, "");
+  // Logs may name hosts, tables and errors: readable by the owner only (POSIX; 0700 folders).
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  appendFileSync(file, "", { mode: 0o600 });
   let reported = false;
   const onError = options.onError ?? ((error: unknown) => {
     if (reported) return;
@@ -72,8 +73,8 @@ export function createFileWriter(
     }
     try {
       // The folder may have been removed while running: recreate it.
-      mkdirSync(dirname(file), { recursive: true });
-      appendFileSync(file, text);
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      appendFileSync(file, text, { mode: 0o600 });
     } catch (error) {
       onError(error);
     }

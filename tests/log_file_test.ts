@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import process from "node:process";
 import { createFileWriter } from "../src/log_file.ts";
 
 let dir = "";
@@ -14,6 +15,20 @@ after(() => {
 });
 
 describe("createFileWriter()", () => {
+  test("creates the log file 0600 and its folders 0700, also after a rotation", {
+    skip: process.platform === "win32",
+  }, () => {
+    const folder = join(dir, "private");
+    const file = join(folder, "act-sync.log");
+    const write = createFileWriter(file, { maxBytes: 16, keep: 1 });
+    assert.equal(statSync(folder).mode & 0o777, 0o700);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    write("a line of twenty bytes");
+    write("another line");
+    assert.ok(existsSync(`${file}.1`), "rotated");
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+  });
+
   test("appends lines and creates missing folders", () => {
     const file = join(dir, "a", "b", "act-sync.log");
     const write = createFileWriter(file);

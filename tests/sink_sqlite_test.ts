@@ -1,8 +1,9 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import process from "node:process";
 import { DatabaseSync } from "node:sqlite";
 import { openSqliteSink } from "../src/sink/sqlite.ts";
 import { flattenPage } from "../src/sync/flatten.ts";
@@ -124,4 +125,21 @@ test("SQLite sink names the file and the lock when another program holds a write
   }
   assert.equal(await sink.count("contacts"), 1);
   await sink.close();
+});
+
+test("SQLite sink creates the database (and its -wal, -shm) 0600 and its folders 0700", {
+  skip: process.platform === "win32",
+}, async () => {
+  const folder = join(dir, "private", "sub");
+  const path = join(folder, "act.db");
+  const sink = await openSqliteSink(path);
+  try {
+    await sink.write("contacts", flattenPage([{ id: "1" }]), "2024-01-01T00:00:00.000Z");
+    assert.equal(statSync(folder).mode & 0o777, 0o700);
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+      assert.equal(statSync(file).mode & 0o777, 0o600, file);
+    }
+  } finally {
+    await sink.close();
+  }
 });

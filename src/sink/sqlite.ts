@@ -5,7 +5,7 @@
  * @module
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import type { TableName } from "../sync/tables.ts";
 import {
@@ -67,7 +67,7 @@ export interface SqliteSinkOptions {
 export function openSqliteSink(path: string, options: SqliteSinkOptions = {}): Promise<Sink> {
   return settle(() => {
     try {
-      if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+      if (path !== ":memory:") createPrivate(path);
       const db = new DatabaseSync(path);
       db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
       db.exec("PRAGMA journal_mode = WAL");
@@ -84,6 +84,20 @@ export function openSqliteSink(path: string, options: SqliteSinkOptions = {}): P
       });
     }
   });
+}
+
+/**
+ * Create the database file (mode 0600, folders 0700) before SQLite does, which would create it
+ * world-readable; SQLite gives its `-wal` and `-shm` files the database file's mode. An existing
+ * file is left as it is.
+ */
+function createPrivate(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(path, "wx", 0o600));
+  } catch (error) {
+    if ((error as { code?: string }).code !== "EEXIST") throw error;
+  }
 }
 
 /** Parse a `sqlite:PATH` destination (or a bare path) to the file path. */
