@@ -636,7 +636,11 @@ export function parseConfig(
   if (caProblem) {
     issues.push(caProblem + (source.ca_file === "env" ? ` (from ${envName("ca_file")})` : ""));
   }
-  const start = result.success ? result.output.default_start_date : undefined;
+  // Checked even when other keys are wrong, so that every problem is listed at once.
+  const parsedStart = merged.default_start_date === undefined
+    ? undefined
+    : isoDate(merged.default_start_date);
+  const start = parsedStart && "value" in parsedStart ? parsedStart.value : undefined;
   if (start !== undefined && options.now !== undefined && Date.parse(start) > options.now) {
     const from = source.default_start_date === "env"
       ? ` (from ${envName("default_start_date")})`

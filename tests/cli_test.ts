@@ -3,9 +3,11 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { spawn } from "node:child_process";
 import process from "node:process";
 import { type RunningSimulator, simulatorConfig, startSimulator } from "../src/simulator/mod.ts";
 import { TABLE_NAMES } from "../src/sync/tables.ts";
+import { acquireLock } from "../src/state.ts";
 import { assertMirrors, runCliProcess, sqliteRows, tempDir } from "./_helpers.ts";
 
 const dir = tempDir("act-sync-cli-");
@@ -46,6 +48,31 @@ test("a bad configuration exits 2 naming the key and value, never the password",
   const missing = await runCliProcess(["--once"], { cwd: folder });
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /configuration\.json/);
+});
+
+test("a numeric value out of range or a future default_start_date exits 2 naming key and range", async () => {
+  const config = join(dir, "range.json");
+  writeFileSync(
+    config,
+    JSON.stringify({
+      protocol: "http",
+      hostname: "act.example.com",
+      username: "demo",
+      password: "s3cret-Passw0rd",
+      database_name: "ActDemo",
+      request_timeout_seconds: 1e12,
+      rate_limit_pause: 3000000,
+      lookback_seconds: 99999999999999,
+      default_start_date: "2999-01-01",
+    }),
+  );
+  const result = await runCliProcess(["--once", "--config", config], { cwd: dir });
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /'request_timeout_seconds' must be .* from 1 to 86400/);
+  assert.match(result.stderr, /'rate_limit_pause' must be .* from 0 to 3600/);
+  assert.match(result.stderr, /'lookback_seconds' must be .* from 0 to 31622400/);
+  assert.match(result.stderr, /'default_start_date' is in the future/);
+  assert.doesNotMatch(result.stdout + result.stderr, /s3cret-Passw0rd/);
 });
 
 describe("act-sync --once against the simulator", () => {
@@ -100,6 +127,38 @@ describe("act-sync --once against the simulator", () => {
       assert.match(result.stderr, /holds the lock/);
     } finally {
       rmSync(lock, { force: true });
+    }
+  });
+
+  test("a lock naming another program's live pid does not block; a live act-sync's does (exit 3)", {
+    skip: process.platform !== "linux",
+  }, async () => {
+    const lockPath = join(folder, "state.json.lock");
+    // A real lock taken by act-sync's code in this live process, with its recorded identity.
+    const live = acquireLock(join(folder, "state.json"));
+    const recorded = JSON.parse(readFileSync(lockPath, "utf8"));
+    try {
+      const blocked = await runCliProcess(["--once", "--config", config], {
+        env: { ACT_PASSWORD: "demo" },
+      });
+      assert.equal(blocked.code, 3, blocked.stderr);
+      assert.match(blocked.stderr, /holds the lock/);
+    } finally {
+      live.release();
+    }
+    // The same lock, its pid now another program's (pid reuse): taken over.
+    const other = spawn("sleep", ["30"], { stdio: "ignore" });
+    try {
+      await new Promise((resolve, reject) => other.once("spawn", resolve).once("error", reject));
+      writeFileSync(lockPath, JSON.stringify({ ...recorded, pid: other.pid }));
+      const result = await runCliProcess(["--once", "--config", config], {
+        env: { ACT_PASSWORD: "demo" },
+      });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(existsSync(lockPath), false, "the run released the lock it took over");
+    } finally {
+      other.kill("SIGKILL");
+      rmSync(lockPath, { force: true });
     }
   });
 
