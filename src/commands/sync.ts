@@ -10,7 +10,7 @@ import { collectGarbage } from "../_gc.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { type State, writeState } from "../state.ts";
-import { formatTable, withSession } from "./_session.ts";
+import { formatTable, redactedState, withSession } from "./_session.ts";
 import { type ProgressEvent, type RunResult, syncTables } from "../sync/engine.ts";
 import type { TableName } from "../sync/tables.ts";
 import { buildBaseUrl } from "../url.ts";
@@ -57,7 +57,6 @@ export function createClient(
   config: Config,
   deps: Pick<RunDeps, "logger" | "fetch" | "onResponse" | "now">,
 ): ActClient {
-  deps.logger.addSecret(config.password);
   return new ActClient({
     baseUrl: buildBaseUrl(config),
     username: config.username,
@@ -118,7 +117,7 @@ export async function runSync(
         onProgress: progress,
         afterPage: collectGarbage,
         saveState: (next) => {
-          writeState(config.state_file, next);
+          writeState(config.state_file, redactedState(next, logger.secrets));
           deps.onState?.(next);
         },
       });
