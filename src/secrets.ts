@@ -153,6 +153,7 @@ function htmlForms(text: string): string[] {
 
 // C0 controls, DEL, C1 controls (0x9b is CSI on some terminals), and the Unicode line/paragraph
 // separators and bidirectional overrides that reorder what a terminal shows.
+// deno-lint-ignore no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 const CONTROL_KEPT_IN_JSON = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
