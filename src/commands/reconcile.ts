@@ -8,6 +8,7 @@
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { readState, type State, writeState } from "../state.ts";
+import { escapeControl } from "../secrets.ts";
 import { formatTable, redactedState, withSession } from "./_session.ts";
 import { reconcileTables, type TableReconcile, withReconciled } from "../sync/reconcile.ts";
 import type { TableName } from "../sync/tables.ts";
@@ -99,9 +100,9 @@ export function formatReconcileSummary(run: ReconcileRun): string {
     String(t.local),
     String(t.fetched),
     String(t.deleted),
-    t.status === "ok" ? "ok" : `${t.status}: ${t.error ?? ""}`,
+    t.status === "ok" ? "ok" : `${t.status}: ${escapeControl(t.error ?? "")}`,
   ]);
   const out = [formatTable(header, lines)];
-  if (run.error) out.push(`Reconcile failed: ${run.error}\n`);
+  if (run.error) out.push(`Reconcile failed: ${escapeControl(run.error)}\n`);
   return out.join("");
 }
