@@ -106,6 +106,7 @@ describe("createLogger()", () => {
         "field\x1b[1m": "value\r\x1b[0m",
       });
       assert.equal(lines.length, 1);
+      // deno-lint-ignore no-control-regex
       assert.doesNotMatch(lines[0], /[\x00-\x1f\x7f-\x9f]/, `${format}: ${lines[0]}`);
       assert.match(lines[0], /\\u001b\[31mforged\\nSEVERE fake line/);
       if (format === "json") {

@@ -517,7 +517,7 @@ describe("hardening of the HTTP endpoint", () => {
   test("POST /sync from another site's form is refused with 403", async () => {
     const { app: hono, started } = app();
     for (
-      const headers of [
+      const headers of <Record<string, string>[]> [
         { host: "127.0.0.1:8787", origin: "http://evil.example" },
         { host: "127.0.0.1:8787", origin: "null" },
         { host: "127.0.0.1:8787", origin: "http://127.0.0.1:9999" },
