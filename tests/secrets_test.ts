@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { runCli } from "../src/cli.ts";
 import { createLogger } from "../src/log.ts";
 import { escapeControl, Secrets } from "../src/secrets.ts";
-import { simulatorConfig, startSimulator } from "../src/simulator/mod.ts";
+import { parseSimulateArgs, simulatorConfig, startSimulator } from "../src/simulator/mod.ts";
 import { tempDir } from "./_helpers.ts";
 
 /** A password holding `"`, `\`, `:`, `<`, `&`, `'`, a space and non-ASCII letters. */
@@ -120,6 +120,11 @@ describe("createLogger()", () => {
 });
 
 describe("a server that echoes credentials in its error bodies", () => {
+  test("`act-sync simulate --echo-credentials` turns the switch on", () => {
+    assert.equal(parseSimulateArgs(["--echo-credentials"]).switches?.echoCredentials, true);
+    assert.equal(parseSimulateArgs([]).switches?.echoCredentials, undefined);
+  });
+
   async function runOnce(
     options: { simPassword: string; format: "text" | "json"; fault?: boolean },
   ) {
