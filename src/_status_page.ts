@@ -9,8 +9,11 @@ import { VERSION } from "./version.ts";
 /** Seconds between automatic reloads of the page. */
 export const REFRESH_SECONDS = 15;
 
-/** Render the status page for a snapshot. */
-export function renderStatusPage(snapshot: Snapshot): string {
+/** Render the status page for a snapshot, with `warnings` (e.g. an exposed endpoint) on top. */
+export function renderStatusPage(
+  snapshot: Snapshot,
+  options: { warnings?: readonly string[] } = {},
+): string {
   const { health } = snapshot;
   const running = snapshot.running;
   const tableRows = Object.entries(snapshot.tables).map(([name, view]) => tableRow(name, view));
@@ -48,7 +51,12 @@ footer { margin-top: 2rem; color: #777; font-size: .85rem; }
 <h1>act-sync <span id="health" class="badge ${escape(health.status)}">${
     escape(health.status)
   }</span></h1>
-${health.reason ? `<p id="reason" class="error">${escape(health.reason)}</p>\n` : ""}<dl>
+${
+    (options.warnings ?? []).map((w) =>
+      `<p class="warning error"><strong>Warning:</strong> ${escape(w)}</p>\n`
+    )
+      .join("")
+  }${health.reason ? `<p id="reason" class="error">${escape(health.reason)}</p>\n` : ""}<dl>
 <dt>Last successful run</dt><dd id="last-success">${time(health.last_success)}</dd>
 <dt>Next run</dt><dd id="next-run">${time(health.next_run)}</dd>
 <dt>Schedule</dt><dd><code>${escape(snapshot.schedule)}</code></dd>

@@ -8,6 +8,7 @@ import { COMMIT, VERSION } from "./version.ts";
 import { ConfigError, LockError } from "./errors.ts";
 import { type Config, loadConfig } from "./config.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { escapeControl, Secrets } from "./secrets.ts";
 import { onStopSignal } from "./_signals.ts";
 import { createFileWriter } from "./log_file.ts";
 import { acquireLock, emptyState, moveAside, readState, withReset, writeState } from "./state.ts";
@@ -31,6 +32,11 @@ export interface CliDeps {
   stderr: (text: string) => void;
   /** Whether stderr is a terminal (progress lines). */
   isTty: boolean;
+  /**
+   * The secrets redacted from everything printed; {@linkcode runCli} creates it (and wraps
+   * `stdout`/`stderr` with it), the commands fill it from the configuration.
+   */
+  secrets?: Secrets;
 }
 
 /** Usage text for `--help`. */
@@ -66,7 +72,15 @@ Exit codes: 0 every table synced, 1 the sync failed, 2 configuration or usage er
 `;
 
 /** Run the CLI; returns the exit code. */
-export async function runCli(deps: CliDeps): Promise<number> {
+export async function runCli(outside: CliDeps): Promise<number> {
+  // Every byte printed goes through the one redaction, whichever command prints it.
+  const secrets = outside.secrets ?? new Secrets();
+  const deps: CliDeps = {
+    ...outside,
+    secrets,
+    stdout: (text) => outside.stdout(secrets.redact(text)),
+    stderr: (text) => outside.stderr(secrets.redact(text)),
+  };
   const [first, ...rest] = deps.args;
   const command = first && !first.startsWith("-") ? first : "";
   const args = command ? rest : deps.args;
@@ -86,16 +100,21 @@ export async function runCli(deps: CliDeps): Promise<number> {
     return await handler(args, deps);
   } catch (error) {
     if (error instanceof ConfigError) {
-      deps.stderr(`${error.message}\n`);
+      deps.stderr(`${printable(error.message)}\n`);
       return EXIT.usage;
     }
     if (error instanceof LockError) {
-      deps.stderr(`${error.message}\n`);
+      deps.stderr(`${printable(error.message)}\n`);
       return EXIT.locked;
     }
-    deps.stderr(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
+    deps.stderr(`Error: ${printable(error instanceof Error ? error.message : String(error))}\n`);
     return EXIT.failed;
   }
+}
+
+/** An error message for the terminal: control characters escaped, its own line breaks kept. */
+function printable(message: string): string {
+  return message.split("\n").map(escapeControl).join("\n");
 }
 
 type CommandHandler = (args: string[], deps: CliDeps) => Promise<number>;
@@ -183,8 +202,9 @@ export async function configFromArgs(
       fileWriter?.(line);
     },
     context: { run: crypto.randomUUID().slice(0, 8) },
+    secrets: deps.secrets,
   });
-  logger.addSecret(config.password);
+  logger.secrets.addCredentials(config.username, config.password);
   logger.addSecret(config.http_token);
   for (const warning of warnings) logger.warning(warning);
   return { config, logger };

@@ -22,7 +22,8 @@ import { readFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { ConfigError } from "./errors.ts";
-import { LOG_LEVELS, type LogLevel, redact } from "./log.ts";
+import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import { Secrets } from "./secrets.ts";
 import { TABLE_NAMES, type TableName } from "./sync/tables.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -344,6 +345,34 @@ function tables(input: unknown): Converted<TableName[]> {
   return { value: TABLE_NAMES.filter((table) => chosen.has(table)) };
 }
 
+/** `http_allowed_hosts`: host names (no port), lower-cased; IPv6 without brackets. */
+function hostNames(input: unknown): Converted<string[]> {
+  let names: unknown[];
+  if (Array.isArray(input)) names = input;
+  else if (typeof input === "string") names = input.split(/[\s,;]+/).filter(Boolean);
+  else {
+    return {
+      error: `'http_allowed_hosts' must be a list of host names: current value is ${show(input)}`,
+    };
+  }
+  const out: string[] = [];
+  for (const name of names) {
+    const text = typeof name === "string"
+      ? name.trim().toLowerCase().replace(/^\[(.*)\]$/, "$1")
+      : "";
+    if (!/^[a-z0-9._:-]+$/.test(text) || text.split(":").length === 2) {
+      return {
+        error:
+          `'http_allowed_hosts' must hold host names like "sync.example.lan", without scheme or port: current value is ${
+            show(name)
+          }`,
+      };
+    }
+    out.push(text);
+  }
+  return { value: out };
+}
+
 function cron(key: string): (input: unknown) => Converted<string> {
   return (input) => {
     const text = asText(input)?.replace(/\s+/g, " ") ?? "";
@@ -464,6 +493,7 @@ export const ConfigSchema = v.object(
     http_host: v.optional(field(nonEmptyText("http_host")), "127.0.0.1"),
     http_port: v.optional(field(portNumber("http_port")), 8787),
     http_token: field(optionalText("http_token")),
+    http_allowed_hosts: v.optional(field(hostNames), () => []),
     lookback_seconds: v.optional(
       field(integer("lookback_seconds", 0, MAX_LOOKBACK_SECONDS, " number of seconds")),
       60,
@@ -654,9 +684,11 @@ export function parseConfig(
     );
   }
 
-  const secrets = [merged.password, merged.http_token, postgresPassword(merged.destination)]
-    .filter((s): s is string => typeof s === "string" && s !== "");
-  const clean = (text: string): string => redact(text, secrets);
+  const secrets = new Secrets(
+    [merged.password, merged.http_token, postgresPassword(merged.destination)]
+      .filter((s): s is string => typeof s === "string"),
+  );
+  const clean = (text: string): string => secrets.redact(text);
   if (!result.success || issues.length) throw new ConfigError(issues.map(clean));
 
   const config = result.output;

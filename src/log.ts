@@ -1,10 +1,14 @@
 /**
  * Logging with the seed's levels (INFO, FINE, WARNING, SEVERE), as text or JSON lines.
- * Every message passes through {@linkcode redact} so that secrets registered with
- * {@linkcode Logger.addSecret} never reach a log line.
+ * Every line passes through the one redaction ({@linkcode Secrets}), so that secrets registered
+ * with {@linkcode Logger.addSecret} (or on the shared `secrets`) never reach a log line, and
+ * through {@linkcode escapeControl}, so that text from the server (error bodies, field names)
+ * cannot recolour the terminal or forge a line: every control character, newline included, is
+ * written as an escape (`\n`, `\u001b`).
  *
  * @module
  */
+import { escapeControl, escapeControlInJson, Secrets } from "./secrets.ts";
 
 /** Log levels, most verbose first. */
 export const LOG_LEVELS = ["FINE", "INFO", "WARNING", "SEVERE"] as const;
@@ -25,6 +29,8 @@ export interface LoggerOptions {
   now?: () => Date;
   /** Added to every JSON line (e.g. the run id). */
   context?: LogFields;
+  /** The secrets to redact, shared with the rest of the process. @default {a new, empty set} */
+  secrets?: Secrets;
 }
 
 /** A logger; every method is safe to call with secrets in the message (they are redacted). */
@@ -35,33 +41,22 @@ export interface Logger {
   severe(message: string, fields?: LogFields): void;
   /** Register a secret (password, token) to be replaced by `***` wherever it appears. */
   addSecret(secret: string | undefined | null): void;
-  /** Replace every registered secret in a string. */
+  /** Replace every registered secret in a string (the one redaction, {@linkcode Secrets}). */
   redact(text: string): string;
+  /** The secrets this logger redacts (shared by its children). */
+  readonly secrets: Secrets;
   /** A logger writing to the same place with extra context fields. */
   child(context: LogFields): Logger;
   /** Whether a level would be written. */
   enabled(level: LogLevel): boolean;
 }
 
-/** Replace each secret (and its URL-encoded and base64 forms) in `text` by `***`. */
-export function redact(text: string, secrets: Iterable<string>): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (!secret || secret.length < 3) continue;
-    for (const form of new Set([secret, encodeURIComponent(secret)])) {
-      out = out.split(form).join("***");
-    }
-  }
-  return out;
-}
-
 /** Create a logger. */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const secrets = new Set<string>();
-  return makeLogger(options, secrets, options.context ?? {});
+  return makeLogger(options, options.secrets ?? new Secrets(), options.context ?? {});
 }
 
-function makeLogger(options: LoggerOptions, secrets: Set<string>, context: LogFields): Logger {
+function makeLogger(options: LoggerOptions, secrets: Secrets, context: LogFields): Logger {
   const min = LOG_LEVELS.indexOf(options.level ?? "INFO");
   const write = options.write ?? ((line: string) => console.error(line));
   const now = options.now ?? (() => new Date());
@@ -71,24 +66,25 @@ function makeLogger(options: LoggerOptions, secrets: Set<string>, context: LogFi
     const time = now().toISOString();
     let line: string;
     if (format === "json") {
-      line = JSON.stringify({ time, level, message, ...context, ...fields });
+      line = escapeControlInJson(secrets.json({ time, level, message, ...context, ...fields }));
     } else {
+      const clean = (text: string) => escapeControl(secrets.redact(text));
       const extra = fields && Object.keys(fields).length
-        ? " " + Object.entries(fields).map(([k, v]) => `${k}=${formatValue(v)}`).join(" ")
+        ? " " +
+          Object.entries(fields).map(([k, v]) => `${clean(k)}=${clean(formatValue(v))}`).join(" ")
         : "";
-      line = `${time} ${level.padEnd(7)} ${message}${extra}`;
+      line = escapeControl(secrets.redact(`${time} ${level.padEnd(7)} ${clean(message)}${extra}`));
     }
-    write(redact(line, secrets));
+    write(line);
   };
   return {
     fine: (m, f) => emit("FINE", m, f),
     info: (m, f) => emit("INFO", m, f),
     warning: (m, f) => emit("WARNING", m, f),
     severe: (m, f) => emit("SEVERE", m, f),
-    addSecret(secret) {
-      if (secret) secrets.add(secret);
-    },
-    redact: (text) => redact(text, secrets),
+    addSecret: (secret) => secrets.add(secret),
+    redact: (text) => secrets.redact(text),
+    secrets,
     child: (extra) => makeLogger(options, secrets, { ...context, ...extra }),
     enabled: (level) => LOG_LEVELS.indexOf(level) >= min,
   };

@@ -11,9 +11,19 @@
  * | `POST /sync` | token | 202 a run started, 409 one is running |
  *
  * With a token, a request needs `Authorization: Bearer <token>` (or HTTP Basic with the token as
- * password, so that a browser can open the status page); otherwise 401. Every response body
- * passes through the logger's redaction, so a registered secret (password, Act! token) never
- * leaves the process.
+ * password, so that a browser can open the status page); otherwise 401. `POST /sync` takes only
+ * Bearer: a browser resends a cached Basic credential by itself, so a form on another site could
+ * otherwise start runs.
+ *
+ * Against DNS rebinding (a web page whose host name is made to point at this machine), a request
+ * without a valid token must name one of our hosts in `Host`: the bound address, `localhost`,
+ * `127.0.0.1`, `::1`, or a name in `http_allowed_hosts` (any port); otherwise 421. This applies
+ * to every route, `/health` included; a request that carries the token passes whatever its
+ * `Host`, since a rebinding page cannot know the token. A `POST /sync` whose `Origin` (or
+ * `Sec-Fetch-Site: cross-site`) shows it comes from another site is refused with 403.
+ *
+ * Every response body passes through the one redaction ({@linkcode Secrets}: strings, then the
+ * serialized text), so a registered secret (password, Act! token) never leaves the process.
  *
  * @example
  * ```ts
@@ -31,6 +41,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Logger } from "./log.ts";
+import { Secrets } from "./secrets.ts";
 import { formatMetrics, METRICS_CONTENT_TYPE } from "./metrics.ts";
 import type { State } from "./state.ts";
 import type { Monitor } from "./status.ts";
@@ -46,8 +57,16 @@ export interface AppDeps {
   readState?: () => State;
   /** `http_token`: when set, everything but `/health` needs it. */
   token?: string;
-  /** FINE line per request; its redaction is applied to every response body. */
+  /** FINE line per request. */
   logger?: Logger;
+  /** Redacted from every response body. @default {logger.secrets, else none} */
+  secrets?: Secrets;
+  /** `http_host`: the address the server is bound to; accepted in `Host` unless a wildcard. */
+  host?: string;
+  /** `http_allowed_hosts` (and, for a wildcard bind, the machine's addresses): also accepted. */
+  allowedHosts?: readonly string[];
+  /** Warnings shown on the status page and in `/state` (e.g. an exposed endpoint without token). */
+  warnings?: readonly string[];
   /** Clock for request durations. @default {performance.now} */
   now?: () => number;
 }
@@ -56,14 +75,18 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const now = deps.now ?? (() => performance.now());
-  const redact = (text: string) => deps.logger?.redact(text) ?? text;
+  const secrets = deps.secrets ?? deps.logger?.secrets ?? new Secrets();
+  const hosts = ourHosts(deps.host, deps.allowedHosts ?? []);
+  const warnings = deps.warnings ?? [];
   const send = (c: Context, body: string, status: number, type: string): Response =>
-    c.body(redact(body), status as 200, {
+    c.body(secrets.redact(body), status as 200, {
       "content-type": type,
       "cache-control": "no-store",
     });
   const json = (c: Context, value: unknown, status = 200): Response =>
-    send(c, JSON.stringify(value, null, 2) + "\n", status, "application/json; charset=utf-8");
+    send(c, secrets.json(value, 2) + "\n", status, "application/json; charset=utf-8");
+  const hasToken = (c: Context): boolean =>
+    deps.token !== undefined && authorized(c.req.header("authorization"), deps.token);
 
   app.use(async (c, next) => {
     const started = now();
@@ -72,6 +95,18 @@ export function createApp(deps: AppDeps): Hono {
       status: c.res.status,
       ms: Math.round((now() - started) * 10) / 10,
     });
+  });
+
+  app.use(async (c, next) => {
+    const host = requestHost(c);
+    if (hosts.has(host.name) || hasToken(c)) {
+      await next();
+      return;
+    }
+    return json(c, {
+      error: `Misdirected request: host "${host.name}" is not served here; ` +
+        `add it to 'http_allowed_hosts' if this is the name of this machine`,
+    }, 421);
   });
 
   app.get("/health", (c) => {
@@ -114,6 +149,7 @@ export function createApp(deps: AppDeps): Hono {
       last_run: snapshot.last_run,
       runs: snapshot.runs,
       state,
+      ...(warnings.length ? { warnings } : {}),
       ...(stateError ? { state_error: stateError } : {}),
     });
   });
@@ -125,10 +161,31 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get(
     "/",
-    (c) => send(c, renderStatusPage(deps.monitor.snapshot()), 200, "text/html; charset=utf-8"),
+    (c) =>
+      send(
+        c,
+        renderStatusPage(deps.monitor.snapshot(), { warnings }),
+        200,
+        "text/html; charset=utf-8",
+      ),
   );
 
   app.post("/sync", (c) => {
+    if (deps.token && !authorized(c.req.header("authorization"), deps.token, { basic: false })) {
+      c.header("www-authenticate", `Bearer realm="act-sync"`);
+      return json(c, {
+        error: "Unauthorized: POST /sync needs 'Authorization: Bearer <http_token>'",
+      }, 401);
+    }
+    const origin = c.req.header("origin");
+    if (
+      c.req.header("sec-fetch-site") === "cross-site" ||
+      (origin !== undefined && !sameOrigin(origin, requestHost(c).value))
+    ) {
+      return json(c, {
+        error: `Forbidden: POST /sync from another site: origin "${origin ?? "unknown"}"`,
+      }, 403);
+    }
     const id = deps.startRun();
     if (id === null) {
       const running = deps.monitor.snapshot().running;
@@ -147,14 +204,21 @@ export function createApp(deps: AppDeps): Hono {
   return app;
 }
 
-/** Whether an `Authorization` header carries the token (Bearer, or Basic with it as password). */
-export function authorized(header: string | undefined, token: string): boolean {
+/**
+ * Whether an `Authorization` header carries the token (Bearer, or Basic with it as password
+ * unless `basic` is false).
+ */
+export function authorized(
+  header: string | undefined,
+  token: string,
+  options: { basic?: boolean } = {},
+): boolean {
   if (!header) return false;
   const [scheme, value = ""] = header.trim().split(/\s+/, 2);
   let given: string;
   if (/^bearer$/i.test(scheme)) {
     given = value;
-  } else if (/^basic$/i.test(scheme)) {
+  } else if (/^basic$/i.test(scheme) && options.basic !== false) {
     let decoded: string;
     try {
       decoded = new TextDecoder().decode(Uint8Array.from(atob(value), (ch) => ch.charCodeAt(0)));
@@ -169,4 +233,32 @@ export function authorized(header: string | undefined, token: string): boolean {
   }
   const digest = (text: string) => createHash("sha256").update(text).digest();
   return timingSafeEqual(digest(given), digest(token));
+}
+
+const WILDCARDS = new Set(["0.0.0.0", "::", "*", ""]);
+
+/** Host names (lower case, IPv6 without brackets) accepted in `Host` without a token. */
+function ourHosts(bound: string | undefined, allowed: readonly string[]): Set<string> {
+  const hosts = new Set(["localhost", "127.0.0.1", "::1"]);
+  const name = bound?.trim().toLowerCase().replace(/^\[(.*)\]$/, "$1") ?? "";
+  if (!WILDCARDS.has(name)) hosts.add(name);
+  for (const host of allowed) hosts.add(host.toLowerCase().replace(/^\[(.*)\]$/, "$1"));
+  return hosts;
+}
+
+/** The `Host` of a request: as sent (`value`) and its name without port or brackets (`name`). */
+function requestHost(c: Context): { value: string; name: string } {
+  const value = (c.req.header("host") ?? new URL(c.req.url).host).trim().toLowerCase();
+  const match = /^\[([^\]]*)\](?::\d*)?$/.exec(value) ?? /^([^:]*)(?::\d*)?$/.exec(value);
+  return { value, name: (match?.[1] ?? value).replace(/\.$/, "") };
+}
+
+/** Whether an `Origin` header names the same site as the request's `Host` (http or https). */
+function sameOrigin(origin: string, host: string): boolean {
+  try {
+    const url = new URL(origin);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.host === host;
+  } catch {
+    return false; // "null" (a sandboxed frame, a file:// page) or garbage
+  }
 }

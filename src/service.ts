@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { networkInterfaces } from "node:os";
 import process from "node:process";
 import { onStopSignal } from "./_signals.ts";
 import type { Config } from "./config.ts";
@@ -53,7 +54,7 @@ const EXIT_FAILED = 1;
  */
 export async function runService(config: Config, deps: ServiceDeps): Promise<number> {
   const logger = deps.logger;
-  logger.addSecret(config.password);
+  logger.secrets.addCredentials(config.username, config.password);
   logger.addSecret(config.http_token);
   const now = deps.now ?? Date.now;
 
@@ -120,17 +121,25 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
     return id;
   };
 
+  const hostname = config.http_host;
+  const port = deps.port ?? config.http_port;
+  const exposed = !config.http_token && !isLoopback(hostname);
+  const exposure = `The monitoring endpoint on ${hostname} port ${port} has no 'http_token': ` +
+    `anyone who can reach this address can read /state, /metrics and the status page and ` +
+    `start runs with POST /sync; set 'http_token' (or ACT_HTTP_TOKEN) to require a token, or ` +
+    `bind 'http_host' to 127.0.0.1`;
   const app = createApp({
     monitor,
     startRun: () => startRun("request"),
     readState: () => readState(config.state_file),
     token: config.http_token,
     logger,
+    host: hostname,
+    allowedHosts: [...config.http_allowed_hosts, ...wildcardAddresses(hostname)],
+    warnings: exposed ? [exposure] : [],
   });
 
   let listener: Listener;
-  const hostname = config.http_host;
-  const port = deps.port ?? config.http_port;
   try {
     listener = await listen(app.fetch, { hostname, port });
   } catch (error) {
@@ -146,6 +155,7 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
     schedule: config.schedule,
     auth: config.http_token ? "token" : "none",
   });
+  if (exposed) logger.warning(exposure);
   deps.onListen?.({ hostname, port: listener.port });
 
   let unsubscribe = () => {};
@@ -228,6 +238,23 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
     logger.info("Service stopped");
   }
   return 0;
+}
+
+/** Whether `host` is a loopback address or name (only this machine can connect). */
+export function isLoopback(host: string): boolean {
+  const name = host.trim().toLowerCase().replace(/^\[(.*)\]$/, "$1");
+  return name === "localhost" || name === "::1" || /^127\.\d+\.\d+\.\d+$/.test(name);
+}
+
+/** For a wildcard bind (0.0.0.0, ::), this machine's addresses: a `Host` naming one is ours. */
+function wildcardAddresses(host: string): string[] {
+  if (!["0.0.0.0", "::", "[::]"].includes(host.trim())) return [];
+  try {
+    return Object.values(networkInterfaces()).flatMap((list) => list ?? [])
+      .map((entry) => entry.address.replace(/%.*$/, ""));
+  } catch {
+    return [];
+  }
 }
 
 function logRun(logger: Logger, record: RunRecord): void {

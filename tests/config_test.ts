@@ -69,6 +69,19 @@ function assertIssue(error: ConfigError, key: string, ...fragments: string[]): v
 }
 
 describe("parseConfig()", () => {
+  test("'http_allowed_hosts' takes a list or a comma-separated string and refuses a port", () => {
+    assert.deepEqual(parse().config.http_allowed_hosts, []);
+    assert.deepEqual(
+      parse({ http_allowed_hosts: "Sync.Example.lan, [fe80::1]" }).config.http_allowed_hosts,
+      ["sync.example.lan", "fe80::1"],
+    );
+    assert.deepEqual(parse({ http_allowed_hosts: ["a.lan"] }).config.http_allowed_hosts, ["a.lan"]);
+    assert.throws(
+      () => parse({ http_allowed_hosts: "a.lan:8787" }),
+      /'http_allowed_hosts' must hold host names/,
+    );
+  });
+
   test("accepts the seed's all-string file and fills in the defaults", () => {
     const { config, warnings } = parse();
     assert.deepEqual(warnings, []);

@@ -440,3 +440,138 @@ describe("GET /metrics", () => {
     assert.match(formatMetrics(snapshot), /table="we\\"ird\\\\\\n"/);
   });
 });
+
+describe("hardening of the HTTP endpoint", () => {
+  const token = "t0ken-for-the-tests";
+  const password = `Pw"Secr\\et1: <a&b> 'é`;
+
+  function app(options: { token?: string; host?: string; allowedHosts?: string[] } = {}) {
+    const time = clock();
+    const monitor = new Monitor({
+      tables: ["contacts"],
+      schedule: "*/15 * * * *",
+      intervalMs: 15 * MINUTE,
+      now: time.now,
+    });
+    let started = 0;
+    const hono = createApp({
+      monitor,
+      token: options.token,
+      host: options.host ?? "127.0.0.1",
+      allowedHosts: options.allowedHosts,
+      warnings: ["The monitoring endpoint has no 'http_token'"],
+      startRun: () => `run${++started}`,
+    });
+    return { app: hono, monitor, started: () => started };
+  }
+
+  test("a foreign Host is refused with 421 on every route (DNS rebinding)", async () => {
+    const { app: hono, started } = app();
+    for (
+      const [method, path] of [["GET", "/state"], ["GET", "/"], ["GET", "/health"], [
+        "POST",
+        "/sync",
+      ]]
+    ) {
+      const response = await hono.request(path, { method, headers: { host: "evil.example:8787" } });
+      assert.equal(response.status, 421, `${method} ${path}`);
+      assert.match((await response.json()).error, /http_allowed_hosts/);
+    }
+    assert.equal(started(), 0);
+  });
+
+  test("our own hosts pass, with or without port: localhost, loopback, the bound address, allowed names", async () => {
+    const { app: hono } = app({ host: "192.168.1.20", allowedHosts: ["sync.example.lan"] });
+    for (
+      const host of [
+        "localhost:8787",
+        "127.0.0.1",
+        "[::1]:8787",
+        "192.168.1.20:8787",
+        "SYNC.example.lan",
+        "sync.example.lan:8787",
+      ]
+    ) {
+      assert.equal((await hono.request("/state", { headers: { host } })).status, 200, host);
+    }
+    assert.equal(
+      (await hono.request("/state", { headers: { host: "sync.example.lan.evil" } })).status,
+      421,
+    );
+  });
+
+  test("with a token, a request carrying it passes whatever its Host; without it, Host is checked", async () => {
+    const { app: hono } = app({ token });
+    const bearer = { authorization: `Bearer ${token}` };
+    assert.equal(
+      (await hono.request("/state", { headers: { host: "monitor.example", ...bearer } })).status,
+      200,
+    );
+    assert.equal(
+      (await hono.request("/health", { headers: { host: "monitor.example" } })).status,
+      421,
+    );
+    assert.equal((await hono.request("/health", { headers: { host: "localhost" } })).status, 200);
+  });
+
+  test("POST /sync from another site's form is refused with 403", async () => {
+    const { app: hono, started } = app();
+    for (
+      const headers of <Record<string, string>[]> [
+        { host: "127.0.0.1:8787", origin: "http://evil.example" },
+        { host: "127.0.0.1:8787", origin: "null" },
+        { host: "127.0.0.1:8787", origin: "http://127.0.0.1:9999" },
+        { host: "127.0.0.1:8787", "sec-fetch-site": "cross-site" },
+      ]
+    ) {
+      const response = await hono.request("/sync", { method: "POST", headers });
+      assert.equal(response.status, 403, JSON.stringify(headers));
+    }
+    assert.equal(started(), 0, "a refused POST /sync starts nothing");
+    const same = await hono.request("/sync", {
+      method: "POST",
+      headers: { host: "127.0.0.1:8787", origin: "http://127.0.0.1:8787" },
+    });
+    assert.equal(same.status, 202);
+    assert.equal((await hono.request("/sync", { method: "POST" })).status, 202, "curl: no Origin");
+  });
+
+  test("POST /sync needs Bearer: a cached Basic credential is not enough", async () => {
+    const { app: hono, started } = app({ token });
+    const basic = await hono.request("/sync", {
+      method: "POST",
+      headers: { authorization: `Basic ${btoa(`me:${token}`)}` },
+    });
+    assert.equal(basic.status, 401);
+    assert.equal(started(), 0);
+    const bearer = await hono.request("/sync", {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(bearer.status, 202);
+    assert.equal(
+      (await hono.request("/", { headers: { authorization: `Basic ${btoa(`me:${token}`)}` } }))
+        .status,
+      200,
+      "Basic still opens the status page",
+    );
+  });
+
+  test("the status page and /state show the warnings", async () => {
+    const { app: hono } = app();
+    assert.match(await (await hono.request("/")).text(), /Warning:.*has no &#39;http_token&#39;/);
+    assert.deepEqual((await (await hono.request("/state")).json()).warnings, [
+      "The monitoring endpoint has no 'http_token'",
+    ]);
+  });
+
+  test("a password with quotes, backslashes and markup leaks in no escaped form", async () => {
+    const { app: hono, monitor } = setup({ secrets: [password] });
+    monitor.runStarted("a1", "start-up");
+    monitor.runCrashed(new Error(`login refused for password ${password}`));
+    for (const path of ["/state", "/metrics", "/"]) {
+      const text = await (await hono.request(path)).text();
+      assert.ok(!text.includes("Secr"), `${path} leaks the password: ${text.slice(0, 2000)}`);
+    }
+  });
+});

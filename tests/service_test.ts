@@ -2,6 +2,7 @@ import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import process from "node:process";
@@ -413,3 +414,55 @@ function freePort(): Promise<number> {
     });
   });
 }
+
+describe("runService() exposure", () => {
+  /** GET through a real socket with a Host header of our choosing. */
+  function getWithHost(port: number, path: string, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        { host: "127.0.0.1", port, path, headers: { host } },
+        (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
+  }
+
+  test("on a non-loopback address without token: a WARNING at start and on the status page; a foreign Host gets 421", async () => {
+    const sim = await startSimulator({ records: 10, password: PASSWORD });
+    const config = configFor(sim, folder(), { http_host: "0.0.0.0" });
+    const svc = await startService(config);
+    try {
+      await svc.run(1);
+      const warning = svc.lines.map((l) => JSON.parse(l)).find((l) => l.level === "WARNING");
+      assert.match(
+        warning?.message ?? "",
+        /has no 'http_token'.*\/state.*POST \/sync.*set 'http_token'/,
+      );
+      const page = await (await svc.get("/")).text();
+      assert.match(page, /Warning:.*has no &#39;http_token&#39;/);
+      const port = Number(new URL(svc.base).port);
+      assert.equal(await getWithHost(port, "/state", "rebound.evil.example"), 421);
+      assert.equal(await getWithHost(port, "/state", `localhost:${port}`), 200);
+    } finally {
+      assert.equal(await svc.stop(), 0);
+      await sim.close();
+    }
+  });
+
+  test("on loopback there is no warning", async () => {
+    const sim = await startSimulator({ records: 10, password: PASSWORD });
+    const svc = await startService(configFor(sim, folder()));
+    try {
+      await svc.run(1);
+      assert.ok(!svc.lines.some((l) => l.includes("http_token")), "no warning");
+      assert.doesNotMatch(await (await svc.get("/")).text(), /Warning:/);
+    } finally {
+      assert.equal(await svc.stop(), 0);
+      await sim.close();
+    }
+  });
+});

@@ -19,6 +19,7 @@
  */
 import { HttpError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { Secrets } from "../secrets.ts";
 import { joinUrl, type OdataQuery, redactUrl } from "../url.ts";
 import {
   basicAuthorization,
@@ -73,6 +74,12 @@ export interface ActClientOptions {
   pauseMs?: number;
   /** FINE logs every request (method, URL without secrets, status, ms); retries log WARNING. */
   logger?: Logger;
+  /**
+   * Where the client registers the password, `username:password` and every token it receives;
+   * error bodies are redacted with it before they are cut into messages.
+   * @default {logger.secrets, else a set of its own}
+   */
+  secrets?: Secrets;
   /** Called after every HTTP attempt (for metrics); status 0 = no response. */
   onResponse?: (info: ResponseInfo) => void;
 }
@@ -144,6 +151,7 @@ export class ActClient {
   #timeoutMs: number;
   #pauseMs: number;
   #logger?: Logger;
+  #secrets: Secrets;
   #onResponse?: (info: ResponseInfo) => void;
   #token: string | null = null;
   #authorizing: Promise<string> | null = null;
@@ -165,8 +173,8 @@ export class ActClient {
     this.#timeoutMs = options.timeoutMs ?? 120_000;
     this.#pauseMs = Math.max(0, options.pauseMs ?? 250);
     this.#onResponse = options.onResponse;
-    this.#logger?.addSecret(options.password);
-    this.#logger?.addSecret(basicAuthorization(options.username, options.password).slice(6));
+    this.#secrets = options.secrets ?? options.logger?.secrets ?? new Secrets();
+    this.#secrets.addCredentials(options.username, options.password);
   }
 
   /** HTTP requests sent so far, retries and `/authorize` included. */
@@ -228,7 +236,7 @@ export class ActClient {
         return token;
       });
       this.#authorizing = promise.then((token) => {
-        this.#logger?.addSecret(token);
+        this.#secrets.addToken(token);
         this.#token = token;
         this.#logger?.fine("Authenticated with the Act! Web API", { database: this.#database });
         return token;
@@ -401,7 +409,10 @@ export class ActClient {
         this.#logger?.fine(`Rate limit reached; waiting ${wait} ms before the next request`);
         this.#notBefore = Math.max(this.#notBefore, end + wait);
       }
-      return { status, headers: response.headers, text };
+      // An error body may echo what we sent (the Basic header, the token): redact it before it
+      // is cut into an excerpt, which could otherwise keep a piece of a secret.
+      const ok = status >= 200 && status < 300;
+      return { status, headers: response.headers, text: ok ? text : this.#secrets.redact(text) };
     } catch (error) {
       status = 0;
       if (controller.signal.reason instanceof TimeoutError && !signal?.aborted) {

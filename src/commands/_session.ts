@@ -8,6 +8,7 @@
 import type { ActClient } from "../act/client.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
+import type { Secrets } from "../secrets.ts";
 import { openSink } from "../sink/mod.ts";
 import type { Sink } from "../sink/sink.ts";
 import { acquireLock, readState, type State } from "../state.ts";
@@ -75,4 +76,20 @@ export function formatTable(header: string[], rows: string[][]): string {
     cells.map((c, i) => i === cells.length - 1 ? c : c.padEnd(widths[i])).join("  ");
   return [format(header), format(widths.map((w) => "-".repeat(w))), ...rows.map(format)]
     .join("\n") + "\n";
+}
+
+/**
+ * The state as it may be written to the state file: every string outside the cursors and the
+ * resume points (error messages of `tables` and `reconcile`, which may quote the server) is
+ * redacted. Cursors and resume points are data and stay as they are.
+ */
+export function redactedState(state: State, secrets: Secrets): State {
+  const out: State = { ...state };
+  for (const [key, value] of Object.entries(state)) {
+    if (key === "table_cursors" || key === "table_batch_tracking" || value === undefined) continue;
+    out[key] = JSON.parse(
+      JSON.stringify(value, (_k, v) => typeof v === "string" ? secrets.redact(v) : v),
+    );
+  }
+  return out;
 }

@@ -8,6 +8,7 @@ import { ActClient, AUTH_FAILED_MESSAGE } from "../act/client.ts";
 import type { Config } from "../config.ts";
 import { createClient } from "./sync.ts";
 import { HttpError } from "../errors.ts";
+import { escapeControl } from "../secrets.ts";
 import type { Logger } from "../log.ts";
 import { type TableName, TABLES } from "../sync/tables.ts";
 
@@ -31,8 +32,9 @@ interface Probe {
   result: string;
 }
 
+/** An error's message for one printed line: control characters escaped (it may quote the server). */
 function reason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return escapeControl(error instanceof Error ? error.message : String(error));
 }
 
 /** Paths to try for a table: the configured override alone, else the default and its fallbacks. */

@@ -8,7 +8,8 @@
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { readState, type State, writeState } from "../state.ts";
-import { formatTable, withSession } from "./_session.ts";
+import { escapeControl } from "../secrets.ts";
+import { formatTable, redactedState, withSession } from "./_session.ts";
 import { reconcileTables, type TableReconcile, withReconciled } from "../sync/reconcile.ts";
 import type { TableName } from "../sync/tables.ts";
 import { createClient } from "./sync.ts";
@@ -77,7 +78,7 @@ export async function runReconcile(
       }, { source: client, sink, logger: deps.logger, now, signal: deps.signal });
       const at = new Date(now()).toISOString();
       const state = withReconciled(readState(config.state_file), result.tables, at);
-      writeState(config.state_file, state);
+      writeState(config.state_file, redactedState(state, deps.logger.secrets));
       deps.onState?.(state);
       return { ...result, ...timing() };
     },
@@ -99,9 +100,9 @@ export function formatReconcileSummary(run: ReconcileRun): string {
     String(t.local),
     String(t.fetched),
     String(t.deleted),
-    t.status === "ok" ? "ok" : `${t.status}: ${t.error ?? ""}`,
+    t.status === "ok" ? "ok" : `${t.status}: ${escapeControl(t.error ?? "")}`,
   ]);
   const out = [formatTable(header, lines)];
-  if (run.error) out.push(`Reconcile failed: ${run.error}\n`);
+  if (run.error) out.push(`Reconcile failed: ${escapeControl(run.error)}\n`);
   return out.join("");
 }

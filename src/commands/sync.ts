@@ -9,8 +9,9 @@ import { createFetch } from "../act/tls.ts";
 import { collectGarbage } from "../_gc.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
+import { escapeControl } from "../secrets.ts";
 import { type State, writeState } from "../state.ts";
-import { formatTable, withSession } from "./_session.ts";
+import { formatTable, redactedState, withSession } from "./_session.ts";
 import { type ProgressEvent, type RunResult, syncTables } from "../sync/engine.ts";
 import type { TableName } from "../sync/tables.ts";
 import { buildBaseUrl } from "../url.ts";
@@ -57,7 +58,6 @@ export function createClient(
   config: Config,
   deps: Pick<RunDeps, "logger" | "fetch" | "onResponse" | "now">,
 ): ActClient {
-  deps.logger.addSecret(config.password);
   return new ActClient({
     baseUrl: buildBaseUrl(config),
     username: config.username,
@@ -118,7 +118,7 @@ export async function runSync(
         onProgress: progress,
         afterPage: collectGarbage,
         saveState: (next) => {
-          writeState(config.state_file, next);
+          writeState(config.state_file, redactedState(next, logger.secrets));
           deps.onState?.(next);
         },
       });
@@ -158,11 +158,11 @@ export function formatSummary(run: SyncRun): string {
     String(t.rowsWritten),
     String(t.newColumns.length),
     `${(t.durationMs / 1000).toFixed(1)} s`,
-    t.status === "ok" ? "ok" : `${t.status}: ${t.error ?? ""}`,
+    t.status === "ok" ? "ok" : `${t.status}: ${escapeControl(t.error ?? "")}`,
   ]);
   const out = [formatTable(header, lines)];
   if (run.failSafe) out.push(`\n${run.failSafe}\n`);
-  if (run.error) out.push(`Sync failed: ${run.error}\n`);
+  if (run.error) out.push(`Sync failed: ${escapeControl(run.error)}\n`);
   return out.join("");
 }
 

@@ -81,6 +81,11 @@ export interface SimulatorSwitches {
   rateLimit: { limit: number } | null;
   /** A broken server or proxy that ignores `$skip` (every offset returns the first page). @default {false} */
   ignoreSkip: boolean;
+  /**
+   * A careless server: every 401 and 500 body echoes what the request sent (the `Authorization`
+   * header, the Basic credentials decoded, the password, also JSON-escaped). @default {false}
+   */
+  echoCredentials: boolean;
   /** Each data request faults with this probability, kind drawn from `kinds`. @default {null} */
   randomFaults: { rate: number; kinds: FaultKind[]; seed?: number } | null;
 }
@@ -152,6 +157,7 @@ export function defaultSwitches(): SimulatorSwitches {
     latencyMs: 0,
     rateLimit: null,
     ignoreSkip: false,
+    echoCredentials: false,
     randomFaults: null,
   };
 }
@@ -377,6 +383,9 @@ export class Simulator {
       response.headers.set("Retry-After", String(rate.reset));
     } else {
       response = await this.#route(request);
+    }
+    if (this.switches.echoCredentials && (response.status === 401 || response.status === 500)) {
+      response = echoCredentials(request, response.status);
     }
     if (rate) {
       response.headers.set("X-RateLimit-Limit", String(rate.limit));
@@ -778,6 +787,36 @@ function statusFault(status: number, body?: string): Response {
   });
 }
 
+/** The body of {@linkcode SimulatorSwitches.echoCredentials}: everything the request sent. */
+function echoCredentials(request: Request, status: number): Response {
+  const auth = request.headers.get("authorization") ?? "";
+  const basic = /^Basic\s+(\S+)$/i.exec(auth);
+  let decoded = "";
+  if (basic) {
+    try {
+      decoded = new TextDecoder().decode(Uint8Array.from(atob(basic[1]), (c) => c.charCodeAt(0)));
+    } catch {
+      decoded = "";
+    }
+  }
+  const colon = decoded.indexOf(":");
+  const password = colon < 0 ? "" : decoded.slice(colon + 1);
+  const said = `Denied. You sent ${auth}; credentials=${decoded}; password=${password}`;
+  if (status === 401) {
+    // Plain text, with the password also JSON-escaped as a serializer would write it.
+    return new Response(`${said}; as JSON: ${JSON.stringify({ password })}`, {
+      status,
+      headers: { "content-type": "text/plain; charset=utf-8" },
+    });
+  }
+  return json(status, {
+    message: "An error has occurred.",
+    exceptionMessage: `Invalid request header Authorization: ${auth}; ${said}`,
+    exceptionType: "System.InvalidOperationException",
+    stackTrace: "",
+  });
+}
+
 function b64url(text: string): string {
   const bytes = new TextEncoder().encode(text);
   let bin = "";
@@ -947,6 +986,7 @@ export function parseSimulateArgs(args: string[]): SimulatorOptions & { port: nu
   if (v["no-products-filter"]) switches.productsFilter = false;
   if (v["ignore-skip"]) switches.ignoreSkip = true;
   if (v["no-date-header"]) switches.dateHeader = false;
+  if (v["echo-credentials"]) switches.echoCredentials = true;
   if (v["token-lifetime"] !== undefined) {
     if (v["token-lifetime"] === "none") switches.tokenLifetimeSeconds = null;
     else {
@@ -1018,6 +1058,7 @@ function parseArgsStrict(args: string[]): Record<string, string | boolean | unde
     "no-products-filter",
     "no-date-header",
     "ignore-skip",
+    "echo-credentials",
   ];
   const options: Record<string, { type: "string" | "boolean" }> = {};
   for (const s of strings) options[s] = { type: "string" };
