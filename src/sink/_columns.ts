@@ -72,7 +72,6 @@ export function cutToBytes(name: string, max: number): string {
   return out;
 }
 
-
 /** What {@linkcode ColumnMap.assign} decided for new paths. */
 export interface Assigned {
   /** New mapping rows, to be stored in `_act_columns`. */

@@ -236,7 +236,11 @@ class SqliteSink implements Sink {
       if (META.has(name)) continue;
       columns.set(name, typeOfDeclared(type));
     }
-    plan = { columns, map: new ColumnMap(table, this.#entries(table), columns.keys()), upsert: null };
+    plan = {
+      columns,
+      map: new ColumnMap(table, this.#entries(table), columns.keys()),
+      upsert: null,
+    };
     this.#plans.set(table, plan);
     return plan;
   }
