@@ -51,7 +51,7 @@ import {
   simulatorConfig,
   startSimulator,
 } from "../src/simulator/mod.ts";
-import { flattenRecord } from "../src/sync/flatten.ts";
+import { flattenRecord, plainName } from "../src/sync/flatten.ts";
 import { TABLE_NAMES, type TableName } from "../src/sync/tables.ts";
 import type { ColumnType } from "../src/sink/sink.ts";
 
@@ -525,7 +525,8 @@ function compare(
           result.problems.push(`${table} ${expected.id} lost${exact ? " after reconcile" : ""}`);
           continue;
         }
-        for (const [column, value] of Object.entries(expected)) {
+        for (const [path, value] of Object.entries(expected)) {
+          const column = plainName(path);
           const got = actual[column] ?? null;
           const want = typeof value === "boolean" ? (value ? 1 : 0) : value;
           if (got !== want && String(got) !== String(want)) {

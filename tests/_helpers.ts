@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { DatabaseSync } from "node:sqlite";
-import { flattenRecord, formatUtc } from "../src/sync/flatten.ts";
+import { flattenRecord, formatUtc, plainName } from "../src/sync/flatten.ts";
 import { isDeepStrictEqual } from "node:util";
 import type { ColumnType } from "../src/sink/sink.ts";
 import type { TableName } from "../src/sync/tables.ts";
@@ -86,7 +86,8 @@ export function assertMirrors(
   for (const record of truth) {
     const expected = flattenRecord(record, types);
     const actual = rows.get(expected.id)!;
-    for (const [column, want] of Object.entries(expected)) {
+    for (const [path, want] of Object.entries(expected)) {
+      const column = plainName(path);
       const got = actual[column] ?? null;
       if (!sameValue(got, want)) {
         assert.fail(

@@ -94,14 +94,34 @@ test("SQLite sink marks rows deleted and revives them when they come back", asyn
   await sink.close();
 });
 
-test("SQLite sink treats column names that differ only in case as one column", async () => {
+test("SQLite sink gives column names that differ only in case their own columns", async () => {
   const path = join(dir, "case.db");
   const sink = await openSqliteSink(path);
   await sink.write("contacts", flattenPage([{ id: "1", customFields: { User1: "a" } }]), "t1");
   await sink.write("contacts", flattenPage([{ id: "2", customFields: { user1: "b" } }]), "t2");
   await sink.close();
-  const rows = query(path, "SELECT id, customFields_User1 AS v FROM contacts ORDER BY id");
-  assert.deepEqual(rows.map((r) => r.v), ["a", "b"]);
+  const rows = query(
+    path,
+    "SELECT id, customFields_User1 AS u, customFields_user1_2 AS l FROM contacts ORDER BY id",
+  );
+  assert.deepEqual(rows.map((r) => [r.u, r.l]), [["a", null], [null, "b"]]);
+});
+
+test("SQLite sink keeps booleans 0/1 and integers without .0 when a column becomes text", async () => {
+  const path = join(dir, "widen-text.db");
+  const sink = await openSqliteSink(path);
+  await sink.write("products", flattenPage([{ id: "a", flag: true, n: 5, r: 2 }]), "t1");
+  await sink.write("products", flattenPage([{ id: "b", flag: false, n: 7, r: 2.5 }]), "t2");
+  await sink.write("products", flattenPage([{ id: "c", flag: "x", n: "y", r: "z" }]), "t3");
+  await sink.write("products", flattenPage([{ id: "d", flag: true, n: 9, r: 3 }]), "t4");
+  await sink.close();
+  const rows = query(path, "SELECT id, flag, n, r FROM products ORDER BY id");
+  assert.deepEqual(rows.map((r) => [r.id, r.flag, r.n, r.r]), [
+    ["a", "1", "5", "2"],
+    ["b", "0", "7", "2.5"],
+    ["c", "x", "y", "z"],
+    ["d", "1", "9", "3"],
+  ]);
 });
 
 test("SQLite sink names the file and the lock when another program holds a write lock", async () => {

@@ -63,7 +63,7 @@ export function parseListBody(text: string, contentType: string | null): ParsedL
   }
   let data: unknown;
   try {
-    data = JSON.parse(trimmed);
+    data = parseExactJson(trimmed);
   } catch (error) {
     throw new UnusableBodyError(
       `Cannot read list response: invalid or truncated JSON (${text.length} characters), got ${
@@ -97,6 +97,73 @@ export function parseListBody(text: string, contentType: string | null): ParsedL
       describe(text, contentType)
     }`,
   );
+}
+
+/**
+ * A number literal right after `:`, `,` or `[` that `JSON.parse` may not keep exactly: 16 or more
+ * digits, or an exponent of 3 or more digits. (Inside a string it only costs the slow path.)
+ */
+const INEXACT_NUMBER = /[:,[]\s*-?(?:\d{16}|[\d.]+[eE][+-]?\d{3})/;
+
+/**
+ * `JSON.parse`, except that numbers are never changed: an integer beyond ±2^53 becomes a
+ * `bigint` with its exact value, and a literal that is no finite double (`1e400`, `1e-400`)
+ * becomes a string of the literal as given. Bodies without such literals take the plain
+ * `JSON.parse` (works the same in V8 and JavaScriptCore: no reviver `context.source`).
+ */
+export function parseExactJson(text: string): unknown {
+  if (!INEXACT_NUMBER.test(text)) return JSON.parse(text);
+  const marker = `\u0000act-sync-exact-${Math.random().toString(36).slice(2)}:`;
+  let out = "";
+  let last = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) { // a string: skip to its closing quote
+      for (i++; i < n; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 92) i++;
+        else if (d === 34) break;
+      }
+      continue;
+    }
+    if (c !== 45 && (c < 48 || c > 57)) continue;
+    let j = i + 1;
+    for (; j < n; j++) {
+      const d = text.charCodeAt(j);
+      if (!((d >= 48 && d <= 57) || d === 46 || d === 101 || d === 69 || d === 43 || d === 45)) {
+        break;
+      }
+    }
+    const kept = exactLiteral(text.slice(i, j));
+    if (kept !== null) {
+      out += text.slice(last, i) + JSON.stringify(marker + kept);
+      last = j;
+    }
+    i = j - 1;
+  }
+  if (last === 0) return JSON.parse(text);
+  out += text.slice(last);
+  return JSON.parse(out, (_key, value) => {
+    if (typeof value !== "string" || !value.startsWith(marker)) return value;
+    const kept = value.slice(marker.length);
+    return kept[0] === "i" ? BigInt(kept.slice(1)) : kept.slice(1);
+  });
+}
+
+/**
+ * How to keep a number literal: null when `Number()` holds it exactly (or it is not valid JSON:
+ * `JSON.parse` reports that), `i<digits>` for a big integer, `t<literal>` for text.
+ */
+function exactLiteral(literal: string): string | null {
+  if (/^-?(?:0|[1-9]\d*)$/.test(literal)) {
+    return literal.length < 16 || Number.isSafeInteger(Number(literal)) ? null : `i${literal}`;
+  }
+  if (!/^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/.test(literal)) return null;
+  const value = Number(literal);
+  const mantissa = literal.replace(/[eE].*$/, "");
+  if (!Number.isFinite(value) || (value === 0 && /[1-9]/.test(mantissa))) return `t${literal}`;
+  return null;
 }
 
 /**

@@ -65,6 +65,10 @@ export interface SimulatorSwitches {
   activityTypes: boolean;
   /** Products also carry `created`/`edited`. @default {false} */
   productsEdited: boolean;
+  /** Date-times go out without an offset (`2024-06-01T00:00:03`, meant as UTC). @default {false} */
+  offsetlessDates: boolean;
+  /** Records also carry colliding/odd field names and extreme values ({@linkcode oddFields}). @default {false} */
+  oddFields: boolean;
   /** `$filter` works on `/api/products` (else 400). @default {true} */
   productsFilter: boolean;
   /** Token lifetime in seconds; null = never expires. @default {3900} */
@@ -149,6 +153,8 @@ export function defaultSwitches(): SimulatorSwitches {
     unstableOrder: true,
     activityTypes: false,
     productsEdited: false,
+    offsetlessDates: false,
+    oddFields: false,
     productsFilter: true,
     tokenLifetimeSeconds: 3900,
     tokenMaxRequests: null,
@@ -720,10 +726,51 @@ export class Simulator {
       const keys = select.includes("id") ? select : ["id", ...select];
       rows = rows.map((row) => Object.fromEntries(keys.map((k) => [k, row[k] ?? null])));
     }
+    if (this.switches.oddFields) rows = rows.map((row) => ({ ...row, ...oddFields(row.id) }));
     const envelope = this.switches.envelope[table] ??
       (table === "contacts" || table === "companies" ? "value" : "array");
-    return json(200, envelope === "value" ? { value: rows, Count: rows.length } : rows);
+    let text = JSON.stringify(envelope === "value" ? { value: rows, Count: rows.length } : rows);
+    if (this.switches.oddFields) text = text.replace(/"\\u0000raw:([^"]*)"/g, "$1");
+    if (this.switches.offsetlessDates) {
+      text = text.replace(/("\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)(?:\+00:00|Z)"/g, '$1"');
+    }
+    return new Response(text, {
+      status: 200,
+      headers: { "content-type": "application/json; charset=utf-8" },
+    });
   }
+}
+
+const LONG_NAME = `customField_${"x".repeat(60)}`;
+
+/**
+ * The fields the `oddFields` switch adds to every record: names that collide by case, after
+ * flattening, past 63 bytes or with act-sync's own columns, an empty name, a NUL in a name, and
+ * numbers and strings that are easy to change by accident (2^53+1, 1e400, beyond int64, a
+ * February 30th, a 7-digit .NET fraction).
+ */
+export function oddFields(id: unknown): Row {
+  const raw = (literal: string) => `\u0000raw:${literal}`; // written into the JSON as is
+  return {
+    Region: `upper ${id}`,
+    region: `lower ${id}`,
+    "Ärger": `upper ${id}`,
+    "ärger": `lower ${id}`,
+    zz: { yy: `nested ${id}` },
+    zz_yy: `flat ${id}`,
+    [`${LONG_NAME}A`]: `long A ${id}`,
+    [`${LONG_NAME}B`]: `long B ${id}`,
+    ID: `ID ${id}`,
+    _act_synced: `synced ${id}`,
+    _act_deleted: `deleted ${id}`,
+    "": `empty ${id}`,
+    "nul\u0000key": `nul ${id}`,
+    big: raw("9007199254740993"),
+    huge: raw("1e400"),
+    beyond: raw("99999999999999999999"),
+    badDate: "2023-02-30T00:00:00Z",
+    dotnet: "2024-06-01T00:00:03.1234567+00:00",
+  };
 }
 
 function nonNegative(text: string | null, name: string): number | null {
@@ -987,6 +1034,8 @@ export function parseSimulateArgs(args: string[]): SimulatorOptions & { port: nu
   if (v["ignore-skip"]) switches.ignoreSkip = true;
   if (v["no-date-header"]) switches.dateHeader = false;
   if (v["echo-credentials"]) switches.echoCredentials = true;
+  if (v["offsetless-dates"]) switches.offsetlessDates = true;
+  if (v["odd-fields"]) switches.oddFields = true;
   if (v["token-lifetime"] !== undefined) {
     if (v["token-lifetime"] === "none") switches.tokenLifetimeSeconds = null;
     else {
@@ -1059,6 +1108,8 @@ function parseArgsStrict(args: string[]): Record<string, string | boolean | unde
     "no-date-header",
     "ignore-skip",
     "echo-credentials",
+    "offsetless-dates",
+    "odd-fields",
   ];
   const options: Record<string, { type: "string" | "boolean" }> = {};
   for (const s of strings) options[s] = { type: "string" };

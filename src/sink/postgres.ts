@@ -14,13 +14,13 @@ import {
   describePgError,
   parsePgUrl,
   PG_TYPES,
-  pgIdent,
   type PgTarget,
   quoteIdent,
   RESERVED,
   upsertSql,
   widenClause,
 } from "./_pg_sql.ts";
+import { type ColumnEntry, ColumnMap, COLUMNS_TABLE } from "./_columns.ts";
 import {
   type ColumnType,
   type FlatPage,
@@ -48,8 +48,10 @@ type TxSql = postgres.TransactionSql;
 interface TablePlan {
   /** Data columns (not id or metadata) as named in PostgreSQL, in table order, with types. */
   columns: Map<string, ColumnType>;
-  /** Lower-case column name → the name as created. */
-  byLower: Map<string, string>;
+  /** Source path → column (see `_columns.ts`). */
+  map: ColumnMap;
+  /** Whether `_act_columns` exists. */
+  mapped: boolean;
   /** The upsert for the current columns (null after a change). */
   upsert: string | null;
 }
@@ -113,9 +115,10 @@ class PostgresSink implements Sink {
   async write(table: TableName, page: FlatPage, syncedAt: string): Promise<WriteResult> {
     const result: WriteResult = { written: 0, newColumns: [], widenedColumns: [] };
     if (page.rows.length === 0 && page.types.size === 0 && this.#plans.has(table)) return result;
+    const warnings: string[] = [];
     try {
       await this.#sql.begin(async (tx) => {
-        const plan = await this.#evolve(tx, table, page, result);
+        const plan = await this.#evolve(tx, table, page, result, warnings);
         const columns = [...plan.columns];
         const upsert = plan.upsert ??= upsertSql(this.#table(table), columns);
         const chunks = encodeRows(page, plan, columns, this.#chunkRows);
@@ -133,6 +136,7 @@ class PostgresSink implements Sink {
       );
     }
     result.written = page.rows.length;
+    for (const warning of warnings) this.#logger?.warning(warning);
     for (const column of result.newColumns) {
       this.#logger?.fine(`Added column "${column}" to table "${table}"`);
     }
@@ -209,13 +213,50 @@ class PostgresSink implements Sink {
       [this.#table(table)],
     );
     if (rows.length === 0) return undefined;
-    const plan: TablePlan = { columns: new Map(), byLower: new Map(), upsert: null };
+    const columns = new Map<string, ColumnType>();
     for (const { name, type } of rows) {
       if (RESERVED.has(String(name).toLowerCase())) continue;
-      plan.columns.set(name, columnTypeOf(type));
-      plan.byLower.set(String(name).toLowerCase(), name);
+      columns.set(name, columnTypeOf(type));
     }
-    return plan;
+    const { mapped, entries } = await this.#entries(tx, table);
+    return { columns, map: new ColumnMap(table, entries, columns.keys()), mapped, upsert: null };
+  }
+
+  /** The table's rows of `_act_columns`, and whether that table exists. */
+  async #entries(tx: TxSql, table: string): Promise<{ mapped: boolean; entries: ColumnEntry[] }> {
+    const [{ found }] = await tx.unsafe(`SELECT to_regclass($1) IS NOT NULL AS found`, [
+      this.#table(COLUMNS_TABLE),
+    ]);
+    if (!found) return { mapped: false, entries: [] };
+    const rows = await tx.unsafe(
+      `SELECT source_path, column_name FROM ${this.#table(COLUMNS_TABLE)} WHERE table_name = $1`,
+      [table],
+    );
+    const entries = rows.map((row) => ({ path: row.source_path, column: row.column_name }));
+    return { mapped: true, entries };
+  }
+
+  /** Give the page's new source paths their columns and record them in `_act_columns`. */
+  async #assign(tx: TxSql, table: string, plan: TablePlan, page: FlatPage): Promise<string[]> {
+    if (plan.map.covers(page.types.keys())) return [];
+    const { entries, warnings } = plan.map.assign(page.types.keys());
+    const columns = this.#table(COLUMNS_TABLE);
+    if (!plan.mapped) {
+      await tx.unsafe("SELECT pg_advisory_xact_lock(hashtext($1))", [columns]);
+      await tx.unsafe(
+        `CREATE TABLE IF NOT EXISTS ${columns} (table_name text NOT NULL, ` +
+          `source_path text NOT NULL, column_name text NOT NULL, ` +
+          `PRIMARY KEY (table_name, source_path))`,
+      );
+      plan.mapped = true;
+    }
+    await tx.unsafe(
+      `INSERT INTO ${columns} (table_name, source_path, column_name) ` +
+        `SELECT $1, x.p, x.c FROM json_to_recordset($2::text::json) AS x(p text, c text) ` +
+        `ON CONFLICT (table_name, source_path) DO UPDATE SET column_name = EXCLUDED.column_name`,
+      [table, JSON.stringify(entries.map(({ path, column }) => ({ p: path, c: column })))],
+    );
+    return warnings;
   }
 
   /** The table's plan after creating it, adding missing columns and widening narrow ones. */
@@ -224,6 +265,7 @@ class PostgresSink implements Sink {
     table: string,
     page: FlatPage,
     result: WriteResult,
+    warnings: string[],
   ): Promise<TablePlan> {
     let plan = this.#plans.get(table) ?? await this.#load(tx, table);
     if (plan && !needsChange(plan, page)) {
@@ -235,20 +277,18 @@ class PostgresSink implements Sink {
     plan = await this.#load(tx, table);
     if (!plan) {
       await tx.unsafe(createTableSql(this.#table(table)));
-      plan = { columns: new Map(), byLower: new Map(), upsert: null };
+      const { mapped, entries } = await this.#entries(tx, table);
+      plan = { columns: new Map(), map: new ColumnMap(table, entries, []), mapped, upsert: null };
     }
+    warnings.push(...await this.#assign(tx, table, plan, page));
     const clauses: string[] = [];
     const widened = new Map<string, ColumnType>();
     for (const [key, type] of page.types) {
-      const name = pgIdent(key);
-      const lower = name.toLowerCase();
-      if (RESERVED.has(lower)) continue;
-      const existing = plan.byLower.get(lower);
-      if (existing === undefined) {
-        clauses.push(`ADD COLUMN ${quoteIdent(name)} ${PG_TYPES[type]}`);
-        plan.columns.set(name, type);
-        plan.byLower.set(lower, name);
-        result.newColumns.push(name);
+      const existing = plan.map.get(key)!;
+      if (!plan.columns.has(existing)) {
+        clauses.push(`ADD COLUMN ${quoteIdent(existing)} ${PG_TYPES[type]}`);
+        plan.columns.set(existing, type);
+        result.newColumns.push(existing);
         continue;
       }
       const current = plan.columns.get(existing)!;
@@ -297,11 +337,10 @@ async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
 /** Whether the page has a column the table lacks or one whose type the table's cannot hold. */
 function needsChange(plan: TablePlan, page: FlatPage): boolean {
   for (const [key, type] of page.types) {
-    const lower = pgIdent(key).toLowerCase();
-    if (RESERVED.has(lower)) continue;
-    const existing = plan.byLower.get(lower);
+    const existing = plan.map.get(key);
     if (existing === undefined) return true;
-    const current = plan.columns.get(existing)!;
+    const current = plan.columns.get(existing);
+    if (current === undefined) return true;
     if (widenType(current, type) !== current) return true;
   }
   return false;
@@ -330,9 +369,8 @@ function encodeRows(
     for (const key in row) {
       let slot = keySlots.get(key);
       if (slot === undefined) {
-        const lower = pgIdent(key).toLowerCase();
-        const name = RESERVED.has(lower) ? undefined : plan.byLower.get(lower);
-        slot = name === undefined ? -1 : slotOf.get(name)!;
+        const name = key === "id" ? undefined : plan.map.get(key);
+        slot = name === undefined ? -1 : slotOf.get(name) ?? -1;
         keySlots.set(key, slot);
       }
       if (slot >= 0 && row[key] !== null && row[key] !== undefined) values[slot] = row[key];
@@ -341,7 +379,8 @@ function encodeRows(
     for (let i = 0; i < values.length; i++) {
       const value = values[i];
       if (value === null) continue;
-      text += `,"c${i}":${JSON.stringify(toPg(value, columns[i][1]))}`;
+      const pg = toPg(value, columns[i][1]);
+      text += `,"c${i}":${typeof pg === "bigint" ? String(pg) : JSON.stringify(pg)}`;
     }
     parts.push(text + "}");
     if (parts.length >= chunkRows) {
@@ -354,12 +393,17 @@ function encodeRows(
 }
 
 /** A value as the column of this type takes it from JSON. */
-function toPg(value: string | number | boolean, type: ColumnType): string | number | boolean {
+function toPg(
+  value: string | number | bigint | boolean,
+  type: ColumnType,
+): string | number | bigint | boolean {
   switch (type) {
     case "text":
       return typeof value === "string" ? stripNul(value) : String(value);
     case "json":
       return typeof value === "string" ? stripNulEscapes(value) : JSON.stringify(value);
+    case "real":
+      return typeof value === "bigint" ? Number(value) : value;
     default:
       return value;
   }

@@ -12,10 +12,13 @@ import type { TableName } from "../sync/tables.ts";
  */
 export type ColumnType = "integer" | "real" | "boolean" | "datetime" | "json" | "text";
 
-/** A flattened value: JSON text for `json`, a UTC ISO-8601 string ending in `Z` for `datetime`. */
-export type FlatValue = string | number | boolean | null;
+/**
+ * A flattened value: JSON text for `json`, a UTC ISO-8601 string ending in `Z` for `datetime`,
+ * a bigint for an integer beyond ±2^53 (kept exactly).
+ */
+export type FlatValue = string | number | bigint | boolean | null;
 
-/** One flattened record; always has a string `id`. */
+/** One flattened record keyed by source path (see `src/sync/flatten.ts`); always has a string `id`. */
 export interface FlatRow {
   id: string;
   [column: string]: FlatValue;

@@ -7,7 +7,9 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
+import type { Logger } from "../log.ts";
 import type { TableName } from "../sync/tables.ts";
+import { type ColumnEntry, ColumnMap, COLUMNS_TABLE } from "./_columns.ts";
 import {
   type ColumnType,
   type FlatPage,
@@ -52,8 +54,8 @@ export function quoteIdent(name: string): string {
 interface TablePlan {
   /** Data columns (not id or metadata) in table order, with their types. */
   columns: Map<string, ColumnType>;
-  /** Lower-case column name → the name as created (SQLite names are case-insensitive). */
-  byLower: Map<string, string>;
+  /** Source path → column (see `_columns.ts`). */
+  map: ColumnMap;
   upsert: StatementSync | null;
 }
 
@@ -61,6 +63,8 @@ interface TablePlan {
 export interface SqliteSinkOptions {
   /** How long to wait for another program's write lock, in ms. @default {5000} */
   busyTimeoutMs?: number;
+  /** Where disambiguated column names are logged (WARNING). */
+  logger?: Logger;
 }
 
 /** Open (creating file and folders as needed) a SQLite database as a {@linkcode Sink}. */
@@ -73,7 +77,7 @@ export function openSqliteSink(path: string, options: SqliteSinkOptions = {}): P
       db.exec("PRAGMA journal_mode = WAL");
       db.exec("PRAGMA synchronous = FULL");
       db.exec("PRAGMA cache_size = -32768"); // 32 MiB: random id inserts stay in memory
-      return new SqliteSink(db, path);
+      return new SqliteSink(db, path, options.logger);
     } catch (error) {
       const detail = message(error);
       const hint = /disk I\/O|full|readonly|unable to open/i.test(detail)
@@ -110,10 +114,12 @@ class SqliteSink implements Sink {
   #db: DatabaseSync;
   #path: string;
   #plans = new Map<string, TablePlan>();
+  #logger: Logger | undefined;
 
-  constructor(db: DatabaseSync, path: string) {
+  constructor(db: DatabaseSync, path: string, logger?: Logger) {
     this.#db = db;
     this.#path = path;
+    this.#logger = logger;
     this.description = `sqlite:${path}`;
   }
 
@@ -129,25 +135,27 @@ class SqliteSink implements Sink {
     } catch (error) {
       throw this.#error("begin a transaction", error);
     }
+    let warnings: string[] = [];
     try {
       const plan = this.#plan(table, true)!;
+      warnings = this.#assign(table, plan, page);
       this.#evolve(table, plan, page, result);
       const names = [...plan.columns.keys()];
       const types = names.map((n) => plan.columns.get(n)!);
       const upsert = plan.upsert ??= this.#prepareUpsert(table, names);
-      const indexOf = new Map(names.map((n, i) => [n.toLowerCase(), i]));
+      const indexOf = new Map(names.map((n, i) => [n, i]));
       // Each typed key of the page and the value slot of its column (keys with only nulls in
       // this page have no type and stay NULL).
       const keys: string[] = [];
       const slots: number[] = [];
       for (const key of page.types.keys()) {
-        const slot = indexOf.get(key.toLowerCase());
+        const slot = indexOf.get(plan.map.get(key)!);
         if (slot !== undefined) {
           keys.push(key);
           slots.push(slot + 1);
         }
       }
-      const values: (string | number | null)[] = new Array(names.length + 2);
+      const values: (string | number | bigint | null)[] = new Array(names.length + 2);
       for (const row of page.rows) {
         values.fill(null);
         values[0] = row.id;
@@ -162,6 +170,7 @@ class SqliteSink implements Sink {
         result.written++;
       }
       db.exec("COMMIT");
+      for (const warning of warnings) this.#logger?.warning(warning);
       return result;
     } catch (error) {
       try {
@@ -236,45 +245,78 @@ class SqliteSink implements Sink {
           `_act_synced TEXT, _act_deleted INTEGER NOT NULL DEFAULT 0, _act_deleted_at TEXT)`,
       );
     }
-    plan = { columns: new Map(), byLower: new Map(), upsert: null };
+    const columns = new Map<string, ColumnType>();
     for (const { name, type } of info) {
       if (META.has(name)) continue;
-      plan.columns.set(name, typeOfDeclared(type));
-      plan.byLower.set(name.toLowerCase(), name);
+      columns.set(name, typeOfDeclared(type));
     }
+    plan = {
+      columns,
+      map: new ColumnMap(table, this.#entries(table), columns.keys()),
+      upsert: null,
+    };
     this.#plans.set(table, plan);
     return plan;
+  }
+
+  /** The table's rows of `_act_columns` (none when that table does not exist yet). */
+  #entries(table: string): ColumnEntry[] {
+    const exists = this.#db.prepare(
+      "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?",
+    ).get(COLUMNS_TABLE);
+    if (!exists) return [];
+    return this.#db.prepare(
+      `SELECT source_path AS path, column_name AS "column" FROM ${COLUMNS_TABLE} ` +
+        `WHERE table_name = ?`,
+    ).all(table) as unknown as ColumnEntry[];
+  }
+
+  /** Give the page's new source paths their columns and record them; returns warnings. */
+  #assign(table: string, plan: TablePlan, page: FlatPage): string[] {
+    if (plan.map.covers(page.types.keys())) return [];
+    const { entries, warnings } = plan.map.assign(page.types.keys());
+    this.#db.exec(
+      `CREATE TABLE IF NOT EXISTS ${COLUMNS_TABLE} (table_name TEXT NOT NULL, ` +
+        `source_path TEXT NOT NULL, column_name TEXT NOT NULL, ` +
+        `PRIMARY KEY (table_name, source_path))`,
+    );
+    const insert = this.#db.prepare(
+      `INSERT OR REPLACE INTO ${COLUMNS_TABLE} (table_name, source_path, column_name) ` +
+        `VALUES (?, ?, ?)`,
+    );
+    for (const { path, column } of entries) insert.run(table, path, column);
+    return warnings;
   }
 
   /** Add missing columns and widen columns whose type no longer fits the page. */
   #evolve(table: string, plan: TablePlan, page: FlatPage, result: WriteResult): void {
     const widen = new Map<string, ColumnType>();
-    for (const [column, type] of page.types) {
-      const existing = plan.byLower.get(column.toLowerCase());
-      if (existing === undefined) {
+    for (const [path, type] of page.types) {
+      const column = plan.map.get(path)!;
+      const current = widen.get(column) ?? plan.columns.get(column);
+      if (current === undefined) {
         this.#db.exec(
           `ALTER TABLE ${quoteIdent(table)} ADD COLUMN ${quoteIdent(column)} ${DECLARED[type]}`,
         );
         plan.columns.set(column, type);
-        plan.byLower.set(column.toLowerCase(), column);
         plan.upsert = null;
         result.newColumns.push(column);
         continue;
       }
-      const current = widen.get(existing) ?? plan.columns.get(existing)!;
       const wider = widenType(current, type);
-      if (wider !== current) widen.set(existing, wider);
+      if (wider !== current) widen.set(column, wider);
     }
     if (widen.size === 0) return;
+    const before = new Map(plan.columns);
     for (const [column, type] of widen) {
       plan.columns.set(column, type);
       result.widenedColumns.push(column);
     }
-    this.#rebuild(table, plan);
+    this.#rebuild(table, plan, before);
   }
 
   /** SQLite cannot change a column's type: rebuild the table with the new types, same data. */
-  #rebuild(table: string, plan: TablePlan): void {
+  #rebuild(table: string, plan: TablePlan, before: Map<string, ColumnType>): void {
     const temp = `${table}__act_sync_rebuild`;
     const columns = [...plan.columns].map(([n, t]) => `${quoteIdent(n)} ${DECLARED[t]}`);
     this.#db.exec(
@@ -287,6 +329,16 @@ class SqliteSink implements Sink {
     this.#db.exec(
       `INSERT INTO ${quoteIdent(temp)} (${names}) SELECT ${names} FROM ${quoteIdent(table)}`,
     );
+    // A REAL value copied into a TEXT column would read "5.0": write each as new values are.
+    for (const [column, type] of plan.columns) {
+      if (type !== "text" || before.get(column) !== "real") continue;
+      const c = quoteIdent(column);
+      const reals = this.#db.prepare(
+        `SELECT id, ${c} AS v FROM ${quoteIdent(table)} WHERE typeof(${c}) = 'real'`,
+      ).all() as { id: string; v: number }[];
+      const update = this.#db.prepare(`UPDATE ${quoteIdent(temp)} SET ${c} = ? WHERE id = ?`);
+      for (const { id, v } of reals) update.run(String(v), id);
+    }
     this.#db.exec(`DROP TABLE ${quoteIdent(table)}`);
     this.#db.exec(`ALTER TABLE ${quoteIdent(temp)} RENAME TO ${quoteIdent(table)}`);
     plan.upsert = null;
@@ -328,10 +380,15 @@ function settle<T>(fn: () => T): Promise<T> {
   }
 }
 
-function toSqlite(value: FlatValue, type: ColumnType): string | number | null {
+/**
+ * A value as the column of this type stores it exactly. Numbers bind as doubles, so a text
+ * column gets their text (else `1` would read `"1.0"`); booleans are 0/1 everywhere.
+ */
+function toSqlite(value: FlatValue, type: ColumnType): string | number | bigint | null {
   if (value === null) return null;
-  if (typeof value === "boolean") return value ? 1 : 0;
-  if (typeof value === "number" && type === "text") return String(value);
+  if (typeof value === "boolean") return type === "text" ? (value ? "1" : "0") : value ? 1 : 0;
+  if (type === "text" && typeof value !== "string") return String(value);
+  if (type === "real" && typeof value === "bigint") return Number(value);
   return value;
 }
 

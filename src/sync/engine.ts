@@ -357,7 +357,7 @@ class TableReader {
 
   async #write(rows: Record<string, unknown>[]): Promise<void> {
     if (rows.length === 0) return;
-    const flat = flattenPage(rows);
+    const flat = flattenPage(rows, { table: this.#spec.name });
     const synced = new Date(this.#deps.now()).toISOString();
     const result = await this.#deps.sink.write(this.#spec.name, flat, synced);
     this.#deps.afterPage?.();

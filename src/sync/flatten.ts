@@ -2,32 +2,74 @@
  * Turning Act! records into flat rows: nested objects joined with `_` (original case kept),
  * arrays as JSON text, date-times as UTC ISO-8601 ending in `Z`, every column typed.
  *
+ * Rows are keyed by *source path*, not by column name: the record's key, nested keys joined
+ * with `/` (a `~` inside a key written `~0`, a `/` `~1`, a NUL `~2`, as in JSON Pointer), so two
+ * source fields whose flattened names are equal (`{"zz":{"yy":1}}` and `{"zz_yy":2}`) stay
+ * apart. The sink maps each path to a column (see `src/sink/_columns.ts`).
+ *
  * @module
  */
 import { type ColumnType, type FlatPage, type FlatRow, widenType } from "../sink/sink.ts";
 
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/** Days in each month of a non-leap year. */
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** A parsed, valid ISO-8601 date-time: whole seconds since the epoch (UTC) and the fraction. */
+interface DateTimeParts {
+  /** Epoch ms of the whole second, in UTC (an offset-less value is UTC). */
+  ms: number;
+  /** The fraction digits as given (without the dot), or "". */
+  fraction: string;
+}
 
 /**
- * Normalise an ISO-8601 date-time with any offset to UTC ending in `Z`
- * (`2023-08-17T15:50:18+02:00` → `2023-08-17T13:50:18Z`); whole seconds keep no fraction.
- * Returns null when `text` is not a date-time with a zone.
+ * Parse `YYYY-MM-DDTHH:MM[:SS[.fraction]][Z|±HH:MM]` strictly: every field in range (no
+ * February 30th, no hour 24), a value without an offset read as UTC on any host.
  */
-export function normalizeDateTime(text: string): string | null {
+function parseIso(text: string): DateTimeParts | null {
   // Cheap shape check first: most strings are not dates ("YYYY-MM-DDTHH:MM…").
   if (
-    text.length < 17 || text.length > 40 || text.charCodeAt(10) !== 84 ||
-    text.charCodeAt(4) !== 45 || !DATE_TIME.test(text)
+    text.length < 16 || text.length > 40 || text.charCodeAt(10) !== 84 ||
+    text.charCodeAt(4) !== 45
   ) {
     return null;
   }
-  // Act!'s own shape, `2023-08-17T15:50:18+00:00`, is already UTC: no parsing needed.
-  if (text.length === 25 && text.endsWith("+00:00") && text.charCodeAt(19) === 43) {
-    return text.slice(0, 19) + "Z";
+  const m = DATE_TIME.exec(text);
+  if (m === null) return null;
+  const year = +m[1], month = +m[2], day = +m[3], hour = +m[4], minute = +m[5];
+  const second = m[6] === undefined ? 0 : +m[6];
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (month < 1 || month > 12 || day < 1) return null;
+  if (day > (month === 2 && leap ? 29 : DAYS[month - 1])) return null;
+  if (hour > 23 || minute > 59 || second > 59) return null;
+  let offset = 0;
+  const zone = m[8];
+  if (zone !== undefined && zone !== "Z") {
+    const oh = +zone.slice(1, 3), om = +zone.slice(-2);
+    if (oh > 23 || om > 59) return null;
+    offset = (zone[0] === "-" ? -1 : 1) * (oh * 60 + om) * 60_000;
   }
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) return null;
-  return formatUtc(ms);
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day); // years below 100 stay as given
+  date.setUTCHours(hour, minute, second, 0);
+  return { ms: date.getTime() - offset, fraction: m[7] ?? "" };
+}
+
+/**
+ * Normalise a valid ISO-8601 date-time to UTC ending in `Z`
+ * (`2023-08-17T15:50:18+02:00` → `2023-08-17T13:50:18Z`); a value without an offset is UTC;
+ * fractional seconds are kept as given (`.1234567` stays). Returns null when `text` is not a
+ * valid date-time (`2023-02-30T00:00:00Z` is not) or its UTC year is outside 0000–9999.
+ */
+export function normalizeDateTime(text: string): string | null {
+  const parts = parseIso(text);
+  if (parts === null) return null;
+  const iso = new Date(parts.ms).toISOString();
+  if (iso.length !== 24) return null; // year outside 0000–9999 after the shift
+  return iso.slice(0, 19) + (parts.fraction ? `.${parts.fraction}` : "") + "Z";
 }
 
 /** Format epoch milliseconds as `YYYY-MM-DDTHH:MM:SSZ` (with `.mmm` only when not whole). */
@@ -36,45 +78,98 @@ export function formatUtc(ms: number): string {
   return iso.endsWith(".000Z") ? iso.slice(0, -5) + "Z" : iso;
 }
 
-/** Parse a date-time value from a record to epoch ms, or null. */
+/**
+ * Parse a date-time value from a record to epoch ms (fraction cut to ms), or null. A value
+ * without an offset is UTC on any host; other shapes fall back to `Date.parse`.
+ */
 export function parseDateTime(value: unknown): number | null {
   if (typeof value !== "string") return null;
+  const parts = parseIso(value);
+  if (parts !== null) {
+    return parts.ms + (parts.fraction ? +(parts.fraction + "00").slice(0, 3) : 0);
+  }
+  if (DATE_TIME.test(value)) return null; // ISO-shaped but invalid (February 30th)
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? null : ms;
 }
 
+/** Objects nested deeper than this fail their record (no column name could be that long). */
+export const MAX_DEPTH = 64;
+
+/** Largest magnitude an INTEGER/bigint column holds (2^63). */
+const INT64_LIMIT = 2n ** 63n;
+
+/** Options for {@linkcode flattenPage}. */
+export interface FlattenOptions {
+  /** The table the records belong to, named in the error for a record that cannot be stored. */
+  table?: string;
+}
+
+/** Thrown for a record that cannot be stored; names the table, the record id and the field path. */
+function unstorable(options: FlattenOptions, id: unknown, path: string, why: string): Error {
+  const shown = path.length > 200 ? `${path.slice(0, 200)}…` : path;
+  const table = options.table ? ` of table "${options.table}"` : "";
+  return new RangeError(`Cannot store record "${String(id)}"${table}: field "${shown}" ${why}`);
+}
+
 /**
  * Flatten one record into `row`, recording each non-null column's type in `types`
- * (widened when the page already saw another type). Throws a TypeError for a record without id.
+ * (widened when the page already saw another type). Throws a TypeError for a record without
+ * id and a RangeError (naming table, id and field path) for one that cannot be stored.
  */
 export function flattenRecord(
   record: Record<string, unknown>,
   types: Map<string, ColumnType>,
+  options: FlattenOptions = {},
 ): FlatRow {
   const id = record.id;
-  if (typeof id !== "string" && typeof id !== "number") {
+  if (typeof id !== "string" && typeof id !== "number" && typeof id !== "bigint") {
     throw new TypeError(
-      `Record has no usable 'id': ${JSON.stringify(record).slice(0, 200)}`,
+      `Record has no usable 'id': ${JSON.stringify(record, bigintAsText).slice(0, 200)}`,
     );
   }
   const row = { id: String(id) } as FlatRow;
-  flattenInto(record, "", row, types);
+  flattenInto(record, "", row, types, 0, id, options);
   row.id = String(id);
   return row;
 }
 
-/** Column names of nested keys, per prefix: the same strings every time (cheap as keys). */
-const NAMES = new Map<string, Map<string, string>>();
+/** Source paths of nested keys, per prefix: the same strings every time (cheap as keys). */
+const PATHS = new Map<string, Map<string, string>>();
 
-function columnName(prefix: string, key: string): string {
-  let names = NAMES.get(prefix);
-  if (names === undefined) NAMES.set(prefix, names = new Map());
-  let name = names.get(key);
-  if (name === undefined) {
-    if (names.size > 10_000) names.clear(); // bounded: tenants' field names are few
-    names.set(key, name = `${prefix}_${key}`);
+/** One key as a path segment: `~` → `~0`, `/` → `~1`, NUL → `~2`. */
+export function escapeSegment(key: string): string {
+  return key.replaceAll("~", "~0").replaceAll("/", "~1").replaceAll("\0", "~2");
+}
+
+/** The keys of a source path ({@linkcode escapeSegment} undone). */
+export function pathSegments(path: string): string[] {
+  return path.split("/").map((part) =>
+    part.includes("~")
+      ? part.replaceAll("~2", "\0").replaceAll("~1", "/").replaceAll("~0", "~")
+      : part
+  );
+}
+
+/**
+ * The plain column name of a source path: its keys joined with `_`, NUL characters dropped
+ * (`businessAddress/city` → `businessAddress_city`). The sink may disambiguate it.
+ */
+export function plainName(path: string): string {
+  const name = path.includes("/") || path.includes("~") ? pathSegments(path).join("_") : path;
+  return name.includes("\0") ? name.replaceAll("\0", "") : name;
+}
+
+function sourcePath(prefix: string, key: string): string {
+  let paths = PATHS.get(prefix);
+  if (paths === undefined) PATHS.set(prefix, paths = new Map());
+  let path = paths.get(key);
+  if (path === undefined) {
+    if (paths.size > 10_000) paths.clear(); // bounded: tenants' field names are few
+    const segment = /[~/\0]/.test(key) ? escapeSegment(key) : key;
+    paths.set(key, path = prefix ? `${prefix}/${segment}` : segment);
   }
-  return name;
+  return path;
 }
 
 function flattenInto(
@@ -82,31 +177,48 @@ function flattenInto(
   prefix: string,
   row: FlatRow,
   types: Map<string, ColumnType>,
+  depth: number,
+  id: unknown,
+  options: FlattenOptions,
 ): void {
   for (const key in object) {
     const value = object[key];
-    const column = prefix ? columnName(prefix, key) : key;
+    const column = sourcePath(prefix, key);
     if (value === null || value === undefined) {
       row[column] = null;
       continue;
     }
     let type: ColumnType;
-    let flat: string | number | boolean;
+    let flat: string | number | boolean | bigint;
     switch (typeof value) {
       case "string": {
         const date = normalizeDateTime(value);
-        if (date !== null) {
-          type = "datetime";
-          flat = date;
-        } else {
+        if (date === null) {
           type = "text";
           flat = value;
+        } else {
+          // More than microseconds (a 7-digit .NET fraction) does not fit every date-time
+          // column: such a value is kept exactly, as text.
+          const dot = date.indexOf(".");
+          type = dot < 0 || !/[1-9]/.test(date.slice(dot + 7, -1)) ? "datetime" : "text";
+          flat = date;
         }
         break;
       }
       case "number":
-        type = Number.isInteger(value) ? "integer" : "real";
+        type = Number.isInteger(value) && Math.abs(value) < 2 ** 63 ? "integer" : "real";
         flat = value;
+        break;
+      case "bigint":
+        // Exact integers beyond 2^53 (see `parseExactJson`): integer columns hold them up
+        // to int64; larger ones are kept as text.
+        if (value >= INT64_LIMIT || value < -INT64_LIMIT) {
+          type = "text";
+          flat = String(value);
+        } else {
+          type = "integer";
+          flat = value;
+        }
         break;
       case "boolean":
         type = "boolean";
@@ -115,10 +227,18 @@ function flattenInto(
       case "object":
         if (Array.isArray(value)) {
           type = "json";
-          flat = JSON.stringify(value);
+          try {
+            flat = arrayJson(value);
+          } catch (error) {
+            const why = error instanceof Error ? error.message : String(error);
+            throw unstorable(options, id, column, `cannot be stored as JSON: ${why}`);
+          }
           break;
         }
-        flattenInto(value as Record<string, unknown>, column, row, types);
+        if (depth >= MAX_DEPTH) {
+          throw unstorable(options, id, column, `is nested more than ${MAX_DEPTH} levels deep`);
+        }
+        flattenInto(value as Record<string, unknown>, column, row, types, depth + 1, id, options);
         continue;
       default:
         type = "text";
@@ -130,15 +250,35 @@ function flattenInto(
   }
 }
 
-/** Flatten a page of records. Later records with the same id replace earlier ones. */
-export function flattenPage(records: readonly Record<string, unknown>[]): FlatPage {
+/** An array as JSON text; exact big integers inside become strings of their digits. */
+function arrayJson(value: unknown[]): string {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error; // a BigInt: rare, so the replacer only then
+    return JSON.stringify(value, bigintAsText);
+  }
+}
+
+/** `JSON.stringify` replacer writing exact big integers as their digits (in a string). */
+function bigintAsText(_key: string, value: unknown): unknown {
+  return typeof value === "bigint" ? String(value) : value;
+}
+
+/**
+ * Flatten a page of records. Later records with the same id replace earlier ones. Row keys and
+ * `types` keys are source paths (see the module doc); the record id is `id`.
+ */
+export function flattenPage(
+  records: readonly Record<string, unknown>[],
+  options: FlattenOptions = {},
+): FlatPage {
   const types = new Map<string, ColumnType>();
   const byId = new Map<string, FlatRow>();
   for (const record of records) {
-    const row = flattenRecord(record, types);
+    const row = flattenRecord(record, types, options);
     byId.set(row.id, row);
   }
-  if (types.get("id") === "integer" || types.get("id") === "real") types.set("id", "text");
   types.delete("id");
   return { rows: [...byId.values()], types };
 }

@@ -397,7 +397,7 @@ async function reconcileTable(
       if (rows.length > 0) {
         const written = await deps.sink.write(
           table,
-          flattenPage(rows),
+          flattenPage(rows, { table }),
           new Date(deps.now()).toISOString(),
         );
         result.fetched = written.written;

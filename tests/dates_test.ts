@@ -1,0 +1,115 @@
+// Date-time handling that must not depend on the host's time zone. tests/timezones_test.ts runs
+// this file again under TZ=America/New_York and TZ=Europe/Berlin (and UTC), in both runtimes.
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { silentLogger } from "../src/log.ts";
+import { openSink } from "../src/sink/mod.ts";
+import { startSimulator } from "../src/simulator/mod.ts";
+import { readState, type State, writeState } from "../src/state.ts";
+import { syncTables } from "../src/sync/engine.ts";
+import { flattenPage, normalizeDateTime, parseDateTime } from "../src/sync/flatten.ts";
+import { assertMirrors, simulatorClient, sqliteRows, tempDir } from "./_helpers.ts";
+
+const dir = tempDir("act-sync-dates-");
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test("normalizeDateTime() turns any offset into UTC ending in Z", () => {
+  assert.equal(normalizeDateTime("2023-08-17T15:50:18+00:00"), "2023-08-17T15:50:18Z");
+  assert.equal(normalizeDateTime("2023-08-17T15:50:18+02:00"), "2023-08-17T13:50:18Z");
+  assert.equal(normalizeDateTime("2023-08-17T15:50:18.250-0130"), "2023-08-17T17:20:18.250Z");
+  assert.equal(normalizeDateTime("9999-12-31T00:00:00+00:00"), "9999-12-31T00:00:00Z");
+  assert.equal(normalizeDateTime("2023-08-17"), null);
+  assert.equal(normalizeDateTime("1500"), null);
+  assert.equal(normalizeDateTime("not 2023-08-17T15:50:18Z"), null);
+});
+
+test("normalizeDateTime() reads a date-time without an offset as UTC", () => {
+  assert.equal(normalizeDateTime("2024-06-01T00:00:03"), "2024-06-01T00:00:03Z");
+  assert.equal(normalizeDateTime("2024-01-15T23:30"), "2024-01-15T23:30:00Z");
+  assert.equal(normalizeDateTime("0050-03-01T00:00:00"), "0050-03-01T00:00:00Z");
+});
+
+test("normalizeDateTime() keeps fractions as given and leaves invalid dates alone", () => {
+  assert.equal(
+    normalizeDateTime("2024-06-01T02:00:03.1234567+02:00"),
+    "2024-06-01T00:00:03.1234567Z",
+  );
+  assert.equal(normalizeDateTime("2024-06-01T00:00:03.000"), "2024-06-01T00:00:03.000Z");
+  for (
+    const bad of [
+      "2023-02-30T00:00:00Z",
+      "2023-02-29T00:00:00Z",
+      "2024-13-01T00:00:00Z",
+      "2024-06-01T24:00:00Z",
+      "2024-06-01T23:60:00Z",
+      "2024-06-01T23:00:61Z",
+    ]
+  ) {
+    assert.equal(normalizeDateTime(bad), null, bad);
+  }
+  assert.equal(normalizeDateTime("2024-02-29T00:00:00Z"), "2024-02-29T00:00:00Z");
+  const page = flattenPage([{
+    id: "a",
+    bad: "2023-02-30T00:00:00Z",
+    net: "2024-06-01T00:00:03.1234567",
+  }]);
+  assert.equal(page.rows[0].bad, "2023-02-30T00:00:00Z");
+  assert.equal(page.types.get("bad"), "text");
+  assert.equal(page.rows[0].net, "2024-06-01T00:00:03.1234567Z");
+});
+
+test("parseDateTime() reads a date-time without an offset as UTC on any host", () => {
+  assert.equal(parseDateTime("2024-06-01T00:00:03"), Date.UTC(2024, 5, 1, 0, 0, 3));
+  assert.equal(parseDateTime("2024-06-01T00:00:03.5"), Date.UTC(2024, 5, 1, 0, 0, 3, 500));
+  assert.equal(parseDateTime("2024-06-01T02:00:03+02:00"), Date.UTC(2024, 5, 1, 0, 0, 3));
+  assert.equal(parseDateTime("2023-02-30T00:00:00Z"), null);
+});
+
+test("a sync of records whose date-times have no offset gets every row, stored as UTC", async () => {
+  const running = await startSimulator({
+    records: 30,
+    seed: 3,
+    switches: { offsetlessDates: true },
+  });
+  try {
+    const folder = join(dir, "offsetless");
+    const path = join(folder, "act.db");
+    const statePath = join(folder, "state.json");
+    const run = async () => {
+      const sink = await openSink(`sqlite:${path}`);
+      try {
+        return await syncTables(readState(statePath), {
+          tables: ["contacts", "products"],
+          batchSize: 7,
+          lookbackSeconds: 0,
+          defaultStartDate: "1900-01-01T00:00:00Z",
+        }, {
+          source: simulatorClient(running.url),
+          sink,
+          logger: silentLogger(),
+          now: Date.now,
+          saveState: (state: State) => writeState(statePath, state),
+        });
+      } finally {
+        await sink.close();
+      }
+    };
+    for (let i = 0; i < 2; i++) {
+      const result = await run();
+      assert.deepEqual(result.tables.map((t) => t.status), ["ok", "ok"]);
+      for (const table of ["contacts", "products"] as const) {
+        assertMirrors(table, running.sim.rows(table), sqliteRows(path, table));
+      }
+    }
+    const edited = [...sqliteRows(path, "contacts").values()].map((r) => String(r.edited));
+    assert.ok(edited.every((e) => e.endsWith("Z")), edited[0]);
+    const state = readState(statePath) as unknown as { table_cursors: Record<string, string> };
+    const newest = running.sim.rows("contacts").map((r) => String(r.edited)).sort().at(-1)!;
+    assert.match(state.table_cursors.contacts, /Z$/);
+    assert.ok(Date.parse(state.table_cursors.contacts) >= Date.parse(newest));
+  } finally {
+    await running.close();
+  }
+});
