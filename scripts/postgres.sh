@@ -8,11 +8,15 @@
 #
 # The cluster lives in .tmp/pg (override with ACT_SYNC_PG_DIR), listens on port 55432 (override
 # with ACT_SYNC_PG_PORT) and has one superuser `act_sync` whose random password is kept in
-# .tmp/pg/password. Usage in CI:
+# .tmp/pg/password. `npm test` (scripts/check.sh) starts its own on a free port in
+# .tmp/pg-gate-<pid> and removes it at the end. By hand:
 #
 #   ACT_SYNC_TEST_PG="$(bash scripts/postgres.sh start)"   # not `export X=$(…)`: that hides a failure
 #   export ACT_SYNC_TEST_PG
 #   trap 'bash scripts/postgres.sh stop' EXIT
+#
+# With the server binaries present nothing is downloaded; without them `start` installs Debian's
+# postgresql (root and network needed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,4 +1,4 @@
-import { after, describe, test } from "node:test";
+import { after, describe, test } from "./_skip.ts";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -165,7 +165,6 @@ describe("runService() against the simulator", () => {
         /^act_sync_rows_synced_total\{table="contacts"\} (\d+)$/m.exec(metrics)?.[1],
       );
       assert.ok(synced >= sim.sim.count("contacts"), `rows synced: ${synced}`);
-      if (!PROMTOOL_SKIP) assert.deepEqual(promtoolCheck(metrics), { status: 0, output: "" });
 
       sim.sim.edit("contacts", String(sim.sim.rows("contacts")[0].id), { firstName: "Edited" });
       response = await svc.get("/sync", { method: "POST" });
@@ -193,6 +192,25 @@ describe("runService() against the simulator", () => {
         assert.equal(started?.run, record.id);
       }
       assert.ok(parsed.some((l) => l.level === "FINE" && l.message === "HTTP GET /health"));
+    } finally {
+      assert.equal(await svc.stop(), 0);
+      await sim.close();
+    }
+  });
+
+  test("GET /metrics of a service after a good and a failed run passes promtool check metrics", {
+    skip: PROMTOOL_SKIP,
+  }, async () => {
+    const sim = await startSimulator({ records: 30, seed: 5, password: PASSWORD });
+    const svc = await startService(configFor(sim, folder()));
+    try {
+      assert.equal((await svc.run(1)).result, "ok");
+      sim.sim.inject({ kind: "status", status: 500, times: 1, path: "/api/contacts" });
+      assert.equal((await svc.get("/sync", { method: "POST" })).status, 202);
+      assert.equal((await svc.run(2)).result, "failed");
+      const metrics = await (await svc.get("/metrics")).text();
+      assert.match(metrics, /^act_sync_http_requests_total\{status="500"\} [1-9]/m);
+      assert.deepEqual(promtoolCheck(metrics), { status: 0, output: "" });
     } finally {
       assert.equal(await svc.stop(), 0);
       await sim.close();

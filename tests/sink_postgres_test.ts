@@ -1,6 +1,6 @@
 // The PostgreSQL sink against a real server: set ACT_SYNC_TEST_PG to a superuser URL
-// (`scripts/postgres.sh start` prints one). Without it every test is skipped.
-import { after, before, test } from "node:test";
+// (`scripts/postgres.sh start` prints one; `npm test` starts one). Without it every test is skipped.
+import { after, before, postgresSkip, test } from "./_skip.ts";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import process from "node:process";
@@ -11,7 +11,7 @@ import { ConfigError } from "../src/errors.ts";
 import { createLogger } from "../src/log.ts";
 
 const ADMIN_URL = process.env.ACT_SYNC_TEST_PG ?? "";
-const skip = ADMIN_URL ? false : "ACT_SYNC_TEST_PG not set";
+const skip = postgresSkip();
 const DB = `act_sync_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
 const T0 = "2024-05-01T10:00:00Z";
 const T1 = "2024-05-02T10:00:00Z";

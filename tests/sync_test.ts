@@ -1,4 +1,4 @@
-import { after, before, describe, test } from "node:test";
+import { after, before, describe, postgresSkip, test } from "./_skip.ts";
 import assert from "node:assert/strict";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -65,7 +65,7 @@ async function pg(): Promise<postgres.Sql> {
 
 const postgresDestination: Destination = {
   name: "PostgreSQL",
-  skip: PG_ADMIN ? false : "ACT_SYNC_TEST_PG not set",
+  skip: postgresSkip(),
   create: (_folder, n) => pgUrl(`schema=h${n}`),
   async rows(url, table) {
     const schema = new URL(url).searchParams.get("schema")!;
