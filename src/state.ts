@@ -569,7 +569,8 @@ function bunLockFileEx(path: string): KernelLock | "held" | undefined {
       const bytes = Buffer.from(text, "utf8");
       const written = new Uint32Array(1);
       const ok = k.SetFilePointerEx(handle, 0n, null, 0) &&
-        k.WriteFile(handle, bun.ptr(bytes), bytes.length, bun.ptr(written), null) &&
+        (bytes.length === 0 || // no pointer to an empty buffer
+          k.WriteFile(handle, bun.ptr(bytes), bytes.length, bun.ptr(written), null)) &&
         k.SetEndOfFile(handle);
       if (!ok || written[0] !== bytes.length) {
         throw new Error(
