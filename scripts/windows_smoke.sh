@@ -9,7 +9,9 @@
 # (password only from ACT_PASSWORD); relative, `C:\...` and `Z:/...` paths in the file and in flags;
 # `--version`, `check` (also over HTTPS with a self-signed CA in `ca_file`), `--once` (row counts
 # per table equal a Linux reference run, six cursors in the state file), Ctrl+C during `--once`,
-# service mode answering /health to Linux curl, then stopping cleanly on Ctrl+C, and `demo`.
+# the state file's lock (a second `--once` exits 3 while one runs; after killing that one with
+# SIGKILL, the next run proceeds), service mode answering /health to Linux curl, then stopping
+# cleanly on Ctrl+C, and `demo`.
 # Exits 0 when every step passed; prints the failing step and the programs' output otherwise.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -32,9 +34,9 @@ c_dir="act-sync-smoke-$$"           # C:\act-sync-smoke-PID
 c_unix="$WINEPREFIX/drive_c/$c_dir"
 user="Jürgen Müller"
 password="pässwörd €1"
-sim_pid="" svc_pid="" slow_pid="" int_pid="" tls_pid=""
+sim_pid="" svc_pid="" slow_pid="" int_pid="" tls_pid="" lock_pid="" hold_pid=""
 cleanup() {
-  for pid in $svc_pid $int_pid $slow_pid $tls_pid $sim_pid; do
+  for pid in $svc_pid $int_pid $lock_pid $hold_pid $slow_pid $tls_pid $sim_pid; do
     if kill -0 "$pid" 2>/dev/null; then
       kill -TERM "$pid" 2>/dev/null || true
       wait "$pid" 2>/dev/null || true
@@ -224,6 +226,51 @@ grep -q "Stop requested" "$tmp/int.err" || fail "Ctrl+C was not seen as a stop r
 [ "$int_rc" -le 1 ] || fail "Ctrl+C during --once: exit code $int_rc, expected 0 or 1"
 check_cursors "$c_unix/int/state.json" contacts || fail "the state after Ctrl+C lacks contacts"
 echo "stopped with exit code $int_rc; contacts checkpointed"
+
+step "lock: a second --once while one runs exits 3; once the first is killed, the next proceeds"
+# The first run takes the lock, then waits on a simulator that answers after two minutes.
+"$linux" simulate --port 0 --records 20 --latency 120000 --username "$user" --password "$password" \
+  >"$tmp/hold.out" 2>"$tmp/hold.err" &
+hold_pid=$!
+wait_for "$tmp/hold.out" "listening on" "$hold_pid" || fail "the stalled simulator did not start"
+hold_port=$(grep -o '127\.0\.0\.1:[0-9]*' "$tmp/hold.out" | head -n1 | cut -d: -f2)
+lock_state="C:\\$c_dir\\lock\\state.json"
+ACT_PASSWORD="$password" ACT_PORT="$hold_port" bash "$run_exe" "$exe" --once --config "$config" \
+  --state "$lock_state" --destination "sqlite:$(winpath "$work/lock.db")" \
+  >"$tmp/holder.out" 2>"$tmp/holder.err" &
+lock_pid=$!
+wait_for "$c_unix/lock/state.json.lock" '"pid"' "$lock_pid" ||
+  fail "the first run did not take the lock"
+locked_rc=0
+win locked --once --config "$config" --state "$lock_state" \
+  --destination "sqlite:$(winpath "$work/lock.db")" || locked_rc=$?
+[ "$locked_rc" = 3 ] || fail "a second --once while the first holds the lock exited $locked_rc, expected 3"
+grep -q "holds the lock" "$tmp/locked.err" || fail "the second run did not name the lock"
+kill -0 "$lock_pid" 2>/dev/null || fail "the first run ended before it could be killed"
+kill -KILL "$lock_pid"
+wait "$lock_pid" 2>/dev/null || true
+lock_pid=""
+# Another live act-sync.exe, holding a lock on another state file only: its lock file's content
+# (its pid, its image name), copied over the killed run's, must not block either.
+ACT_PASSWORD="$password" ACT_PORT="$hold_port" bash "$run_exe" "$exe" --once --config "$config" \
+  --state "C:\\$c_dir\\other\\state.json" --destination "sqlite:$(winpath "$work/other.db")" \
+  >"$tmp/other.out" 2>"$tmp/other.err" &
+lock_pid=$!
+wait_for "$c_unix/other/state.json.lock" '"pid"' "$lock_pid" ||
+  fail "the other run did not take its lock"
+cp "$c_unix/other/state.json.lock" "$c_unix/lock/state.json.lock"
+win unlocked --once --config "$config" --state "$lock_state" \
+  --destination "sqlite:$(winpath "$work/lock.db")" ||
+  fail "the run after the killed one exited with $? (its lock should have gone with it)"
+[ ! -s "$c_unix/lock/state.json.lock" ] || fail "the lock file still names a holder after the run"
+kill -KILL "$lock_pid"
+wait "$lock_pid" 2>/dev/null || true
+lock_pid=""
+kill -TERM "$hold_pid" 2>/dev/null || true
+wait "$hold_pid" 2>/dev/null || true
+hold_pid=""
+echo "second run: exit 3 (holder named: $(grep -o 'pid [0-9]*' "$tmp/locked.err" | head -n1));" \
+  "after SIGKILL of the first, with a file naming another live act-sync.exe: exit 0"
 
 step "service mode: /health from Linux curl on port $http_port"
 ACT_PASSWORD="$password" bash "$run_exe" "$exe" --config "$config" >"$tmp/service.out" \

@@ -1,14 +1,13 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { hostname } from "node:os";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
 import process from "node:process";
 import { type RunningSimulator, simulatorConfig, startSimulator } from "../src/simulator/mod.ts";
 import { TABLE_NAMES } from "../src/sync/tables.ts";
 import { acquireLock } from "../src/state.ts";
-import { assertMirrors, runCliProcess, sqliteRows, tempDir } from "./_helpers.ts";
+import { assertMirrors, cliCommand, runCliProcess, sqliteRows, tempDir } from "./_helpers.ts";
 
 const dir = tempDir("act-sync-cli-");
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -116,50 +115,54 @@ describe("act-sync --once against the simulator", () => {
     assert.ok(JSON.parse(state.stdout).table_cursors.contacts);
   });
 
-  test("a second run while the lock is held exits 3", async () => {
-    const lock = join(folder, "state.json.lock");
-    writeFileSync(lock, JSON.stringify({ pid: process.ppid, hostname: hostname() }));
+  test("a second run while one holds the lock exits 3; once that run is killed, the next proceeds", async () => {
+    const lockPath = join(folder, "state.json.lock");
+    // The first run takes the lock, logs in, then waits on a slow first page.
+    running.sim.inject({ kind: "slow", ms: 120_000 });
+    const requested = new Promise<void>((resolve) => {
+      const off = running.sim.onRequest(() => {
+        off();
+        resolve();
+      });
+    });
+    const [command, ...prefix] = cliCommand();
+    const first = spawn(command, [...prefix, "--once", "--config", config], {
+      env: { ...process.env, NO_COLOR: "1", ACT_PASSWORD: "demo" },
+      stdio: "ignore",
+    });
+    const exited = new Promise((resolve) => first.once("exit", resolve));
     try {
-      const result = await runCliProcess(["--once", "--config", config], {
+      await Promise.race([requested, exited.then(() => assert.fail("the first run ended"))]);
+      const second = await runCliProcess(["--once", "--config", config], {
         env: { ACT_PASSWORD: "demo" },
       });
-      assert.equal(result.code, 3);
-      assert.match(result.stderr, /holds the lock/);
+      assert.equal(second.code, 3, second.stderr);
+      assert.match(second.stderr, new RegExp(`\\(pid ${first.pid}, started .+\\) holds the lock`));
     } finally {
-      rmSync(lock, { force: true });
+      first.kill("SIGKILL");
+      await exited;
+      running.sim.cancelDelays();
     }
+    // The killed run's file still names it; its kernel lock went with it.
+    assert.equal(JSON.parse(readFileSync(lockPath, "utf8")).pid, first.pid);
+    const third = await runCliProcess(["--once", "--config", config], {
+      env: { ACT_PASSWORD: "demo" },
+    });
+    assert.equal(third.code, 0, third.stderr);
+    assert.equal(readFileSync(lockPath, "utf8"), "", "the run let its lock go");
   });
 
-  test("a lock naming another program's live pid does not block; a live act-sync's does (exit 3)", {
-    skip: process.platform !== "linux",
-  }, async () => {
+  test("a lock file naming a live act-sync that holds no kernel lock does not block", async () => {
     const lockPath = join(folder, "state.json.lock");
-    // A real lock taken by act-sync's code in this live process, with its recorded identity.
+    // What act-sync's code writes for this very process (alive, same identity), left behind.
     const live = acquireLock(join(folder, "state.json"));
-    const recorded = JSON.parse(readFileSync(lockPath, "utf8"));
-    try {
-      const blocked = await runCliProcess(["--once", "--config", config], {
-        env: { ACT_PASSWORD: "demo" },
-      });
-      assert.equal(blocked.code, 3, blocked.stderr);
-      assert.match(blocked.stderr, /holds the lock/);
-    } finally {
-      live.release();
-    }
-    // The same lock, its pid now another program's (pid reuse): taken over.
-    const other = spawn("sleep", ["30"], { stdio: "ignore" });
-    try {
-      await new Promise((resolve, reject) => other.once("spawn", resolve).once("error", reject));
-      writeFileSync(lockPath, JSON.stringify({ ...recorded, pid: other.pid }));
-      const result = await runCliProcess(["--once", "--config", config], {
-        env: { ACT_PASSWORD: "demo" },
-      });
-      assert.equal(result.code, 0, result.stderr);
-      assert.equal(existsSync(lockPath), false, "the run released the lock it took over");
-    } finally {
-      other.kill("SIGKILL");
-      rmSync(lockPath, { force: true });
-    }
+    const recorded = readFileSync(lockPath, "utf8");
+    live.release();
+    writeFileSync(lockPath, recorded);
+    const result = await runCliProcess(["--once", "--config", config], {
+      env: { ACT_PASSWORD: "demo" },
+    });
+    assert.equal(result.code, 0, result.stderr);
   });
 
   test("a corrupt state file stops the run with exit 1 and is left untouched", async () => {
