@@ -8,34 +8,48 @@
  * differently on every request, may cap pages below `$top`, and has no delete feed. Offset paging
  * over a live window loses rows (a row read earlier that is edited or deleted shifts every later
  * row up one, so one row at the page boundary is never read). This engine never uses `$skip` for
- * incremental reads. It reads a *window* `[lo, hi]` of the cursor field (`edited`, or `editdate`
- * for products) where `hi` is the server's own clock (its `Date` header) when the window opened
- * and `lo` is the previous window's `hi` minus `lookback_seconds`:
+ * incremental reads. It reads an open-ended *window* of the cursor field (`edited`, or
+ * `editdate` for products) from `lo`, the table's cursor minus `lookback_seconds`:
  *
- * 1. Request `cursor ge L and cursor le hi`, ordered by the cursor, `$top = batch_size`.
- *    Because rows come sorted, every row with a cursor value in `[L, M)` is in the page, where `M`
- *    is the page's last (largest) value. Rows equal to `M` may be cut off, so the next request
- *    starts at `L = M` again (re-reading the `M` tie group; upserts by id make that harmless).
- *    Rows edited meanwhile move above `hi` and are read by the next run; deleted rows need no
- *    read; no position depends on how many rows came before, so nothing shifts.
- * 2. If a page holds only rows equal to `L`, the tie group at `L` is bigger than a response.
- *    It is read by splitting it on id prefixes (`startswith(id,'3')`, then `'30'`…`'3f'` where a
- *    part is still too big), never by offset, so the unstable order inside a tie group cannot
- *    hide a row. A part is complete when its response is smaller than the largest response this
- *    endpoint has returned in this run: the server did not cap it, so it returned every match.
- *    Then the read continues at `L + 1 s` (the tie range is `[L, L + 1 s)`).
- * 3. The window ends at an empty page, or at a page smaller than the largest response seen
- *    (sorted and not capped, so it held everything left). A short page alone proves nothing: the
- *    server may cap pages below `$top`. When a short response of `n` rows is ambiguous (nothing
- *    bigger seen yet), one probe for the table's first `n + 1` rows settles it: if they come
- *    back, the server does not cap at `n`.
+ * 1. Request `cursor ge L`, ordered by the cursor, `$top = batch_size`. Because rows come
+ *    sorted, every row with a cursor value in `[L, M)` is in the page, where `M` is the page's
+ *    last (largest) value. Rows equal to `M` may be cut off, so the next request starts at
+ *    `L = M` again (re-reading the `M` tie group; upserts by id make that harmless). Rows edited
+ *    meanwhile move up and are read later in the window; deleted rows need no read; no position
+ *    depends on how many rows came before, so nothing shifts.
+ * 2. If a page holds only rows equal to `L`, the tie group at `L` is bigger than a response. It
+ *    is read by id, never by offset, so the unstable order inside a tie group cannot hide a row:
+ *    while at most {@linkcode MAX_EXCLUDED_IDS} ids are read, the group is asked again without
+ *    them (`and id ne '…'`; a returned excluded id means the server ignored the filter);
+ *    beyond that it is split on id prefixes (`startswith(id,'3')`, then `'30'`…`'3f'` where a
+ *    part is still too big), each part finished the same way. Then the read continues at
+ *    `L + 1 s` (the tie range is `[L, L + 1 s)`).
+ * 3. A response is complete (held every match) when it is empty, or smaller than the largest
+ *    response this endpoint has returned in this run: the server did not cap it. A short page
+ *    alone proves nothing (the server may cap pages below `$top`, down to one row). When a
+ *    short response of `n` rows is ambiguous (nothing bigger seen yet), one probe for the
+ *    table's first `n + 1` rows settles it: if they come back, the server does not cap at `n`.
+ *    With `batch_size` 1 or a cap of 1 nothing is ever "smaller" but empty, so each row costs
+ *    about three requests (its page, the re-read at `M`, the empty exclusion) and stays sound.
+ *    The window ends at a complete page.
  *
- * After every committed page the state file records `position = L` for the open window, so a
- * run killed at any moment resumes in the same window and re-reads at most one page. The
- * table's cursor moves to `hi` only when the window completes, and the next window starts
- * `lookback_seconds` earlier to cover rows whose `edited` stamp was committed late.
- * Each page is checked: rows below `L` or unsorted mean the server ignored `$filter`/`$orderby`,
- * which stops the table instead of silently skipping rows.
+ * The cursor comes from the data, never from a clock: when the window completes it becomes the
+ * largest cursor value actually read, capped at the earlier of the server's clock (the `Date`
+ * header of the window's first response) and this host's; a window that read no row leaves it
+ * where it was. The clock that stamps `edited` need not be the one writing the `Date` header:
+ * stamps behind it stay above the cursor (it is a value read), stamps ahead of it are read at
+ * once (the window has no upper end), and a `Date` header far off (2100, or years back) can only
+ * lower the cap, which costs re-reads, never rows. A row stamped in the future is re-read every
+ * run instead of dragging the cursor past later edits; a stored cursor later than the host's
+ * clock (written by an older version from a wrong `Date` header) is read from the host's clock.
+ * `lookback_seconds` still covers rows committed late with an older stamp.
+ *
+ * After every committed page the state file records `position = L` for the open window (with
+ * `window_start = lo` and `window_end` = the cap), so a run killed at any moment resumes there
+ * and re-reads at most one page; the cap of a resumed window is taken afresh. The table's cursor
+ * moves only when the window completes. Each page is checked: rows below `L` or unsorted mean
+ * the server ignored `$filter`/`$orderby`, which stops the table instead of silently skipping
+ * rows.
  *
  * Tables without a cursor field (activity types) and endpoints that reject the cursor filter
  * (products on some servers) are read in full every run: by id prefix as above when ids are
