@@ -638,7 +638,7 @@ class TableReader {
       }
       await this.#write(page.rows);
       if (page.rows.length === 0 || await this.#completeAfterProbe(page.rows.length)) continue;
-      const more = [...ids, ...page.rows.map((row) => String(row.id))];
+      const more = [...new Set([...ids, ...page.rows.map((row) => String(row.id))])];
       if (more.length <= MAX_EXCLUDED_IDS) {
         stack.push({ prefix, ids: more });
         continue;
@@ -650,7 +650,8 @@ class TableReader {
       }
       for (const child of childPrefixes(prefix).reverse()) {
         const under = more.filter((id) => id.toLowerCase().startsWith(child));
-        stack.push({ prefix: child, ids: under.length <= MAX_EXCLUDED_IDS ? under : [] });
+        // Any subset of the ids read may be excluded: the others are merely read again.
+        stack.push({ prefix: child, ids: under.slice(0, MAX_EXCLUDED_IDS) });
       }
     }
   }
@@ -698,7 +699,9 @@ class TableReader {
     let previous = first.rows;
     let restarts = 0;
     for (let guard = 0; previous.length > 0 && guard < MAX_REQUESTS_PER_TABLE; guard++) {
-      const overlap = ordered && skip > 0 ? 1 : 0;
+      // No overlap while responses may hold one row (batch_size 1, a cap of 1): the overlap row
+      // would fill the page and end the read early. Plain offsets until an empty page then.
+      const overlap = ordered && skip > 0 && this.#maxPage >= 2 ? 1 : 0;
       const page = await this.#list({
         ...(ordered ? { orderby: "id asc" } : {}),
         top,

@@ -263,7 +263,7 @@ class IdScanner {
         ids.add(id);
       }
       if (rows.length > 0 && !this.#complete(rows.length)) {
-        const more = [...read, ...rows.map((row) => String(row.id))];
+        const more = [...new Set([...read, ...rows.map((row) => String(row.id))])];
         if (more.length <= MAX_EXCLUDED_IDS) {
           stack.push({ prefix, read: more });
           continue;
@@ -275,7 +275,8 @@ class IdScanner {
         }
         for (const child of childPrefixes(prefix).reverse()) {
           const under = more.filter((id) => id.toLowerCase().startsWith(child));
-          stack.push({ prefix: child, read: under.length <= MAX_EXCLUDED_IDS ? under : [] });
+          // Any subset of the ids read may be excluded: the others are merely read again.
+          stack.push({ prefix: child, read: under.slice(0, MAX_EXCLUDED_IDS) });
         }
       }
     }
@@ -305,7 +306,8 @@ class IdScanner {
       let last: string | null = null;
       let shifted = false;
       for (let guard = 0; guard < MAX_REQUESTS; guard++) {
-        const overlap = ordered && last !== null ? 1 : 0;
+        // No overlap while responses may hold one row: it would fill the page and end the scan.
+        const overlap = ordered && last !== null && this.#maxPage >= 2 ? 1 : 0;
         let rows: Record<string, unknown>[];
         try {
           rows = await this.#list({
