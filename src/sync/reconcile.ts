@@ -11,7 +11,10 @@
  * hides one id at a page boundary). String (GUID) ids are read by id prefix, as the engine reads
  * tie groups: `$select=id&$filter=startswith(id,'3')`, split into `'30'`…`'3f'` while a response
  * is not smaller than the largest response seen (it may have been capped by the server); a
- * response smaller than that held every match. Integer ids (activity types, a dozen rows) and
+ * response that is empty or smaller than that held every match. A part with few ids read (up to
+ * 20) is first asked again without them (`and id ne '…'`), so one-row responses (`batch_size` 1,
+ * a cap of 1) cost a request per id instead of a split per character. While responses may hold
+ * one row, offset scans use no overlap row (it would fill the page). Integer ids (activity types, a dozen rows) and
  * servers that reject `$filter` are read by offset pages ordered by id, each page overlapping the
  * previous one by a row (a moved overlap row means rows shifted: start again), and the whole scan
  * is repeated until two consecutive scans agree. A server that rejects `$select` gets full rows.
