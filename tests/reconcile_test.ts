@@ -310,7 +310,14 @@ describe("reconcileTables()", () => {
   });
 
   test("scanIds() finds every id at batch_size 1, 2 and 3 and under caps of 1 and 2", async () => {
-    for (const [batchSize, pageCap] of [[1, null], [2, null], [3, null], [50, 1], [2, 2]]) {
+    const cases: [batchSize: number, pageCap: number | null][] = [
+      [1, null],
+      [2, null],
+      [3, null],
+      [50, 1],
+      [2, 2],
+    ];
+    for (const [batchSize, pageCap] of cases) {
       const h = await harness({ counts: { contacts: 30 }, switches: { pageCap } });
       try {
         const sim = h.running.sim;
