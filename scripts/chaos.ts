@@ -631,11 +631,15 @@ function fill(path: string): void {
   }
 }
 
-/** Mount a 4 MiB tmpfs (root on Linux only); null when that is not possible here. */
+/**
+ * Mount a 16 MiB tmpfs (root on Linux only); null when that is not possible here. Room for the
+ * WAL of a run committing one row per page (`batch_size` 1 grows it to about 4 MiB before a
+ * checkpoint); the disk-full check fills the rest.
+ */
 function mountTmpfs(path: string): string | null {
   if (process.platform !== "linux" || process.getuid?.() !== 0) return null;
   mkdirSync(path, { recursive: true });
-  const { status } = spawnSyncSafe("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", path]);
+  const { status } = spawnSyncSafe("mount", ["-t", "tmpfs", "-o", "size=16m", "tmpfs", path]);
   return status === 0 ? path : null;
 }
 
