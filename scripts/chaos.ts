@@ -13,8 +13,10 @@
  * expiring every K requests; 429 with `Retry-After` in seconds, as a date, or none; 500–504
  * bursts; timeouts; dropped connections; malformed, truncated, HTML and wrong-shape bodies; rows
  * edited, inserted and deleted while the sync pages; tie groups larger than a page (the simulator
- * orders ties differently on every request); page caps below `batch_size`; the server clock five
- * minutes ahead of or behind the host's; the destination locked by another program (the run must
+ * orders ties differently on every request); page caps below `batch_size`, down to 1 row, and
+ * `batch_size` 1 to 3; the server clock five minutes ahead of or behind the host's; the clock that
+ * stamps `edited` two or ten minutes ahead of or behind the one writing the `Date` header; one
+ * `Date` header that jumps to 2100 or back to 2001; the destination locked by another program (the run must
  * fail with a message naming the lock and keep the cursor) and, when run as root where tmpfs can
  * be mounted, the destination's disk full.
  *
@@ -180,6 +182,8 @@ interface Plan {
   kills: { at: number; delayMs: number }[];
   /** Per data request: probability of a mutation. */
   mutationRate: number;
+  /** The data request (counted over the trial) whose `Date` header jumps to `to`, once. */
+  dateJump: { at: number; to: number } | null;
   lock: boolean;
   diskFull: boolean;
   binary: boolean;
@@ -195,10 +199,10 @@ function plan(
   const chance = (p: number) => rnd() < p;
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rnd() * items.length)];
   const faults: string[] = [];
-  const batchSize = int(8, 60);
+  const batchSize = chance(0.1) ? int(1, 3) : int(8, 60);
   faults.push(`batch ${batchSize}`);
   if (chance(0.5)) {
-    sw.pageCap = int(3, Math.max(3, batchSize - 1));
+    sw.pageCap = chance(0.2) ? int(1, 2) : int(3, Math.max(3, batchSize - 1));
     faults.push(`page cap ${sw.pageCap}`);
   }
   if (chance(0.3)) {
@@ -208,6 +212,16 @@ function plan(
   if (chance(0.3)) {
     sw.clockSkewSeconds = pick([-300, 300]);
     faults.push(`server clock ${sw.clockSkewSeconds > 0 ? "+" : ""}${sw.clockSkewSeconds} s`);
+  }
+  if (chance(0.3)) {
+    sw.stampSkewSeconds = pick([-600, -120, 120, 600]);
+    const side = sw.stampSkewSeconds > 0 ? "+" : "";
+    faults.push(`stamping clock ${side}${sw.stampSkewSeconds} s from the Date header`);
+  }
+  let dateJump: Plan["dateJump"] = null;
+  if (chance(0.25)) {
+    dateJump = { at: int(1, 60), to: pick([Date.UTC(2100, 0, 1), Date.UTC(2001, 0, 1)]) };
+    faults.push(`Date header ${new Date(dateJump.to).getUTCFullYear()} @${dateJump.at}`);
   }
   if (chance(0.2)) {
     sw.multiKeyOrderBy = true;
@@ -276,7 +290,17 @@ function plan(
   const diskFull = fullEvery > 0 && trial % fullEvery === 5;
   const binary = options.binary !== undefined && trial % 2 === 1;
   if (binary) faults.push("binary");
-  return { faults, batchSize, injections, kills, mutationRate, lock, diskFull, binary };
+  return {
+    faults,
+    batchSize,
+    injections,
+    kills,
+    mutationRate,
+    dateJump,
+    lock,
+    diskFull,
+    binary,
+  };
 }
 
 interface ChildResult {
@@ -385,6 +409,7 @@ async function runTrial(
         for (const injection of p.injections) {
           if (injection.at === sim.stats.dataRequests) sim.inject(injection.fault);
         }
+        if (p.dateJump?.at === sim.stats.dataRequests) sim.switches.dateJumpTo = p.dateJump.to;
         if (kill && requests === kill.at && killer) {
           const k = killer;
           setTimeout(k, kill.delayMs);
@@ -607,11 +632,15 @@ function fill(path: string): void {
   }
 }
 
-/** Mount a 4 MiB tmpfs (root on Linux only); null when that is not possible here. */
+/**
+ * Mount a 16 MiB tmpfs (root on Linux only); null when that is not possible here. Room for the
+ * WAL of a run committing one row per page (`batch_size` 1 grows it to about 4 MiB before a
+ * checkpoint); the disk-full check fills the rest.
+ */
 function mountTmpfs(path: string): string | null {
   if (process.platform !== "linux" || process.getuid?.() !== 0) return null;
   mkdirSync(path, { recursive: true });
-  const { status } = spawnSyncSafe("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", path]);
+  const { status } = spawnSyncSafe("mount", ["-t", "tmpfs", "-o", "size=16m", "tmpfs", path]);
   return status === 0 ? path : null;
 }
 

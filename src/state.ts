@@ -34,7 +34,11 @@ import { LockError } from "./errors.ts";
 export interface TableProgress {
   /** Lower bound of the window (inclusive), UTC ISO. */
   window_start: string;
-  /** Upper bound of the window (inclusive), UTC ISO: the server's clock when the window opened. */
+  /**
+   * The most the cursor may move to when the window completes, UTC ISO: the earlier of the
+   * server's clock and the host's when the window opened. (Windows are open-ended; an older
+   * version used it as the window's upper bound.)
+   */
   window_end: string;
   /** Every row with cursor value below this was written; the read resumes here (inclusive). */
   position: string;

@@ -309,6 +309,32 @@ describe("reconcileTables()", () => {
     }
   });
 
+  test("scanIds() finds every id at batch_size 1, 2 and 3 and under caps of 1 and 2", async () => {
+    const cases: [batchSize: number, pageCap: number | null][] = [
+      [1, null],
+      [2, null],
+      [3, null],
+      [50, 1],
+      [2, 2],
+    ];
+    for (const [batchSize, pageCap] of cases) {
+      const h = await harness({ counts: { contacts: 30 }, switches: { pageCap } });
+      try {
+        const sim = h.running.sim;
+        for (let i = 0; i < 25; i++) sim.insert("contacts");
+        const scan = await scanIds(h.client, "/api/contacts", { batchSize });
+        const want = sim.rows("contacts").map((r) => String(r.id)).sort();
+        assert.deepEqual([...scan.ids].sort(), want, `batch ${batchSize}, cap ${pageCap}`);
+        assert.ok(scan.requests < 600, `batch ${batchSize}, cap ${pageCap}: ${scan.requests}`);
+        // Integer ids: verified offset scans.
+        const types = await scanIds(h.client, "/api/task-types", { batchSize });
+        assert.equal(types.ids.size, 12, `task types: batch ${batchSize}, cap ${pageCap}`);
+      } finally {
+        await h.close();
+      }
+    }
+  });
+
   test("scanIds() reads a tie of ids sharing long prefixes under a tiny page cap", async () => {
     const h = await harness({ counts: { contacts: 0 }, switches: { pageCap: 3 } });
     try {

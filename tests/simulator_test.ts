@@ -542,6 +542,38 @@ describe("faults and tokens", () => {
     assert.equal(plain.headers.get("date"), null);
   });
 
+  test("stampSkewSeconds moves the stamping clock apart from the Date header; dateJumpTo jumps once", async () => {
+    let now = Date.UTC(2025, 0, 1, 12, 0, 0);
+    const { sim, get, rows } = await setup({
+      now: () => now,
+      records: 5,
+      switches: { stampSkewSeconds: -600 },
+    });
+    const id = String(sim.rows("contacts")[0].id);
+    now += 5_000;
+    sim.edit("contacts", id);
+    const inserted = sim.insert("contacts");
+    const res = await get("/api/contacts");
+    assert.equal(res.headers.get("date"), new Date(now).toUTCString());
+    const stamped = (r: Record<string, unknown>): number => Date.parse(String(r.edited));
+    assert.equal(stamped(sim.get("contacts", id)!), now - 600_000);
+    assert.equal(stamped(inserted), now - 600_000);
+    sim.switches.stampSkewSeconds = 300;
+    sim.touch("contacts", [id]);
+    assert.equal(stamped(sim.get("contacts", id)!), now + 300_000);
+    assert.equal(sim.stampClock(), now + 300_000);
+
+    const jump = Date.UTC(2100, 0, 1);
+    sim.switches.dateJumpTo = jump;
+    // Only a data response carries the jumped date, and only one.
+    await authorize(sim);
+    const jumped = await get("/api/contacts");
+    assert.equal(jumped.headers.get("date"), new Date(jump).toUTCString());
+    assert.equal(sim.switches.dateJumpTo, null);
+    assert.equal((await get("/api/contacts")).headers.get("date"), new Date(now).toUTCString());
+    assert.equal((await rows("/api/contacts")).length, 6);
+  });
+
   test("random faults are drawn from a seeded PRNG", async () => {
     const run = async (): Promise<number[]> => {
       const { get } = await setup({
@@ -634,6 +666,9 @@ describe("parseSimulateArgs()", () => {
       "--token-lifetime",
       "none",
       "--clock-skew=-30",
+      "--stamp-skew=600",
+      "--date-jump-to",
+      "2100-01-01T00:00:00Z",
       "--latency",
       "5",
       "--fault-rate",
@@ -654,6 +689,8 @@ describe("parseSimulateArgs()", () => {
       productsFilter: false,
       tokenLifetimeSeconds: null,
       clockSkewSeconds: -30,
+      stampSkewSeconds: 600,
+      dateJumpTo: Date.UTC(2100, 0, 1),
       latencyMs: 5,
       randomFaults: {
         rate: 0.1,
@@ -675,5 +712,11 @@ describe("parseSimulateArgs()", () => {
     assert.throws(() => parseSimulateArgs(["--fault-rate", "2"]), ConfigError);
     assert.throws(() => parseSimulateArgs(["--envelope", "bogus"]), ConfigError);
     assert.throws(() => parseSimulateArgs(["--nope"]), ConfigError);
+    assert.throws(() => parseSimulateArgs(["--date-jump-to", "2100-01-01"]), (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.match(e.message, /'--date-jump-to' must be an ISO-8601 date-time with a zone/);
+      return true;
+    });
+    assert.throws(() => parseSimulateArgs(["--stamp-skew", "ahead"]), /'--stamp-skew'/);
   });
 });

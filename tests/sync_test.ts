@@ -282,6 +282,134 @@ for (const dest of [sqlite, postgresDestination]) {
         }
       });
 
+      /** Edit three rows and insert two in each table, as users do between runs. */
+      function editAndInsert(h: Harness, tables: readonly TableName[], tag: string): void {
+        const sim = h.running.sim;
+        for (const table of tables) {
+          for (const row of sim.rows(table).slice(0, 3)) {
+            sim.edit(table, String(row.id), table === "products" ? { name: tag } : {});
+          }
+          sim.insert(table);
+          sim.insert(table);
+        }
+      }
+
+      for (const stampSkewSeconds of [-600, 600]) {
+        const side = stampSkewSeconds < 0 ? "behind" : "ahead of";
+        test(`the clock that stamps rows 10 minutes ${side} the Date header: edits and inserts between runs arrive`, async () => {
+          const tables: TableName[] = ["contacts", "companies"];
+          const h = await harness({ switches: { stampSkewSeconds } });
+          try {
+            // Small pages, so that a run's changes take more than one response.
+            assertOk(await h.run({ tables, batchSize: 4 }));
+            await h.assertMirrors(tables);
+            for (const round of [1, 2]) {
+              editAndInsert(h, tables, `round ${round}`);
+              assertOk(await h.run({ tables, batchSize: 4 }));
+              await h.assertMirrors(tables);
+            }
+            // The cursor is a value read, never past the server's clock.
+            const cursor = Date.parse(readState(h.statePath).table_cursors.contacts);
+            assert.ok(cursor <= h.running.sim.serverNow(), `cursor ${cursor}`);
+          } finally {
+            await h.close();
+          }
+        });
+      }
+
+      for (const jump of [Date.UTC(2100, 0, 1), Date.UTC(2001, 0, 1)]) {
+        const to = new Date(jump).toISOString().slice(0, 4);
+        test(`a Date header that jumps once to ${to} moves no cursor past the data`, async () => {
+          const tables: TableName[] = ["contacts", "activities"];
+          const h = await harness();
+          try {
+            const sim = h.running.sim;
+            sim.switches.dateJumpTo = jump;
+            assertOk(await h.run({ tables }));
+            assert.equal(sim.switches.dateJumpTo, null, "the jump happened");
+            await h.assertMirrors(tables);
+            const cursors = readState(h.statePath).table_cursors;
+            for (const table of tables) {
+              assert.ok(Date.parse(cursors[table]) <= Date.now(), `${table}: ${cursors[table]}`);
+            }
+            for (const round of [1, 2]) {
+              // The jump again, in the middle of a later run.
+              if (round === 2) sim.switches.dateJumpTo = jump;
+              editAndInsert(h, tables, `round ${round}`);
+              assertOk(await h.run({ tables }));
+              await h.assertMirrors(tables);
+            }
+          } finally {
+            await h.close();
+          }
+        });
+      }
+
+      test("a row stamped in the future is read every run and holds back no later edit", async () => {
+        const h = await harness();
+        try {
+          const sim = h.running.sim;
+          sim.insert("contacts", { edited: "2100-01-01T00:00:00+00:00" });
+          assertOk(await h.run({ tables: ["contacts"] }));
+          await h.assertMirrors(["contacts"]);
+          const cursor = readState(h.statePath).table_cursors.contacts;
+          assert.ok(Date.parse(cursor) <= Date.now(), cursor);
+          editAndInsert(h, ["contacts"], "after");
+          assertOk(await h.run({ tables: ["contacts"] }));
+          await h.assertMirrors(["contacts"]);
+        } finally {
+          await h.close();
+        }
+      });
+
+      test("a cursor in the future (from an older version) is read from the host's clock", async () => {
+        const h = await harness();
+        try {
+          assertOk(await h.run({ tables: ["contacts"] }));
+          const state = readState(h.statePath);
+          writeState(h.statePath, {
+            ...state,
+            table_cursors: { ...state.table_cursors, contacts: "2100-01-01T00:00:00Z" },
+          });
+          editAndInsert(h, ["contacts"], "after");
+          assertOk(await h.run({ tables: ["contacts"] }));
+          await h.assertMirrors(["contacts"]);
+          const cursor = readState(h.statePath).table_cursors.contacts;
+          assert.ok(Date.parse(cursor) <= Date.now(), cursor);
+        } finally {
+          await h.close();
+        }
+      });
+
+      // 40 companies, 28 of them in one tie group: larger than every page, than a cap of 25 and
+      // than the ids one request may exclude.
+      for (const pageCap of [1, 2, 25]) {
+        test(`every page size: batch_size 1, 2, 3 and an exact multiple against a cap of ${pageCap}`, async () => {
+          for (const batchSize of [1, 2, 3, 20]) {
+            const h = await harness({ counts: { companies: 40 }, switches: { pageCap } });
+            try {
+              const sim = h.running.sim;
+              const ids = sim.rows("companies").map((r) => String(r.id));
+              sim.touch("companies", ids.slice(5, 33), Date.parse("2024-03-01T10:00:00Z"));
+              const label = `batch ${batchSize}, cap ${pageCap}`;
+              // Companies are read by window, activity types (12, int ids) in full by offset.
+              const tables: TableName[] = ["companies", "activity_types"];
+              const first = await h.run({ tables, batchSize });
+              assertOk(first);
+              await h.assertMirrors(tables);
+              assert.ok(first.tables[0].requests < 400, `${label}: ${first.tables[0].requests}`);
+              // Between runs: edits, inserts and a new tie group larger than a page.
+              sim.touch("companies", ids.slice(0, 6));
+              editAndInsert(h, ["companies"], label);
+              assertOk(await h.run({ tables, batchSize }));
+              await h.assertMirrors(tables);
+            } finally {
+              await h.close();
+            }
+          }
+        });
+      }
+
       test("a run that dies after any page resumes in the same window and loses nothing", async () => {
         const h = await harness({ records: 300, switches: { pageCap: 20 } });
         try {

@@ -77,6 +77,17 @@ export interface SimulatorSwitches {
   tokenMaxRequests: number | null;
   /** Server clock minus host clock, seconds. @default {0} */
   clockSkewSeconds: number;
+  /**
+   * The clock that stamps `created`/`edited` (SQL Server, the Act! desktop clients) minus the
+   * server clock that writes the `Date` header, seconds. @default {0}
+   */
+  stampSkewSeconds: number;
+  /**
+   * The `Date` header of the next data response says this time (ms since the epoch) instead of
+   * the server clock, once (a misconfigured proxy, a clock corrected after a jump); the switch
+   * then resets itself to null. @default {null}
+   */
+  dateJumpTo: number | null;
   /** Send the `Date` header from the server clock. @default {true} */
   dateHeader: boolean;
   /** Delay before every answer, ms. @default {0} */
@@ -159,6 +170,8 @@ export function defaultSwitches(): SimulatorSwitches {
     tokenLifetimeSeconds: 3900,
     tokenMaxRequests: null,
     clockSkewSeconds: 0,
+    stampSkewSeconds: 0,
+    dateJumpTo: null,
     dateHeader: true,
     latencyMs: 0,
     rateLimit: null,
@@ -242,7 +255,7 @@ export class Simulator {
     this.#database = options.database ?? "ActDemo";
     this.#secret = `act-simulator-${seed}`;
     this.#mutationRng = new Random(hash32(seed, 55));
-    this.#data = new Dataset(seed, counts, this.serverNow());
+    this.#data = new Dataset(seed, counts, this.stampClock());
     const stores = {} as Record<TableName, TableStore>;
     for (const t of TABLE_NAMES) {
       const store = new TableStore(t, this.#data);
@@ -255,9 +268,14 @@ export class Simulator {
     this.fetch = async (request) => await app.fetch(request);
   }
 
-  /** The server clock, ms. */
+  /** The server clock (the one that writes the `Date` header), ms. */
   serverNow(): number {
     return this.#now() + this.switches.clockSkewSeconds * 1000;
+  }
+
+  /** The clock that stamps `created`/`edited`, ms: the server clock plus `stampSkewSeconds`. */
+  stampClock(): number {
+    return this.serverNow() + this.switches.stampSkewSeconds * 1000;
   }
 
   /** Current records of a table, as served, in storage order (builds every row). */
@@ -276,7 +294,7 @@ export class Simulator {
     return this.#stores[table].count();
   }
 
-  /** Apply `patch` and bump `edited` (`editDate` for products) to the server's now. */
+  /** Apply `patch` and bump `edited` (`editDate` for products) to the stamping clock's now. */
   edit(table: TableName, id: string, patch: Record<string, unknown> = {}): Record<string, unknown> {
     const store = this.#stores[table];
     const row = store.get(id);
@@ -310,10 +328,13 @@ export class Simulator {
     return this.#stores[table].delete(id);
   }
 
-  /** Bulk update: every record gets the same stamp (`at` ms, default now), forming a tie group. */
+  /**
+   * Bulk update: every record gets the same stamp (`at` ms, default the stamping clock's now),
+   * forming a tie group.
+   */
   touch(table: TableName, ids: readonly string[], at?: number): void {
     const store = this.#stores[table];
-    const ms = Math.floor((at ?? this.serverNow()) / 1000) * 1000;
+    const ms = Math.floor((at ?? this.stampClock()) / 1000) * 1000;
     for (const id of ids) {
       const row = store.get(id);
       if (!row) throw new RangeError(`Cannot touch ${table}: no record with id "${id}"`);
@@ -350,7 +371,7 @@ export class Simulator {
   }
 
   #stampNow(): number {
-    return Math.floor(this.serverNow() / 1000) * 1000;
+    return Math.floor(this.stampClock() / 1000) * 1000;
   }
 
   #productView(row: Row): Row {
@@ -399,7 +420,13 @@ export class Simulator {
       response.headers.set("X-RateLimit-Reset", String(rate.reset));
     }
     if (this.switches.dateHeader) {
-      response.headers.set("Date", new Date(this.serverNow()).toUTCString());
+      let date = this.serverNow();
+      const jump = this.switches.dateJumpTo;
+      if (jump !== null && isDataPath(new URL(request.url).pathname, this.basePath)) {
+        date = jump;
+        this.switches.dateJumpTo = null;
+      }
+      response.headers.set("Date", new Date(date).toUTCString());
     }
     this.stats.byStatus[response.status] = (this.stats.byStatus[response.status] ?? 0) + 1;
     return response;
@@ -773,6 +800,12 @@ export function oddFields(id: unknown): Row {
   };
 }
 
+/** Whether a request path (with the base) is a data request: `/api/…` except `/api/system`. */
+function isDataPath(pathname: string, basePath: string): boolean {
+  const lower = pathname.toLowerCase().replace(/\/+$/, "");
+  return lower.startsWith(basePath + "/api/") && lower !== basePath + "/api/system";
+}
+
 function nonNegative(text: string | null, name: string): number | null {
   if (text === null) return null;
   if (!/^\d{1,9}$/.test(text)) throw new SyntaxError(`Invalid value for ${name}: '${text}'`);
@@ -1047,6 +1080,19 @@ export function parseSimulateArgs(args: string[]): SimulatorOptions & { port: nu
   if (maxReq !== undefined) switches.tokenMaxRequests = maxReq;
   const skew = int("clock-skew", -1e9, 1e9);
   if (skew !== undefined) switches.clockSkewSeconds = skew;
+  const stampSkew = int("stamp-skew", -1e9, 1e9);
+  if (stampSkew !== undefined) switches.stampSkewSeconds = stampSkew;
+  if (v["date-jump-to"] !== undefined) {
+    const text = String(v["date-jump-to"]);
+    const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text)
+      ? Date.parse(text)
+      : NaN;
+    if (Number.isNaN(ms)) {
+      issues.push(
+        `'--date-jump-to' must be an ISO-8601 date-time with a zone: current value is "${text}"`,
+      );
+    } else switches.dateJumpTo = ms;
+  }
   const latency = int("latency", 0, 600_000);
   if (latency !== undefined) switches.latencyMs = latency;
   const limit = int("rate-limit", 1, 1e9);
@@ -1093,6 +1139,8 @@ function parseArgsStrict(args: string[]): Record<string, string | boolean | unde
     "token-lifetime",
     "token-max-requests",
     "clock-skew",
+    "stamp-skew",
+    "date-jump-to",
     "latency",
     "rate-limit",
     "fault-rate",

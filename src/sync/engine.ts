@@ -8,34 +8,48 @@
  * differently on every request, may cap pages below `$top`, and has no delete feed. Offset paging
  * over a live window loses rows (a row read earlier that is edited or deleted shifts every later
  * row up one, so one row at the page boundary is never read). This engine never uses `$skip` for
- * incremental reads. It reads a *window* `[lo, hi]` of the cursor field (`edited`, or `editdate`
- * for products) where `hi` is the server's own clock (its `Date` header) when the window opened
- * and `lo` is the previous window's `hi` minus `lookback_seconds`:
+ * incremental reads. It reads an open-ended *window* of the cursor field (`edited`, or
+ * `editdate` for products) from `lo`, the table's cursor minus `lookback_seconds`:
  *
- * 1. Request `cursor ge L and cursor le hi`, ordered by the cursor, `$top = batch_size`.
- *    Because rows come sorted, every row with a cursor value in `[L, M)` is in the page, where `M`
- *    is the page's last (largest) value. Rows equal to `M` may be cut off, so the next request
- *    starts at `L = M` again (re-reading the `M` tie group; upserts by id make that harmless).
- *    Rows edited meanwhile move above `hi` and are read by the next run; deleted rows need no
- *    read; no position depends on how many rows came before, so nothing shifts.
- * 2. If a page holds only rows equal to `L`, the tie group at `L` is bigger than a response.
- *    It is read by splitting it on id prefixes (`startswith(id,'3')`, then `'30'`…`'3f'` where a
- *    part is still too big), never by offset, so the unstable order inside a tie group cannot
- *    hide a row. A part is complete when its response is smaller than the largest response this
- *    endpoint has returned in this run: the server did not cap it, so it returned every match.
- *    Then the read continues at `L + 1 s` (the tie range is `[L, L + 1 s)`).
- * 3. The window ends at an empty page, or at a page smaller than the largest response seen
- *    (sorted and not capped, so it held everything left). A short page alone proves nothing: the
- *    server may cap pages below `$top`. When a short response of `n` rows is ambiguous (nothing
- *    bigger seen yet), one probe for the table's first `n + 1` rows settles it: if they come
- *    back, the server does not cap at `n`.
+ * 1. Request `cursor ge L`, ordered by the cursor, `$top = batch_size`. Because rows come
+ *    sorted, every row with a cursor value in `[L, M)` is in the page, where `M` is the page's
+ *    last (largest) value. Rows equal to `M` may be cut off, so the next request starts at
+ *    `L = M` again (re-reading the `M` tie group; upserts by id make that harmless). Rows edited
+ *    meanwhile move up and are read later in the window; deleted rows need no read; no position
+ *    depends on how many rows came before, so nothing shifts.
+ * 2. If a page holds only rows equal to `L`, the tie group at `L` is bigger than a response. It
+ *    is read by id, never by offset, so the unstable order inside a tie group cannot hide a row:
+ *    while at most {@linkcode MAX_EXCLUDED_IDS} ids are read, the group is asked again without
+ *    them (`and id ne '…'`; a returned excluded id means the server ignored the filter);
+ *    beyond that it is split on id prefixes (`startswith(id,'3')`, then `'30'`…`'3f'` where a
+ *    part is still too big), each part finished the same way. Then the read continues at
+ *    `L + 1 s` (the tie range is `[L, L + 1 s)`).
+ * 3. A response is complete (held every match) when it is empty, or smaller than the largest
+ *    response this endpoint has returned in this run: the server did not cap it. A short page
+ *    alone proves nothing (the server may cap pages below `$top`, down to one row). When a
+ *    short response of `n` rows is ambiguous (nothing bigger seen yet), one probe for the
+ *    table's first `n + 1` rows settles it: if they come back, the server does not cap at `n`.
+ *    With `batch_size` 1 or a cap of 1 nothing is ever "smaller" but empty, so each row costs
+ *    about three requests (its page, the re-read at `M`, the empty exclusion) and stays sound.
+ *    The window ends at a complete page.
  *
- * After every committed page the state file records `position = L` for the open window, so a
- * run killed at any moment resumes in the same window and re-reads at most one page. The
- * table's cursor moves to `hi` only when the window completes, and the next window starts
- * `lookback_seconds` earlier to cover rows whose `edited` stamp was committed late.
- * Each page is checked: rows below `L` or unsorted mean the server ignored `$filter`/`$orderby`,
- * which stops the table instead of silently skipping rows.
+ * The cursor comes from the data, never from a clock: when the window completes it becomes the
+ * largest cursor value actually read, capped at the earlier of the server's clock (the `Date`
+ * header of the window's first response) and this host's; a window that read no row leaves it
+ * where it was. The clock that stamps `edited` need not be the one writing the `Date` header:
+ * stamps behind it stay above the cursor (it is a value read), stamps ahead of it are read at
+ * once (the window has no upper end), and a `Date` header far off (2100, or years back) can only
+ * lower the cap, which costs re-reads, never rows. A row stamped in the future is re-read every
+ * run instead of dragging the cursor past later edits; a stored cursor later than the host's
+ * clock (written by an older version from a wrong `Date` header) is read from the host's clock.
+ * `lookback_seconds` still covers rows committed late with an older stamp.
+ *
+ * After every committed page the state file records `position = L` for the open window (with
+ * `window_start = lo` and `window_end` = the cap), so a run killed at any moment resumes there
+ * and re-reads at most one page; the cap of a resumed window is taken afresh. The table's cursor
+ * moves only when the window completes. Each page is checked: rows below `L` or unsorted mean
+ * the server ignored `$filter`/`$orderby`, which stops the table instead of silently skipping
+ * rows.
  *
  * Tables without a cursor field (activity types) and endpoints that reject the cursor filter
  * (products on some servers) are read in full every run: by id prefix as above when ids are
@@ -56,6 +70,7 @@ import {
   withReset,
 } from "../state.ts";
 import { flattenPage, formatUtc, parseDateTime } from "./flatten.ts";
+import { odataString } from "../url.ts";
 import { type TableName, TABLES, type TableSpec } from "./tables.ts";
 
 /** An OData list query (see src/url.ts). */
@@ -144,6 +159,11 @@ const SECOND = 1000;
 const MAX_REQUESTS_PER_TABLE = 10_000_000;
 const MAX_PREFIX_LENGTH = 48;
 const MAX_PROBES = 3;
+/**
+ * Most ids a request excludes with `and id ne '…'` (about 60 URL characters each, so the query
+ * stays well under IIS's default 2048-character limit); beyond that a read splits by id prefix.
+ */
+export const MAX_EXCLUDED_IDS = 20;
 
 /** Sync the configured tables; one failing table does not stop the others. */
 export async function syncTables(
@@ -204,7 +224,8 @@ class TableReader {
   #maxPage = 0;
   #probes = 0;
   #started = 0;
-  #lastServerDate: number | null = null;
+  /** The largest cursor value read in this run (null: no row read). */
+  #maxRead: number | null = null;
 
   constructor(spec: TableSpec, options: SyncOptions, deps: EngineDeps, state: State) {
     this.#spec = spec;
@@ -222,14 +243,8 @@ class TableReader {
     let emptyFirstRead = false;
     try {
       const firstRead = this.#options.fullRefresh || cursorOf(this.state, name) === null;
-      const resumed = !this.#options.fullRefresh && progressOf(this.state, name) !== null;
-      let cursor = this.#spec.cursorField ? await this.#incremental() : await this.#fullRead(null);
-      if (resumed && this.#spec.cursorField) {
-        // The resumed window is as old as the interrupted run: read on up to the server's now.
-        this.state = withCompleted(this.state, name, cursor, {});
-        await this.#deps.saveState(this.state);
-        cursor = await this.#incremental();
-      }
+      // A resumed window is open-ended like every other: it reads on up to the newest row.
+      const cursor = this.#spec.cursorField ? await this.#incremental() : await this.#fullRead();
       emptyFirstRead = firstRead && this.#rowsRead === 0;
       const duration = this.#deps.now() - this.#started;
       this.state = withCompleted(this.state, name, cursor, {
@@ -322,18 +337,17 @@ class TableReader {
   }
 
   #seen(page: ListPage): ListPage {
-    if (page.serverDate !== null) this.#lastServerDate = page.serverDate;
     this.#rowsRead += page.rows.length;
     return page;
   }
 
   /**
    * Whether a response of `size` rows (the one just received) surely held every match: it is
-   * smaller than the largest response this endpoint returned before, so no page cap cut it.
-   * (A cap below 2 rows is taken as impossible.) Then the size joins the largest seen.
+   * empty, or smaller than the largest response this endpoint returned before, so no page cap
+   * cut it (whatever the cap: 1 row included). Then the size joins the largest seen.
    */
   #complete(size: number): boolean {
-    const complete = size < Math.max(this.#maxPage, 2);
+    const complete = size === 0 || size < this.#maxPage;
     this.#maxPage = Math.max(this.#maxPage, size);
     return complete;
   }
@@ -387,42 +401,43 @@ class TableReader {
     await this.#deps.saveState(this.state);
   }
 
-  /** The incremental window read described in the module comment; returns the new cursor. */
+  /**
+   * The incremental window read described in the module comment; returns the new cursor, or
+   * null to keep the old one (no row read).
+   */
   async #incremental(): Promise<string | null> {
     const spec = this.#spec;
     const field = spec.cursorField!;
     const name = spec.name;
     const resume = this.#options.fullRefresh ? null : progressOf(this.state, name);
     let lo: number;
-    let hi: number | null;
     let position: number;
     if (resume) {
-      lo = Date.parse(resume.window_start);
-      hi = Date.parse(resume.window_end);
       position = Date.parse(resume.position);
+      lo = Date.parse(resume.window_start);
+      if (Number.isNaN(lo)) lo = position;
       this.#deps.logger.info(`Table ${name}: resuming the unfinished window`, {
         from: resume.position,
-        to: resume.window_end,
       });
     } else {
       const cursor = this.#options.fullRefresh ? null : cursorOf(this.state, name);
       lo = cursor === null
         ? Date.parse(this.#options.defaultStartDate)
-        : cursor - this.#options.lookbackSeconds * SECOND;
-      hi = null;
+        : this.#notAfterNow(cursor) - this.#options.lookbackSeconds * SECOND;
       position = lo;
     }
 
-    const query = (from: number, to: number | null): ListQuery => ({
-      filter: `${field} ge ${formatUtc(from)}` +
-        (to === null ? "" : ` and ${field} le ${formatUtc(to)}`),
+    // No upper bound: the window ends at an empty or provably complete page, so a row stamped
+    // by a clock ahead of the server's `Date` header is read as soon as it exists.
+    const query = (from: number): ListQuery => ({
+      filter: `${field} ge ${formatUtc(from)}`,
       orderby: `${field} asc`,
       top: this.#options.batchSize,
     });
 
     let first: ListPage;
     try {
-      first = await this.#list(query(position, hi));
+      first = await this.#list(query(position));
     } catch (error) {
       if (error instanceof HttpError && error.status === 400 && name === "products") {
         this.#deps.logger.warning(
@@ -431,14 +446,11 @@ class TableReader {
           }); ` +
             `reading it in full`,
         );
-        return await this.#fullRead(hi);
+        return await this.#fullRead();
       }
       throw error;
     }
-    // The window's upper bound: the server's clock when the window opened (never the host's
-    // when the server tells its own), so host clock skew cannot move rows out of the window.
-    if (hi === null) hi = first.serverDate ?? this.#lastServerDate ?? this.#deps.now();
-    const windowEnd = hi;
+    const cap = this.#cursorCap(first.serverDate);
     this.#warnSkew(first.serverDate);
 
     let pending: Promise<ListPage> | null = Promise.resolve(first);
@@ -449,12 +461,13 @@ class TableReader {
       const rows = page.rows;
       if (rows.length === 0) break;
       const last = this.#checkedLastValue(rows, from);
+      this.#noteRead(last);
       let next: number;
       let tieGroup = false;
       if (last > from) {
         next = last;
         // Not capped (smaller than a response we have seen) and sorted: it held every match.
-        if (!this.#complete(rows.length)) pending = this.#list(query(next, windowEnd));
+        if (!(await this.#completeAfterProbe(rows.length))) pending = this.#list(query(next));
       } else if (await this.#completeAfterProbe(rows.length)) {
         next = from; // every row equals `from` and the response was not capped: window done
       } else {
@@ -465,17 +478,58 @@ class TableReader {
       if (pending) await new Promise((resolve) => setTimeout(resolve, 0));
       await this.#write(rows);
       if (tieGroup) {
-        await this.#readTieGroup(from, rows.length);
-        if (next <= windowEnd) pending = this.#list(query(next, windowEnd));
+        await this.#readTieGroup(from, rows);
+        pending = this.#list(query(next));
       }
       from = next;
-      await this.#checkpoint({ start: lo, end: windowEnd, position: from });
+      await this.#checkpoint({ start: lo, end: cap, position: from });
       if (this.#deps.signal?.aborted) {
         pending?.catch(() => {});
         throw new StopRequested();
       }
     }
-    return formatUtc(windowEnd);
+    return this.#cursorAfter(cap);
+  }
+
+  /** Note a cursor value read (only values of rows actually read and checked). */
+  #noteRead(value: number): void {
+    if (this.#maxRead === null || value > this.#maxRead) this.#maxRead = value;
+  }
+
+  /**
+   * The most the cursor may move to in this run: the server's clock (the `Date` header of the
+   * window's first response), or this host's when that is earlier or missing. It only keeps a
+   * row stamped in the future (a client's wrong clock) from dragging the cursor past rows not yet
+   * written; a `Date` header far off can make it lower, which costs re-reads, never rows.
+   */
+  #cursorCap(serverDate: number | null): number {
+    const host = this.#deps.now();
+    return serverDate === null ? host : Math.min(serverDate, host);
+  }
+
+  /**
+   * The cursor after a completed read: the largest cursor value actually read, never above
+   * `cap`; null (the cursor stays where it was) when no row was read.
+   */
+  #cursorAfter(cap: number): string | null {
+    return this.#maxRead === null ? null : formatUtc(Math.min(this.#maxRead, cap));
+  }
+
+  /**
+   * A stored cursor, but never after this host's clock: a cursor in the future (written by an
+   * older act-sync from a wrong `Date` header) would hide every later edit, so the read starts
+   * at the host's now instead (re-reading more, never less).
+   */
+  #notAfterNow(cursor: number): number {
+    const now = this.#deps.now();
+    if (cursor <= now) return cursor;
+    if (cursor - now > 120 * SECOND) {
+      this.#deps.logger.warning(
+        `Table ${this.#spec.name}: the cursor ${formatUtc(cursor)} is in the future; ` +
+          `reading from this host's clock instead`,
+      );
+    }
+    return now;
   }
 
   #warnSkew(serverDate: number | null): void {
@@ -523,56 +577,81 @@ class TableReader {
   }
 
   /**
-   * Read every row with a cursor value in [at, at + 1 s) by splitting on id prefixes, never by
-   * offset. `seen` is the size of the response that showed the tie group does not fit.
+   * Read every row with a cursor value in [at, at + 1 s), never by offset. `read` are the rows
+   * of the response that showed the tie group does not fit: a small group is finished by
+   * excluding the ids already read, a big one is split on id prefixes.
    */
-  async #readTieGroup(at: number, seen: number): Promise<void> {
+  async #readTieGroup(at: number, read: Record<string, unknown>[]): Promise<void> {
     const field = this.#spec.cursorField!;
     const base = `${field} ge ${formatUtc(at)} and ${field} lt ${formatUtc(at + SECOND)}`;
     this.#deps.logger.info(
-      `Table ${this.#spec.name}: ${seen}+ rows share '${field}' ${formatUtc(at)}; ` +
-        `reading them by id prefix`,
+      `Table ${this.#spec.name}: ${read.length}+ rows share '${field}' ${formatUtc(at)}; ` +
+        `reading them by id`,
     );
+    const ids = read.length <= MAX_EXCLUDED_IDS ? read.map((row) => String(row.id ?? "")) : [];
     await this.#readByPrefix(base, (row) => {
       const value = parseDateTime(readField(row, this.#spec.cursorJsonField!));
-      return value !== null && value >= at && value < at + SECOND;
-    });
+      if (value === null || value < at || value >= at + SECOND) return false;
+      this.#noteRead(value);
+      return true;
+    }, ids.length ? ids : undefined);
   }
 
   /**
-   * Read every row matching `base` (or every row when null): one request per id prefix,
-   * splitting a prefix into its 16 (or 10, or 1) longer prefixes while its response might have
-   * been capped (not smaller than the largest response seen).
+   * Read every row matching `base` (or every row when null). Each part, `startswith(id,'p')`,
+   * is read by one request; while its response might have been capped (not smaller than the
+   * largest response seen), the part is asked again without the ids already read
+   * (`and id ne '…'`): an empty or uncapped answer finishes it. When that list would grow past
+   * {@linkcode MAX_EXCLUDED_IDS}, the part is split into its 16 (or 10, or 1) longer prefixes.
+   * With `known` (ids of rows already read, matching `base`), the whole of `base` is the first
+   * part; else the 16 one-character prefixes are.
    */
   async #readByPrefix(
     base: string | null,
     matches: (row: Record<string, unknown>) => boolean,
+    known?: readonly string[],
   ): Promise<void> {
-    const stack = childPrefixes("").reverse();
+    const stack: { prefix: string; ids: string[] }[] = known
+      ? [{ prefix: "", ids: [...known] }]
+      : childPrefixes("").reverse().map((prefix) => ({ prefix, ids: [] }));
     while (stack.length > 0) {
-      const prefix = stack.pop()!;
-      const clause = `startswith(id,'${prefix}')`;
+      const { prefix, ids } = stack.pop()!;
+      const excluded = new Set(ids.map((id) => id.toLowerCase()));
+      const clauses = [
+        ...(base ? [base] : []),
+        ...(prefix ? [`startswith(id,'${prefix}')`] : []),
+        ...ids.map((id) => `id ne ${odataString(id)}`),
+      ];
       const page = await this.#list({
-        filter: base ? `${base} and ${clause}` : clause,
+        ...(clauses.length ? { filter: clauses.join(" and ") } : {}),
         top: this.#options.batchSize,
       });
       for (const row of page.rows) {
         const id = String(row.id ?? "").toLowerCase();
-        if (!id.startsWith(prefix) || !matches(row)) {
+        if (!id.startsWith(prefix) || excluded.has(id) || !matches(row)) {
           throw new RangeError(
-            `The server ignored $filter on ${this.#path}: asked for ids starting '${prefix}', ` +
+            `The server ignored $filter on ${this.#path}: asked for ids starting '${prefix}'` +
+              `${ids.length ? ` except ${ids.length} already read` : ""}, ` +
               `got ${JSON.stringify(row.id)}`,
           );
         }
       }
       await this.#write(page.rows);
-      if (page.rows.length > 0 && !(await this.#completeAfterProbe(page.rows.length))) {
-        if (prefix.length >= MAX_PREFIX_LENGTH) {
-          throw new RangeError(
-            `Paging is not advancing: more rows than one response share the id prefix '${prefix}'`,
-          );
-        }
-        stack.push(...childPrefixes(prefix).reverse());
+      if (page.rows.length === 0 || await this.#completeAfterProbe(page.rows.length)) continue;
+      const more = [...new Set([...ids, ...page.rows.map((row) => String(row.id))])];
+      if (more.length <= MAX_EXCLUDED_IDS) {
+        stack.push({ prefix, ids: more });
+        continue;
+      }
+      if (prefix.length >= MAX_PREFIX_LENGTH) {
+        throw new RangeError(
+          `Paging is not advancing: more rows than one response share the id prefix '${prefix}'`,
+        );
+      }
+      for (const child of childPrefixes(prefix).reverse()) {
+        const under = more.filter((id) => id.toLowerCase().startsWith(child));
+        // Any subset of the ids read may be excluded: the others are merely read again.
+        stack.push({ prefix: child, ids: under.slice(0, MAX_EXCLUDED_IDS) });
       }
     }
   }
@@ -585,7 +664,7 @@ class TableReader {
    * rejects `$filter` too by plain offset pages (a row hidden by a concurrent delete is then
    * read by the next run, as every run reads these tables in full).
    */
-  async #fullRead(hi: number | null): Promise<string | null> {
+  async #fullRead(): Promise<string | null> {
     const top = this.#options.batchSize;
     let ordered = true;
     let first: ListPage;
@@ -596,13 +675,18 @@ class TableReader {
       ordered = false;
       first = await this.#list({ top });
     }
+    const cap = this.#cursorCap(first.serverDate);
     this.#complete(first.rows.length);
     await this.#write(first.rows);
+    this.#noteRows(first.rows);
     const stringIds = first.rows.every((r) => typeof r.id === "string" && isHexId(r.id));
     if (first.rows.length > 0 && !ordered && stringIds) {
       try {
-        await this.#readByPrefix(null, () => true);
-        return this.#fullReadCursor(hi);
+        await this.#readByPrefix(null, (row) => {
+          this.#noteRows([row]);
+          return true;
+        });
+        return this.#fullReadCursor(cap);
       } catch (error) {
         if (!(error instanceof HttpError && error.status === 400)) throw error;
         this.#deps.logger.warning(
@@ -615,7 +699,9 @@ class TableReader {
     let previous = first.rows;
     let restarts = 0;
     for (let guard = 0; previous.length > 0 && guard < MAX_REQUESTS_PER_TABLE; guard++) {
-      const overlap = ordered && skip > 0 ? 1 : 0;
+      // No overlap while responses may hold one row (batch_size 1, a cap of 1): the overlap row
+      // would fill the page and end the read early. Plain offsets until an empty page then.
+      const overlap = ordered && skip > 0 && this.#maxPage >= 2 ? 1 : 0;
       const page = await this.#list({
         ...(ordered ? { orderby: "id asc" } : {}),
         top,
@@ -641,15 +727,29 @@ class TableReader {
       const fresh = rows.slice(overlap);
       if (fresh.length === 0) break;
       await this.#write(fresh);
+      this.#noteRows(fresh);
       skip += fresh.length;
       previous = rows;
     }
-    return this.#fullReadCursor(hi);
+    return this.#fullReadCursor(cap);
   }
 
-  #fullReadCursor(hi: number | null): string | null {
-    const end = hi ?? this.#lastServerDate;
-    return end === null ? null : formatUtc(end);
+  /** Note the cursor values of rows read in full (tables with a cursor field only). */
+  #noteRows(rows: Record<string, unknown>[]): void {
+    const key = this.#spec.cursorJsonField;
+    if (!key) return;
+    for (const row of rows) {
+      const value = parseDateTime(readField(row, key));
+      if (value !== null) this.#noteRead(value);
+    }
+  }
+
+  /**
+   * The cursor after a full read: as after a window for a table with a cursor field (products
+   * whose filter is rejected); else, for the record only, the capped clock of the read.
+   */
+  #fullReadCursor(cap: number): string | null {
+    return this.#spec.cursorField ? this.#cursorAfter(cap) : formatUtc(cap);
   }
 }
 

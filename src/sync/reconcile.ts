@@ -11,7 +11,10 @@
  * hides one id at a page boundary). String (GUID) ids are read by id prefix, as the engine reads
  * tie groups: `$select=id&$filter=startswith(id,'3')`, split into `'30'`…`'3f'` while a response
  * is not smaller than the largest response seen (it may have been capped by the server); a
- * response smaller than that held every match. Integer ids (activity types, a dozen rows) and
+ * response that is empty or smaller than that held every match. A part with few ids read (up to
+ * 20) is first asked again without them (`and id ne '…'`), so one-row responses (`batch_size` 1,
+ * a cap of 1) cost a request per id instead of a split per character. While responses may hold
+ * one row, offset scans use no overlap row (it would fill the page). Integer ids (activity types, a dozen rows) and
  * servers that reject `$filter` are read by offset pages ordered by id, each page overlapping the
  * previous one by a row (a moved overlap row means rows shifted: start again), and the whole scan
  * is repeated until two consecutive scans agree. A server that rejects `$select` gets full rows.
@@ -26,7 +29,8 @@ import { HttpError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Sink } from "../sink/sink.ts";
 import type { State } from "../state.ts";
-import { childPrefixes, type ListQuery, type PageSource } from "./engine.ts";
+import { childPrefixes, type ListQuery, MAX_EXCLUDED_IDS, type PageSource } from "./engine.ts";
+import { odataString } from "../url.ts";
 import { flattenPage } from "./flatten.ts";
 import { type TableName, TABLES } from "./tables.ts";
 
@@ -231,34 +235,52 @@ class IdScanner {
 
   /** Whether a response of `size` rows surely held every match (see the engine's #complete). */
   #complete(size: number): boolean {
-    const complete = size < Math.max(this.#maxPage, 2);
+    const complete = size === 0 || size < this.#maxPage;
     this.#maxPage = Math.max(this.#maxPage, size);
     return complete;
   }
 
+  /**
+   * The id scan by prefix. While a part's response might have been capped, it is asked again
+   * without the ids already read (`and id ne '…'`, up to {@linkcode MAX_EXCLUDED_IDS}): an empty
+   * or uncapped answer finishes it; past that many ids it is split into longer prefixes.
+   */
   async #byPrefix(): Promise<Set<string>> {
     const ids = new Set<string>();
-    const stack = childPrefixes("").reverse();
+    const stack = childPrefixes("").reverse().map((prefix) => ({ prefix, read: [] as string[] }));
     while (stack.length > 0) {
-      const prefix = stack.pop()!;
-      const rows = await this.#list({ filter: `startswith(id,'${prefix}')`, top: this.#top });
+      const { prefix, read } = stack.pop()!;
+      const excluded = new Set(read.map((id) => id.toLowerCase()));
+      const filter = [`startswith(id,'${prefix}')`, ...read.map((id) => `id ne ${odataString(id)}`)]
+        .join(" and ");
+      const rows = await this.#list({ filter, top: this.#top });
       for (const row of rows) {
         const id = String(row.id);
-        if (!id.toLowerCase().startsWith(prefix)) {
+        if (!id.toLowerCase().startsWith(prefix) || excluded.has(id.toLowerCase())) {
           throw new RangeError(
-            `The server ignored $filter on ${this.#path}: asked for ids starting '${prefix}', ` +
+            `The server ignored $filter on ${this.#path}: asked for ids starting '${prefix}'` +
+              `${read.length ? ` except ${read.length} already read` : ""}, ` +
               `got ${JSON.stringify(row.id)}`,
           );
         }
         ids.add(id);
       }
       if (rows.length > 0 && !this.#complete(rows.length)) {
+        const more = [...new Set([...read, ...rows.map((row) => String(row.id))])];
+        if (more.length <= MAX_EXCLUDED_IDS) {
+          stack.push({ prefix, read: more });
+          continue;
+        }
         if (prefix.length >= MAX_PREFIX_LENGTH) {
           throw new RangeError(
             `Id scan is not advancing: more rows than one response share the id prefix '${prefix}'`,
           );
         }
-        stack.push(...childPrefixes(prefix).reverse());
+        for (const child of childPrefixes(prefix).reverse()) {
+          const under = more.filter((id) => id.toLowerCase().startsWith(child));
+          // Any subset of the ids read may be excluded: the others are merely read again.
+          stack.push({ prefix: child, read: under.slice(0, MAX_EXCLUDED_IDS) });
+        }
       }
     }
     return ids;
@@ -287,7 +309,8 @@ class IdScanner {
       let last: string | null = null;
       let shifted = false;
       for (let guard = 0; guard < MAX_REQUESTS; guard++) {
-        const overlap = ordered && last !== null ? 1 : 0;
+        // No overlap while responses may hold one row: it would fill the page and end the scan.
+        const overlap = ordered && last !== null && this.#maxPage >= 2 ? 1 : 0;
         let rows: Record<string, unknown>[];
         try {
           rows = await this.#list({
