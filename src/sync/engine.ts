@@ -4,12 +4,10 @@
  *
  * ## How an incremental read loses no row
  *
- * The Act! Web API pages by offset only (`$top` + `$skip`), orders rows with equal `edited`
- * differently on every request, may cap pages below `$top`, and has no delete feed. Offset paging
- * over a live window loses rows (a row read earlier that is edited or deleted shifts every later
- * row up one, so one row at the page boundary is never read). This engine never uses `$skip` for
- * incremental reads. It reads an open-ended *window* of the cursor field (`edited`, or
- * `editdate` for products) from `lo`, the table's cursor minus `lookback_seconds`:
+ * The Act! Web API pages by offset only, and offset paging over a live window loses rows (a row
+ * read earlier that is edited or deleted shifts every later row up one). This engine never uses
+ * `$skip` for incremental reads. It reads an open-ended *window* of the cursor field (`edited`,
+ * or `editdate` for products) from `lo`, the table's cursor minus `lookback_seconds`:
  *
  * 1. Request `cursor ge L`, ordered by the cursor, `$top = batch_size`. Because rows come
  *    sorted, every row with a cursor value in `[L, M)` is in the page, where `M` is the page's
@@ -18,20 +16,14 @@
  *    meanwhile move up and are read later in the window; deleted rows need no read; no position
  *    depends on how many rows came before, so nothing shifts.
  * 2. If a page holds only rows equal to `L`, the tie group at `L` is bigger than a response. It
- *    is read by id, never by offset, so the unstable order inside a tie group cannot hide a row:
- *    while at most {@linkcode MAX_EXCLUDED_IDS} ids are read, the group is asked again without
- *    them (`and id ne '…'`; a returned excluded id means the server ignored the filter);
- *    beyond that it is split on id prefixes (`startswith(id,'3')`, then `'30'`…`'3f'` where a
- *    part is still too big), each part finished the same way. Then the read continues at
- *    `L + 1 s` (the tie range is `[L, L + 1 s)`).
- * 3. A response is complete (held every match) when it is empty, or smaller than the largest
- *    response this endpoint has returned in this run: the server did not cap it. A short page
- *    alone proves nothing (the server may cap pages below `$top`, down to one row). When a
- *    short response of `n` rows is ambiguous (nothing bigger seen yet), one probe for the
- *    table's first `n + 1` rows settles it: if they come back, the server does not cap at `n`.
- *    With `batch_size` 1 or a cap of 1 nothing is ever "smaller" but empty, so each row costs
- *    about three requests (its page, the re-read at `M`, the empty exclusion) and stays sound.
- *    The window ends at a complete page.
+ *    is read by id, never by offset ({@linkcode scanByPrefix} with the tie range
+ *    `[L, L + 1 s)` as its filter, finishing a small group by excluding the ids read), then the
+ *    read continues at `L + 1 s`.
+ * 3. The window ends at an empty page or one that held every match, by the completeness rule of
+ *    `src/sync/scan.ts` (not capped: smaller than the largest response seen, or a probe shows it).
+ *
+ * Why the id scans and the completeness rule lose no row (every page size, caps down to one row)
+ * is argued once, in `src/sync/scan.ts`.
  *
  * The cursor comes from the data, never from a clock: when the window completes it becomes the
  * largest cursor value actually read, capped at the earlier of the server's clock (the `Date`
@@ -52,8 +44,9 @@
  * rows.
  *
  * Tables without a cursor field (activity types) and endpoints that reject the cursor filter
- * (products on some servers) are read in full every run: by id prefix as above when ids are
- * strings, else by offset pages until an empty one, failing when a page repeats the previous one.
+ * (products on some servers) are read in full every run: by offset pages ordered by id
+ * ({@linkcode scanByOffset}), or by id prefix when the server rejects `$orderby=id` and ids are
+ * GUIDs, else by plain offset pages.
  *
  * @module
  */
@@ -70,17 +63,19 @@ import {
   withReset,
 } from "../state.ts";
 import { flattenPage, formatUtc, parseDateTime } from "./flatten.ts";
-import { odataString } from "../url.ts";
+import type { OdataQuery } from "../url.ts";
+import {
+  asText,
+  Completeness,
+  isHexId,
+  MAX_EXCLUDED_IDS,
+  MAX_REQUESTS,
+  notAdvancing,
+  type Row,
+  scanByOffset,
+  scanByPrefix,
+} from "./scan.ts";
 import { type TableName, TABLES, type TableSpec } from "./tables.ts";
-
-/** An OData list query (see src/url.ts). */
-export interface ListQuery {
-  filter?: string;
-  orderby?: string;
-  top?: number;
-  skip?: number;
-  select?: string;
-}
 
 /** One response of a list endpoint. */
 export interface ListPage {
@@ -91,7 +86,7 @@ export interface ListPage {
 
 /** Where pages come from: the Act! client (or anything with the same `list`). */
 export interface PageSource {
-  list(path: string, query?: ListQuery, init?: { signal?: AbortSignal }): Promise<ListPage>;
+  list(path: string, query?: OdataQuery, init?: { signal?: AbortSignal }): Promise<ListPage>;
 }
 
 /** Progress of one table, for progress lines and the status page. */
@@ -156,14 +151,8 @@ export interface SyncOptions {
 }
 
 const SECOND = 1000;
-const MAX_REQUESTS_PER_TABLE = 10_000_000;
-const MAX_PREFIX_LENGTH = 48;
-const MAX_PROBES = 3;
-/**
- * Most ids a request excludes with `and id ne '…'` (about 60 URL characters each, so the query
- * stays well under IIS's default 2048-character limit); beyond that a read splits by id prefix.
- */
-export const MAX_EXCLUDED_IDS = 20;
+/** Who scans, in "… is not advancing" messages. */
+const WHO = "Paging";
 
 /** Sync the configured tables; one failing table does not stop the others. */
 export async function syncTables(
@@ -221,8 +210,7 @@ class TableReader {
   #rowsRead = 0;
   #rowsWritten = 0;
   #newColumns: string[] = [];
-  #maxPage = 0;
-  #probes = 0;
+  #completeness: Completeness;
   #started = 0;
   /** The largest cursor value read in this run (null: no row read). */
   #maxRead: number | null = null;
@@ -233,6 +221,13 @@ class TableReader {
     this.#deps = deps;
     this.state = state;
     this.#path = options.endpoints?.[spec.name] ?? spec.path;
+    // A probe asks for the table's first rows (full rows, like every other response); it reads
+    // no data.
+    this.#completeness = new Completeness(options.batchSize, async (top) => {
+      const probe = await this.#list({ top });
+      this.#rowsRead -= probe.rows.length;
+      return probe.rows.length;
+    });
   }
 
   async run(): Promise<TableResult> {
@@ -301,10 +296,10 @@ class TableReader {
   }
 
   /** One request, with endpoint fallback on the very first 404 and counting. */
-  async #list(query: ListQuery): Promise<ListPage> {
+  async #list(query: OdataQuery): Promise<ListPage> {
     if (this.#deps.signal?.aborted) throw new StopRequested();
-    if (++this.#requests > MAX_REQUESTS_PER_TABLE) {
-      throw new RangeError(`Paging is not advancing: more than ${MAX_REQUESTS_PER_TABLE} requests`);
+    if (++this.#requests > MAX_REQUESTS) {
+      throw notAdvancing(WHO, `more than ${MAX_REQUESTS} requests`);
     }
     try {
       const page = await this.#deps.source.list(this.#path, query, { signal: this.#deps.signal });
@@ -341,35 +336,7 @@ class TableReader {
     return page;
   }
 
-  /**
-   * Whether a response of `size` rows (the one just received) surely held every match: it is
-   * empty, or smaller than the largest response this endpoint returned before, so no page cap
-   * cut it (whatever the cap: 1 row included). Then the size joins the largest seen.
-   */
-  #complete(size: number): boolean {
-    const complete = size === 0 || size < this.#maxPage;
-    this.#maxPage = Math.max(this.#maxPage, size);
-    return complete;
-  }
-
-  /**
-   * Like {@linkcode #complete}, but when the answer is "maybe capped" and the response was
-   * smaller than `$top`, ask the server whether it caps at that size: one request for the
-   * table's first `size + 1` rows (no filter, full rows as in every other response). When that
-   * many come back, the cap is above `size`, so the response held every match. (At most
-   * {@linkcode MAX_PROBES} probes per table and run; after that, the caller splits by id.)
-   */
-  async #completeAfterProbe(size: number): Promise<boolean> {
-    if (this.#complete(size)) return true;
-    if (this.#probes >= MAX_PROBES || size >= this.#options.batchSize) return false;
-    this.#probes++;
-    const probe = await this.#list({ top: size + 1 });
-    this.#rowsRead -= probe.rows.length; // a probe reads no data
-    this.#maxPage = Math.max(this.#maxPage, probe.rows.length);
-    return size < this.#maxPage;
-  }
-
-  async #write(rows: Record<string, unknown>[]): Promise<void> {
+  async #write(rows: Row[]): Promise<void> {
     if (rows.length === 0) return;
     const flat = flattenPage(rows, { table: this.#spec.name });
     const synced = new Date(this.#deps.now()).toISOString();
@@ -429,7 +396,7 @@ class TableReader {
 
     // No upper bound: the window ends at an empty or provably complete page, so a row stamped
     // by a clock ahead of the server's `Date` header is read as soon as it exists.
-    const query = (from: number): ListQuery => ({
+    const query = (from: number): OdataQuery => ({
       filter: `${field} ge ${formatUtc(from)}`,
       orderby: `${field} asc`,
       top: this.#options.batchSize,
@@ -455,7 +422,7 @@ class TableReader {
 
     let pending: Promise<ListPage> | null = Promise.resolve(first);
     let from = position;
-    for (let guard = 0; pending && guard < MAX_REQUESTS_PER_TABLE; guard++) {
+    for (let guard = 0; pending && guard < MAX_REQUESTS; guard++) {
       const page = await pending;
       pending = null;
       const rows = page.rows;
@@ -467,8 +434,10 @@ class TableReader {
       if (last > from) {
         next = last;
         // Not capped (smaller than a response we have seen) and sorted: it held every match.
-        if (!(await this.#completeAfterProbe(rows.length))) pending = this.#list(query(next));
-      } else if (await this.#completeAfterProbe(rows.length)) {
+        if (!(await this.#completeness.completeAfterProbe(rows.length))) {
+          pending = this.#list(query(next));
+        }
+      } else if (await this.#completeness.completeAfterProbe(rows.length)) {
         next = from; // every row equals `from` and the response was not capped: window done
       } else {
         tieGroup = true;
@@ -554,9 +523,7 @@ class TableReader {
       const value = parseDateTime(readField(rows[i], key));
       if (value === null) {
         throw new TypeError(
-          `Record without a valid '${key}' in ${this.#path}: ${
-            JSON.stringify(rows[i]).slice(0, 200)
-          }`,
+          `Record without a valid '${key}' in ${this.#path}: ${asText(rows[i])}`,
         );
       }
       if (value < from - 999) {
@@ -581,88 +548,46 @@ class TableReader {
    * of the response that showed the tie group does not fit: a small group is finished by
    * excluding the ids already read, a big one is split on id prefixes.
    */
-  async #readTieGroup(at: number, read: Record<string, unknown>[]): Promise<void> {
+  async #readTieGroup(at: number, read: Row[]): Promise<void> {
     const field = this.#spec.cursorField!;
-    const base = `${field} ge ${formatUtc(at)} and ${field} lt ${formatUtc(at + SECOND)}`;
     this.#deps.logger.info(
       `Table ${this.#spec.name}: ${read.length}+ rows share '${field}' ${formatUtc(at)}; ` +
         `reading them by id`,
     );
     const ids = read.length <= MAX_EXCLUDED_IDS ? read.map((row) => String(row.id ?? "")) : [];
-    await this.#readByPrefix(base, (row) => {
-      const value = parseDateTime(readField(row, this.#spec.cursorJsonField!));
-      if (value === null || value < at || value >= at + SECOND) return false;
-      this.#noteRead(value);
-      return true;
-    }, ids.length ? ids : undefined);
+    await this.#readByPrefix({
+      base: `${field} ge ${formatUtc(at)} and ${field} lt ${formatUtc(at + SECOND)}`,
+      known: ids.length ? ids : undefined,
+      matches: (row) => {
+        const value = parseDateTime(readField(row, this.#spec.cursorJsonField!));
+        if (value === null || value < at || value >= at + SECOND) return false;
+        this.#noteRead(value);
+        return true;
+      },
+    });
   }
 
-  /**
-   * Read every row matching `base` (or every row when null). Each part, `startswith(id,'p')`,
-   * is read by one request; while its response might have been capped (not smaller than the
-   * largest response seen), the part is asked again without the ids already read
-   * (`and id ne '…'`): an empty or uncapped answer finishes it. When that list would grow past
-   * {@linkcode MAX_EXCLUDED_IDS}, the part is split into its 16 (or 10, or 1) longer prefixes.
-   * With `known` (ids of rows already read, matching `base`), the whole of `base` is the first
-   * part; else the 16 one-character prefixes are.
-   */
+  /** {@linkcode scanByPrefix} over this table, writing every response. */
   async #readByPrefix(
-    base: string | null,
-    matches: (row: Record<string, unknown>) => boolean,
-    known?: readonly string[],
+    part: { base?: string; known?: readonly string[]; matches?: (row: Row) => boolean },
   ): Promise<void> {
-    const stack: { prefix: string; ids: string[] }[] = known
-      ? [{ prefix: "", ids: [...known] }]
-      : childPrefixes("").reverse().map((prefix) => ({ prefix, ids: [] }));
-    while (stack.length > 0) {
-      const { prefix, ids } = stack.pop()!;
-      const excluded = new Set(ids.map((id) => id.toLowerCase()));
-      const clauses = [
-        ...(base ? [base] : []),
-        ...(prefix ? [`startswith(id,'${prefix}')`] : []),
-        ...ids.map((id) => `id ne ${odataString(id)}`),
-      ];
-      const page = await this.#list({
-        ...(clauses.length ? { filter: clauses.join(" and ") } : {}),
-        top: this.#options.batchSize,
-      });
-      for (const row of page.rows) {
-        const id = String(row.id ?? "").toLowerCase();
-        if (!id.startsWith(prefix) || excluded.has(id) || !matches(row)) {
-          throw new RangeError(
-            `The server ignored $filter on ${this.#path}: asked for ids starting '${prefix}'` +
-              `${ids.length ? ` except ${ids.length} already read` : ""}, ` +
-              `got ${JSON.stringify(row.id)}`,
-          );
-        }
-      }
-      await this.#write(page.rows);
-      if (page.rows.length === 0 || await this.#completeAfterProbe(page.rows.length)) continue;
-      const more = [...new Set([...ids, ...page.rows.map((row) => String(row.id))])];
-      if (more.length <= MAX_EXCLUDED_IDS) {
-        stack.push({ prefix, ids: more });
-        continue;
-      }
-      if (prefix.length >= MAX_PREFIX_LENGTH) {
-        throw new RangeError(
-          `Paging is not advancing: more rows than one response share the id prefix '${prefix}'`,
-        );
-      }
-      for (const child of childPrefixes(prefix).reverse()) {
-        const under = more.filter((id) => id.toLowerCase().startsWith(child));
-        // Any subset of the ids read may be excluded: the others are merely read again.
-        stack.push({ prefix: child, ids: under.slice(0, MAX_EXCLUDED_IDS) });
-      }
-    }
+    await scanByPrefix({
+      ...part,
+      list: async (query) => (await this.#list(query)).rows,
+      path: this.#path,
+      top: this.#options.batchSize,
+      completeness: this.#completeness,
+      who: WHO,
+      onRows: (rows) => this.#write(rows),
+    });
   }
 
   /**
    * A full read (no cursor field, or the cursor filter is rejected); returns the new cursor.
-   * Offset pages ordered by id, each overlapping the previous one by a row: when that row is
-   * not where it was, rows before it were deleted meanwhile and the read steps back, so no row
-   * is skipped. A server that rejects `$orderby=id` is read by id prefix instead, and one that
-   * rejects `$filter` too by plain offset pages (a row hidden by a concurrent delete is then
-   * read by the next run, as every run reads these tables in full).
+   * Offset pages ordered by id, each overlapping the previous one by a row
+   * ({@linkcode scanByOffset}). A server that rejects `$orderby=id` is read by id prefix
+   * instead, and one that rejects `$filter` too by plain offset pages (a row hidden by a
+   * concurrent delete is then read by the next run, as every run reads these tables in full).
    */
   async #fullRead(): Promise<string | null> {
     const top = this.#options.batchSize;
@@ -676,15 +601,17 @@ class TableReader {
       first = await this.#list({ top });
     }
     const cap = this.#cursorCap(first.serverDate);
-    this.#complete(first.rows.length);
+    this.#completeness.see(first.rows.length);
     await this.#write(first.rows);
     this.#noteRows(first.rows);
     const stringIds = first.rows.every((r) => typeof r.id === "string" && isHexId(r.id));
     if (first.rows.length > 0 && !ordered && stringIds) {
       try {
-        await this.#readByPrefix(null, (row) => {
-          this.#noteRows([row]);
-          return true;
+        await this.#readByPrefix({
+          matches: (row) => {
+            this.#noteRows([row]);
+            return true;
+          },
         });
         return this.#fullReadCursor(cap);
       } catch (error) {
@@ -695,47 +622,27 @@ class TableReader {
         );
       }
     }
-    let skip = first.rows.length;
-    let previous = first.rows;
-    let restarts = 0;
-    for (let guard = 0; previous.length > 0 && guard < MAX_REQUESTS_PER_TABLE; guard++) {
-      // No overlap while responses may hold one row (batch_size 1, a cap of 1): the overlap row
-      // would fill the page and end the read early. Plain offsets until an empty page then.
-      const overlap = ordered && skip > 0 && this.#maxPage >= 2 ? 1 : 0;
-      const page = await this.#list({
-        ...(ordered ? { orderby: "id asc" } : {}),
-        top,
-        skip: skip - overlap,
-      });
-      const rows = page.rows;
-      if (overlap && (rows.length === 0 || rows[0].id !== previous[previous.length - 1].id)) {
-        // The overlap row moved: rows before it were deleted meanwhile. Start again.
-        if (++restarts > 5) {
-          throw new RangeError(`Paging is not advancing: rows of ${this.#path} keep shifting`);
-        }
+    await scanByOffset({
+      list: async (query) => (await this.#list(query)).rows,
+      path: this.#path,
+      top,
+      completeness: this.#completeness,
+      who: WHO,
+      ordered,
+      first: first.rows,
+      onRows: async (rows) => {
+        await this.#write(rows);
+        this.#noteRows(rows);
+      },
+      onRestart: () => {
         this.#deps.logger.info(`Table ${this.#spec.name}: rows shifted while paging; rereading`);
-        skip = 0;
-        previous = [{}];
-        continue;
-      }
-      if (!ordered && rows.length > 0 && idKey(rows) === idKey(previous)) {
-        throw new RangeError(
-          `Paging is not advancing: ${this.#path} returned the same page for $skip=${skip} ` +
-            `(does the server ignore $skip?)`,
-        );
-      }
-      const fresh = rows.slice(overlap);
-      if (fresh.length === 0) break;
-      await this.#write(fresh);
-      this.#noteRows(fresh);
-      skip += fresh.length;
-      previous = rows;
-    }
+      },
+    });
     return this.#fullReadCursor(cap);
   }
 
   /** Note the cursor values of rows read in full (tables with a cursor field only). */
-  #noteRows(rows: Record<string, unknown>[]): void {
+  #noteRows(rows: Row[]): void {
     const key = this.#spec.cursorJsonField;
     if (!key) return;
     for (const row of rows) {
@@ -759,25 +666,6 @@ function readField(row: Record<string, unknown>, key: string): unknown {
   const lower = key.toLowerCase();
   for (const k in row) if (k.toLowerCase() === lower) return row[k];
   return undefined;
-}
-
-const HEX = [..."0123456789abcdef"];
-const DIGITS = [..."0123456789"];
-
-/** The prefixes one character longer than `prefix` that GUID ids (+ MMddyyyy) can have. */
-export function childPrefixes(prefix: string): string[] {
-  const i = prefix.length;
-  if (i === 8 || i === 13 || i === 18 || i === 23) return [prefix + "-"];
-  const alphabet = i < 36 ? HEX : DIGITS;
-  return alphabet.map((c) => prefix + c);
-}
-
-function isHexId(id: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-/i.test(id);
-}
-
-function idKey(rows: Record<string, unknown>[]): string {
-  return rows.map((r) => String(r.id)).join(",");
 }
 
 function errorMessage(error: unknown): string {

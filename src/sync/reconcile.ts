@@ -7,17 +7,12 @@
  * ## How the id scan misses no id
  *
  * A row wrongly missing from the scan would be marked deleted, so the scan never pages with
- * `$skip` over the live table when it can avoid it (a delete shifts every later row up one and
- * hides one id at a page boundary). String (GUID) ids are read by id prefix, as the engine reads
- * tie groups: `$select=id&$filter=startswith(id,'3')`, split into `'30'`…`'3f'` while a response
- * is not smaller than the largest response seen (it may have been capped by the server); a
- * response that is empty or smaller than that held every match. A part with few ids read (up to
- * 20) is first asked again without them (`and id ne '…'`), so one-row responses (`batch_size` 1,
- * a cap of 1) cost a request per id instead of a split per character. While responses may hold
- * one row, offset scans use no overlap row (it would fill the page). Integer ids (activity types, a dozen rows) and
- * servers that reject `$filter` are read by offset pages ordered by id, each page overlapping the
- * previous one by a row (a moved overlap row means rows shifted: start again), and the whole scan
- * is repeated until two consecutive scans agree. A server that rejects `$select` gets full rows.
+ * `$skip` over the live table when it can avoid it. It is the engine's scan, written once in
+ * `src/sync/scan.ts` (the argument is there): string (GUID) ids are read by id prefix with
+ * `$select=id` ({@linkcode scanByPrefix}); integer ids (activity types, a dozen rows) and
+ * servers that reject `$filter` are read by offset pages ordered by id with an overlap row
+ * ({@linkcode scanByOffset}), and that whole scan is repeated until two consecutive scans agree.
+ * Unlike the engine, the scan sends no probe. A server that rejects `$select` gets full rows.
  *
  * Deletions are marked only after a complete, successful scan of the table, and never more than
  * `maxDeleteFraction` of the table's rows unless forced: a wrong database name or lost
@@ -29,8 +24,20 @@ import { HttpError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Sink } from "../sink/sink.ts";
 import type { State } from "../state.ts";
-import { childPrefixes, type ListQuery, MAX_EXCLUDED_IDS, type PageSource } from "./engine.ts";
-import { odataString } from "../url.ts";
+import type { PageSource } from "./engine.ts";
+import type { OdataQuery } from "../url.ts";
+import {
+  asText,
+  Completeness,
+  filterIgnored,
+  isHexId,
+  MAX_REQUESTS,
+  notAdvancing,
+  type Row,
+  type ScanBase,
+  scanByOffset,
+  scanByPrefix,
+} from "./scan.ts";
 import { flattenPage } from "./flatten.ts";
 import { type TableName, TABLES } from "./tables.ts";
 
@@ -120,10 +127,10 @@ export interface ScanOptions {
   signal?: AbortSignal;
 }
 
-const MAX_PREFIX_LENGTH = 48;
 const MAX_OFFSET_SCANS = 5;
-const MAX_REQUESTS = 10_000_000;
 const LOOKUP_CHUNK = 25;
+/** Who scans, in "… is not advancing" messages. */
+const WHO = "Id scan";
 
 class Stopped extends Error {}
 
@@ -146,7 +153,7 @@ class IdScanner {
   #top: number;
   #select: boolean;
   #filter = true;
-  #maxPage = 0;
+  #completeness: Completeness;
   #requests = 0;
   #rows = new Map<string, Record<string, unknown>>();
 
@@ -156,6 +163,7 @@ class IdScanner {
     this.#options = options;
     this.#top = options.batchSize;
     this.#select = !options.fullRows;
+    this.#completeness = new Completeness(options.batchSize);
   }
 
   async scan(): Promise<IdScan> {
@@ -184,10 +192,10 @@ class IdScanner {
     };
   }
 
-  async #list(query: ListQuery, path = this.#path): Promise<Record<string, unknown>[]> {
+  async #list(query: OdataQuery, path = this.#path): Promise<Row[]> {
     if (this.#options.signal?.aborted) throw new Stopped();
     if (++this.#requests > MAX_REQUESTS) {
-      throw new RangeError(`Id scan is not advancing: more than ${MAX_REQUESTS} requests`);
+      throw notAdvancing(WHO, `more than ${MAX_REQUESTS} requests`);
     }
     const page = await this.#source.list(path, this.#select ? { ...query, select: "id" } : query, {
       signal: this.#options.signal,
@@ -195,9 +203,7 @@ class IdScanner {
     const keep = this.#options.keep;
     for (const row of page.rows) {
       if (row.id === undefined || row.id === null) {
-        throw new TypeError(
-          `Record without an id in ${this.#path}: ${JSON.stringify(row).slice(0, 200)}`,
-        );
+        throw new TypeError(`Record without an id in ${this.#path}: ${asText(row)}`);
       }
       if (!this.#select && keep?.(String(row.id))) this.#rows.set(String(row.id), row);
     }
@@ -205,13 +211,13 @@ class IdScanner {
   }
 
   /** The first request: finds the working path, whether `$select` works, and a page size. */
-  async #first(): Promise<Record<string, unknown>[]> {
+  async #first(): Promise<Row[]> {
     const paths = [this.#path, ...(this.#options.fallbackPaths ?? [])];
     for (let i = 0; i < paths.length; i++) {
       try {
         const rows = await this.#firstAt(paths[i]);
         this.#path = paths[i];
-        this.#maxPage = rows.length;
+        this.#completeness.see(rows.length);
         return rows;
       } catch (error) {
         if (!(error instanceof HttpError && error.status === 404 && i < paths.length - 1)) {
@@ -222,7 +228,7 @@ class IdScanner {
     throw new RangeError("unreachable");
   }
 
-  async #firstAt(path: string): Promise<Record<string, unknown>[]> {
+  async #firstAt(path: string): Promise<Row[]> {
     if (!this.#select) return await this.#list({ top: this.#top }, path);
     try {
       return await this.#list({ top: this.#top }, path);
@@ -233,57 +239,27 @@ class IdScanner {
     }
   }
 
-  /** Whether a response of `size` rows surely held every match (see the engine's #complete). */
-  #complete(size: number): boolean {
-    const complete = size === 0 || size < this.#maxPage;
-    this.#maxPage = Math.max(this.#maxPage, size);
-    return complete;
-  }
-
-  /**
-   * The id scan by prefix. While a part's response might have been capped, it is asked again
-   * without the ids already read (`and id ne '…'`, up to {@linkcode MAX_EXCLUDED_IDS}): an empty
-   * or uncapped answer finishes it; past that many ids it is split into longer prefixes.
-   */
+  /** The id scan by prefix ({@linkcode scanByPrefix}). */
   async #byPrefix(): Promise<Set<string>> {
     const ids = new Set<string>();
-    const stack = childPrefixes("").reverse().map((prefix) => ({ prefix, read: [] as string[] }));
-    while (stack.length > 0) {
-      const { prefix, read } = stack.pop()!;
-      const excluded = new Set(read.map((id) => id.toLowerCase()));
-      const filter = [`startswith(id,'${prefix}')`, ...read.map((id) => `id ne ${odataString(id)}`)]
-        .join(" and ");
-      const rows = await this.#list({ filter, top: this.#top });
-      for (const row of rows) {
-        const id = String(row.id);
-        if (!id.toLowerCase().startsWith(prefix) || excluded.has(id.toLowerCase())) {
-          throw new RangeError(
-            `The server ignored $filter on ${this.#path}: asked for ids starting '${prefix}'` +
-              `${read.length ? ` except ${read.length} already read` : ""}, ` +
-              `got ${JSON.stringify(row.id)}`,
-          );
-        }
-        ids.add(id);
-      }
-      if (rows.length > 0 && !this.#complete(rows.length)) {
-        const more = [...new Set([...read, ...rows.map((row) => String(row.id))])];
-        if (more.length <= MAX_EXCLUDED_IDS) {
-          stack.push({ prefix, read: more });
-          continue;
-        }
-        if (prefix.length >= MAX_PREFIX_LENGTH) {
-          throw new RangeError(
-            `Id scan is not advancing: more rows than one response share the id prefix '${prefix}'`,
-          );
-        }
-        for (const child of childPrefixes(prefix).reverse()) {
-          const under = more.filter((id) => id.toLowerCase().startsWith(child));
-          // Any subset of the ids read may be excluded: the others are merely read again.
-          stack.push({ prefix: child, read: under.slice(0, MAX_EXCLUDED_IDS) });
-        }
-      }
-    }
+    await scanByPrefix({
+      ...this.#scan(),
+      onRows: (rows) => {
+        for (const row of rows) ids.add(String(row.id));
+      },
+    });
     return ids;
+  }
+
+  /** What both scans need: the requests, the path, the page size, the tracker. */
+  #scan(): Omit<ScanBase, "onRows"> {
+    return {
+      list: (query) => this.#list(query),
+      path: this.#path,
+      top: this.#top,
+      completeness: this.#completeness,
+      who: WHO,
+    };
   }
 
   /** Offset scans repeated until two consecutive ones agree. */
@@ -294,49 +270,24 @@ class IdScanner {
       if (next.size === previous.size && [...next].every((id) => previous.has(id))) return next;
       previous = next;
     }
-    throw new RangeError(
-      `Id scan is not advancing: ${MAX_OFFSET_SCANS} offset scans of ${this.#path} disagree ` +
-        `(rows keep changing)`,
+    throw notAdvancing(
+      WHO,
+      `${MAX_OFFSET_SCANS} offset scans of ${this.#path} disagree (rows keep changing)`,
     );
   }
 
-  /** One offset scan until an empty page; ordered by id with a one-row overlap when possible. */
+  /** One offset scan until an empty page ({@linkcode scanByOffset}). */
   async #byOffset(): Promise<Set<string>> {
-    let ordered = true;
-    for (let restart = 0; restart <= MAX_OFFSET_SCANS; restart++) {
-      const ids = new Set<string>();
-      let skip = 0;
-      let last: string | null = null;
-      let shifted = false;
-      for (let guard = 0; guard < MAX_REQUESTS; guard++) {
-        // No overlap while responses may hold one row: it would fill the page and end the scan.
-        const overlap = ordered && last !== null && this.#maxPage >= 2 ? 1 : 0;
-        let rows: Record<string, unknown>[];
-        try {
-          rows = await this.#list({
-            ...(ordered ? { orderby: "id asc" } : {}),
-            top: this.#top,
-            skip: skip - overlap,
-          });
-        } catch (error) {
-          if (!(ordered && error instanceof HttpError && error.status === 400)) throw error;
-          ordered = false;
-          shifted = true; // start again without ordering
-          break;
-        }
-        if (overlap && (rows.length === 0 || String(rows[0].id) !== last)) {
-          shifted = true; // rows before the overlap row were deleted or inserted meanwhile
-          break;
-        }
-        const fresh = rows.slice(overlap);
-        if (fresh.length === 0) return ids;
-        for (const row of fresh) ids.add(String(row.id));
-        skip += fresh.length;
-        last = String(rows[rows.length - 1].id);
-      }
-      if (!shifted) break;
-    }
-    throw new RangeError(`Id scan is not advancing: rows of ${this.#path} keep shifting`);
+    const ids = new Set<string>();
+    await scanByOffset({
+      ...this.#scan(),
+      ordered: true,
+      onRows: (rows) => {
+        for (const row of rows) ids.add(String(row.id));
+      },
+      onRestart: () => ids.clear(),
+    });
+    return ids;
   }
 }
 
@@ -485,11 +436,7 @@ async function lookup(
     for (const row of page.rows) {
       const id = String(row.id);
       if (!wanted.has(id)) {
-        throw new RangeError(
-          `The server ignored $filter on ${path}: asked for ${chunk.length} ids, got ${
-            JSON.stringify(row.id)
-          }`,
-        );
+        throw filterIgnored(path, `asked for ${chunk.length} ids, got ${asText(row.id)}`);
       }
       if (!found.has(id)) hits++;
       found.set(id, row);
@@ -537,10 +484,6 @@ export function withReconciled(state: State, tables: readonly TableReconcile[], 
     };
   }
   return { ...state, reconcile: section };
-}
-
-function isHexId(id: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-/i.test(id);
 }
 
 function errorMessage(error: unknown): string {

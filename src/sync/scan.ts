@@ -1,0 +1,306 @@
+/**
+ * The scans that lose no row, written once for the sync engine (`src/sync/engine.ts`: tie groups,
+ * tables read in full) and reconcile (`src/sync/reconcile.ts`: the complete id list).
+ *
+ * ## Why they lose no row
+ *
+ * The Act! Web API pages by offset only (`$top` + `$skip`), orders rows with equal sort keys
+ * differently on every request, may cap responses below `$top` (down to one row), and answers
+ * while rows are edited, inserted and deleted. Offset paging over a live table loses rows (a
+ * delete shifts every later row up one and hides one at a page boundary), so these scans read by
+ * id wherever the server lets them:
+ *
+ * 1. **Completeness** ({@linkcode Completeness}). A response held every match when it is empty,
+ *    or smaller than the largest response this endpoint has returned in this run: no page cap
+ *    cut it. A short response alone proves nothing. When a short response of `n` rows is
+ *    ambiguous (nothing bigger seen yet), one probe for the table's first `n + 1` rows settles
+ *    it: if they come back, the server does not cap at `n` (at most {@linkcode MAX_PROBES} per
+ *    table and run). With `batch_size` 1 or a cap of 1 nothing but an empty response is ever
+ *    complete, which costs requests, never rows.
+ * 2. **By id prefix** ({@linkcode scanByPrefix}), for GUID ids. Each part
+ *    (`startswith(id,'3')`) is read by one request; while its response may have been capped, the
+ *    part is asked again without the ids read (`and id ne '…'`) as long as at most
+ *    {@linkcode MAX_EXCLUDED_IDS} are excluded, so one-row responses cost a request per id;
+ *    beyond that it is split into its longer prefixes (`'30'`…`'3f'`, see
+ *    {@linkcode childPrefixes}), each finished the same way. The unstable order inside a part
+ *    cannot hide a row: a part ends only at a complete response. A returned row outside its part
+ *    (or an excluded id) means the server ignored `$filter`, which stops the scan.
+ * 3. **By offset** ({@linkcode scanByOffset}), where ids are not GUIDs or `$filter` is rejected:
+ *    pages ordered by id, each overlapping the previous one by a row; when that row is not where
+ *    it was, rows before it were deleted or inserted meanwhile and the scan starts again (at
+ *    most {@linkcode MAX_RESTARTS} times). While responses may hold one row there is no overlap
+ *    row (it would fill the page and end the scan early): plain offsets until an empty page.
+ *    A server that rejects `$orderby=id` is read by plain offset pages; one that returns the
+ *    same page for two offsets ignores `$skip`, which stops the scan.
+ *
+ * What the callers add: the engine writes the rows and bounds a tie group by its cursor range;
+ * reconcile collects ids with `$select=id`, and repeats offset scans until two agree.
+ *
+ * @module
+ */
+import { HttpError } from "../errors.ts";
+import { type OdataQuery, odataString } from "../url.ts";
+
+/** A record as the API returns it. */
+export type Row = Record<string, unknown>;
+
+/** Most requests one table may take in a run before the read counts as not advancing. */
+export const MAX_REQUESTS = 10_000_000;
+/** Longest id prefix a scan splits to (a GUID plus an `MMddyyyy` suffix). */
+export const MAX_PREFIX_LENGTH = 48;
+/** Most probes ({@linkcode Completeness.completeAfterProbe}) per table and run. */
+export const MAX_PROBES = 3;
+/**
+ * Most ids a request excludes with `and id ne '…'` (about 60 URL characters each, so the query
+ * stays well under IIS's default 2048-character limit); beyond that a scan splits by id prefix.
+ */
+export const MAX_EXCLUDED_IDS = 20;
+/** Most times an offset scan starts again (rows shifted, or `$orderby` rejected). */
+export const MAX_RESTARTS = 5;
+
+/** One counted request of a scan: the rows of the response. */
+export type ListRows = (query: OdataQuery) => Promise<Row[]>;
+
+/**
+ * Tracks the largest response an endpoint has returned in a run and says whether a response was
+ * complete (see the module comment, point 1).
+ */
+export class Completeness {
+  #top: number;
+  #probe: ((top: number) => Promise<number>) | null;
+  #largest = 0;
+  #probes = 0;
+
+  /**
+   * `top` is the `$top` of the scan's requests; `probe` asks for the table's first `top` rows
+   * and returns how many came (null: never probe).
+   */
+  constructor(top: number, probe: ((top: number) => Promise<number>) | null = null) {
+    this.#top = top;
+    this.#probe = probe;
+  }
+
+  /** The largest response seen so far, in rows. */
+  get largest(): number {
+    return this.#largest;
+  }
+
+  /** Note a response of `size` rows without judging it. */
+  see(size: number): void {
+    this.#largest = Math.max(this.#largest, size);
+  }
+
+  /**
+   * Whether a response of `size` rows (the one just received) surely held every match: it is
+   * empty, or smaller than the largest response seen before. Then the size joins the largest.
+   */
+  complete(size: number): boolean {
+    const complete = size === 0 || size < this.#largest;
+    this.see(size);
+    return complete;
+  }
+
+  /**
+   * Like {@linkcode complete}, but when the answer is "maybe capped" and the response was
+   * smaller than `$top`, ask whether the server caps at that size: one probe for `size + 1`
+   * rows. When that many come back, the cap is above `size`, so the response was complete.
+   */
+  async completeAfterProbe(size: number): Promise<boolean> {
+    if (this.complete(size)) return true;
+    if (this.#probe === null || this.#probes >= MAX_PROBES || size >= this.#top) return false;
+    this.#probes++;
+    this.see(await this.#probe(size + 1));
+    return size < this.#largest;
+  }
+}
+
+/** What {@linkcode scanByPrefix} and {@linkcode scanByOffset} need. */
+export interface ScanBase {
+  /** One counted request. */
+  list: ListRows;
+  /** The endpoint, for messages. */
+  path: string;
+  /** `$top` of every request. */
+  top: number;
+  /** The endpoint's tracker, shared with the caller's other requests. */
+  completeness: Completeness;
+  /** Who scans, for "… is not advancing" messages, e.g. `Paging` or `Id scan`. */
+  who: string;
+  /** The rows of each response (checked; for an offset scan without the overlap row). */
+  onRows(rows: Row[]): void | Promise<void>;
+}
+
+/** Options of {@linkcode scanByPrefix}. */
+export interface PrefixScan extends ScanBase {
+  /** A filter every request carries (e.g. a tie group's cursor range). @default {none} */
+  base?: string;
+  /**
+   * Ids of rows already read that match `base`: the whole of `base` is then the first part,
+   * asked without them. @default {none: the 16 one-character prefixes are the first parts}
+   */
+  known?: readonly string[];
+  /** Whether a returned row matches `base`; one that does not stops the scan. @default {all} */
+  matches?: (row: Row) => boolean;
+}
+
+/** Read every row matching `base` by id prefix (see the module comment, point 2). */
+export async function scanByPrefix(scan: PrefixScan): Promise<void> {
+  const stack: { prefix: string; ids: string[] }[] = scan.known
+    ? [{ prefix: "", ids: [...scan.known] }]
+    : childPrefixes("").reverse().map((prefix) => ({ prefix, ids: [] }));
+  while (stack.length > 0) {
+    const { prefix, ids } = stack.pop()!;
+    const excluded = new Set(ids.map((id) => id.toLowerCase()));
+    const clauses = [
+      ...(scan.base ? [scan.base] : []),
+      ...(prefix ? [`startswith(id,'${prefix}')`] : []),
+      ...ids.map((id) => `id ne ${odataString(id)}`),
+    ];
+    const rows = await scan.list({
+      ...(clauses.length ? { filter: clauses.join(" and ") } : {}),
+      top: scan.top,
+    });
+    for (const row of rows) {
+      const id = idOf(row).toLowerCase();
+      if (!id.startsWith(prefix) || excluded.has(id) || (scan.matches && !scan.matches(row))) {
+        throw filterIgnored(
+          scan.path,
+          `asked for ids starting '${prefix}'` +
+            `${ids.length ? ` except ${ids.length} already read` : ""}, got ${asText(row.id)}`,
+        );
+      }
+    }
+    await scan.onRows(rows);
+    if (rows.length === 0 || await scan.completeness.completeAfterProbe(rows.length)) continue;
+    const more = [...new Set([...ids, ...rows.map(idOf)])];
+    if (more.length <= MAX_EXCLUDED_IDS) {
+      stack.push({ prefix, ids: more });
+      continue;
+    }
+    if (prefix.length >= MAX_PREFIX_LENGTH) {
+      throw notAdvancing(
+        scan.who,
+        `more rows than one response share the id prefix '${prefix}'`,
+      );
+    }
+    for (const child of childPrefixes(prefix).reverse()) {
+      const under = more.filter((id) => id.toLowerCase().startsWith(child));
+      // Any subset of the ids read may be excluded: the others are merely read again.
+      stack.push({ prefix: child, ids: under.slice(0, MAX_EXCLUDED_IDS) });
+    }
+  }
+}
+
+/** Options of {@linkcode scanByOffset}. */
+export interface OffsetScan extends ScanBase {
+  /**
+   * Order by id (`$orderby=id asc`, with the overlap row). When the first ordered request
+   * answers 400, the scan starts again without order.
+   */
+  ordered: boolean;
+  /** The first page, read (with the same order) and handed on already: the scan goes on after it. */
+  first?: Row[];
+  /** Called when the scan starts again from offset 0: rows handed on so far may be incomplete. */
+  onRestart?(reason: "shifted" | "unordered"): void;
+}
+
+/** Read every row by offset pages until an empty one (see the module comment, point 3). */
+export async function scanByOffset(scan: OffsetScan): Promise<void> {
+  let ordered = scan.ordered;
+  let orderedRead = scan.first !== undefined && ordered;
+  let skip = 0;
+  let last: string | null = null;
+  let previous: string | null = null; // the ids of the previous page
+  if (scan.first) {
+    if (scan.first.length === 0) return;
+    skip = scan.first.length;
+    last = idOf(scan.first[scan.first.length - 1]);
+    previous = scan.first.map(idOf).join(",");
+  }
+  let restarts = 0;
+  const restart = (reason: "shifted" | "unordered") => {
+    if (++restarts > MAX_RESTARTS) {
+      throw notAdvancing(scan.who, `rows of ${scan.path} keep shifting`);
+    }
+    scan.onRestart?.(reason);
+    skip = 0;
+    last = null;
+    previous = null;
+  };
+  for (let guard = 0; guard < MAX_REQUESTS; guard++) {
+    const overlap = ordered && last !== null && scan.completeness.largest >= 2 ? 1 : 0;
+    let rows: Row[];
+    try {
+      rows = await scan.list({
+        ...(ordered ? { orderby: "id asc" } : {}),
+        top: scan.top,
+        skip: skip - overlap,
+      });
+    } catch (error) {
+      if (!(ordered && !orderedRead && error instanceof HttpError && error.status === 400)) {
+        throw error;
+      }
+      ordered = false; // the server rejects $orderby=id
+      restart("unordered");
+      continue;
+    }
+    if (ordered) orderedRead = true;
+    if (overlap && (rows.length === 0 || idOf(rows[0]) !== last)) {
+      restart("shifted"); // rows before the overlap row were deleted or inserted meanwhile
+      continue;
+    }
+    const ids = rows.map(idOf).join(",");
+    if (!ordered && rows.length > 0 && ids === previous) {
+      throw notAdvancing(
+        scan.who,
+        `${scan.path} returned the same page for $skip=${skip} (does the server ignore $skip?)`,
+      );
+    }
+    const fresh = rows.slice(overlap);
+    if (fresh.length === 0) return;
+    await scan.onRows(fresh);
+    skip += fresh.length;
+    last = idOf(rows[rows.length - 1]);
+    previous = ids;
+  }
+  throw notAdvancing(scan.who, `more than ${MAX_REQUESTS} requests`);
+}
+
+const HEX = [..."0123456789abcdef"];
+const DIGITS = [..."0123456789"];
+
+/** The prefixes one character longer than `prefix` that GUID ids (+ MMddyyyy) can have. */
+export function childPrefixes(prefix: string): string[] {
+  const i = prefix.length;
+  if (i === 8 || i === 13 || i === 18 || i === 23) return [prefix + "-"];
+  const alphabet = i < 36 ? HEX : DIGITS;
+  return alphabet.map((c) => prefix + c);
+}
+
+/** Whether an id looks like a GUID (read by prefix). */
+export function isHexId(id: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-/i.test(id);
+}
+
+/** `<who> is not advancing: <detail>`, the error of a scan that cannot finish. */
+export function notAdvancing(who: string, detail: string): RangeError {
+  return new RangeError(`${who} is not advancing: ${detail}`);
+}
+
+/** `The server ignored $filter on <path>: <detail>`. */
+export function filterIgnored(path: string, detail: string): RangeError {
+  return new RangeError(`The server ignored $filter on ${path}: ${detail}`);
+}
+
+/**
+ * A value (a row, an id) as JSON for a message, at most `max` characters; exact big integers
+ * (BigInt) are written as their digits instead of making `JSON.stringify` throw.
+ */
+export function asText(value: unknown, max = 200): string {
+  const text = JSON.stringify(value, (_key, v) => typeof v === "bigint" ? String(v) : v);
+  return (text ?? String(value)).slice(0, max);
+}
+
+function idOf(row: Row): string {
+  return String(row.id ?? "");
+}
