@@ -1,8 +1,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { runCheck } from "../src/commands/check.ts";
-import { type Config, parseConfig } from "../src/config.ts";
-import { createLogger } from "../src/log.ts";
+import { runCheck } from "../src/jobs/check.ts";
+import { type Config, parseConfig } from "../src/config/mod.ts";
+import { createLogger } from "../src/core/log.ts";
 import { startSimulator } from "../src/simulator/mod.ts";
 import { TABLE_NAMES } from "../src/sync/tables.ts";
 

@@ -5,9 +5,9 @@ import { fileURLToPath } from "node:url";
 import { ActClient, type ActClientOptions, AUTH_FAILED_MESSAGE } from "../src/act/client.ts";
 import { backoffDelay, parseRetryAfter, rateLimitWait, RETRY_POLICY } from "../src/act/retry.ts";
 import { createFetch } from "../src/act/tls.ts";
-import { basicAuthorization, parseListBody, parseToken } from "../src/act/_body.ts";
-import { HttpError } from "../src/errors.ts";
-import { createLogger } from "../src/log.ts";
+import { basicAuthorization, parseListBody, parseToken } from "../src/act/body.ts";
+import { HttpError } from "../src/core/errors.ts";
+import { createLogger } from "../src/core/log.ts";
 import { startSimulator } from "../src/simulator/mod.ts";
 
 type Sim = Awaited<ReturnType<typeof startSimulator>>;

@@ -8,10 +8,10 @@ import { join } from "node:path";
 import process from "node:process";
 import { DatabaseSync } from "node:sqlite";
 import postgres from "postgres";
-import { type Logger, silentLogger } from "../src/log.ts";
+import { type Logger, silentLogger } from "../src/core/log.ts";
 import { openSink } from "../src/sink/mod.ts";
 import { oddFields, startSimulator } from "../src/simulator/mod.ts";
-import { readState, type State, writeState } from "../src/state.ts";
+import { readState, type State, writeState } from "../src/state/mod.ts";
 import { syncTables } from "../src/sync/engine.ts";
 import { simulatorClient, tempDir } from "./_helpers.ts";
 

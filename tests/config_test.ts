@@ -12,8 +12,8 @@ import {
   loadConfig,
   parseConfig,
   redactConfig,
-} from "../src/config.ts";
-import { ConfigError } from "../src/errors.ts";
+} from "../src/config/mod.ts";
+import { ConfigError } from "../src/core/errors.ts";
 import { TABLE_NAMES } from "../src/sync/tables.ts";
 
 const PASSWORD = "Sup3r-S3cret!";

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseListBody } from "../src/act/_body.ts";
+import { parseListBody } from "../src/act/body.ts";
 import { flattenPage, MAX_DEPTH, plainName } from "../src/sync/flatten.ts";
 
 test("flattenPage() flattens nested objects with _ and keeps the original case", () => {

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { createFileWriter } from "../src/log_file.ts";
+import { createFileWriter } from "../src/core/log_file.ts";
 
 let dir = "";
 before(() => {

@@ -6,7 +6,7 @@ import {
   type SimulatorOptions,
   startSimulator,
 } from "../src/simulator/mod.ts";
-import { ConfigError } from "../src/errors.ts";
+import { ConfigError } from "../src/core/errors.ts";
 
 const BASE = "http://sim.test/act.web.api";
 

@@ -7,8 +7,8 @@ import process from "node:process";
 import postgres from "postgres";
 import { openPostgresSink } from "../src/sink/postgres.ts";
 import type { ColumnType, FlatPage, FlatRow, Sink } from "../src/sink/sink.ts";
-import { ConfigError } from "../src/errors.ts";
-import { createLogger } from "../src/log.ts";
+import { ConfigError } from "../src/core/errors.ts";
+import { createLogger } from "../src/core/log.ts";
 
 const ADMIN_URL = process.env.ACT_SYNC_TEST_PG ?? "";
 const skip = postgresSkip();

@@ -26,8 +26,8 @@ import {
   withProgress,
   withReset,
   writeState,
-} from "../src/state.ts";
-import { LockError } from "../src/errors.ts";
+} from "../src/state/mod.ts";
+import { LockError } from "../src/core/errors.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "act-sync-state-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

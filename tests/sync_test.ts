@@ -5,10 +5,10 @@ import { join } from "node:path";
 import process from "node:process";
 import postgres from "postgres";
 import type { ActClient } from "../src/act/client.ts";
-import { silentLogger } from "../src/log.ts";
+import { silentLogger } from "../src/core/log.ts";
 import { openSink } from "../src/sink/mod.ts";
 import type { Sink } from "../src/sink/sink.ts";
-import { readState, type State, writeState } from "../src/state.ts";
+import { readState, type State, writeState } from "../src/state/mod.ts";
 import { type RunResult, syncTables } from "../src/sync/engine.ts";
 import { TABLE_NAMES, type TableName } from "../src/sync/tables.ts";
 import {

@@ -7,7 +7,7 @@ import {
   odataQueryString,
   odataString,
   redactUrl,
-} from "../src/url.ts";
+} from "../src/act/odata.ts";
 
 describe("buildBaseUrl()", () => {
   test("builds the four documented examples exactly", () => {

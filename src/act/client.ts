@@ -17,10 +17,10 @@
  *
  * @module
  */
-import { HttpError } from "../errors.ts";
-import type { Logger } from "../log.ts";
-import { Secrets } from "../secrets.ts";
-import { joinUrl, type OdataQuery, redactUrl } from "../url.ts";
+import { HttpError } from "../core/errors.ts";
+import type { Logger } from "../core/log.ts";
+import { Secrets } from "../core/secrets.ts";
+import { joinUrl, type OdataQuery, redactUrl } from "./odata.ts";
 import {
   basicAuthorization,
   errorExcerpt,
@@ -28,7 +28,7 @@ import {
   parseListBody,
   parseToken,
   UnusableBodyError,
-} from "./_body.ts";
+} from "./body.ts";
 import { backoffDelay, parseRetryAfter, rateLimitWait, RETRY_POLICY } from "./retry.ts";
 import { createFetch } from "./tls.ts";
 

@@ -11,8 +11,8 @@
  */
 import { readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
-import { ConfigError } from "../errors.ts";
-import type { Logger } from "../log.ts";
+import { ConfigError } from "../core/errors.ts";
+import type { Logger } from "../core/log.ts";
 import { createNodeFetch } from "./_node_fetch.ts";
 
 /** Options for {@linkcode createFetch}. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ConfigError } from "../errors.ts";
+import { ConfigError } from "../core/errors.ts";
 import type { ColumnType } from "./sink.ts";
 
 /** Longest identifier PostgreSQL keeps (NAMEDATALEN - 1 bytes); longer names are cut. */

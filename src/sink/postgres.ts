@@ -6,7 +6,7 @@
  * @module
  */
 import postgres from "postgres";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../core/log.ts";
 import type { TableName } from "../sync/tables.ts";
 import {
   columnTypeOf,

@@ -7,7 +7,7 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../core/log.ts";
 import type { TableName } from "../sync/tables.ts";
 import { type ColumnEntry, ColumnMap, COLUMNS_TABLE } from "./_columns.ts";
 import {

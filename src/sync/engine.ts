@@ -57,8 +57,8 @@
  *
  * @module
  */
-import { HttpError } from "../errors.ts";
-import type { Logger } from "../log.ts";
+import { HttpError } from "../core/errors.ts";
+import type { Logger } from "../core/log.ts";
 import type { Sink } from "../sink/sink.ts";
 import {
   cursorOf,
@@ -68,9 +68,9 @@ import {
   withFailed,
   withProgress,
   withReset,
-} from "../state.ts";
+} from "../state/mod.ts";
 import { flattenPage, formatUtc, parseDateTime } from "./flatten.ts";
-import { odataString } from "../url.ts";
+import { odataString } from "../act/odata.ts";
 import { type TableName, TABLES, type TableSpec } from "./tables.ts";
 
 /** An OData list query (see src/url.ts). */

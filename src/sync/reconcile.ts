@@ -25,12 +25,12 @@
  *
  * @module
  */
-import { HttpError } from "../errors.ts";
-import type { Logger } from "../log.ts";
+import { HttpError } from "../core/errors.ts";
+import type { Logger } from "../core/log.ts";
 import type { Sink } from "../sink/sink.ts";
-import type { State } from "../state.ts";
+import type { State } from "../state/mod.ts";
 import { childPrefixes, type ListQuery, MAX_EXCLUDED_IDS, type PageSource } from "./engine.ts";
-import { odataString } from "../url.ts";
+import { odataString } from "../act/odata.ts";
 import { flattenPage } from "./flatten.ts";
 import { type TableName, TABLES } from "./tables.ts";
 

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import pkg from "../package.json" with { type: "json" };
+import pkg from "../../package.json" with { type: "json" };
 
 declare const ACT_SYNC_COMMIT: string | undefined;
 

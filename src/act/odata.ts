@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { buildBaseUrl, joinUrl, odataDate } from "./url.ts";
+ * import { buildBaseUrl, joinUrl, odataDate } from "./odata.ts";
  * const base = buildBaseUrl({ protocol: "https", hostname: "api.act.com", port: null, api_path: "/act.web.api" });
  * joinUrl(base, "/api/contacts", { filter: `edited ge ${odataDate(0)}`, orderby: "edited asc", top: 100 });
  * // "https://api.act.com/act.web.api/api/contacts?$filter=edited%20ge%201970-01-01T00:00:00Z&$orderby=edited%20asc&$top=100"

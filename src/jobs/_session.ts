@@ -6,12 +6,12 @@
  * @module
  */
 import type { ActClient } from "../act/client.ts";
-import type { Config } from "../config.ts";
-import type { Logger } from "../log.ts";
-import type { Secrets } from "../secrets.ts";
+import type { Config } from "../config/mod.ts";
+import type { Logger } from "../core/log.ts";
+import type { Secrets } from "../core/secrets.ts";
 import { openSink } from "../sink/mod.ts";
 import type { Sink } from "../sink/sink.ts";
-import { acquireLock, readState, type State } from "../state.ts";
+import { acquireLock, readState, type State } from "../state/mod.ts";
 
 /** An open session: the state as read, a logged-in client and an open destination. */
 export interface Session {

@@ -6,11 +6,11 @@
  *
  * @module
  */
-import type { ResponseInfo } from "./act/client.ts";
-import type { SyncRun } from "./commands/sync.ts";
-import type { State, TableStatus } from "./state.ts";
-import type { ProgressEvent } from "./sync/engine.ts";
-import type { TableName } from "./sync/tables.ts";
+import type { ResponseInfo } from "../act/client.ts";
+import type { SyncRun } from "../jobs/sync.ts";
+import type { State, TableStatus } from "../state/mod.ts";
+import type { ProgressEvent } from "../sync/engine.ts";
+import type { TableName } from "../sync/tables.ts";
 
 /** Why a run started. */
 export type RunReason = "start-up" | "schedule" | "request";

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import type { RunRecord, Snapshot, TableView } from "./status.ts";
-import { VERSION } from "./version.ts";
+import type { RunRecord, Snapshot, TableView } from "./monitor.ts";
+import { VERSION } from "../core/version.ts";
 
 /** Seconds between automatic reloads of the page. */
 export const REFRESH_SECONDS = 15;

@@ -11,18 +11,18 @@
  */
 import { networkInterfaces } from "node:os";
 import process from "node:process";
-import { onStopSignal } from "./_signals.ts";
-import type { Config } from "./config.ts";
-import type { Logger } from "./log.ts";
-import { listen, type Listener } from "./_listen.ts";
-import { runSync, type SyncRun } from "./commands/sync.ts";
-import { runReconcile } from "./commands/reconcile.ts";
-import { readState, type State } from "./state.ts";
+import { onStopSignal } from "../core/runtime.ts";
+import type { Config } from "../config/mod.ts";
+import type { Logger } from "../core/log.ts";
+import { listen, type Listener } from "../core/listen.ts";
+import { runSync, type SyncRun } from "../jobs/sync.ts";
+import { runReconcile } from "../jobs/reconcile.ts";
+import { readState, type State } from "../state/mod.ts";
 import { type Schedule, scheduleIntervalMs, startSchedule } from "./schedule.ts";
-import { createApp } from "./server.ts";
-import { Monitor, type RunReason, type RunRecord } from "./status.ts";
+import { createApp } from "./app.ts";
+import { Monitor, type RunReason, type RunRecord } from "./monitor.ts";
 
-/** What {@linkcode runService} needs; `src/cli.ts` passes the real ones. */
+/** What {@linkcode runService} needs; `src/cli/mod.ts` passes the real ones. */
 export interface ServiceDeps {
   logger: Logger;
   /** Standard output. */

@@ -6,11 +6,11 @@
  */
 import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { CliDeps } from "../cli.ts";
-import { parseConfig } from "../config.ts";
-import { createLogger } from "../log.ts";
+import type { CliDeps } from "./mod.ts";
+import { parseConfig } from "../config/mod.ts";
+import { createLogger } from "../core/log.ts";
 import { simulatorConfig, startSimulator } from "../simulator/mod.ts";
-import { formatSummary, runSync } from "./sync.ts";
+import { formatSummary, runSync } from "../jobs/sync.ts";
 
 /** Run the demo; returns the exit code. */
 export async function runDemo(args: string[], deps: CliDeps): Promise<number> {

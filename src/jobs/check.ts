@@ -5,11 +5,11 @@
  * @module
  */
 import { ActClient, AUTH_FAILED_MESSAGE } from "../act/client.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/mod.ts";
 import { createClient } from "./sync.ts";
-import { HttpError } from "../errors.ts";
-import { escapeControl } from "../secrets.ts";
-import type { Logger } from "../log.ts";
+import { HttpError } from "../core/errors.ts";
+import { escapeControl } from "../core/secrets.ts";
+import type { Logger } from "../core/log.ts";
 import { type TableName, TABLES } from "../sync/tables.ts";
 
 /** What {@linkcode runCheck} needs from outside. */

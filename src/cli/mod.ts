@@ -4,16 +4,16 @@
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { COMMIT, VERSION } from "./version.ts";
-import { ConfigError, LockError } from "./errors.ts";
-import { type Config, loadConfig } from "./config.ts";
-import { createLogger, type Logger } from "./log.ts";
-import { escapeControl, Secrets } from "./secrets.ts";
-import { onStopSignal } from "./_signals.ts";
-import { createFileWriter } from "./log_file.ts";
-import { acquireLock, emptyState, moveAside, readState, withReset, writeState } from "./state.ts";
-import { isTableName, TABLE_NAMES, type TableName } from "./sync/tables.ts";
-import { formatSummary, runSync } from "./commands/sync.ts";
+import { COMMIT, VERSION } from "../core/version.ts";
+import { ConfigError, LockError } from "../core/errors.ts";
+import { type Config, loadConfig } from "../config/mod.ts";
+import { createLogger, type Logger } from "../core/log.ts";
+import { escapeControl, Secrets } from "../core/secrets.ts";
+import { onStopSignal } from "../core/runtime.ts";
+import { createFileWriter } from "../core/log_file.ts";
+import { acquireLock, emptyState, moveAside, readState, withReset, writeState } from "../state/mod.ts";
+import { isTableName, TABLE_NAMES, type TableName } from "../sync/tables.ts";
+import { formatSummary, runSync } from "../jobs/sync.ts";
 
 /** Exit codes of the contract. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3 } as const;
@@ -247,7 +247,7 @@ async function runOnce(args: string[], deps: CliDeps): Promise<number> {
 }
 
 async function runServiceCommand(config: Config, logger: Logger, deps: CliDeps): Promise<number> {
-  const { runService } = await import("./service.ts");
+  const { runService } = await import("../service/mod.ts");
   return await runService(config, { logger, stdout: deps.stdout, stderr: deps.stderr });
 }
 
@@ -285,7 +285,7 @@ async function resetCommand(args: string[], deps: CliDeps): Promise<number> {
 }
 
 async function demoCommand(args: string[], deps: CliDeps): Promise<number> {
-  const { runDemo } = await import("./commands/demo.ts");
+  const { runDemo } = await import("./demo.ts");
   return await runDemo(args, deps);
 }
 
@@ -297,15 +297,15 @@ const COMMANDS: Record<string, CommandHandler> = {
   demo: demoCommand,
   check: async (args, deps) => {
     const { config, logger } = await configFromArgs(parseCommon(args), deps);
-    const { runCheck } = await import("./commands/check.ts");
+    const { runCheck } = await import("../jobs/check.ts");
     return (await runCheck(config, { stdout: deps.stdout, logger })) ? EXIT.ok : EXIT.failed;
   },
-  simulate: async (args, deps) => (await import("./simulator/mod.ts")).runSimulate(args, deps),
+  simulate: async (args, deps) => (await import("../simulator/mod.ts")).runSimulate(args, deps),
   reconcile: async (args, deps) => {
     const parsed = parseCommon(args);
     const tables = tableArgs(parsed.positionals);
     const { config, logger } = await configFromArgs(parsed, deps);
-    const { formatReconcileSummary, runReconcile } = await import("./commands/reconcile.ts");
+    const { formatReconcileSummary, runReconcile } = await import("../jobs/reconcile.ts");
     const controller = new AbortController();
     const stop = onStopSignal(() => controller.abort());
     try {

@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts
- * import { loadConfig, redactConfig } from "./config.ts";
+ * import { loadConfig, redactConfig } from "./mod.ts";
  * const { config, warnings } = await loadConfig({ env: process.env, cwd: process.cwd() });
  * console.log(redactConfig(config), warnings);
  * ```
@@ -21,10 +21,10 @@ import { Cron } from "croner";
 import { readFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { ConfigError } from "./errors.ts";
-import { LOG_LEVELS, type LogLevel } from "./log.ts";
-import { Secrets } from "./secrets.ts";
-import { TABLE_NAMES, type TableName } from "./sync/tables.ts";
+import { ConfigError } from "../core/errors.ts";
+import { LOG_LEVELS, type LogLevel } from "../core/log.ts";
+import { Secrets } from "../core/secrets.ts";
+import { TABLE_NAMES, type TableName } from "../sync/tables.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Field converters: each turns a raw value (string, number, boolean, …) into the normalised value,

@@ -7,14 +7,14 @@
 import { ActClient, type ResponseInfo } from "../act/client.ts";
 import { createFetch } from "../act/tls.ts";
 import { collectGarbage } from "../_gc.ts";
-import type { Config } from "../config.ts";
-import type { Logger } from "../log.ts";
-import { escapeControl } from "../secrets.ts";
-import { type State, writeState } from "../state.ts";
+import type { Config } from "../config/mod.ts";
+import type { Logger } from "../core/log.ts";
+import { escapeControl } from "../core/secrets.ts";
+import { type State, writeState } from "../state/mod.ts";
 import { formatTable, redactedState, withSession } from "./_session.ts";
 import { type ProgressEvent, type RunResult, syncTables } from "../sync/engine.ts";
 import type { TableName } from "../sync/tables.ts";
-import { buildBaseUrl } from "../url.ts";
+import { buildBaseUrl } from "../act/odata.ts";
 
 /** What a run needs from outside. */
 export interface RunDeps {

@@ -27,8 +27,8 @@
  *
  * @example
  * ```ts
- * import { createApp } from "./server.ts";
- * import { Monitor } from "./status.ts";
+ * import { createApp } from "./app.ts";
+ * import { Monitor } from "./monitor.ts";
  * const monitor = new Monitor({ tables: ["contacts"], schedule: "* * * * *", intervalMs: 60_000 });
  * const app = createApp({ monitor, startRun: () => null });
  * const response = await app.request("/health");
@@ -40,12 +40,12 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { Logger } from "./log.ts";
-import { Secrets } from "./secrets.ts";
+import type { Logger } from "../core/log.ts";
+import { Secrets } from "../core/secrets.ts";
 import { formatMetrics, METRICS_CONTENT_TYPE } from "./metrics.ts";
-import type { State } from "./state.ts";
-import type { Monitor } from "./status.ts";
-import { renderStatusPage } from "./_status_page.ts";
+import type { State } from "../state/mod.ts";
+import type { Monitor } from "./monitor.ts";
+import { renderStatusPage } from "./status_page.ts";
 
 /** What the app needs. */
 export interface AppDeps {

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import type { Snapshot } from "./status.ts";
-import { type ReconcileRecord, reconcileRecords } from "./sync/reconcile.ts";
-import { VERSION } from "./version.ts";
+import type { Snapshot } from "./monitor.ts";
+import { type ReconcileRecord, reconcileRecords } from "../sync/reconcile.ts";
+import { VERSION } from "../core/version.ts";
 
 /** The `Content-Type` of {@linkcode formatMetrics}' output. */
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";

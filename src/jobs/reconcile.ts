@@ -5,10 +5,10 @@
  *
  * @module
  */
-import type { Config } from "../config.ts";
-import type { Logger } from "../log.ts";
-import { readState, type State, writeState } from "../state.ts";
-import { escapeControl } from "../secrets.ts";
+import type { Config } from "../config/mod.ts";
+import type { Logger } from "../core/log.ts";
+import { readState, type State, writeState } from "../state/mod.ts";
+import { escapeControl } from "../core/secrets.ts";
 import { formatTable, redactedState, withSession } from "./_session.ts";
 import { reconcileTables, type TableReconcile, withReconciled } from "../sync/reconcile.ts";
 import type { TableName } from "../sync/tables.ts";

@@ -28,7 +28,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { createRequire } from "node:module";
 import { Buffer } from "node:buffer";
 import process from "node:process";
-import { LockError } from "./errors.ts";
+import { LockError } from "../core/errors.ts";
 
 /** Where an unfinished incremental read of one table stands. */
 export interface TableProgress {
