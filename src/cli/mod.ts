@@ -11,7 +11,14 @@ import { createLogger, type Logger } from "../core/log.ts";
 import { escapeControl, Secrets } from "../core/secrets.ts";
 import { onStopSignal } from "../core/runtime.ts";
 import { createFileWriter } from "../core/log_file.ts";
-import { acquireLock, emptyState, moveAside, readState, withReset, writeState } from "../state/mod.ts";
+import {
+  acquireLock,
+  emptyState,
+  moveAside,
+  readState,
+  withReset,
+  writeState,
+} from "../state/mod.ts";
 import { isTableName, TABLE_NAMES, type TableName } from "../sync/tables.ts";
 import { formatSummary, runSync } from "../jobs/sync.ts";
 
