@@ -1,4 +1,5 @@
 /** Shared test helpers: temp folders, truth comparison between the simulator and a database. */
+import { RUNTIME } from "../src/core/runtime.ts";
 import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,7 +8,8 @@ import { spawn } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { DatabaseSync } from "node:sqlite";
-import { flattenRecord, formatUtc, plainName } from "../src/sync/flatten.ts";
+import { flattenRecord, formatUtc } from "../src/sync/flatten.ts";
+import { plainName } from "../src/sink/sink.ts";
 import { isDeepStrictEqual } from "node:util";
 import type { ColumnType } from "../src/sink/sink.ts";
 import type { TableName } from "../src/sync/tables.ts";
@@ -103,7 +105,7 @@ export function assertMirrors(
 export function cliCommand(): string[] {
   const root = fileURLToPath(new URL("..", import.meta.url));
   const mod = join(root, "mod.ts");
-  const bun = (globalThis as { Bun?: unknown }).Bun !== undefined;
+  const bun = RUNTIME === "bun";
   return bun ? [process.execPath, mod] : [process.execPath, "run", "-A", mod];
 }
 

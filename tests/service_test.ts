@@ -1,3 +1,4 @@
+import { RUNTIME } from "../src/core/runtime.ts";
 import { after, describe, test } from "./_skip.ts";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -383,7 +384,7 @@ describe("act-sync service as a process", () => {
 });
 
 function start(args: string[]) {
-  const bun = (globalThis as { Bun?: unknown }).Bun !== undefined;
+  const bun = RUNTIME === "bun";
   const argv = bun ? ["mod.ts", ...args] : ["run", "-A", "mod.ts", ...args];
   const child: ChildProcess = spawn(process.execPath, argv, {
     cwd: ROOT,

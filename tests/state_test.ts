@@ -1,3 +1,4 @@
+import { RUNTIME } from "../src/core/runtime.ts";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -109,7 +110,7 @@ test("acquireLock(): the kernel lock keeps a second holder out; the file's conte
 
 /** The command that runs a TypeScript file under this runtime. */
 function runtimeCommand(script: string, ...args: string[]): [string, string[]] {
-  const bun = (globalThis as { Bun?: unknown }).Bun !== undefined;
+  const bun = RUNTIME === "bun";
   return [process.execPath, bun ? [script, ...args] : ["run", "-A", "--no-check", script, ...args]];
 }
 

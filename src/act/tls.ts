@@ -12,6 +12,7 @@
 import { readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
 import { ConfigError } from "../core/errors.ts";
+import { denoGlobal, RUNTIME } from "../core/runtime.ts";
 import type { Logger } from "../core/log.ts";
 import { createNodeFetch } from "./_node_fetch.ts";
 
@@ -54,14 +55,14 @@ export function createFetch(options: CreateFetchOptions = {}): typeof fetch {
     );
   }
   if (ca === undefined && verify) return (input, init) => fetch(input, init);
-  const g = globalThis as { Bun?: unknown; Deno?: Partial<DenoHttp> };
+  const deno = denoGlobal<Partial<DenoHttp>>();
   const cas = ca === undefined ? undefined : [...rootCertificates, ca];
-  if (g.Bun) {
+  if (RUNTIME === "bun") {
     const tls = { ...(cas ? { ca: cas } : {}), rejectUnauthorized: verify };
     return (input, init) => fetch(input, { ...init, tls } as RequestInit);
   }
-  if (verify && ca !== undefined && typeof g.Deno?.createHttpClient === "function") {
-    const client = g.Deno.createHttpClient({ caCerts: [ca] });
+  if (verify && ca !== undefined && typeof deno?.createHttpClient === "function") {
+    const client = deno.createHttpClient({ caCerts: [ca] });
     return (input, init) => fetch(input, { ...init, client } as RequestInit);
   }
   return createNodeFetch({ ...(cas ? { ca: cas } : {}), rejectUnauthorized: verify });

@@ -1,8 +1,11 @@
 /**
- * The one place that differs between Deno and Bun: serving a `fetch` handler on a socket.
+ * Serving a `fetch` handler on a socket with Deno.serve or Bun.serve (one of the places that
+ * differ between the runtimes, with the TLS client in src/act/tls.ts and the kernel lock in
+ * src/state/lock.ts; src/core/runtime.ts tells them apart).
  *
  * @module
  */
+import { bunGlobal } from "./runtime.ts";
 
 /** A running HTTP server. */
 export interface Listener {
@@ -50,7 +53,7 @@ export async function listen(
 ): Promise<Listener> {
   const hostname = options.hostname ?? "127.0.0.1";
   const tls = options.cert && options.key ? { cert: options.cert, key: options.key } : undefined;
-  const bun = (globalThis as { Bun?: BunGlobal }).Bun;
+  const bun = bunGlobal<BunGlobal>();
   if (bun) {
     const server = bun.serve({
       hostname,

@@ -6,7 +6,7 @@
  */
 import { ActClient, type ResponseInfo } from "../act/client.ts";
 import { createFetch } from "../act/tls.ts";
-import { collectGarbage } from "../_gc.ts";
+import { collectGarbage } from "../core/runtime.ts";
 import type { Config } from "../config/mod.ts";
 import type { Logger } from "../core/log.ts";
 import { escapeControl } from "../core/secrets.ts";

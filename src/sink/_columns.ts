@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { plainName } from "../sync/flatten.ts";
+import { plainName } from "./sink.ts";
 
 /** Longest column name, in UTF-8 bytes, in both sinks (PostgreSQL's identifier limit). */
 export const MAX_COLUMN_BYTES = 63;

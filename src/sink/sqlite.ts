@@ -8,7 +8,6 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Logger } from "../core/log.ts";
-import type { TableName } from "../sync/tables.ts";
 import { type ColumnEntry, ColumnMap, COLUMNS_TABLE } from "./_columns.ts";
 import {
   type ColumnType,
@@ -123,11 +122,11 @@ class SqliteSink implements Sink {
     this.description = `sqlite:${path}`;
   }
 
-  write(table: TableName, page: FlatPage, syncedAt: string): Promise<WriteResult> {
+  write(table: string, page: FlatPage, syncedAt: string): Promise<WriteResult> {
     return settle(() => this.#write(table, page, syncedAt));
   }
 
-  #write(table: TableName, page: FlatPage, syncedAt: string): WriteResult {
+  #write(table: string, page: FlatPage, syncedAt: string): WriteResult {
     const db = this.#db;
     const result: WriteResult = { written: 0, newColumns: [], widenedColumns: [] };
     try {
@@ -181,7 +180,7 @@ class SqliteSink implements Sink {
     }
   }
 
-  count(table: TableName): Promise<number> {
+  count(table: string): Promise<number> {
     return settle(() => {
       if (!this.#plan(table, false)) return 0;
       const row = this.#db.prepare(
@@ -191,7 +190,7 @@ class SqliteSink implements Sink {
     });
   }
 
-  ids(table: TableName): Promise<string[]> {
+  ids(table: string): Promise<string[]> {
     return settle(() => {
       if (!this.#plan(table, false)) return [];
       const rows = this.#db.prepare(
@@ -201,11 +200,11 @@ class SqliteSink implements Sink {
     });
   }
 
-  markDeleted(table: TableName, ids: readonly string[], at: string): Promise<number> {
+  markDeleted(table: string, ids: readonly string[], at: string): Promise<number> {
     return settle(() => this.#markDeleted(table, ids, at));
   }
 
-  #markDeleted(table: TableName, ids: readonly string[], at: string): number {
+  #markDeleted(table: string, ids: readonly string[], at: string): number {
     if (!this.#plan(table, false) || ids.length === 0) return 0;
     const statement = this.#db.prepare(
       `UPDATE ${

@@ -29,6 +29,7 @@ import { createRequire } from "node:module";
 import { Buffer } from "node:buffer";
 import process from "node:process";
 import { LockError } from "../core/errors.ts";
+import { denoGlobal, RUNTIME } from "../core/runtime.ts";
 
 /** Where an unfinished incremental read of one table stands. */
 export interface TableProgress {
@@ -415,9 +416,9 @@ interface KernelLock {
  * from kernel32 on Windows, through `bun:ffi`.
  */
 function tryKernelLock(path: string): KernelLock | "held" | undefined {
-  const deno = (globalThis as { Deno?: typeof Deno }).Deno;
+  const deno = denoGlobal<typeof Deno>();
   if (typeof deno?.FsFile?.prototype?.tryLockSync === "function") return denoLock(deno, path);
-  if (!process.versions.bun) return undefined;
+  if (RUNTIME !== "bun") return undefined;
   if (process.platform === "linux") return bunFlock(path);
   if (process.platform === "win32") return bunLockFileEx(path);
   return undefined;

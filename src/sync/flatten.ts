@@ -9,7 +9,13 @@
  *
  * @module
  */
-import { type ColumnType, type FlatPage, type FlatRow, widenType } from "../sink/sink.ts";
+import {
+  type ColumnType,
+  escapeSegment,
+  type FlatPage,
+  type FlatRow,
+  widenType,
+} from "../sink/sink.ts";
 
 const DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$/;
@@ -136,29 +142,6 @@ export function flattenRecord(
 
 /** Source paths of nested keys, per prefix: the same strings every time (cheap as keys). */
 const PATHS = new Map<string, Map<string, string>>();
-
-/** One key as a path segment: `~` → `~0`, `/` → `~1`, NUL → `~2`. */
-export function escapeSegment(key: string): string {
-  return key.replaceAll("~", "~0").replaceAll("/", "~1").replaceAll("\0", "~2");
-}
-
-/** The keys of a source path ({@linkcode escapeSegment} undone). */
-export function pathSegments(path: string): string[] {
-  return path.split("/").map((part) =>
-    part.includes("~")
-      ? part.replaceAll("~2", "\0").replaceAll("~1", "/").replaceAll("~0", "~")
-      : part
-  );
-}
-
-/**
- * The plain column name of a source path: its keys joined with `_`, NUL characters dropped
- * (`businessAddress/city` → `businessAddress_city`). The sink may disambiguate it.
- */
-export function plainName(path: string): string {
-  const name = path.includes("/") || path.includes("~") ? pathSegments(path).join("_") : path;
-  return name.includes("\0") ? name.replaceAll("\0", "") : name;
-}
 
 function sourcePath(prefix: string, key: string): string {
   let paths = PATHS.get(prefix);
