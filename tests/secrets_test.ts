@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { runCli } from "../src/cli/mod.ts";
 import { createLogger } from "../src/core/log.ts";
 import { escapeControl, Secrets } from "../src/core/secrets.ts";
-import { parseSimulateArgs, simulatorConfig, startSimulator } from "../src/simulator/mod.ts";
+import { parseSimulateArgs } from "../src/cli/simulate.ts";
+import { simulatorConfig, startSimulator } from "../src/simulator/mod.ts";
 import { tempDir } from "./_helpers.ts";
 
 /** A password holding `"`, `\`, `:`, `<`, `&`, `'`, a space and non-ASCII letters. */

@@ -307,7 +307,7 @@ const COMMANDS: Record<string, CommandHandler> = {
     const { runCheck } = await import("../jobs/check.ts");
     return (await runCheck(config, { stdout: deps.stdout, logger })) ? EXIT.ok : EXIT.failed;
   },
-  simulate: async (args, deps) => (await import("../simulator/mod.ts")).runSimulate(args, deps),
+  simulate: async (args, deps) => (await import("./simulate.ts")).runSimulate(args, deps),
   reconcile: async (args, deps) => {
     const parsed = parseCommon(args);
     const tables = tableArgs(parsed.positionals);
