@@ -21,7 +21,7 @@ import { runCli } from "./src/cli/mod.ts";
 
 export { EXIT, runCli, USAGE } from "./src/cli/mod.ts";
 export type { CliDeps } from "./src/cli/mod.ts";
-export { ConfigError, HttpError, LockError } from "./src/core/errors.ts";
+export { ConfigError, HttpError, LockError, UsageError } from "./src/core/errors.ts";
 export { TABLE_NAMES, TABLES } from "./src/sync/tables.ts";
 export type { TableName, TableSpec } from "./src/sync/tables.ts";
 export { VERSION } from "./src/core/version.ts";

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { parseSimulateArgs } from "../src/cli/simulate.ts";
-import { ConfigError } from "../src/core/errors.ts";
+import { UsageError } from "../src/core/errors.ts";
 
 describe("parseSimulateArgs()", () => {
   test("reads flags into options and switches", () => {
@@ -58,20 +58,20 @@ describe("parseSimulateArgs()", () => {
     assert.equal(parseSimulateArgs([]).port, 8790);
   });
 
-  test("bad values are ConfigErrors naming the flag and value", () => {
+  test("bad flags and values are UsageErrors naming the flag and value", () => {
     assert.throws(() => parseSimulateArgs(["--port", "70000"]), (e: unknown) => {
-      assert.ok(e instanceof ConfigError);
+      assert.ok(e instanceof UsageError);
       assert.match(
         e.message,
         /'--port' must be an integer between 0 and 65535: current value is "70000"/,
       );
       return true;
     });
-    assert.throws(() => parseSimulateArgs(["--fault-rate", "2"]), ConfigError);
-    assert.throws(() => parseSimulateArgs(["--envelope", "bogus"]), ConfigError);
-    assert.throws(() => parseSimulateArgs(["--nope"]), ConfigError);
+    assert.throws(() => parseSimulateArgs(["--fault-rate", "2"]), UsageError);
+    assert.throws(() => parseSimulateArgs(["--envelope", "bogus"]), UsageError);
+    assert.throws(() => parseSimulateArgs(["--nope"]), UsageError);
     assert.throws(() => parseSimulateArgs(["--date-jump-to", "2100-01-01"]), (e: unknown) => {
-      assert.ok(e instanceof ConfigError);
+      assert.ok(e instanceof UsageError);
       assert.match(e.message, /'--date-jump-to' must be an ISO-8601 date-time with a zone/);
       return true;
     });

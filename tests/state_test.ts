@@ -120,7 +120,7 @@ async function lockHolder(statePath: string): Promise<ChildProcess> {
   writeFileSync(
     script,
     `import { acquireLock } from ${
-      JSON.stringify(new URL("../src/state.ts", import.meta.url).href)
+      JSON.stringify(new URL("../src/state/mod.ts", import.meta.url).href)
     };
 import process from "node:process";
 const lock = acquireLock(process.argv[process.argv.length - 1]);

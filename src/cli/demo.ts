@@ -6,15 +6,22 @@
  */
 import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { parseFlags } from "./_flags.ts";
 import type { CliDeps } from "./mod.ts";
 import { parseConfig } from "../config/mod.ts";
 import { createLogger } from "../core/log.ts";
 import { simulatorConfig, startSimulator } from "../simulator/mod.ts";
 import { formatSummary, runSync } from "../jobs/sync.ts";
 
-/** Run the demo; returns the exit code. */
-export async function runDemo(args: string[], deps: CliDeps): Promise<number> {
-  const records = Number(args[args.indexOf("--records") + 1]) || 3000;
+/** Run the demo; true when both syncs succeeded. */
+export async function runDemo(args: string[], deps: CliDeps): Promise<boolean> {
+  const { values } = parseFlags({
+    args,
+    options: { records: { type: "string" } },
+    strict: true,
+    allowPositionals: false,
+  });
+  const records = Number(values.records) || 3000;
   const folder = resolve(deps.cwd, "demo");
   // Start from scratch, touching only the demo's own files.
   for (const file of ["act.db", "act.db-wal", "act.db-shm", "state.json", "state.json.lock"]) {
@@ -58,7 +65,7 @@ export async function runDemo(args: string[], deps: CliDeps): Promise<number> {
       `  sqlite3 demo/act.db "SELECT statusName, count(*), sum(productTotal) FROM opportunities ` +
         `GROUP BY statusName"`,
     );
-    return first.ok && second.ok ? 0 : 1;
+    return first.ok && second.ok;
   } finally {
     await running.close();
   }

@@ -1,26 +1,14 @@
 /**
- * argv → command. The only place that prints usage or decides the exit code.
+ * argv → command: the usage text, the dispatch to one file per command (`once.ts`, `serve.ts`,
+ * `check.ts`, `state.ts`, `reset.ts`, `reconcile.ts`, `demo.ts`, `simulate.ts`), and the only place
+ * that decides the exit code (commands return whether they succeeded, or throw).
  *
  * @module
  */
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import { COMMIT, VERSION } from "../core/version.ts";
-import { ConfigError, LockError } from "../core/errors.ts";
-import { type Config, loadConfig } from "../config/mod.ts";
-import { createLogger, type Logger } from "../core/log.ts";
+import { ConfigError, errorMessage, LockError, UsageError } from "../core/errors.ts";
 import { escapeControl, Secrets } from "../core/secrets.ts";
-import { onStopSignal } from "../core/runtime.ts";
-import { createFileWriter } from "../core/log_file.ts";
-import {
-  acquireLock,
-  emptyState,
-  moveAside,
-  readState,
-  withReset,
-  writeState,
-} from "../state/mod.ts";
-import { isTableName, TABLE_NAMES, type TableName } from "../sync/tables.ts";
-import { formatSummary, runSync } from "../jobs/sync.ts";
+import { parseCommand } from "./_flags.ts";
 
 /** Exit codes of the contract. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3 } as const;
@@ -102,11 +90,11 @@ export async function runCli(outside: CliDeps): Promise<number> {
     }
     const handler = COMMANDS[command];
     if (!handler) {
-      throw new ConfigError([`Unknown command: "${command}"; run 'act-sync --help' for usage`]);
+      throw new UsageError(`Unknown command: "${command}"; run 'act-sync --help' for usage`);
     }
-    return await handler(args, deps);
+    return await handler(args, deps) ? EXIT.ok : EXIT.failed;
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof UsageError) {
       deps.stderr(`${printable(error.message)}\n`);
       return EXIT.usage;
     }
@@ -114,7 +102,7 @@ export async function runCli(outside: CliDeps): Promise<number> {
       deps.stderr(`${printable(error.message)}\n`);
       return EXIT.locked;
     }
-    deps.stderr(`Error: ${printable(error instanceof Error ? error.message : String(error))}\n`);
+    deps.stderr(`Error: ${printable(errorMessage(error))}\n`);
     return EXIT.failed;
   }
 }
@@ -124,206 +112,21 @@ function printable(message: string): string {
   return message.split("\n").map(escapeControl).join("\n");
 }
 
-type CommandHandler = (args: string[], deps: CliDeps) => Promise<number>;
+/** A command: true when it succeeded; usage, config and lock problems are thrown. */
+type CommandHandler = (args: string[], deps: CliDeps) => Promise<boolean>;
 
-/** Parse arguments strictly, turning parseArgs errors into usage errors (exit 2). */
-export function parseFlags<T extends ParseArgsConfig>(
-  config: T,
-): ReturnType<typeof parseArgs<T>> {
-  try {
-    return parseArgs(config);
-  } catch (error) {
-    throw new ConfigError([error instanceof Error ? error.message : String(error)], {
-      cause: error,
-    });
-  }
-}
-
-/** Flags every config-reading command accepts; each overrides a config key. */
-const COMMON_FLAGS = {
-  config: { type: "string" },
-  state: { type: "string" },
-  destination: { type: "string" },
-  tables: { type: "string" },
-  "full-refresh": { type: "boolean" },
-  "log-level": { type: "string" },
-  "log-format": { type: "string" },
-  "http-host": { type: "string" },
-  "http-port": { type: "string" },
-  once: { type: "boolean" },
-  force: { type: "boolean" },
-} as const;
-
-/** Parsed common flags plus positionals. */
-export interface CommonArgs {
-  values: Record<string, string | boolean | undefined>;
-  positionals: string[];
-}
-
-/** Parse the common flags (strict: an unknown flag is a usage error). */
-export function parseCommon(args: string[]): CommonArgs {
-  const { values, positionals } = parseFlags({
-    args,
-    options: COMMON_FLAGS,
-    allowPositionals: true,
-    strict: true,
-  });
-  return { values: values as CommonArgs["values"], positionals };
-}
-
-/** Load the configuration with the flags as overrides (flags > env > file). */
-export async function configFromArgs(
-  parsed: CommonArgs,
-  deps: CliDeps,
-  options: { offline?: boolean } = {},
-): Promise<{ config: Config; logger: Logger }> {
-  const v = parsed.values;
-  // Commands that never call Act! (state, reset) need no password.
-  const overrides: Record<string, unknown> = options.offline ? { password: "(not used)" } : {};
-  const map: Record<string, string> = {
-    state: "state_file",
-    destination: "destination",
-    tables: "tables",
-    "log-level": "log_level",
-    "log-format": "log_format",
-    "http-host": "http_host",
-    "http-port": "http_port",
-  };
-  for (const [flag, key] of Object.entries(map)) {
-    if (v[flag] !== undefined) overrides[key] = v[flag];
-  }
-  const { config, warnings } = await loadConfig({
-    path: v.config as string | undefined,
-    env: deps.env,
-    cwd: deps.cwd,
-    overrides,
-  });
-  const fileWriter = config.log_file
-    ? createFileWriter(config.log_file, { maxBytes: config.log_max_bytes })
-    : null;
-  const logger = createLogger({
-    level: config.log_level,
-    format: config.log_format,
-    write: (line) => {
-      deps.stderr(line + "\n");
-      fileWriter?.(line);
-    },
-    context: { run: crypto.randomUUID().slice(0, 8) },
-    secrets: deps.secrets,
-  });
-  logger.secrets.addCredentials(config.username, config.password);
-  logger.addSecret(config.http_token);
-  for (const warning of warnings) logger.warning(warning);
-  return { config, logger };
-}
-
-function tableArgs(positionals: string[]): TableName[] {
-  const unknown = positionals.filter((t) => !isTableName(t));
-  if (unknown.length > 0) {
-    throw new ConfigError([
-      `Unknown table: "${unknown.join('", "')}"; valid tables: ${TABLE_NAMES.join(", ")}`,
-    ]);
-  }
-  return positionals as TableName[];
-}
-
-async function runOnce(args: string[], deps: CliDeps): Promise<number> {
-  const parsed = parseCommon(args);
-  if (parsed.positionals.length > 0) {
-    throw new ConfigError([`Unexpected argument: "${parsed.positionals[0]}"`]);
-  }
-  const { config, logger } = await configFromArgs(parsed, deps);
-  if (!parsed.values.once) return await runServiceCommand(config, logger, deps);
-  const controller = new AbortController();
-  const stop = onStopSignal(() => {
-    logger.warning("Stop requested: finishing the page being written");
-    controller.abort();
-  });
-  try {
-    const run = await runSync(config, { fullRefresh: parsed.values["full-refresh"] === true }, {
-      logger,
-      stdout: deps.stdout,
-      progress: deps.isTty ? deps.stderr : undefined,
-      signal: controller.signal,
-    });
-    deps.stdout(formatSummary(run));
-    return run.ok ? EXIT.ok : EXIT.failed;
-  } finally {
-    stop();
-  }
-}
-
-async function runServiceCommand(config: Config, logger: Logger, deps: CliDeps): Promise<number> {
-  const { runService } = await import("../service/mod.ts");
-  return await runService(config, { logger, stdout: deps.stdout, stderr: deps.stderr });
-}
-
-async function stateCommand(args: string[], deps: CliDeps): Promise<number> {
-  const parsed = parseCommon(args);
-  const { config } = await configFromArgs(parsed, deps, { offline: true });
-  deps.stdout(JSON.stringify(readState(config.state_file), null, 2) + "\n");
-  return EXIT.ok;
-}
-
-async function resetCommand(args: string[], deps: CliDeps): Promise<number> {
-  const parsed = parseCommon(args);
-  const tables = tableArgs(parsed.positionals);
-  const { config, logger } = await configFromArgs(parsed, deps, { offline: true });
-  const lock = acquireLock(config.state_file);
-  try {
-    let state;
-    try {
-      state = readState(config.state_file);
-    } catch (error) {
-      if (tables.length > 0) throw error;
-      const moved = moveAside(config.state_file, new Date());
-      logger.warning(`Moved the unreadable state file aside to "${moved}"`);
-      state = emptyState();
-    }
-    writeState(config.state_file, withReset(state, tables));
-    deps.stdout(
-      `Reset ${tables.length ? tables.join(", ") : "every table"}: ` +
-        `the next run re-reads ${tables.length === 1 ? "it" : "them"} from the start\n`,
-    );
-    return EXIT.ok;
-  } finally {
-    lock.release();
-  }
-}
-
-async function demoCommand(args: string[], deps: CliDeps): Promise<number> {
-  const { runDemo } = await import("./demo.ts");
-  return await runDemo(args, deps);
-}
-
-// --- command dispatch: one entry per subcommand ("" is the default: --once or service mode) ---
+/** One entry per command; "" is the default: `--once`, else service mode. */
 const COMMANDS: Record<string, CommandHandler> = {
-  "": runOnce,
-  state: stateCommand,
-  reset: resetCommand,
-  demo: demoCommand,
-  check: async (args, deps) => {
-    const { config, logger } = await configFromArgs(parseCommon(args), deps);
-    const { runCheck } = await import("../jobs/check.ts");
-    return (await runCheck(config, { stdout: deps.stdout, logger })) ? EXIT.ok : EXIT.failed;
+  "": async (args, deps) => {
+    const { RUN_FLAGS, runOnce } = await import("./once.ts");
+    const parsed = parseCommand(args, RUN_FLAGS);
+    if (parsed.values.once) return await runOnce(parsed, deps);
+    return await (await import("./serve.ts")).runServe(parsed, deps);
   },
+  check: async (args, deps) => (await import("./check.ts")).checkCommand(args, deps),
+  state: async (args, deps) => (await import("./state.ts")).stateCommand(args, deps),
+  reset: async (args, deps) => (await import("./reset.ts")).resetCommand(args, deps),
+  reconcile: async (args, deps) => (await import("./reconcile.ts")).reconcileCommand(args, deps),
+  demo: async (args, deps) => (await import("./demo.ts")).runDemo(args, deps),
   simulate: async (args, deps) => (await import("./simulate.ts")).runSimulate(args, deps),
-  reconcile: async (args, deps) => {
-    const parsed = parseCommon(args);
-    const tables = tableArgs(parsed.positionals);
-    const { config, logger } = await configFromArgs(parsed, deps);
-    const { formatReconcileSummary, runReconcile } = await import("../jobs/reconcile.ts");
-    const controller = new AbortController();
-    const stop = onStopSignal(() => controller.abort());
-    try {
-      const run = await runReconcile(config, {
-        tables: tables.length > 0 ? tables : undefined,
-        force: parsed.values.force === true,
-      }, { logger, signal: controller.signal });
-      deps.stdout(formatReconcileSummary(run));
-      return run.ok ? EXIT.ok : EXIT.failed;
-    } finally {
-      stop();
-    }
-  },
 };

@@ -6,7 +6,7 @@
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { ConfigError } from "../core/errors.ts";
+import { errorMessage, UsageError } from "../core/errors.ts";
 import { TABLE_NAMES, type TableName } from "../sync/tables.ts";
 import {
   actDate,
@@ -28,15 +28,13 @@ const FAULT_KINDS: readonly FaultKind[] = [
   "expire-token",
 ];
 
-/** Parse the flags of `act-sync simulate`; bad values throw {@linkcode ConfigError}. */
+/** Parse the flags of `act-sync simulate`; bad flags and values throw {@linkcode UsageError}. */
 export function parseSimulateArgs(args: string[]): SimulatorOptions & { port: number } {
   let parsed;
   try {
     parsed = parseArgsStrict(args);
   } catch (error) {
-    throw new ConfigError([error instanceof Error ? error.message : String(error)], {
-      cause: error,
-    });
+    throw new UsageError(errorMessage(error), { cause: error });
   }
   const v = parsed;
   const issues: string[] = [];
@@ -168,7 +166,11 @@ export function parseSimulateArgs(args: string[]): SimulatorOptions & { port: nu
       ...(faultSeed !== undefined ? { seed: faultSeed } : {}),
     };
   }
-  if (issues.length) throw new ConfigError(issues);
+  if (issues.length) {
+    throw new UsageError(
+      issues.length === 1 ? issues[0] : `Invalid flags:\n  - ${issues.join("\n  - ")}`,
+    );
+  }
   if (Object.keys(switches).length) out.switches = switches;
   return out;
 }
@@ -221,8 +223,8 @@ export interface SimulateIo {
   stderr: (text: string) => void;
 }
 
-/** `act-sync simulate`: serve the simulator on 127.0.0.1 until SIGINT/SIGTERM; returns exit code 0. */
-export async function runSimulate(args: string[], io: SimulateIo): Promise<number> {
+/** `act-sync simulate`: serve the simulator on 127.0.0.1 until SIGINT/SIGTERM; true when stopped. */
+export async function runSimulate(args: string[], io: SimulateIo): Promise<boolean> {
   const options = parseSimulateArgs(args);
   const running = await startSimulator({ ...options, hostname: "127.0.0.1" });
   const { sim } = running;
@@ -241,5 +243,5 @@ export async function runSimulate(args: string[], io: SimulateIo): Promise<numbe
   process.off("SIGTERM", stop);
   await running.close();
   io.stderr("Simulator stopped\n");
-  return 0;
+  return true;
 }

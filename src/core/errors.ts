@@ -4,7 +4,20 @@
  * @module
  */
 
-/** A configuration or usage problem; the CLI exits with code 2. Each issue names the key. */
+/** The message of anything thrown: `error.message` for an Error, else its string form. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A command line the CLI cannot run (unknown command, flag, table or argument); exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "UsageError";
+  }
+}
+
+/** A configuration problem; the CLI exits with code 2. Each issue names the key. */
 export class ConfigError extends Error {
   /** One human-readable line per problem, each naming the key and the bad value. */
   readonly issues: string[];
