@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { HttpError } from "../core/errors.ts";
+import { errorMessage, HttpError } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
 import { Secrets } from "../core/secrets.ts";
 import { joinUrl, type OdataQuery, redactUrl } from "./odata.ts";
@@ -127,14 +127,6 @@ function serverNow(headers: Headers, hostNow: number): number {
 
 function defaultSleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function errorMessage(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
-    return `${error.message}${cause}`;
-  }
-  return String(error);
 }
 
 /** A client for the list endpoints of the Act! Web API. */
@@ -278,7 +270,12 @@ export class ActClient {
         attempt = await this.#send(url, shown, headers, signal);
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
-        failure = { status: 0, detail: errorMessage(error), retryAfter: null, cause: error };
+        failure = {
+          status: 0,
+          detail: errorMessage(error, { cause: true }),
+          retryAfter: null,
+          cause: error,
+        };
       }
       if (attempt) {
         const { status } = attempt;

@@ -11,7 +11,7 @@
  */
 import { readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
-import { ConfigError } from "../core/errors.ts";
+import { ConfigError, errorMessage } from "../core/errors.ts";
 import { denoGlobal, RUNTIME } from "../core/runtime.ts";
 import type { Logger } from "../core/log.ts";
 import { createNodeFetch } from "./_node_fetch.ts";
@@ -39,7 +39,7 @@ export function createFetch(options: CreateFetchOptions = {}): typeof fetch {
       ca = readFileSync(options.caFile, "utf8");
     } catch (error) {
       throw new ConfigError([
-        `'ca_file' cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+        `'ca_file' cannot be read: ${errorMessage(error)}`,
       ], { cause: error });
     }
     if (!ca.includes("-----BEGIN CERTIFICATE-----")) {

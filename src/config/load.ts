@@ -9,7 +9,7 @@ import * as v from "valibot";
 import { readFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { ConfigError } from "../core/errors.ts";
+import { ConfigError, errorMessage } from "../core/errors.ts";
 import { Secrets } from "../core/secrets.ts";
 import { findJsonError } from "./_json_locator.ts";
 import {
@@ -255,7 +255,7 @@ function checkPem(file: string, read: (path: string) => string): string | undefi
   try {
     text = read(file);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     return `'ca_file' cannot be read: current value is ${show(file)}: ${reason}`;
   }
   if (!/-----BEGIN [A-Z0-9 ]+-----/.test(text)) {
@@ -343,7 +343,7 @@ export async function loadConfig(
         `--config FILE, or set ACT_SYNC_CONFIG`,
       ], { cause: error });
     }
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     throw new ConfigError([`Cannot read the config file "${file}": ${reason}`], { cause: error });
   }
   const raw = parseJsonFile(file, bytes);

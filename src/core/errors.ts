@@ -4,9 +4,15 @@
  * @module
  */
 
-/** The message of anything thrown: `error.message` for an Error, else its string form. */
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/**
+ * The message of anything thrown: `error.message` for an Error, else its string form. With
+ * `cause`, an Error cause's message follows after a colon (fetch's "fetch failed: connect
+ * ECONNREFUSED …").
+ */
+export function errorMessage(error: unknown, options: { cause?: boolean } = {}): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = options.cause && error.cause instanceof Error ? `: ${error.cause.message}` : "";
+  return `${error.message}${cause}`;
 }
 
 /** A command line the CLI cannot run (unknown command, flag, table or argument); exit code 2. */

@@ -25,6 +25,7 @@
  *
  * @module
  */
+import { errorMessage } from "./errors.ts";
 
 /** What a secret is replaced by. */
 export const REDACTED = "***";
@@ -92,7 +93,7 @@ export class Secrets {
 
   /** The message of an error (or the text of anything else), redacted. */
   message(error: unknown): string {
-    return this.redact(error instanceof Error ? error.message : String(error));
+    return this.redact(errorMessage(error));
   }
 
   #allForms(): string[] {

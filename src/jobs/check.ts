@@ -7,7 +7,7 @@
 import { ActClient, AUTH_FAILED_MESSAGE } from "../act/client.ts";
 import type { Config } from "../config/mod.ts";
 import { createClient } from "./sync.ts";
-import { HttpError } from "../core/errors.ts";
+import { errorMessage, HttpError } from "../core/errors.ts";
 import { escapeControl } from "../core/secrets.ts";
 import type { Logger } from "../core/log.ts";
 import { type TableName, TABLES } from "../sync/tables.ts";
@@ -34,7 +34,7 @@ interface Probe {
 
 /** An error's message for one printed line: control characters escaped (it may quote the server). */
 function reason(error: unknown): string {
-  return escapeControl(error instanceof Error ? error.message : String(error));
+  return escapeControl(errorMessage(error));
 }
 
 /** Paths to try for a table: the configured override alone, else the default and its fallbacks. */

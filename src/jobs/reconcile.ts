@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { errorMessage } from "../core/errors.ts";
 import type { Config } from "../config/mod.ts";
 import type { Logger } from "../core/log.ts";
 import { readState, type State, writeState } from "../state/mod.ts";
@@ -85,7 +86,7 @@ export async function runReconcile(
     (error) => ({
       ok: false,
       tables: [],
-      error: error instanceof Error ? error.message : String(error),
+      error: errorMessage(error),
       ...timing(),
     }),
   );

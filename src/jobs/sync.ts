@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { errorMessage } from "../core/errors.ts";
 import { ActClient, type ResponseInfo } from "../act/client.ts";
 import { createFetch } from "../act/tls.ts";
 import { collectGarbage } from "../core/runtime.ts";
@@ -129,7 +130,7 @@ export async function runSync(
       ok: false,
       tables: [],
       state: state ?? { table_cursors: {}, table_batch_tracking: {} },
-      error: message(error),
+      error: errorMessage(error),
       ...timing(),
     }),
   );
@@ -164,8 +165,4 @@ export function formatSummary(run: SyncRun): string {
   if (run.failSafe) out.push(`\n${run.failSafe}\n`);
   if (run.error) out.push(`Sync failed: ${escapeControl(run.error)}\n`);
   return out.join("");
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -37,6 +37,7 @@
  *
  * @module
  */
+import { errorMessage } from "../core/errors.ts";
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { createHash, timingSafeEqual } from "node:crypto";
@@ -134,7 +135,7 @@ export function createApp(deps: AppDeps): Hono {
       try {
         state = deps.readState();
       } catch (error) {
-        stateError = error instanceof Error ? error.message : String(error);
+        stateError = errorMessage(error);
       }
     }
     return json(c, {

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { errorMessage } from "../core/errors.ts";
 import { networkInterfaces } from "node:os";
 import process from "node:process";
 import { onStopSignal } from "../core/runtime.ts";
@@ -63,7 +64,7 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
   try {
     initial = readState(config.state_file);
   } catch (error) {
-    logger.severe(error instanceof Error ? error.message : String(error));
+    logger.severe(errorMessage(error));
   }
   const monitor = new Monitor({
     tables: config.tables,
@@ -145,7 +146,7 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
   } catch (error) {
     logger.severe(
       `Cannot serve the monitoring endpoint on ${hostname}:${port} ('http_host', 'http_port'): ${
-        error instanceof Error ? error.message : String(error)
+        errorMessage(error)
       }`,
     );
     return EXIT_FAILED;

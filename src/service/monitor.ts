@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { errorMessage } from "../core/errors.ts";
 import type { ResponseInfo } from "../act/client.ts";
 import type { SyncRun } from "../jobs/sync.ts";
 import type { State, TableStatus } from "../state/mod.ts";
@@ -237,7 +238,7 @@ export class Monitor {
 
   /** The run in progress ended with an exception (e.g. another process holds the lock). */
   runCrashed(error: unknown): RunRecord {
-    return this.#finish("failed", error instanceof Error ? error.message : String(error), []);
+    return this.#finish("failed", errorMessage(error), []);
   }
 
   /** What `/health` answers now. */

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { errorMessage } from "../core/errors.ts";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
@@ -78,7 +79,7 @@ export function openSqliteSink(path: string, options: SqliteSinkOptions = {}): P
       db.exec("PRAGMA cache_size = -32768"); // 32 MiB: random id inserts stay in memory
       return new SqliteSink(db, path, options.logger);
     } catch (error) {
-      const detail = message(error);
+      const detail = errorMessage(error);
       const hint = /disk I\/O|full|readonly|unable to open/i.test(detail)
         ? " (is the disk full, or the folder not writable?)"
         : "";
@@ -357,7 +358,7 @@ class SqliteSink implements Sink {
   }
 
   #error(action: string, error: unknown): Error {
-    const detail = message(error);
+    const detail = errorMessage(error);
     const hint = /locked|busy/i.test(detail)
       ? " (another program holds a write lock on the database; close it and run again)"
       : /full|SQLITE_FULL/i.test(detail)
@@ -389,8 +390,4 @@ function toSqlite(value: FlatValue, type: ColumnType): string | number | bigint 
   if (type === "text" && typeof value !== "string") return String(value);
   if (type === "real" && typeof value === "bigint") return Number(value);
   return value;
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { errorMessage } from "../core/errors.ts";
 import {
   type ColumnType,
   escapeSegment,
@@ -213,7 +214,7 @@ function flattenInto(
           try {
             flat = arrayJson(value);
           } catch (error) {
-            const why = error instanceof Error ? error.message : String(error);
+            const why = errorMessage(error);
             throw unstorable(options, id, column, `cannot be stored as JSON: ${why}`);
           }
           break;
