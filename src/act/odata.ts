@@ -4,9 +4,9 @@
  *
  * @example
  * ```ts
- * import { buildBaseUrl, joinUrl, odataDate } from "./odata.ts";
+ * import { buildBaseUrl, joinUrl } from "./odata.ts";
  * const base = buildBaseUrl({ protocol: "https", hostname: "api.act.com", port: null, api_path: "/act.web.api" });
- * joinUrl(base, "/api/contacts", { filter: `edited ge ${odataDate(0)}`, orderby: "edited asc", top: 100 });
+ * joinUrl(base, "/api/contacts", { filter: "edited ge 1970-01-01T00:00:00Z", orderby: "edited asc", top: 100 });
  * // "https://api.act.com/act.web.api/api/contacts?$filter=edited%20ge%201970-01-01T00:00:00Z&$orderby=edited%20asc&$top=100"
  * ```
  *
@@ -91,18 +91,6 @@ export function joinUrl(baseUrl: string, path: string, q?: OdataQuery): string {
   const query = q ? odataQueryString(q) : "";
   if (query) url += url.includes("?") ? `&${query.slice(1)}` : query;
   return url;
-}
-
-/**
- * An unquoted OData date-time literal in UTC: `2024-01-01T00:00:00Z`, with milliseconds only when
- * they are not zero (`2024-01-01T00:00:00.123Z`).
- */
-export function odataDate(ms: number): string {
-  const date = new Date(ms);
-  if (!Number.isFinite(ms) || Number.isNaN(date.getTime())) {
-    throw new RangeError(`Cannot format an OData date: invalid time value "${ms}"`);
-  }
-  return date.toISOString().replace(/\.000Z$/, "Z");
 }
 
 /** A quoted OData string literal, single quotes doubled: `O'Brien` → `'O''Brien'`. */

@@ -9,6 +9,7 @@
 import * as v from "valibot";
 import { Cron } from "croner";
 import { LOG_LEVELS, type LogLevel } from "../core/log.ts";
+import { formatUtc } from "../core/time.ts";
 import { TABLE_NAMES, type TableName } from "../sync/tables.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -254,7 +255,7 @@ export function isoDate(input: unknown): Converted<string> {
   ) {
     return error;
   }
-  return { value: new Date(ms).toISOString().replace(/\.000Z$/, "Z") };
+  return { value: formatUtc(ms) };
 }
 
 function destination(input: unknown): Converted<string> {

@@ -4,6 +4,7 @@
  * @module
  */
 import type { RunRecord, Snapshot, TableView } from "./monitor.ts";
+import { formatUtcForDisplay } from "../core/time.ts";
 import { VERSION } from "../core/version.ts";
 
 /** Seconds between automatic reloads of the page. */
@@ -129,7 +130,7 @@ function time(iso: string | null | undefined): string {
   if (!iso) return "never";
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) return escape(iso);
-  const text = new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+  const text = formatUtcForDisplay(ms);
   return `<time datetime="${escape(iso)}">${text}</time>`;
 }
 

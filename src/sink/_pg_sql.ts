@@ -5,13 +5,13 @@
  * @module
  */
 import { ConfigError } from "../core/errors.ts";
-import type { ColumnType } from "./sink.ts";
+import { type ColumnType, META_COLUMNS } from "./sink.ts";
 
 /** Longest identifier PostgreSQL keeps (NAMEDATALEN - 1 bytes); longer names are cut. */
 export const MAX_IDENT_BYTES = 63;
 
 /** Names the sink manages itself; page columns with these names (any case) are ignored. */
-export const RESERVED = new Set(["id", "_act_synced", "_act_deleted", "_act_deleted_at"]);
+export const RESERVED = new Set<string>(["id", ...META_COLUMNS]);
 
 /** PostgreSQL type for each column type. */
 export const PG_TYPES: Readonly<Record<ColumnType, string>> = {

@@ -14,6 +14,7 @@ import {
   type ColumnType,
   type FlatPage,
   type FlatValue,
+  META_COLUMNS,
   type Sink,
   widenType,
   type WriteResult,
@@ -27,7 +28,7 @@ const DECLARED: Record<ColumnType, string> = {
   json: "JSON",
   text: "TEXT",
 };
-const META = new Set(["id", "_act_synced", "_act_deleted", "_act_deleted_at"]);
+const META = new Set(["id", ...META_COLUMNS]);
 
 function typeOfDeclared(declared: string): ColumnType {
   switch (declared.toUpperCase()) {

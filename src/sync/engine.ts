@@ -69,7 +69,8 @@ import {
   withProgress,
   withReset,
 } from "../state/mod.ts";
-import { flattenPage, formatUtc, parseDateTime } from "./flatten.ts";
+import { formatUtc } from "../core/time.ts";
+import { flattenPage, parseDateTime } from "./flatten.ts";
 import { odataString } from "../act/odata.ts";
 import { type TableName, TABLES, type TableSpec } from "./tables.ts";
 

@@ -79,12 +79,6 @@ export function normalizeDateTime(text: string): string | null {
   return iso.slice(0, 19) + (parts.fraction ? `.${parts.fraction}` : "") + "Z";
 }
 
-/** Format epoch milliseconds as `YYYY-MM-DDTHH:MM:SSZ` (with `.mmm` only when not whole). */
-export function formatUtc(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  return iso.endsWith(".000Z") ? iso.slice(0, -5) + "Z" : iso;
-}
-
 /**
  * Parse a date-time value from a record to epoch ms (fraction cut to ms), or null. A value
  * without an offset is UTC on any host; other shapes fall back to `Date.parse`.
