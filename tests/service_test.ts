@@ -252,6 +252,39 @@ describe("runService() against the simulator", () => {
     }
   });
 
+  test("a reconcile in progress shows as running, and POST /sync meanwhile answers 409 naming it", async () => {
+    const sim = await startSimulator({ records: 30, seed: 6, password: PASSWORD });
+    // Reconcile every second; sync only at start-up and on POST /sync.
+    const config = configFor(sim, folder(), { reconcile_schedule: "* * * * * *" });
+    const svc = await startService(config);
+    try {
+      assert.equal((await svc.run(1)).kind, "sync", "the start-up run is a sync");
+      // The reconcile's first data request is held for a while: it is in progress meanwhile.
+      const { promise: requested, resolve } = Promise.withResolvers<void>();
+      const unhook = sim.sim.onRequest(() => resolve());
+      sim.sim.inject({ kind: "slow", ms: 60_000, times: 1 });
+      await requested;
+      unhook();
+      const health = await (await svc.get("/health")).json();
+      assert.equal(health.running, true, "/health: running during a reconcile");
+      const state = await (await svc.get("/state")).json();
+      assert.equal(state.running?.kind, "reconcile", "/state names the reconcile");
+      const busy = await svc.get("/sync", { method: "POST" });
+      assert.equal(busy.status, 409);
+      assert.deepEqual(await busy.json(), { status: "busy", run: state.running.id });
+      const metrics = await (await svc.get("/metrics")).text();
+      assert.match(metrics, /^act_sync_running 1$/m);
+      const page = await (await svc.get("/")).text();
+      assert.ok(page.includes(state.running.id), "the status page shows the reconcile");
+    } finally {
+      assert.equal(await svc.stop(), 0);
+      await sim.close();
+    }
+    const reconcile = svc.runs.find((r) => r.kind === "reconcile");
+    assert.ok(reconcile, "the reconcile's end was reported");
+    assert.equal(svc.runs.filter((r) => r.kind === "sync").length, 1, "no sync started meanwhile");
+  });
+
   test("the schedule (with a seconds field) runs again, never two runs at once, skipping ticks during a run", async () => {
     const sim = await startSimulator({
       records: 20,

@@ -48,7 +48,7 @@ export function formatMetrics(snapshot: Snapshot): string {
     "1 when /health answers ok, 0 when failing or stale.",
     [[{}, health.status === "ok" ? 1 : 0]],
   );
-  family("act_sync_running", "gauge", "1 while a sync run is in progress.", [[
+  family("act_sync_running", "gauge", "1 while a sync or reconcile run is in progress.", [[
     {},
     snapshot.running ? 1 : 0,
   ]]);

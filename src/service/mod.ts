@@ -1,6 +1,7 @@
 /**
  * Service mode (`act-sync` without `--once`): one run at start-up, then one on every tick of the
- * `schedule` (never two at once: a tick during a run is skipped and logged), and the monitoring
+ * `schedule`, a reconcile on every tick of `reconcile_schedule` (one job at a time: the
+ * single-flight runner, src/service/runner.ts), and the monitoring
  * HTTP app on `http_host:http_port` until SIGINT/SIGTERM (SIGINT/SIGBREAK on Windows).
  *
  * A stop request lets the page being written commit and the state be saved, closes the HTTP
@@ -16,12 +17,11 @@ import { onStopSignal } from "../core/runtime.ts";
 import type { Config } from "../config/mod.ts";
 import type { Logger } from "../core/log.ts";
 import { listen, type Listener } from "../core/listen.ts";
-import { runSync, type SyncRun } from "../jobs/sync.ts";
-import { runReconcile } from "../jobs/reconcile.ts";
 import { readState, type State } from "../state/mod.ts";
 import { type Schedule, scheduleIntervalMs, startSchedule } from "./schedule.ts";
 import { createApp } from "./app.ts";
-import { Monitor, type RunReason, type RunRecord } from "./monitor.ts";
+import { Monitor, type RunRecord } from "./monitor.ts";
+import { Runner } from "./runner.ts";
 
 /** What {@linkcode runService} needs; `src/cli/mod.ts` passes the real ones. */
 export interface ServiceDeps {
@@ -76,51 +76,15 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
   });
 
   const stop = new AbortController();
-  let current: Promise<void> | null = null;
-
-  const startRun = (reason: RunReason): string | null => {
-    if (stop.signal.aborted) return null;
-    if (current) {
-      const running = monitor.running;
-      const message = `Skipped the ${reason} run: run ${running?.id ?? "?"} is still in progress`;
-      if (reason === "schedule") {
-        logger.warning(message);
-        monitor.tickSkipped();
-      } else {
-        logger.info(message);
-      }
-      return null;
-    }
-    const id = crypto.randomUUID().slice(0, 8);
-    const runLogger = logger.child({ run: id });
-    monitor.runStarted(id, reason);
-    runLogger.info(`Run ${id} started (${reason})`, { tables: config.tables.join(",") });
-    current = (async () => {
-      let record: RunRecord;
-      try {
-        const run: SyncRun = await runSync(config, {}, {
-          logger: runLogger,
-          now,
-          signal: stop.signal,
-          fetch: deps.fetch,
-          onResponse: (info) => monitor.response(info),
-          onState: (state) => monitor.stateSaved(state),
-          onProgress: (event) => monitor.progress(event),
-        });
-        record = monitor.runFinished(run);
-      } catch (error) {
-        record = monitor.runCrashed(error);
-      }
-      logRun(runLogger, record);
-      current = null;
-      try {
-        deps.onRunEnd?.(record);
-      } catch (error) {
-        logger.severe(`onRunEnd failed: ${error instanceof Error ? error.message : error}`);
-      }
-    })();
-    return id;
-  };
+  const runner = new Runner({
+    config,
+    monitor,
+    logger,
+    signal: stop.signal,
+    now,
+    fetch: deps.fetch,
+    onRunEnd: deps.onRunEnd,
+  });
 
   const hostname = config.http_host;
   const port = deps.port ?? config.http_port;
@@ -131,7 +95,7 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
     `bind 'http_host' to 127.0.0.1`;
   const app = createApp({
     monitor,
-    startRun: () => startRun("request"),
+    startRun: () => runner.startSync("request"),
     readState: () => readState(config.state_file),
     token: config.http_token,
     logger,
@@ -178,62 +142,29 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
     else stop.signal.addEventListener("abort", done, { once: true });
   });
 
-  // Reconcile on its own schedule; it shares the state file's lock with sync runs, so it waits
-  // for the run in progress and holds `current` while it runs (sync ticks meanwhile are skipped).
-  // Its last result per table lands in the state file under `reconcile` (shown by /state).
+  // Reconcile on its own schedule, through the same runner: it waits for the run in progress and
+  // shows as running while it runs (sync ticks meanwhile are skipped). Its last result per table
+  // lands in the state file under `reconcile` (shown by /state).
   let reconcileSchedule: Schedule | null = null;
-  let reconcileWaiting = false;
-  const startReconcile = async (): Promise<void> => {
-    if (reconcileWaiting) return;
-    reconcileWaiting = true;
-    try {
-      for (let guard = 0; current && guard < 1000; guard++) await current;
-      if (stop.signal.aborted || current) return;
-      current = (async () => {
-        try {
-          const run = await runReconcile(config, {}, {
-            logger: logger.child({ run: "reconcile" }),
-            now,
-            signal: stop.signal,
-            fetch: deps.fetch,
-            onState: (state) => monitor.stateSaved(state),
-          });
-          const marked = run.tables.reduce((n, t) => n + t.deleted, 0);
-          const fetched = run.tables.reduce((n, t) => n + t.fetched, 0);
-          const message = `Reconcile ${run.ok ? "finished" : "failed"}`;
-          const fields = { deleted: marked, fetched, error: run.error };
-          if (run.ok) logger.info(message, fields);
-          else logger.severe(message, fields);
-        } catch (error) {
-          logger.severe(`Reconcile failed: ${error instanceof Error ? error.message : error}`);
-        } finally {
-          current = null;
-        }
-      })();
-      await current;
-    } finally {
-      reconcileWaiting = false;
-    }
-  };
 
   try {
-    reconcileSchedule = startSchedule(config.reconcile_schedule, startReconcile, {
-      onError: (error) =>
-        logger.severe(
-          `Scheduled reconcile failed: ${error instanceof Error ? error.message : error}`,
-        ),
+    reconcileSchedule = startSchedule(
+      config.reconcile_schedule,
+      () => runner.reconcile("schedule"),
+      {
+        onError: (error) => logger.severe(`Scheduled reconcile failed: ${errorMessage(error)}`),
+      },
+    );
+    schedule = startSchedule(config.schedule, () => runner.startSync("schedule") ?? undefined, {
+      onError: (error) => logger.severe(`Scheduled run failed: ${errorMessage(error)}`),
     });
-    schedule = startSchedule(config.schedule, () => startRun("schedule") ?? undefined, {
-      onError: (error) =>
-        logger.severe(`Scheduled run failed: ${error instanceof Error ? error.message : error}`),
-    });
-    startRun("start-up");
+    runner.startSync("start-up");
     await stopped;
   } finally {
     schedule?.stop();
     reconcileSchedule?.stop();
     stop.abort();
-    if (current) await current;
+    await runner.idle();
     await listener.close();
     unsubscribe();
     logger.info("Service stopped");
@@ -255,28 +186,5 @@ function wildcardAddresses(host: string): string[] {
       .map((entry) => entry.address.replace(/%.*$/, ""));
   } catch {
     return [];
-  }
-}
-
-function logRun(logger: Logger, record: RunRecord): void {
-  const rows = record.tables.reduce((sum, t) => sum + t.rows_written, 0);
-  const fields = {
-    result: record.result,
-    rows,
-    seconds: Math.round((record.duration_seconds ?? 0) * 10) / 10,
-  };
-  if (record.result === "failed") {
-    const failed = record.tables.filter((t) => t.status === "failed").map((t) => t.table);
-    logger.severe(
-      `Run ${record.id} failed: ${
-        record.error ??
-          `${failed.length} of ${record.tables.length} tables failed (${failed.join(", ")})`
-      }`,
-      fields,
-    );
-  } else if (record.result === "stopped") {
-    logger.warning(`Run ${record.id} stopped before completing; the next run resumes it`, fields);
-  } else {
-    logger.info(`Run ${record.id} finished`, fields);
   }
 }

@@ -8,6 +8,7 @@
  */
 import { errorMessage } from "../core/errors.ts";
 import type { ResponseInfo } from "../act/client.ts";
+import type { ReconcileRun } from "../jobs/reconcile.ts";
 import type { SyncRun } from "../jobs/sync.ts";
 import type { State, TableStatus } from "../state/mod.ts";
 import type { ProgressEvent } from "../sync/engine.ts";
@@ -22,17 +23,23 @@ export type RunOutcome = "ok" | "failed" | "stopped";
 /** One table within a run. */
 export interface TableRun {
   table: TableName;
-  status: "ok" | "failed" | "stopped";
+  /** `refused`: a reconcile found more deletions than `max_delete_fraction` and marked none. */
+  status: "ok" | "failed" | "stopped" | "refused";
   rows_read: number;
+  /** Rows written (a reconcile: rows fetched because the destination lacked them). */
   rows_written: number;
+  /** A reconcile: rows marked deleted. */
+  rows_deleted?: number;
   duration_seconds: number;
   error?: string;
 }
 
-/** One run of the service, finished or in progress. */
+/** One run of the service, finished or in progress: a sync, or a reconcile. */
 export interface RunRecord {
   /** Short run id, also in every JSON log line of the run. */
   id: string;
+  /** What the run does. */
+  kind: "sync" | "reconcile";
   reason: RunReason;
   started_at: string;
   /** Null while running. */
@@ -59,7 +66,7 @@ export interface Health {
   last_run: string | null;
   /** The next scheduled run. */
   next_run: string | null;
-  /** Whether a run is in progress. */
+  /** Whether a run (sync or reconcile) is in progress. */
   running: boolean;
 }
 
@@ -177,9 +184,10 @@ export class Monitor {
   }
 
   /** A run started. */
-  runStarted(id: string, reason: RunReason): void {
+  runStarted(id: string, reason: RunReason, kind: RunRecord["kind"] = "sync"): void {
     this.#running = {
       id,
+      kind,
       reason,
       started_at: this.#iso(),
       finished_at: null,
@@ -236,6 +244,26 @@ export class Monitor {
     return this.#finish(outcome, run.error ?? run.failSafe ?? null, tables);
   }
 
+  /**
+   * The reconcile in progress ended with `run`; returns its record. It is listed with the runs
+   * but does not count as a sync run (health, `act_sync_runs_total`, the run duration).
+   */
+  reconcileFinished(run: ReconcileRun): RunRecord {
+    const tables: TableRun[] = run.tables.map((t) => ({
+      table: t.table,
+      status: t.status,
+      rows_read: t.remote,
+      rows_written: t.fetched,
+      rows_deleted: t.deleted,
+      duration_seconds: 0,
+      ...(t.error ? { error: t.error } : {}),
+    }));
+    const stopped = !run.ok && !run.error && run.tables.some((t) => t.status === "stopped") &&
+      run.tables.every((t) => t.status !== "failed");
+    const outcome: RunOutcome = run.ok ? "ok" : stopped ? "stopped" : "failed";
+    return this.#finish(outcome, run.error ?? null, tables);
+  }
+
   /** The run in progress ended with an exception (e.g. another process holds the lock). */
   runCrashed(error: unknown): RunRecord {
     return this.#finish("failed", errorMessage(error), []);
@@ -244,10 +272,11 @@ export class Monitor {
   /** What `/health` answers now. */
   health(): Health {
     const now = this.#now();
-    const last = this.#runs.find((r) => r.result !== "stopped") ?? null;
+    const syncs = this.#runs.filter((r) => r.kind === "sync");
+    const last = syncs.find((r) => r.result !== "stopped") ?? null;
     const base = {
       last_success: this.#lastSuccess === null ? null : new Date(this.#lastSuccess).toISOString(),
-      last_run: this.#runs[0]?.finished_at ?? null,
+      last_run: syncs[0]?.finished_at ?? null,
       next_run: this.#options.nextRun?.()?.toISOString() ?? null,
       running: this.#running !== null,
     };
@@ -297,7 +326,7 @@ export class Monitor {
       health: this.health(),
       tables,
       running: this.#running ? structuredClone(this.#running) : null,
-      last_run: this.#runs[0] ?? null,
+      last_run: this.#runs.find((r) => r.kind === "sync") ?? null,
       runs: [...this.#runs],
       state: this.#state,
       counters: structuredClone(this.#counters),
@@ -310,6 +339,7 @@ export class Monitor {
     const record: RunRecord = {
       ...(this.#running ?? {
         id: "unknown",
+        kind: "sync" as const,
         reason: "request" as const,
         started_at: new Date(now).toISOString(),
       }),
@@ -323,6 +353,7 @@ export class Monitor {
     this.#running = null;
     this.#runs.unshift(record);
     this.#runs.length = Math.min(this.#runs.length, this.#options.keepRuns ?? 20);
+    if (record.kind !== "sync") return record;
     this.#counters.runs[outcome]++;
     if (outcome === "ok") this.#lastSuccess = now;
     const histogram = this.#counters.run_duration;

@@ -119,7 +119,9 @@ function runRow(run: RunRecord): string {
       .map((t) => `${t.table}: ${t.error}`),
   ];
   return `<tr data-run="${escape(run.id)}"><td><code>${escape(run.id)}</code></td>` +
-    `<td>${time(run.started_at)}</td><td>${escape(run.reason)}</td>` +
+    `<td>${time(run.started_at)}</td><td>${
+      escape(run.kind === "sync" ? run.reason : `${run.kind} (${run.reason})`)
+    }</td>` +
     `<td><span class="badge ${escape(result)}">${escape(result)}</span></td>` +
     `<td class="n">${duration(run.duration_seconds)}</td>` +
     `<td class="n">${count(rows)}</td>` +
