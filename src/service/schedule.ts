@@ -1,15 +1,14 @@
 /**
- * The service's clock: a thin croner wrapper that never overlaps runs (`protect: true`), reports
- * skipped ticks, and catches errors thrown by the task so that one bad run never stops the
+ * The service's clock: a thin croner wrapper that never starts a task while the previous one
+ * still runs (`protect: true`; the service's runner, src/service/runner.ts, is what reports
+ * skipped runs), and catches errors thrown by the task so that one bad run never stops the
  * schedule.
  *
  * @example
  * ```ts
  * import { startSchedule } from "./schedule.ts";
- * const schedule = startSchedule("*\/15 * * * *", () => console.log("sync"), {
- *   onSkip: () => console.warn("tick skipped: a run is in progress"),
- * });
- * console.log(schedule.nextRun(), schedule.intervalMs);
+ * const schedule = startSchedule("*\/15 * * * *", () => console.log("sync"));
+ * console.log(schedule.nextRun());
  * schedule.stop();
  * ```
  *
@@ -19,8 +18,6 @@ import { Cron } from "croner";
 
 /** Options for {@linkcode startSchedule}. */
 export interface ScheduleOptions {
-  /** Called when a tick comes while the previous task is still running (the tick is skipped). */
-  onSkip?: (at: Date) => void;
   /** Called with anything the task throws or rejects with; the schedule goes on. */
   onError?: (error: unknown) => void;
   /** IANA time zone of the pattern. @default {the host's time zone} */
@@ -31,17 +28,13 @@ export interface ScheduleOptions {
 export interface Schedule {
   /** The next tick, or null when there is none (stopped, or the pattern has no future time). */
   nextRun(): Date | null;
-  /** The longest gap between two of the next few ticks, in ms: one "schedule interval". */
-  readonly intervalMs: number;
-  /** Whether the task started by a tick is still running. */
-  isBusy(): boolean;
   /** Stop ticking; a task already running goes on. */
   stop(): void;
 }
 
 /**
  * Run `task` on every tick of the cron `pattern` (5 fields, or 6 with seconds first). A tick while
- * the previous task still runs is skipped and reported through `onSkip`.
+ * the previous task still runs is skipped.
  */
 export function startSchedule(
   pattern: string,
@@ -51,7 +44,7 @@ export function startSchedule(
   const job = new Cron(
     pattern,
     {
-      protect: (self) => options.onSkip?.(self.currentRun() ?? new Date()),
+      protect: true,
       catch: (error) => options.onError?.(error),
       ...(options.timezone ? { timezone: options.timezone } : {}),
     },
@@ -61,8 +54,6 @@ export function startSchedule(
   );
   return {
     nextRun: () => job.nextRun(),
-    intervalMs: scheduleIntervalMs(pattern, { timezone: options.timezone }),
-    isBusy: () => job.isBusy(),
     stop: () => job.stop(),
   };
 }
