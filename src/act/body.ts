@@ -194,11 +194,3 @@ export function parseToken(text: string): string {
   }
   return token;
 }
-
-/** `Basic base64(UTF-8 bytes of "username:password")`. */
-export function basicAuthorization(username: string, password: string): string {
-  const bytes = new TextEncoder().encode(`${username}:${password}`);
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return `Basic ${btoa(binary)}`;
-}

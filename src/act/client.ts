@@ -17,18 +17,12 @@
  *
  * @module
  */
+import { basicAuthorization } from "../core/basic.ts";
 import { errorMessage, HttpError } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
 import { Secrets } from "../core/secrets.ts";
 import { joinUrl, type OdataQuery, redactUrl } from "./odata.ts";
-import {
-  basicAuthorization,
-  errorExcerpt,
-  excerpt,
-  parseListBody,
-  parseToken,
-  UnusableBodyError,
-} from "./body.ts";
+import { errorExcerpt, excerpt, parseListBody, parseToken, UnusableBodyError } from "./body.ts";
 import { backoffDelay, parseRetryAfter, rateLimitWait, RETRY_POLICY } from "./retry.ts";
 import { createFetch } from "./tls.ts";
 

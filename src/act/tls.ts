@@ -30,23 +30,39 @@ interface DenoHttp {
   createHttpClient(options: { caCerts?: string[] }): unknown;
 }
 
+/** The one PEM rule: a CA file must hold at least one `-----BEGIN CERTIFICATE-----` block. */
+export function isPemCertificate(text: string): boolean {
+  return text.includes("-----BEGIN CERTIFICATE-----");
+}
+
+/**
+ * What is wrong with the `ca_file` at `file` (read through `read`), or undefined when it is a
+ * readable PEM certificate file. The message names the key and the file.
+ */
+export function caFileProblem(file: string, read: (path: string) => string): string | undefined {
+  let text: string;
+  try {
+    text = read(file);
+  } catch (error) {
+    return `'ca_file' cannot be read: current value is ${JSON.stringify(file)}: ${
+      errorMessage(error)
+    }`;
+  }
+  if (!isPemCertificate(text)) {
+    return `'ca_file' is not a PEM certificate file (no "-----BEGIN CERTIFICATE-----" line): ` +
+      `current value is ${JSON.stringify(file)}`;
+  }
+  return undefined;
+}
+
 /** The fetch for the configured TLS options (the global fetch when nothing is configured). */
 export function createFetch(options: CreateFetchOptions = {}): typeof fetch {
   const verify = options.tlsVerify !== false;
   let ca: string | undefined;
   if (options.caFile) {
-    try {
-      ca = readFileSync(options.caFile, "utf8");
-    } catch (error) {
-      throw new ConfigError([
-        `'ca_file' cannot be read: ${errorMessage(error)}`,
-      ], { cause: error });
-    }
-    if (!ca.includes("-----BEGIN CERTIFICATE-----")) {
-      throw new ConfigError([
-        `'ca_file' is not a PEM certificate file: current value is "${options.caFile}"`,
-      ]);
-    }
+    const file = options.caFile;
+    const problem = caFileProblem(file, (path) => ca = readFileSync(path, "utf8"));
+    if (problem) throw new ConfigError([problem]);
   }
   if (!verify) {
     options.logger?.warning(

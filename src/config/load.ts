@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { ConfigError, errorMessage } from "../core/errors.ts";
 import { Secrets } from "../core/secrets.ts";
+import { caFileProblem } from "../act/tls.ts";
 import { findJsonError } from "./_json_locator.ts";
 import {
   closest,
@@ -131,7 +132,7 @@ export function parseConfig(
     ? resolvePath(options.baseDir, merged.ca_file.trim())
     : undefined;
   const caProblem = caFile && options.readTextFile
-    ? checkPem(caFile, options.readTextFile)
+    ? caFileProblem(caFile, options.readTextFile)
     : undefined;
   if (caProblem) {
     issues.push(caProblem + (source.ca_file === "env" ? ` (from ${envName("ca_file")})` : ""));
@@ -248,22 +249,6 @@ function resolvePath(baseDir: string, file: string): string {
   if (path.isAbsolute(file)) return path.resolve(file);
   if (path.win32.isAbsolute(file) && /^([a-z]:[\\/]|\\\\)/i.test(file)) return file;
   return path.resolve(baseDir, file);
-}
-
-function checkPem(file: string, read: (path: string) => string): string | undefined {
-  let text: string;
-  try {
-    text = read(file);
-  } catch (error) {
-    const reason = errorMessage(error);
-    return `'ca_file' cannot be read: current value is ${show(file)}: ${reason}`;
-  }
-  if (!/-----BEGIN [A-Z0-9 ]+-----/.test(text)) {
-    return `'ca_file' is not a PEM certificate file (no "-----BEGIN CERTIFICATE-----" line): current value is ${
-      show(file)
-    }`;
-  }
-  return undefined;
 }
 
 function postgresPassword(destination: unknown): string | undefined {

@@ -37,6 +37,7 @@
  *
  * @module
  */
+import { decodeBasic } from "../core/basic.ts";
 import { errorMessage } from "../core/errors.ts";
 import { Hono } from "hono";
 import type { Context } from "hono";
@@ -220,15 +221,9 @@ export function authorized(
   if (/^bearer$/i.test(scheme)) {
     given = value;
   } else if (/^basic$/i.test(scheme) && options.basic !== false) {
-    let decoded: string;
-    try {
-      decoded = new TextDecoder().decode(Uint8Array.from(atob(value), (ch) => ch.charCodeAt(0)));
-    } catch {
-      return false;
-    }
-    const colon = decoded.indexOf(":");
-    if (colon < 0) return false;
-    given = decoded.slice(colon + 1);
+    const password = decodeBasic(value)?.password;
+    if (password === null || password === undefined) return false;
+    given = password;
   } else {
     return false;
   }

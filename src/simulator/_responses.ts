@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { decodeBasic } from "../core/basic.ts";
 import type { Row } from "./_data.ts";
 
 const LONG_NAME = `customField_${"x".repeat(60)}`;
@@ -109,16 +110,11 @@ export function statusFault(status: number, body?: string): Response {
 export function echoCredentials(request: Request, status: number): Response {
   const auth = request.headers.get("authorization") ?? "";
   const basic = /^Basic\s+(\S+)$/i.exec(auth);
-  let decoded = "";
-  if (basic) {
-    try {
-      decoded = new TextDecoder().decode(Uint8Array.from(atob(basic[1]), (c) => c.charCodeAt(0)));
-    } catch {
-      decoded = "";
-    }
-  }
-  const colon = decoded.indexOf(":");
-  const password = colon < 0 ? "" : decoded.slice(colon + 1);
+  const credentials = basic ? decodeBasic(basic[1]) : null;
+  const password = credentials?.password ?? "";
+  const decoded = credentials
+    ? `${credentials.username}${credentials.password === null ? "" : `:${password}`}`
+    : "";
   const said = `Denied. You sent ${auth}; credentials=${decoded}; password=${password}`;
   if (status === 401) {
     // Plain text, with the password also JSON-escaped as a serializer would write it.

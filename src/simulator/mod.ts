@@ -19,6 +19,7 @@
  */
 import { createHmac } from "node:crypto";
 import { Hono } from "hono";
+import { decodeBasic } from "../core/basic.ts";
 import { listen, type ListenOptions } from "../core/listen.ts";
 import { TABLE_NAMES, type TableName } from "../sync/tables.ts";
 import { Dataset, defaultCounts, type Row } from "./_data.ts";
@@ -514,18 +515,10 @@ export class Simulator {
     }
     const basic = /^Basic\s+(\S+)$/i.exec(auth);
     if (!basic) return new Response(null, { status: 401 });
-    let decoded: string;
-    try {
-      const bin = atob(basic[1]);
-      decoded = new TextDecoder("utf-8", { fatal: true }).decode(
-        Uint8Array.from(bin, (c) => c.charCodeAt(0)),
-      );
-    } catch {
-      return new Response(null, { status: 401 });
-    }
-    const colon = decoded.indexOf(":");
-    const user = colon < 0 ? decoded : decoded.slice(0, colon);
-    const pass = colon < 0 ? "" : decoded.slice(colon + 1);
+    const credentials = decodeBasic(basic[1]);
+    if (!credentials) return new Response(null, { status: 401 });
+    const user = credentials.username;
+    const pass = credentials.password ?? "";
     if (
       user.normalize().toLowerCase() !== this.#username.normalize().toLowerCase() ||
       pass !== this.#password || db.toLowerCase() !== this.#database.toLowerCase()
