@@ -5,6 +5,7 @@
  * @module
  */
 import { ConfigError } from "../core/errors.ts";
+import { Secrets } from "../core/secrets.ts";
 import { type ColumnType, META_COLUMNS } from "./sink.ts";
 
 /** Longest identifier PostgreSQL keeps (NAMEDATALEN - 1 bytes); longer names are cut. */
@@ -247,15 +248,6 @@ export function describePgError(error: unknown, action: string, target: PgTarget
       text = `Cannot ${action} ${where}: ${raw}${detail}${hint}`;
     }
   }
-  return hidePassword(text, target.password);
-}
-
-/** Replace the password (plain and URL-encoded) in `text` by `***`. */
-export function hidePassword(text: string, password: string): string {
-  if (password.length < 3) return text; // too short to tell apart from ordinary text
-  let out = text;
-  for (const form of new Set([password, encodeURIComponent(password)])) {
-    out = out.split(form).join("***");
-  }
-  return out;
+  // The one redaction (every written form of the password), as everywhere else.
+  return new Secrets([target.password]).redact(text);
 }
