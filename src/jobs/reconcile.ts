@@ -11,7 +11,8 @@ import type { Logger } from "../core/log.ts";
 import { readState, type State, writeState } from "../state/mod.ts";
 import { escapeControl } from "../core/secrets.ts";
 import { formatTable, redactedState, withSession } from "./_session.ts";
-import { reconcileTables, type TableReconcile, withReconciled } from "../sync/reconcile.ts";
+import { type ReconcileRecord, withReconciled } from "../state/reconcile.ts";
+import { reconcileTables, type TableReconcile } from "../sync/reconcile.ts";
 import type { TableName } from "../sync/tables.ts";
 import { createClient } from "./sync.ts";
 
@@ -78,7 +79,20 @@ export async function runReconcile(
         endpoints: config.endpoints,
       }, { source: client, sink, logger: deps.logger, now, signal: deps.signal });
       const at = new Date(now()).toISOString();
-      const state = withReconciled(readState(config.state_file), result.tables, at);
+      const records: Record<string, ReconcileRecord> = {};
+      for (const t of result.tables) {
+        records[t.table] = {
+          at,
+          status: t.status,
+          remote: t.remote,
+          local: t.local,
+          deleted: t.deleted,
+          fetched: t.fetched,
+          refused_deletes: t.refusedDeletes,
+          error: t.error ?? null,
+        };
+      }
+      const state = withReconciled(readState(config.state_file), records);
       writeState(config.state_file, redactedState(state, deps.logger.secrets));
       deps.onState?.(state);
       return { ...result, ...timing() };

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Snapshot } from "./monitor.ts";
-import { type ReconcileRecord, reconcileRecords } from "../sync/reconcile.ts";
+import { type ReconcileRecord, reconcileRecords } from "../state/reconcile.ts";
 import { VERSION } from "../core/version.ts";
 
 /** The `Content-Type` of {@linkcode formatMetrics}' output. */
