@@ -1,7 +1,6 @@
-import { RUNTIME } from "../src/core/runtime.ts";
 import { after, describe, test } from "./_skip.ts";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { createServer } from "node:net";
@@ -14,9 +13,9 @@ import { runService } from "../src/service/mod.ts";
 import { readState } from "../src/state/mod.ts";
 import type { RunRecord } from "../src/service/monitor.ts";
 import { TABLE_NAMES } from "../src/sync/tables.ts";
-import { type RunningSimulator, startSimulator } from "../src/simulator/mod.ts";
+import { type RunningSimulator, simulatorConfig, startSimulator } from "../src/simulator/mod.ts";
 import { runChromium } from "../scripts/chromium.ts";
-import { assertMirrors, sqliteCount, sqliteRows, tempDir } from "./_helpers.ts";
+import { assertMirrors, spawnCli, sqliteCount, sqliteRows, tempDir } from "./_helpers.ts";
 import { PROMTOOL_SKIP, promtoolCheck } from "./_promtool.ts";
 
 const PASSWORD = "Pa55-word-7c41e9";
@@ -33,22 +32,15 @@ function folder(): string {
 }
 
 function rawConfig(sim: RunningSimulator, where: string, extra: Record<string, unknown> = {}) {
-  return {
-    protocol: "http",
-    hostname: "127.0.0.1",
-    port: sim.port,
-    api_path: "/act.web.api",
-    username: "demo",
+  return simulatorConfig(sim.url, {
     password: PASSWORD,
-    database_name: "ActDemo",
     destination: `sqlite:${join(where, "act.db")}`,
     state_file: join(where, "state.json"),
     schedule: NEVER,
     max_retries: 0,
-    rate_limit_pause: 0,
     batch_size: 50,
     ...extra,
-  };
+  });
 }
 
 function configFor(sim: RunningSimulator, where: string, extra: Record<string, unknown> = {}) {
@@ -417,43 +409,7 @@ describe("act-sync service as a process", () => {
 });
 
 function start(args: string[]) {
-  const bun = RUNTIME === "bun";
-  const argv = bun ? ["mod.ts", ...args] : ["run", "-A", "mod.ts", ...args];
-  const child: ChildProcess = spawn(process.execPath, argv, {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, NO_COLOR: "1" },
-  });
-  let stderr = "";
-  let stdout = "";
-  const watchers: { pattern: RegExp; resolve: () => void }[] = [];
-  child.stdout!.on("data", (chunk) => (stdout += chunk));
-  child.stderr!.on("data", (chunk) => {
-    stderr += chunk;
-    for (const w of watchers.filter((w) => w.pattern.test(stderr))) w.resolve();
-  });
-  const timer = setTimeout(() => child.kill("SIGKILL"), 90_000);
-  const exit = new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr, stdout });
-    });
-  });
-  return {
-    child,
-    exit,
-    waitFor(pattern: RegExp): Promise<void> {
-      if (pattern.test(stderr)) return Promise.resolve();
-      const { promise, resolve } = Promise.withResolvers<void>();
-      watchers.push({ pattern, resolve });
-      return Promise.race([
-        promise,
-        exit.then((r) =>
-          Promise.reject(new Error(`exited ${r.code} before ${pattern}: ${r.stderr}`))
-        ),
-      ]);
-    },
-  };
+  return spawnCli(args, { cwd: ROOT, timeoutMs: 90_000 });
 }
 
 function freePort(): Promise<number> {

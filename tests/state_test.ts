@@ -5,7 +5,6 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -14,7 +13,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { type ChildProcess, spawn } from "node:child_process";
-import { hostname, tmpdir } from "node:os";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import {
@@ -29,8 +28,9 @@ import {
   writeState,
 } from "../src/state/mod.ts";
 import { LockError } from "../src/core/errors.ts";
+import { tempDir } from "./_helpers.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "act-sync-state-"));
+const dir = tempDir("act-sync-state-");
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test("readState() accepts a state file written by the seed's connector and keeps its keys", () => {
