@@ -13,6 +13,7 @@
  */
 import { appendFileSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { errorMessage } from "./errors.ts";
 
 /** Options for {@linkcode createFileWriter}. */
 export interface FileWriterOptions {
@@ -58,7 +59,7 @@ export function createFileWriter(
     if (reported) return;
     reported = true;
     console.error(
-      `Cannot write the log file "${file}": ${error instanceof Error ? error.message : error}`,
+      `Cannot write the log file "${file}": ${errorMessage(error)}`,
     );
   });
   const encoder = new TextEncoder();
