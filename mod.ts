@@ -17,14 +17,14 @@
  * @module
  */
 import process from "node:process";
-import { runCli } from "./src/cli.ts";
+import { runCli } from "./src/cli/mod.ts";
 
-export { EXIT, runCli, USAGE } from "./src/cli.ts";
-export type { CliDeps } from "./src/cli.ts";
-export { ConfigError, HttpError, LockError } from "./src/errors.ts";
+export { EXIT, runCli, USAGE } from "./src/cli/mod.ts";
+export type { CliDeps } from "./src/cli/mod.ts";
+export { ConfigError, HttpError, LockError, UsageError } from "./src/core/errors.ts";
 export { TABLE_NAMES, TABLES } from "./src/sync/tables.ts";
 export type { TableName, TableSpec } from "./src/sync/tables.ts";
-export { VERSION } from "./src/version.ts";
+export { VERSION } from "./src/core/version.ts";
 
 /** Run the command line with the real process, and exit with its code. */
 export async function main(): Promise<void> {

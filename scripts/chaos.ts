@@ -29,6 +29,7 @@
  *
  * @module
  */
+import { RUNTIME } from "../src/core/runtime.ts";
 import { spawn, spawnSync } from "node:child_process";
 import {
   closeSync,
@@ -53,9 +54,9 @@ import {
   simulatorConfig,
   startSimulator,
 } from "../src/simulator/mod.ts";
-import { flattenRecord, plainName } from "../src/sync/flatten.ts";
+import { flattenRecord } from "../src/sync/flatten.ts";
 import { TABLE_NAMES, type TableName } from "../src/sync/tables.ts";
-import type { ColumnType } from "../src/sink/sink.ts";
+import { type ColumnType, plainName } from "../src/sink/sink.ts";
 
 /** Options of {@linkcode runChaos}. */
 export interface ChaosOptions {
@@ -312,7 +313,7 @@ interface ChildResult {
 
 function sourceCommand(): string[] {
   const mod = join(ROOT, "mod.ts");
-  const bun = (globalThis as { Bun?: unknown }).Bun !== undefined;
+  const bun = RUNTIME === "bun";
   return bun ? [process.execPath, mod] : [process.execPath, "run", "-A", mod];
 }
 

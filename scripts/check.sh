@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The one gate (`npm test`): format check, lint, type check, doc-example check, then the whole test
+# The one gate (`npm test`): format check, lint, type check, doc-example check, the layout rules
+# (scripts/check_layout.ts), then the whole test
 # suite under Deno and under Bun. Its last line is "tests: N passed, N failed, N skipped" (both
 # runtimes summed, leaf tests counted the same way for each: scripts/test_summary.ts), after the
 # per-runtime counts and the skipped tests with their reasons. Exits 1 when anything failed.
@@ -36,6 +37,7 @@ step deno fmt --check
 step deno lint
 step deno check mod.ts src tests scripts
 step deno check --doc-only mod.ts src scripts README.md
+step deno run --allow-read --no-check scripts/check_layout.ts
 
 unset ACT_SYNC_TEST_PG_SKIP
 case "${ACT_SYNC_TEST_PG:-}" in

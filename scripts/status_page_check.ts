@@ -14,12 +14,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import process from "node:process";
-import { parseConfig } from "../src/config.ts";
-import { silentLogger } from "../src/log.ts";
-import { runService } from "../src/service.ts";
-import type { RunRecord } from "../src/status.ts";
+import { parseConfig } from "../src/config/mod.ts";
+import { silentLogger } from "../src/core/log.ts";
+import { runService } from "../src/service/mod.ts";
+import type { RunRecord } from "../src/service/monitor.ts";
 import { startSimulator } from "../src/simulator/mod.ts";
-import { runChromium } from "../tests/_chromium.ts";
+import { runChromium } from "./chromium.ts";
 
 const screenshot = resolve(process.argv[2] ?? "status_page.png");
 const dir = mkdtempSync(join(tmpdir(), "act-sync-page-"));

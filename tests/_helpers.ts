@@ -1,17 +1,22 @@
 /** Shared test helpers: temp folders, truth comparison between the simulator and a database. */
+import { RUNTIME } from "../src/core/runtime.ts";
 import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { DatabaseSync } from "node:sqlite";
-import { flattenRecord, formatUtc, plainName } from "../src/sync/flatten.ts";
+import { flattenRecord } from "../src/sync/flatten.ts";
+import { formatUtc } from "../src/core/time.ts";
+import { plainName } from "../src/sink/sink.ts";
 import { isDeepStrictEqual } from "node:util";
 import type { ColumnType } from "../src/sink/sink.ts";
 import type { TableName } from "../src/sync/tables.ts";
 import { ActClient } from "../src/act/client.ts";
+import { type Config, parseConfig } from "../src/config/mod.ts";
+import { simulatorConfig } from "../src/simulator/mod.ts";
 
 /** A fresh temp folder. */
 export function tempDir(prefix = "act-sync-test-"): string {
@@ -103,7 +108,7 @@ export function assertMirrors(
 export function cliCommand(): string[] {
   const root = fileURLToPath(new URL("..", import.meta.url));
   const mod = join(root, "mod.ts");
-  const bun = (globalThis as { Bun?: unknown }).Bun !== undefined;
+  const bun = RUNTIME === "bun";
   return bun ? [process.execPath, mod] : [process.execPath, "run", "-A", mod];
 }
 
@@ -115,29 +120,78 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Run the CLI in a child process (asynchronously, so in-process servers keep answering). */
-export function runCliProcess(
+/** A CLI child process started by {@linkcode spawnCli}. */
+export interface CliProcess {
+  child: ChildProcess;
+  /** Resolves when it ended (killed with SIGKILL after `timeoutMs`). */
+  exit: Promise<CliResult>;
+  /** Resolves once stderr matches `pattern`; rejects if the process ends first. */
+  waitFor(pattern: RegExp): Promise<void>;
+}
+
+/** The one CLI spawner: the CLI from source in a child process, under the current runtime. */
+export function spawnCli(
   args: string[],
   options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
-): Promise<CliResult> {
+): CliProcess {
   const [command, ...prefix] = cliCommand();
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, [...prefix, ...args], {
-      cwd: options.cwd,
-      env: { ...process.env, NO_COLOR: "1", ...options.env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (chunk) => stdout += chunk);
-    child.stderr!.on("data", (chunk) => stderr += chunk);
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
+  const child = spawn(command, [...prefix, ...args], {
+    cwd: options.cwd,
+    env: { ...process.env, NO_COLOR: "1", ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  const watchers: { pattern: RegExp; resolve: () => void }[] = [];
+  child.stdout!.on("data", (chunk) => stdout += chunk);
+  child.stderr!.on("data", (chunk) => {
+    stderr += chunk;
+    for (const w of watchers.filter((w) => w.pattern.test(stderr))) w.resolve();
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
+  const exit = new Promise<CliResult>((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
     });
   });
+  return {
+    child,
+    exit,
+    waitFor(pattern: RegExp): Promise<void> {
+      if (pattern.test(stderr)) return Promise.resolve();
+      const { promise, resolve } = Promise.withResolvers<void>();
+      watchers.push({ pattern, resolve });
+      return Promise.race([
+        promise,
+        exit.then((r) =>
+          Promise.reject(new Error(`exited ${r.code} before ${pattern}: ${r.stderr}`))
+        ),
+      ]);
+    },
+  };
+}
+
+/** Run the CLI in a child process (asynchronously, so in-process servers keep answering). */
+export function runCliProcess(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  return spawnCli(args, options).exit;
+}
+
+/**
+ * The one simulator-config builder of the tests: the parsed configuration for a simulator's base
+ * URL (default credentials, `rate_limit_pause` 0), `extra` keys over it, relative paths against
+ * `baseDir`.
+ */
+export function configForSimulator(
+  baseUrl: string,
+  extra: Record<string, unknown> = {},
+  baseDir = ".",
+): Config {
+  return parseConfig(simulatorConfig(baseUrl, extra), { baseDir }).config;
 }
 
 /** A client for a simulator's base URL (default credentials), with no pauses or waits. */

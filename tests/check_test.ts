@@ -1,26 +1,16 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { runCheck } from "../src/commands/check.ts";
-import { type Config, parseConfig } from "../src/config.ts";
-import { createLogger } from "../src/log.ts";
+import { runCheck } from "../src/jobs/check.ts";
+import type { Config } from "../src/config/mod.ts";
+import { configForSimulator } from "./_helpers.ts";
+import { createLogger } from "../src/core/log.ts";
 import { startSimulator } from "../src/simulator/mod.ts";
 import { TABLE_NAMES } from "../src/sync/tables.ts";
 
 type Sim = Awaited<ReturnType<typeof startSimulator>>;
 
 function configFor(sim: Sim, extra: Record<string, unknown> = {}): Config {
-  return parseConfig({
-    protocol: "http",
-    hostname: "127.0.0.1",
-    port: sim.port,
-    api_path: "/act.web.api",
-    username: "demo",
-    password: "demo",
-    database_name: "ActDemo",
-    rate_limit_pause: 0,
-    max_retries: 0,
-    ...extra,
-  }, { baseDir: "." }).config;
+  return configForSimulator(sim.url, { max_retries: 0, ...extra });
 }
 
 async function check(

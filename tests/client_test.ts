@@ -5,9 +5,10 @@ import { fileURLToPath } from "node:url";
 import { ActClient, type ActClientOptions, AUTH_FAILED_MESSAGE } from "../src/act/client.ts";
 import { backoffDelay, parseRetryAfter, rateLimitWait, RETRY_POLICY } from "../src/act/retry.ts";
 import { createFetch } from "../src/act/tls.ts";
-import { basicAuthorization, parseListBody, parseToken } from "../src/act/_body.ts";
-import { HttpError } from "../src/errors.ts";
-import { createLogger } from "../src/log.ts";
+import { parseListBody, parseToken } from "../src/act/body.ts";
+import { basicAuthorization, decodeBasic } from "../src/core/basic.ts";
+import { HttpError } from "../src/core/errors.ts";
+import { createLogger } from "../src/core/log.ts";
 import { startSimulator } from "../src/simulator/mod.ts";
 
 type Sim = Awaited<ReturnType<typeof startSimulator>>;
@@ -106,6 +107,14 @@ describe("bodies (pure)", () => {
     const header = basicAuthorization("Jöhn Høllo", "pw");
     const bytes = Uint8Array.from(atob(header.slice(6)), (c) => c.charCodeAt(0));
     assert.equal(new TextDecoder().decode(bytes), "Jöhn Høllo:pw");
+  });
+
+  test("decodeBasic() reads back what basicAuthorization() wrote, and refuses what is not UTF-8", () => {
+    const value = basicAuthorization("Jöhn Høllo", "p:w").slice(6);
+    assert.deepEqual(decodeBasic(value), { username: "Jöhn Høllo", password: "p:w" });
+    assert.deepEqual(decodeBasic(btoa("nocolon")), { username: "nocolon", password: null });
+    assert.equal(decodeBasic(btoa("\xff:x")), null, "not UTF-8");
+    assert.equal(decodeBasic("%%%"), null, "not base64");
   });
 });
 

@@ -1,33 +1,27 @@
 // Odd and colliding field names and extreme values (the simulator's `oddFields` switch) through
 // the real client, engine and both sinks: no two source fields share a column, no name fails a
 // table, values are stored exactly, and the mapping is recorded in `_act_columns`.
-import { after, test } from "node:test";
+import { after, postgresSkip, test } from "./_skip.ts";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import process from "node:process";
 import { DatabaseSync } from "node:sqlite";
-import postgres from "postgres";
-import { type Logger, silentLogger } from "../src/log.ts";
+import type postgres from "postgres";
+import { type Logger, silentLogger } from "../src/core/log.ts";
 import { openSink } from "../src/sink/mod.ts";
 import { oddFields, startSimulator } from "../src/simulator/mod.ts";
-import { readState, type State, writeState } from "../src/state.ts";
+import { readState, type State, writeState } from "../src/state/mod.ts";
 import { syncTables } from "../src/sync/engine.ts";
 import { simulatorClient, tempDir } from "./_helpers.ts";
+import { TestDatabase } from "./_postgres.ts";
 
 const dir = tempDir("act-sync-columns-");
-const PG_ADMIN = process.env.ACT_SYNC_TEST_PG ?? "";
-const PG_DB = `act_sync_columns_${crypto.randomUUID().replaceAll("-", "").slice(0, 10)}`;
-let pgAdmin: postgres.Sql | undefined;
+const pg = new TestDatabase("columns");
 let pgDb: postgres.Sql | undefined;
 
 after(async () => {
   rmSync(dir, { recursive: true, force: true });
-  await pgDb?.end();
-  if (pgAdmin) {
-    await pgAdmin.unsafe(`DROP DATABASE IF EXISTS "${PG_DB}" WITH (FORCE)`);
-    await pgAdmin.end();
-  }
+  await pg.drop();
 });
 
 const LONG = `customField_${"x".repeat(60)}`;
@@ -226,13 +220,8 @@ test("SQLite: odd and colliding field names each get their own column, values ke
 });
 
 test("PostgreSQL: odd and colliding field names each get their own column, values kept exactly", {
-  skip: PG_ADMIN ? false : "ACT_SYNC_TEST_PG not set",
+  skip: postgresSkip(),
 }, async () => {
-  pgAdmin = postgres(PG_ADMIN, { max: 1, onnotice: () => {} });
-  await pgAdmin.unsafe(`CREATE DATABASE "${PG_DB}"`);
-  const url = new URL(PG_ADMIN);
-  url.pathname = `/${PG_DB}`;
-  pgDb = postgres(url.href, { max: 1, onnotice: () => {}, connection: { TimeZone: "UTC" } });
-  url.search = "schema=odd";
-  await check(url.href, pgReader("odd"), join(dir, "pg"));
+  pgDb = await pg.sql();
+  await check(pg.url("schema=odd"), pgReader("odd"), join(dir, "pg"));
 });

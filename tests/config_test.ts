@@ -1,7 +1,6 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
 import {
@@ -12,9 +11,10 @@ import {
   loadConfig,
   parseConfig,
   redactConfig,
-} from "../src/config.ts";
-import { ConfigError } from "../src/errors.ts";
+} from "../src/config/mod.ts";
+import { ConfigError } from "../src/core/errors.ts";
 import { TABLE_NAMES } from "../src/sync/tables.ts";
+import { tempDir } from "./_helpers.ts";
 
 const PASSWORD = "Sup3r-S3cret!";
 const TOKEN = "tok-abcdef-123456";
@@ -483,7 +483,7 @@ describe("redactConfig()", () => {
 describe("loadConfig()", () => {
   let dir = "";
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), "act-sync-config-"));
+    dir = tempDir("act-sync-config-");
   });
   after(() => {
     rmSync(dir, { recursive: true, force: true });

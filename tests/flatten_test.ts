@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseListBody } from "../src/act/_body.ts";
-import { flattenPage, MAX_DEPTH, plainName } from "../src/sync/flatten.ts";
+import { parseListBody } from "../src/act/body.ts";
+import { flattenPage, MAX_DEPTH } from "../src/sync/flatten.ts";
+import { plainName } from "../src/sink/sink.ts";
 
 test("flattenPage() flattens nested objects with _ and keeps the original case", () => {
   const page = flattenPage([{

@@ -1,14 +1,14 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { createFileWriter } from "../src/log_file.ts";
+import { createFileWriter } from "../src/core/log_file.ts";
+import { tempDir } from "./_helpers.ts";
 
 let dir = "";
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), "act-sync-log-file-"));
+  dir = tempDir("act-sync-log-file-");
 });
 after(() => {
   rmSync(dir, { recursive: true, force: true });

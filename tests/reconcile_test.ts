@@ -4,9 +4,9 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { ActClient } from "../src/act/client.ts";
-import { silentLogger } from "../src/log.ts";
+import { silentLogger } from "../src/core/log.ts";
 import { openSqliteSink } from "../src/sink/sqlite.ts";
-import { readState, type State, writeState } from "../src/state.ts";
+import { readState, type State, writeState } from "../src/state/mod.ts";
 import { type RunResult, syncTables } from "../src/sync/engine.ts";
 import {
   type ReconcileOptions,

@@ -5,9 +5,9 @@ import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { silentLogger } from "../src/log.ts";
+import { silentLogger } from "../src/core/log.ts";
 import { openSqliteSink } from "../src/sink/sqlite.ts";
-import { readState } from "../src/state.ts";
+import { readState } from "../src/state/mod.ts";
 import { syncTables } from "../src/sync/engine.ts";
 import {
   asText,
@@ -18,7 +18,7 @@ import {
   scanByOffset,
   scanByPrefix,
 } from "../src/sync/scan.ts";
-import type { OdataQuery } from "../src/url.ts";
+import type { OdataQuery } from "../src/act/odata.ts";
 import { type SimulatorOptions, startSimulator } from "../src/simulator/mod.ts";
 import { simulatorClient, tempDir } from "./_helpers.ts";
 

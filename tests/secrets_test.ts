@@ -2,10 +2,11 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runCli } from "../src/cli.ts";
-import { createLogger } from "../src/log.ts";
-import { escapeControl, Secrets } from "../src/secrets.ts";
-import { parseSimulateArgs, simulatorConfig, startSimulator } from "../src/simulator/mod.ts";
+import { runCli } from "../src/cli/mod.ts";
+import { createLogger } from "../src/core/log.ts";
+import { escapeControl, Secrets } from "../src/core/secrets.ts";
+import { parseSimulateArgs } from "../src/cli/simulate.ts";
+import { simulatorConfig, startSimulator } from "../src/simulator/mod.ts";
 import { tempDir } from "./_helpers.ts";
 
 /** A password holding `"`, `\`, `:`, `<`, `&`, `'`, a space and non-ASCII letters. */

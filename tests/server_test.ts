@@ -1,12 +1,12 @@
 import { describe, test } from "./_skip.ts";
 import assert from "node:assert/strict";
-import type { SyncRun } from "../src/commands/sync.ts";
-import { createLogger } from "../src/log.ts";
-import { formatMetrics } from "../src/metrics.ts";
-import { scheduleIntervalMs } from "../src/schedule.ts";
-import { authorized, createApp } from "../src/server.ts";
-import type { State } from "../src/state.ts";
-import { Monitor } from "../src/status.ts";
+import type { SyncRun } from "../src/jobs/sync.ts";
+import { createLogger } from "../src/core/log.ts";
+import { formatMetrics } from "../src/service/metrics.ts";
+import { scheduleIntervalMs } from "../src/service/schedule.ts";
+import { authorized, createApp } from "../src/service/app.ts";
+import type { State } from "../src/state/mod.ts";
+import { Monitor } from "../src/service/monitor.ts";
 import type { TableName } from "../src/sync/tables.ts";
 import { PROMTOOL_SKIP, promtoolCheck } from "./_promtool.ts";
 

@@ -1,21 +1,21 @@
 import { after, describe, test } from "./_skip.ts";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import process from "node:process";
-import { runSync } from "../src/commands/sync.ts";
-import { type Config, parseConfig } from "../src/config.ts";
-import { createLogger, silentLogger } from "../src/log.ts";
-import { runService } from "../src/service.ts";
-import { readState } from "../src/state.ts";
-import type { RunRecord } from "../src/status.ts";
+import { runSync } from "../src/jobs/sync.ts";
+import { type Config, parseConfig } from "../src/config/mod.ts";
+import { createLogger, silentLogger } from "../src/core/log.ts";
+import { runService } from "../src/service/mod.ts";
+import { readState } from "../src/state/mod.ts";
+import type { RunRecord } from "../src/service/monitor.ts";
 import { TABLE_NAMES } from "../src/sync/tables.ts";
-import { type RunningSimulator, startSimulator } from "../src/simulator/mod.ts";
-import { runChromium } from "./_chromium.ts";
-import { assertMirrors, sqliteCount, sqliteRows, tempDir } from "./_helpers.ts";
+import { type RunningSimulator, simulatorConfig, startSimulator } from "../src/simulator/mod.ts";
+import { runChromium } from "../scripts/chromium.ts";
+import { assertMirrors, spawnCli, sqliteCount, sqliteRows, tempDir } from "./_helpers.ts";
 import { PROMTOOL_SKIP, promtoolCheck } from "./_promtool.ts";
 
 const PASSWORD = "Pa55-word-7c41e9";
@@ -32,22 +32,15 @@ function folder(): string {
 }
 
 function rawConfig(sim: RunningSimulator, where: string, extra: Record<string, unknown> = {}) {
-  return {
-    protocol: "http",
-    hostname: "127.0.0.1",
-    port: sim.port,
-    api_path: "/act.web.api",
-    username: "demo",
+  return simulatorConfig(sim.url, {
     password: PASSWORD,
-    database_name: "ActDemo",
     destination: `sqlite:${join(where, "act.db")}`,
     state_file: join(where, "state.json"),
     schedule: NEVER,
     max_retries: 0,
-    rate_limit_pause: 0,
     batch_size: 50,
     ...extra,
-  };
+  });
 }
 
 function configFor(sim: RunningSimulator, where: string, extra: Record<string, unknown> = {}) {
@@ -251,6 +244,39 @@ describe("runService() against the simulator", () => {
     }
   });
 
+  test("a reconcile in progress shows as running, and POST /sync meanwhile answers 409 naming it", async () => {
+    const sim = await startSimulator({ records: 30, seed: 6, password: PASSWORD });
+    // Reconcile every second; sync only at start-up and on POST /sync.
+    const config = configFor(sim, folder(), { reconcile_schedule: "* * * * * *" });
+    const svc = await startService(config);
+    try {
+      assert.equal((await svc.run(1)).kind, "sync", "the start-up run is a sync");
+      // The reconcile's first data request is held for a while: it is in progress meanwhile.
+      const { promise: requested, resolve } = Promise.withResolvers<void>();
+      const unhook = sim.sim.onRequest(() => resolve());
+      sim.sim.inject({ kind: "slow", ms: 60_000, times: 1 });
+      await requested;
+      unhook();
+      const health = await (await svc.get("/health")).json();
+      assert.equal(health.running, true, "/health: running during a reconcile");
+      const state = await (await svc.get("/state")).json();
+      assert.equal(state.running?.kind, "reconcile", "/state names the reconcile");
+      const busy = await svc.get("/sync", { method: "POST" });
+      assert.equal(busy.status, 409);
+      assert.deepEqual(await busy.json(), { status: "busy", run: state.running.id });
+      const metrics = await (await svc.get("/metrics")).text();
+      assert.match(metrics, /^act_sync_running 1$/m);
+      const page = await (await svc.get("/")).text();
+      assert.ok(page.includes(state.running.id), "the status page shows the reconcile");
+    } finally {
+      assert.equal(await svc.stop(), 0);
+      await sim.close();
+    }
+    const reconcile = svc.runs.find((r) => r.kind === "reconcile");
+    assert.ok(reconcile, "the reconcile's end was reported");
+    assert.equal(svc.runs.filter((r) => r.kind === "sync").length, 1, "no sync started meanwhile");
+  });
+
   test("the schedule (with a seconds field) runs again, never two runs at once, skipping ticks during a run", async () => {
     const sim = await startSimulator({
       records: 20,
@@ -383,43 +409,7 @@ describe("act-sync service as a process", () => {
 });
 
 function start(args: string[]) {
-  const bun = (globalThis as { Bun?: unknown }).Bun !== undefined;
-  const argv = bun ? ["mod.ts", ...args] : ["run", "-A", "mod.ts", ...args];
-  const child: ChildProcess = spawn(process.execPath, argv, {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, NO_COLOR: "1" },
-  });
-  let stderr = "";
-  let stdout = "";
-  const watchers: { pattern: RegExp; resolve: () => void }[] = [];
-  child.stdout!.on("data", (chunk) => (stdout += chunk));
-  child.stderr!.on("data", (chunk) => {
-    stderr += chunk;
-    for (const w of watchers.filter((w) => w.pattern.test(stderr))) w.resolve();
-  });
-  const timer = setTimeout(() => child.kill("SIGKILL"), 90_000);
-  const exit = new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr, stdout });
-    });
-  });
-  return {
-    child,
-    exit,
-    waitFor(pattern: RegExp): Promise<void> {
-      if (pattern.test(stderr)) return Promise.resolve();
-      const { promise, resolve } = Promise.withResolvers<void>();
-      watchers.push({ pattern, resolve });
-      return Promise.race([
-        promise,
-        exit.then((r) =>
-          Promise.reject(new Error(`exited ${r.code} before ${pattern}: ${r.stderr}`))
-        ),
-      ]);
-    },
-  };
+  return spawnCli(args, { cwd: ROOT, timeoutMs: 90_000 });
 }
 
 function freePort(): Promise<number> {

@@ -1,12 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  parseSimulateArgs,
-  Simulator,
-  type SimulatorOptions,
-  startSimulator,
-} from "../src/simulator/mod.ts";
-import { ConfigError } from "../src/errors.ts";
+import { Simulator, type SimulatorOptions, startSimulator } from "../src/simulator/mod.ts";
 
 const BASE = "http://sim.test/act.web.api";
 
@@ -642,81 +636,5 @@ describe("socket and scale", () => {
     assert.equal(deep.length, 1000);
     assert.equal(sim.count("contacts"), 1_000_000);
     assert.equal(sim.get("contacts", String(deep[999].id))?.id, deep[999].id);
-  });
-});
-
-describe("parseSimulateArgs()", () => {
-  test("reads flags into options and switches", () => {
-    const o = parseSimulateArgs([
-      "--port",
-      "9000",
-      "--records",
-      "50",
-      "--seed",
-      "3",
-      "--username",
-      "John Hollo",
-      "--page-cap",
-      "100",
-      "--multi-key-orderby",
-      "--stable-order",
-      "--activity-types",
-      "--products-edited",
-      "--no-products-filter",
-      "--token-lifetime",
-      "none",
-      "--clock-skew=-30",
-      "--stamp-skew=600",
-      "--date-jump-to",
-      "2100-01-01T00:00:00Z",
-      "--latency",
-      "5",
-      "--fault-rate",
-      "0.1",
-      "--envelope",
-      "contacts=array,products=value",
-    ]);
-    assert.equal(o.port, 9000);
-    assert.equal(o.records, 50);
-    assert.equal(o.username, "John Hollo");
-    assert.deepEqual(o.switches, {
-      envelope: { contacts: "array", products: "value" },
-      pageCap: 100,
-      multiKeyOrderBy: true,
-      unstableOrder: false,
-      activityTypes: true,
-      productsEdited: true,
-      productsFilter: false,
-      tokenLifetimeSeconds: null,
-      clockSkewSeconds: -30,
-      stampSkewSeconds: 600,
-      dateJumpTo: Date.UTC(2100, 0, 1),
-      latencyMs: 5,
-      randomFaults: {
-        rate: 0.1,
-        kinds: ["status", "rate-limit", "malformed", "truncated", "html", "object", "expire-token"],
-      },
-    });
-    assert.equal(parseSimulateArgs([]).port, 8790);
-  });
-
-  test("bad values are ConfigErrors naming the flag and value", () => {
-    assert.throws(() => parseSimulateArgs(["--port", "70000"]), (e: unknown) => {
-      assert.ok(e instanceof ConfigError);
-      assert.match(
-        e.message,
-        /'--port' must be an integer between 0 and 65535: current value is "70000"/,
-      );
-      return true;
-    });
-    assert.throws(() => parseSimulateArgs(["--fault-rate", "2"]), ConfigError);
-    assert.throws(() => parseSimulateArgs(["--envelope", "bogus"]), ConfigError);
-    assert.throws(() => parseSimulateArgs(["--nope"]), ConfigError);
-    assert.throws(() => parseSimulateArgs(["--date-jump-to", "2100-01-01"]), (e: unknown) => {
-      assert.ok(e instanceof ConfigError);
-      assert.match(e.message, /'--date-jump-to' must be an ISO-8601 date-time with a zone/);
-      return true;
-    });
-    assert.throws(() => parseSimulateArgs(["--stamp-skew", "ahead"]), /'--stamp-skew'/);
   });
 });

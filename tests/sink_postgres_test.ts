@@ -7,33 +7,32 @@ import process from "node:process";
 import postgres from "postgres";
 import { openPostgresSink } from "../src/sink/postgres.ts";
 import type { ColumnType, FlatPage, FlatRow, Sink } from "../src/sink/sink.ts";
-import { ConfigError } from "../src/errors.ts";
-import { createLogger } from "../src/log.ts";
+import { ConfigError } from "../src/core/errors.ts";
+import { createLogger } from "../src/core/log.ts";
+import { TestDatabase } from "./_postgres.ts";
 
 const ADMIN_URL = process.env.ACT_SYNC_TEST_PG ?? "";
 const skip = postgresSkip();
-const DB = `act_sync_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+const testDb = new TestDatabase("test");
+
+/** The admin URL pointing at another database `name`. */
+function urlFor(name: string): string {
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.href;
+}
 const T0 = "2024-05-01T10:00:00Z";
 const T1 = "2024-05-02T10:00:00Z";
 
-let admin: postgres.Sql | undefined;
 let db: postgres.Sql | undefined;
 const sinks: Sink[] = [];
-
-/** The admin URL pointing at database `name` (and optional query). */
-function urlFor(name: string, query = ""): string {
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  url.search = query;
-  return url.href;
-}
 
 function page(rows: FlatRow[], types: Record<string, ColumnType>): FlatPage {
   return { rows, types: new Map(Object.entries(types)) };
 }
 
 async function open(query = "", options: { schema?: string; chunkRows?: number } = {}) {
-  const sink = await openPostgresSink(urlFor(DB, query), options);
+  const sink = await openPostgresSink(testDb.url(query), options);
   sinks.push(sink);
   return sink;
 }
@@ -50,19 +49,13 @@ async function columnTypes(table: string, schema = "public"): Promise<Record<str
 }
 
 before(async () => {
-  if (!ADMIN_URL) return;
-  admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE DATABASE "${DB}"`);
-  db = postgres(urlFor(DB), { max: 1, onnotice: () => {}, connection: { TimeZone: "UTC" } });
+  if (skip) return;
+  db = await testDb.sql();
 });
 
 after(async () => {
   for (const sink of sinks) await sink.close().catch(() => {});
-  await db?.end();
-  if (admin) {
-    await admin.unsafe(`DROP DATABASE IF EXISTS "${DB}" WITH (FORCE)`);
-    await admin.end();
-  }
+  await testDb.drop();
 });
 
 test(
@@ -354,7 +347,7 @@ function assertSafe(error: unknown, password: string, pattern: RegExp): true {
 test("a wrong password fails with an authentication message without the password", {
   skip,
 }, async () => {
-  const url = new URL(urlFor(DB));
+  const url = new URL(testDb.url());
   url.password = "Wr0ng-Secret-pw";
   const lines: string[] = [];
   const logger = createLogger({ level: "FINE", write: (line) => lines.push(line) });
@@ -414,10 +407,10 @@ test("a server that drops every connection fails within the timeout", async () =
 });
 
 test("a user without rights fails with permission denied", { skip }, async () => {
-  const user = `act_sync_limited_${DB.slice(-6)}`;
+  const user = `act_sync_limited_${testDb.name.slice(-6)}`;
   await sql().unsafe(`CREATE ROLE "${user}" LOGIN PASSWORD 'Limited-Secret-pw'`);
   try {
-    const url = new URL(urlFor(DB, "?schema=not_allowed"));
+    const url = new URL(testDb.url("?schema=not_allowed"));
     url.username = user;
     url.password = "Limited-Secret-pw";
     await assert.rejects(

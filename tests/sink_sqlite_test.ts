@@ -1,14 +1,14 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { DatabaseSync } from "node:sqlite";
 import { openSqliteSink } from "../src/sink/sqlite.ts";
 import { flattenPage } from "../src/sync/flatten.ts";
+import { tempDir } from "./_helpers.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "act-sync-sink-"));
+const dir = tempDir("act-sync-sink-");
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function query(path: string, sql: string): Record<string, unknown>[] {

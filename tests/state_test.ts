@@ -1,10 +1,10 @@
+import { RUNTIME } from "../src/core/runtime.ts";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import {
   existsSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -13,7 +13,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { type ChildProcess, spawn } from "node:child_process";
-import { hostname, tmpdir } from "node:os";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import {
@@ -26,10 +26,11 @@ import {
   withProgress,
   withReset,
   writeState,
-} from "../src/state.ts";
-import { LockError } from "../src/errors.ts";
+} from "../src/state/mod.ts";
+import { LockError } from "../src/core/errors.ts";
+import { tempDir } from "./_helpers.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "act-sync-state-"));
+const dir = tempDir("act-sync-state-");
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test("readState() accepts a state file written by the seed's connector and keeps its keys", () => {
@@ -109,7 +110,7 @@ test("acquireLock(): the kernel lock keeps a second holder out; the file's conte
 
 /** The command that runs a TypeScript file under this runtime. */
 function runtimeCommand(script: string, ...args: string[]): [string, string[]] {
-  const bun = (globalThis as { Bun?: unknown }).Bun !== undefined;
+  const bun = RUNTIME === "bun";
   return [process.execPath, bun ? [script, ...args] : ["run", "-A", "--no-check", script, ...args]];
 }
 
@@ -119,7 +120,7 @@ async function lockHolder(statePath: string): Promise<ChildProcess> {
   writeFileSync(
     script,
     `import { acquireLock } from ${
-      JSON.stringify(new URL("../src/state.ts", import.meta.url).href)
+      JSON.stringify(new URL("../src/state/mod.ts", import.meta.url).href)
     };
 import process from "node:process";
 const lock = acquireLock(process.argv[process.argv.length - 1]);

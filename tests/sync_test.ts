@@ -2,13 +2,11 @@ import { after, before, describe, postgresSkip, test } from "./_skip.ts";
 import assert from "node:assert/strict";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import process from "node:process";
-import postgres from "postgres";
 import type { ActClient } from "../src/act/client.ts";
-import { silentLogger } from "../src/log.ts";
+import { silentLogger } from "../src/core/log.ts";
 import { openSink } from "../src/sink/mod.ts";
 import type { Sink } from "../src/sink/sink.ts";
-import { readState, type State, writeState } from "../src/state.ts";
+import { readState, type State, writeState } from "../src/state/mod.ts";
 import { type RunResult, syncTables } from "../src/sync/engine.ts";
 import { TABLE_NAMES, type TableName } from "../src/sync/tables.ts";
 import {
@@ -17,6 +15,7 @@ import {
   startSimulator,
 } from "../src/simulator/mod.ts";
 import { assertMirrors, simulatorClient, sqliteCount, sqliteRows, tempDir } from "./_helpers.ts";
+import { TestDatabase } from "./_postgres.ts";
 
 // The same cases run against SQLite and, when ACT_SYNC_TEST_PG names a PostgreSQL superuser URL
 // (CI starts one with scripts/postgres.sh), against PostgreSQL: same simulator, same truth.
@@ -42,26 +41,9 @@ const sqlite: Destination = {
   close: () => Promise.resolve(),
 };
 
-const PG_ADMIN = process.env.ACT_SYNC_TEST_PG ?? "";
-const PG_DB = `act_sync_sync_${crypto.randomUUID().replaceAll("-", "").slice(0, 10)}`;
-let pgAdmin: postgres.Sql | undefined;
-let pgDb: postgres.Sql | undefined;
-
-function pgUrl(query = ""): string {
-  const url = new URL(PG_ADMIN);
-  url.pathname = `/${PG_DB}`;
-  url.search = query;
-  return url.href;
-}
-
-async function pg(): Promise<postgres.Sql> {
-  if (!pgDb) {
-    pgAdmin = postgres(PG_ADMIN, { max: 1, onnotice: () => {} });
-    await pgAdmin.unsafe(`CREATE DATABASE "${PG_DB}"`);
-    pgDb = postgres(pgUrl(), { max: 2, onnotice: () => {}, connection: { TimeZone: "UTC" } });
-  }
-  return pgDb;
-}
+const testDb = new TestDatabase("sync", { max: 2 });
+const pgUrl = (query = "") => testDb.url(query);
+const pg = () => testDb.sql();
 
 const postgresDestination: Destination = {
   name: "PostgreSQL",
@@ -84,11 +66,7 @@ const postgresDestination: Destination = {
     return Number(rows[0].n);
   },
   async close() {
-    await pgDb?.end();
-    if (pgAdmin) {
-      await pgAdmin.unsafe(`DROP DATABASE IF EXISTS "${PG_DB}" WITH (FORCE)`);
-      await pgAdmin.end();
-    }
+    await testDb.drop();
   },
 };
 

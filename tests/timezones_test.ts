@@ -1,5 +1,6 @@
 // The date tests (tests/dates_test.ts) under three host time zones, in the runtime running this
 // file: a date-time without an offset must mean UTC whatever TZ says.
+import { RUNTIME } from "../src/core/runtime.ts";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -7,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import process from "node:process";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const bun = (globalThis as { Bun?: unknown }).Bun !== undefined;
+const bun = RUNTIME === "bun";
 
 for (const zone of ["UTC", "America/New_York", "Europe/Berlin"]) {
   test(`the date tests pass with TZ=${zone}`, () => {

@@ -3,11 +3,11 @@ import assert from "node:assert/strict";
 import {
   buildBaseUrl,
   joinUrl,
-  odataDate,
   odataQueryString,
   odataString,
   redactUrl,
-} from "../src/url.ts";
+} from "../src/act/odata.ts";
+import { formatUtc, formatUtcForDisplay } from "../src/core/time.ts";
 
 describe("buildBaseUrl()", () => {
   test("builds the four documented examples exactly", () => {
@@ -143,17 +143,24 @@ describe("joinUrl()", () => {
   });
 });
 
-describe("odataDate()", () => {
+describe("formatUtc()", () => {
   test("formats whole seconds without milliseconds", () => {
-    assert.equal(odataDate(Date.UTC(2024, 0, 1)), "2024-01-01T00:00:00Z");
+    assert.equal(formatUtc(Date.UTC(2024, 0, 1)), "2024-01-01T00:00:00Z");
   });
 
   test("keeps non-zero milliseconds", () => {
-    assert.equal(odataDate(Date.UTC(2024, 0, 1, 12, 30, 5, 123)), "2024-01-01T12:30:05.123Z");
+    assert.equal(formatUtc(Date.UTC(2024, 0, 1, 12, 30, 5, 123)), "2024-01-01T12:30:05.123Z");
   });
 
   test("rejects an invalid time", () => {
-    assert.throws(() => odataDate(Number.NaN), RangeError);
+    assert.throws(() => formatUtc(Number.NaN), RangeError);
+  });
+
+  test("for display: whole seconds and UTC spelt out", () => {
+    assert.equal(
+      formatUtcForDisplay(Date.UTC(2024, 0, 1, 12, 30, 5, 123)),
+      "2024-01-01 12:30:05 UTC",
+    );
   });
 });
 

@@ -17,18 +17,12 @@
  *
  * @module
  */
-import { HttpError } from "../errors.ts";
-import type { Logger } from "../log.ts";
-import { Secrets } from "../secrets.ts";
-import { joinUrl, type OdataQuery, redactUrl } from "../url.ts";
-import {
-  basicAuthorization,
-  errorExcerpt,
-  excerpt,
-  parseListBody,
-  parseToken,
-  UnusableBodyError,
-} from "./_body.ts";
+import { basicAuthorization } from "../core/basic.ts";
+import { errorMessage, HttpError } from "../core/errors.ts";
+import type { Logger } from "../core/log.ts";
+import { Secrets } from "../core/secrets.ts";
+import { joinUrl, type OdataQuery, redactUrl } from "./odata.ts";
+import { errorExcerpt, excerpt, parseListBody, parseToken, UnusableBodyError } from "./body.ts";
 import { backoffDelay, parseRetryAfter, rateLimitWait, RETRY_POLICY } from "./retry.ts";
 import { createFetch } from "./tls.ts";
 
@@ -127,14 +121,6 @@ function serverNow(headers: Headers, hostNow: number): number {
 
 function defaultSleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function errorMessage(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
-    return `${error.message}${cause}`;
-  }
-  return String(error);
 }
 
 /** A client for the list endpoints of the Act! Web API. */
@@ -278,7 +264,12 @@ export class ActClient {
         attempt = await this.#send(url, shown, headers, signal);
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
-        failure = { status: 0, detail: errorMessage(error), retryAfter: null, cause: error };
+        failure = {
+          status: 0,
+          detail: errorMessage(error, { cause: true }),
+          retryAfter: null,
+          cause: error,
+        };
       }
       if (attempt) {
         const { status } = attempt;

@@ -11,8 +11,9 @@
  */
 import { readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
-import { ConfigError } from "../errors.ts";
-import type { Logger } from "../log.ts";
+import { ConfigError, errorMessage } from "../core/errors.ts";
+import { denoGlobal, RUNTIME } from "../core/runtime.ts";
+import type { Logger } from "../core/log.ts";
 import { createNodeFetch } from "./_node_fetch.ts";
 
 /** Options for {@linkcode createFetch}. */
@@ -29,23 +30,39 @@ interface DenoHttp {
   createHttpClient(options: { caCerts?: string[] }): unknown;
 }
 
+/** The one PEM rule: a CA file must hold at least one `-----BEGIN CERTIFICATE-----` block. */
+export function isPemCertificate(text: string): boolean {
+  return text.includes("-----BEGIN CERTIFICATE-----");
+}
+
+/**
+ * What is wrong with the `ca_file` at `file` (read through `read`), or undefined when it is a
+ * readable PEM certificate file. The message names the key and the file.
+ */
+export function caFileProblem(file: string, read: (path: string) => string): string | undefined {
+  let text: string;
+  try {
+    text = read(file);
+  } catch (error) {
+    return `'ca_file' cannot be read: current value is ${JSON.stringify(file)}: ${
+      errorMessage(error)
+    }`;
+  }
+  if (!isPemCertificate(text)) {
+    return `'ca_file' is not a PEM certificate file (no "-----BEGIN CERTIFICATE-----" line): ` +
+      `current value is ${JSON.stringify(file)}`;
+  }
+  return undefined;
+}
+
 /** The fetch for the configured TLS options (the global fetch when nothing is configured). */
 export function createFetch(options: CreateFetchOptions = {}): typeof fetch {
   const verify = options.tlsVerify !== false;
   let ca: string | undefined;
   if (options.caFile) {
-    try {
-      ca = readFileSync(options.caFile, "utf8");
-    } catch (error) {
-      throw new ConfigError([
-        `'ca_file' cannot be read: ${error instanceof Error ? error.message : String(error)}`,
-      ], { cause: error });
-    }
-    if (!ca.includes("-----BEGIN CERTIFICATE-----")) {
-      throw new ConfigError([
-        `'ca_file' is not a PEM certificate file: current value is "${options.caFile}"`,
-      ]);
-    }
+    const file = options.caFile;
+    const problem = caFileProblem(file, (path) => ca = readFileSync(path, "utf8"));
+    if (problem) throw new ConfigError([problem]);
   }
   if (!verify) {
     options.logger?.warning(
@@ -54,14 +71,14 @@ export function createFetch(options: CreateFetchOptions = {}): typeof fetch {
     );
   }
   if (ca === undefined && verify) return (input, init) => fetch(input, init);
-  const g = globalThis as { Bun?: unknown; Deno?: Partial<DenoHttp> };
+  const deno = denoGlobal<Partial<DenoHttp>>();
   const cas = ca === undefined ? undefined : [...rootCertificates, ca];
-  if (g.Bun) {
+  if (RUNTIME === "bun") {
     const tls = { ...(cas ? { ca: cas } : {}), rejectUnauthorized: verify };
     return (input, init) => fetch(input, { ...init, tls } as RequestInit);
   }
-  if (verify && ca !== undefined && typeof g.Deno?.createHttpClient === "function") {
-    const client = g.Deno.createHttpClient({ caCerts: [ca] });
+  if (verify && ca !== undefined && typeof deno?.createHttpClient === "function") {
+    const client = deno.createHttpClient({ caCerts: [ca] });
     return (input, init) => fetch(input, { ...init, client } as RequestInit);
   }
   return createNodeFetch({ ...(cas ? { ca: cas } : {}), rejectUnauthorized: verify });

@@ -18,168 +18,37 @@
  * @module
  */
 import { createHmac } from "node:crypto";
-import process from "node:process";
-import { parseArgs } from "node:util";
 import { Hono } from "hono";
-import { listen, type ListenOptions } from "../_listen.ts";
-import { ConfigError } from "../errors.ts";
+import { decodeBasic } from "../core/basic.ts";
+import { listen, type ListenOptions } from "../core/listen.ts";
 import { TABLE_NAMES, type TableName } from "../sync/tables.ts";
 import { Dataset, defaultCounts, type Row } from "./_data.ts";
 import { parseFilter, parseOrderBy, parseSelect, resolverFor } from "./_odata.ts";
-import { actDate, hash32, Random } from "./_random.ts";
+import { hash32, Random } from "./_random.ts";
 import { type Plan, TableStore } from "./_store.ts";
+import {
+  atobUrl,
+  b64url,
+  echoCredentials,
+  isDataPath,
+  json,
+  nonNegative,
+  notFound,
+  oddFields,
+  statusFault,
+} from "./_responses.ts";
+import {
+  defaultSwitches,
+  type Fault,
+  type RequestInfo,
+  type SimulatorOptions,
+  type SimulatorStats,
+  type SimulatorSwitches,
+} from "./options.ts";
 
-/** Options for {@linkcode Simulator}. */
-export interface SimulatorOptions {
-  /** Number of contacts; other tables scale from it (see the module doc). @default {200} */
-  records?: number;
-  /** Explicit per-table counts; they win over `records`. */
-  counts?: Partial<Record<TableName, number>>;
-  /** Seed of all generated data. @default {1} */
-  seed?: number;
-  /** Act! display name accepted by /authorize. @default {"demo"} */
-  username?: string;
-  /** Password accepted by /authorize. @default {"demo"} */
-  password?: string;
-  /** Database name expected in `Act-Database-Name`. @default {"ActDemo"} */
-  database?: string;
-  /** Quirk and fault switches (see {@linkcode SimulatorSwitches}). */
-  switches?: Partial<SimulatorSwitches>;
-  /** Host clock in ms; the server clock is `now() + clockSkewSeconds`. @default {Date.now} */
-  now?: () => number;
-}
-
-/** The uncertain points of the real API, as switches; all mutable at any time. */
-export interface SimulatorSwitches {
-  /** Per table: `{"value":[…],"Count":n}` or a bare array. @default {contacts, companies: "value"; others "array"} */
-  envelope: Partial<Record<TableName, "value" | "array">>;
-  /** Max rows per response whatever `$top` says. @default {null} */
-  pageCap: number | null;
-  /** Rows when no `$top` is given. @default {1000} */
-  defaultPageSize: number;
-  /** Accept more than one `$orderby` key (else 400). @default {false} */
-  multiKeyOrderBy: boolean;
-  /** Rows with equal sort keys come back in a new seeded order on every request. @default {true} */
-  unstableOrder: boolean;
-  /** `/api/activity-types` exists (else 404; `/api/task-types` always works). @default {false} */
-  activityTypes: boolean;
-  /** Products also carry `created`/`edited`. @default {false} */
-  productsEdited: boolean;
-  /** Date-times go out without an offset (`2024-06-01T00:00:03`, meant as UTC). @default {false} */
-  offsetlessDates: boolean;
-  /** Records also carry colliding/odd field names and extreme values ({@linkcode oddFields}). @default {false} */
-  oddFields: boolean;
-  /** `$filter` works on `/api/products` (else 400). @default {true} */
-  productsFilter: boolean;
-  /** Token lifetime in seconds; null = never expires. @default {3900} */
-  tokenLifetimeSeconds: number | null;
-  /** A token expires after this many data requests. @default {null} */
-  tokenMaxRequests: number | null;
-  /** Server clock minus host clock, seconds. @default {0} */
-  clockSkewSeconds: number;
-  /**
-   * The clock that stamps `created`/`edited` (SQL Server, the Act! desktop clients) minus the
-   * server clock that writes the `Date` header, seconds. @default {0}
-   */
-  stampSkewSeconds: number;
-  /**
-   * The `Date` header of the next data response says this time (ms since the epoch) instead of
-   * the server clock, once (a misconfigured proxy, a clock corrected after a jump); the switch
-   * then resets itself to null. @default {null}
-   */
-  dateJumpTo: number | null;
-  /** Send the `Date` header from the server clock. @default {true} */
-  dateHeader: boolean;
-  /** Delay before every answer, ms. @default {0} */
-  latencyMs: number;
-  /** Send X-RateLimit-* headers per minute window; 429 beyond the limit. @default {null} */
-  rateLimit: { limit: number } | null;
-  /** A broken server or proxy that ignores `$skip` (every offset returns the first page). @default {false} */
-  ignoreSkip: boolean;
-  /**
-   * A careless server: every 401 and 500 body echoes what the request sent (the `Authorization`
-   * header, the Basic credentials decoded, the password, also JSON-escaped). @default {false}
-   */
-  echoCredentials: boolean;
-  /** Each data request faults with this probability, kind drawn from `kinds`. @default {null} */
-  randomFaults: { rate: number; kinds: FaultKind[]; seed?: number } | null;
-}
-
-/** Kinds of {@linkcode Fault}. */
-export type FaultKind =
-  | "status"
-  | "rate-limit"
-  | "malformed"
-  | "truncated"
-  | "html"
-  | "object"
-  | "slow"
-  | "drop"
-  | "expire-token";
-
-/**
- * A fault for the next matching request(s). `times` defaults to 1; `path` is a case-insensitive
- * prefix of the request path after the base (e.g. `/api/contacts`); without `path` a fault
- * applies to data requests (`/api/…` except `/api/system`).
- */
-export type Fault =
-  | { kind: "status"; status: number; body?: string; times?: number; path?: string }
-  | {
-    kind: "rate-limit";
-    retryAfter: "seconds" | "date" | "none";
-    seconds?: number;
-    times?: number;
-    path?: string;
-  }
-  | { kind: "malformed" | "truncated" | "html" | "object"; times?: number; path?: string }
-  | { kind: "slow"; ms: number; times?: number; path?: string }
-  | { kind: "drop"; times?: number; path?: string }
-  | { kind: "expire-token"; times?: number };
-
-/** What {@linkcode Simulator.onRequest} hooks receive. */
-export interface RequestInfo {
-  method: string;
-  /** Path after the base, as requested (e.g. `/api/contacts`). */
-  path: string;
-  query: URLSearchParams;
-  /** Number of this data request (1-based). */
-  n: number;
-}
-
-/** Counters of a simulator. */
-export interface SimulatorStats {
-  requests: number;
-  dataRequests: number;
-  authorizations: number;
-  byStatus: Record<number, number>;
-}
-
-/** Default switches. */
-export function defaultSwitches(): SimulatorSwitches {
-  return {
-    envelope: { contacts: "value", companies: "value" },
-    pageCap: null,
-    defaultPageSize: 1000,
-    multiKeyOrderBy: false,
-    unstableOrder: true,
-    activityTypes: false,
-    productsEdited: false,
-    offsetlessDates: false,
-    oddFields: false,
-    productsFilter: true,
-    tokenLifetimeSeconds: 3900,
-    tokenMaxRequests: null,
-    clockSkewSeconds: 0,
-    stampSkewSeconds: 0,
-    dateJumpTo: null,
-    dateHeader: true,
-    latencyMs: 0,
-    rateLimit: null,
-    ignoreSkip: false,
-    echoCredentials: false,
-    randomFaults: null,
-  };
-}
+export * from "./options.ts";
+export { oddFields } from "./_responses.ts";
+export { actDate } from "./_random.ts";
 
 const ROUTES: Record<string, TableName> = {
   contacts: "contacts",
@@ -646,18 +515,10 @@ export class Simulator {
     }
     const basic = /^Basic\s+(\S+)$/i.exec(auth);
     if (!basic) return new Response(null, { status: 401 });
-    let decoded: string;
-    try {
-      const bin = atob(basic[1]);
-      decoded = new TextDecoder("utf-8", { fatal: true }).decode(
-        Uint8Array.from(bin, (c) => c.charCodeAt(0)),
-      );
-    } catch {
-      return new Response(null, { status: 401 });
-    }
-    const colon = decoded.indexOf(":");
-    const user = colon < 0 ? decoded : decoded.slice(0, colon);
-    const pass = colon < 0 ? "" : decoded.slice(colon + 1);
+    const credentials = decodeBasic(basic[1]);
+    if (!credentials) return new Response(null, { status: 401 });
+    const user = credentials.username;
+    const pass = credentials.password ?? "";
     if (
       user.normalize().toLowerCase() !== this.#username.normalize().toLowerCase() ||
       pass !== this.#password || db.toLowerCase() !== this.#database.toLowerCase()
@@ -768,148 +629,6 @@ export class Simulator {
   }
 }
 
-const LONG_NAME = `customField_${"x".repeat(60)}`;
-
-/**
- * The fields the `oddFields` switch adds to every record: names that collide by case, after
- * flattening, past 63 bytes or with act-sync's own columns, an empty name, a NUL in a name, and
- * numbers and strings that are easy to change by accident (2^53+1, 1e400, beyond int64, a
- * February 30th, a 7-digit .NET fraction).
- */
-export function oddFields(id: unknown): Row {
-  const raw = (literal: string) => `\u0000raw:${literal}`; // written into the JSON as is
-  return {
-    Region: `upper ${id}`,
-    region: `lower ${id}`,
-    "Ärger": `upper ${id}`,
-    "ärger": `lower ${id}`,
-    zz: { yy: `nested ${id}` },
-    zz_yy: `flat ${id}`,
-    [`${LONG_NAME}A`]: `long A ${id}`,
-    [`${LONG_NAME}B`]: `long B ${id}`,
-    ID: `ID ${id}`,
-    _act_synced: `synced ${id}`,
-    _act_deleted: `deleted ${id}`,
-    "": `empty ${id}`,
-    "nul\u0000key": `nul ${id}`,
-    big: raw("9007199254740993"),
-    huge: raw("1e400"),
-    beyond: raw("99999999999999999999"),
-    badDate: "2023-02-30T00:00:00Z",
-    dotnet: "2024-06-01T00:00:03.1234567+00:00",
-  };
-}
-
-/** Whether a request path (with the base) is a data request: `/api/…` except `/api/system`. */
-function isDataPath(pathname: string, basePath: string): boolean {
-  const lower = pathname.toLowerCase().replace(/\/+$/, "");
-  return lower.startsWith(basePath + "/api/") && lower !== basePath + "/api/system";
-}
-
-function nonNegative(text: string | null, name: string): number | null {
-  if (text === null) return null;
-  if (!/^\d{1,9}$/.test(text)) throw new SyntaxError(`Invalid value for ${name}: '${text}'`);
-  return Number(text);
-}
-
-function json(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/json; charset=utf-8" },
-  });
-}
-
-function notFound(url: URL): Response {
-  return json(404, {
-    message:
-      `No HTTP resource was found that matches the request URI '${url.origin}${url.pathname}'.`,
-    messageDetail:
-      `No route providing a controller name was found to match request URI '${url.pathname}'`,
-  });
-}
-
-function statusFault(status: number, body?: string): Response {
-  if (body !== undefined) {
-    const isJson = /^\s*[[{]/.test(body);
-    return new Response(body, {
-      status,
-      headers: { "content-type": isJson ? "application/json; charset=utf-8" : "text/html" },
-    });
-  }
-  if (status >= 502 && status <= 504) {
-    const title = status === 502
-      ? "502 - Web server received an invalid response while acting as a gateway or proxy server."
-      : status === 503
-      ? "503 Service Unavailable"
-      : "504 Gateway Timeout";
-    return new Response(
-      `<html><head><title>${title}</title></head><body><h1>${title}</h1></body></html>`,
-      {
-        status,
-        headers: { "content-type": "text/html" },
-      },
-    );
-  }
-  if (status === 500) {
-    return json(500, {
-      message: "An error has occurred.",
-      exceptionMessage:
-        "Execution Timeout Expired. The timeout period elapsed prior to completion of the operation.",
-      exceptionType: "System.Data.SqlClient.SqlException",
-      stackTrace: "   at System.Data.SqlClient.SqlConnection.OnError(SqlException exception)",
-    });
-  }
-  return json(status, {
-    message: status === 403 ? "Access denied." : "The request is invalid.",
-    exceptionMessage: `Simulated ${status}`,
-    exceptionType: "System.Web.Http.HttpResponseException",
-    stackTrace: "",
-  });
-}
-
-/** The body of {@linkcode SimulatorSwitches.echoCredentials}: everything the request sent. */
-function echoCredentials(request: Request, status: number): Response {
-  const auth = request.headers.get("authorization") ?? "";
-  const basic = /^Basic\s+(\S+)$/i.exec(auth);
-  let decoded = "";
-  if (basic) {
-    try {
-      decoded = new TextDecoder().decode(Uint8Array.from(atob(basic[1]), (c) => c.charCodeAt(0)));
-    } catch {
-      decoded = "";
-    }
-  }
-  const colon = decoded.indexOf(":");
-  const password = colon < 0 ? "" : decoded.slice(colon + 1);
-  const said = `Denied. You sent ${auth}; credentials=${decoded}; password=${password}`;
-  if (status === 401) {
-    // Plain text, with the password also JSON-escaped as a serializer would write it.
-    return new Response(`${said}; as JSON: ${JSON.stringify({ password })}`, {
-      status,
-      headers: { "content-type": "text/plain; charset=utf-8" },
-    });
-  }
-  return json(status, {
-    message: "An error has occurred.",
-    exceptionMessage: `Invalid request header Authorization: ${auth}; ${said}`,
-    exceptionType: "System.InvalidOperationException",
-    stackTrace: "",
-  });
-}
-
-function b64url(text: string): string {
-  const bytes = new TextEncoder().encode(text);
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function atobUrl(text: string): string {
-  const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-  return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
-}
-
-/** A simulator serving on a socket. */
 /**
  * The configuration keys that point act-sync at a simulator's base URL (default credentials),
  * with `rate_limit_pause` 0; `extra` keys are merged over them.
@@ -932,6 +651,7 @@ export function simulatorConfig(
   };
 }
 
+/** A simulator serving on a socket. */
 export interface RunningSimulator {
   /** The simulator (switches, mutations, faults, stats). */
   sim: Simulator;
@@ -965,232 +685,4 @@ export async function startSimulator(
       await listener.close();
     },
   };
-}
-
-const FAULT_KINDS: readonly FaultKind[] = [
-  "status",
-  "rate-limit",
-  "malformed",
-  "truncated",
-  "html",
-  "object",
-  "slow",
-  "drop",
-  "expire-token",
-];
-
-/** Parse the flags of `act-sync simulate`; bad values throw {@linkcode ConfigError}. */
-export function parseSimulateArgs(args: string[]): SimulatorOptions & { port: number } {
-  let parsed;
-  try {
-    parsed = parseArgsStrict(args);
-  } catch (error) {
-    throw new ConfigError([error instanceof Error ? error.message : String(error)], {
-      cause: error,
-    });
-  }
-  const v = parsed;
-  const issues: string[] = [];
-  const int = (name: string, min: number, max: number): number | undefined => {
-    const text = v[name] as string | undefined;
-    if (text === undefined) return undefined;
-    const n = Number(text);
-    if (!/^-?\d+$/.test(text) || n < min || n > max) {
-      issues.push(
-        `'--${name}' must be an integer between ${min} and ${max}: current value is "${text}"`,
-      );
-      return undefined;
-    }
-    return n;
-  };
-  const num = (name: string, min: number, max: number): number | undefined => {
-    const text = v[name] as string | undefined;
-    if (text === undefined) return undefined;
-    const n = Number(text);
-    if (text.trim() === "" || !Number.isFinite(n) || n < min || n > max) {
-      issues.push(
-        `'--${name}' must be a number between ${min} and ${max}: current value is "${text}"`,
-      );
-      return undefined;
-    }
-    return n;
-  };
-  const switches: Partial<SimulatorSwitches> = {};
-  const out: SimulatorOptions & { port: number } = { port: int("port", 0, 65535) ?? 8790 };
-  const records = int("records", 0, 16_000_000);
-  if (records !== undefined) out.records = records;
-  const seed = int("seed", 0, 4294967295);
-  if (seed !== undefined) out.seed = seed;
-  for (const k of ["username", "password", "database"] as const) {
-    if (v[k] !== undefined) out[k] = v[k] as string;
-  }
-  if (v.counts !== undefined) {
-    const counts: Partial<Record<TableName, number>> = {};
-    for (const part of String(v.counts).split(",")) {
-      const [t, c] = part.split("=");
-      if (!(TABLE_NAMES as readonly string[]).includes(t) || !/^\d+$/.test(c ?? "")) {
-        issues.push(`'--counts' must be a list of table=N: current value is "${v.counts}"`);
-        break;
-      }
-      counts[t as TableName] = Number(c);
-    }
-    out.counts = counts;
-  }
-  if (v.envelope !== undefined) {
-    const text = String(v.envelope);
-    const envelope: Partial<Record<TableName, "value" | "array">> = {};
-    if (text === "value" || text === "array") {
-      for (const t of TABLE_NAMES) envelope[t] = text;
-    } else {
-      for (const part of text.split(",")) {
-        const [t, e] = part.split("=");
-        if (!(TABLE_NAMES as readonly string[]).includes(t) || (e !== "value" && e !== "array")) {
-          issues.push(
-            `'--envelope' must be value, array or a list of table=value|array: current value is "${text}"`,
-          );
-          break;
-        }
-        envelope[t as TableName] = e;
-      }
-    }
-    switches.envelope = envelope;
-  }
-  const cap = int("page-cap", 1, 1_000_000);
-  if (cap !== undefined) switches.pageCap = cap;
-  const size = int("default-page-size", 1, 1_000_000);
-  if (size !== undefined) switches.defaultPageSize = size;
-  if (v["multi-key-orderby"]) switches.multiKeyOrderBy = true;
-  if (v["stable-order"]) switches.unstableOrder = false;
-  if (v["activity-types"]) switches.activityTypes = true;
-  if (v["products-edited"]) switches.productsEdited = true;
-  if (v["no-products-filter"]) switches.productsFilter = false;
-  if (v["ignore-skip"]) switches.ignoreSkip = true;
-  if (v["no-date-header"]) switches.dateHeader = false;
-  if (v["echo-credentials"]) switches.echoCredentials = true;
-  if (v["offsetless-dates"]) switches.offsetlessDates = true;
-  if (v["odd-fields"]) switches.oddFields = true;
-  if (v["token-lifetime"] !== undefined) {
-    if (v["token-lifetime"] === "none") switches.tokenLifetimeSeconds = null;
-    else {
-      const life = int("token-lifetime", 1, 1e9);
-      if (life !== undefined) switches.tokenLifetimeSeconds = life;
-    }
-  }
-  const maxReq = int("token-max-requests", 1, 1e9);
-  if (maxReq !== undefined) switches.tokenMaxRequests = maxReq;
-  const skew = int("clock-skew", -1e9, 1e9);
-  if (skew !== undefined) switches.clockSkewSeconds = skew;
-  const stampSkew = int("stamp-skew", -1e9, 1e9);
-  if (stampSkew !== undefined) switches.stampSkewSeconds = stampSkew;
-  if (v["date-jump-to"] !== undefined) {
-    const text = String(v["date-jump-to"]);
-    const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text)
-      ? Date.parse(text)
-      : NaN;
-    if (Number.isNaN(ms)) {
-      issues.push(
-        `'--date-jump-to' must be an ISO-8601 date-time with a zone: current value is "${text}"`,
-      );
-    } else switches.dateJumpTo = ms;
-  }
-  const latency = int("latency", 0, 600_000);
-  if (latency !== undefined) switches.latencyMs = latency;
-  const limit = int("rate-limit", 1, 1e9);
-  if (limit !== undefined) switches.rateLimit = { limit };
-  const rate = num("fault-rate", 0, 1);
-  const faultSeed = int("fault-seed", 0, 4294967295);
-  let kinds: FaultKind[] = FAULT_KINDS.filter((k) => k !== "slow" && k !== "drop");
-  if (v["fault-kinds"] !== undefined) {
-    const list = String(v["fault-kinds"]).split(",").map((k) => k.trim());
-    const bad = list.filter((k) => !(FAULT_KINDS as readonly string[]).includes(k));
-    if (bad.length || list.length === 0) {
-      issues.push(
-        `'--fault-kinds' must be a list of ${FAULT_KINDS.join(", ")}: current value is "${
-          v["fault-kinds"]
-        }"`,
-      );
-    }
-    kinds = list as FaultKind[];
-  }
-  if (rate !== undefined && rate > 0) {
-    switches.randomFaults = {
-      rate,
-      kinds,
-      ...(faultSeed !== undefined ? { seed: faultSeed } : {}),
-    };
-  }
-  if (issues.length) throw new ConfigError(issues);
-  if (Object.keys(switches).length) out.switches = switches;
-  return out;
-}
-
-function parseArgsStrict(args: string[]): Record<string, string | boolean | undefined> {
-  const strings = [
-    "port",
-    "records",
-    "seed",
-    "username",
-    "password",
-    "database",
-    "counts",
-    "envelope",
-    "page-cap",
-    "default-page-size",
-    "token-lifetime",
-    "token-max-requests",
-    "clock-skew",
-    "stamp-skew",
-    "date-jump-to",
-    "latency",
-    "rate-limit",
-    "fault-rate",
-    "fault-kinds",
-    "fault-seed",
-  ];
-  const booleans = [
-    "multi-key-orderby",
-    "stable-order",
-    "activity-types",
-    "products-edited",
-    "no-products-filter",
-    "no-date-header",
-    "ignore-skip",
-    "echo-credentials",
-    "offsetless-dates",
-    "odd-fields",
-  ];
-  const options: Record<string, { type: "string" | "boolean" }> = {};
-  for (const s of strings) options[s] = { type: "string" };
-  for (const b of booleans) options[b] = { type: "boolean" };
-  const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
-  return values as Record<string, string | boolean | undefined>;
-}
-
-/** Output sinks for {@linkcode runSimulate}. */
-export interface SimulateIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
-
-/** `act-sync simulate`: serve the simulator on 127.0.0.1 until SIGINT/SIGTERM; returns exit code 0. */
-export async function runSimulate(args: string[], io: SimulateIo): Promise<number> {
-  const options = parseSimulateArgs(args);
-  const running = await startSimulator({ ...options, hostname: "127.0.0.1" });
-  const { sim } = running;
-  io.stdout(
-    `Act! Web API simulator listening on ${running.url}\n` +
-      `  user "${options.username ?? "demo"}", database "${options.database ?? "ActDemo"}", ` +
-      `${sim.count("contacts")} contacts, seed ${options.seed ?? 1}\n` +
-      `  server time ${actDate(sim.serverNow())}; press Ctrl+C to stop\n`,
-  );
-  const { promise, resolve } = Promise.withResolvers<void>();
-  const stop = (): void => resolve();
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
-  await promise;
-  process.off("SIGINT", stop);
-  process.off("SIGTERM", stop);
-  await running.close();
-  io.stderr("Simulator stopped\n");
-  return 0;
 }

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { plainName } from "../sync/flatten.ts";
+import { META_COLUMNS, plainName } from "./sink.ts";
 
 /** Longest column name, in UTF-8 bytes, in both sinks (PostgreSQL's identifier limit). */
 export const MAX_COLUMN_BYTES = 63;
@@ -26,9 +26,7 @@ export const COLUMNS_TABLE = "_act_columns";
 /** Column names the sinks manage themselves or PostgreSQL reserves, lower case. */
 const TAKEN_ALWAYS = [
   "id",
-  "_act_synced",
-  "_act_deleted",
-  "_act_deleted_at",
+  ...META_COLUMNS,
   "tableoid",
   "xmin",
   "cmin",

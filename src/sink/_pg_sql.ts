@@ -4,14 +4,15 @@
  *
  * @module
  */
-import { ConfigError } from "../errors.ts";
-import type { ColumnType } from "./sink.ts";
+import { ConfigError } from "../core/errors.ts";
+import { Secrets } from "../core/secrets.ts";
+import { type ColumnType, META_COLUMNS } from "./sink.ts";
 
 /** Longest identifier PostgreSQL keeps (NAMEDATALEN - 1 bytes); longer names are cut. */
 export const MAX_IDENT_BYTES = 63;
 
 /** Names the sink manages itself; page columns with these names (any case) are ignored. */
-export const RESERVED = new Set(["id", "_act_synced", "_act_deleted", "_act_deleted_at"]);
+export const RESERVED = new Set<string>(["id", ...META_COLUMNS]);
 
 /** PostgreSQL type for each column type. */
 export const PG_TYPES: Readonly<Record<ColumnType, string>> = {
@@ -247,15 +248,6 @@ export function describePgError(error: unknown, action: string, target: PgTarget
       text = `Cannot ${action} ${where}: ${raw}${detail}${hint}`;
     }
   }
-  return hidePassword(text, target.password);
-}
-
-/** Replace the password (plain and URL-encoded) in `text` by `***`. */
-export function hidePassword(text: string, password: string): string {
-  if (password.length < 3) return text; // too short to tell apart from ordinary text
-  let out = text;
-  for (const form of new Set([password, encodeURIComponent(password)])) {
-    out = out.split(form).join("***");
-  }
-  return out;
+  // The one redaction (every written form of the password), as everywhere else.
+  return new Secrets([target.password]).redact(text);
 }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Logger } from "../log.ts";
+import type { Logger } from "../core/log.ts";
 import type { Sink } from "./sink.ts";
 import { openSqliteSink, sqlitePath } from "./sqlite.ts";
 

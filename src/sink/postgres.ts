@@ -6,8 +6,7 @@
  * @module
  */
 import postgres from "postgres";
-import type { Logger } from "../log.ts";
-import type { TableName } from "../sync/tables.ts";
+import type { Logger } from "../core/log.ts";
 import {
   columnTypeOf,
   createTableSql,
@@ -112,7 +111,7 @@ class PostgresSink implements Sink {
     this.description = target.safeUrl;
   }
 
-  async write(table: TableName, page: FlatPage, syncedAt: string): Promise<WriteResult> {
+  async write(table: string, page: FlatPage, syncedAt: string): Promise<WriteResult> {
     const result: WriteResult = { written: 0, newColumns: [], widenedColumns: [] };
     if (page.rows.length === 0 && page.types.size === 0 && this.#plans.has(table)) return result;
     const warnings: string[] = [];
@@ -146,7 +145,7 @@ class PostgresSink implements Sink {
     return result;
   }
 
-  async count(table: TableName): Promise<number> {
+  async count(table: string): Promise<number> {
     const rows = await this.#query(
       table,
       "count rows of",
@@ -155,7 +154,7 @@ class PostgresSink implements Sink {
     return rows ? Number(rows[0].n) : 0;
   }
 
-  async ids(table: TableName): Promise<string[]> {
+  async ids(table: string): Promise<string[]> {
     const rows = await this.#query(
       table,
       "read ids of",
@@ -164,7 +163,7 @@ class PostgresSink implements Sink {
     return rows ? rows.map((row) => row.id as string) : [];
   }
 
-  async markDeleted(table: TableName, ids: readonly string[], at: string): Promise<number> {
+  async markDeleted(table: string, ids: readonly string[], at: string): Promise<number> {
     if (ids.length === 0) return 0;
     const rows = await this.#query(
       table,

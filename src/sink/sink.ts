@@ -4,8 +4,6 @@
  *
  * @module
  */
-import type { TableName } from "../sync/tables.ts";
-
 /**
  * The type of a flattened column. Widening order: integer → real → text; boolean, datetime and
  * json widen to text when mixed with anything else.
@@ -51,13 +49,13 @@ export interface Sink {
    * whose type no longer fits, replaces each row by `id` (columns absent from a row become NULL),
    * sets `_act_synced = syncedAt` and `_act_deleted = 0`, `_act_deleted_at = NULL`.
    */
-  write(table: TableName, page: FlatPage, syncedAt: string): Promise<WriteResult>;
+  write(table: string, page: FlatPage, syncedAt: string): Promise<WriteResult>;
   /** Number of rows not marked deleted (0 when the table does not exist). */
-  count(table: TableName): Promise<number>;
+  count(table: string): Promise<number>;
   /** Ids of all rows not marked deleted (empty when the table does not exist). */
-  ids(table: TableName): Promise<string[]>;
+  ids(table: string): Promise<string[]>;
   /** Set `_act_deleted = 1`, `_act_deleted_at = at` for these ids; returns rows changed. */
-  markDeleted(table: TableName, ids: readonly string[], at: string): Promise<number>;
+  markDeleted(table: string, ids: readonly string[], at: string): Promise<number>;
   /** Close connections; the sink is unusable afterwards. */
   close(): Promise<void>;
 }
@@ -71,4 +69,27 @@ export function widenType(a: ColumnType, b: ColumnType): ColumnType {
   const numeric = (t: ColumnType) => t === "integer" || t === "real";
   if (numeric(a) && numeric(b)) return "real";
   return "text";
+}
+
+/** One key as a path segment: `~` → `~0`, `/` → `~1`, NUL → `~2`. */
+export function escapeSegment(key: string): string {
+  return key.replaceAll("~", "~0").replaceAll("/", "~1").replaceAll("\0", "~2");
+}
+
+/** The keys of a source path ({@linkcode escapeSegment} undone). */
+export function pathSegments(path: string): string[] {
+  return path.split("/").map((part) =>
+    part.includes("~")
+      ? part.replaceAll("~2", "\0").replaceAll("~1", "/").replaceAll("~0", "~")
+      : part
+  );
+}
+
+/**
+ * The plain column name of a source path: its keys joined with `_`, NUL characters dropped
+ * (`businessAddress/city` → `businessAddress_city`). The sink may disambiguate it.
+ */
+export function plainName(path: string): string {
+  const name = path.includes("/") || path.includes("~") ? pathSegments(path).join("_") : path;
+  return name.includes("\0") ? name.replaceAll("\0", "") : name;
 }

@@ -4,16 +4,17 @@
  *
  * @module
  */
+import { errorMessage } from "../core/errors.ts";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
-import type { Logger } from "../log.ts";
-import type { TableName } from "../sync/tables.ts";
+import type { Logger } from "../core/log.ts";
 import { type ColumnEntry, ColumnMap, COLUMNS_TABLE } from "./_columns.ts";
 import {
   type ColumnType,
   type FlatPage,
   type FlatValue,
+  META_COLUMNS,
   type Sink,
   widenType,
   type WriteResult,
@@ -27,7 +28,7 @@ const DECLARED: Record<ColumnType, string> = {
   json: "JSON",
   text: "TEXT",
 };
-const META = new Set(["id", "_act_synced", "_act_deleted", "_act_deleted_at"]);
+const META = new Set(["id", ...META_COLUMNS]);
 
 function typeOfDeclared(declared: string): ColumnType {
   switch (declared.toUpperCase()) {
@@ -79,7 +80,7 @@ export function openSqliteSink(path: string, options: SqliteSinkOptions = {}): P
       db.exec("PRAGMA cache_size = -32768"); // 32 MiB: random id inserts stay in memory
       return new SqliteSink(db, path, options.logger);
     } catch (error) {
-      const detail = message(error);
+      const detail = errorMessage(error);
       const hint = /disk I\/O|full|readonly|unable to open/i.test(detail)
         ? " (is the disk full, or the folder not writable?)"
         : "";
@@ -123,11 +124,11 @@ class SqliteSink implements Sink {
     this.description = `sqlite:${path}`;
   }
 
-  write(table: TableName, page: FlatPage, syncedAt: string): Promise<WriteResult> {
+  write(table: string, page: FlatPage, syncedAt: string): Promise<WriteResult> {
     return settle(() => this.#write(table, page, syncedAt));
   }
 
-  #write(table: TableName, page: FlatPage, syncedAt: string): WriteResult {
+  #write(table: string, page: FlatPage, syncedAt: string): WriteResult {
     const db = this.#db;
     const result: WriteResult = { written: 0, newColumns: [], widenedColumns: [] };
     try {
@@ -181,7 +182,7 @@ class SqliteSink implements Sink {
     }
   }
 
-  count(table: TableName): Promise<number> {
+  count(table: string): Promise<number> {
     return settle(() => {
       if (!this.#plan(table, false)) return 0;
       const row = this.#db.prepare(
@@ -191,7 +192,7 @@ class SqliteSink implements Sink {
     });
   }
 
-  ids(table: TableName): Promise<string[]> {
+  ids(table: string): Promise<string[]> {
     return settle(() => {
       if (!this.#plan(table, false)) return [];
       const rows = this.#db.prepare(
@@ -201,11 +202,11 @@ class SqliteSink implements Sink {
     });
   }
 
-  markDeleted(table: TableName, ids: readonly string[], at: string): Promise<number> {
+  markDeleted(table: string, ids: readonly string[], at: string): Promise<number> {
     return settle(() => this.#markDeleted(table, ids, at));
   }
 
-  #markDeleted(table: TableName, ids: readonly string[], at: string): number {
+  #markDeleted(table: string, ids: readonly string[], at: string): number {
     if (!this.#plan(table, false) || ids.length === 0) return 0;
     const statement = this.#db.prepare(
       `UPDATE ${
@@ -358,7 +359,7 @@ class SqliteSink implements Sink {
   }
 
   #error(action: string, error: unknown): Error {
-    const detail = message(error);
+    const detail = errorMessage(error);
     const hint = /locked|busy/i.test(detail)
       ? " (another program holds a write lock on the database; close it and run again)"
       : /full|SQLITE_FULL/i.test(detail)
@@ -390,8 +391,4 @@ function toSqlite(value: FlatValue, type: ColumnType): string | number | bigint 
   if (type === "text" && typeof value !== "string") return String(value);
   if (type === "real" && typeof value === "bigint") return Number(value);
   return value;
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

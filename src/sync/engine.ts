@@ -50,8 +50,8 @@
  *
  * @module
  */
-import { HttpError } from "../errors.ts";
-import type { Logger } from "../log.ts";
+import { errorMessage, HttpError } from "../core/errors.ts";
+import type { Logger } from "../core/log.ts";
 import type { Sink } from "../sink/sink.ts";
 import {
   cursorOf,
@@ -61,9 +61,10 @@ import {
   withFailed,
   withProgress,
   withReset,
-} from "../state.ts";
-import { flattenPage, formatUtc, parseDateTime } from "./flatten.ts";
-import type { OdataQuery } from "../url.ts";
+} from "../state/mod.ts";
+import { formatUtc } from "../core/time.ts";
+import { flattenPage, parseDateTime } from "./flatten.ts";
+import type { OdataQuery } from "../act/odata.ts";
 import {
   asText,
   Completeness,
@@ -119,7 +120,7 @@ export interface RunResult {
   state: State;
 }
 
-/** What the engine needs from outside; `src/cli.ts` builds the real ones. */
+/** What the engine needs from outside; `src/jobs/sync.ts` builds the real ones. */
 export interface EngineDeps {
   source: PageSource;
   sink: Sink;
@@ -666,8 +667,4 @@ function readField(row: Record<string, unknown>, key: string): unknown {
   const lower = key.toLowerCase();
   for (const k in row) if (k.toLowerCase() === lower) return row[k];
   return undefined;
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -9,7 +9,14 @@
  *
  * @module
  */
-import { type ColumnType, type FlatPage, type FlatRow, widenType } from "../sink/sink.ts";
+import { errorMessage } from "../core/errors.ts";
+import {
+  type ColumnType,
+  escapeSegment,
+  type FlatPage,
+  type FlatRow,
+  widenType,
+} from "../sink/sink.ts";
 
 const DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$/;
@@ -72,12 +79,6 @@ export function normalizeDateTime(text: string): string | null {
   return iso.slice(0, 19) + (parts.fraction ? `.${parts.fraction}` : "") + "Z";
 }
 
-/** Format epoch milliseconds as `YYYY-MM-DDTHH:MM:SSZ` (with `.mmm` only when not whole). */
-export function formatUtc(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  return iso.endsWith(".000Z") ? iso.slice(0, -5) + "Z" : iso;
-}
-
 /**
  * Parse a date-time value from a record to epoch ms (fraction cut to ms), or null. A value
  * without an offset is UTC on any host; other shapes fall back to `Date.parse`.
@@ -136,29 +137,6 @@ export function flattenRecord(
 
 /** Source paths of nested keys, per prefix: the same strings every time (cheap as keys). */
 const PATHS = new Map<string, Map<string, string>>();
-
-/** One key as a path segment: `~` → `~0`, `/` → `~1`, NUL → `~2`. */
-export function escapeSegment(key: string): string {
-  return key.replaceAll("~", "~0").replaceAll("/", "~1").replaceAll("\0", "~2");
-}
-
-/** The keys of a source path ({@linkcode escapeSegment} undone). */
-export function pathSegments(path: string): string[] {
-  return path.split("/").map((part) =>
-    part.includes("~")
-      ? part.replaceAll("~2", "\0").replaceAll("~1", "/").replaceAll("~0", "~")
-      : part
-  );
-}
-
-/**
- * The plain column name of a source path: its keys joined with `_`, NUL characters dropped
- * (`businessAddress/city` → `businessAddress_city`). The sink may disambiguate it.
- */
-export function plainName(path: string): string {
-  const name = path.includes("/") || path.includes("~") ? pathSegments(path).join("_") : path;
-  return name.includes("\0") ? name.replaceAll("\0", "") : name;
-}
 
 function sourcePath(prefix: string, key: string): string {
   let paths = PATHS.get(prefix);
@@ -230,7 +208,7 @@ function flattenInto(
           try {
             flat = arrayJson(value);
           } catch (error) {
-            const why = error instanceof Error ? error.message : String(error);
+            const why = errorMessage(error);
             throw unstorable(options, id, column, `cannot be stored as JSON: ${why}`);
           }
           break;

@@ -20,12 +20,11 @@
  *
  * @module
  */
-import { HttpError } from "../errors.ts";
-import type { Logger } from "../log.ts";
+import { errorMessage, HttpError } from "../core/errors.ts";
+import type { Logger } from "../core/log.ts";
 import type { Sink } from "../sink/sink.ts";
-import type { State } from "../state.ts";
 import type { PageSource } from "./engine.ts";
-import type { OdataQuery } from "../url.ts";
+import type { OdataQuery } from "../act/odata.ts";
 import {
   asText,
   Completeness,
@@ -446,46 +445,4 @@ async function lookup(
     if (hits > 0) queue.unshift(...chunk.filter((id) => !found.has(id)));
   }
   return [...found.values()];
-}
-
-/** The last reconcile result of one table, as kept in the state file under `reconcile`. */
-export interface ReconcileRecord {
-  at: string;
-  status: TableReconcile["status"];
-  remote: number;
-  local: number;
-  deleted: number;
-  fetched: number;
-  refused_deletes: number;
-  error: string | null;
-}
-
-/** The `reconcile` section of a state (empty when there is none). */
-export function reconcileRecords(state: State): Record<string, ReconcileRecord> {
-  const section = state.reconcile;
-  return section && typeof section === "object" && !Array.isArray(section)
-    ? section as Record<string, ReconcileRecord>
-    : {};
-}
-
-/** State with the outcome of the reconciled tables recorded under `reconcile`. */
-export function withReconciled(state: State, tables: readonly TableReconcile[], at: string): State {
-  const section = { ...reconcileRecords(state) };
-  for (const t of tables) {
-    section[t.table] = {
-      at,
-      status: t.status,
-      remote: t.remote,
-      local: t.local,
-      deleted: t.deleted,
-      fetched: t.fetched,
-      refused_deletes: t.refusedDeletes,
-      error: t.error ?? null,
-    };
-  }
-  return { ...state, reconcile: section };
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -38,8 +38,8 @@
  *
  * @module
  */
-import { HttpError } from "../errors.ts";
-import { type OdataQuery, odataString } from "../url.ts";
+import { HttpError } from "../core/errors.ts";
+import { type OdataQuery, odataString } from "../act/odata.ts";
 
 /** A record as the API returns it. */
 export type Row = Record<string, unknown>;

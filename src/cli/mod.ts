@@ -1,0 +1,132 @@
+/**
+ * argv → command: the usage text, the dispatch to one file per command (`once.ts`, `serve.ts`,
+ * `check.ts`, `state.ts`, `reset.ts`, `reconcile.ts`, `demo.ts`, `simulate.ts`), and the only place
+ * that decides the exit code (commands return whether they succeeded, or throw).
+ *
+ * @module
+ */
+import { COMMIT, VERSION } from "../core/version.ts";
+import { ConfigError, errorMessage, LockError, UsageError } from "../core/errors.ts";
+import { escapeControl, Secrets } from "../core/secrets.ts";
+import { parseCommand } from "./_flags.ts";
+
+/** Exit codes of the contract. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3 } as const;
+
+/** What the CLI needs from the outside world; `main()` in mod.ts passes the real ones. */
+export interface CliDeps {
+  /** Command-line arguments without the program name. */
+  args: string[];
+  /** Environment variables. */
+  env: Record<string, string | undefined>;
+  /** Working directory. */
+  cwd: string;
+  /** Standard output (results, tables). */
+  stdout: (text: string) => void;
+  /** Standard error (logs, errors). */
+  stderr: (text: string) => void;
+  /** Whether stderr is a terminal (progress lines). */
+  isTty: boolean;
+  /**
+   * The secrets redacted from everything printed; {@linkcode runCli} creates it (and wraps
+   * `stdout`/`stderr` with it), the commands fill it from the configuration.
+   */
+  secrets?: Secrets;
+}
+
+/** Usage text for `--help`. */
+export const USAGE =
+  `act-sync ${VERSION}: copy Act! CRM data into SQLite or PostgreSQL, incrementally
+
+Usage:
+  act-sync --once [options]        sync every configured table once, then exit
+  act-sync [options]               service mode: sync on the schedule, serve /health /state /metrics
+  act-sync check [options]         authenticate and probe each table's endpoint
+  act-sync state [options]         print the state file
+  act-sync reset [TABLE...]        forget cursors so the next run re-reads those tables
+  act-sync reconcile [TABLE...]    mark rows deleted in Act! and fetch rows missing locally
+  act-sync demo                    sync the built-in simulator into demo/act.db
+  act-sync simulate [--port N] [--records N] [--seed S] [--username U] [--password P]
+                    [--database D] [switches]   run the Act! Web API simulator on 127.0.0.1
+
+Options:
+  --config FILE          configuration file (default: configuration.json, or env ACT_SYNC_CONFIG)
+  --state FILE           state file (config key state_file)
+  --destination URL      sqlite:FILE or postgres://... (config key destination)
+  --tables a,b           tables to sync (config key tables)
+  --full-refresh         ignore cursors and re-read everything
+  --log-level LEVEL      INFO | FINE | WARNING | SEVERE
+  --log-format FORMAT    text | json
+  --http-host HOST       service mode: interface to bind (default 127.0.0.1)
+  --http-port N          service mode: port (default 8787)
+  --help                 show this help
+  --version              show the version
+
+Exit codes: 0 every table synced, 1 the sync failed, 2 configuration or usage error,
+3 another act-sync run holds the lock on the state file.
+`;
+
+/** Run the CLI; returns the exit code. */
+export async function runCli(outside: CliDeps): Promise<number> {
+  // Every byte printed goes through the one redaction, whichever command prints it.
+  const secrets = outside.secrets ?? new Secrets();
+  const deps: CliDeps = {
+    ...outside,
+    secrets,
+    stdout: (text) => outside.stdout(secrets.redact(text)),
+    stderr: (text) => outside.stderr(secrets.redact(text)),
+  };
+  const [first, ...rest] = deps.args;
+  const command = first && !first.startsWith("-") ? first : "";
+  const args = command ? rest : deps.args;
+  try {
+    if (deps.args.includes("--help") || deps.args.includes("-h") || command === "help") {
+      deps.stdout(USAGE);
+      return EXIT.ok;
+    }
+    if (deps.args.includes("--version") || command === "version") {
+      deps.stdout(`act-sync ${VERSION}${COMMIT ? ` (${COMMIT})` : ""}\n`);
+      return EXIT.ok;
+    }
+    const handler = COMMANDS[command];
+    if (!handler) {
+      throw new UsageError(`Unknown command: "${command}"; run 'act-sync --help' for usage`);
+    }
+    return await handler(args, deps) ? EXIT.ok : EXIT.failed;
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof UsageError) {
+      deps.stderr(`${printable(error.message)}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof LockError) {
+      deps.stderr(`${printable(error.message)}\n`);
+      return EXIT.locked;
+    }
+    deps.stderr(`Error: ${printable(errorMessage(error))}\n`);
+    return EXIT.failed;
+  }
+}
+
+/** An error message for the terminal: control characters escaped, its own line breaks kept. */
+function printable(message: string): string {
+  return message.split("\n").map(escapeControl).join("\n");
+}
+
+/** A command: true when it succeeded; usage, config and lock problems are thrown. */
+type CommandHandler = (args: string[], deps: CliDeps) => Promise<boolean>;
+
+/** One entry per command; "" is the default: `--once`, else service mode. */
+const COMMANDS: Record<string, CommandHandler> = {
+  "": async (args, deps) => {
+    const { RUN_FLAGS, runOnce } = await import("./once.ts");
+    const parsed = parseCommand(args, RUN_FLAGS);
+    if (parsed.values.once) return await runOnce(parsed, deps);
+    return await (await import("./serve.ts")).runServe(parsed, deps);
+  },
+  check: async (args, deps) => (await import("./check.ts")).checkCommand(args, deps),
+  state: async (args, deps) => (await import("./state.ts")).stateCommand(args, deps),
+  reset: async (args, deps) => (await import("./reset.ts")).resetCommand(args, deps),
+  reconcile: async (args, deps) => (await import("./reconcile.ts")).reconcileCommand(args, deps),
+  demo: async (args, deps) => (await import("./demo.ts")).runDemo(args, deps),
+  simulate: async (args, deps) => (await import("./simulate.ts")).runSimulate(args, deps),
+};

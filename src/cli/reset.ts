@@ -1,0 +1,43 @@
+/**
+ * `act-sync reset [TABLE...]`: forget cursors so the next run re-reads those tables (every table
+ * when none is named; an unreadable state file is then moved aside).
+ *
+ * @module
+ */
+import {
+  acquireLock,
+  emptyState,
+  moveAside,
+  readState,
+  withReset,
+  writeState,
+} from "../state/mod.ts";
+import { configFromArgs, parseCommand, tableArgs } from "./_flags.ts";
+import type { CliDeps } from "./mod.ts";
+
+/** Reset the named tables (or all). */
+export async function resetCommand(args: string[], deps: CliDeps): Promise<boolean> {
+  const parsed = parseCommand(args, {}, { positionals: true });
+  const tables = tableArgs(parsed.positionals);
+  const { config, logger } = await configFromArgs(parsed, deps, { offline: true });
+  const lock = acquireLock(config.state_file);
+  try {
+    let state;
+    try {
+      state = readState(config.state_file);
+    } catch (error) {
+      if (tables.length > 0) throw error;
+      const moved = moveAside(config.state_file, new Date());
+      logger.warning(`Moved the unreadable state file aside to "${moved}"`);
+      state = emptyState();
+    }
+    writeState(config.state_file, withReset(state, tables));
+    deps.stdout(
+      `Reset ${tables.length ? tables.join(", ") : "every table"}: ` +
+        `the next run re-reads ${tables.length === 1 ? "it" : "them"} from the start\n`,
+    );
+    return true;
+  } finally {
+    lock.release();
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * `act-sync simulate`: serve the Act! Web API simulator (src/simulator) on 127.0.0.1 until
+ * SIGINT/SIGTERM, with its switches and faults as flags.
+ *
+ * @module
+ */
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { errorMessage, UsageError } from "../core/errors.ts";
+import { TABLE_NAMES, type TableName } from "../sync/tables.ts";
+import {
+  actDate,
+  type FaultKind,
+  type SimulatorOptions,
+  type SimulatorSwitches,
+  startSimulator,
+} from "../simulator/mod.ts";
+
+const FAULT_KINDS: readonly FaultKind[] = [
+  "status",
+  "rate-limit",
+  "malformed",
+  "truncated",
+  "html",
+  "object",
+  "slow",
+  "drop",
+  "expire-token",
+];
+
+/** Parse the flags of `act-sync simulate`; bad flags and values throw {@linkcode UsageError}. */
+export function parseSimulateArgs(args: string[]): SimulatorOptions & { port: number } {
+  let parsed;
+  try {
+    parsed = parseArgsStrict(args);
+  } catch (error) {
+    throw new UsageError(errorMessage(error), { cause: error });
+  }
+  const v = parsed;
+  const issues: string[] = [];
+  const int = (name: string, min: number, max: number): number | undefined => {
+    const text = v[name] as string | undefined;
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!/^-?\d+$/.test(text) || n < min || n > max) {
+      issues.push(
+        `'--${name}' must be an integer between ${min} and ${max}: current value is "${text}"`,
+      );
+      return undefined;
+    }
+    return n;
+  };
+  const num = (name: string, min: number, max: number): number | undefined => {
+    const text = v[name] as string | undefined;
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (text.trim() === "" || !Number.isFinite(n) || n < min || n > max) {
+      issues.push(
+        `'--${name}' must be a number between ${min} and ${max}: current value is "${text}"`,
+      );
+      return undefined;
+    }
+    return n;
+  };
+  const switches: Partial<SimulatorSwitches> = {};
+  const out: SimulatorOptions & { port: number } = { port: int("port", 0, 65535) ?? 8790 };
+  const records = int("records", 0, 16_000_000);
+  if (records !== undefined) out.records = records;
+  const seed = int("seed", 0, 4294967295);
+  if (seed !== undefined) out.seed = seed;
+  for (const k of ["username", "password", "database"] as const) {
+    if (v[k] !== undefined) out[k] = v[k] as string;
+  }
+  if (v.counts !== undefined) {
+    const counts: Partial<Record<TableName, number>> = {};
+    for (const part of String(v.counts).split(",")) {
+      const [t, c] = part.split("=");
+      if (!(TABLE_NAMES as readonly string[]).includes(t) || !/^\d+$/.test(c ?? "")) {
+        issues.push(`'--counts' must be a list of table=N: current value is "${v.counts}"`);
+        break;
+      }
+      counts[t as TableName] = Number(c);
+    }
+    out.counts = counts;
+  }
+  if (v.envelope !== undefined) {
+    const text = String(v.envelope);
+    const envelope: Partial<Record<TableName, "value" | "array">> = {};
+    if (text === "value" || text === "array") {
+      for (const t of TABLE_NAMES) envelope[t] = text;
+    } else {
+      for (const part of text.split(",")) {
+        const [t, e] = part.split("=");
+        if (!(TABLE_NAMES as readonly string[]).includes(t) || (e !== "value" && e !== "array")) {
+          issues.push(
+            `'--envelope' must be value, array or a list of table=value|array: current value is "${text}"`,
+          );
+          break;
+        }
+        envelope[t as TableName] = e;
+      }
+    }
+    switches.envelope = envelope;
+  }
+  const cap = int("page-cap", 1, 1_000_000);
+  if (cap !== undefined) switches.pageCap = cap;
+  const size = int("default-page-size", 1, 1_000_000);
+  if (size !== undefined) switches.defaultPageSize = size;
+  if (v["multi-key-orderby"]) switches.multiKeyOrderBy = true;
+  if (v["stable-order"]) switches.unstableOrder = false;
+  if (v["activity-types"]) switches.activityTypes = true;
+  if (v["products-edited"]) switches.productsEdited = true;
+  if (v["no-products-filter"]) switches.productsFilter = false;
+  if (v["ignore-skip"]) switches.ignoreSkip = true;
+  if (v["no-date-header"]) switches.dateHeader = false;
+  if (v["echo-credentials"]) switches.echoCredentials = true;
+  if (v["offsetless-dates"]) switches.offsetlessDates = true;
+  if (v["odd-fields"]) switches.oddFields = true;
+  if (v["token-lifetime"] !== undefined) {
+    if (v["token-lifetime"] === "none") switches.tokenLifetimeSeconds = null;
+    else {
+      const life = int("token-lifetime", 1, 1e9);
+      if (life !== undefined) switches.tokenLifetimeSeconds = life;
+    }
+  }
+  const maxReq = int("token-max-requests", 1, 1e9);
+  if (maxReq !== undefined) switches.tokenMaxRequests = maxReq;
+  const skew = int("clock-skew", -1e9, 1e9);
+  if (skew !== undefined) switches.clockSkewSeconds = skew;
+  const stampSkew = int("stamp-skew", -1e9, 1e9);
+  if (stampSkew !== undefined) switches.stampSkewSeconds = stampSkew;
+  if (v["date-jump-to"] !== undefined) {
+    const text = String(v["date-jump-to"]);
+    const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text)
+      ? Date.parse(text)
+      : NaN;
+    if (Number.isNaN(ms)) {
+      issues.push(
+        `'--date-jump-to' must be an ISO-8601 date-time with a zone: current value is "${text}"`,
+      );
+    } else switches.dateJumpTo = ms;
+  }
+  const latency = int("latency", 0, 600_000);
+  if (latency !== undefined) switches.latencyMs = latency;
+  const limit = int("rate-limit", 1, 1e9);
+  if (limit !== undefined) switches.rateLimit = { limit };
+  const rate = num("fault-rate", 0, 1);
+  const faultSeed = int("fault-seed", 0, 4294967295);
+  let kinds: FaultKind[] = FAULT_KINDS.filter((k) => k !== "slow" && k !== "drop");
+  if (v["fault-kinds"] !== undefined) {
+    const list = String(v["fault-kinds"]).split(",").map((k) => k.trim());
+    const bad = list.filter((k) => !(FAULT_KINDS as readonly string[]).includes(k));
+    if (bad.length || list.length === 0) {
+      issues.push(
+        `'--fault-kinds' must be a list of ${FAULT_KINDS.join(", ")}: current value is "${
+          v["fault-kinds"]
+        }"`,
+      );
+    }
+    kinds = list as FaultKind[];
+  }
+  if (rate !== undefined && rate > 0) {
+    switches.randomFaults = {
+      rate,
+      kinds,
+      ...(faultSeed !== undefined ? { seed: faultSeed } : {}),
+    };
+  }
+  if (issues.length) {
+    throw new UsageError(
+      issues.length === 1 ? issues[0] : `Invalid flags:\n  - ${issues.join("\n  - ")}`,
+    );
+  }
+  if (Object.keys(switches).length) out.switches = switches;
+  return out;
+}
+
+function parseArgsStrict(args: string[]): Record<string, string | boolean | undefined> {
+  const strings = [
+    "port",
+    "records",
+    "seed",
+    "username",
+    "password",
+    "database",
+    "counts",
+    "envelope",
+    "page-cap",
+    "default-page-size",
+    "token-lifetime",
+    "token-max-requests",
+    "clock-skew",
+    "stamp-skew",
+    "date-jump-to",
+    "latency",
+    "rate-limit",
+    "fault-rate",
+    "fault-kinds",
+    "fault-seed",
+  ];
+  const booleans = [
+    "multi-key-orderby",
+    "stable-order",
+    "activity-types",
+    "products-edited",
+    "no-products-filter",
+    "no-date-header",
+    "ignore-skip",
+    "echo-credentials",
+    "offsetless-dates",
+    "odd-fields",
+  ];
+  const options: Record<string, { type: "string" | "boolean" }> = {};
+  for (const s of strings) options[s] = { type: "string" };
+  for (const b of booleans) options[b] = { type: "boolean" };
+  const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
+  return values as Record<string, string | boolean | undefined>;
+}
+
+/** Output sinks for {@linkcode runSimulate}. */
+export interface SimulateIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+/** `act-sync simulate`: serve the simulator on 127.0.0.1 until SIGINT/SIGTERM; true when stopped. */
+export async function runSimulate(args: string[], io: SimulateIo): Promise<boolean> {
+  const options = parseSimulateArgs(args);
+  const running = await startSimulator({ ...options, hostname: "127.0.0.1" });
+  const { sim } = running;
+  io.stdout(
+    `Act! Web API simulator listening on ${running.url}\n` +
+      `  user "${options.username ?? "demo"}", database "${options.database ?? "ActDemo"}", ` +
+      `${sim.count("contacts")} contacts, seed ${options.seed ?? 1}\n` +
+      `  server time ${actDate(sim.serverNow())}; press Ctrl+C to stop\n`,
+  );
+  const { promise, resolve } = Promise.withResolvers<void>();
+  const stop = (): void => resolve();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  await promise;
+  process.off("SIGINT", stop);
+  process.off("SIGTERM", stop);
+  await running.close();
+  io.stderr("Simulator stopped\n");
+  return true;
+}

@@ -1,0 +1,372 @@
+/**
+ * Parsing and loading the configuration: a pure {@linkcode parseConfig} that merges file,
+ * environment (`ACT_<KEY>`) and CLI overrides through the schema (src/config/schema.ts), and a thin
+ * {@linkcode loadConfig} that reads `configuration.json`.
+ *
+ * @module
+ */
+import * as v from "valibot";
+import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { ConfigError, errorMessage } from "../core/errors.ts";
+import { Secrets } from "../core/secrets.ts";
+import { caFileProblem } from "../act/tls.ts";
+import { findJsonError } from "./_json_locator.ts";
+import {
+  closest,
+  type Config,
+  CONFIG_KEYS,
+  ConfigSchema,
+  envName,
+  isoDate,
+  normalisePath,
+  redactDestination,
+  show,
+} from "./schema.ts";
+
+// ---------------------------------------------------------------------------------------------
+// Parsing.
+
+/** Options for {@linkcode parseConfig}. */
+export interface ParseConfigOptions {
+  /** Environment; `ACT_<KEY>` wins over the file, empty values are ignored. @default {{}} */
+  env?: Record<string, string | undefined>;
+  /** Values from CLI flags, keyed by config key; win over env and file. @default {{}} */
+  overrides?: Record<string, unknown>;
+  /** Folder of the config file: relative paths inside are resolved against it. */
+  baseDir: string;
+  /**
+   * Reads a text file; when given, `ca_file` is checked to exist and look like PEM. Without it
+   * (the pure default) `ca_file` is only resolved. {@linkcode loadConfig} passes a real reader.
+   */
+  readTextFile?: (path: string) => string;
+  /**
+   * The host clock in ms; when given, a `default_start_date` in the future is refused. Without
+   * it (the pure default) the date is not compared. {@linkcode loadConfig} passes `Date.now()`.
+   */
+  now?: number;
+}
+
+/** Keys in the file that are never reported as unknown (`$schema`, `_comment`, `//`…). */
+const IGNORED_KEY = /^(\$schema$|_|\/\/|#)/;
+
+/**
+ * Validate and normalise a configuration. `raw` is the parsed config file (or `undefined` when
+ * running from the environment alone). Pure: reads no env, file or clock except through `options`.
+ *
+ * @throws {ConfigError} listing every problem at once.
+ */
+export function parseConfig(
+  raw: unknown,
+  options: ParseConfigOptions,
+): { config: Config; warnings: string[] } {
+  const warnings: string[] = [];
+  const issues: string[] = [];
+  const file = raw === undefined ? {} : raw;
+  if (typeof file !== "object" || file === null || Array.isArray(file)) {
+    throw new ConfigError([
+      `The configuration file must contain a JSON object ({ "hostname": ... }): found ${
+        Array.isArray(file) ? "an array" : file === null ? "null" : `a ${typeof file}`
+      }`,
+    ]);
+  }
+
+  // Merge: file < env < overrides. "" and null mean "not set".
+  const merged: Record<string, unknown> = {};
+  const source: Record<string, "file" | "env" | "override"> = {};
+  const known = new Set<string>(CONFIG_KEYS);
+  for (const [key, value] of Object.entries(file)) {
+    if (!known.has(key)) {
+      if (!IGNORED_KEY.test(key)) warnings.push(unknownKeyWarning(key, "in the config file"));
+      continue;
+    }
+    if (value === null || value === "") continue;
+    merged[key] = value;
+    source[key] = "file";
+  }
+  for (const key of CONFIG_KEYS) {
+    const value = options.env?.[envName(key)];
+    if (value === undefined || value === "") continue;
+    merged[key] = value;
+    source[key] = "env";
+  }
+  for (const [key, value] of Object.entries(options.overrides ?? {})) {
+    if (value === undefined) continue;
+    if (!known.has(key)) {
+      warnings.push(unknownKeyWarning(key, "among the overrides"));
+      continue;
+    }
+    merged[key] = value;
+    source[key] = "override";
+  }
+
+  normaliseHostname(merged, warnings);
+  if (
+    typeof merged.api_path === "string" && merged.api_path.trim() &&
+    !merged.api_path.trim().startsWith("/")
+  ) {
+    const fixed = normalisePath(merged.api_path.trim());
+    warnings.push(
+      `'api_path' should start with "/": using ${show(fixed)} (write "api_path": ${show(fixed)})`,
+    );
+  }
+
+  const input: Record<string, unknown> = {};
+  for (const key of CONFIG_KEYS) input[key] = merged[key];
+  const result = v.safeParse(ConfigSchema, input, { abortEarly: false });
+  if (!result.success) {
+    for (const issue of result.issues) {
+      const key = String(issue.path?.[0]?.key ?? "");
+      const from = source[key] === "env"
+        ? ` (from ${envName(key)})`
+        : source[key] === "override"
+        ? " (from the command line)"
+        : "";
+      for (const line of issue.message.split("\n  - ")) issues.push(line + from);
+    }
+  }
+
+  // ca_file is checked even when other keys are wrong, so that every problem is listed at once.
+  const caFile = typeof merged.ca_file === "string" && merged.ca_file.trim()
+    ? resolvePath(options.baseDir, merged.ca_file.trim())
+    : undefined;
+  const caProblem = caFile && options.readTextFile
+    ? caFileProblem(caFile, options.readTextFile)
+    : undefined;
+  if (caProblem) {
+    issues.push(caProblem + (source.ca_file === "env" ? ` (from ${envName("ca_file")})` : ""));
+  }
+  // Checked even when other keys are wrong, so that every problem is listed at once.
+  const parsedStart = merged.default_start_date === undefined
+    ? undefined
+    : isoDate(merged.default_start_date);
+  const start = parsedStart && "value" in parsedStart ? parsedStart.value : undefined;
+  if (start !== undefined && options.now !== undefined && Date.parse(start) > options.now) {
+    const from = source.default_start_date === "env"
+      ? ` (from ${envName("default_start_date")})`
+      : source.default_start_date === "override"
+      ? " (from the command line)"
+      : "";
+    issues.push(
+      `'default_start_date' is in the future: current value is ${show(start)}: ` +
+        `the first run reads every row edited since this date; use a past date like ` +
+        `"1900-01-01T00:00:00Z"${from}`,
+    );
+  }
+
+  const secrets = new Secrets(
+    [merged.password, merged.http_token, postgresPassword(merged.destination)]
+      .filter((s): s is string => typeof s === "string"),
+  );
+  const clean = (text: string): string => secrets.redact(text);
+  if (!result.success || issues.length) throw new ConfigError(issues.map(clean));
+
+  const config = result.output;
+  config.destination = config.destination.startsWith("sqlite:") &&
+      config.destination !== "sqlite::memory:"
+    ? `sqlite:${resolvePath(options.baseDir, config.destination.slice("sqlite:".length))}`
+    : config.destination;
+  config.state_file = resolvePath(options.baseDir, config.state_file);
+  if (config.log_file !== undefined) {
+    config.log_file = resolvePath(options.baseDir, config.log_file);
+  }
+  if (config.ca_file !== undefined) config.ca_file = resolvePath(options.baseDir, config.ca_file);
+  if (config.tls_verify === false) {
+    warnings.push(
+      `'tls_verify' is false: the Act! server's certificate is not checked; prefer 'ca_file'`,
+    );
+  }
+  return { config, warnings: warnings.map(clean) };
+}
+
+/**
+ * A hostname written as a URL (`https://act.example.com:8443/act.web.api`) is split into
+ * protocol, hostname, port and api_path with a warning, unless a part contradicts a key that is
+ * set; then it is left alone and the schema rejects it with the fix.
+ */
+function normaliseHostname(merged: Record<string, unknown>, warnings: string[]): void {
+  const raw = merged.hostname;
+  if (typeof raw !== "string") return;
+  const text = raw.trim();
+  const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text);
+  const colons = text.match(/:/g)?.length ?? 0;
+  const bareIpv6 = !hasScheme && colons >= 2 && !text.startsWith("[") && !text.includes("/");
+  if (bareIpv6) return;
+  if (/^\[[^\]]*\]$/.test(text)) {
+    merged.hostname = text.slice(1, -1);
+    return;
+  }
+  if (!hasScheme && !/[/:]/.test(text)) return;
+  const protocolSet = typeof merged.protocol === "string" && merged.protocol.trim() !== "";
+  let url: URL;
+  try {
+    url = new URL(
+      hasScheme ? text : `${protocolSet ? String(merged.protocol).trim() : "https"}://${text}`,
+    );
+  } catch {
+    return;
+  }
+  const scheme = url.protocol.replace(/:$/, "").toLowerCase();
+  if (scheme !== "http" && scheme !== "https") return;
+  if (url.username || url.password || url.search || url.hash) return;
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const port = url.port === "" ? null : Number(url.port);
+  const apiPath = normalisePath(decodeURIComponent(url.pathname));
+  const currentPort = merged.port === undefined ? undefined : Number(merged.port);
+  const currentPath = typeof merged.api_path === "string"
+    ? normalisePath(merged.api_path.trim())
+    : undefined;
+  if (hasScheme && protocolSet && String(merged.protocol).trim().toLowerCase() !== scheme) return;
+  if (port !== null && currentPort !== undefined && currentPort !== port) return;
+  if (apiPath !== "" && currentPath !== undefined && currentPath !== apiPath) return;
+  merged.hostname = host;
+  if (hasScheme) merged.protocol = scheme;
+  if (port !== null) merged.port = port;
+  if (apiPath !== "") merged.api_path = apiPath;
+  const parts = [
+    `"protocol": "${hasScheme ? scheme : protocolSet ? String(merged.protocol).trim() : "https"}"`,
+    `"hostname": ${show(host)}`,
+    `"port": "${port ?? merged.port ?? ""}"`,
+    `"api_path": ${show(apiPath || currentPath || "/act.web.api")}`,
+  ];
+  warnings.push(
+    `'hostname' should be a bare host name: current value is ${show(raw)}; ` +
+      `using ${parts.join(", ")} (write it that way in the config file)`,
+  );
+}
+
+function unknownKeyWarning(key: string, where: string): string {
+  const guess = closest(key, CONFIG_KEYS);
+  return `Unknown key "${key}" ${where} is ignored` + (guess ? `: did you mean "${guess}"?` : "");
+}
+
+/**
+ * Resolve a path from the config against `baseDir`. Absolute paths are kept; on Linux a Windows
+ * path (`C:\data\act.db`, `Z:/x`, `\\server\share`) counts as absolute too.
+ */
+function resolvePath(baseDir: string, file: string): string {
+  if (path.isAbsolute(file)) return path.resolve(file);
+  if (path.win32.isAbsolute(file) && /^([a-z]:[\\/]|\\\\)/i.test(file)) return file;
+  return path.resolve(baseDir, file);
+}
+
+function postgresPassword(destination: unknown): string | undefined {
+  if (typeof destination !== "string" || !/^postgres(ql)?:\/\//i.test(destination.trim())) {
+    return undefined;
+  }
+  try {
+    const password = new URL(destination.trim()).password;
+    return password ? decodeURIComponent(password) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A copy of the config safe to print: `password`, `http_token` and the password inside a
+ * PostgreSQL destination URL become `***`.
+ */
+export function redactConfig(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = structuredClone(config);
+  if (config.password) out.password = "***";
+  if (config.http_token) out.http_token = "***";
+  out.destination = redactDestination(config.destination);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading.
+
+/** Options for {@linkcode loadConfig}. */
+export interface LoadConfigOptions {
+  /** Config file (`--config`); relative to `cwd`. @default {env.ACT_SYNC_CONFIG ?? "configuration.json"} */
+  path?: string;
+  /** Environment variables. */
+  env: Record<string, string | undefined>;
+  /** Working directory. */
+  cwd: string;
+  /** Values from CLI flags, keyed by config key. */
+  overrides?: Record<string, unknown>;
+}
+
+const REQUIRED_ENV = ["hostname", "username", "password", "database_name"].map(envName);
+
+/**
+ * Read and parse the config file. The path is `options.path`, else `ACT_SYNC_CONFIG`, else
+ * `configuration.json` in `cwd`. When no path was given, the default file is missing and the
+ * environment sets `ACT_HOSTNAME`, `ACT_USERNAME`, `ACT_PASSWORD` and `ACT_DATABASE_NAME`, the
+ * config comes from the environment alone (relative paths against `cwd`, with a warning).
+ *
+ * @throws {ConfigError} when the file is missing, unreadable, not JSON or not valid.
+ */
+export async function loadConfig(
+  options: LoadConfigOptions,
+): Promise<{ config: Config; warnings: string[]; path: string }> {
+  const explicit = options.path || options.env.ACT_SYNC_CONFIG || "";
+  const file = path.resolve(options.cwd, explicit || "configuration.json");
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "ENOENT") {
+      if (!explicit && REQUIRED_ENV.every((name) => options.env[name])) {
+        const { config, warnings } = parseConfig(undefined, {
+          env: options.env,
+          overrides: options.overrides,
+          baseDir: options.cwd,
+          readTextFile: readText,
+          now: Date.now(),
+        });
+        warnings.unshift(`No config file at "${file}": using the ACT_* environment variables only`);
+        return { config, warnings, path: file };
+      }
+      throw new ConfigError([
+        `Config file not found: "${file}": create it with at least "hostname", "username", ` +
+        `"password" and "database_name" (see the configuration table in README.md), or pass ` +
+        `--config FILE, or set ACT_SYNC_CONFIG`,
+      ], { cause: error });
+    }
+    const reason = errorMessage(error);
+    throw new ConfigError([`Cannot read the config file "${file}": ${reason}`], { cause: error });
+  }
+  const raw = parseJsonFile(file, bytes);
+  const { config, warnings } = parseConfig(raw, {
+    env: options.env,
+    overrides: options.overrides,
+    baseDir: path.dirname(file),
+    readTextFile: readText,
+    now: Date.now(),
+  });
+  return { config, warnings, path: file };
+}
+
+function readText(file: string): string {
+  return readFileSync(file, "utf8");
+}
+
+/** Decode (UTF-8 with or without BOM, or UTF-16 with BOM) and parse, with line and column on error. */
+function parseJsonFile(file: string, bytes: Uint8Array): unknown {
+  let text: string;
+  try {
+    if (bytes[0] === 0xff && bytes[1] === 0xfe) text = new TextDecoder("utf-16le").decode(bytes);
+    else if (bytes[0] === 0xfe && bytes[1] === 0xff) {
+      text = new TextDecoder("utf-16be").decode(bytes);
+    } else text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch (error) {
+    throw new ConfigError([
+      `The config file "${file}" is not valid UTF-8 text: save it as UTF-8 (in Notepad: Save As, Encoding: UTF-8)`,
+    ], { cause: error });
+  }
+  text = text.replace(/^\uFEFF/, "");
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const found = findJsonError(text);
+    const where = found ? ` at line ${found.line}, column ${found.column}: ${found.reason}` : "";
+    throw new ConfigError([`The config file "${file}" is not valid JSON${where}`], {
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * Configuration: the valibot schema (the single source of the {@linkcode Config} type), a pure
+ * {@linkcode parseConfig} that merges file, environment (`ACT_<KEY>`) and CLI overrides, and a thin
+ * {@linkcode loadConfig} that reads `configuration.json`.
+ *
+ * Every value may be written as a string (as in the seed's file) or as a JSON number/boolean.
+ * Problems are collected and thrown together as one {@linkcode ConfigError}; each names the key and
+ * the bad value, never the password or token.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig, redactConfig } from "./mod.ts";
+ * const { config, warnings } = await loadConfig({ env: process.env, cwd: process.cwd() });
+ * console.log(redactConfig(config), warnings);
+ * ```
+ *
+ * @module
+ */
+export { type Config, CONFIG_KEYS, ConfigSchema, envName } from "./schema.ts";
+export {
+  loadConfig,
+  type LoadConfigOptions,
+  parseConfig,
+  type ParseConfigOptions,
+  redactConfig,
+} from "./load.ts";

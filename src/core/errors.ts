@@ -1,0 +1,75 @@
+/**
+ * The few error classes callers branch on.
+ *
+ * @module
+ */
+
+/**
+ * The message of anything thrown: `error.message` for an Error, else its string form. With
+ * `cause`, an Error cause's message follows after a colon (fetch's "fetch failed: connect
+ * ECONNREFUSED …").
+ */
+export function errorMessage(error: unknown, options: { cause?: boolean } = {}): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = options.cause && error.cause instanceof Error ? `: ${error.cause.message}` : "";
+  return `${error.message}${cause}`;
+}
+
+/** A command line the CLI cannot run (unknown command, flag, table or argument); exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "UsageError";
+  }
+}
+
+/** A configuration problem; the CLI exits with code 2. Each issue names the key. */
+export class ConfigError extends Error {
+  /** One human-readable line per problem, each naming the key and the bad value. */
+  readonly issues: string[];
+  constructor(issues: string[], options?: ErrorOptions) {
+    super(
+      issues.length === 1
+        ? `Cannot load config: ${issues[0]}`
+        : `Cannot load config:\n  - ${issues.join("\n  - ")}`,
+      options,
+    );
+    this.name = "ConfigError";
+    this.issues = issues;
+  }
+}
+
+/** A non-success HTTP answer from the Act! Web API (after any retries). */
+export class HttpError extends Error {
+  /** HTTP status code, or 0 when no response came (timeout, dropped connection). */
+  readonly status: number;
+  /** Request method. */
+  readonly method: string;
+  /** Request URL without credentials. */
+  readonly url: string;
+  /** The first few hundred characters of the response body (or the server's `message`). */
+  readonly body: string;
+  constructor(
+    status: number,
+    method: string,
+    url: string,
+    body: string,
+    options?: ErrorOptions & { message?: string },
+  ) {
+    const detail = body ? `: ${body}` : "";
+    super(options?.message ?? `${method} ${url} failed with status ${status}${detail}`, options);
+    this.name = "HttpError";
+    this.status = status;
+    this.method = method;
+    this.url = url;
+    this.body = body;
+  }
+}
+
+/** Another act-sync process holds the lock on the state file; the CLI exits with code 3. */
+export class LockError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "LockError";
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Serving a `fetch` handler on a socket with Deno.serve or Bun.serve (one of the places that
+ * differ between the runtimes, with the TLS client in src/act/tls.ts and the kernel lock in
+ * src/state/lock.ts; src/core/runtime.ts tells them apart).
+ *
+ * @module
+ */
+import { bunGlobal } from "./runtime.ts";
+
+/** A running HTTP server. */
+export interface Listener {
+  /** The bound host name. */
+  readonly hostname: string;
+  /** The bound port (the real one when 0 was asked). */
+  readonly port: number;
+  /** Stop accepting connections and close open ones. */
+  close(): Promise<void>;
+}
+
+/** Options for {@linkcode listen}. */
+export interface ListenOptions {
+  /** Interface to bind. @default {"127.0.0.1"} */
+  hostname?: string;
+  /** Port; 0 picks a free one. @default {0} */
+  port?: number;
+  /** PEM certificate chain: serve HTTPS when set together with `key`. */
+  cert?: string;
+  /** PEM private key for `cert`. */
+  key?: string;
+}
+
+/** A request handler in the shape of Hono's `app.fetch`. */
+export type FetchHandler = (request: Request) => Response | Promise<Response>;
+
+interface BunServer {
+  port: number;
+  stop(closeActiveConnections?: boolean): void | Promise<void>;
+}
+interface BunGlobal {
+  serve(options: {
+    hostname: string;
+    port: number;
+    fetch: FetchHandler;
+    tls?: { cert: string; key: string };
+    idleTimeout?: number;
+  }): BunServer;
+}
+
+/** Serve `handler` with Deno.serve or Bun.serve, whichever runtime this is. */
+export async function listen(
+  handler: FetchHandler,
+  options: ListenOptions = {},
+): Promise<Listener> {
+  const hostname = options.hostname ?? "127.0.0.1";
+  const tls = options.cert && options.key ? { cert: options.cert, key: options.key } : undefined;
+  const bun = bunGlobal<BunGlobal>();
+  if (bun) {
+    const server = bun.serve({
+      hostname,
+      port: options.port ?? 0,
+      fetch: handler,
+      tls,
+      idleTimeout: 0,
+    });
+    return {
+      hostname,
+      port: server.port,
+      close: async () => {
+        await server.stop(true);
+      },
+    };
+  }
+  const { promise, resolve } = Promise.withResolvers<number>();
+  const server = Deno.serve({
+    hostname,
+    port: options.port ?? 0,
+    ...(tls ?? {}),
+    onListen: (addr) => resolve((addr as Deno.NetAddr).port),
+  }, handler);
+  const port = await promise;
+  return {
+    hostname,
+    port,
+    close: async () => {
+      await server.shutdown();
+    },
+  };
+}

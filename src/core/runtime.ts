@@ -1,0 +1,57 @@
+/**
+ * The runtime underneath: which one this is (Deno or Bun, also inside a compiled binary), its
+ * global object, garbage collection, and stop requests (SIGINT/SIGTERM, and Ctrl+C / Ctrl+Break —
+ * SIGINT/SIGBREAK — on Windows). The one place that looks at `globalThis.Bun` or
+ * `globalThis.Deno`.
+ *
+ * @module
+ */
+import process from "node:process";
+
+/** `globalThis.Bun` typed as the part of it the caller needs, or undefined outside Bun. */
+export function bunGlobal<T = unknown>(): T | undefined {
+  return (globalThis as unknown as { Bun?: T }).Bun;
+}
+
+/** `globalThis.Deno` typed as the part of it the caller needs, or undefined outside Deno. */
+export function denoGlobal<T = Partial<typeof Deno>>(): T | undefined {
+  return (globalThis as unknown as { Deno?: T }).Deno;
+}
+
+/** The runtime this process runs on. */
+export const RUNTIME: "bun" | "deno" | "other" = bunGlobal() !== undefined
+  ? "bun"
+  : denoGlobal() !== undefined
+  ? "deno"
+  : "other";
+
+/**
+ * Collect garbage now where the runtime allows it (Bun); a no-op elsewhere. Bun's collector runs
+ * lazily, so a sync's resident memory grew with the size of its pages times a slack factor
+ * (330 MB at 200k contacts in 5000-row pages); a full collection after each committed page keeps
+ * it near one page's working set (166 MB) at no measurable cost in rows/s. Deno's V8 collects
+ * eagerly enough on its own.
+ */
+export function collectGarbage(): void {
+  bunGlobal<{ gc(force: boolean): void }>()?.gc(true);
+}
+
+/**
+ * Call `first` on the first stop signal and `second` on any later one (default: exit at once
+ * with code 1); returns an unsubscribe.
+ */
+export function onStopSignal(
+  first: () => void,
+  second: () => void = () => process.exit(1),
+): () => void {
+  const signals = process.platform === "win32" ? ["SIGINT", "SIGBREAK"] : ["SIGINT", "SIGTERM"];
+  let count = 0;
+  const listener = () => {
+    if (++count > 1) second();
+    else first();
+  };
+  for (const signal of signals) process.on(signal, listener);
+  return () => {
+    for (const signal of signals) process.off(signal, listener);
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * `act-sync check`: authenticate, log the server's version once, probe every configured table's
+ * endpoint with `$top=1` and print one aligned line per table.
+ *
+ * @module
+ */
+import { ActClient, AUTH_FAILED_MESSAGE } from "../act/client.ts";
+import type { Config } from "../config/mod.ts";
+import { createClient } from "./sync.ts";
+import { errorMessage, HttpError } from "../core/errors.ts";
+import { escapeControl } from "../core/secrets.ts";
+import type { Logger } from "../core/log.ts";
+import { type TableName, TABLES } from "../sync/tables.ts";
+
+/** What {@linkcode runCheck} needs from outside. */
+export interface CheckDeps {
+  /** A ready client; built from the config when absent. */
+  client?: ActClient;
+  /** Where the table goes. */
+  stdout: (text: string) => void;
+  /** Logs (version info, retries). */
+  logger: Logger;
+  /** The fetch for a client built here. @default {createFetch(config TLS options)} */
+  fetch?: typeof fetch;
+}
+
+/** The outcome of probing one table. */
+interface Probe {
+  table: TableName;
+  path: string;
+  ok: boolean;
+  result: string;
+}
+
+/** An error's message for one printed line: control characters escaped (it may quote the server). */
+function reason(error: unknown): string {
+  return escapeControl(errorMessage(error));
+}
+
+/** Paths to try for a table: the configured override alone, else the default and its fallbacks. */
+function pathsFor(config: Config, table: TableName): string[] {
+  const override = config.endpoints[table];
+  if (override) return [override];
+  return [TABLES[table].path, ...TABLES[table].fallbackPaths];
+}
+
+async function probe(client: ActClient, config: Config, table: TableName): Promise<Probe> {
+  const paths = pathsFor(config, table);
+  const missing: string[] = [];
+  for (const [i, path] of paths.entries()) {
+    try {
+      const page = await client.list(path, { top: 1 });
+      const note = missing.length ? `; ${missing.join(", ")} answered 404` : "";
+      return {
+        table,
+        path,
+        ok: true,
+        result: `OK (${page.envelope === "value" ? '{"value": [...]}' : "bare array"}, ${
+          page.rows.length === 1 ? "1 row" : `${page.rows.length} rows`
+        }${note})`,
+      };
+    } catch (error) {
+      if (error instanceof HttpError && error.status === 404 && i < paths.length - 1) {
+        missing.push(path);
+        continue;
+      }
+      return { table, path, ok: false, result: `FAILED: ${reason(error)}` };
+    }
+  }
+  // Unreachable: the loop returns on its last path.
+  return { table, path: paths[paths.length - 1], ok: false, result: "FAILED: no path to try" };
+}
+
+/**
+ * Run `check`: true when login works and every configured table answers `$top=1` with a usable
+ * body. A refused login prints the "Failed to authenticate…" message and returns false.
+ */
+export async function runCheck(config: Config, deps: CheckDeps): Promise<boolean> {
+  const { logger, stdout } = deps;
+  const client = deps.client ?? createClient(config, { logger, fetch: deps.fetch });
+  try {
+    const system = await client.system();
+    logger.info("Act! Web API", {
+      apiVersion: system.apiVersion ?? system.APIVersion ?? null,
+      sdkVersion: system.sdkVersion ?? system.SDKVersion ?? null,
+    });
+  } catch (error) {
+    logger.warning(`Cannot read /api/system (continuing): ${reason(error)}`);
+  }
+  try {
+    await client.authenticate();
+  } catch (error) {
+    const message = reason(error);
+    stdout(
+      message.startsWith(AUTH_FAILED_MESSAGE)
+        ? `${message}\n`
+        : `Failed to authenticate: ${message}\n`,
+    );
+    return false;
+  }
+  const probes: Probe[] = [];
+  for (const table of config.tables) {
+    probes.push(await probe(client, config, table));
+  }
+  const nameWidth = Math.max(5, ...probes.map((p) => p.table.length));
+  const pathWidth = Math.max(4, ...probes.map((p) => p.path.length));
+  const lines = probes.map((p) =>
+    `${p.table.padEnd(nameWidth)}  ${p.path.padEnd(pathWidth)}  ${p.result}`
+  );
+  stdout(`${lines.join("\n")}\n`);
+  const failed = probes.filter((p) => !p.ok).length;
+  stdout(
+    failed === 0
+      ? `All ${probes.length} tables OK\n`
+      : `${failed} of ${probes.length} tables failed\n`,
+  );
+  return failed === 0;
+}

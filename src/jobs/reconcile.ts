@@ -1,0 +1,123 @@
+/**
+ * One reconcile run (`act-sync reconcile [TABLE...]`, and each `reconcile_schedule` tick of the
+ * service): lock, state, client, sink, {@linkcode reconcileTables}, the result recorded in the
+ * state file under `reconcile`, summary.
+ *
+ * @module
+ */
+import { errorMessage } from "../core/errors.ts";
+import type { Config } from "../config/mod.ts";
+import type { Logger } from "../core/log.ts";
+import { readState, type State, writeState } from "../state/mod.ts";
+import { escapeControl } from "../core/secrets.ts";
+import { formatTable, redactedState, withSession } from "./_session.ts";
+import { type ReconcileRecord, withReconciled } from "../state/reconcile.ts";
+import { reconcileTables, type TableReconcile } from "../sync/reconcile.ts";
+import type { TableName } from "../sync/tables.ts";
+import { createClient } from "./sync.ts";
+
+/** What a reconcile run needs from outside. */
+export interface ReconcileRunDeps {
+  logger: Logger;
+  /** Host clock in ms. @default {Date.now} */
+  now?: () => number;
+  /** Stops the run before the next request; nothing is marked for the table being scanned. */
+  signal?: AbortSignal;
+  /** Injected fetch (tests); default honours `ca_file`/`tls_verify`. */
+  fetch?: typeof fetch;
+  /** Called with the saved state (the service's /state). */
+  onState?: (state: State) => void;
+}
+
+/** Options of one reconcile run. */
+export interface ReconcileRunOptions {
+  /** Tables to reconcile. @default {config.tables} */
+  tables?: readonly TableName[];
+  /** Mark deletions above `max_delete_fraction` too. @default {false} */
+  force?: boolean;
+}
+
+/** The outcome of {@linkcode runReconcile}. */
+export interface ReconcileRun {
+  /** True when every table reconciled. */
+  ok: boolean;
+  tables: TableReconcile[];
+  /** Set when the run could not start (state file, authentication, destination). */
+  error?: string;
+  startedAt: string;
+  durationMs: number;
+}
+
+/**
+ * Reconcile the tables against Act!. Throws LockError when another run holds the state file's
+ * lock; other failures come back in the result (`ok: false`).
+ */
+export async function runReconcile(
+  config: Config,
+  options: ReconcileRunOptions,
+  deps: ReconcileRunDeps,
+): Promise<ReconcileRun> {
+  const now = deps.now ?? Date.now;
+  const started = now();
+  const timing = () => ({
+    startedAt: new Date(started).toISOString(),
+    durationMs: now() - started,
+  });
+  return await withSession(
+    config,
+    {
+      logger: deps.logger,
+      signal: deps.signal,
+      client: () => createClient(config, { ...deps, now }),
+    },
+    async ({ client, sink }) => {
+      const result = await reconcileTables({
+        tables: options.tables ?? config.tables,
+        batchSize: config.batch_size,
+        maxDeleteFraction: config.max_delete_fraction,
+        force: options.force ?? false,
+        endpoints: config.endpoints,
+      }, { source: client, sink, logger: deps.logger, now, signal: deps.signal });
+      const at = new Date(now()).toISOString();
+      const records: Record<string, ReconcileRecord> = {};
+      for (const t of result.tables) {
+        records[t.table] = {
+          at,
+          status: t.status,
+          remote: t.remote,
+          local: t.local,
+          deleted: t.deleted,
+          fetched: t.fetched,
+          refused_deletes: t.refusedDeletes,
+          error: t.error ?? null,
+        };
+      }
+      const state = withReconciled(readState(config.state_file), records);
+      writeState(config.state_file, redactedState(state, deps.logger.secrets));
+      deps.onState?.(state);
+      return { ...result, ...timing() };
+    },
+    (error) => ({
+      ok: false,
+      tables: [],
+      error: errorMessage(error),
+      ...timing(),
+    }),
+  );
+}
+
+/** The summary table printed at the end of a reconcile run. */
+export function formatReconcileSummary(run: ReconcileRun): string {
+  const header = ["table", "in Act!", "local", "fetched", "marked deleted", "status"];
+  const lines = run.tables.map((t) => [
+    t.table,
+    String(t.remote),
+    String(t.local),
+    String(t.fetched),
+    String(t.deleted),
+    t.status === "ok" ? "ok" : `${t.status}: ${escapeControl(t.error ?? "")}`,
+  ]);
+  const out = [formatTable(header, lines)];
+  if (run.error) out.push(`Reconcile failed: ${escapeControl(run.error)}\n`);
+  return out.join("");
+}

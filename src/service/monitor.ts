@@ -1,0 +1,392 @@
+/**
+ * The live status of the service: the run in progress, recent runs, per-table status from the
+ * state file, and the counters behind `/metrics`. One {@linkcode Monitor} is fed by the service
+ * (run start and end, saved states, HTTP attempts, skipped ticks) and read by the HTTP app.
+ * Pure: the clock and the schedule come in through {@linkcode MonitorOptions}.
+ *
+ * @module
+ */
+import { errorMessage } from "../core/errors.ts";
+import type { ResponseInfo } from "../act/client.ts";
+import type { ReconcileRun } from "../jobs/reconcile.ts";
+import type { SyncRun } from "../jobs/sync.ts";
+import type { State, TableStatus } from "../state/mod.ts";
+import type { ProgressEvent } from "../sync/engine.ts";
+import type { TableName } from "../sync/tables.ts";
+
+/** Why a run started. */
+export type RunReason = "start-up" | "schedule" | "request";
+
+/** How a run ended: `stopped` is a run cut short by a stop request (not a failure). */
+export type RunOutcome = "ok" | "failed" | "stopped";
+
+/** One table within a run. */
+export interface TableRun {
+  table: TableName;
+  /** `refused`: a reconcile found more deletions than `max_delete_fraction` and marked none. */
+  status: "ok" | "failed" | "stopped" | "refused";
+  rows_read: number;
+  /** Rows written (a reconcile: rows fetched because the destination lacked them). */
+  rows_written: number;
+  /** A reconcile: rows marked deleted. */
+  rows_deleted?: number;
+  duration_seconds: number;
+  error?: string;
+}
+
+/** One run of the service, finished or in progress: a sync, or a reconcile. */
+export interface RunRecord {
+  /** Short run id, also in every JSON log line of the run. */
+  id: string;
+  /** What the run does. */
+  kind: "sync" | "reconcile";
+  reason: RunReason;
+  started_at: string;
+  /** Null while running. */
+  finished_at: string | null;
+  duration_seconds: number | null;
+  /** Null while running. */
+  result: RunOutcome | null;
+  /** Why the run failed as a whole (authentication, lock, fail-safe), if it did. */
+  error: string | null;
+  /** Tables finished so far (all of them once the run ended). */
+  tables: TableRun[];
+  /** While running: the table being read and the rows written to it so far. */
+  current: { table: TableName; rows: number } | null;
+}
+
+/** What `/health` answers. */
+export interface Health {
+  status: "ok" | "failing" | "stale";
+  /** Set when the status is not `ok`; names no secret, URL or server detail. */
+  reason?: string;
+  /** End of the last run in which every table synced (or, after a restart, from the state file). */
+  last_success: string | null;
+  /** End of the last finished run, whatever its outcome. */
+  last_run: string | null;
+  /** The next scheduled run. */
+  next_run: string | null;
+  /** Whether a run (sync or reconcile) is in progress. */
+  running: boolean;
+}
+
+/** Per-table status for `/state` and the status page. */
+export interface TableView extends TableStatus {
+  status: "ok" | "failed" | "running" | "never";
+  cursor: string | null;
+}
+
+/** A cumulative histogram. */
+export interface Histogram {
+  /** Upper bounds of the buckets, ascending; `+Inf` is implied. */
+  bounds: readonly number[];
+  /** Count of observations `<= bounds[i]` (cumulative), one per bound. */
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+/** The counters behind `/metrics`, since the service started. */
+export interface Counters {
+  runs: Record<RunOutcome, number>;
+  ticks_skipped: number;
+  rows_synced: Partial<Record<TableName, number>>;
+  /** Requests to the Act! Web API by status ("0" = no response). */
+  http_requests: Record<string, number>;
+  /** The last `X-RateLimit-Remaining` seen, or null. */
+  rate_limit_remaining: number | null;
+  run_duration: Histogram;
+}
+
+/** Everything the HTTP app shows, at one instant. */
+export interface Snapshot {
+  now: string;
+  started_at: string;
+  schedule: string;
+  health: Health;
+  tables: Record<string, TableView>;
+  running: RunRecord | null;
+  last_run: RunRecord | null;
+  /** Recent finished runs, newest first. */
+  runs: RunRecord[];
+  state: State;
+  counters: Counters;
+}
+
+/** Options for {@linkcode Monitor}. */
+export interface MonitorOptions {
+  /** Tables the service syncs. */
+  tables: readonly TableName[];
+  /** The cron pattern, for display. */
+  schedule: string;
+  /** One schedule interval in ms; no success for three of them means stale. */
+  intervalMs: number;
+  /** The next scheduled run. @default {() => null} */
+  nextRun?: () => Date | null;
+  /** Host clock in ms. @default {Date.now} */
+  now?: () => number;
+  /** The state file as the service found it. */
+  state?: State;
+  /** How many finished runs to keep. @default {20} */
+  keepRuns?: number;
+}
+
+/** Bucket bounds of `act_sync_run_duration_seconds`, in seconds. */
+export const RUN_DURATION_BUCKETS: readonly number[] = [
+  1,
+  5,
+  15,
+  60,
+  300,
+  900,
+  3600,
+  14400,
+];
+
+/** How many schedule intervals without a successful run make the service stale. */
+export const STALE_INTERVALS = 3;
+
+/** The live status of the service. */
+export class Monitor {
+  #options: MonitorOptions;
+  #now: () => number;
+  #startedAt: number;
+  #state: State;
+  #running: RunRecord | null = null;
+  #runs: RunRecord[] = [];
+  #lastSuccess: number | null;
+  #counters: Counters;
+
+  constructor(options: MonitorOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#startedAt = this.#now();
+    this.#state = options.state ?? { table_cursors: {}, table_batch_tracking: {} };
+    this.#lastSuccess = lastSuccessOf(this.#state, options.tables);
+    this.#counters = {
+      runs: { ok: 0, failed: 0, stopped: 0 },
+      ticks_skipped: 0,
+      rows_synced: {},
+      http_requests: {},
+      rate_limit_remaining: null,
+      run_duration: {
+        bounds: RUN_DURATION_BUCKETS,
+        counts: RUN_DURATION_BUCKETS.map(() => 0),
+        sum: 0,
+        count: 0,
+      },
+    };
+  }
+
+  /** The run in progress, if any. */
+  get running(): RunRecord | null {
+    return this.#running;
+  }
+
+  /** A run started. */
+  runStarted(id: string, reason: RunReason, kind: RunRecord["kind"] = "sync"): void {
+    this.#running = {
+      id,
+      kind,
+      reason,
+      started_at: this.#iso(),
+      finished_at: null,
+      duration_seconds: null,
+      result: null,
+      error: null,
+      tables: [],
+      current: null,
+    };
+  }
+
+  /** Rows written so far to the table being read. */
+  progress(event: ProgressEvent): void {
+    if (this.#running) this.#running.current = { table: event.table, rows: event.rows };
+  }
+
+  /** The state file was saved. */
+  stateSaved(state: State): void {
+    this.#state = state;
+  }
+
+  /** An HTTP attempt to the Act! Web API ended. */
+  response(info: ResponseInfo): void {
+    const key = String(info.status);
+    this.#counters.http_requests[key] = (this.#counters.http_requests[key] ?? 0) + 1;
+    if (info.rateLimitRemaining !== null && Number.isFinite(info.rateLimitRemaining)) {
+      this.#counters.rate_limit_remaining = info.rateLimitRemaining;
+    }
+  }
+
+  /** A scheduled tick came during a run and was skipped. */
+  tickSkipped(): void {
+    this.#counters.ticks_skipped++;
+  }
+
+  /** The run in progress ended with `run`; returns its record. */
+  runFinished(run: SyncRun): RunRecord {
+    const tables: TableRun[] = run.tables.map((t) => ({
+      table: t.table,
+      status: t.status,
+      rows_read: t.rowsRead,
+      rows_written: t.rowsWritten,
+      duration_seconds: t.durationMs / 1000,
+      ...(t.error ? { error: t.error } : {}),
+    }));
+    for (const t of run.tables) {
+      this.#counters.rows_synced[t.table] = (this.#counters.rows_synced[t.table] ?? 0) +
+        t.rowsWritten;
+    }
+    const stopped = !run.ok && !run.error && !run.failSafe &&
+      run.tables.every((t) => t.status !== "failed");
+    const outcome: RunOutcome = run.ok ? "ok" : stopped ? "stopped" : "failed";
+    this.#state = run.state;
+    return this.#finish(outcome, run.error ?? run.failSafe ?? null, tables);
+  }
+
+  /**
+   * The reconcile in progress ended with `run`; returns its record. It is listed with the runs
+   * but does not count as a sync run (health, `act_sync_runs_total`, the run duration).
+   */
+  reconcileFinished(run: ReconcileRun): RunRecord {
+    const tables: TableRun[] = run.tables.map((t) => ({
+      table: t.table,
+      status: t.status,
+      rows_read: t.remote,
+      rows_written: t.fetched,
+      rows_deleted: t.deleted,
+      duration_seconds: 0,
+      ...(t.error ? { error: t.error } : {}),
+    }));
+    const stopped = !run.ok && !run.error && run.tables.some((t) => t.status === "stopped") &&
+      run.tables.every((t) => t.status !== "failed");
+    const outcome: RunOutcome = run.ok ? "ok" : stopped ? "stopped" : "failed";
+    return this.#finish(outcome, run.error ?? null, tables);
+  }
+
+  /** The run in progress ended with an exception (e.g. another process holds the lock). */
+  runCrashed(error: unknown): RunRecord {
+    return this.#finish("failed", errorMessage(error), []);
+  }
+
+  /** What `/health` answers now. */
+  health(): Health {
+    const now = this.#now();
+    const syncs = this.#runs.filter((r) => r.kind === "sync");
+    const last = syncs.find((r) => r.result !== "stopped") ?? null;
+    const base = {
+      last_success: this.#lastSuccess === null ? null : new Date(this.#lastSuccess).toISOString(),
+      last_run: syncs[0]?.finished_at ?? null,
+      next_run: this.#options.nextRun?.()?.toISOString() ?? null,
+      running: this.#running !== null,
+    };
+    if (last?.result === "failed") {
+      const failed = last.tables.filter((t) => t.status === "failed").map((t) => t.table);
+      const reason = failed.length > 0
+        ? `The last run failed: ${failed.length} of ${last.tables.length} tables failed (${
+          failed.join(", ")
+        })`
+        : "The last run failed before syncing any table (connection, authentication, " +
+          "destination or lock); see /state";
+      return { status: "failing", reason, ...base };
+    }
+    const since = this.#lastSuccess ?? this.#startedAt;
+    const limit = STALE_INTERVALS * this.#options.intervalMs;
+    if (now - since > limit) {
+      const what = this.#lastSuccess === null
+        ? `since the service started at ${new Date(this.#startedAt).toISOString()}`
+        : `since ${new Date(this.#lastSuccess).toISOString()}`;
+      return {
+        status: "stale",
+        reason: `No run has succeeded ${what} (${STALE_INTERVALS} schedule intervals: ${
+          Math.round(limit / 1000)
+        } s)`,
+        ...base,
+      };
+    }
+    return { status: "ok", ...base };
+  }
+
+  /** Everything the HTTP app shows. */
+  snapshot(): Snapshot {
+    const tables: Record<string, TableView> = {};
+    for (const table of this.#options.tables) {
+      const status = this.#state.tables?.[table] ?? {};
+      const cursor = this.#state.table_cursors[table];
+      tables[table] = {
+        status: this.#running?.current?.table === table ? "running" : tableStatus(status),
+        cursor: typeof cursor === "string" ? cursor : null,
+        ...status,
+      };
+    }
+    return {
+      now: this.#iso(),
+      started_at: new Date(this.#startedAt).toISOString(),
+      schedule: this.#options.schedule,
+      health: this.health(),
+      tables,
+      running: this.#running ? structuredClone(this.#running) : null,
+      last_run: this.#runs.find((r) => r.kind === "sync") ?? null,
+      runs: [...this.#runs],
+      state: this.#state,
+      counters: structuredClone(this.#counters),
+    };
+  }
+
+  #finish(outcome: RunOutcome, error: string | null, tables: TableRun[]): RunRecord {
+    const now = this.#now();
+    const started = this.#running ? Date.parse(this.#running.started_at) : now;
+    const record: RunRecord = {
+      ...(this.#running ?? {
+        id: "unknown",
+        kind: "sync" as const,
+        reason: "request" as const,
+        started_at: new Date(now).toISOString(),
+      }),
+      finished_at: new Date(now).toISOString(),
+      duration_seconds: (now - started) / 1000,
+      result: outcome,
+      error,
+      tables,
+      current: null,
+    };
+    this.#running = null;
+    this.#runs.unshift(record);
+    this.#runs.length = Math.min(this.#runs.length, this.#options.keepRuns ?? 20);
+    if (record.kind !== "sync") return record;
+    this.#counters.runs[outcome]++;
+    if (outcome === "ok") this.#lastSuccess = now;
+    const histogram = this.#counters.run_duration;
+    const seconds = record.duration_seconds ?? 0;
+    histogram.bounds.forEach((bound, i) => {
+      if (seconds <= bound) histogram.counts[i]++;
+    });
+    histogram.sum += seconds;
+    histogram.count++;
+    return record;
+  }
+
+  #iso(): string {
+    return new Date(this.#now()).toISOString();
+  }
+}
+
+function tableStatus(status: TableStatus): TableView["status"] {
+  const success = status.last_success ? Date.parse(status.last_success) : NaN;
+  const error = status.last_error?.at ? Date.parse(status.last_error.at) : NaN;
+  if (!Number.isNaN(error) && (Number.isNaN(success) || error >= success)) return "failed";
+  if (!Number.isNaN(success)) return "ok";
+  return "never";
+}
+
+/** The oldest `last_success` over the tables, when every table has one and none failed since. */
+function lastSuccessOf(state: State, tables: readonly TableName[]): number | null {
+  let oldest: number | null = null;
+  for (const table of tables) {
+    const status = state.tables?.[table];
+    if (!status || tableStatus(status) !== "ok") return null;
+    const ms = Date.parse(status.last_success!);
+    oldest = oldest === null ? ms : Math.min(oldest, ms);
+  }
+  return oldest;
+}

@@ -1,0 +1,144 @@
+/**
+ * The simulator's response bodies (errors as IIS and ASP.NET Web API write them, the odd fields
+ * switch) and small request helpers.
+ *
+ * @module
+ */
+import { decodeBasic } from "../core/basic.ts";
+import type { Row } from "./_data.ts";
+
+const LONG_NAME = `customField_${"x".repeat(60)}`;
+
+/**
+ * The fields the `oddFields` switch adds to every record: names that collide by case, after
+ * flattening, past 63 bytes or with act-sync's own columns, an empty name, a NUL in a name, and
+ * numbers and strings that are easy to change by accident (2^53+1, 1e400, beyond int64, a
+ * February 30th, a 7-digit .NET fraction).
+ */
+export function oddFields(id: unknown): Row {
+  const raw = (literal: string) => `\u0000raw:${literal}`; // written into the JSON as is
+  return {
+    Region: `upper ${id}`,
+    region: `lower ${id}`,
+    "Ärger": `upper ${id}`,
+    "ärger": `lower ${id}`,
+    zz: { yy: `nested ${id}` },
+    zz_yy: `flat ${id}`,
+    [`${LONG_NAME}A`]: `long A ${id}`,
+    [`${LONG_NAME}B`]: `long B ${id}`,
+    ID: `ID ${id}`,
+    _act_synced: `synced ${id}`,
+    _act_deleted: `deleted ${id}`,
+    "": `empty ${id}`,
+    "nul\u0000key": `nul ${id}`,
+    big: raw("9007199254740993"),
+    huge: raw("1e400"),
+    beyond: raw("99999999999999999999"),
+    badDate: "2023-02-30T00:00:00Z",
+    dotnet: "2024-06-01T00:00:03.1234567+00:00",
+  };
+}
+
+/** Whether a request path (with the base) is a data request: `/api/…` except `/api/system`. */
+export function isDataPath(pathname: string, basePath: string): boolean {
+  const lower = pathname.toLowerCase().replace(/\/+$/, "");
+  return lower.startsWith(basePath + "/api/") && lower !== basePath + "/api/system";
+}
+
+export function nonNegative(text: string | null, name: string): number | null {
+  if (text === null) return null;
+  if (!/^\d{1,9}$/.test(text)) throw new SyntaxError(`Invalid value for ${name}: '${text}'`);
+  return Number(text);
+}
+
+export function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8" },
+  });
+}
+
+export function notFound(url: URL): Response {
+  return json(404, {
+    message:
+      `No HTTP resource was found that matches the request URI '${url.origin}${url.pathname}'.`,
+    messageDetail:
+      `No route providing a controller name was found to match request URI '${url.pathname}'`,
+  });
+}
+
+export function statusFault(status: number, body?: string): Response {
+  if (body !== undefined) {
+    const isJson = /^\s*[[{]/.test(body);
+    return new Response(body, {
+      status,
+      headers: { "content-type": isJson ? "application/json; charset=utf-8" : "text/html" },
+    });
+  }
+  if (status >= 502 && status <= 504) {
+    const title = status === 502
+      ? "502 - Web server received an invalid response while acting as a gateway or proxy server."
+      : status === 503
+      ? "503 Service Unavailable"
+      : "504 Gateway Timeout";
+    return new Response(
+      `<html><head><title>${title}</title></head><body><h1>${title}</h1></body></html>`,
+      {
+        status,
+        headers: { "content-type": "text/html" },
+      },
+    );
+  }
+  if (status === 500) {
+    return json(500, {
+      message: "An error has occurred.",
+      exceptionMessage:
+        "Execution Timeout Expired. The timeout period elapsed prior to completion of the operation.",
+      exceptionType: "System.Data.SqlClient.SqlException",
+      stackTrace: "   at System.Data.SqlClient.SqlConnection.OnError(SqlException exception)",
+    });
+  }
+  return json(status, {
+    message: status === 403 ? "Access denied." : "The request is invalid.",
+    exceptionMessage: `Simulated ${status}`,
+    exceptionType: "System.Web.Http.HttpResponseException",
+    stackTrace: "",
+  });
+}
+
+/** The body of {@linkcode SimulatorSwitches.echoCredentials}: everything the request sent. */
+export function echoCredentials(request: Request, status: number): Response {
+  const auth = request.headers.get("authorization") ?? "";
+  const basic = /^Basic\s+(\S+)$/i.exec(auth);
+  const credentials = basic ? decodeBasic(basic[1]) : null;
+  const password = credentials?.password ?? "";
+  const decoded = credentials
+    ? `${credentials.username}${credentials.password === null ? "" : `:${password}`}`
+    : "";
+  const said = `Denied. You sent ${auth}; credentials=${decoded}; password=${password}`;
+  if (status === 401) {
+    // Plain text, with the password also JSON-escaped as a serializer would write it.
+    return new Response(`${said}; as JSON: ${JSON.stringify({ password })}`, {
+      status,
+      headers: { "content-type": "text/plain; charset=utf-8" },
+    });
+  }
+  return json(status, {
+    message: "An error has occurred.",
+    exceptionMessage: `Invalid request header Authorization: ${auth}; ${said}`,
+    exceptionType: "System.InvalidOperationException",
+    stackTrace: "",
+  });
+}
+
+export function b64url(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+export function atobUrl(text: string): string {
+  const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+  return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
+}

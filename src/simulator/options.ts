@@ -1,0 +1,159 @@
+/**
+ * The simulator's options: data size and seed, credentials, the switches for every uncertain
+ * point of the real server, and the faults it can inject.
+ *
+ * @module
+ */
+import type { TableName } from "../sync/tables.ts";
+
+/** Options for {@linkcode Simulator}. */
+export interface SimulatorOptions {
+  /** Number of contacts; other tables scale from it (see the module doc). @default {200} */
+  records?: number;
+  /** Explicit per-table counts; they win over `records`. */
+  counts?: Partial<Record<TableName, number>>;
+  /** Seed of all generated data. @default {1} */
+  seed?: number;
+  /** Act! display name accepted by /authorize. @default {"demo"} */
+  username?: string;
+  /** Password accepted by /authorize. @default {"demo"} */
+  password?: string;
+  /** Database name expected in `Act-Database-Name`. @default {"ActDemo"} */
+  database?: string;
+  /** Quirk and fault switches (see {@linkcode SimulatorSwitches}). */
+  switches?: Partial<SimulatorSwitches>;
+  /** Host clock in ms; the server clock is `now() + clockSkewSeconds`. @default {Date.now} */
+  now?: () => number;
+}
+
+/** The uncertain points of the real API, as switches; all mutable at any time. */
+export interface SimulatorSwitches {
+  /** Per table: `{"value":[…],"Count":n}` or a bare array. @default {contacts, companies: "value"; others "array"} */
+  envelope: Partial<Record<TableName, "value" | "array">>;
+  /** Max rows per response whatever `$top` says. @default {null} */
+  pageCap: number | null;
+  /** Rows when no `$top` is given. @default {1000} */
+  defaultPageSize: number;
+  /** Accept more than one `$orderby` key (else 400). @default {false} */
+  multiKeyOrderBy: boolean;
+  /** Rows with equal sort keys come back in a new seeded order on every request. @default {true} */
+  unstableOrder: boolean;
+  /** `/api/activity-types` exists (else 404; `/api/task-types` always works). @default {false} */
+  activityTypes: boolean;
+  /** Products also carry `created`/`edited`. @default {false} */
+  productsEdited: boolean;
+  /** Date-times go out without an offset (`2024-06-01T00:00:03`, meant as UTC). @default {false} */
+  offsetlessDates: boolean;
+  /** Records also carry colliding/odd field names and extreme values ({@linkcode oddFields}). @default {false} */
+  oddFields: boolean;
+  /** `$filter` works on `/api/products` (else 400). @default {true} */
+  productsFilter: boolean;
+  /** Token lifetime in seconds; null = never expires. @default {3900} */
+  tokenLifetimeSeconds: number | null;
+  /** A token expires after this many data requests. @default {null} */
+  tokenMaxRequests: number | null;
+  /** Server clock minus host clock, seconds. @default {0} */
+  clockSkewSeconds: number;
+  /**
+   * The clock that stamps `created`/`edited` (SQL Server, the Act! desktop clients) minus the
+   * server clock that writes the `Date` header, seconds. @default {0}
+   */
+  stampSkewSeconds: number;
+  /**
+   * The `Date` header of the next data response says this time (ms since the epoch) instead of
+   * the server clock, once (a misconfigured proxy, a clock corrected after a jump); the switch
+   * then resets itself to null. @default {null}
+   */
+  dateJumpTo: number | null;
+  /** Send the `Date` header from the server clock. @default {true} */
+  dateHeader: boolean;
+  /** Delay before every answer, ms. @default {0} */
+  latencyMs: number;
+  /** Send X-RateLimit-* headers per minute window; 429 beyond the limit. @default {null} */
+  rateLimit: { limit: number } | null;
+  /** A broken server or proxy that ignores `$skip` (every offset returns the first page). @default {false} */
+  ignoreSkip: boolean;
+  /**
+   * A careless server: every 401 and 500 body echoes what the request sent (the `Authorization`
+   * header, the Basic credentials decoded, the password, also JSON-escaped). @default {false}
+   */
+  echoCredentials: boolean;
+  /** Each data request faults with this probability, kind drawn from `kinds`. @default {null} */
+  randomFaults: { rate: number; kinds: FaultKind[]; seed?: number } | null;
+}
+
+/** Kinds of {@linkcode Fault}. */
+export type FaultKind =
+  | "status"
+  | "rate-limit"
+  | "malformed"
+  | "truncated"
+  | "html"
+  | "object"
+  | "slow"
+  | "drop"
+  | "expire-token";
+
+/**
+ * A fault for the next matching request(s). `times` defaults to 1; `path` is a case-insensitive
+ * prefix of the request path after the base (e.g. `/api/contacts`); without `path` a fault
+ * applies to data requests (`/api/…` except `/api/system`).
+ */
+export type Fault =
+  | { kind: "status"; status: number; body?: string; times?: number; path?: string }
+  | {
+    kind: "rate-limit";
+    retryAfter: "seconds" | "date" | "none";
+    seconds?: number;
+    times?: number;
+    path?: string;
+  }
+  | { kind: "malformed" | "truncated" | "html" | "object"; times?: number; path?: string }
+  | { kind: "slow"; ms: number; times?: number; path?: string }
+  | { kind: "drop"; times?: number; path?: string }
+  | { kind: "expire-token"; times?: number };
+
+/** What {@linkcode Simulator.onRequest} hooks receive. */
+export interface RequestInfo {
+  method: string;
+  /** Path after the base, as requested (e.g. `/api/contacts`). */
+  path: string;
+  query: URLSearchParams;
+  /** Number of this data request (1-based). */
+  n: number;
+}
+
+/** Counters of a simulator. */
+export interface SimulatorStats {
+  requests: number;
+  dataRequests: number;
+  authorizations: number;
+  byStatus: Record<number, number>;
+}
+
+/** Default switches. */
+export function defaultSwitches(): SimulatorSwitches {
+  return {
+    envelope: { contacts: "value", companies: "value" },
+    pageCap: null,
+    defaultPageSize: 1000,
+    multiKeyOrderBy: false,
+    unstableOrder: true,
+    activityTypes: false,
+    productsEdited: false,
+    offsetlessDates: false,
+    oddFields: false,
+    productsFilter: true,
+    tokenLifetimeSeconds: 3900,
+    tokenMaxRequests: null,
+    clockSkewSeconds: 0,
+    stampSkewSeconds: 0,
+    dateJumpTo: null,
+    dateHeader: true,
+    latencyMs: 0,
+    rateLimit: null,
+    ignoreSkip: false,
+    echoCredentials: false,
+    randomFaults: null,
+  };
+}
