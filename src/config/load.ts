@@ -114,7 +114,7 @@ export function parseConfig(
 
   const input: Record<string, unknown> = {};
   for (const key of CONFIG_KEYS) input[key] = merged[key];
-  const result = v.safeParse(ConfigSchema, input, { abortEarly: false });
+  const result = v.safeParse(ConfigSchema, input, { abortEarly: false, abortPipeEarly: true });
   if (!result.success) {
     for (const issue of result.issues) {
       const key = String(issue.path?.[0]?.key ?? "");
@@ -138,10 +138,9 @@ export function parseConfig(
     issues.push(caProblem + (source.ca_file === "env" ? ` (from ${envName("ca_file")})` : ""));
   }
   // Checked even when other keys are wrong, so that every problem is listed at once.
-  const parsedStart = merged.default_start_date === undefined
+  const start = merged.default_start_date === undefined
     ? undefined
     : isoDate(merged.default_start_date);
-  const start = parsedStart && "value" in parsedStart ? parsedStart.value : undefined;
   if (start !== undefined && options.now !== undefined && Date.parse(start) > options.now) {
     const from = source.default_start_date === "env"
       ? ` (from ${envName("default_start_date")})`

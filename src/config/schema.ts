@@ -8,29 +8,23 @@
  */
 import * as v from "valibot";
 import { Cron } from "croner";
+import { errorMessage } from "../core/errors.ts";
 import { LOG_LEVELS, type LogLevel } from "../core/log.ts";
 import { formatUtc } from "../core/time.ts";
 import { TABLE_NAMES, type TableName } from "../sync/tables.ts";
 
 // ---------------------------------------------------------------------------------------------
-// Field converters: each turns a raw value (string, number, boolean, …) into the normalised value,
-// or returns an error message that names the key and the bad value.
+// The rules, as valibot actions. Each key's pipe reads as its specification: `v.unknown()` (a value
+// may be a string, as in the seed's file, or a JSON number or boolean), then one `v.check` per
+// rule on the value as written, each with a message that names the key and the bad value, then
+// one `v.transform` to the normalised value. Parsing runs with `abortPipeEarly`, so a key reports
+// only its first broken rule.
 
-type Converted<T> = { value: T } | { error: string };
+type Check = v.CheckAction<unknown, v.ErrorMessage<v.CheckIssue<unknown>>>;
 
-/** A schema for one key: accepts anything, converts it or reports one issue. */
-function field<T>(convert: (input: unknown) => Converted<T>): v.GenericSchema<unknown, T> {
-  return v.pipe(
-    v.unknown(),
-    v.rawTransform(({ dataset, addIssue, NEVER }) => {
-      const result = convert(dataset.value);
-      if ("error" in result) {
-        addIssue({ message: result.error });
-        return NEVER;
-      }
-      return result.value;
-    }),
-  );
+/** A rule: `problem` returns the message for a bad value, or undefined when the value is fine. */
+function rule(problem: (input: unknown) => string | undefined): Check {
+  return v.check((input) => problem(input) === undefined, (issue) => problem(issue.input) ?? "");
 }
 
 /** `"value"` for a message, shortened; never used for secrets. */
@@ -63,184 +57,190 @@ function asNumber(input: unknown): number | undefined {
   return undefined;
 }
 
-function requiredText(key: string, what: string): (input: unknown) => Converted<string> {
-  return (input) => {
-    const text = asText(input);
-    if (input === undefined || input === null || text === "") {
-      return {
-        error: `'${key}' is missing: set ${what} in the config file or with ${envName(key)}`,
-      };
-    }
-    if (text === undefined) {
-      return { error: `'${key}' must be a string: current value is ${show(input)}` };
-    }
-    return { value: text };
-  };
+function isBlank(input: unknown): boolean {
+  return input === undefined || input === null || input === "";
 }
 
-function secretText(key: string, what: string, required: boolean) {
-  return (input: unknown): Converted<string> => {
-    if (input === undefined || input === null || input === "") {
-      return required
-        ? { error: `'${key}' is missing: set ${what} in the config file or with ${envName(key)}` }
-        : { value: "" };
-    }
-    // Never echo a secret, not even a malformed one. Secrets are not trimmed.
-    if (typeof input === "number" && Number.isFinite(input)) return { value: String(input) };
-    if (typeof input !== "string") return { error: `'${key}' must be a string` };
-    return { value: input };
-  };
+/** The value as trimmed text. */
+const toText = v.transform((input: unknown) => asText(input) ?? "");
+/** The value as trimmed text, or undefined when blank. */
+const toOptionalText = v.transform((input: unknown) => asText(input) || undefined);
+/** The value as a number. */
+const toNumber = v.transform((input: unknown) => asNumber(input) ?? NaN);
+
+/** The key is set (blank text counts as missing); says where to set it. */
+function required(key: string, what: string): Check {
+  return rule((input) =>
+    isBlank(input) || asText(input) === ""
+      ? `'${key}' is missing: set ${what} in the config file or with ${envName(key)}`
+      : undefined
+  );
 }
 
-function optionalText(key: string): (input: unknown) => Converted<string | undefined> {
-  return (input) => {
-    if (input === undefined || input === null || input === "") return { value: undefined };
-    const text = asText(input);
-    if (text === undefined) {
-      return { error: `'${key}' must be a string: current value is ${show(input)}` };
-    }
-    return { value: text === "" ? undefined : text };
-  };
+/** The value is text (or a number written without quotes). */
+function text(key: string): Check {
+  return rule((input) =>
+    asText(input) === undefined
+      ? `'${key}' must be a string: current value is ${show(input)}`
+      : undefined
+  );
 }
 
-function nonEmptyText(key: string): (input: unknown) => Converted<string> {
-  return (input) => {
-    const text = asText(input);
-    if (!text) {
-      return { error: `'${key}' must be a non-empty string: current value is ${show(input)}` };
-    }
-    return { value: text };
-  };
+/** Optional text: blank, or text. */
+function optionalText(key: string): Check {
+  return rule((input) =>
+    !isBlank(input) && asText(input) === undefined
+      ? `'${key}' must be a string: current value is ${show(input)}`
+      : undefined
+  );
 }
+
+/** Non-empty text. */
+function nonEmpty(key: string): Check {
+  return rule((input) =>
+    asText(input)
+      ? undefined
+      : `'${key}' must be a non-empty string: current value is ${show(input)}`
+  );
+}
+
+/** A secret is set: never echoed, not even when malformed, and never trimmed. */
+function secret(key: string, what: string, isRequired: boolean): Check {
+  return rule((input) => {
+    if (isBlank(input)) {
+      return isRequired
+        ? `'${key}' is missing: set ${what} in the config file or with ${envName(key)}`
+        : undefined;
+    }
+    return typeof input === "string" || (typeof input === "number" && Number.isFinite(input))
+      ? undefined
+      : `'${key}' must be a string`;
+  });
+}
+
+/** A secret as written (numbers as their digits; blank as ""). */
+const toSecret = v.transform((input: unknown) => isBlank(input) ? "" : String(input));
 
 /** An integer from `min` to `max` (both inclusive). */
-function integer(
-  key: string,
-  min: number,
-  max: number,
-  unit = "",
-): (input: unknown) => Converted<number> {
-  return (input) => {
+function integerIn(key: string, min: number, max: number, unit = ""): Check {
+  return rule((input) => {
     const n = asNumber(input);
-    if (n === undefined || !Number.isSafeInteger(n) || n < min || n > max) {
-      return {
-        error: `'${key}' must be an integer${unit} from ${min} to ${max}: current value is ${
-          show(input)
-        }`,
-      };
-    }
-    return { value: n };
-  };
+    return n === undefined || !Number.isSafeInteger(n) || n < min || n > max
+      ? `'${key}' must be an integer${unit} from ${min} to ${max}: current value is ${show(input)}`
+      : undefined;
+  });
 }
 
-function portNumber(key: string, hint = ""): (input: unknown) => Converted<number> {
-  return (input) => {
+/** A number from `min` to `max` (both inclusive), described as `what`. */
+function numberIn(key: string, min: number, max: number, what: string): Check {
+  return rule((input) => {
     const n = asNumber(input);
-    if (n === undefined || !Number.isInteger(n) || n < 1 || n > 65535) {
-      return {
-        error: `'${key}' must be between 1 and 65535: current value is ${show(input)} ` +
-          `(Port must be between 1 and 65535${hint})`,
-      };
-    }
-    return { value: n };
-  };
+    return n === undefined || n < min || n > max
+      ? `'${key}' must be ${what}: current value is ${show(input)}`
+      : undefined;
+  });
 }
 
-function serverPort(input: unknown): Converted<number | null> {
-  if (input === null || input === undefined || input === "") return { value: null };
-  return portNumber("port", `, or "" for the protocol's default port`)(input);
-}
-
-function numberIn(
-  key: string,
-  check: (n: number) => boolean,
-  what: string,
-): (input: unknown) => Converted<number> {
-  return (input) => {
+/** A TCP port; with `blankAllowed`, "" (or no value) means the protocol's default. */
+function port(key: string, blankAllowed = false): Check {
+  const hint = blankAllowed ? `, or "" for the protocol's default port` : "";
+  return rule((input) => {
+    if (blankAllowed && isBlank(input)) return undefined;
     const n = asNumber(input);
-    if (n === undefined || !check(n)) {
-      return { error: `'${key}' must be ${what}: current value is ${show(input)}` };
-    }
-    return { value: n };
-  };
+    return n === undefined || !Number.isInteger(n) || n < 1 || n > 65535
+      ? `'${key}' must be between 1 and 65535: current value is ${show(input)} ` +
+        `(Port must be between 1 and 65535${hint})`
+      : undefined;
+  });
 }
 
+/** The port as a number, or null for the protocol's default. */
+const toPortOrDefault = v.transform((input: unknown) => isBlank(input) ? null : asNumber(input)!);
+
+/** One of `values` (any case), or one of `aliases`. */
 function oneOf<T extends string>(
   key: string,
   values: readonly T[],
   aliases: Record<string, T> = {},
-): (input: unknown) => Converted<T> {
-  return (input) => {
+): [Check, v.TransformAction<unknown, T>] {
+  const find = (input: unknown) => {
     const text = asText(input)?.toLowerCase() ?? "";
-    const found = values.find((value) => value.toLowerCase() === text) ?? aliases[text];
-    if (found === undefined) {
-      const list = values.map((value) => `"${value}"`).join(", ");
-      return { error: `'${key}' must be one of ${list}: current value is ${show(input)}` };
-    }
-    return { value: found };
+    return values.find((value) => value.toLowerCase() === text) ?? aliases[text];
   };
+  const list = values.map((value) => `"${value}"`).join(", ");
+  return [
+    rule((input) =>
+      find(input) === undefined
+        ? `'${key}' must be one of ${list}: current value is ${show(input)}`
+        : undefined
+    ),
+    v.transform((input) => find(input)!),
+  ];
 }
 
-function bool(key: string): (input: unknown) => Converted<boolean> {
-  return (input) => {
-    if (typeof input === "boolean") return { value: input };
-    const text = asText(input)?.toLowerCase();
-    if (text === "true" || text === "1" || text === "yes") return { value: true };
-    if (text === "false" || text === "0" || text === "no") return { value: false };
-    return { error: `'${key}' must be true or false: current value is ${show(input)}` };
-  };
+const TRUE = ["true", "1", "yes"];
+const FALSE = ["false", "0", "no"];
+
+/** true/false, also as "yes"/"no" or 1/0. */
+function boolean(key: string): Check {
+  return rule((input) =>
+    typeof input === "boolean" || [...TRUE, ...FALSE].includes(asText(input)?.toLowerCase() ?? "")
+      ? undefined
+      : `'${key}' must be true or false: current value is ${show(input)}`
+  );
 }
 
-function apiPath(input: unknown): Converted<string> {
-  const text = asText(input);
-  if (text === undefined) {
-    return { error: `'api_path' must be a string: current value is ${show(input)}` };
-  }
-  if (/[?#\s]/.test(text) || text.includes("://")) {
-    return {
-      error: `'api_path' must be a URL path like "/act.web.api": current value is ${show(input)}`,
-    };
-  }
-  return { value: normalisePath(text) };
+const toBoolean = v.transform((input: unknown) =>
+  typeof input === "boolean" ? input : TRUE.includes(asText(input)!.toLowerCase())
+);
+
+/** A URL path like `/act.web.api` (no query, fragment, space or scheme). */
+function urlPath(key: string): Check {
+  return rule((input) => {
+    const text = asText(input)!;
+    return /[?#\s]/.test(text) || text.includes("://")
+      ? `'${key}' must be a URL path like "/act.web.api": current value is ${show(input)}`
+      : undefined;
+  });
 }
+
+const toPath = v.transform((input: unknown) => normalisePath(asText(input)!));
 
 export function normalisePath(text: string): string {
   const trimmed = text.replace(/\/+$/, "");
   return trimmed === "" ? "" : trimmed.startsWith("/") ? trimmed : `/${trimmed}`;
 }
 
-function hostname(input: unknown): Converted<string> {
-  const missing = requiredText("hostname", "the Act! server's host name")(input);
-  if ("error" in missing) return missing;
-  const host = missing.value.replace(/^\[(.*)\]$/, "$1");
-  const ipv6 = (host.match(/:/g)?.length ?? 0) >= 2 && !host.includes("/");
+function bareHost(input: unknown): { host: string; ipv6: boolean } {
+  const host = asText(input)!.replace(/^\[(.*)\]$/, "$1");
+  return { host, ipv6: (host.match(/:/g)?.length ?? 0) >= 2 && !host.includes("/") };
+}
+
+/** A bare host name or address: no scheme, port or path, and one a URL can hold. */
+const hostName: Check = rule((input) => {
+  const { host, ipv6 } = bareHost(input);
   if (!ipv6 && (/[/:@?#]/.test(host))) {
-    return {
-      error: `'hostname' must be a bare host name without scheme, port or path: current value is ` +
-        `${show(input)}; write the parts to their own keys, e.g. "protocol": "https", ` +
-        `"hostname": "act.example.com", "port": "8443", "api_path": "/act.web.api"`,
-    };
+    return `'hostname' must be a bare host name without scheme, port or path: current value is ` +
+      `${show(input)}; write the parts to their own keys, e.g. "protocol": "https", ` +
+      `"hostname": "act.example.com", "port": "8443", "api_path": "/act.web.api"`;
   }
   try {
     new URL(`http://${ipv6 ? `[${host}]` : host}`);
   } catch {
-    return { error: `'hostname' is not a valid host name: current value is ${show(input)}` };
+    return `'hostname' is not a valid host name: current value is ${show(input)}`;
   }
-  return { value: host };
-}
+  return undefined;
+});
+
+const toHost = v.transform((input: unknown) => bareHost(input).host);
 
 const ISO_DATE =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
 
-export function isoDate(input: unknown): Converted<string> {
-  const text = asText(input) ?? "";
-  const error = {
-    error:
-      `'default_start_date' must be an ISO-8601 date or date-time like "1900-01-01T00:00:00Z": ` +
-      `current value is ${show(input)}`,
-  };
-  const m = ISO_DATE.exec(text);
-  if (!m) return error;
+/** An ISO-8601 date or date-time (no offset = UTC) as UTC, or undefined when invalid. */
+export function isoDate(input: unknown): string | undefined {
+  const m = ISO_DATE.exec(asText(input) ?? "");
+  if (!m) return undefined;
   const [, y, mo, d, h = "00", mi = "00", s = "00", frac = "", zone] = m;
   let offset = "Z";
   if (zone && zone.toUpperCase() !== "Z") {
@@ -253,20 +253,25 @@ export function isoDate(input: unknown): Converted<string> {
     Number.isNaN(ms) || check.getUTCMonth() !== +mo - 1 || check.getUTCDate() !== +d ||
     check.getUTCHours() !== +h || check.getUTCMinutes() !== +mi || check.getUTCSeconds() !== +s
   ) {
-    return error;
+    return undefined;
   }
-  return { value: formatUtc(ms) };
+  return formatUtc(ms);
 }
 
-function destination(input: unknown): Converted<string> {
+const dateTime: Check = rule((input) =>
+  isoDate(input) === undefined
+    ? `'default_start_date' must be an ISO-8601 date or date-time like "1900-01-01T00:00:00Z": ` +
+      `current value is ${show(input)}`
+    : undefined
+);
+
+const toUtc = v.transform((input: unknown) => isoDate(input)!);
+
+/** `sqlite:FILE` for a SQLite destination, the text itself for PostgreSQL, or an error message. */
+function parseDestination(input: unknown): { value: string } | { error: string } {
   const text = asText(input);
-  if (!text) {
-    return {
-      error: `'destination' must be "sqlite:FILE" or "postgres://...": current value is ${
-        show(input)
-      }`,
-    };
-  }
+  const expected = `'destination' must be "sqlite:FILE" or "postgres://...": current value is `;
+  if (!text) return { error: expected + show(input) };
   if (/^postgres(ql)?:\/\//i.test(text)) {
     try {
       new URL(text);
@@ -286,10 +291,7 @@ function destination(input: unknown): Converted<string> {
   } else if (/^[a-z]:[\\/]/i.test(text) || !/^[a-z][a-z0-9+.-]*:/i.test(text)) {
     file = text; // a bare path, Windows drive paths included
   } else {
-    return {
-      error: `'destination' must be "sqlite:FILE" or "postgres://...": current value is ` +
-        show(redactDestination(text)),
-    };
+    return { error: expected + show(redactDestination(text)) };
   }
   if (!file) {
     return { error: `'destination' names no SQLite file: current value is ${show(input)}` };
@@ -297,11 +299,28 @@ function destination(input: unknown): Converted<string> {
   return { value: `sqlite:${file}` };
 }
 
-function tables(input: unknown): Converted<TableName[]> {
-  let names: unknown[];
-  if (Array.isArray(input)) names = input;
-  else if (typeof input === "string") names = input.split(/[\s,;]+/).filter(Boolean);
-  else return { error: `'tables' must be a list of table names: current value is ${show(input)}` };
+const destination: Check = rule((input) => {
+  const parsed = parseDestination(input);
+  return "error" in parsed ? parsed.error : undefined;
+});
+
+const toDestination = v.transform((input: unknown) =>
+  (parseDestination(input) as { value: string }).value
+);
+
+/** A list written as a JSON array or as text separated by commas, semicolons or spaces. */
+function listItems(input: unknown): unknown[] | undefined {
+  if (Array.isArray(input)) return input;
+  if (typeof input === "string") return input.split(/[\s,;]+/).filter(Boolean);
+  return undefined;
+}
+
+/** The chosen tables in their canonical order, or the problems (one per bad name). */
+function parseTables(input: unknown): { value: TableName[] } | { error: string } {
+  const names = listItems(input);
+  if (!names) {
+    return { error: `'tables' must be a list of table names: current value is ${show(input)}` };
+  }
   const chosen = new Set<TableName>();
   const errors: string[] = [];
   for (const name of names) {
@@ -331,81 +350,74 @@ function tables(input: unknown): Converted<TableName[]> {
   return { value: TABLE_NAMES.filter((table) => chosen.has(table)) };
 }
 
+const tableList: Check = rule((input) => {
+  const parsed = parseTables(input);
+  return "error" in parsed ? parsed.error : undefined;
+});
+
+const toTables = v.transform((input: unknown) =>
+  (parseTables(input) as { value: TableName[] }).value
+);
+
 /** `http_allowed_hosts`: host names (no port), lower-cased; IPv6 without brackets. */
-function hostNames(input: unknown): Converted<string[]> {
-  let names: unknown[];
-  if (Array.isArray(input)) names = input;
-  else if (typeof input === "string") names = input.split(/[\s,;]+/).filter(Boolean);
-  else {
-    return {
-      error: `'http_allowed_hosts' must be a list of host names: current value is ${show(input)}`,
-    };
-  }
-  const out: string[] = [];
-  for (const name of names) {
-    const text = typeof name === "string"
-      ? name.trim().toLowerCase().replace(/^\[(.*)\]$/, "$1")
-      : "";
-    if (!/^[a-z0-9._:-]+$/.test(text) || text.split(":").length === 2) {
-      return {
-        error:
-          `'http_allowed_hosts' must hold host names like "sync.example.lan", without scheme or port: current value is ${
-            show(name)
-          }`,
-      };
-    }
-    out.push(text);
-  }
-  return { value: out };
+function allowedHost(name: unknown): string | undefined {
+  const text = typeof name === "string"
+    ? name.trim().toLowerCase().replace(/^\[(.*)\]$/, "$1")
+    : "";
+  return !/^[a-z0-9._:-]+$/.test(text) || text.split(":").length === 2 ? undefined : text;
 }
 
-function cron(key: string): (input: unknown) => Converted<string> {
-  return (input) => {
+const hostList: Check = rule((input) => {
+  const names = listItems(input);
+  if (!names) {
+    return `'http_allowed_hosts' must be a list of host names: current value is ${show(input)}`;
+  }
+  const bad = names.find((name) => allowedHost(name) === undefined);
+  return bad === undefined ? undefined : `'http_allowed_hosts' must hold host names like ` +
+    `"sync.example.lan", without scheme or port: current value is ${show(bad)}`;
+});
+
+const toHosts = v.transform((input: unknown) => listItems(input)!.map((n) => allowedHost(n)!));
+
+/** A cron expression croner accepts: 5 fields (or 6 with seconds first), or a `@` nickname. */
+function cron(key: string): Check {
+  return rule((input) => {
     const text = asText(input)?.replace(/\s+/g, " ") ?? "";
     const fields = text.split(" ").length;
-    const example =
-      `use 5 fields "minute hour day month weekday" (or 6 with seconds first), e.g. "*/15 * * * *"`;
     if (!text || (!text.startsWith("@") && fields !== 5 && fields !== 6)) {
-      return {
-        error: `'${key}' is not a valid cron expression: current value is ${
-          show(input)
-        }: ${example}`,
-      };
+      return `'${key}' is not a valid cron expression: current value is ${show(input)}: use 5 ` +
+        `fields "minute hour day month weekday" (or 6 with seconds first), e.g. "*/15 * * * *"`;
     }
     try {
       new Cron(text, { paused: true }).stop();
     } catch (error) {
-      const reason = error instanceof Error
-        ? error.message.replace(/^CronPattern: /, "")
-        : String(error);
-      return {
-        error: `'${key}' is not a valid cron expression: current value is ${
-          show(input)
-        }: ${reason}`,
-      };
+      const reason = errorMessage(error).replace(/^CronPattern: /, "");
+      return `'${key}' is not a valid cron expression: current value is ${show(input)}: ${reason}`;
     }
-    return { value: text };
-  };
+    return undefined;
+  });
 }
 
-function endpoints(input: unknown): Converted<Partial<Record<TableName, string>>> {
+const toCron = v.transform((input: unknown) => asText(input)!.replace(/\s+/g, " "));
+
+/** Per-table path overrides (an object, or its JSON text), or the problems. */
+function parseEndpoints(
+  input: unknown,
+): { value: Partial<Record<TableName, string>> } | { error: string } {
+  const example = `{"activity_types": "/api/task-types"}`;
   let value = input;
   if (typeof value === "string") {
     try {
       value = JSON.parse(value);
     } catch {
       return {
-        error: `'endpoints' must be a JSON object like {"activity_types": "/api/task-types"}: ` +
-          `current value is ${show(input)}`,
+        error: `'endpoints' must be a JSON object like ${example}: current value is ${show(input)}`,
       };
     }
   }
   if (!value || typeof value !== "object" || Array.isArray(value)) {
     return {
-      error:
-        `'endpoints' must be an object like {"activity_types": "/api/task-types"}: current value is ${
-          show(input)
-        }`,
+      error: `'endpoints' must be an object like ${example}: current value is ${show(input)}`,
     };
   }
   const out: Partial<Record<TableName, string>> = {};
@@ -431,6 +443,15 @@ function endpoints(input: unknown): Converted<Partial<Record<TableName, string>>
   return { value: out };
 }
 
+const endpointMap: Check = rule((input) => {
+  const parsed = parseEndpoints(input);
+  return "error" in parsed ? parsed.error : undefined;
+});
+
+const toEndpoints = v.transform((input: unknown) =>
+  (parseEndpoints(input) as { value: Partial<Record<TableName, string>> }).value
+);
+
 // ---------------------------------------------------------------------------------------------
 // The schema.
 
@@ -449,56 +470,98 @@ const MAX_RETRIES = 100;
 /** Log file size before rotation: 1 GiB. */
 const MAX_LOG_BYTES = 1024 * 1024 * 1024;
 
-/** Every config key, with its conversion and default. `Config` is inferred from it. */
+/** Every config key, with its rules and default. `Config` is inferred from it. */
 export const ConfigSchema = v.object(
   {
-    protocol: v.optional(field(oneOf("protocol", ["https", "http"] as const)), "https"),
-    hostname: field(hostname),
-    port: v.optional(field(serverPort), null),
-    api_path: v.optional(field(apiPath), "/act.web.api"),
-    username: field(requiredText("username", "the Act! user's display name")),
-    password: field(secretText("password", "the Act! user's password", true)),
-    database_name: field(requiredText("database_name", "the Act! database name")),
-    batch_size: v.optional(field(integer("batch_size", 1, MAX_BATCH_SIZE)), 10000),
+    protocol: v.optional(
+      v.pipe(v.unknown(), ...oneOf("protocol", ["https", "http"] as const)),
+      "https",
+    ),
+    hostname: v.pipe(
+      v.unknown(),
+      required("hostname", "the Act! server's host name"),
+      text("hostname"),
+      hostName,
+      toHost,
+    ),
+    port: v.optional(v.pipe(v.unknown(), port("port", true), toPortOrDefault), null),
+    api_path: v.optional(
+      v.pipe(v.unknown(), text("api_path"), urlPath("api_path"), toPath),
+      "/act.web.api",
+    ),
+    username: v.pipe(
+      v.unknown(),
+      required("username", "the Act! user's display name"),
+      text("username"),
+      toText,
+    ),
+    password: v.pipe(v.unknown(), secret("password", "the Act! user's password", true), toSecret),
+    database_name: v.pipe(
+      v.unknown(),
+      required("database_name", "the Act! database name"),
+      text("database_name"),
+      toText,
+    ),
+    batch_size: v.optional(
+      v.pipe(v.unknown(), integerIn("batch_size", 1, MAX_BATCH_SIZE), toNumber),
+      10000,
+    ),
     rate_limit_pause: v.optional(
-      field(
+      v.pipe(
+        v.unknown(),
         numberIn(
           "rate_limit_pause",
-          (n) => n >= 0 && n <= MAX_PAUSE_SECONDS,
+          0,
+          MAX_PAUSE_SECONDS,
           `a number of seconds from 0 to ${MAX_PAUSE_SECONDS}`,
         ),
+        toNumber,
       ),
       0.25,
     ),
-    default_start_date: v.optional(field(isoDate), "1900-01-01T00:00:00Z"),
-    destination: v.optional(field(destination), "sqlite:act.db"),
-    state_file: v.optional(field(nonEmptyText("state_file")), "state.json"),
-    tables: v.optional(field(tables), () => [...TABLE_NAMES]),
-    schedule: v.optional(field(cron("schedule")), "*/15 * * * *"),
-    reconcile_schedule: v.optional(field(cron("reconcile_schedule")), "0 3 * * *"),
-    http_host: v.optional(field(nonEmptyText("http_host")), "127.0.0.1"),
-    http_port: v.optional(field(portNumber("http_port")), 8787),
-    http_token: field(optionalText("http_token")),
-    http_allowed_hosts: v.optional(field(hostNames), () => []),
+    default_start_date: v.optional(v.pipe(v.unknown(), dateTime, toUtc), "1900-01-01T00:00:00Z"),
+    destination: v.optional(v.pipe(v.unknown(), destination, toDestination), "sqlite:act.db"),
+    state_file: v.optional(v.pipe(v.unknown(), nonEmpty("state_file"), toText), "state.json"),
+    tables: v.optional(v.pipe(v.unknown(), tableList, toTables), () => [...TABLE_NAMES]),
+    schedule: v.optional(v.pipe(v.unknown(), cron("schedule"), toCron), "*/15 * * * *"),
+    reconcile_schedule: v.optional(
+      v.pipe(v.unknown(), cron("reconcile_schedule"), toCron),
+      "0 3 * * *",
+    ),
+    http_host: v.optional(v.pipe(v.unknown(), nonEmpty("http_host"), toText), "127.0.0.1"),
+    http_port: v.optional(v.pipe(v.unknown(), port("http_port"), toNumber), 8787),
+    http_token: v.pipe(v.unknown(), optionalText("http_token"), toOptionalText),
+    http_allowed_hosts: v.optional(v.pipe(v.unknown(), hostList, toHosts), () => []),
     lookback_seconds: v.optional(
-      field(integer("lookback_seconds", 0, MAX_LOOKBACK_SECONDS, " number of seconds")),
+      v.pipe(
+        v.unknown(),
+        integerIn("lookback_seconds", 0, MAX_LOOKBACK_SECONDS, " number of seconds"),
+        toNumber,
+      ),
       60,
     ),
     request_timeout_seconds: v.optional(
-      field(
+      v.pipe(
+        v.unknown(),
         numberIn(
           "request_timeout_seconds",
-          (n) => n >= 1 && n <= MAX_TIMEOUT_SECONDS,
+          1,
+          MAX_TIMEOUT_SECONDS,
           `a number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}`,
         ),
+        toNumber,
       ),
       120,
     ),
-    max_retries: v.optional(field(integer("max_retries", 0, MAX_RETRIES)), 3),
-    endpoints: v.optional(field(endpoints), () => ({})),
+    max_retries: v.optional(
+      v.pipe(v.unknown(), integerIn("max_retries", 0, MAX_RETRIES), toNumber),
+      3,
+    ),
+    endpoints: v.optional(v.pipe(v.unknown(), endpointMap, toEndpoints), () => ({})),
     log_level: v.optional(
-      field(
-        oneOf<LogLevel>("log_level", LOG_LEVELS, {
+      v.pipe(
+        v.unknown(),
+        ...oneOf<LogLevel>("log_level", LOG_LEVELS, {
           debug: "FINE",
           warn: "WARNING",
           error: "SEVERE",
@@ -506,16 +569,23 @@ export const ConfigSchema = v.object(
       ),
       "INFO",
     ),
-    log_format: v.optional(field(oneOf("log_format", ["text", "json"] as const)), "text"),
-    log_file: field(optionalText("log_file")),
+    log_format: v.optional(
+      v.pipe(v.unknown(), ...oneOf("log_format", ["text", "json"] as const)),
+      "text",
+    ),
+    log_file: v.pipe(v.unknown(), optionalText("log_file"), toOptionalText),
     log_max_bytes: v.optional(
-      field(integer("log_max_bytes", 1024, MAX_LOG_BYTES, " number of bytes")),
+      v.pipe(
+        v.unknown(),
+        integerIn("log_max_bytes", 1024, MAX_LOG_BYTES, " number of bytes"),
+        toNumber,
+      ),
       10 * 1024 * 1024,
     ),
-    ca_file: field(optionalText("ca_file")),
-    tls_verify: v.optional(field(bool("tls_verify")), true),
+    ca_file: v.pipe(v.unknown(), optionalText("ca_file"), toOptionalText),
+    tls_verify: v.optional(v.pipe(v.unknown(), boolean("tls_verify"), toBoolean), true),
     max_delete_fraction: v.optional(
-      field(numberIn("max_delete_fraction", (n) => n >= 0 && n <= 1, "a number from 0 to 1")),
+      v.pipe(v.unknown(), numberIn("max_delete_fraction", 0, 1, "a number from 0 to 1"), toNumber),
       0.5,
     ),
   },
