@@ -8,15 +8,25 @@
  *  2. `act-sync --once` into SQLite (dist/act-sync when built, else the source under Bun);
  *  3. an incremental run with nothing changed, and one with 1% of the rows changed.
  * Reports rows/s, the ratio of (2) to (1), peak resident memory, requests, and writes
- * bench/results.md and bench/results.svg.
+ * bench/results.md and bench/results.svg. Then, on a server that behaves like a real one:
+ *  4. a first sync of `--latency-size` contacts with every answer `--latency` ms late and the
+ *     default `rate_limit_pause` (0.25 s): wall time against `requests × max(latency, pause)`;
+ *  5. `act-sync reconcile contacts` over `--reconcile-sizes` ids (destination already holding
+ *     them), default pause, no page cap: requests and seconds.
+ * With `--baseline DIR` (another checkout, e.g. `git worktree add --detach DIR main`), 4 and 5
+ * also run that checkout's `mod.ts` under Bun, side by side in the same run.
  *
  *   bun scripts/bench.ts [--sizes 10000,100000,200000,1000000] [--batch 5000] [--binary PATH]
  *                        [--postgres URL]   (default: env ACT_SYNC_TEST_PG; adds PostgreSQL rows/s)
+ *                        [--latency-size 200000] [--latency 300] [--latency-batch 2000]
+ *                        [--reconcile-sizes 240000,1000000] [--baseline DIR]
+ *                        [--sections sync,latency,reconcile]
  *
  * @module
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { DatabaseSync } from "node:sqlite";
 import { cpus, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import process from "node:process";
@@ -33,8 +43,16 @@ const { values } = parseArgs({
     binary: { type: "string" },
     out: { type: "string", default: join(root, "bench") },
     postgres: { type: "string", default: process.env.ACT_SYNC_TEST_PG ?? "" },
+    "latency-size": { type: "string", default: "200000" },
+    latency: { type: "string", default: "300" },
+    "latency-batch": { type: "string", default: "2000" },
+    "reconcile-sizes": { type: "string", default: "240000,1000000" },
+    baseline: { type: "string" },
+    sections: { type: "string", default: "sync,latency,reconcile" },
   },
 });
+const sections = new Set(values.sections!.split(","));
+const PAUSE = 0.25; // the default rate_limit_pause
 const sizes = values.sizes!.split(",").map(Number);
 const batch = Number(values.batch);
 const binary = values.binary ?? (existsSync(join(root, "dist/act-sync")) ? "dist/act-sync" : "");
@@ -93,7 +111,7 @@ interface Row {
 
 const results: Row[] = [];
 rmSync(work, { recursive: true, force: true });
-for (const n of sizes) {
+for (const n of sections.has("sync") ? sizes : []) {
   const folder = join(work, String(n));
   mkdirSync(folder, { recursive: true });
   const running = await startSimulator({
@@ -185,6 +203,130 @@ for (const n of sizes) {
     await running.close();
   }
 }
+/** The programs compared in sections 4 and 5: this checkout, and the baseline when given. */
+const programs: { name: string; command: string[] }[] = [
+  ...(values.baseline
+    ? [{
+      name: `baseline (${values.baseline})`,
+      command: [bun, resolve(values.baseline, "mod.ts")],
+    }]
+    : []),
+  { name: binary || "bun mod.ts", command: actSync },
+];
+
+function contactsOnly(n: number) {
+  return {
+    contacts: n,
+    companies: 0,
+    opportunities: 0,
+    activities: 0,
+    products: 0,
+    activity_types: 0,
+  };
+}
+
+interface LatencyRow {
+  program: string;
+  n: number;
+  requests: number;
+  ms: number;
+  idealMs: number;
+  peakMb: number;
+}
+const latencyRows: LatencyRow[] = [];
+const latencyMs = Number(values.latency);
+const latencyN = Number(values["latency-size"]);
+const latencyBatch = Number(values["latency-batch"]);
+if (sections.has("latency")) {
+  const running = await startSimulator({
+    seed: 1,
+    counts: contactsOnly(latencyN),
+    switches: { latencyMs },
+  });
+  try {
+    for (const program of programs) {
+      const folder = join(work, "latency", String(latencyRows.length));
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(
+        join(folder, "configuration.json"),
+        JSON.stringify(
+          simulatorConfig(running.url, {
+            batch_size: latencyBatch,
+            tables: "contacts",
+            lookback_seconds: 0,
+            rate_limit_pause: PAUSE,
+          }),
+        ),
+      );
+      const before = running.sim.stats.requests;
+      const run = await measure([...program.command, "--once"], folder);
+      if (run.code !== 0) throw new Error(`latency run failed: ${run.stderr}${run.stdout}`);
+      const requests = running.sim.stats.requests - before;
+      const row = {
+        program: program.name,
+        n: latencyN,
+        requests,
+        ms: run.ms,
+        idealMs: requests * Math.max(latencyMs, PAUSE * 1000),
+        peakMb: run.peakMb,
+      };
+      latencyRows.push(row);
+      console.log(JSON.stringify(row));
+    }
+  } finally {
+    await running.close();
+  }
+}
+
+interface ReconcileRow {
+  program: string;
+  n: number;
+  requests: number;
+  ms: number;
+  peakMb: number;
+}
+const reconcileRows: ReconcileRow[] = [];
+const reconcileSizes = values["reconcile-sizes"]!.split(",").map(Number);
+for (const n of sections.has("reconcile") ? reconcileSizes : []) {
+  const running = await startSimulator({ seed: 1, counts: contactsOnly(n) });
+  try {
+    for (const program of programs) {
+      const folder = join(work, "reconcile", `${n}-${reconcileRows.length}`);
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(
+        join(folder, "configuration.json"),
+        JSON.stringify(
+          simulatorConfig(running.url, { tables: "contacts", rate_limit_pause: PAUSE }),
+        ),
+      );
+      // The destination already holds every id (as after a first sync): reconcile finds no gap.
+      const db = new DatabaseSync(join(folder, "act.db"));
+      db.exec(
+        "CREATE TABLE contacts (id TEXT PRIMARY KEY NOT NULL, _act_synced TEXT, " +
+          "_act_deleted INTEGER NOT NULL DEFAULT 0, _act_deleted_at TEXT)",
+      );
+      const insert = db.prepare("INSERT INTO contacts (id) VALUES (?)");
+      db.exec("BEGIN");
+      for (let i = 0; i < n; i++) insert.run(running.sim.idAt("contacts", i));
+      db.exec("COMMIT");
+      db.close();
+      const before = running.sim.stats.requests;
+      const run = await measure([...program.command, "reconcile", "contacts"], folder);
+      if (run.code !== 0) throw new Error(`reconcile run failed: ${run.stderr}${run.stdout}`);
+      const row = {
+        program: program.name,
+        n,
+        requests: running.sim.stats.requests - before,
+        ms: run.ms,
+        peakMb: run.peakMb,
+      };
+      reconcileRows.push(row);
+      console.log(JSON.stringify(row));
+    }
+  } finally {
+    await running.close();
+  }
+}
 rmSync(work, { recursive: true, force: true });
 
 const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
@@ -194,9 +336,7 @@ const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${
 const lines = [
   "# act-sync benchmark",
   "",
-  `Command: \`bun scripts/bench.ts --sizes ${sizes.join(",")} --batch ${batch}${
-    values.binary ? ` --binary ${values.binary}` : ""
-  }\``,
+  `Command: \`bun scripts/bench.ts ${process.argv.slice(2).join(" ")}\``,
   `act-sync under test: \`${binary || "bun mod.ts"}\` · machine: ${machine} · ${
     new Date().toISOString()
   }`,
@@ -218,10 +358,40 @@ const lines = [
   "",
   "![rows/s and peak memory against N](results.svg)",
   "",
+  ...(latencyRows.length
+    ? [
+      `First sync with every answer ${latencyMs} ms late, rate_limit_pause ${PAUSE} s, ` +
+      `batch_size ${latencyBatch}; ideal = requests × max(latency, pause):`,
+      "",
+      "| program | N | requests | wall | ideal | wall / ideal | peak RSS |",
+      "|---|---:|---:|---:|---:|---:|---:|",
+      ...latencyRows.map((r) =>
+        `| ${r.program} | ${fmt(r.n)} | ${r.requests} | ${(r.ms / 1000).toFixed(1)} s | ${
+          (r.idealMs / 1000).toFixed(1)
+        } s | ${(r.ms / r.idealMs).toFixed(2)}× | ${fmt(r.peakMb)} MB |`
+      ),
+      "",
+    ]
+    : []),
+  ...(reconcileRows.length
+    ? [
+      `\`act-sync reconcile contacts\`, destination holding every id, rate_limit_pause ${PAUSE} s, ` +
+      "batch_size 10000, no page cap:",
+      "",
+      "| program | ids | requests | wall | peak RSS |",
+      "|---|---:|---:|---:|---:|",
+      ...reconcileRows.map((r) =>
+        `| ${r.program} | ${fmt(r.n)} | ${r.requests} | ${(r.ms / 1000).toFixed(1)} s | ${
+          fmt(r.peakMb)
+        } MB |`
+      ),
+      "",
+    ]
+    : []),
 ];
 mkdirSync(values.out!, { recursive: true });
 writeFileSync(join(values.out!, "results.md"), lines.join("\n"));
-writeFileSync(join(values.out!, "results.svg"), chart(results));
+if (results.length) writeFileSync(join(values.out!, "results.svg"), chart(results));
 console.log(lines.join("\n"));
 
 function chart(rows: Row[]): string {

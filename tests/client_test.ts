@@ -319,7 +319,56 @@ describe("ActClient against the simulator", () => {
     assert.ok(Date.now() - started < 2500);
   });
 
-  test("pauseMs is kept between requests, measured from the end of the previous one", async () => {
+  test("pauseMs spaces request starts; latency and the caller's work count towards it", async () => {
+    // A virtual clock: sleeps and the server's latency advance it, nothing waits for real.
+    let clock = 1_000_000;
+    const starts: number[] = [];
+    const sleeps: number[] = [];
+    let latency = 0;
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const real = createFetch();
+    const { client } = clientFor(sim, {
+      pauseMs: 250,
+      now: () => clock,
+      sleep: (ms) => {
+        sleeps.push(ms);
+        clock += ms;
+        return Promise.resolve();
+      },
+      fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
+        starts.push(clock);
+        mostInFlight = Math.max(mostInFlight, ++inFlight);
+        try {
+          const response = await real(input, init);
+          const text = await response.text();
+          clock += latency;
+          return new Response(text, { status: response.status, headers: response.headers });
+        } finally {
+          inFlight--;
+        }
+      }) as typeof fetch,
+    });
+    await client.authenticate(); // starts at 1_000_000
+    latency = 300; // slower than the pause: the next request goes at once
+    await client.list("/api/contacts", { top: 1 }); // 1_000_250 (waits 250), ends 1_000_550
+    await client.list("/api/contacts", { top: 1 }); // 1_000_550, no sleep
+    latency = 100;
+    await client.list("/api/contacts", { top: 1 }); // 1_000_850, ends 1_000_950
+    clock += 60; // the caller's own work (writing a page)
+    await client.list("/api/contacts", { top: 1 }); // 1_001_100: sleeps 90, not 250; ends 1_001_200
+    latency = 0;
+    await Promise.all([ // concurrent callers still go one at a time, a pause apart
+      client.list("/api/contacts", { top: 1 }),
+      client.list("/api/contacts", { top: 1 }),
+    ]);
+    assert.deepEqual(sleeps, [250, 90, 150, 250]);
+    assert.deepEqual(starts.map((t) => t - 1_000_000), [0, 250, 550, 850, 1100, 1350, 1600]);
+    for (let i = 1; i < starts.length; i++) assert.ok(starts[i] - starts[i - 1] >= 250);
+    assert.equal(mostInFlight, 1);
+  });
+
+  test("pauseMs is kept between requests that follow each other at once", async () => {
     let clock = 1_000_000;
     const { client, waits } = clientFor(sim, { pauseMs: 400, now: () => clock });
     await client.authenticate();

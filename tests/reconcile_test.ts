@@ -335,6 +335,33 @@ describe("reconcileTables()", () => {
     }
   });
 
+  test("scanIds() asks for 10 × batch_size ids and splits by the expected row count at once", async () => {
+    const h = await harness({ counts: { contacts: 2000 } });
+    try {
+      const sim = h.running.sim;
+      const tops = new Set<string>();
+      const stop = sim.onRequest((info) => {
+        tops.add(`${info.query.get("$top")} ${info.query.get("$select")}`);
+      });
+      // 50 ids per response: 2000 ids fit 256 parts ('00'…'ff') of about 8, at most 3/4 full.
+      const scan = await scanIds(h.client, "/api/contacts", { batchSize: 5, expectedRows: 2000 });
+      stop();
+      assert.equal(scan.ids.size, 2000);
+      assert.deepEqual([...tops], ["50 id"]);
+      assert.equal(scan.requests, 1 + 256); // the first request, then one per part: no split
+      // Under a page cap the parts come back full and are split: more requests, every id.
+      sim.switches.pageCap = 7;
+      const capped = await scanIds(h.client, "/api/contacts", { batchSize: 5, expectedRows: 2000 });
+      assert.deepEqual(
+        [...capped.ids].sort(),
+        sim.rows("contacts").map((r) => String(r.id)).sort(),
+      );
+      assert.ok(capped.requests > 257, `${capped.requests} requests`);
+    } finally {
+      await h.close();
+    }
+  });
+
   test("scanIds() reads a tie of ids sharing long prefixes under a tiny page cap", async () => {
     const h = await harness({ counts: { contacts: 0 }, switches: { pageCap: 3 } });
     try {

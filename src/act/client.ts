@@ -64,7 +64,10 @@ export interface ActClientOptions {
   maxRetries?: number;
   /** Timeout per HTTP attempt, body included. @default {120000} */
   timeoutMs?: number;
-  /** Pause between consecutive requests, from the end of one to the start of the next. @default {250} */
+  /**
+   * Least time between the starts of consecutive requests (at most one request per `pauseMs`);
+   * the latency of a request and the caller's work overlap with it. @default {250}
+   */
   pauseMs?: number;
   /** FINE logs every request (method, URL without secrets, status, ms); retries log WARNING. */
   logger?: Logger;
@@ -142,8 +145,11 @@ export class ActClient {
   #token: string | null = null;
   #authorizing: Promise<string> | null = null;
   #requestCount = 0;
-  #lastEnd: number | null = null;
+  /** When the previous request started (null: none yet). */
+  #lastStart: number | null = null;
   #notBefore = 0;
+  /** Settles when the request in flight is done: one request at a time. */
+  #turn: Promise<void> = Promise.resolve();
 
   constructor(options: ActClientOptions) {
     this.#base = options.baseUrl.replace(/\/+$/, "");
@@ -256,11 +262,14 @@ export class ActClient {
         token = await this.#authorize(null, signal);
         headers["Authorization"] = `Bearer ${token}`;
       }
-      await this.#waitTurn(retryDelay, signal);
-      retryDelay = 0;
       let attempt: Attempt | null = null;
       let failure: { status: number; detail: string; retryAfter: number | null; cause?: unknown };
+      const previous = this.#turn;
+      const { promise: turn, resolve: done } = Promise.withResolvers<void>();
+      this.#turn = turn;
       try {
+        await previous;
+        await this.#waitTurn(retryDelay, signal);
         attempt = await this.#send(url, shown, headers, signal);
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
@@ -270,7 +279,10 @@ export class ActClient {
           retryAfter: null,
           cause: error,
         };
+      } finally {
+        done();
       }
+      retryDelay = 0;
       if (attempt) {
         const { status } = attempt;
         if (status >= 200 && status < 300) {
@@ -345,12 +357,15 @@ export class ActClient {
     }
   }
 
-  /** Wait for the retry delay, the pause after the previous request, or a rate-limit reset. */
+  /**
+   * Wait for the retry delay, the pause since the previous request's start (time that request
+   * and the caller's work already took counts), or a rate-limit reset.
+   */
   async #waitTurn(retryDelay: number, signal?: AbortSignal): Promise<void> {
     const now = this.#now();
     let wait = Math.max(retryDelay, this.#notBefore - now);
-    if (this.#pauseMs > 0 && this.#lastEnd !== null) {
-      wait = Math.max(wait, this.#lastEnd + this.#pauseMs - now);
+    if (this.#pauseMs > 0 && this.#lastStart !== null) {
+      wait = Math.max(wait, this.#lastStart + this.#pauseMs - now);
     }
     if (wait <= 0) return;
     if (!signal) return await this.#sleep(wait);
@@ -378,6 +393,7 @@ export class ActClient {
     const onAbort = () => controller.abort(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
     const started = this.#now();
+    this.#lastStart = started;
     this.#requestCount++;
     let status = 0;
     let rateLimitRemaining: number | null = null;
@@ -413,9 +429,7 @@ export class ActClient {
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
-      const end = this.#now();
-      this.#lastEnd = end;
-      const ms = end - started;
+      const ms = this.#now() - started;
       this.#logger?.fine(`GET ${shown}`, { status, ms });
       this.#onResponse?.({ method: "GET", url: shown, status, ms, rateLimitRemaining });
     }

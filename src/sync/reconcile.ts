@@ -32,6 +32,7 @@ import {
   isHexId,
   MAX_REQUESTS,
   notAdvancing,
+  prefixDepth,
   type Row,
   type ScanBase,
   scanByOffset,
@@ -112,10 +113,27 @@ export interface IdScan {
   requests: number;
 }
 
+/**
+ * An id scan asks for this many times `batchSize` ids per request: a row of `$select=id` is
+ * about 50 bytes against about 2 KB for a full record, so 100,000 ids (the default `batch_size`
+ * 10,000) make a response of about 5 MB. A server that caps responses lower gets more requests
+ * (the scan splits by prefix), never a missed id.
+ */
+export const ID_PAGE_FACTOR = 10;
+
 /** Options of {@linkcode scanIds}. */
 export interface ScanOptions {
-  /** `$top` of every request. */
+  /**
+   * `$top` of full-row requests; id-only requests (`$select=id`) ask for
+   * {@linkcode ID_PAGE_FACTOR} times as many.
+   */
   batchSize: number;
+  /**
+   * About how many ids the table holds (the destination's row count): the id scan splits into
+   * parts that fit a response from the start instead of finding the splits request by request.
+   * @default {0: the size of the first response}
+   */
+  expectedRows?: number;
   /** Paths tried, in order, when `path` answers 404 on the first request. @default {[]} */
   fallbackPaths?: readonly string[];
   /** Keep full rows for these ids when the server returns full rows. @default {() => false} */
@@ -160,9 +178,9 @@ class IdScanner {
     this.#source = source;
     this.#path = path;
     this.#options = options;
-    this.#top = options.batchSize;
     this.#select = !options.fullRows;
-    this.#completeness = new Completeness(options.batchSize);
+    this.#top = this.#select ? options.batchSize * ID_PAGE_FACTOR : options.batchSize;
+    this.#completeness = new Completeness(this.#top);
   }
 
   async scan(): Promise<IdScan> {
@@ -172,7 +190,12 @@ class IdScanner {
       ids = new Set(); // an empty answer to an unfiltered request: the table is empty
     } else if (probe.every((row) => typeof row.id === "string" && isHexId(row.id))) {
       try {
-        ids = await this.#byPrefix();
+        ids = await this.#byPrefix(
+          prefixDepth(
+            Math.max(this.#options.expectedRows ?? 0, probe.length),
+            this.#completeness.largest,
+          ),
+        );
       } catch (error) {
         if (!(error instanceof HttpError && error.status === 400)) throw error;
         this.#filter = false;
@@ -233,16 +256,19 @@ class IdScanner {
       return await this.#list({ top: this.#top }, path);
     } catch (error) {
       if (!(error instanceof HttpError && error.status === 400)) throw error;
-      this.#select = false; // the server rejects $select: read full rows
+      this.#select = false; // the server rejects $select: read full rows, full pages
+      this.#top = this.#options.batchSize;
+      this.#completeness = new Completeness(this.#top);
       return await this.#list({ top: this.#top }, path);
     }
   }
 
-  /** The id scan by prefix ({@linkcode scanByPrefix}). */
-  async #byPrefix(): Promise<Set<string>> {
+  /** The id scan by prefix ({@linkcode scanByPrefix}), first parts `depth` characters long. */
+  async #byPrefix(depth: number): Promise<Set<string>> {
     const ids = new Set<string>();
     await scanByPrefix({
       ...this.#scan(),
+      depth,
       onRows: (rows) => {
         for (const row of rows) ids.add(String(row.id));
       },
@@ -335,6 +361,7 @@ async function reconcileTable(
     const override = options.endpoints?.[table];
     const scanOptions: ScanOptions = {
       batchSize: options.batchSize,
+      expectedRows: local.size,
       fallbackPaths: override ? [] : spec.fallbackPaths,
       keep: (id) => !local.has(id),
       signal: deps.signal,

@@ -141,13 +141,45 @@ export interface PrefixScan extends ScanBase {
   known?: readonly string[];
   /** Whether a returned row matches `base`; one that does not stops the scan. @default {all} */
   matches?: (row: Row) => boolean;
+  /**
+   * Length of the first parts' prefixes when there is no `known` (see {@linkcode prefixDepth}):
+   * 2 starts with the 256 parts `'00'`…`'ff'`. @default {1}
+   */
+  depth?: number;
+}
+
+/** Deepest first prefix {@linkcode prefixDepth} picks (65,536 parts). */
+export const MAX_PREFIX_DEPTH = 4;
+
+/**
+ * The prefix length at which a table of about `rows` GUID ids splits into parts that each fit
+ * one response of `largest` rows with room to spare (at most 3/4 full), so a scan needs no split
+ * it discovers request by request; never more parts than rows, at least 1, at most
+ * {@linkcode MAX_PREFIX_DEPTH}. An estimate only: a part that still comes back full is split.
+ */
+export function prefixDepth(rows: number, largest: number): number {
+  let depth = 1;
+  while (
+    depth < MAX_PREFIX_DEPTH && rows / 16 ** depth > 0.75 * Math.max(1, largest) &&
+    16 ** (depth + 1) <= rows
+  ) {
+    depth++;
+  }
+  return depth;
+}
+
+/** Every prefix of `length` characters that GUID ids can have, in order (see {@linkcode childPrefixes}). */
+export function prefixesOfLength(length: number): string[] {
+  let prefixes = [""];
+  while (prefixes[0].length < length) prefixes = prefixes.flatMap(childPrefixes);
+  return prefixes;
 }
 
 /** Read every row matching `base` by id prefix (see the module comment, point 2). */
 export async function scanByPrefix(scan: PrefixScan): Promise<void> {
   const stack: { prefix: string; ids: string[] }[] = scan.known
     ? [{ prefix: "", ids: [...scan.known] }]
-    : childPrefixes("").reverse().map((prefix) => ({ prefix, ids: [] }));
+    : prefixesOfLength(scan.depth ?? 1).reverse().map((prefix) => ({ prefix, ids: [] }));
   while (stack.length > 0) {
     const { prefix, ids } = stack.pop()!;
     const excluded = new Set(ids.map((id) => id.toLowerCase()));
