@@ -94,7 +94,7 @@ describe("a run's counts and summary", () => {
         state_file: join(dir, "state.json"),
       });
       const first = await runSync(config, {}, { logger: silentLogger() });
-      assert.equal(first.ok, true, first.error);
+      assert.equal(first.ok, true, String(first.error));
       const contacts = running.sim.count("contacts");
       // Rows re-read at a page boundary count as unchanged, not new.
       assert.equal(first.tables[0].changes.inserted, contacts);
@@ -102,7 +102,7 @@ describe("a run's counts and summary", () => {
       const ids = running.sim.rows("contacts").slice(0, 3).map((r) => String(r.id));
       running.sim.touch("contacts", ids);
       const second = await runSync(config, {}, { logger: silentLogger() });
-      assert.equal(second.ok, true, second.error);
+      assert.equal(second.ok, true, String(second.error));
       const { inserted, updated, unchanged } = second.tables[0].changes;
       assert.equal(inserted, 0);
       assert.equal(updated, 3);
@@ -173,8 +173,8 @@ describe("progress", () => {
       "contacts  [#######.............]  35%  70,000 rows of 200,000  12,500 rows/s",
     );
     assert.equal(
-      formatProgressLine({ table: "groups", rows: 1500, elapsedMs: 3000, what: "ids" }),
-      "groups  1,500 ids  500 ids/s",
+      formatProgressLine({ table: "companies", rows: 1500, elapsedMs: 3000, what: "ids" }),
+      "companies  1,500 ids  500 ids/s",
     );
     let clock = 0;
     let out = "";

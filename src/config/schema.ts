@@ -495,6 +495,11 @@ export const ConfigSchema = v.object(
       120,
     ),
     max_retries: v.optional(field(integer("max_retries", 0, MAX_RETRIES)), 3),
+    /** Consecutive failed runs before `/health` answers 503 "failing" (1–100). */
+    unhealthy_after_failures: v.optional(
+      field(integer("unhealthy_after_failures", 1, 100)),
+      1,
+    ),
     endpoints: v.optional(field(endpoints), () => ({})),
     log_level: v.optional(
       field(

@@ -78,6 +78,9 @@ import {
 } from "./scan.ts";
 import { type TableName, TABLES, type TableSpec } from "./tables.ts";
 
+/** Endpoint fallbacks already logged (the same 404 every run is news only once). */
+const FALLBACKS_LOGGED = new Set<string>();
+
 /** One response of a list endpoint. */
 export interface ListPage {
   rows: Record<string, unknown>[];
@@ -333,9 +336,9 @@ class TableReader {
             const page = await this.#deps.source.list(fallback, query, {
               signal: this.#deps.signal,
             });
-            this.#deps.logger.info(
-              `Table ${this.#spec.name}: ${this.#path} answered 404, using ${fallback}`,
-            );
+            const note = `Table ${this.#spec.name}: ${this.#path} answered 404, using ${fallback}`;
+            if (!FALLBACKS_LOGGED.has(note)) this.#deps.logger.info(note); // once per process
+            FALLBACKS_LOGGED.add(note);
             this.#path = fallback;
             return this.#seen(page);
           } catch (fallbackError) {
