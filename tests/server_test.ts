@@ -52,6 +52,7 @@ function run(
       status: failed.includes(table) ? "failed" : "ok",
       rowsRead: 10,
       rowsWritten: 10,
+      changes: { inserted: 4, updated: 3, unchanged: 3 },
       newColumns: [],
       durationMs: 1500,
       requests: 2,

@@ -81,7 +81,12 @@ test(
       page([{ id: "a", name: "Anna" }], { name: "text" }),
       T1,
     );
-    assert.deepEqual(second, { written: 1, newColumns: [], widenedColumns: [] });
+    assert.deepEqual(second, {
+      written: 1,
+      changes: { inserted: 0, updated: 1, unchanged: 0 },
+      newColumns: [],
+      widenedColumns: [],
+    });
     const rows = await sql()`SELECT id, name, age::text AS age, _act_synced::text AS synced
     FROM contacts ORDER BY id`;
     assert.deepEqual(rows.map((r) => ({ ...r })), [

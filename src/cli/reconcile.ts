@@ -20,7 +20,7 @@ export async function reconcileCommand(args: string[], deps: CliDeps): Promise<b
     const run = await runReconcile(config, {
       tables: tables.length > 0 ? tables : undefined,
       force: parsed.values.force === true,
-    }, { logger, signal: controller.signal });
+    }, { logger, signal: controller.signal, progress: deps.isTty ? deps.stderr : undefined });
     deps.stdout(formatReconcileSummary(run));
     return run.ok;
   } finally {

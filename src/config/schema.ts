@@ -557,6 +557,11 @@ export const ConfigSchema = v.object(
       v.pipe(v.unknown(), integerIn("max_retries", 0, MAX_RETRIES), toNumber),
       3,
     ),
+    /** Consecutive failed runs before `/health` answers 503 "failing" (1–100). */
+    unhealthy_after_failures: v.optional(
+      v.pipe(v.unknown(), integerIn("unhealthy_after_failures", 1, 100), toNumber),
+      1,
+    ),
     endpoints: v.optional(v.pipe(v.unknown(), endpointMap, toEndpoints), () => ({})),
     log_level: v.optional(
       v.pipe(

@@ -15,6 +15,7 @@ import { type ReconcileRecord, withReconciled } from "../state/reconcile.ts";
 import { reconcileTables, type TableReconcile } from "../sync/reconcile.ts";
 import type { TableName } from "../sync/tables.ts";
 import { createClient } from "./sync.ts";
+import { progressReporter } from "./progress.ts";
 
 /** What a reconcile run needs from outside. */
 export interface ReconcileRunDeps {
@@ -27,6 +28,8 @@ export interface ReconcileRunDeps {
   fetch?: typeof fetch;
   /** Called with the saved state (the service's /state). */
   onState?: (state: State) => void;
+  /** Progress lines on a terminal (its stderr); without it, progress goes to the log. */
+  progress?: (text: string) => void;
 }
 
 /** Options of one reconcile run. */
@@ -71,13 +74,22 @@ export async function runReconcile(
       client: () => createClient(config, { ...deps, now }),
     },
     async ({ client, sink }) => {
+      const progress = progressReporter({ tty: deps.progress, logger: deps.logger, now });
       const result = await reconcileTables({
         tables: options.tables ?? config.tables,
         batchSize: config.batch_size,
         maxDeleteFraction: config.max_delete_fraction,
         force: options.force ?? false,
         endpoints: config.endpoints,
-      }, { source: client, sink, logger: deps.logger, now, signal: deps.signal });
+      }, {
+        source: client,
+        sink,
+        logger: deps.logger,
+        now,
+        signal: deps.signal,
+        onProgress: progress.report,
+      });
+      progress.done();
       const at = new Date(now()).toISOString();
       const records: Record<string, ReconcileRecord> = {};
       for (const t of result.tables) {

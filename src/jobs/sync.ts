@@ -16,6 +16,7 @@ import { formatTable, redactedState, withSession } from "./_session.ts";
 import { type ProgressEvent, type RunResult, syncTables } from "../sync/engine.ts";
 import type { TableName } from "../sync/tables.ts";
 import { buildBaseUrl } from "../act/odata.ts";
+import { progressReporter } from "./progress.ts";
 
 /** What a run needs from outside. */
 export interface RunDeps {
@@ -24,7 +25,7 @@ export interface RunDeps {
   now?: () => number;
   /** Where the summary table goes (stdout). */
   stdout?: (text: string) => void;
-  /** Progress lines (a terminal's stderr), or nothing. */
+  /** Progress lines on a terminal (its stderr); without it, progress goes to the log. */
   progress?: (text: string) => void;
   /** Stop after the page being written. */
   signal?: AbortSignal;
@@ -52,6 +53,8 @@ export interface SyncRun extends RunResult {
   error?: string;
   startedAt: string;
   durationMs: number;
+  /** The destination, without password (`sink.description`); unset when it was not opened. */
+  destination?: string;
 }
 
 /** Create the Act! client for a configuration. */
@@ -95,14 +98,12 @@ export async function runSync(
     config,
     { logger, signal: deps.signal, client: () => createClient(config, deps) },
     async ({ state, client, sink }) => {
-      const printer = deps.progress ? progressPrinter(deps.progress, now) : undefined;
+      const printer = progressReporter({ tty: deps.progress, logger, now });
       const onProgress = deps.onProgress;
-      const progress = printer && onProgress
-        ? (event: ProgressEvent) => {
-          printer(event);
-          onProgress(event);
-        }
-        : printer ?? onProgress;
+      const progress = (event: ProgressEvent) => {
+        printer.report(event);
+        onProgress?.(event);
+      };
       const result = await syncTables(state, {
         tables: options.tables ?? config.tables,
         batchSize: config.batch_size,
@@ -123,8 +124,9 @@ export async function runSync(
           deps.onState?.(next);
         },
       });
-      if (deps.progress) deps.progress("");
-      return { ...result, ...timing() };
+      printer.done();
+      const run: SyncRun = { ...result, destination: sink.description, ...timing() };
+      return run;
     },
     (error, state) => ({
       ok: false,
@@ -136,33 +138,63 @@ export async function runSync(
   );
 }
 
-function progressPrinter(
-  write: (text: string) => void,
-  now: () => number,
-): (event: ProgressEvent) => void {
-  let last = 0;
-  return (event) => {
-    const t = now();
-    if (t - last < 250) return;
-    last = t;
-    const rate = event.elapsedMs > 0 ? Math.round(event.rows / (event.elapsedMs / 1000)) : 0;
-    write(`\r${event.table}: ${event.rows.toLocaleString("en-US")} rows (${rate} rows/s)\x1b[K`);
-  };
-}
+/** Summary errors longer than this go below the table, which says "failed (see below)". */
+const INLINE_ERROR = 40;
 
-/** The summary table printed at the end of a run. */
+/**
+ * The summary printed at the end of a run: a table per table (rows read, and of the rows
+ * written: new ids, updated rows, rows re-read unchanged), a totals line with the elapsed time
+ * and the destination, then the errors too long for the table.
+ */
 export function formatSummary(run: SyncRun): string {
-  const header = ["table", "rows read", "rows written", "new columns", "duration", "status"];
-  const lines = run.tables.map((t) => [
-    t.table,
-    String(t.rowsRead),
-    String(t.rowsWritten),
-    String(t.newColumns.length),
-    `${(t.durationMs / 1000).toFixed(1)} s`,
-    t.status === "ok" ? "ok" : `${t.status}: ${escapeControl(t.error ?? "")}`,
-  ]);
+  const header = [
+    "table",
+    "read",
+    "new",
+    "updated",
+    "unchanged",
+    "new columns",
+    "duration",
+    "status",
+  ];
+  const below: string[] = [];
+  const lines = run.tables.map((t) => {
+    let status: string = t.status;
+    if (t.status !== "ok") {
+      const error = escapeControl(t.error ?? "");
+      if (error.length <= INLINE_ERROR) status = error ? `${t.status}: ${error}` : t.status;
+      else {
+        status = `${t.status} (see below)`;
+        below.push(`${t.table}: ${error}`);
+      }
+    }
+    return [
+      t.table,
+      count(t.rowsRead),
+      count(t.changes.inserted),
+      count(t.changes.updated),
+      count(t.changes.unchanged),
+      String(t.newColumns.length),
+      `${(t.durationMs / 1000).toFixed(1)} s`,
+      status,
+    ];
+  });
+  const sum = (f: (t: SyncRun["tables"][number]) => number) =>
+    count(run.tables.reduce((n, t) => n + f(t), 0));
   const out = [formatTable(header, lines)];
+  out.push(
+    `total: ${sum((t) => t.rowsRead)} read, ${sum((t) => t.changes.inserted)} new, ${
+      sum((t) => t.changes.updated)
+    } updated, ${sum((t) => t.changes.unchanged)} unchanged in ${
+      (run.durationMs / 1000).toFixed(1)
+    } s${run.destination ? ` into ${run.destination}` : ""}\n`,
+  );
+  if (below.length > 0) out.push(`\n${below.join("\n")}\n`);
   if (run.failSafe) out.push(`\n${run.failSafe}\n`);
   if (run.error) out.push(`Sync failed: ${escapeControl(run.error)}\n`);
   return out.join("");
+}
+
+function count(n: number): string {
+  return n.toLocaleString("en-US");
 }

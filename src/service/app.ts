@@ -113,7 +113,7 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get("/health", (c) => {
     const health = deps.monitor.health();
-    return json(c, health, health.status === "ok" ? 200 : 503);
+    return json(c, health, health.status === "ok" || health.status === "starting" ? 200 : 503);
   });
 
   app.use(async (c, next) => {

@@ -46,7 +46,7 @@ export function formatMetrics(snapshot: Snapshot): string {
     "act_sync_healthy",
     "gauge",
     "1 when /health answers ok, 0 when failing or stale.",
-    [[{}, health.status === "ok" ? 1 : 0]],
+    [[{}, health.status === "ok" || health.status === "starting" ? 1 : 0]],
   );
   family("act_sync_running", "gauge", "1 while a sync or reconcile run is in progress.", [[
     {},

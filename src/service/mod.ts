@@ -73,6 +73,7 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
     nextRun: () => schedule?.nextRun() ?? null,
     now,
     state: initial,
+    unhealthyAfterFailures: config.unhealthy_after_failures,
   });
 
   const stop = new AbortController();
@@ -135,7 +136,10 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
   }
   const stopped = new Promise<void>((resolve) => {
     const done = () => {
-      logger.warning("Stop requested: finishing the page being written, then stopping");
+      // Stopping an idle service is routine (INFO); cutting a run short is worth a WARNING.
+      if (monitor.running) {
+        logger.warning("Stop requested: finishing the page being written, then stopping");
+      } else logger.info("Stop requested: stopping");
       resolve();
     };
     if (stop.signal.aborted) done();

@@ -28,6 +28,10 @@ export interface TableRun {
   rows_read: number;
   /** Rows written (a reconcile: rows fetched because the destination lacked them). */
   rows_written: number;
+  /** A sync: of `rows_written`, ids new to the destination, rows changed, rows re-read unchanged. */
+  rows_new?: number;
+  rows_updated?: number;
+  rows_unchanged?: number;
   /** A reconcile: rows marked deleted. */
   rows_deleted?: number;
   duration_seconds: number;
@@ -57,7 +61,11 @@ export interface RunRecord {
 
 /** What `/health` answers. */
 export interface Health {
-  status: "ok" | "failing" | "stale";
+  /**
+   * `starting` (200): no sync run has finished since the service started; `ok` (200); `failing`
+   * (503): the last `unhealthy_after_failures` runs failed; `stale` (503): no success for too long.
+   */
+  status: "ok" | "starting" | "failing" | "stale";
   /** Set when the status is not `ok`; names no secret, URL or server detail. */
   reason?: string;
   /** End of the last run in which every table synced (or, after a restart, from the state file). */
@@ -68,6 +76,8 @@ export interface Health {
   next_run: string | null;
   /** Whether a run (sync or reconcile) is in progress. */
   running: boolean;
+  /** Sync runs failed in a row (stopped runs do not count, a success resets it). */
+  consecutive_failures: number;
 }
 
 /** Per-table status for `/state` and the status page. */
@@ -129,6 +139,8 @@ export interface MonitorOptions {
   state?: State;
   /** How many finished runs to keep. @default {20} */
   keepRuns?: number;
+  /** Consecutive failed runs before `/health` is failing (`unhealthy_after_failures`). @default {1} */
+  unhealthyAfterFailures?: number;
 }
 
 /** Bucket bounds of `act_sync_run_duration_seconds`, in seconds. */
@@ -230,6 +242,9 @@ export class Monitor {
       status: t.status,
       rows_read: t.rowsRead,
       rows_written: t.rowsWritten,
+      rows_new: t.changes.inserted,
+      rows_updated: t.changes.updated,
+      rows_unchanged: t.changes.unchanged,
       duration_seconds: t.durationMs / 1000,
       ...(t.error ? { error: t.error } : {}),
     }));
@@ -240,7 +255,9 @@ export class Monitor {
     const stopped = !run.ok && !run.error && !run.failSafe &&
       run.tables.every((t) => t.status !== "failed");
     const outcome: RunOutcome = run.ok ? "ok" : stopped ? "stopped" : "failed";
-    this.#state = run.state;
+    this.#state = run.error && run.tables.length === 0
+      ? this.#failedBeforeTables(run.error)
+      : run.state;
     return this.#finish(outcome, run.error ?? run.failSafe ?? null, tables);
   }
 
@@ -266,7 +283,23 @@ export class Monitor {
 
   /** The run in progress ended with an exception (e.g. another process holds the lock). */
   runCrashed(error: unknown): RunRecord {
+    this.#state = this.#failedBeforeTables(errorMessage(error));
     return this.#finish("failed", errorMessage(error), []);
+  }
+
+  /**
+   * The state as shown after a run that failed before reaching any table (Act! down, login
+   * refused, destination or lock): every table of the service gets that run's error, so that
+   * `/state`, the status page and `act_sync_table_failing` show them as not synced. Shown only;
+   * the state file is not changed.
+   */
+  #failedBeforeTables(message: string): State {
+    const at = this.#iso();
+    const tables = { ...this.#state.tables };
+    for (const table of this.#options.tables) {
+      tables[table] = { ...tables[table], last_error: { message, at } };
+    }
+    return { ...this.#state, tables };
   }
 
   /** What `/health` answers now. */
@@ -274,19 +307,27 @@ export class Monitor {
     const now = this.#now();
     const syncs = this.#runs.filter((r) => r.kind === "sync");
     const last = syncs.find((r) => r.result !== "stopped") ?? null;
+    let failures = 0;
+    for (const run of syncs) {
+      if (run.result === "stopped") continue;
+      if (run.result !== "failed") break;
+      failures++;
+    }
     const base = {
       last_success: this.#lastSuccess === null ? null : new Date(this.#lastSuccess).toISOString(),
       last_run: syncs[0]?.finished_at ?? null,
       next_run: this.#options.nextRun?.()?.toISOString() ?? null,
       running: this.#running !== null,
+      consecutive_failures: failures,
     };
-    if (last?.result === "failed") {
+    if (last?.result === "failed" && failures >= (this.#options.unhealthyAfterFailures ?? 1)) {
       const failed = last.tables.filter((t) => t.status === "failed").map((t) => t.table);
+      const runs = failures > 1 ? `The last ${failures} runs` : "The last run";
       const reason = failed.length > 0
-        ? `The last run failed: ${failed.length} of ${last.tables.length} tables failed (${
+        ? `${runs} failed: ${failed.length} of ${last.tables.length} tables failed (${
           failed.join(", ")
         })`
-        : "The last run failed before syncing any table (connection, authentication, " +
+        : `${runs} failed before syncing any table (connection, authentication, ` +
           "destination or lock); see /state";
       return { status: "failing", reason, ...base };
     }
@@ -304,6 +345,8 @@ export class Monitor {
         ...base,
       };
     }
+    // Until the first run ends, "ok" would claim a success nobody has seen yet.
+    if (syncs.length === 0) return { status: "starting", ...base };
     return { status: "ok", ...base };
   }
 

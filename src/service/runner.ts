@@ -62,7 +62,9 @@ export class Runner {
         running?.id ?? "?"
       } is still in progress`;
       if (reason === "schedule") {
-        logger.warning(message);
+        // Harmless while the start-up run (often a long first sync) is still reading: INFO.
+        if (running?.reason === "start-up") logger.info(message);
+        else logger.warning(message);
         monitor.tickSkipped();
       } else {
         logger.info(message);

@@ -19,11 +19,13 @@ import {
   upsertSql,
   widenClause,
 } from "./_pg_sql.ts";
+import { pgCompareSql } from "./_changes.ts";
 import { type ColumnEntry, ColumnMap, COLUMNS_TABLE } from "./_columns.ts";
 import {
   type ColumnType,
   type FlatPage,
   type FlatValue,
+  noChanges,
   type Sink,
   widenType,
   type WriteResult,
@@ -102,6 +104,7 @@ class PostgresSink implements Sink {
   #logger: Logger | undefined;
   #chunkRows: number;
   #plans = new Map<string, TablePlan>();
+  #compares = new Map<string, string>();
 
   constructor(sql: Sql, target: PgTarget, options: PostgresSinkOptions) {
     this.#sql = sql;
@@ -112,7 +115,12 @@ class PostgresSink implements Sink {
   }
 
   async write(table: string, page: FlatPage, syncedAt: string): Promise<WriteResult> {
-    const result: WriteResult = { written: 0, newColumns: [], widenedColumns: [] };
+    const result: WriteResult = {
+      written: 0,
+      changes: noChanges(),
+      newColumns: [],
+      widenedColumns: [],
+    };
     if (page.rows.length === 0 && page.types.size === 0 && this.#plans.has(table)) return result;
     const warnings: string[] = [];
     try {
@@ -121,7 +129,14 @@ class PostgresSink implements Sink {
         const columns = [...plan.columns];
         const upsert = plan.upsert ??= upsertSql(this.#table(table), columns);
         const chunks = encodeRows(page, plan, columns, this.#chunkRows);
-        for (const chunk of chunks) await tx.unsafe(upsert, [chunk, syncedAt]);
+        const compare = this.#compareSql(upsert, table, columns);
+        for (const chunk of chunks) {
+          // New / updated / unchanged, asked before the upsert changes the answer (_changes.ts).
+          const [counted] = await tx.unsafe(compare, [chunk]);
+          result.changes.inserted += counted.inserted;
+          result.changes.updated += counted.updated;
+          await tx.unsafe(upsert, [chunk, syncedAt]);
+        }
       });
     } catch (error) {
       this.#plans.delete(table); // the schema change may have been rolled back
@@ -135,6 +150,8 @@ class PostgresSink implements Sink {
       );
     }
     result.written = page.rows.length;
+    // A page's repeated ids are written once (the last wins): the others count as unchanged.
+    result.changes.unchanged = result.written - result.changes.inserted - result.changes.updated;
     for (const warning of warnings) this.#logger?.warning(warning);
     for (const column of result.newColumns) {
       this.#logger?.fine(`Added column "${column}" to table "${table}"`);
@@ -179,6 +196,17 @@ class PostgresSink implements Sink {
   async close(): Promise<void> {
     this.#plans.clear();
     await this.#sql.end({ timeout: 5 });
+  }
+
+  /** The comparison query of `_changes.ts` that goes with this upsert (cached with it). */
+  #compareSql(upsert: string, table: string, columns: [string, ColumnType][]): string {
+    let compare = this.#compares.get(upsert);
+    if (compare === undefined) {
+      compare = pgCompareSql(this.#table(table), columns, PG_TYPES, quoteIdent);
+      if (this.#compares.size > 100) this.#compares.clear();
+      this.#compares.set(upsert, compare);
+    }
+    return compare;
   }
 
   /** The schema-qualified, quoted table name. */

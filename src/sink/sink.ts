@@ -32,12 +32,31 @@ export interface FlatPage {
 
 /** What one {@linkcode Sink.write} did. */
 export interface WriteResult {
-  /** Rows inserted or updated. */
+  /** Rows inserted or updated (every row of the page, re-read ones too). */
   written: number;
+  /**
+   * How the page's rows compare with what the table held before this write, so that a run can
+   * report honest counts: `inserted` ids the table did not have, `updated` rows whose values
+   * changed (or that were marked deleted), `unchanged` rows written again with the same values
+   * (a boundary row re-read, or the same id twice in one page). They add up to `written`.
+   */
+  changes: RowChanges;
   /** Columns added to the table by this write. */
   newColumns: string[];
   /** Columns whose type was widened by this write. */
   widenedColumns: string[];
+}
+
+/** How many rows of a write were new, changed, or the same as before (see {@linkcode WriteResult}). */
+export interface RowChanges {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+/** No rows. */
+export function noChanges(): RowChanges {
+  return { inserted: 0, updated: 0, unchanged: 0 };
 }
 
 /** A destination database. */

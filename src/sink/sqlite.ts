@@ -9,12 +9,14 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Logger } from "../core/log.ts";
+import { countRow, sqliteCompareSql } from "./_changes.ts";
 import { type ColumnEntry, ColumnMap, COLUMNS_TABLE } from "./_columns.ts";
 import {
   type ColumnType,
   type FlatPage,
   type FlatValue,
   META_COLUMNS,
+  noChanges,
   type Sink,
   widenType,
   type WriteResult,
@@ -115,6 +117,7 @@ class SqliteSink implements Sink {
   #db: DatabaseSync;
   #path: string;
   #plans = new Map<string, TablePlan>();
+  #compares = new Map<string, { upsert: StatementSync; compare: StatementSync }>();
   #logger: Logger | undefined;
 
   constructor(db: DatabaseSync, path: string, logger?: Logger) {
@@ -130,7 +133,12 @@ class SqliteSink implements Sink {
 
   #write(table: string, page: FlatPage, syncedAt: string): WriteResult {
     const db = this.#db;
-    const result: WriteResult = { written: 0, newColumns: [], widenedColumns: [] };
+    const result: WriteResult = {
+      written: 0,
+      changes: noChanges(),
+      newColumns: [],
+      widenedColumns: [],
+    };
     try {
       db.exec("BEGIN IMMEDIATE");
     } catch (error) {
@@ -144,6 +152,7 @@ class SqliteSink implements Sink {
       const names = [...plan.columns.keys()];
       const types = names.map((n) => plan.columns.get(n)!);
       const upsert = plan.upsert ??= this.#prepareUpsert(table, names);
+      const compare = this.#compareFor(table, names, upsert);
       const indexOf = new Map(names.map((n, i) => [n, i]));
       // Each typed key of the page and the value slot of its column (keys with only nulls in
       // this page have no type and stay NULL).
@@ -167,6 +176,8 @@ class SqliteSink implements Sink {
           }
         }
         values[names.length + 1] = syncedAt;
+        // New / updated / unchanged, asked before the upsert changes the answer (_changes.ts).
+        countRow(result.changes, compare.get(...values.slice(0, names.length + 1)) as never);
         upsert.run(...values);
         result.written++;
       }
@@ -227,6 +238,7 @@ class SqliteSink implements Sink {
 
   close(): Promise<void> {
     this.#plans.clear();
+    this.#compares.clear();
     this.#db.close();
     return Promise.resolve();
   }
@@ -343,6 +355,15 @@ class SqliteSink implements Sink {
     this.#db.exec(`DROP TABLE ${quoteIdent(table)}`);
     this.#db.exec(`ALTER TABLE ${quoteIdent(temp)} RENAME TO ${quoteIdent(table)}`);
     plan.upsert = null;
+  }
+
+  /** The comparison statement of `_changes.ts` that goes with this upsert (cached with it). */
+  #compareFor(table: string, names: string[], upsert: StatementSync): StatementSync {
+    const cached = this.#compares.get(table);
+    if (cached?.upsert === upsert) return cached.compare;
+    const compare = this.#db.prepare(sqliteCompareSql(quoteIdent(table), names, quoteIdent));
+    this.#compares.set(table, { upsert, compare });
+    return compare;
   }
 
   #prepareUpsert(table: string, names: string[]): StatementSync {

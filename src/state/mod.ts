@@ -43,7 +43,12 @@ export interface TableStatus {
   last_success?: string | null;
   last_attempt?: string | null;
   last_error?: { message: string; at: string } | null;
+  /** Rows written in the last run, re-read ones included (see the three below). */
   rows_last_run?: number;
+  /** Of those: ids new to the destination, rows whose values changed, rows re-read unchanged. */
+  rows_new_last_run?: number;
+  rows_updated_last_run?: number;
+  rows_unchanged_last_run?: number;
   duration_seconds?: number;
   rows_total?: number;
 }

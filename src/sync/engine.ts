@@ -52,7 +52,7 @@
  */
 import { errorMessage, HttpError } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
-import type { Sink } from "../sink/sink.ts";
+import { noChanges, type RowChanges, type Sink } from "../sink/sink.ts";
 import {
   cursorOf,
   progressOf,
@@ -78,6 +78,9 @@ import {
 } from "./scan.ts";
 import { type TableName, TABLES, type TableSpec } from "./tables.ts";
 
+/** Endpoint fallbacks already logged (the same 404 every run is news only once). */
+const FALLBACKS_LOGGED = new Set<string>();
+
 /** One response of a list endpoint. */
 export interface ListPage {
   rows: Record<string, unknown>[];
@@ -95,6 +98,10 @@ export interface ProgressEvent {
   table: TableName;
   rows: number;
   elapsedMs: number;
+  /** What `rows` counts. @default {"rows"} (written); `"ids"`: ids read by a reconcile scan */
+  what?: "rows" | "ids";
+  /** The number `rows` will reach, when known (a bar is drawn). */
+  total?: number;
 }
 
 /** The outcome of one table in a run. */
@@ -103,6 +110,8 @@ export interface TableResult {
   status: "ok" | "failed" | "stopped";
   rowsRead: number;
   rowsWritten: number;
+  /** Of `rowsWritten`: new ids, changed rows, rows re-read unchanged (see `WriteResult`). */
+  changes: RowChanges;
   newColumns: string[];
   durationMs: number;
   requests: number;
@@ -210,6 +219,7 @@ class TableReader {
   #requests = 0;
   #rowsRead = 0;
   #rowsWritten = 0;
+  #changes = noChanges();
   #newColumns: string[] = [];
   #completeness: Completeness;
   #started = 0;
@@ -247,7 +257,7 @@ class TableReader {
         last_success: new Date(this.#deps.now()).toISOString(),
         last_attempt: startedIso,
         last_error: null,
-        rows_last_run: this.#rowsWritten,
+        ...this.#counts(),
         duration_seconds: duration / 1000,
         rows_total: await this.#deps.sink.count(name),
       });
@@ -270,7 +280,7 @@ class TableReader {
       this.state = withFailed(this.state, name, {
         last_attempt: startedIso,
         last_error: { message, at: new Date(this.#deps.now()).toISOString() },
-        rows_last_run: this.#rowsWritten,
+        ...this.#counts(),
         duration_seconds: (this.#deps.now() - this.#started) / 1000,
       });
       try {
@@ -282,12 +292,23 @@ class TableReader {
     }
   }
 
+  /** The row counts of the table's status in the state file. */
+  #counts() {
+    return {
+      rows_last_run: this.#rowsWritten,
+      rows_new_last_run: this.#changes.inserted,
+      rows_updated_last_run: this.#changes.updated,
+      rows_unchanged_last_run: this.#changes.unchanged,
+    };
+  }
+
   #result(status: TableResult["status"], emptyFirstRead: boolean, error?: string): TableResult {
     return {
       table: this.#spec.name,
       status,
       rowsRead: this.#rowsRead,
       rowsWritten: this.#rowsWritten,
+      changes: { ...this.#changes },
       newColumns: this.#newColumns,
       durationMs: this.#deps.now() - this.#started,
       requests: this.#requests,
@@ -315,9 +336,9 @@ class TableReader {
             const page = await this.#deps.source.list(fallback, query, {
               signal: this.#deps.signal,
             });
-            this.#deps.logger.info(
-              `Table ${this.#spec.name}: ${this.#path} answered 404, using ${fallback}`,
-            );
+            const note = `Table ${this.#spec.name}: ${this.#path} answered 404, using ${fallback}`;
+            if (!FALLBACKS_LOGGED.has(note)) this.#deps.logger.info(note); // once per process
+            FALLBACKS_LOGGED.add(note);
             this.#path = fallback;
             return this.#seen(page);
           } catch (fallbackError) {
@@ -344,6 +365,9 @@ class TableReader {
     const result = await this.#deps.sink.write(this.#spec.name, flat, synced);
     this.#deps.afterPage?.();
     this.#rowsWritten += result.written;
+    for (const k of ["inserted", "updated", "unchanged"] as const) {
+      this.#changes[k] += result.changes[k];
+    }
     for (const column of result.newColumns) {
       if (!this.#newColumns.includes(column)) this.#newColumns.push(column);
     }

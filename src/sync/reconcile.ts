@@ -23,7 +23,7 @@
 import { errorMessage, HttpError } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
 import type { Sink } from "../sink/sink.ts";
-import type { PageSource } from "./engine.ts";
+import type { PageSource, ProgressEvent } from "./engine.ts";
 import type { OdataQuery } from "../act/odata.ts";
 import {
   asText,
@@ -64,6 +64,8 @@ export interface ReconcileDeps {
   now: () => number;
   /** When aborted, the table being reconciled stops before marking anything. */
   signal?: AbortSignal;
+  /** Ids read so far by the table's scan (progress lines). */
+  onProgress?: (event: ProgressEvent) => void;
 }
 
 /** The outcome of reconciling one table. */
@@ -142,6 +144,8 @@ export interface ScanOptions {
   fullRows?: boolean;
   /** Aborts the scan. */
   signal?: AbortSignal;
+  /** Called after every response with the rows (ids) it held (progress lines). */
+  onPage?: (rows: number) => void;
 }
 
 const MAX_OFFSET_SCANS = 5;
@@ -222,6 +226,7 @@ class IdScanner {
     const page = await this.#source.list(path, this.#select ? { ...query, select: "id" } : query, {
       signal: this.#options.signal,
     });
+    this.#options.onPage?.(page.rows.length);
     const keep = this.#options.keep;
     for (const row of page.rows) {
       if (row.id === undefined || row.id === null) {
@@ -357,6 +362,7 @@ async function reconcileTable(
   try {
     const local = new Set(await deps.sink.ids(table));
     result.local = local.size;
+    let scanned = 0;
     const spec = TABLES[table];
     const override = options.endpoints?.[table];
     const scanOptions: ScanOptions = {
@@ -365,6 +371,10 @@ async function reconcileTable(
       fallbackPaths: override ? [] : spec.fallbackPaths,
       keep: (id) => !local.has(id),
       signal: deps.signal,
+      onPage: (rows) => {
+        scanned += rows;
+        deps.onProgress?.({ table, rows: scanned, elapsedMs: deps.now() - started, what: "ids" });
+      },
     };
     const scan = await scanIds(deps.source, override ?? spec.path, scanOptions);
     result.requests += scan.requests;

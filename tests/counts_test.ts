@@ -1,0 +1,196 @@
+/**
+ * Honest counts and progress (issue 15): a write reports rows new, updated and re-read unchanged
+ * (SQLite, and PostgreSQL when ACT_SYNC_TEST_PG is set); a run's summary shows them with a totals
+ * line and long errors below the table; progress lines on a terminal and, at most every 10 s, in
+ * a log.
+ */
+import { after, describe, postgresSkip, test } from "./_skip.ts";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { createLogger, silentLogger } from "../src/core/log.ts";
+import { formatSummary, runSync, type SyncRun } from "../src/jobs/sync.ts";
+import {
+  formatProgressLine,
+  LOG_PROGRESS_INTERVAL_MS,
+  progressReporter,
+} from "../src/jobs/progress.ts";
+import { openSink } from "../src/sink/mod.ts";
+import type { FlatPage, FlatRow } from "../src/sink/sink.ts";
+import { startSimulator } from "../src/simulator/mod.ts";
+import { configForSimulator, tempDir } from "./_helpers.ts";
+import { TestDatabase } from "./_postgres.ts";
+
+function page(rows: FlatRow[]): FlatPage {
+  return {
+    rows,
+    types: new Map([["name", "text"], ["n", "integer"], ["when", "datetime"], ["tags", "json"]]),
+  };
+}
+
+const AT = "2024-05-01T00:00:00Z";
+
+async function checkCounts(destination: string): Promise<void> {
+  const sink = await openSink(destination);
+  try {
+    const first = await sink.write(
+      "things",
+      page([
+        { id: "a", name: "A", n: 1, when: AT, tags: "[1]" },
+        { id: "b", name: "B", n: 2, when: AT, tags: null },
+        { id: "c", name: null, n: 3, when: AT, tags: "[]" },
+      ]),
+      AT,
+    );
+    assert.deepEqual(first.changes, { inserted: 3, updated: 0, unchanged: 0 });
+    assert.equal(first.written, 3);
+    const second = await sink.write(
+      "things",
+      page([
+        { id: "a", name: "A", n: 1, when: AT, tags: "[1]" }, // same values
+        { id: "b", name: "B", n: 5, when: AT, tags: null }, // n changed
+        { id: "c", name: null, n: 3, when: AT, tags: "[]" }, // same, NULL included
+        { id: "d", name: "D", n: 4, when: AT, tags: null }, // new
+      ]),
+      "2024-05-02T00:00:00Z",
+    );
+    assert.deepEqual(second.changes, { inserted: 1, updated: 1, unchanged: 2 });
+    assert.equal(await sink.markDeleted("things", ["a"], AT), 1);
+    const third = await sink.write(
+      "things",
+      page([
+        { id: "a", name: "A", n: 1, when: AT, tags: "[1]" }, // same values, but was deleted
+        { id: "b", name: "B", n: 5, when: AT, tags: null },
+      ]),
+      AT,
+    );
+    assert.deepEqual(third.changes, { inserted: 0, updated: 1, unchanged: 1 });
+  } finally {
+    await sink.close();
+  }
+}
+
+describe("a write counts rows new, updated and unchanged", () => {
+  test("SQLite", async () => {
+    await checkCounts(`sqlite:${join(tempDir(), "counts.db")}`);
+  });
+
+  const db = new TestDatabase("counts");
+  after(() => db.drop());
+  test("PostgreSQL", { skip: postgresSkip() }, async () => {
+    await db.sql();
+    await checkCounts(db.url());
+  });
+});
+
+describe("a run's counts and summary", () => {
+  test("a first run counts every row new; a re-run counts only the changed rows updated", async () => {
+    const running = await startSimulator({ records: 60, seed: 3 });
+    try {
+      const dir = tempDir();
+      const config = configForSimulator(running.url, {
+        tables: "contacts",
+        batch_size: "25",
+        destination: `sqlite:${join(dir, "act.db")}`,
+        state_file: join(dir, "state.json"),
+      });
+      const first = await runSync(config, {}, { logger: silentLogger() });
+      assert.equal(first.ok, true, String(first.error));
+      const contacts = running.sim.count("contacts");
+      // Rows re-read at a page boundary count as unchanged, not new.
+      assert.equal(first.tables[0].changes.inserted, contacts);
+      assert.equal(first.tables[0].changes.updated, 0);
+      const ids = running.sim.rows("contacts").slice(0, 3).map((r) => String(r.id));
+      running.sim.touch("contacts", ids);
+      const second = await runSync(config, {}, { logger: silentLogger() });
+      assert.equal(second.ok, true, String(second.error));
+      const { inserted, updated, unchanged } = second.tables[0].changes;
+      assert.equal(inserted, 0);
+      assert.equal(updated, 3);
+      assert.equal(inserted + updated + unchanged, second.tables[0].rowsWritten);
+      const summary = formatSummary(second);
+      assert.match(summary, /total: \d+ read, 0 new, 3 updated, \d+ unchanged in \d+\.\d s/);
+      assert.ok(summary.includes(`into sqlite:${join(dir, "act.db")}`), summary);
+    } finally {
+      await running.close();
+    }
+  });
+
+  test("a long error goes below the table", () => {
+    const error = "GET /act.web.api/api/contacts failed with status 500: " + "x".repeat(80);
+    const run: SyncRun = {
+      ok: false,
+      tables: [{
+        table: "contacts",
+        status: "failed",
+        rowsRead: 0,
+        rowsWritten: 0,
+        changes: { inserted: 0, updated: 0, unchanged: 0 },
+        newColumns: [],
+        durationMs: 100,
+        requests: 1,
+        emptyFirstRead: false,
+        error,
+      }],
+      state: { table_cursors: {}, table_batch_tracking: {} },
+      startedAt: AT,
+      durationMs: 1234,
+    };
+    const [table, rest] = formatSummary(run).split("total:");
+    assert.ok(!table.includes(error) && table.includes("failed (see below)"), table);
+    assert.ok(rest.includes(`contacts: ${error}`), rest);
+  });
+});
+
+describe("progress", () => {
+  test("in a log: one line every 10 s at most, none for a short run", () => {
+    let clock = 0;
+    const lines: string[] = [];
+    const logger = createLogger({ write: (line) => lines.push(line) });
+    const reporter = progressReporter({ logger, now: () => clock });
+    for (let i = 1; i <= 30; i++) { // a page every 1.5 s for 45 s
+      clock = i * 1500;
+      reporter.report({ table: "contacts", rows: i * 1000, elapsedMs: clock });
+    }
+    reporter.done();
+    assert.equal(lines.length, Math.floor(45_000 / LOG_PROGRESS_INTERVAL_MS), lines.join("\n"));
+    assert.match(lines[0], /Table contacts: 7,000 rows so far/);
+    assert.match(lines[0], /per_second=667/);
+    const quiet: string[] = [];
+    const short = progressReporter({
+      logger: createLogger({ write: (l) => quiet.push(l) }),
+      now: () => clock,
+    });
+    for (let i = 1; i <= 6; i++) {
+      clock += 1500;
+      short.report({ table: "companies", rows: i * 10, elapsedMs: i * 1500 });
+    }
+    assert.deepEqual(quiet, []);
+  });
+
+  test("on a terminal: the line is rewritten in place, a bar when the total is known", () => {
+    assert.equal(
+      formatProgressLine({ table: "contacts", rows: 70_000, elapsedMs: 5600, total: 200_000 }),
+      "contacts  [#######.............]  35%  70,000 rows of 200,000  12,500 rows/s",
+    );
+    assert.equal(
+      formatProgressLine({ table: "companies", rows: 1500, elapsedMs: 3000, what: "ids" }),
+      "companies  1,500 ids  500 ids/s",
+    );
+    let clock = 0;
+    let out = "";
+    const reporter = progressReporter({ tty: (t) => out += t, now: () => clock });
+    reporter.report({ table: "contacts", rows: 10, elapsedMs: 1000 });
+    clock = 100; // within 250 ms: not redrawn
+    reporter.report({ table: "contacts", rows: 20, elapsedMs: 1100 });
+    clock = 400;
+    reporter.report({ table: "contacts", rows: 30, elapsedMs: 1400 });
+    clock = 450; // a new table starts a new line at once
+    reporter.report({ table: "companies", rows: 5, elapsedMs: 50 });
+    reporter.done();
+    assert.equal(
+      out,
+      "\rcontacts  10 rows  10 rows/s\x1b[K\rcontacts  30 rows  21 rows/s\x1b[K" +
+        "\ncompanies  5 rows  100 rows/s\x1b[K\n",
+    );
+  });
+});
