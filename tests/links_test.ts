@@ -111,7 +111,12 @@ for (const dest of [sqliteDestination, postgresDestination("links")]) {
       const withContacts = opportunities.filter((o) => (o.contacts as unknown[]).length > 1);
       const [a, gone] = withContacts;
       const contact = { id: "0c0c0c0c-0000-4000-8000-000000000001", displayName: "New Person" };
-      sim.edit("opportunities", String(a.id), { contacts: [contact], companies: [] });
+      // daysOpen turns text: the column is widened under the views (SQLite rebuilds the table).
+      sim.edit("opportunities", String(a.id), {
+        contacts: [contact],
+        companies: [],
+        daysOpen: "many",
+      });
       const b = opportunities.find((o) => (o.companies as unknown[]).length > 0 && o !== a)!;
       sim.edit("opportunities", String(b.id), {
         groups: [{ id: "9a9a9a9a-0000-4000-8000-000000000002", name: "Partners" }],
@@ -142,6 +147,10 @@ for (const dest of [sqliteDestination, postgresDestination("links")]) {
       assert.ok(!ids.some((r) => r.id === gone.id), "the view hides the deleted opportunity");
       const all = await query(`SELECT id FROM opportunities WHERE id = '${gone.id}'`);
       assert.equal(all.length, 1, "the table keeps it, marked deleted");
+      const [widened] = await query(
+        `SELECT "daysOpen" FROM opportunities_live WHERE id = '${a.id}'`,
+      );
+      assert.equal(widened.daysOpen, "many");
       const linked = await query("SELECT * FROM activity_opportunities");
       assert.deepEqual(linked.map((r) => [r.activity_id, r.opportunity_id]), [
         [activity.id, b.id],
