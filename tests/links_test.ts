@@ -11,7 +11,6 @@ import { tempDir } from "./_helpers.ts";
 import {
   postgresDestination,
   reconcileInto,
-  type ReportDestination,
   type Rows,
   sqliteDestination,
   syncInto,
@@ -31,7 +30,11 @@ function linkRow(parentColumn: string, relatedColumn: string, parent: string, it
   const row: Record_ = { [parentColumn]: parent, [relatedColumn]: String(item.id) };
   for (const [key, value] of Object.entries(item)) {
     if (key === "id") continue;
-    row[key] = value === null ? null : typeof value === "boolean" ? (value ? "1" : "0") : String(value);
+    row[key] = value === null
+      ? null
+      : typeof value === "boolean"
+      ? (value ? "1" : "0")
+      : String(value);
   }
   return row;
 }
@@ -246,7 +249,11 @@ for (const dest of [sqliteDestination, postgresDestination("links")]) {
       const sink = await openSink(old);
       try {
         // As the previous version wrote it: no shape, activityTypeId an integer column.
-        await sink.write("activities", flattenPage(running.sim.rows("activities")), "2020-01-01T00:00:00Z");
+        await sink.write(
+          "activities",
+          flattenPage(running.sim.rows("activities")),
+          "2020-01-01T00:00:00Z",
+        );
       } finally {
         await sink.close();
       }
