@@ -407,6 +407,7 @@ for (const dest of [sqlite, postgresDestination]) {
                 count: (t) => sink.count(t),
                 ids: (t) => sink.ids(t),
                 markDeleted: (t, i, a) => sink.markDeleted(t, i, a),
+                prepare: (t, s, a) => sink.prepare(t, s, a),
                 close: () => sink.close(),
               }),
             });

@@ -12,6 +12,8 @@ import { parseConfig } from "../config/mod.ts";
 import { createLogger } from "../core/log.ts";
 import { simulatorConfig, startSimulator } from "../simulator/mod.ts";
 import { formatSummary, runSync } from "../jobs/sync.ts";
+import { DatabaseSync } from "node:sqlite";
+import { REPORT_QUERIES, type ReportQuery } from "../sink/queries.ts";
 
 /** Run the demo; true when both syncs succeeded. */
 export async function runDemo(args: string[], deps: CliDeps): Promise<boolean> {
@@ -56,6 +58,20 @@ export async function runDemo(args: string[], deps: CliDeps): Promise<boolean> {
     const second = await runSync(config, {}, { logger, stdout: deps.stdout });
     deps.stdout(formatSummary(second));
 
+    const db = new DatabaseSync(join(folder, "act.db"), { readOnly: true });
+    try {
+      for (
+        const query of [REPORT_QUERIES.pipelineByStage, REPORT_QUERIES.activitiesPerUserPerWeek]
+      ) {
+        say(`\n${report(db, query)}`);
+      }
+    } finally {
+      db.close();
+    }
+    say(
+      `\nMore report queries (won revenue per quarter, last contact per company…): see the ` +
+        `README's "Reporting" section.`,
+    );
     say(`\nTry it yourself:`);
     say(
       `  sqlite3 demo/act.db "SELECT fullName, jobTitle, businessAddress_city FROM contacts ` +
@@ -69,4 +85,27 @@ export async function runDemo(args: string[], deps: CliDeps): Promise<boolean> {
   } finally {
     await running.close();
   }
+}
+
+/** A report query, its SQL and its first rows as an aligned table. */
+function report(db: DatabaseSync, query: ReportQuery, limit = 8): string {
+  const rows = db.prepare(query.sqlite).all() as Record<string, unknown>[];
+  const lines = [`${query.title}:`, "", ...query.sqlite.split("\n").map((l) => `  ${l}`), ""];
+  if (rows.length === 0) return [...lines, "  (no rows)"].join("\n");
+  const columns = Object.keys(rows[0]);
+  const cells = [
+    columns,
+    ...rows.slice(0, limit).map((row) =>
+      columns.map((c) => {
+        const v = row[c];
+        return typeof v === "number" && !Number.isInteger(v) ? v.toFixed(2) : String(v ?? "");
+      })
+    ),
+  ];
+  const widths = columns.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  for (const r of cells) {
+    lines.push(("  " + r.map((c, i) => c.padEnd(widths[i])).join("  ")).trimEnd());
+  }
+  if (rows.length > limit) lines.push(`  … ${rows.length - limit} more rows`);
+  return lines.join("\n");
 }

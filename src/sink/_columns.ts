@@ -87,10 +87,19 @@ export class ColumnMap {
   /** Existing columns no path owns yet, by exact name. */
   #unowned = new Set<string>();
 
-  /** `entries` from `_act_columns`; `columns` the data columns the table has now. */
-  constructor(table: string, entries: readonly ColumnEntry[], columns: Iterable<string>) {
+  /**
+   * `entries` from `_act_columns`; `columns` the data columns the table has now; `reserved`
+   * more columns the sink keeps itself (a link table's id columns).
+   */
+  constructor(
+    table: string,
+    entries: readonly ColumnEntry[],
+    columns: Iterable<string>,
+    reserved: readonly string[] = [],
+  ) {
     this.#table = table;
     for (const name of TAKEN_ALWAYS) this.#owners.set(name, null);
+    for (const name of reserved) this.#owners.set(name.toLowerCase(), null);
     for (const { path, column } of entries) {
       this.#byPath.set(path, column);
       this.#owners.set(column.toLowerCase(), path);

@@ -21,12 +21,15 @@ import {
 } from "./_pg_sql.ts";
 import { pgCompareSql } from "./_changes.ts";
 import { type ColumnEntry, ColumnMap, COLUMNS_TABLE } from "./_columns.ts";
+import { PgShapes } from "./_pg_shape.ts";
+import { dropViewSql, refMigrations, textRefs } from "./_views.ts";
 import {
   type ColumnType,
   type FlatPage,
   type FlatValue,
   noChanges,
   type Sink,
+  type TableShape,
   widenType,
   type WriteResult,
 } from "./sink.ts";
@@ -105,9 +108,11 @@ class PostgresSink implements Sink {
   #chunkRows: number;
   #plans = new Map<string, TablePlan>();
   #compares = new Map<string, string>();
+  #shapes: PgShapes;
 
   constructor(sql: Sql, target: PgTarget, options: PostgresSinkOptions) {
     this.#sql = sql;
+    this.#shapes = new PgShapes(target.schema);
     this.#target = target;
     this.#logger = options.logger;
     this.#chunkRows = Math.max(1, options.chunkRows ?? 2000);
@@ -121,7 +126,10 @@ class PostgresSink implements Sink {
       newColumns: [],
       widenedColumns: [],
     };
-    if (page.rows.length === 0 && page.types.size === 0 && this.#plans.has(table)) return result;
+    if (page.rows.length === 0 && page.types.size === 0 && this.#plans.has(table) && !page.shape) {
+      return result;
+    }
+    textRefs(page);
     const warnings: string[] = [];
     try {
       await this.#sql.begin(async (tx) => {
@@ -137,9 +145,12 @@ class PostgresSink implements Sink {
           result.changes.updated += counted.updated;
           await tx.unsafe(upsert, [chunk, syncedAt]);
         }
+        const changed = result.newColumns.length > 0 || result.widenedColumns.length > 0;
+        await this.#shapes.apply(tx, table, plan, page, changed, syncedAt);
       });
     } catch (error) {
       this.#plans.delete(table); // the schema change may have been rolled back
+      this.#shapes.forget();
       throw new Error(
         describePgError(
           error,
@@ -178,6 +189,17 @@ class PostgresSink implements Sink {
       `SELECT "id" FROM ${this.#table(table)} WHERE NOT "_act_deleted"`,
     );
     return rows ? rows.map((row) => row.id as string) : [];
+  }
+
+  async prepare(table: string, shape: TableShape, at: string): Promise<void> {
+    const plan = this.#plans.get(table) ??
+      await this.#sql.begin((tx) => this.#load(tx, table)).catch((error) => {
+        throw new Error(describePgError(error, `read table "${table}" in`, this.#target), {
+          cause: error,
+        });
+      });
+    if (!plan) return;
+    await this.write(table, { rows: [], types: refMigrations(plan, shape), shape }, at);
   }
 
   async markDeleted(table: string, ids: readonly string[], at: string): Promise<number> {
@@ -334,6 +356,9 @@ class PostgresSink implements Sink {
       }
       clauses.push(widenClause(name, from, to));
       result.widenedColumns.push(name);
+    }
+    if (result.widenedColumns.length > 0) {
+      await tx.unsafe(dropViewSql(table, this.#target.schema)); // recreated after the rows
     }
     if (clauses.length > 0) {
       await tx.unsafe(`ALTER TABLE ${this.#table(table)} ${clauses.join(", ")}`);

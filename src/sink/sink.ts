@@ -28,6 +28,45 @@ export interface FlatPage {
   rows: FlatRow[];
   /** The type of every column that has a non-null value in this page (widened across the page). */
   types: Map<string, ColumnType>;
+  /** What the table's schema needs besides its data columns: indexes, a view, link tables. */
+  shape?: TableShape;
+  /** The page's link rows, one entry per link table of `shape` (see {@linkcode LinkRows}). */
+  links?: LinkRows[];
+}
+
+/** A link table fed from one array field of its parent table's records. */
+export interface LinkShape {
+  /** Source path of the array in the parent record, e.g. `contacts`. */
+  field: string;
+  /** The link table, e.g. `opportunity_contacts`. */
+  table: string;
+  /** Column holding the parent's id, e.g. `opportunity_id`. */
+  parentColumn: string;
+  /** Column holding the related record's id, e.g. `contact_id`. */
+  relatedColumn: string;
+}
+
+/** A table's schema beyond its data columns (from its spec in `src/sync/relations.ts`). */
+export interface TableShape {
+  /** Source paths holding another table's id: stored as text (like every `id`) and indexed. */
+  refs: readonly string[];
+  /** Source path of the cursor field (indexed), or null. */
+  cursor: string | null;
+  /** The link tables fed from the table's arrays. */
+  links: readonly LinkShape[];
+}
+
+/**
+ * The link rows of one page for one link table. The links of every parent in the page are
+ * replaced by these (a parent with no pair here loses its links).
+ */
+export interface LinkRows {
+  /** Which link table. */
+  link: LinkShape;
+  /** One row per pair: the parent's id and the related record flattened (its `id` is the related id). */
+  rows: { parent: string; related: FlatRow }[];
+  /** Types of the related records' other fields (all stored as text in the link table). */
+  types: Map<string, ColumnType>;
 }
 
 /** What one {@linkcode Sink.write} did. */
@@ -75,6 +114,12 @@ export interface Sink {
   ids(table: string): Promise<string[]>;
   /** Set `_act_deleted = 1`, `_act_deleted_at = at` for these ids; returns rows changed. */
   markDeleted(table: string, ids: readonly string[], at: string): Promise<number>;
+  /**
+   * Bring an existing table up to `shape` before a run (nothing when the table does not exist):
+   * reference columns of another type widened to text, indexes and `<table>_live` views created.
+   * Writes with a page's `shape` do the same.
+   */
+  prepare(table: string, shape: TableShape, at: string): Promise<void>;
   /** Close connections; the sink is unusable afterwards. */
   close(): Promise<void>;
 }

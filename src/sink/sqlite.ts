@@ -11,6 +11,8 @@ import { dirname } from "node:path";
 import type { Logger } from "../core/log.ts";
 import { countRow, sqliteCompareSql } from "./_changes.ts";
 import { type ColumnEntry, ColumnMap, COLUMNS_TABLE } from "./_columns.ts";
+import { SqliteShapes } from "./_sqlite_shape.ts";
+import { refMigrations, textRefs } from "./_views.ts";
 import {
   type ColumnType,
   type FlatPage,
@@ -18,6 +20,7 @@ import {
   META_COLUMNS,
   noChanges,
   type Sink,
+  type TableShape,
   widenType,
   type WriteResult,
 } from "./sink.ts";
@@ -119,9 +122,11 @@ class SqliteSink implements Sink {
   #plans = new Map<string, TablePlan>();
   #compares = new Map<string, { upsert: StatementSync; compare: StatementSync }>();
   #logger: Logger | undefined;
+  #shapes: SqliteShapes;
 
   constructor(db: DatabaseSync, path: string, logger?: Logger) {
     this.#db = db;
+    this.#shapes = new SqliteShapes(db);
     this.#path = path;
     this.#logger = logger;
     this.description = `sqlite:${path}`;
@@ -147,6 +152,7 @@ class SqliteSink implements Sink {
     let warnings: string[] = [];
     try {
       const plan = this.#plan(table, true)!;
+      textRefs(page);
       warnings = this.#assign(table, plan, page);
       this.#evolve(table, plan, page, result);
       const names = [...plan.columns.keys()];
@@ -181,6 +187,8 @@ class SqliteSink implements Sink {
         upsert.run(...values);
         result.written++;
       }
+      const changed = result.newColumns.length > 0 || result.widenedColumns.length > 0;
+      this.#shapes.apply(table, plan, page, changed, syncedAt);
       db.exec("COMMIT");
       for (const warning of warnings) this.#logger?.warning(warning);
       return result;
@@ -189,6 +197,7 @@ class SqliteSink implements Sink {
         db.exec("ROLLBACK");
       } catch { /* the transaction may already be gone */ }
       this.#plans.delete(table); // schema may have been rolled back too
+      this.#shapes.forget();
       throw this.#error(`write ${page.rows.length} rows to table "${table}"`, error);
     }
   }
@@ -210,6 +219,15 @@ class SqliteSink implements Sink {
         `SELECT id FROM ${quoteIdent(table)} WHERE _act_deleted = 0`,
       ).all() as { id: string }[];
       return rows.map((r) => r.id);
+    });
+  }
+
+  prepare(table: string, shape: TableShape, at: string): Promise<void> {
+    return settle(() => {
+      const plan = this.#plan(table, false);
+      if (!plan) return;
+      const types = refMigrations(plan, shape);
+      this.#write(table, { rows: [], types, shape }, at);
     });
   }
 
@@ -353,7 +371,13 @@ class SqliteSink implements Sink {
       for (const { id, v } of reals) update.run(String(v), id);
     }
     this.#db.exec(`DROP TABLE ${quoteIdent(table)}`);
-    this.#db.exec(`ALTER TABLE ${quoteIdent(temp)} RENAME TO ${quoteIdent(table)}`);
+    // Views name the table (a link table's view its parent): rename without checking them.
+    this.#db.exec("PRAGMA legacy_alter_table = ON");
+    try {
+      this.#db.exec(`ALTER TABLE ${quoteIdent(temp)} RENAME TO ${quoteIdent(table)}`);
+    } finally {
+      this.#db.exec("PRAGMA legacy_alter_table = OFF");
+    }
     plan.upsert = null;
   }
 

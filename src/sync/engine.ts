@@ -63,7 +63,7 @@ import {
   withReset,
 } from "../state/mod.ts";
 import { formatUtc } from "../core/time.ts";
-import { flattenPage, parseDateTime } from "./flatten.ts";
+import { parseDateTime } from "./flatten.ts";
 import type { OdataQuery } from "../act/odata.ts";
 import {
   asText,
@@ -76,6 +76,7 @@ import {
   scanByOffset,
   scanByPrefix,
 } from "./scan.ts";
+import { flattenForSink, shapeOf } from "./relations.ts";
 import { type TableName, TABLES, type TableSpec } from "./tables.ts";
 
 /** Endpoint fallbacks already logged (the same 404 every run is news only once). */
@@ -248,6 +249,7 @@ class TableReader {
     const startedIso = new Date(this.#started).toISOString();
     let emptyFirstRead = false;
     try {
+      await this.#deps.sink.prepare(name, shapeOf(this.#spec), startedIso);
       const firstRead = this.#options.fullRefresh || cursorOf(this.state, name) === null;
       // A resumed window is open-ended like every other: it reads on up to the newest row.
       const cursor = this.#spec.cursorField ? await this.#incremental() : await this.#fullRead();
@@ -360,7 +362,7 @@ class TableReader {
 
   async #write(rows: Row[]): Promise<void> {
     if (rows.length === 0) return;
-    const flat = flattenPage(rows, { table: this.#spec.name });
+    const flat = flattenForSink(this.#spec, rows);
     const synced = new Date(this.#deps.now()).toISOString();
     const result = await this.#deps.sink.write(this.#spec.name, flat, synced);
     this.#deps.afterPage?.();

@@ -38,7 +38,7 @@ import {
   scanByOffset,
   scanByPrefix,
 } from "./scan.ts";
-import { flattenPage } from "./flatten.ts";
+import { flattenForSink } from "./relations.ts";
 import { type TableName, TABLES } from "./tables.ts";
 
 /** Options of {@linkcode reconcileTables}. */
@@ -407,7 +407,7 @@ async function reconcileTable(
       if (rows.length > 0) {
         const written = await deps.sink.write(
           table,
-          flattenPage(rows, { table }),
+          flattenForSink(TABLES[table], rows),
           new Date(deps.now()).toISOString(),
         );
         result.fetched = written.written;

@@ -1,0 +1,218 @@
+import { after, before, describe, test } from "./_skip.ts";
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { openSink } from "../src/sink/mod.ts";
+import { REPORT_QUERIES } from "../src/sink/queries.ts";
+import { flattenPage } from "../src/sync/flatten.ts";
+import { RELATIONS } from "../src/sync/relations.ts";
+import { type RunningSimulator, startSimulator } from "../src/simulator/mod.ts";
+import { runCliProcess, tempDir } from "./_helpers.ts";
+import { postgresDestination, type Rows, sqliteDestination, syncInto, utc } from "./_report_db.ts";
+
+// The README's five example queries, run against a synced simulator database and checked
+// against the simulator's records (computed here, independently of the SQL).
+
+const dir = tempDir("act-sync-reports-");
+after(() => rmSync(dir, { recursive: true, force: true }));
+let counter = 0;
+
+type Rec = Record<string, unknown>;
+
+/** Rows as sorted lines, numbers rounded to cents. */
+function lines(rows: Rows): string[] {
+  return rows.map((row) =>
+    Object.values(row).map((v) =>
+      typeof v === "number" || (typeof v === "string" && /^-?\d+(\.\d+)?$/.test(v))
+        ? (Math.round(Number(v) * 100) / 100).toFixed(2)
+        : String(v)
+    ).join(" | ")
+  ).sort();
+}
+
+/** Group `items` by `key`, summing with `add`. */
+function group<T>(items: T[], key: (item: T) => string, add: (acc: number[], item: T) => void) {
+  const out = new Map<string, number[]>();
+  for (const item of items) {
+    const k = key(item);
+    if (!out.has(k)) out.set(k, []);
+    add(out.get(k)!, item);
+  }
+  return out;
+}
+
+/** The line items the test stores as `opportunity_products` (until the table is synced). */
+function lineItems(opportunities: Rec[]): Rec[] {
+  const items: Rec[] = [];
+  opportunities.forEach((o, i) => {
+    for (let k = 0; k < i % 3; k++) {
+      const quantity = 1 + ((i + k) % 4);
+      items.push({
+        id: `li-${i}-${k}`,
+        opportunityID: o.id,
+        productID: `p-${(i + k) % 5}`,
+        name: `Product ${(i + k) % 5}`,
+        quantity,
+        total: quantity * 10.5,
+        edited: "2024-01-01T00:00:00+00:00",
+      });
+    }
+  });
+  return items;
+}
+
+/** Monday of a date's week (UTC), as YYYY-MM-DD. */
+function monday(value: unknown): string {
+  const d = new Date(String(value));
+  const back = (d.getUTCDay() + 6) % 7;
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - back))
+    .toISOString().slice(0, 10);
+}
+
+for (const dest of [sqliteDestination, postgresDestination("reports")]) {
+  describe(`${dest.name}: the README's report queries`, { skip: dest.skip }, () => {
+    let running: RunningSimulator;
+    let url: string;
+    const run = (name: keyof typeof REPORT_QUERIES) =>
+      dest.query(url, REPORT_QUERIES[name][dest.name === "SQLite" ? "sqlite" : "postgres"]);
+
+    before(async () => {
+      await dest.ready();
+      running = await startSimulator({ records: 200, seed: 11 });
+      const n = ++counter;
+      url = dest.create(join(dir, `d${n}`), n);
+      await syncInto(running, url, join(dir, `state${n}.json`), [
+        "contacts",
+        "companies",
+        "opportunities",
+        "activities",
+      ]);
+      const sink = await openSink(url);
+      try {
+        const page = flattenPage(lineItems(running.sim.rows("opportunities")));
+        page.shape = { ...RELATIONS.opportunity_products, cursor: "edited" };
+        await sink.write("opportunity_products", page, new Date().toISOString());
+      } finally {
+        await sink.close();
+      }
+    });
+    after(async () => {
+      await running.close();
+      await dest.close();
+    });
+
+    test("pipeline by stage", async () => {
+      const open = running.sim.rows("opportunities").filter((o) => o.status === 0);
+      const want = group(open, (o) => String((o.stage as Rec).name), (acc, o) => {
+        acc[0] = (acc[0] ?? 0) + 1;
+        acc[1] = (acc[1] ?? 0) + Number(o.productTotal);
+        acc[2] = (acc[2] ?? 0) + Number(o.weightedTotal);
+      });
+      assert.ok(want.size > 1);
+      const rows = [...want].map(([stage, [n, total, weighted]]) => ({
+        stage,
+        n,
+        total,
+        weighted,
+      }));
+      assert.deepEqual(lines(await run("pipelineByStage")), lines(rows));
+    });
+
+    test("won revenue by manager per quarter", async () => {
+      const won = running.sim.rows("opportunities").filter((o) => o.status === 1);
+      const want = group(won, (o) => {
+        const d = new Date(String(o.actualCloseDate));
+        const quarter = `${d.getUTCFullYear()}-Q${Math.floor(d.getUTCMonth() / 3) + 1}`;
+        return `${o.manager}\t${quarter}`;
+      }, (acc, o) => {
+        acc[0] = (acc[0] ?? 0) + 1;
+        acc[1] = (acc[1] ?? 0) + Number(o.productTotal);
+      });
+      assert.ok(want.size > 1);
+      const rows = [...want].map(([k, [n, revenue]]) => {
+        const [manager, quarter] = k.split("\t");
+        return { manager, quarter, n, revenue };
+      });
+      assert.deepEqual(lines(await run("wonRevenueByManager")), lines(rows));
+    });
+
+    test("products on won opportunities (line items stored by the test)", async () => {
+      const won = new Set(
+        running.sim.rows("opportunities").filter((o) => o.status === 1).map((o) => o.id),
+      );
+      const items = lineItems(running.sim.rows("opportunities")).filter((li) =>
+        won.has(li.opportunityID)
+      );
+      const want = group(items, (li) => String(li.name), (acc, li) => {
+        acc[0] = (acc[0] ?? 0) + Number(li.quantity);
+        acc[1] = (acc[1] ?? 0) + Number(li.total);
+      });
+      assert.ok(want.size > 1);
+      const rows = [...want].map(([name, [quantity, revenue]]) => ({ name, quantity, revenue }));
+      assert.deepEqual(lines(await run("productsOnWonOpportunities")), lines(rows));
+    });
+
+    test("activities per user per week", async () => {
+      const want = group(
+        running.sim.rows("activities"),
+        (a) => `${a.scheduledFor}\t${monday(a.startTime)}`,
+        (acc) => {
+          acc[0] = (acc[0] ?? 0) + 1;
+        },
+      );
+      const rows = [...want].map(([k, [n]]) => {
+        const [user, week] = k.split("\t");
+        return { user, week, n };
+      });
+      assert.deepEqual(lines(await run("activitiesPerUserPerWeek")), lines(rows));
+    });
+
+    test("last contact date per company", async () => {
+      const sim = running.sim;
+      const companyOf = new Map(sim.rows("contacts").map((c) => [c.id, c.companyID]));
+      const names = new Map(sim.rows("companies").map((c) => [c.id, c.name]));
+      const last = new Map<string, number>();
+      for (const a of sim.rows("activities")) {
+        if (a.isCleared !== true) continue;
+        const companies = new Set(
+          (a.contacts as Rec[]).map((c) => companyOf.get(c.id)).filter((id) => names.has(id)),
+        );
+        for (const company of companies) {
+          const at = Date.parse(String(a.startTime));
+          if (at > (last.get(String(company)) ?? -Infinity)) last.set(String(company), at);
+        }
+      }
+      assert.ok(last.size > 1);
+      const rows = [...last].map(([id, at]) => ({
+        id,
+        name: names.get(id),
+        at: utc(new Date(at).toISOString()),
+      }));
+      const got = (await run("lastContactPerCompany")).map((r) => ({
+        ...r,
+        last_contact: utc(r.last_contact),
+      }));
+      assert.deepEqual(lines(got), lines(rows));
+    });
+
+    test("the README shows each query", () => {
+      const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+      for (const query of Object.values(REPORT_QUERIES)) {
+        assert.ok(readme.includes(query.sqlite), `README has: ${query.title}`);
+        assert.ok(readme.includes(query.postgres), `README has: ${query.title} (PostgreSQL)`);
+      }
+    });
+  });
+}
+
+test("act-sync demo prints two report queries with their results", async () => {
+  const cwd = join(dir, "demo");
+  mkdirSync(cwd, { recursive: true });
+  const result = await runCliProcess(["demo", "--records", "200"], { cwd, timeoutMs: 120_000 });
+  assert.equal(result.code, 0, result.stderr);
+  for (const query of [REPORT_QUERIES.pipelineByStage, REPORT_QUERIES.activitiesPerUserPerWeek]) {
+    assert.ok(result.stdout.includes(`${query.title}:`), query.title);
+  }
+  assert.match(result.stdout, /\n {2}stage +opportunities +total +weighted\n/);
+  assert.match(result.stdout, /\n {2}user +week +activities\n/);
+});
