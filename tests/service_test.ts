@@ -305,6 +305,66 @@ describe("runService() against the simulator", () => {
       const skipped = Number(/^act_sync_skipped_ticks_total (\d+)$/m.exec(metrics)?.[1]);
       assert.ok(skipped >= 1, `skipped ticks: ${skipped}`);
       assert.ok(svc.lines.some((l) => l.includes("Skipped the schedule run")));
+      // A tick skipped while the start-up run still reads is routine: INFO; during a scheduled
+      // run (a run longer than the interval), a WARNING.
+      const skippedDuring = (id: string) =>
+        svc.lines.map((l) => JSON.parse(l)).filter((l) =>
+          l.message.startsWith("Skipped the schedule run") && l.message.includes(id)
+        );
+      const duringStartUp = skippedDuring(first.id);
+      assert.ok(duringStartUp.length >= 1, "ticks skipped during the start-up run");
+      for (const line of duringStartUp) assert.equal(line.level, "INFO", line.message);
+      for (const line of skippedDuring(second.id)) {
+        assert.equal(line.level, "WARNING", line.message);
+      }
+    } finally {
+      assert.equal(await svc.stop(), 0);
+      await sim.close();
+    }
+  });
+
+  test("stopping an idle service is INFO; the activity-types 404 fallback is logged once per process", async () => {
+    const sim = await startSimulator({ records: 20, seed: 12, password: PASSWORD });
+    const svc = await startService(configFor(sim, folder()));
+    const lines = () => svc.lines.map((l) => JSON.parse(l));
+    try {
+      assert.equal((await svc.run(1)).result, "ok");
+      assert.equal((await svc.get("/sync", { method: "POST" })).status, 202);
+      assert.equal((await svc.run(2)).result, "ok");
+      const fallback = lines().filter((l) => /answered 404, using/.test(l.message));
+      // Once per process: earlier tests in this process may have logged it already.
+      assert.ok(fallback.length <= 1, JSON.stringify(fallback));
+      for (const line of fallback) assert.equal(line.level, "INFO");
+    } finally {
+      assert.equal(await svc.stop(), 0);
+      await sim.close();
+    }
+    const stop = lines().filter((l) => l.message.startsWith("Stop requested"));
+    assert.deepEqual(stop.map((l) => [l.level, l.message]), [["INFO", "Stop requested: stopping"]]);
+  });
+
+  test("the run history survives a restart: the page charts the runs from before it", async () => {
+    const sim = await startSimulator({ records: 20, seed: 13, password: PASSWORD });
+    const config = configFor(sim, folder());
+    let svc = await startService(config);
+    let first: RunRecord;
+    try {
+      first = await svc.run(1);
+      assert.equal(first.result, "ok");
+    } finally {
+      assert.equal(await svc.stop(), 0);
+    }
+    const saved = readState(config.state_file).history as { id: string }[];
+    assert.deepEqual(saved.map((s) => s.id), [first.id]);
+    svc = await startService(config);
+    try {
+      const second = await svc.run(1);
+      const page = await (await svc.get("/")).text();
+      const chart = /<svg id="chart-duration"[^]*?<\/svg>/.exec(page)?.[0] ?? "";
+      assert.equal(chart.match(/<circle /g)?.length, 2, chart);
+      assert.match(page, new RegExp(`<tr data-run="${first.id}" class="earlier">.*before restart`));
+      assert.match(page, new RegExp(`<tr data-run="${second.id}">`));
+      assert.equal((readState(config.state_file).history as unknown[]).length, 2);
     } finally {
       assert.equal(await svc.stop(), 0);
       await sim.close();
