@@ -1,7 +1,7 @@
 /**
  * Look at the status page as a person would: start the simulator and the service in-process, run
- * one good and one failing sync, then load `GET /` in headless Chromium, check what it shows and
- * save a screenshot.
+ * good syncs (with new and changed rows in between) and a failing one, then load `GET /` in
+ * headless Chromium, check what it shows (charts included) and save a screenshot.
  *
  *     deno run -A scripts/status_page_check.ts [status_page.png]
  *     bun scripts/status_page_check.ts [status_page.png]
@@ -54,7 +54,17 @@ const base = `http://127.0.0.1:${await listening}`;
 let failures = 0;
 try {
   await ended.promise;
+  let runs = 1;
+  for (let i = 0; i < 4; i++) {
+    ended = Promise.withResolvers<RunRecord>();
+    for (let n = 0; n < 5 * i; n++) sim.sim.insert("contacts");
+    sim.sim.edit("companies", sim.sim.idAt("companies", i));
+    await fetch(`${base}/sync`, { method: "POST" }).then((r) => r.body?.cancel());
+    await ended.promise;
+    runs++;
+  }
   ended = Promise.withResolvers<RunRecord>();
+  runs++;
   sim.sim.inject({ kind: "status", status: 500, times: 1, path: "/api/opportunities" });
   await fetch(`${base}/sync`, { method: "POST" }).then((r) => r.body?.cancel());
   await ended.promise;
@@ -68,14 +78,17 @@ try {
     `${base}/`,
   ]);
   rmSync(profile, { recursive: true, force: true });
-  const checks: [string, RegExp][] = [
+  const checks: [string, RegExp | ((dom: string) => boolean)][] = [
     ["health badge says failing", /<span id="health" class="badge failing">failing<\/span>/],
     ["opportunities shows its error", /<tr data-table="opportunities">.*status 500/],
     ["contacts is ok", /<tr data-table="contacts">.*class="badge ok">ok</],
     ["two runs are listed", /<tr data-run=.*\n<tr data-run=/],
+    [`the duration chart has ${runs} points`, pointsIn("chart-duration", runs)],
+    [`the rows chart has ${runs} points`, pointsIn("chart-rows", runs)],
+    [`contacts' row count chart has ${runs} points`, pointsIn("contacts", runs)],
   ];
   for (const [what, pattern] of checks) {
-    const ok = pattern.test(dom);
+    const ok = typeof pattern === "function" ? pattern(dom) : pattern.test(dom);
     if (!ok) failures++;
     console.log(`${ok ? "ok  " : "FAIL"} ${what}`);
   }
@@ -86,4 +99,13 @@ try {
   await sim.close();
   rmSync(dir, { recursive: true, force: true });
 }
+/** Whether the chart (by id, or in a table's row) has exactly `n` points. */
+function pointsIn(where: string, n: number): (dom: string) => boolean {
+  const start = where.startsWith("chart-")
+    ? `<svg id="${where}"`
+    : `<tr data-table="${where}">.*?<svg`;
+  return (dom) =>
+    (new RegExp(`${start}[^]*?</svg>`).exec(dom)?.[0].match(/<circle /g)?.length ?? 0) === n;
+}
+
 process.exit(failures === 0 ? 0 : 1);

@@ -374,6 +374,11 @@ describe("GET /metrics", () => {
       `act_sync_runs_total{result="failed"} 1`,
       `act_sync_runs_total{result="stopped"} 0`,
       `act_sync_rows_synced_total{table="contacts"} 20`,
+      `act_sync_rows_synced_total{table="companies"} 20`,
+      `act_sync_rows_new_total{table="contacts"} 8`,
+      `act_sync_rows_updated_total{table="contacts"} 6`,
+      `act_sync_rows_unchanged_total{table="contacts"} 6`,
+      `act_sync_rows_new_total{table="companies"} 8`,
       `act_sync_http_requests_total{status="0"} 1`,
       `act_sync_http_requests_total{status="200"} 1`,
       `act_sync_http_requests_total{status="500"} 1`,
@@ -389,6 +394,26 @@ describe("GET /metrics", () => {
       `act_sync_running 0`,
     ];
     for (const line of expected) assert.ok(text.includes(`${line}\n`), `missing: ${line}`);
+  });
+
+  test("GET /metrics counts new, updated and unchanged rows per table, adding up to rows synced", async () => {
+    const { app } = busyMonitor();
+    const text = await (await app.request("/metrics")).text();
+    for (const name of ["new", "updated", "unchanged"]) {
+      assert.match(text, new RegExp(`^# TYPE act_sync_rows_${name}_total counter$`, "m"));
+    }
+    const value = (name: string, table: string) =>
+      Number(
+        new RegExp(`^act_sync_rows_${name}_total\\{table="${table}"\\} (\\d+)$`, "m").exec(text)
+          ?.[1],
+      );
+    for (const table of ["contacts", "companies"]) {
+      assert.equal(
+        value("new", table) + value("updated", table) + value("unchanged", table),
+        value("synced", table),
+        table,
+      );
+    }
   });
 
   test("GET /metrics passes promtool check metrics", { skip: PROMTOOL_SKIP }, async () => {

@@ -203,6 +203,13 @@ describe("runService() against the simulator", () => {
       assert.equal((await svc.run(2)).result, "failed");
       const metrics = await (await svc.get("/metrics")).text();
       assert.match(metrics, /^act_sync_http_requests_total\{status="500"\} [1-9]/m);
+      const contacts = sim.sim.count("contacts");
+      assert.match(
+        metrics,
+        new RegExp(`^act_sync_rows_new_total\\{table="contacts"\\} ${contacts}$`, "m"),
+      );
+      assert.match(metrics, /^act_sync_rows_updated_total\{table="contacts"\} 0$/m);
+      assert.match(metrics, /^act_sync_rows_unchanged_total\{table="companies"\} [1-9]/m);
       assert.deepEqual(promtoolCheck(metrics), { status: 0, output: "" });
     } finally {
       assert.equal(await svc.stop(), 0);
@@ -298,6 +305,66 @@ describe("runService() against the simulator", () => {
       const skipped = Number(/^act_sync_skipped_ticks_total (\d+)$/m.exec(metrics)?.[1]);
       assert.ok(skipped >= 1, `skipped ticks: ${skipped}`);
       assert.ok(svc.lines.some((l) => l.includes("Skipped the schedule run")));
+      // A tick skipped while the start-up run still reads is routine: INFO; during a scheduled
+      // run (a run longer than the interval), a WARNING.
+      const skippedDuring = (id: string) =>
+        svc.lines.map((l) => JSON.parse(l)).filter((l) =>
+          l.message.startsWith("Skipped the schedule run") && l.message.includes(id)
+        );
+      const duringStartUp = skippedDuring(first.id);
+      assert.ok(duringStartUp.length >= 1, "ticks skipped during the start-up run");
+      for (const line of duringStartUp) assert.equal(line.level, "INFO", line.message);
+      for (const line of skippedDuring(second.id)) {
+        assert.equal(line.level, "WARNING", line.message);
+      }
+    } finally {
+      assert.equal(await svc.stop(), 0);
+      await sim.close();
+    }
+  });
+
+  test("stopping an idle service is INFO; the activity-types 404 fallback is logged once per process", async () => {
+    const sim = await startSimulator({ records: 20, seed: 12, password: PASSWORD });
+    const svc = await startService(configFor(sim, folder()));
+    const lines = () => svc.lines.map((l) => JSON.parse(l));
+    try {
+      assert.equal((await svc.run(1)).result, "ok");
+      assert.equal((await svc.get("/sync", { method: "POST" })).status, 202);
+      assert.equal((await svc.run(2)).result, "ok");
+      const fallback = lines().filter((l) => /answered 404, using/.test(l.message));
+      // Once per process: earlier tests in this process may have logged it already.
+      assert.ok(fallback.length <= 1, JSON.stringify(fallback));
+      for (const line of fallback) assert.equal(line.level, "INFO");
+    } finally {
+      assert.equal(await svc.stop(), 0);
+      await sim.close();
+    }
+    const stop = lines().filter((l) => l.message.startsWith("Stop requested"));
+    assert.deepEqual(stop.map((l) => [l.level, l.message]), [["INFO", "Stop requested: stopping"]]);
+  });
+
+  test("the run history survives a restart: the page charts the runs from before it", async () => {
+    const sim = await startSimulator({ records: 20, seed: 13, password: PASSWORD });
+    const config = configFor(sim, folder());
+    let svc = await startService(config);
+    let first: RunRecord;
+    try {
+      first = await svc.run(1);
+      assert.equal(first.result, "ok");
+    } finally {
+      assert.equal(await svc.stop(), 0);
+    }
+    const saved = readState(config.state_file).history as { id: string }[];
+    assert.deepEqual(saved.map((s) => s.id), [first.id]);
+    svc = await startService(config);
+    try {
+      const second = await svc.run(1);
+      const page = await (await svc.get("/")).text();
+      const chart = /<svg id="chart-duration"[^]*?<\/svg>/.exec(page)?.[0] ?? "";
+      assert.equal(chart.match(/<circle /g)?.length, 2, chart);
+      assert.match(page, new RegExp(`<tr data-run="${first.id}" class="earlier">.*before restart`));
+      assert.match(page, new RegExp(`<tr data-run="${second.id}">`));
+      assert.equal((readState(config.state_file).history as unknown[]).length, 2);
     } finally {
       assert.equal(await svc.stop(), 0);
       await sim.close();
@@ -360,6 +427,62 @@ describe("status page in a real browser", () => {
         }
         assert.match(dom, /<tr data-run="[0-9a-f]{8}">.*start-up.*class="badge ok">ok</);
         assert.ok(!dom.includes(PASSWORD));
+      } finally {
+        assert.equal(await svc.stop(), 0);
+        await sim.close();
+      }
+    },
+  );
+
+  test(
+    "the charts have one point per run, and without SVG the tables still carry every number",
+    { skip: CHROMIUM ? false : "chromium not installed (apt-get install chromium)" },
+    async () => {
+      const sim = await startSimulator({ records: 30, seed: 9, password: PASSWORD });
+      const config = configFor(sim, folder());
+      const svc = await startService(config);
+      const profile = folder();
+      try {
+        assert.equal((await svc.run(1)).result, "ok");
+        sim.sim.insert("contacts");
+        assert.equal((await svc.get("/sync", { method: "POST" })).status, 202);
+        assert.equal((await svc.run(2)).result, "ok");
+        sim.sim.inject({ kind: "status", status: 500, times: 1, path: "/api/companies" });
+        assert.equal((await svc.get("/sync", { method: "POST" })).status, 202);
+        assert.equal((await svc.run(3)).result, "failed");
+        const dom = await runChromium(CHROMIUM!, profile, ["--dump-dom", `${svc.base}/`]);
+        const circles = (svg: string) => svg.match(/<circle /g)?.length ?? 0;
+        for (const id of ["chart-duration", "chart-rows"]) {
+          const svg = new RegExp(`<svg id="${id}"[^]*?</svg>`).exec(dom)?.[0] ?? "";
+          assert.equal(circles(svg), 3, `${id}: ${svg}`);
+          assert.match(svg, /<circle class="failed"/, id);
+        }
+        for (const table of TABLE_NAMES) {
+          const row = new RegExp(`<tr data-table="${table}">(.*?)</tr>`).exec(dom)?.[1] ?? "";
+          assert.equal(circles(row), 3, `${table} row: ${row}`);
+        }
+        // Without the charts, the tables carry the numbers: rows per table, and per run the
+        // rows written, new, updated and unchanged.
+        const text = dom.replace(/<svg[^]*?<\/svg>/g, "");
+        assert.doesNotMatch(text, /<circle/);
+        for (const table of TABLE_NAMES) {
+          const row = new RegExp(`<tr data-table="${table}">(.*?)</tr>`).exec(text)?.[1] ?? "";
+          const rows = sim.sim.count(table).toLocaleString("en-US");
+          assert.match(row, new RegExp(`<td class="n">${rows}</td>`), `${table} row count`);
+        }
+        for (const run of svc.runs) {
+          const row = new RegExp(`<tr data-run="${run.id}">(.*?)</tr>`).exec(text)?.[1] ?? "";
+          const sum = (pick: (t: RunRecord["tables"][number]) => number | undefined) =>
+            run.tables.reduce((n, t) => n + (pick(t) ?? 0), 0).toLocaleString("en-US");
+          const cells = [
+            sum((t) => t.rows_written),
+            sum((t) => t.rows_new),
+            sum((t) => t.rows_updated),
+            sum((t) => t.rows_unchanged),
+          ].map((n) => `<td class="n">${n}</td>`).join("");
+          assert.ok(row.includes(cells), `run ${run.id}: ${cells} in ${row}`);
+        }
+        assert.equal(svc.runs[1].tables.find((t) => t.table === "contacts")?.rows_new, 1);
       } finally {
         assert.equal(await svc.stop(), 0);
         await sim.close();

@@ -144,6 +144,26 @@ export function formatMetrics(snapshot: Snapshot): string {
     "Rows written per table since the service started.",
     tables.map(([table]) => [{ table }, counters.rows_synced[table as never] ?? 0]),
   );
+  const rowsOf = (counter: Partial<Record<string, number>>): Sample[] =>
+    tables.map(([table]) => [{ table }, counter[table] ?? 0]);
+  family(
+    "act_sync_rows_new_total",
+    "counter",
+    "Of the rows synced, ids new to the destination, per table since the service started.",
+    rowsOf(counters.rows_new),
+  );
+  family(
+    "act_sync_rows_updated_total",
+    "counter",
+    "Of the rows synced, rows whose values changed, per table since the service started.",
+    rowsOf(counters.rows_updated),
+  );
+  family(
+    "act_sync_rows_unchanged_total",
+    "counter",
+    "Of the rows synced, rows re-read unchanged (window overlap), per table since the service started.",
+    rowsOf(counters.rows_unchanged),
+  );
   family(
     "act_sync_runs_total",
     "counter",

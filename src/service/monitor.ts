@@ -11,6 +11,7 @@ import type { ResponseInfo } from "../act/client.ts";
 import type { ReconcileRun } from "../jobs/reconcile.ts";
 import type { SyncRun } from "../jobs/sync.ts";
 import type { State, TableStatus } from "../state/mod.ts";
+import { HISTORY_LIMIT, historyOf, type RunSummary } from "../state/history.ts";
 import type { ProgressEvent } from "../sync/engine.ts";
 import type { TableName } from "../sync/tables.ts";
 
@@ -57,6 +58,8 @@ export interface RunRecord {
   tables: TableRun[];
   /** While running: the table being read and the rows written to it so far. */
   current: { table: TableName; rows: number } | null;
+  /** Once ended: rows in each destination table after the run (as last counted). */
+  rows_total?: Record<string, number>;
 }
 
 /** What `/health` answers. */
@@ -101,6 +104,10 @@ export interface Counters {
   runs: Record<RunOutcome, number>;
   ticks_skipped: number;
   rows_synced: Partial<Record<TableName, number>>;
+  /** Of those: ids new to the destination, rows changed, rows re-read unchanged. */
+  rows_new: Partial<Record<TableName, number>>;
+  rows_updated: Partial<Record<TableName, number>>;
+  rows_unchanged: Partial<Record<TableName, number>>;
   /** Requests to the Act! Web API by status ("0" = no response). */
   http_requests: Record<string, number>;
   /** The last `X-RateLimit-Remaining` seen, or null. */
@@ -119,6 +126,11 @@ export interface Snapshot {
   last_run: RunRecord | null;
   /** Recent finished runs, newest first. */
   runs: RunRecord[];
+  /**
+   * The last sync runs, newest first, at most {@linkcode HISTORY_LIMIT}: these runs and, after a
+   * restart, those of the state file's `history` (for the status page's charts).
+   */
+  history: RunSummary[];
   state: State;
   counters: Counters;
 }
@@ -137,7 +149,7 @@ export interface MonitorOptions {
   now?: () => number;
   /** The state file as the service found it. */
   state?: State;
-  /** How many finished runs to keep. @default {20} */
+  /** How many finished runs to keep. @default {HISTORY_LIMIT} (50) */
   keepRuns?: number;
   /** Consecutive failed runs before `/health` is failing (`unhealthy_after_failures`). @default {1} */
   unhealthyAfterFailures?: number;
@@ -166,6 +178,7 @@ export class Monitor {
   #state: State;
   #running: RunRecord | null = null;
   #runs: RunRecord[] = [];
+  #history: RunSummary[];
   #lastSuccess: number | null;
   #counters: Counters;
 
@@ -175,10 +188,14 @@ export class Monitor {
     this.#startedAt = this.#now();
     this.#state = options.state ?? { table_cursors: {}, table_batch_tracking: {} };
     this.#lastSuccess = lastSuccessOf(this.#state, options.tables);
+    this.#history = historyOf(this.#state);
     this.#counters = {
       runs: { ok: 0, failed: 0, stopped: 0 },
       ticks_skipped: 0,
       rows_synced: {},
+      rows_new: {},
+      rows_updated: {},
+      rows_unchanged: {},
       http_requests: {},
       rate_limit_remaining: null,
       run_duration: {
@@ -248,9 +265,14 @@ export class Monitor {
       duration_seconds: t.durationMs / 1000,
       ...(t.error ? { error: t.error } : {}),
     }));
+    const add = (counter: Partial<Record<TableName, number>>, table: TableName, n: number) => {
+      counter[table] = (counter[table] ?? 0) + n;
+    };
     for (const t of run.tables) {
-      this.#counters.rows_synced[t.table] = (this.#counters.rows_synced[t.table] ?? 0) +
-        t.rowsWritten;
+      add(this.#counters.rows_synced, t.table, t.rowsWritten);
+      add(this.#counters.rows_new, t.table, t.changes.inserted);
+      add(this.#counters.rows_updated, t.table, t.changes.updated);
+      add(this.#counters.rows_unchanged, t.table, t.changes.unchanged);
     }
     const stopped = !run.ok && !run.error && !run.failSafe &&
       run.tables.every((t) => t.status !== "failed");
@@ -371,6 +393,7 @@ export class Monitor {
       running: this.#running ? structuredClone(this.#running) : null,
       last_run: this.#runs.find((r) => r.kind === "sync") ?? null,
       runs: [...this.#runs],
+      history: [...this.#history],
       state: this.#state,
       counters: structuredClone(this.#counters),
     };
@@ -392,10 +415,17 @@ export class Monitor {
       error,
       tables,
       current: null,
+      rows_total: rowsTotalOf(this.#state, this.#options.tables),
     };
     this.#running = null;
+    const keep = Math.max(1, this.#options.keepRuns ?? HISTORY_LIMIT);
     this.#runs.unshift(record);
-    this.#runs.length = Math.min(this.#runs.length, this.#options.keepRuns ?? 20);
+    this.#runs.length = Math.min(this.#runs.length, keep);
+    const summary = summarize(record);
+    if (summary) {
+      this.#history = [summary, ...this.#history.filter((s) => s.id !== summary.id)]
+        .slice(0, keep);
+    }
     if (record.kind !== "sync") return record;
     this.#counters.runs[outcome]++;
     if (outcome === "ok") this.#lastSuccess = now;
@@ -412,6 +442,38 @@ export class Monitor {
   #iso(): string {
     return new Date(this.#now()).toISOString();
   }
+}
+
+/**
+ * The compact form of a finished sync run kept in the state file's history; null for a reconcile
+ * or a run still in progress.
+ */
+export function summarize(record: RunRecord): RunSummary | null {
+  if (record.kind !== "sync" || record.result === null) return null;
+  const sum = (pick: (t: TableRun) => number | undefined) =>
+    record.tables.reduce((total, t) => total + (pick(t) ?? 0), 0);
+  return {
+    id: record.id,
+    reason: record.reason,
+    started_at: record.started_at,
+    duration_seconds: Math.round((record.duration_seconds ?? 0) * 1000) / 1000,
+    result: record.result,
+    rows_written: sum((t) => t.rows_written),
+    rows_new: sum((t) => t.rows_new),
+    rows_updated: sum((t) => t.rows_updated),
+    rows_unchanged: sum((t) => t.rows_unchanged),
+    rows_total: { ...record.rows_total },
+  };
+}
+
+/** Rows in each destination table as the state last counted them. */
+function rowsTotalOf(state: State, tables: readonly TableName[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const table of tables) {
+    const n = state.tables?.[table]?.rows_total;
+    if (typeof n === "number") out[table] = n;
+  }
+  return out;
 }
 
 function tableStatus(status: TableStatus): TableView["status"] {

@@ -10,11 +10,12 @@
  * @module
  */
 import type { Config } from "../config/mod.ts";
-import { errorMessage } from "../core/errors.ts";
+import { errorMessage, LockError } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
 import { runReconcile } from "../jobs/reconcile.ts";
 import { runSync } from "../jobs/sync.ts";
-import type { Monitor, RunReason, RunRecord } from "./monitor.ts";
+import { saveRunSummary } from "../state/history.ts";
+import { type Monitor, type RunReason, type RunRecord, summarize } from "./monitor.ts";
 
 /** What a job does. */
 export type JobKind = "sync" | "reconcile";
@@ -132,6 +133,7 @@ export class Runner {
         record = monitor.runCrashed(error);
       }
       logRecord(jobLogger, record);
+      this.#saveHistory(record, jobLogger);
       this.#current = null;
       try {
         this.#deps.onRunEnd?.(record);
@@ -140,6 +142,22 @@ export class Runner {
       }
     })();
     return id;
+  }
+
+  /** Keep the run in the state file's history (for the status page's charts after a restart). */
+  #saveHistory(record: RunRecord, logger: Logger): void {
+    const summary = summarize(record);
+    if (!summary) return;
+    try {
+      saveRunSummary(this.#deps.config.state_file, summary);
+    } catch (error) {
+      // Another process holding the lock already made this run fail, and said why.
+      const log = error instanceof LockError ? logger.fine : logger.warning;
+      log.call(
+        logger,
+        `Cannot keep run ${record.id} in the state file's history: ${errorMessage(error)}`,
+      );
+    }
   }
 }
 

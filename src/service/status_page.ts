@@ -2,11 +2,16 @@
  * The status page (`GET /`): plain HTML, no script, refreshing itself. Pure. Every value is
  * escaped by `html` from hono/html; only the page's own markup is trusted.
  *
+ * Inline SVG charts (src/service/charts.ts) show the last runs at a glance: duration and rows
+ * written per run, and each table's row count. The tables below them carry the same numbers.
+ *
  * @module
  */
 import { html, raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import type { RunRecord, Snapshot, TableView } from "./monitor.ts";
+import type { RunSummary } from "../state/history.ts";
+import { type ChartPoint, svgChart } from "./charts.ts";
 import { formatUtcForDisplay } from "../core/time.ts";
 import { VERSION } from "../core/version.ts";
 
@@ -20,11 +25,18 @@ export function renderStatusPage(
 ): string {
   const { health } = snapshot;
   const running = snapshot.running;
-  const tableRows = Object.entries(snapshot.tables).map(([name, view]) => tableRow(name, view));
+  // Oldest first, as the charts draw them.
+  const history = [...snapshot.history].reverse();
+  const tableRows = Object.entries(snapshot.tables).map(([name, view]) =>
+    tableRow(name, view, history)
+  );
+  const shown = new Set(snapshot.runs.map((r) => r.id));
+  const earlier = snapshot.history.filter((s) => !shown.has(s.id));
   const runRows = [
     ...(running ? [runRow(running)] : []),
     ...snapshot.runs.map(runRow),
-  ];
+    ...earlier.map(summaryRow),
+  ].slice(0, MAX_RUN_ROWS + (running ? 1 : 0));
   const warnings = (options.warnings ?? []).map((w) =>
     h`<p class="warning error"><strong>Warning:</strong> ${w}</p>\n`
   );
@@ -34,7 +46,7 @@ export function renderStatusPage(
     : "";
   const what = running && running.kind !== "sync" ? ` (${running.kind})` : "";
   const runs = runRows.length === 0 ? h`<p id="runs">No run yet.</p>` : h`<table id="runs">
-<thead><tr><th>Run</th><th>Started</th><th>Reason</th><th>Result</th><th>Duration</th><th>Rows written</th><th>Error</th></tr></thead>
+<thead><tr><th>Run</th><th>Started</th><th>Reason</th><th>Result</th><th>Duration</th><th>Rows written</th><th>New</th><th>Updated</th><th>Unchanged</th><th>Error</th></tr></thead>
 <tbody>
 ${join(runRows, "\n")}
 </tbody>
@@ -58,9 +70,11 @@ ${warnings}${reason}<dl>
     running ? h`${running.id}${what} since ${time(running.started_at)}${progress}` : "none"
   }</dd>
 </dl>
-<h2>Tables</h2>
+${charts(history)}<h2>Tables</h2>
 <table id="tables">
-<thead><tr><th>Table</th><th>Status</th><th>Last success</th><th>Rows in destination</th><th>Rows last run</th><th>Duration</th><th>Last error</th></tr></thead>
+<thead><tr><th>Table</th><th>Status</th><th>Last success</th><th>Rows in destination</th><th>${
+    history.length > 0 ? h`Rows, last ${history.length} runs` : ""
+  }</th><th>Rows last run</th><th>Duration</th><th>Last error</th></tr></thead>
 <tbody>
 ${join(tableRows, "\n")}
 </tbody>
@@ -91,6 +105,17 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 dl { display: grid; grid-template-columns: max-content auto; gap: .2rem 1rem; }
 dt { color: #555; }
 dd { margin: 0; }
+.charts { display: flex; flex-wrap: wrap; gap: .5rem 2rem; margin: 0; }
+figure { margin: 0; }
+figcaption { color: #555; font-size: .85rem; }
+svg.chart { display: block; }
+svg.chart polyline { fill: none; stroke: #5b7db1; stroke-width: 1.5; }
+svg.chart line.axis { stroke: #bbb; stroke-width: 1; }
+svg.chart circle { fill: #5b7db1; }
+svg.chart circle.ok { fill: #2d6a4f; }
+svg.chart circle.failed { fill: #c00; }
+svg.chart circle.stopped { fill: #999; }
+svg.chart text { font-size: 9px; fill: #777; }
 footer { margin-top: 2rem; color: #777; font-size: .85rem; }
 </style>`;
 
@@ -105,13 +130,65 @@ function join(fragments: HtmlEscapedString[], separator: string): HtmlEscapedStr
   return raw(fragments.join(separator));
 }
 
-function tableRow(name: string, view: TableView): HtmlEscapedString {
+/** Rows of the runs table: the page lists as many runs as the charts draw. */
+const MAX_RUN_ROWS = 50;
+
+/** The charts of the last runs' duration and rows written (oldest first); none without a run. */
+function charts(history: readonly RunSummary[]): HtmlEscapedString | string {
+  if (history.length === 0) return "";
+  const label = (s: RunSummary, what: string) =>
+    `${s.id} (${s.reason}, ${s.result}) ${formatUtcForDisplay(Date.parse(s.started_at))}: ${what}`;
+  const durations: ChartPoint[] = history.map((s) => ({
+    value: s.duration_seconds,
+    label: label(s, duration(s.duration_seconds)),
+    kind: s.result,
+  }));
+  const written: ChartPoint[] = history.map((s) => ({
+    value: s.rows_written,
+    label: label(
+      s,
+      `${count(s.rows_written)} rows written (${count(s.rows_new)} new, ${
+        count(s.rows_updated)
+      } updated, ${count(s.rows_unchanged)} unchanged)`,
+    ),
+    kind: s.result,
+  }));
+  const runs = history.length === 1 ? "the last run" : `the last ${history.length} runs`;
+  return h`<h2>Last runs</h2>
+<div class="charts">
+<figure>${
+    svgChart(durations, { id: "chart-duration", title: `Duration of ${runs}`, format: duration })
+  }<figcaption>Duration of ${runs}</figcaption></figure>
+<figure>${
+    svgChart(written, { id: "chart-rows", title: `Rows written in ${runs}` })
+  }<figcaption>Rows written in ${runs}</figcaption></figure>
+</div>
+`;
+}
+
+function tableRow(
+  name: string,
+  view: TableView,
+  history: readonly RunSummary[],
+): HtmlEscapedString {
+  const points: ChartPoint[] = history.map((s) => {
+    const value = Object.hasOwn(s.rows_total, name) ? s.rows_total[name] : null;
+    return { value, label: `${s.id}: ${count(value)} rows`, kind: s.result };
+  });
+  const trend = history.length === 0 ? "" : svgChart(points, {
+    title: `Rows in ${name} over ${
+      history.length === 1 ? "the last run" : `the last ${history.length} runs`
+    }`,
+    width: 160,
+    height: 32,
+    zero: false,
+  });
   const error = view.last_error && view.status === "failed"
     ? h`${view.last_error.message} <small>(${time(view.last_error.at)})</small>`
     : "";
   return h`<tr data-table="${name}"><td>${name}</td><td><span class="badge ${view.status}">${view.status}</span></td><td>${
     time(view.last_success)
-  }</td><td class="n">${count(view.rows_total)}</td><td class="n">${
+  }</td><td class="n">${count(view.rows_total)}</td><td>${trend}</td><td class="n">${
     count(view.rows_last_run)
   }</td><td class="n">${duration(view.duration_seconds)}</td><td class="error">${error}</td></tr>`;
 }
@@ -126,13 +203,32 @@ function runRow(run: RunRecord): HtmlEscapedString {
       .map((t) => `${t.table}: ${t.error}`),
   ];
   const reason = run.kind === "sync" ? run.reason : `${run.kind} (${run.reason})`;
+  const of = (pick: (t: RunRecord["tables"][number]) => number | undefined) =>
+    run.kind === "sync" && run.result !== null
+      ? run.tables.reduce((sum, t) => sum + (pick(t) ?? 0), 0)
+      : null;
   return h`<tr data-run="${run.id}"><td><code>${run.id}</code></td><td>${
     time(run.started_at)
   }</td><td>${reason}</td><td><span class="badge ${result}">${result}</span></td><td class="n">${
     duration(run.duration_seconds)
-  }</td><td class="n">${count(rows)}</td><td class="error">${
-    join(errors.map((e) => h`${e}`), "<br>")
-  }</td></tr>`;
+  }</td><td class="n">${count(rows)}</td><td class="n">${
+    count(of((t) => t.rows_new))
+  }</td><td class="n">${count(of((t) => t.rows_updated))}</td><td class="n">${
+    count(of((t) => t.rows_unchanged))
+  }</td><td class="error">${join(errors.map((e) => h`${e}`), "<br>")}</td></tr>`;
+}
+
+/** A run from the state file's history (before the service restarted): its numbers, no errors. */
+function summaryRow(run: RunSummary): HtmlEscapedString {
+  return h`<tr data-run="${run.id}" class="earlier"><td><code>${run.id}</code></td><td>${
+    time(run.started_at)
+  }</td><td>${run.reason} <small>(before restart)</small></td><td><span class="badge ${run.result}">${run.result}</span></td><td class="n">${
+    duration(run.duration_seconds)
+  }</td><td class="n">${count(run.rows_written)}</td><td class="n">${
+    count(run.rows_new)
+  }</td><td class="n">${count(run.rows_updated)}</td><td class="n">${
+    count(run.rows_unchanged)
+  }</td><td class="error"></td></tr>`;
 }
 
 function time(iso: string | null | undefined): HtmlEscapedString | string {
