@@ -142,3 +142,18 @@ export function atobUrl(text: string): string {
   const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
   return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
 }
+
+/** The body of `/api/system`. */
+export const SYSTEM_INFO = {
+  apiVersion: "1.1.524.0",
+  sdkVersion: "24.1.113.0",
+  update: "Act! v24.1 (simulated)",
+  culture: {
+    name: "en-US",
+    displayName: "English (United States)",
+    dateFormat: "M/d/yyyy",
+    timeFormat: "h:mm tt",
+    currencySymbol: "$",
+    decimalSeparator: ".",
+  },
+};
