@@ -157,3 +157,25 @@ export const SYSTEM_INFO = {
     decimalSeparator: ".",
   },
 };
+
+/**
+ * The configuration keys that point act-sync at a simulator's base URL (default credentials),
+ * with `rate_limit_pause` 0; `extra` keys are merged over them.
+ */
+export function simulatorConfig(
+  baseUrl: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const url = new URL(baseUrl);
+  return {
+    protocol: url.protocol.replace(":", ""),
+    hostname: url.hostname,
+    port: url.port,
+    api_path: url.pathname,
+    username: "demo",
+    password: "demo",
+    database_name: "ActDemo",
+    rate_limit_pause: 0,
+    ...extra,
+  };
+}

@@ -49,7 +49,7 @@ import {
 } from "./options.ts";
 
 export * from "./options.ts";
-export { oddFields } from "./_responses.ts";
+export { oddFields, simulatorConfig } from "./_responses.ts";
 export { actDate } from "./_random.ts";
 
 const ROUTES: Record<string, TableName> = {
@@ -161,10 +161,15 @@ export class Simulator {
     return this.serverNow() + this.switches.stampSkewSeconds * 1000;
   }
 
-  /** Current records of a table, as served, in storage order (builds every row). */
+  /**
+   * Current records of a table, as served, in storage order (builds every row); history with
+   * `details` as `format=text` sends them, line items of every opportunity.
+   */
   rows(table: TableName): Record<string, unknown>[] {
     if (table === "opportunity_products") return this.lineItems.all();
-    return this.#stores[table].all();
+    const rows = this.#stores[table].all();
+    const text = table === "history" && this.switches.historyFormat;
+    return text ? rows.map((row) => historyDetails(row, "text", true)) : rows;
   }
 
   /** One record as served, or undefined. */
@@ -175,6 +180,7 @@ export class Simulator {
 
   /** Number of live records of a table. */
   count(table: TableName): number {
+    if (table === "opportunity_products") return this.lineItems.all().length;
     return this.#stores[table].count();
   }
 
@@ -638,28 +644,6 @@ export class Simulator {
       headers: { "content-type": "application/json; charset=utf-8" },
     });
   }
-}
-
-/**
- * The configuration keys that point act-sync at a simulator's base URL (default credentials),
- * with `rate_limit_pause` 0; `extra` keys are merged over them.
- */
-export function simulatorConfig(
-  baseUrl: string,
-  extra: Record<string, unknown> = {},
-): Record<string, unknown> {
-  const url = new URL(baseUrl);
-  return {
-    protocol: url.protocol.replace(":", ""),
-    hostname: url.hostname,
-    port: url.port,
-    api_path: url.pathname,
-    username: "demo",
-    password: "demo",
-    database_name: "ActDemo",
-    rate_limit_pause: 0,
-    ...extra,
-  };
 }
 
 /** A simulator serving on a socket. */

@@ -43,6 +43,8 @@
  * the server ignored `$filter`/`$orderby`, which stops the table instead of silently skipping
  * rows.
  *
+ * Line items are read per opportunity, users as a list that may ignore OData: `children.ts`.
+ *
  * Tables without a cursor field (activity types) and endpoints that reject the cursor filter
  * (products on some servers) are read in full every run: by offset pages ordered by id
  * ({@linkcode scanByOffset}), or by id prefix when the server rejects `$orderby=id` and ids are
@@ -77,6 +79,7 @@ import {
   scanByPrefix,
 } from "./scan.ts";
 import { type TableName, TABLES, type TableSpec } from "./tables.ts";
+import { type ChildReader, childReader, readWholeList } from "./children.ts";
 
 /** One response of a list endpoint. */
 export interface ListPage {
@@ -215,6 +218,8 @@ class TableReader {
   #started = 0;
   /** The largest cursor value read in this run (null: no row read). */
   #maxRead: number | null = null;
+  /** Reads the rows of each parent (tables read per parent only). */
+  #children: ChildReader | null = null;
 
   constructor(spec: TableSpec, options: SyncOptions, deps: EngineDeps, state: State) {
     this.#spec = spec;
@@ -222,6 +227,8 @@ class TableReader {
     this.#deps = deps;
     this.state = state;
     this.#path = options.endpoints?.[spec.name] ?? spec.path;
+    this.#children = childReader(spec, options.endpoints, (path) => this.#list({}, path));
+    if (this.#children) this.#path = this.#children.parentPath; // the cursor scans the parents
     // A probe asks for the table's first rows (full rows, like every other response); it reads
     // no data.
     this.#completeness = new Completeness(options.batchSize, async (top) => {
@@ -240,7 +247,13 @@ class TableReader {
     try {
       const firstRead = this.#options.fullRefresh || cursorOf(this.state, name) === null;
       // A resumed window is open-ended like every other: it reads on up to the newest row.
-      const cursor = this.#spec.cursorField ? await this.#incremental() : await this.#fullRead();
+      const spec = this.#spec;
+      const read = spec.maybeNoOdata
+        ? this.#wholeList
+        : spec.cursorField
+        ? this.#incremental
+        : this.#fullRead;
+      const cursor = await read.call(this);
       emptyFirstRead = firstRead && this.#rowsRead === 0;
       const duration = this.#deps.now() - this.#started;
       this.state = withCompleted(this.state, name, cursor, {
@@ -297,13 +310,13 @@ class TableReader {
   }
 
   /** One request, with endpoint fallback on the very first 404 and counting. */
-  async #list(query: OdataQuery): Promise<ListPage> {
+  async #list(query: OdataQuery, path = this.#path): Promise<ListPage> {
     if (this.#deps.signal?.aborted) throw new StopRequested();
     if (++this.#requests > MAX_REQUESTS) {
       throw notAdvancing(WHO, `more than ${MAX_REQUESTS} requests`);
     }
     try {
-      const page = await this.#deps.source.list(this.#path, query, { signal: this.#deps.signal });
+      const page = await this.#deps.source.list(path, query, { signal: this.#deps.signal });
       return this.#seen(page);
     } catch (error) {
       if (
@@ -337,11 +350,18 @@ class TableReader {
     return page;
   }
 
-  async #write(rows: Row[]): Promise<void> {
-    if (rows.length === 0) return;
-    const flat = flattenPage(rows, { table: this.#spec.name });
+  async #write(parentsOrRows: Row[]): Promise<void> {
+    if (parentsOrRows.length === 0) return;
     const synced = new Date(this.#deps.now()).toISOString();
-    const result = await this.#deps.sink.write(this.#spec.name, flat, synced);
+    const children = this.#children ? await this.#children.read(parentsOrRows) : null;
+    const rows = children ? children.rows : parentsOrRows;
+    const flat = flattenPage(rows, { table: this.#spec.name });
+    const result = rows.length > 0
+      ? await this.#deps.sink.write(this.#spec.name, flat, synced)
+      : { written: 0, newColumns: [], widenedColumns: [] };
+    if (children) {
+      await this.#children!.markRemoved(this.#deps.sink, this.#spec.name, children, synced);
+    }
     this.#deps.afterPage?.();
     this.#rowsWritten += result.written;
     for (const column of result.newColumns) {
@@ -407,7 +427,7 @@ class TableReader {
     try {
       first = await this.#list(query(position));
     } catch (error) {
-      if (error instanceof HttpError && error.status === 400 && name === "products") {
+      if (error instanceof HttpError && error.status === 400 && spec.cursorOptional) {
         this.#deps.logger.warning(
           `Table ${name}: the server rejects $filter on '${field}' (${
             error.body.slice(0, 120)
@@ -640,6 +660,14 @@ class TableReader {
       },
     });
     return this.#fullReadCursor(cap);
+  }
+
+  /** A list that may ignore OData ({@linkcode readWholeList}); returns the new cursor. */
+  async #wholeList(): Promise<string | null> {
+    const list = (query: OdataQuery) => this.#list(query);
+    const top = this.#options.batchSize;
+    const date = await readWholeList(list, this.#path, top, (rows) => this.#write(rows));
+    return formatUtc(this.#cursorCap(date));
   }
 
   /** Note the cursor values of rows read in full (tables with a cursor field only). */
