@@ -604,7 +604,7 @@ export class Simulator {
       const selText = q.get(`${ignored}$select`);
       select = selText === null ? null : parseSelect(selText, resolve);
       const sw = this.switches;
-      const take = Math.min(top ?? sw.defaultPageSize, sw.pageCap ?? Infinity);
+      const take = ignored ? Infinity : Math.min(top ?? sw.defaultPageSize, sw.pageCap ?? Infinity);
       plan = {
         filter,
         orderBy,

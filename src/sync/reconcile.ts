@@ -392,8 +392,13 @@ async function reconcileTable(
       : await scanIds(deps.source, override ?? spec.path, scanOptions);
     result.requests += scan.requests;
     result.remote = scan.ids.size;
-    // Rows read per parent are all written again: a parent's `edited` may not move with them.
-    const missing = [...scan.ids].filter((id) => spec.perParent || !local.has(id));
+    const missing = [...scan.ids].filter((id) => !local.has(id));
+    if (spec.perParent) {
+      // A parent's `edited` may not move with its rows: the ones held are written again too.
+      const held = [...scan.rows.values()].filter((row) => local.has(String(row.id)));
+      const at = new Date(deps.now()).toISOString();
+      if (held.length > 0) await deps.sink.write(table, flattenPage(held, { table }), at);
+    }
     const gone = [...local].filter((id) => !scan.ids.has(id));
 
     if (missing.length > 0) {
