@@ -8,7 +8,7 @@
 # with a space and non-ASCII letters, given as a `Z:\...` path; a non-ASCII Act! user and password
 # (password only from ACT_PASSWORD); relative, `C:\...` and `Z:/...` paths in the file and in flags;
 # `--version`, `check` (also over HTTPS with a self-signed CA in `ca_file`), `--once` (row counts
-# per table equal a Linux reference run, six cursors in the state file), Ctrl+C during `--once`,
+# per table equal a Linux reference run, ten cursors in the state file), Ctrl+C during `--once`,
 # the state file's lock (a second `--once` exits 3 while one runs; after killing that one with
 # SIGKILL, the next run proceeds), service mode answering /health to Linux curl, then stopping
 # cleanly on Ctrl+C, and `demo`.
@@ -68,7 +68,8 @@ counts() {
     import { DatabaseSync } from "node:sqlite";
     const db = new DatabaseSync(Deno.args[0], { readOnly: true });
     const has = (t) => db.prepare("SELECT 1 FROM sqlite_master WHERE name = ?").get(t);
-    for (const t of ["contacts","companies","opportunities","activities","activity_types","products"]) {
+    for (const t of ["contacts","companies","opportunities","activities","activity_types","products",
+      "history","groups","users","opportunity_products"]) {
       console.log(t, has(t) ? db.prepare(`SELECT count(*) AS n FROM "${t}"`).get().n : 0);
     }' "$1"
 }
@@ -132,7 +133,7 @@ echo "--config $config"
 
 step "check"
 win check check --config "$config" || fail "check exited with $?"
-grep -q "All 6 tables OK" "$tmp/check.out" || fail "check did not report all six tables OK"
+grep -q "All 10 tables OK" "$tmp/check.out" || fail "check did not report all ten tables OK"
 cat "$tmp/check.out"
 
 step "--once"
@@ -142,7 +143,8 @@ db="$work/data/act.db" state="$c_unix/state.json"
 [ -s "$db" ] || fail "no database at $db"
 [ -s "$state" ] || fail "no state file at $state (C:\\$c_dir\\state.json)"
 [ -s "$work/logs/act-sync.log" ] || fail "no log file at $work/logs/act-sync.log"
-check_cursors "$state" contacts companies opportunities activities activity_types products ||
+check_cursors "$state" contacts companies opportunities activities activity_types products \
+  history groups users opportunity_products ||
   fail "the state file lacks cursors"
 
 step "reference: the Linux binary syncs the same simulator"
@@ -195,7 +197,7 @@ wait_for "$tmp/tls.out" "listening on" "$tls_pid" || fail "the HTTPS simulator d
 tls_port=$(grep -o '127\.0\.0\.1:[0-9]*' "$tmp/tls.out" | head -n1 | cut -d: -f2)
 ACT_PROTOCOL=https ACT_PORT="$tls_port" ACT_CA_FILE="$(winpath "$work/certs/act-ca.cer")" \
   win tls check --config "$config" || fail "check over HTTPS with ca_file exited with $?"
-grep -q "All 6 tables OK" "$tmp/tls.out" || fail "check over HTTPS with ca_file: not all OK"
+grep -q "All 10 tables OK" "$tmp/tls.out" || fail "check over HTTPS with ca_file: not all OK"
 tls_rc=0
 ACT_PROTOCOL=https ACT_PORT="$tls_port" ACT_MAX_RETRIES=0 win notls check --config "$config" ||
   tls_rc=$?
@@ -203,7 +205,7 @@ kill -TERM "$tls_pid" 2>/dev/null || true
 wait "$tls_pid" 2>/dev/null || true
 tls_pid=""
 [ "$tls_rc" = 1 ] || fail "check over HTTPS without ca_file exited with $tls_rc, expected 1"
-echo "with ca_file: all 6 tables OK; without: exit 1 ($(grep -o 'unable to verify[^"]*' \
+echo "with ca_file: all 10 tables OK; without: exit 1 ($(grep -o 'unable to verify[^"]*' \
   "$tmp/notls.err" | head -n1))"
 
 step "Ctrl+C during --once (the simulator answers slowly)"
@@ -302,7 +304,7 @@ echo "service stopped cleanly on Ctrl+C"
 step "demo in the working folder (writes demo\\act.db relative to it)"
 (cd "$work" && win demo demo) || fail "demo exited with $?"
 demo_counts=$(counts "$work/demo/act.db") || fail "demo wrote no readable $work/demo/act.db"
-echo "$demo_counts" | awk '$2 > 0 { n++ } END { exit n == 6 ? 0 : 1 }' ||
+echo "$demo_counts" | awk '$2 > 0 { n++ } END { exit n == 10 ? 0 : 1 }' ||
   fail "demo left empty tables: $(echo "$demo_counts" | paste -sd' ')"
 echo "$demo_counts" | paste -sd' '
 

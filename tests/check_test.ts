@@ -51,7 +51,13 @@ describe("runCheck()", () => {
     // Aligned: the result column starts at the same offset on every line.
     const starts = lines.slice(0, TABLE_NAMES.length).map((line) => line.indexOf(" OK ("));
     assert.equal(new Set(starts).size, 1, out);
-    assert.match(lines[TABLE_NAMES.length], /All 6 tables OK/);
+    assert.match(lines[TABLE_NAMES.length], /All 10 tables OK/);
+    // Line items are probed on the first opportunity, users even when they ignore $top.
+    assert.match(
+      lines[9],
+      /^opportunity_products\s+\/api\/opportunities\/[0-9a-f-]{36}\/products\s+OK \(bare array/,
+    );
+    assert.match(lines[8], /^users\s+\/api\/users\s+OK \(bare array, 8 rows\)$/);
     assert.ok(log.some((line) => /apiVersion=1\.1\.524\.0/.test(line) && /sdkVersion=/.test(line)));
   });
 
@@ -73,7 +79,7 @@ describe("runCheck()", () => {
     assert.equal(ok, false);
     assert.match(out, /^products\s+\/api\/no-such-products\s+FAILED: .*404/m);
     assert.match(out, /^contacts\s+\/api\/contacts\s+OK/m);
-    assert.match(out, /1 of 6 tables failed/);
+    assert.match(out, /1 of 10 tables failed/);
   });
 
   test("a refused login prints 'Failed to authenticate…' without the password", async () => {

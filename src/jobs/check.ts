@@ -47,8 +47,24 @@ function pathsFor(config: Config, table: TableName): string[] {
 async function probe(client: ActClient, config: Config, table: TableName): Promise<Probe> {
   const paths = pathsFor(config, table);
   const missing: string[] = [];
-  for (const [i, path] of paths.entries()) {
+  for (const [i, template] of paths.entries()) {
+    let path = template;
     try {
+      const parent = TABLES[table].perParent;
+      if (parent) {
+        // Rows read per parent: probe those of the first parent record.
+        const first = await client.list(
+          config.endpoints[parent.table] ?? TABLES[parent.table].path,
+          {
+            top: 1,
+          },
+        );
+        const id = first.rows[0]?.id;
+        if (id === undefined) {
+          return { table, path, ok: true, result: `OK (no ${parent.table} to probe)` };
+        }
+        path = template.replace("{id}", encodeURIComponent(String(id)));
+      }
       const page = await client.list(path, { top: 1 });
       const note = missing.length ? `; ${missing.join(", ")} answered 404` : "";
       return {

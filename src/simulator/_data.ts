@@ -21,6 +21,10 @@ const TABLE_NO: Record<TableName, number> = {
   activities: 4,
   activity_types: 5,
   products: 6,
+  history: 7,
+  groups: 8,
+  users: 9,
+  opportunity_products: 10,
 };
 
 const DAY = 86_400_000;
@@ -222,6 +226,23 @@ const PRODUCTS = [
   "Subscription",
   "Installation",
 ];
+const GROUPS = [
+  "Key Accounts",
+  "Newsletter",
+  "Trade Show Leads",
+  "VIP",
+  "Partners",
+  "Holiday Cards",
+  "Board",
+  "Beta Testers",
+];
+const OUTCOMES = [
+  "went well",
+  "no answer",
+  "left a message",
+  "asked for a quote",
+  "will decide soon",
+];
 const TASK_TYPES: readonly (readonly [string, string, boolean, string[]])[] = [
   ["Call", "Phone call", false, [
     "Call Attempted",
@@ -251,6 +272,11 @@ export function defaultCounts(records: number): Record<TableName, number> {
     activities: records * 2,
     activity_types: TASK_TYPES.length,
     products: Math.min(50 + Math.floor(records / 20), 5000),
+    history: records * 3,
+    groups: Math.min(5 + Math.floor(records / 50), 500),
+    users: USERS.length,
+    // Line items are read per opportunity: about two on most opportunities (see lineItems).
+    opportunity_products: 0,
   };
 }
 
@@ -283,7 +309,9 @@ export class Dataset {
 
   /** The JSON key of the timeline stamp of a table, or null (activity types). */
   stampKey(table: TableName): "edited" | "editDate" | null {
-    if (table === "activity_types") return null;
+    if (table === "activity_types" || table === "users" || table === "opportunity_products") {
+      return null;
+    }
     return table === "products" ? "editDate" : "edited";
   }
 
@@ -319,6 +347,7 @@ export class Dataset {
   /** The id (as a string) of base index `i`. */
   idOf(table: TableName, i: number): string {
     if (table === "activity_types") return String(i + 1);
+    if (table === "users") return this.users[i % this.users.length].id;
     if (table === "activities") {
       const lead = this.#seriesLead(i);
       return this.guid(table, lead) + mmddyyyy(this.#activityStart(i));
@@ -332,6 +361,10 @@ export class Dataset {
     if (table === "activity_types") {
       const k = /^\d+$/.test(id) ? Number(id) - 1 : -1;
       return k >= 0 && k < n ? k : -1;
+    }
+    if (table === "users") {
+      const k = this.users.findIndex((u) => u.id === id.toLowerCase());
+      return k < n ? k : -1;
     }
     const m = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-([0-9a-f]{6})[0-9a-f]{6}/.exec(
       id.toLowerCase(),
@@ -351,6 +384,7 @@ export class Dataset {
   key(table: TableName, i: number): Row {
     const id: unknown = table === "activity_types" ? i + 1 : this.idOf(table, i);
     if (table === "activity_types") return { id };
+    if (table === "users") return { id };
     const stamp = this.stamps(table)[i];
     const created = actDate(this.#created(table, i, stamp));
     if (table === "products") return { id, createDate: created, editDate: actDate(stamp) };
@@ -362,6 +396,7 @@ export class Dataset {
     const no = TABLE_NO[table];
     const r = new Random(hash32(this.seed, no, i, 11));
     if (table === "activity_types") return this.#taskType(i);
+    if (table === "users") return this.#userRecord(i);
     const stamp = this.stamps(table)[i];
     const created = this.#created(table, i, stamp);
     return this.#build(table, r, i, this.idOf(table, i), stamp, created);
@@ -372,6 +407,18 @@ export class Dataset {
     if (table === "activity_types") {
       const row = this.#taskType(seq % TASK_TYPES.length);
       return { ...row, name: `Custom type ${seq}`, isCustom: true, isDeletable: true };
+    }
+    if (table === "users") {
+      const row = this.#userRecord(seq % this.users.length);
+      const name = `New User ${seq}`;
+      const login = `newuser${seq}`;
+      return {
+        ...row,
+        id: formatGuid(rng.hex(32)),
+        displayName: name,
+        username: login,
+        email: `${login}@example.com`,
+      };
     }
     const r = new Random(hash32(this.seed, TABLE_NO[table], seq, 12));
     const guid = formatGuid(rng.hex(32));
@@ -436,6 +483,10 @@ export class Dataset {
         return this.#opportunity(r, i, id, stamp, created);
       case "activities":
         return this.#activity(r, i, id, stamp, created, freshGuid);
+      case "history":
+        return this.#history(r, i, id, stamp, created);
+      case "groups":
+        return this.#group(r, i, id, stamp, created);
       default:
         return this.#product(r, i, id, stamp, created);
     }
@@ -602,6 +653,8 @@ export class Dataset {
     const open = actDate(created);
     const estimated = actDate(created + r.int(10, 180) * DAY);
     const manager = this.#user(r);
+    const items = this.lineItems(id, created, stamp);
+    const itemsTotal = sumTotals(items);
     return {
       id,
       name: `${r.pick(PRODUCTS)} deal ${i + 1}`,
@@ -621,12 +674,12 @@ export class Dataset {
         },
       },
       probability: stageProb,
-      productTotal: total,
-      weightedTotal: Math.round(total * stageProb) / 100,
+      productTotal: items.length ? itemsTotal : total,
+      weightedTotal: Math.round((items.length ? itemsTotal : total) * stageProb) / 100,
       discount: 0,
       contacts,
       companies,
-      groups: r.chance(0.1) ? [{ id: formatGuid(r.hex(32)), name: "Key Accounts" }] : [],
+      groups: r.chance(0.1) ? this.#groupRefs(r.hex(32), 1) : [],
       estimatedCloseDate: estimated,
       actualCloseDate: status === 0 ? "9999-12-31T00:00:00+00:00" : actDate(stamp),
       openDate: open,
@@ -711,9 +764,9 @@ export class Dataset {
           occurrences: 0,
         },
       contacts,
-      companies: [],
+      companies: this.#companyRefs(hash32(this.seed, TABLE_NO.activities, i, 50), 0.4),
       groups: [],
-      opportunities: [],
+      opportunities: this.#opportunityRefs(hash32(this.seed, TABLE_NO.activities, i, 51), 0.25),
       scheduledBy: user.name,
       scheduledByID: user.id,
       scheduledFor: user.name,
@@ -739,6 +792,193 @@ export class Dataset {
       isActive: r.chance(0.95),
       createDate: actDate(created),
       editDate: actDate(stamp),
+    };
+  }
+
+  #companyRefs(h: number, p: number): Row[] {
+    const n = this.counts.companies;
+    if (n === 0 || (h >>> 8) / 16777216 >= p) return [];
+    const j = h % n;
+    return [{ id: this.guid("companies", j), name: this.companyName(j) }];
+  }
+
+  #opportunityRefs(h: number, p: number): Row[] {
+    const n = this.counts.opportunities;
+    if (n === 0 || (h >>> 8) / 16777216 >= p) return [];
+    const j = h % n;
+    return [{ id: this.guid("opportunities", j), name: this.record("opportunities", j).name }];
+  }
+
+  /** Up to `k` groups picked by the hex string `pick` (a random draw kept for determinism). */
+  #groupRefs(pick: string, k: number): Row[] {
+    const n = this.counts.groups;
+    if (n === 0) return [];
+    const out: Row[] = [];
+    for (let m = 0; m < k; m++) {
+      const j = (parseInt(pick.slice(m * 6, m * 6 + 6), 16) || 0) % n;
+      if (!out.some((g) => g.id === this.guid("groups", j))) {
+        out.push({ id: this.guid("groups", j), name: this.groupName(j) });
+      }
+    }
+    return out;
+  }
+
+  groupName(i: number): string {
+    return i < GROUPS.length ? GROUPS[i] : `${GROUPS[i % GROUPS.length]} ${i + 1}`;
+  }
+
+  /** Base indices of the contacts in group `i` (3 to 30, distinct). */
+  groupMembers(i: number): number[] {
+    const n = this.counts.contacts;
+    if (n === 0) return [];
+    const size = Math.min(n, 3 + (hash32(this.seed, TABLE_NO.groups, i, 60) % 28));
+    const out = new Set<number>();
+    for (let k = 0; out.size < size && k < size * 4; k++) {
+      out.add(hash32(this.seed, TABLE_NO.groups, i, 100 + k) % n);
+    }
+    return [...out].sort((a, b) => a - b);
+  }
+
+  /**
+   * The generated line items of the opportunity `oppId` (none on about one in six), created
+   * with it and last edited between its creation and `stamp`.
+   */
+  lineItems(oppId: string, created: number, stamp: number): Row[] {
+    const products = this.counts.products;
+    const key = parseInt(oppId.slice(0, 8), 16) ^ parseInt(oppId.slice(24, 32), 16);
+    const r = new Random(hash32(this.seed, TABLE_NO.opportunity_products, key, 1));
+    if (products === 0 || r.chance(1 / 6)) return [];
+    const count = r.int(1, 4);
+    const items: Row[] = [];
+    for (let k = 0; k < count; k++) {
+      const edited = created + Math.floor(r.next() * Math.max(0, stamp - created) / 1000) * 1000;
+      items.push(this.lineItem(r, oppId, r.int(0, products - 1), created, edited));
+    }
+    return items;
+  }
+
+  /** One line item of product `j` on `oppId`, drawn from `r`. */
+  lineItem(r: Random, oppId: string, j: number, created: number, edited: number): Row {
+    const product = this.record("products", j);
+    const quantity = r.pick([1, 1, 2, 3, 5, 10, 2.5, 0.5]);
+    const price = Number(product.price);
+    const discount = r.pick([0, 0, 0, 5, 10, 15]);
+    const discountPrice = Math.round(price * (100 - discount)) / 100;
+    const manager = this.#user(r);
+    return {
+      id: formatGuid(r.hex(32)),
+      name: product.name,
+      cost: product.cost,
+      price,
+      discount,
+      discountPrice,
+      quantity,
+      total: Math.round(discountPrice * quantity * 100) / 100,
+      itemNumber: product.itemNumber,
+      type: r.pick(["Product", "Service"]),
+      productID: product.id,
+      opportunityID: oppId,
+      isQuickbooksProduct: false,
+      customFields: { user1: r.chance(0.2) ? "Promo" : null },
+      createDate: actDate(created),
+      editDate: actDate(edited),
+      created: actDate(created),
+      edited: actDate(edited),
+      editedBy: manager.name,
+      recordManager: manager.name,
+    };
+  }
+
+  #history(r: Random, i: number, id: string, stamp: number, created: number): Row {
+    const typeNo = r.int(0, TASK_TYPES.length - 1);
+    const [typeName, , , outcomes] = TASK_TYPES[typeNo];
+    const k = r.int(0, outcomes.length - 1);
+    const contacts = [];
+    const nc = this.counts.contacts;
+    const nContacts = Math.min(nc, r.int(1, 2));
+    for (let m = 0; m < nContacts; m++) {
+      const cj = hash32(this.seed, TABLE_NO.history, i, 30 + m) % nc;
+      const [f, l] = this.contactName(cj);
+      contacts.push({ id: this.guid("contacts", cj), displayName: `${f} ${l}` });
+    }
+    const minutes = r.pick([0, 5, 15, 30, 60]);
+    const creator = this.#user(r);
+    const editor = this.#user(r);
+    const regarding = r.pick(SUBJECTS);
+    const first = contacts[0]
+      ? this.contactName(hash32(this.seed, TABLE_NO.history, i, 30) % nc)
+      : null;
+    return {
+      id,
+      regarding,
+      details: r.chance(0.6)
+        ? `<html><body><p>${regarding}: ${r.pick(OUTCOMES)} &amp; noted.</p></body></html>`
+        : "",
+      duration: `00:${String(minutes).padStart(2, "0")}:00`,
+      startTime: actDate(created),
+      endTime: actDate(created + minutes * 60_000),
+      historyTypeID: (typeNo + 1) * 100 + k,
+      historyType: {
+        id: (typeNo + 1) * 100 + k,
+        name: outcomes[k],
+        activityTypeId: typeNo + 1,
+        activityTypeName: typeName,
+        description: "",
+      },
+      createUserID: creator.id,
+      createUserName: creator.name,
+      editUserID: editor.id,
+      editUserName: editor.name,
+      recordManagerID: creator.id,
+      recordManager: creator.name,
+      isPrivate: r.chance(0.05),
+      contactEmail: first ? `${ascii(first[0])}.${ascii(first[1])}@example.com`.toLowerCase() : "",
+      contactPhone: first && r.chance(0.5)
+        ? `+1 602 555 ${String(r.int(0, 9999)).padStart(4, "0")}`
+        : "",
+      contactCompany: "",
+      outlookID: null,
+      attachment: r.chance(0.05)
+        ? { displayName: "notes.pdf", fileExtension: ".pdf", fileSize: r.int(1000, 90000) }
+        : null,
+      created: actDate(created),
+      edited: actDate(stamp),
+      contacts,
+      companies: this.#companyRefs(hash32(this.seed, TABLE_NO.history, i, 40), 0.6),
+      groups: r.chance(0.05) ? this.#groupRefs(r.hex(12), 1) : [],
+      opportunities: this.#opportunityRefs(hash32(this.seed, TABLE_NO.history, i, 41), 0.3),
+    };
+  }
+
+  #group(r: Random, i: number, id: string, stamp: number, created: number): Row {
+    const manager = this.#user(r);
+    return {
+      id,
+      name: this.groupName(i),
+      description: r.chance(0.5) ? "Mailing group" : "",
+      isDynamic: r.chance(0.1),
+      recordManager: manager.name,
+      recordManagerID: manager.id,
+      created: actDate(created),
+      edited: actDate(stamp),
+      editedBy: this.#user(r).name,
+    };
+  }
+
+  #userRecord(i: number): Row {
+    const user = this.users[i % this.users.length];
+    const [first, last] = user.name.split(" ");
+    const login = `${first[0]}${last}`.toLowerCase();
+    return {
+      id: user.id,
+      displayName: user.name,
+      firstName: first,
+      lastName: last,
+      email: `${login}@example.com`,
+      username: login,
+      role: i === 0 ? "Administrator" : i < 3 ? "Manager" : "Standard",
+      status: "Active",
+      isActive: true,
     };
   }
 
@@ -881,6 +1121,11 @@ function buildStamps(
     }
   }
   return stamps;
+}
+
+/** The sum of line items' `total`, in cents rounded. */
+export function sumTotals(items: readonly Row[]): number {
+  return Math.round(items.reduce((sum, item) => sum + Number(item.total) * 100, 0)) / 100;
 }
 
 function clamp(x: number, lo: number, hi: number): number {

@@ -142,3 +142,40 @@ export function atobUrl(text: string): string {
   const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
   return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
 }
+
+/** The body of `/api/system`. */
+export const SYSTEM_INFO = {
+  apiVersion: "1.1.524.0",
+  sdkVersion: "24.1.113.0",
+  update: "Act! v24.1 (simulated)",
+  culture: {
+    name: "en-US",
+    displayName: "English (United States)",
+    dateFormat: "M/d/yyyy",
+    timeFormat: "h:mm tt",
+    currencySymbol: "$",
+    decimalSeparator: ".",
+  },
+};
+
+/**
+ * The configuration keys that point act-sync at a simulator's base URL (default credentials),
+ * with `rate_limit_pause` 0; `extra` keys are merged over them.
+ */
+export function simulatorConfig(
+  baseUrl: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const url = new URL(baseUrl);
+  return {
+    protocol: url.protocol.replace(":", ""),
+    hostname: url.hostname,
+    port: url.port,
+    api_path: url.pathname,
+    username: "demo",
+    password: "demo",
+    database_name: "ActDemo",
+    rate_limit_pause: 0,
+    ...extra,
+  };
+}

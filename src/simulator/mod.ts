@@ -26,6 +26,7 @@ import { Dataset, defaultCounts, type Row } from "./_data.ts";
 import { parseFilter, parseOrderBy, parseSelect, resolverFor } from "./_odata.ts";
 import { hash32, Random } from "./_random.ts";
 import { type Plan, TableStore } from "./_store.ts";
+import { groupView, historyDetails, LineItems } from "./_reports.ts";
 import {
   atobUrl,
   b64url,
@@ -36,6 +37,7 @@ import {
   notFound,
   oddFields,
   statusFault,
+  SYSTEM_INFO,
 } from "./_responses.ts";
 import {
   defaultSwitches,
@@ -47,7 +49,7 @@ import {
 } from "./options.ts";
 
 export * from "./options.ts";
-export { oddFields } from "./_responses.ts";
+export { oddFields, simulatorConfig } from "./_responses.ts";
 export { actDate } from "./_random.ts";
 
 const ROUTES: Record<string, TableName> = {
@@ -59,6 +61,9 @@ const ROUTES: Record<string, TableName> = {
   "activity-types": "activity_types",
   "task-types": "activity_types",
   products: "products",
+  history: "history",
+  groups: "groups",
+  users: "users",
 };
 
 const ODATA_OPTIONS = new Set(["$filter", "$orderby", "$top", "$skip", "$select", "$expand"]);
@@ -87,6 +92,8 @@ export class Simulator {
   };
   /** The Hono app's fetch: handles the full URL including the base path. */
   readonly fetch: (request: Request) => Promise<Response>;
+  /** Opportunity line items (`/api/opportunities/{id}/products`): read and change them here. */
+  readonly lineItems: LineItems;
 
   #data: Dataset;
   #stores: Record<TableName, TableStore>;
@@ -129,9 +136,16 @@ export class Simulator {
     for (const t of TABLE_NAMES) {
       const store = new TableStore(t, this.#data);
       if (t === "products") store.view = (row) => this.#productView(row);
+      if (t === "groups") store.view = (row) => groupView(row, this.switches.groupsEdited);
       stores[t] = store;
     }
     this.#stores = stores;
+    this.lineItems = new LineItems({
+      ...{ data: this.#data, rng: this.#mutationRng, stampNow: () => this.#stampNow() },
+      ...{ opportunities: stores.opportunities, contacts: stores.contacts, groups: stores.groups },
+      bumps: () => this.switches.lineItemsBumpOpportunity,
+      editOpportunity: (id, patch) => this.edit("opportunities", id, patch),
+    });
     const app = new Hono();
     app.all("*", (c) => this.#handle(c.req.raw));
     this.fetch = async (request) => await app.fetch(request);
@@ -147,9 +161,15 @@ export class Simulator {
     return this.serverNow() + this.switches.stampSkewSeconds * 1000;
   }
 
-  /** Current records of a table, as served, in storage order (builds every row). */
+  /**
+   * Current records of a table, as served, in storage order (builds every row); history with
+   * `details` as `format=text` sends them, line items of every opportunity.
+   */
   rows(table: TableName): Record<string, unknown>[] {
-    return this.#stores[table].all();
+    if (table === "opportunity_products") return this.lineItems.all();
+    const rows = this.#stores[table].all();
+    const text = table === "history" && this.switches.historyFormat;
+    return text ? rows.map((row) => historyDetails(row, "text", true)) : rows;
   }
 
   /** One record as served, or undefined. */
@@ -160,6 +180,7 @@ export class Simulator {
 
   /** Number of live records of a table. */
   count(table: TableName): number {
+    if (table === "opportunity_products") return this.lineItems.all().length;
     return this.#stores[table].count();
   }
 
@@ -348,19 +369,7 @@ export class Simulator {
     } else if (lower === "/authorize") {
       response = this.#authorize(request);
     } else if (lower === "/api/system") {
-      response = json(200, {
-        apiVersion: "1.1.524.0",
-        sdkVersion: "24.1.113.0",
-        update: "Act! v24.1 (simulated)",
-        culture: {
-          name: "en-US",
-          displayName: "English (United States)",
-          dateFormat: "M/d/yyyy",
-          timeFormat: "h:mm tt",
-          currencySymbol: "$",
-          decimalSeparator: ".",
-        },
-      });
+      response = json(200, SYSTEM_INFO);
     } else if (isData) {
       response = this.#data200(request, url, path, n);
     } else {
@@ -549,6 +558,8 @@ export class Simulator {
     const parts = path.split("/").filter(Boolean); // ["api", resource, id?]
     const resource = parts[1]?.toLowerCase() ?? "";
     const table = ROUTES[resource];
+    const sub = this.lineItems.route(parts);
+    if (sub) return sub.status === 200 ? json(200, sub.rows) : notFound(url);
     if (
       !table || parts.length > 3 || (resource === "activity-types" && !this.switches.activityTypes)
     ) {
@@ -563,8 +574,10 @@ export class Simulator {
     let select: string[] | null = null;
     try {
       const q = url.searchParams;
+      // Users ignoring OData (a switch): every option is ignored, every user returned.
+      const ignored = table === "users" && !this.switches.usersOdata ? "$" : "";
       for (const key of q.keys()) {
-        if (key.startsWith("$") && !ODATA_OPTIONS.has(key)) {
+        if (key.startsWith("$") && !ODATA_OPTIONS.has(key) && !ignored) {
           throw new SyntaxError(`The query parameter '${key}' is not supported`);
         }
       }
@@ -575,23 +588,23 @@ export class Simulator {
           this.#data.fresh(table, 0, this.serverNow(), new Random(1)),
       );
       const resolve = resolverFor(sample);
-      const filterText = q.get("$filter");
+      const filterText = q.get(`${ignored}$filter`);
       if (filterText !== null && table === "products" && !this.switches.productsFilter) {
         throw new SyntaxError("The query parameter '$filter' is not supported on this resource");
       }
       const filter = filterText === null ? null : parseFilter(filterText, resolve);
-      const orderText = q.get("$orderby");
+      const orderText = q.get(`${ignored}$orderby`);
       const orderBy = orderText === null ? [] : parseOrderBy(orderText, resolve);
       if (orderBy.length > 1 && !this.switches.multiKeyOrderBy) {
         throw new SyntaxError("Only one $orderby property is supported");
       }
-      const top = nonNegative(q.get("$top"), "$top");
-      const skipped = nonNegative(q.get("$skip"), "$skip") ?? 0;
+      const top = ignored ? Infinity : nonNegative(q.get("$top"), "$top");
+      const skipped = nonNegative(q.get(`${ignored}$skip`), "$skip") ?? 0;
       const skip = this.switches.ignoreSkip ? 0 : skipped;
-      const selText = q.get("$select");
+      const selText = q.get(`${ignored}$select`);
       select = selText === null ? null : parseSelect(selText, resolve);
       const sw = this.switches;
-      const take = Math.min(top ?? sw.defaultPageSize, sw.pageCap ?? Infinity);
+      const take = ignored ? Infinity : Math.min(top ?? sw.defaultPageSize, sw.pageCap ?? Infinity);
       plan = {
         filter,
         orderBy,
@@ -610,6 +623,10 @@ export class Simulator {
       });
     }
     let rows = store.query(plan);
+    if (table === "history") {
+      const format = url.searchParams.get("format");
+      rows = rows.map((row) => historyDetails(row, format, this.switches.historyFormat));
+    }
     if (select) {
       const keys = select.includes("id") ? select : ["id", ...select];
       rows = rows.map((row) => Object.fromEntries(keys.map((k) => [k, row[k] ?? null])));
@@ -627,28 +644,6 @@ export class Simulator {
       headers: { "content-type": "application/json; charset=utf-8" },
     });
   }
-}
-
-/**
- * The configuration keys that point act-sync at a simulator's base URL (default credentials),
- * with `rate_limit_pause` 0; `extra` keys are merged over them.
- */
-export function simulatorConfig(
-  baseUrl: string,
-  extra: Record<string, unknown> = {},
-): Record<string, unknown> {
-  const url = new URL(baseUrl);
-  return {
-    protocol: url.protocol.replace(":", ""),
-    hostname: url.hostname,
-    port: url.port,
-    api_path: url.pathname,
-    username: "demo",
-    password: "demo",
-    database_name: "ActDemo",
-    rate_limit_pause: 0,
-    ...extra,
-  };
 }
 
 /** A simulator serving on a socket. */

@@ -48,6 +48,17 @@ export interface SimulatorSwitches {
   oddFields: boolean;
   /** `$filter` works on `/api/products` (else 400). @default {true} */
   productsFilter: boolean;
+  /** Groups carry `created`/`edited` (else `$filter` on `edited` answers 400). @default {true} */
+  groupsEdited: boolean;
+  /**
+   * `/api/users` honours OData options (`$top`, `$skip`, `$orderby`, `$filter`); else it ignores
+   * them all and returns every user ("no OData documented"). @default {false}
+   */
+  usersOdata: boolean;
+  /** `/api/history` sends `details` in the form `format=text|html|rtf|auto` asks for (else as stored, HTML). @default {true} */
+  historyFormat: boolean;
+  /** Adding, editing or removing a line item bumps its opportunity's `edited`. @default {true} */
+  lineItemsBumpOpportunity: boolean;
   /** Token lifetime in seconds; null = never expires. @default {3900} */
   tokenLifetimeSeconds: number | null;
   /** A token expires after this many data requests. @default {null} */
@@ -144,6 +155,10 @@ export function defaultSwitches(): SimulatorSwitches {
     offsetlessDates: false,
     oddFields: false,
     productsFilter: true,
+    groupsEdited: true,
+    usersOdata: false,
+    historyFormat: true,
+    lineItemsBumpOpportunity: true,
     tokenLifetimeSeconds: 3900,
     tokenMaxRequests: null,
     clockSkewSeconds: 0,

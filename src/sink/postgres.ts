@@ -182,11 +182,14 @@ class PostgresSink implements Sink {
     return rows ? Number(rows[0].n) : 0;
   }
 
-  async ids(table: string): Promise<string[]> {
+  async ids(table: string, where?: { column: string; value: string }): Promise<string[]> {
+    if (where && !(await this.#hasColumn(table, where.column))) return [];
     const rows = await this.#query(
       table,
       "read ids of",
-      `SELECT "id" FROM ${this.#table(table)} WHERE NOT "_act_deleted"`,
+      `SELECT "id" FROM ${this.#table(table)} WHERE NOT "_act_deleted"` +
+        (where ? ` AND ${quoteIdent(where.column)} = $1` : ""),
+      where ? [where.value] : [],
     );
     return rows ? rows.map((row) => row.id as string) : [];
   }
@@ -251,6 +254,16 @@ class PostgresSink implements Sink {
         cause: error,
       });
     }
+  }
+
+  /** Whether the table exists and has this column. */
+  async #hasColumn(table: string, column: string): Promise<boolean> {
+    const rows = await this.#sql.unsafe(
+      `SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 ` +
+        `AND attnum > 0 AND NOT attisdropped`,
+      [this.#table(table), column],
+    );
+    return rows.length > 0;
   }
 
   /** Read the table's columns; undefined when it does not exist. */

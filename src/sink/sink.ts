@@ -110,8 +110,11 @@ export interface Sink {
   write(table: string, page: FlatPage, syncedAt: string): Promise<WriteResult>;
   /** Number of rows not marked deleted (0 when the table does not exist). */
   count(table: string): Promise<number>;
-  /** Ids of all rows not marked deleted (empty when the table does not exist). */
-  ids(table: string): Promise<string[]>;
+  /**
+   * Ids of all rows not marked deleted (empty when the table does not exist); with `where`, only
+   * those whose column (as named in the table, e.g. `opportunityID`) equals the value.
+   */
+  ids(table: string, where?: { column: string; value: string }): Promise<string[]>;
   /** Set `_act_deleted = 1`, `_act_deleted_at = at` for these ids; returns rows changed. */
   markDeleted(table: string, ids: readonly string[], at: string): Promise<number>;
   /**

@@ -212,12 +212,19 @@ class SqliteSink implements Sink {
     });
   }
 
-  ids(table: string): Promise<string[]> {
+  ids(table: string, where?: { column: string; value: string }): Promise<string[]> {
     return settle(() => {
-      if (!this.#plan(table, false)) return [];
-      const rows = this.#db.prepare(
-        `SELECT id FROM ${quoteIdent(table)} WHERE _act_deleted = 0`,
-      ).all() as { id: string }[];
+      const plan = this.#plan(table, false);
+      if (!plan || (where && !plan.columns.has(where.column))) return [];
+      const rows = (where
+        ? this.#db.prepare(
+          `SELECT id FROM ${quoteIdent(table)} WHERE _act_deleted = 0 AND ${
+            quoteIdent(where.column)
+          } = ?`,
+        ).all(where.value)
+        : this.#db.prepare(
+          `SELECT id FROM ${quoteIdent(table)} WHERE _act_deleted = 0`,
+        ).all()) as { id: string }[];
       return rows.map((r) => r.id);
     });
   }

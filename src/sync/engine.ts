@@ -43,6 +43,8 @@
  * the server ignored `$filter`/`$orderby`, which stops the table instead of silently skipping
  * rows.
  *
+ * Line items are read per opportunity, users as a list that may ignore OData: `children.ts`.
+ *
  * Tables without a cursor field (activity types) and endpoints that reject the cursor filter
  * (products on some servers) are read in full every run: by offset pages ordered by id
  * ({@linkcode scanByOffset}), or by id prefix when the server rejects `$orderby=id` and ids are
@@ -51,8 +53,7 @@
  * @module
  */
 import { errorMessage, HttpError } from "../core/errors.ts";
-import type { Logger } from "../core/log.ts";
-import { noChanges, type RowChanges, type Sink } from "../sink/sink.ts";
+import { noChanges } from "../sink/sink.ts";
 import {
   cursorOf,
   progressOf,
@@ -78,88 +79,21 @@ import {
 } from "./scan.ts";
 import { flattenForSink, shapeOf } from "./relations.ts";
 import { type TableName, TABLES, type TableSpec } from "./tables.ts";
+import { type ChildReader, childReader, readWholeList } from "./children.ts";
 
 /** Endpoint fallbacks already logged (the same 404 every run is news only once). */
 const FALLBACKS_LOGGED = new Set<string>();
 
-/** One response of a list endpoint. */
-export interface ListPage {
-  rows: Record<string, unknown>[];
-  /** The response's `Date` header in ms, when present. */
-  serverDate: number | null;
-}
-
-/** Where pages come from: the Act! client (or anything with the same `list`). */
-export interface PageSource {
-  list(path: string, query?: OdataQuery, init?: { signal?: AbortSignal }): Promise<ListPage>;
-}
-
-/** Progress of one table, for progress lines and the status page. */
-export interface ProgressEvent {
-  table: TableName;
-  rows: number;
-  elapsedMs: number;
-  /** What `rows` counts. @default {"rows"} (written); `"ids"`: ids read by a reconcile scan */
-  what?: "rows" | "ids";
-  /** The number `rows` will reach, when known (a bar is drawn). */
-  total?: number;
-}
-
-/** The outcome of one table in a run. */
-export interface TableResult {
-  table: TableName;
-  status: "ok" | "failed" | "stopped";
-  rowsRead: number;
-  rowsWritten: number;
-  /** Of `rowsWritten`: new ids, changed rows, rows re-read unchanged (see `WriteResult`). */
-  changes: RowChanges;
-  newColumns: string[];
-  durationMs: number;
-  requests: number;
-  /** True when this was a first full read (no cursor) that found no row. */
-  emptyFirstRead: boolean;
-  error?: string;
-}
-
-/** The outcome of a run. */
-export interface RunResult {
-  ok: boolean;
-  tables: TableResult[];
-  /** Set when the fail-safe tripped. */
-  failSafe?: string;
-  state: State;
-}
-
-/** What the engine needs from outside; `src/jobs/sync.ts` builds the real ones. */
-export interface EngineDeps {
-  source: PageSource;
-  sink: Sink;
-  logger: Logger;
-  /** Host clock in ms. */
-  now: () => number;
-  /** Persist the state (atomically); called after every committed page. */
-  saveState: (state: State) => void | Promise<void>;
-  onProgress?: (event: ProgressEvent) => void;
-  /** When aborted, the page being written commits, the state is saved, and the run stops. */
-  signal?: AbortSignal;
-  /** Called after every committed page (the CLI returns memory here). */
-  afterPage?: () => void;
-}
-
-/** Options of a run. */
-export interface SyncOptions {
-  tables: readonly TableName[];
-  /** `$top` of every request. */
-  batchSize: number;
-  /** Overlap re-read at the start of each incremental window, in seconds. */
-  lookbackSeconds: number;
-  /** Lower bound of a first read, ISO-8601. */
-  defaultStartDate: string;
-  /** Ignore cursors and resume points: re-read everything. @default {false} */
-  fullRefresh?: boolean;
-  /** Per-table path overrides. */
-  endpoints?: Partial<Record<TableName, string>>;
-}
+export type {
+  EngineDeps,
+  ListPage,
+  PageSource,
+  ProgressEvent,
+  RunResult,
+  SyncOptions,
+  TableResult,
+} from "./run_types.ts";
+import type { EngineDeps, ListPage, RunResult, SyncOptions, TableResult } from "./run_types.ts";
 
 const SECOND = 1000;
 /** Who scans, in "… is not advancing" messages. */
@@ -226,6 +160,8 @@ class TableReader {
   #started = 0;
   /** The largest cursor value read in this run (null: no row read). */
   #maxRead: number | null = null;
+  /** Reads the rows of each parent (tables read per parent only). */
+  #children: ChildReader | null = null;
 
   constructor(spec: TableSpec, options: SyncOptions, deps: EngineDeps, state: State) {
     this.#spec = spec;
@@ -233,6 +169,8 @@ class TableReader {
     this.#deps = deps;
     this.state = state;
     this.#path = options.endpoints?.[spec.name] ?? spec.path;
+    this.#children = childReader(spec, options.endpoints, (path) => this.#list({}, path));
+    if (this.#children) this.#path = this.#children.parentPath; // the cursor scans the parents
     // A probe asks for the table's first rows (full rows, like every other response); it reads
     // no data.
     this.#completeness = new Completeness(options.batchSize, async (top) => {
@@ -252,7 +190,13 @@ class TableReader {
       await this.#deps.sink.prepare(name, shapeOf(this.#spec), startedIso);
       const firstRead = this.#options.fullRefresh || cursorOf(this.state, name) === null;
       // A resumed window is open-ended like every other: it reads on up to the newest row.
-      const cursor = this.#spec.cursorField ? await this.#incremental() : await this.#fullRead();
+      const spec = this.#spec;
+      const read = spec.maybeNoOdata
+        ? this.#wholeList
+        : spec.cursorField
+        ? this.#incremental
+        : this.#fullRead;
+      const cursor = await read.call(this);
       emptyFirstRead = firstRead && this.#rowsRead === 0;
       const duration = this.#deps.now() - this.#started;
       this.state = withCompleted(this.state, name, cursor, {
@@ -320,13 +264,13 @@ class TableReader {
   }
 
   /** One request, with endpoint fallback on the very first 404 and counting. */
-  async #list(query: OdataQuery): Promise<ListPage> {
+  async #list(query: OdataQuery, path = this.#path): Promise<ListPage> {
     if (this.#deps.signal?.aborted) throw new StopRequested();
     if (++this.#requests > MAX_REQUESTS) {
       throw notAdvancing(WHO, `more than ${MAX_REQUESTS} requests`);
     }
     try {
-      const page = await this.#deps.source.list(this.#path, query, { signal: this.#deps.signal });
+      const page = await this.#deps.source.list(path, query, { signal: this.#deps.signal });
       return this.#seen(page);
     } catch (error) {
       if (
@@ -360,11 +304,17 @@ class TableReader {
     return page;
   }
 
-  async #write(rows: Row[]): Promise<void> {
-    if (rows.length === 0) return;
-    const flat = flattenForSink(this.#spec, rows);
+  async #write(parentsOrRows: Row[]): Promise<void> {
+    if (parentsOrRows.length === 0) return;
     const synced = new Date(this.#deps.now()).toISOString();
-    const result = await this.#deps.sink.write(this.#spec.name, flat, synced);
+    const children = this.#children ? await this.#children.read(parentsOrRows) : null;
+    const rows = children ? children.rows : parentsOrRows;
+    const result = rows.length > 0
+      ? await this.#deps.sink.write(this.#spec.name, flattenForSink(this.#spec, rows), synced)
+      : { written: 0, changes: noChanges(), newColumns: [], widenedColumns: [] };
+    if (children) {
+      await this.#children!.markRemoved(this.#deps.sink, this.#spec.name, children, synced);
+    }
     this.#deps.afterPage?.();
     this.#rowsWritten += result.written;
     for (const k of ["inserted", "updated", "unchanged"] as const) {
@@ -433,7 +383,7 @@ class TableReader {
     try {
       first = await this.#list(query(position));
     } catch (error) {
-      if (error instanceof HttpError && error.status === 400 && name === "products") {
+      if (error instanceof HttpError && error.status === 400 && spec.cursorOptional) {
         this.#deps.logger.warning(
           `Table ${name}: the server rejects $filter on '${field}' (${
             error.body.slice(0, 120)
@@ -666,6 +616,14 @@ class TableReader {
       },
     });
     return this.#fullReadCursor(cap);
+  }
+
+  /** A list that may ignore OData ({@linkcode readWholeList}); returns the new cursor. */
+  async #wholeList(): Promise<string | null> {
+    const list = (query: OdataQuery) => this.#list(query);
+    const top = this.#options.batchSize;
+    const date = await readWholeList(list, this.#path, top, (rows) => this.#write(rows));
+    return formatUtc(this.#cursorCap(date));
   }
 
   /** Note the cursor values of rows read in full (tables with a cursor field only). */

@@ -40,6 +40,7 @@ import {
 } from "./scan.ts";
 import { flattenForSink } from "./relations.ts";
 import { type TableName, TABLES } from "./tables.ts";
+import { childReader, readWholeList } from "./children.ts";
 
 /** Options of {@linkcode reconcileTables}. */
 export interface ReconcileOptions {
@@ -341,6 +342,53 @@ export async function reconcileTables(
   };
 }
 
+/**
+ * The complete list of a table read as a whole list (users) or per parent (every live
+ * opportunity's line items, the opportunities' ids by {@linkcode scanIds}): full rows, so
+ * missing ones need no lookup.
+ */
+async function scanWhole(
+  table: TableName,
+  options: ReconcileOptions,
+  deps: ReconcileDeps,
+): Promise<IdScan> {
+  const spec = TABLES[table];
+  const rows = new Map<string, Record<string, unknown>>();
+  let requests = 0;
+  const path = options.endpoints?.[table] ?? spec.path;
+  const list = async (query: OdataQuery, at = path) => {
+    if (deps.signal?.aborted) throw new Stopped();
+    requests++;
+    return await deps.source.list(at, query, { signal: deps.signal });
+  };
+  const keep = (found: Row[]) => {
+    for (const row of found) rows.set(String(row.id), row);
+    return Promise.resolve();
+  };
+  const children = childReader(spec, options.endpoints, (at) => list({}, at));
+  if (children) {
+    const parents = await scanIds(deps.source, children.parentPath, {
+      batchSize: options.batchSize,
+      signal: deps.signal,
+    });
+    requests += parents.requests;
+    const ids = [...parents.ids].map((id) => ({ id }));
+    for (let i = 0; i < ids.length; i += options.batchSize) {
+      await keep((await children.read(ids.slice(i, i + options.batchSize))).rows);
+    }
+  } else {
+    await readWholeList(list, path, options.batchSize, keep);
+  }
+  return {
+    ids: new Set(rows.keys()),
+    rows,
+    selectSupported: false,
+    filterSupported: false,
+    path,
+    requests,
+  };
+}
+
 async function reconcileTable(
   table: TableName,
   options: ReconcileOptions,
@@ -376,10 +424,18 @@ async function reconcileTable(
         deps.onProgress?.({ table, rows: scanned, elapsedMs: deps.now() - started, what: "ids" });
       },
     };
-    const scan = await scanIds(deps.source, override ?? spec.path, scanOptions);
+    const scan = spec.maybeNoOdata || spec.perParent
+      ? await scanWhole(table, options, deps)
+      : await scanIds(deps.source, override ?? spec.path, scanOptions);
     result.requests += scan.requests;
     result.remote = scan.ids.size;
     const missing = [...scan.ids].filter((id) => !local.has(id));
+    if (spec.perParent) {
+      // A parent's `edited` may not move with its rows: the ones held are written again too.
+      const held = [...scan.rows.values()].filter((row) => local.has(String(row.id)));
+      const at = new Date(deps.now()).toISOString();
+      if (held.length > 0) await deps.sink.write(table, flattenForSink(spec, held), at);
+    }
     const gone = [...local].filter((id) => !scan.ids.has(id));
 
     if (missing.length > 0) {

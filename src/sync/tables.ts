@@ -1,5 +1,5 @@
 /**
- * The six Act! tables as data: where each lives and how it is read incrementally.
+ * The Act! tables as data: where each lives and how it is read incrementally.
  *
  * @module
  */
@@ -12,6 +12,10 @@ export const TABLE_NAMES = [
   "activities",
   "activity_types",
   "products",
+  "history",
+  "groups",
+  "users",
+  "opportunity_products",
 ] as const;
 
 /** One of {@linkcode TABLE_NAMES}. */
@@ -29,6 +33,22 @@ export interface TableSpec {
   readonly cursorField: string | null;
   /** JSON key holding that value in each record (may differ in case). */
   readonly cursorJsonField: string | null;
+  /**
+   * Read in full when the server rejects `$filter` on the cursor field or its rows lack it
+   * (products on some servers; groups, whose `edited` is not documented). @default {false}
+   */
+  readonly cursorOptional?: boolean;
+  /**
+   * The endpoint may ignore every OData option (users: "no OData documented"): read it as a
+   * whole list, paging only while the server shows it honours `$top`/`$skip`. @default {false}
+   */
+  readonly maybeNoOdata?: boolean;
+  /**
+   * Rows are read per parent record, at `path` with `{id}` the parent's id: the parent table
+   * is scanned on its own cursor (ids and cursor only) and each new or changed parent's rows
+   * replace its previous ones; `parentKey` (set on every row) names the parent.
+   */
+  readonly perParent?: { readonly table: TableName; readonly parentKey: string };
 }
 
 /** The table specs, keyed by name. */
@@ -74,10 +94,43 @@ export const TABLES: Readonly<Record<TableName, TableSpec>> = {
     fallbackPaths: [],
     cursorField: "editdate",
     cursorJsonField: "editDate",
+    cursorOptional: true,
+  },
+  history: {
+    name: "history",
+    // `details` as plain text where the server supports it (others ignore the parameter).
+    path: "/api/history?format=text",
+    fallbackPaths: [],
+    cursorField: "edited",
+    cursorJsonField: "edited",
+  },
+  groups: {
+    name: "groups",
+    path: "/api/groups",
+    fallbackPaths: [],
+    cursorField: "edited",
+    cursorJsonField: "edited",
+    cursorOptional: true,
+  },
+  users: {
+    name: "users",
+    path: "/api/users",
+    fallbackPaths: [],
+    cursorField: null,
+    cursorJsonField: null,
+    maybeNoOdata: true,
+  },
+  opportunity_products: {
+    name: "opportunity_products",
+    path: "/api/opportunities/{id}/products",
+    fallbackPaths: [],
+    cursorField: "edited",
+    cursorJsonField: "edited",
+    perParent: { table: "opportunities", parentKey: "opportunityID" },
   },
 };
 
-/** Whether `name` is one of the six table names. */
+/** Whether `name` is one of the table names. */
 export function isTableName(name: string): name is TableName {
   return (TABLE_NAMES as readonly string[]).includes(name);
 }

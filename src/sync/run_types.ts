@@ -1,0 +1,90 @@
+/**
+ * The types of a sync run: what the engine reads from (a {@linkcode PageSource}), what it needs
+ * ({@linkcode EngineDeps}, {@linkcode SyncOptions}) and what it reports ({@linkcode RunResult}).
+ *
+ * @module
+ */
+import type { Logger } from "../core/log.ts";
+import type { OdataQuery } from "../act/odata.ts";
+import type { RowChanges, Sink } from "../sink/sink.ts";
+import type { State } from "../state/mod.ts";
+import type { TableName } from "./tables.ts";
+
+/** One response of a list endpoint. */
+export interface ListPage {
+  rows: Record<string, unknown>[];
+  /** The response's `Date` header in ms, when present. */
+  serverDate: number | null;
+}
+
+/** Where pages come from: the Act! client (or anything with the same `list`). */
+export interface PageSource {
+  list(path: string, query?: OdataQuery, init?: { signal?: AbortSignal }): Promise<ListPage>;
+}
+
+/** Progress of one table, for progress lines and the status page. */
+export interface ProgressEvent {
+  table: TableName;
+  rows: number;
+  elapsedMs: number;
+  /** What `rows` counts. @default {"rows"} (written); `"ids"`: ids read by a reconcile scan */
+  what?: "rows" | "ids";
+  /** The number `rows` will reach, when known (a bar is drawn). */
+  total?: number;
+}
+
+/** The outcome of one table in a run. */
+export interface TableResult {
+  table: TableName;
+  status: "ok" | "failed" | "stopped";
+  rowsRead: number;
+  rowsWritten: number;
+  /** Of `rowsWritten`: new ids, changed rows, rows re-read unchanged (see `WriteResult`). */
+  changes: RowChanges;
+  newColumns: string[];
+  durationMs: number;
+  requests: number;
+  /** True when this was a first full read (no cursor) that found no row. */
+  emptyFirstRead: boolean;
+  error?: string;
+}
+
+/** The outcome of a run. */
+export interface RunResult {
+  ok: boolean;
+  tables: TableResult[];
+  /** Set when the fail-safe tripped. */
+  failSafe?: string;
+  state: State;
+}
+
+/** What the engine needs from outside; `src/jobs/sync.ts` builds the real ones. */
+export interface EngineDeps {
+  source: PageSource;
+  sink: Sink;
+  logger: Logger;
+  /** Host clock in ms. */
+  now: () => number;
+  /** Persist the state (atomically); called after every committed page. */
+  saveState: (state: State) => void | Promise<void>;
+  onProgress?: (event: ProgressEvent) => void;
+  /** When aborted, the page being written commits, the state is saved, and the run stops. */
+  signal?: AbortSignal;
+  /** Called after every committed page (the CLI returns memory here). */
+  afterPage?: () => void;
+}
+
+/** Options of a run. */
+export interface SyncOptions {
+  tables: readonly TableName[];
+  /** `$top` of every request. */
+  batchSize: number;
+  /** Overlap re-read at the start of each incremental window, in seconds. */
+  lookbackSeconds: number;
+  /** Lower bound of a first read, ISO-8601. */
+  defaultStartDate: string;
+  /** Ignore cursors and resume points: re-read everything. @default {false} */
+  fullRefresh?: boolean;
+  /** Per-table path overrides. */
+  endpoints?: Partial<Record<TableName, string>>;
+}
