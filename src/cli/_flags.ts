@@ -76,7 +76,7 @@ export async function configFromArgs(
   parsed: CommonArgs,
   deps: CliDeps,
   options: { offline?: boolean } = {},
-): Promise<{ config: Config; logger: Logger }> {
+): Promise<{ config: Config; logger: Logger; runId: string }> {
   const v = parsed.values;
   // Commands that never call Act! (state, reset) need no password.
   const overrides: Record<string, unknown> = options.offline ? { password: "(not used)" } : {};
@@ -98,6 +98,7 @@ export async function configFromArgs(
     cwd: deps.cwd,
     overrides,
   });
+  const runId = crypto.randomUUID().slice(0, 8);
   const fileWriter = config.log_file
     ? createFileWriter(config.log_file, { maxBytes: config.log_max_bytes })
     : null;
@@ -108,11 +109,11 @@ export async function configFromArgs(
       deps.stderr(line + "\n");
       fileWriter?.(line);
     },
-    context: { run: crypto.randomUUID().slice(0, 8) },
+    context: { run: runId },
     secrets: deps.secrets,
   });
   logger.secrets.addCredentials(config.username, config.password);
   logger.addSecret(config.http_token);
   for (const warning of warnings) logger.warning(warning);
-  return { config, logger };
+  return { config, logger, runId };
 }

@@ -11,7 +11,7 @@ import { escapeControl, Secrets } from "../core/secrets.ts";
 import { parseCommand } from "./_flags.ts";
 
 /** Exit codes of the contract. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3, auth: 4 } as const;
 
 /** What the CLI needs from the outside world; `main()` in mod.ts passes the real ones. */
 export interface CliDeps {
@@ -92,7 +92,8 @@ export async function runCli(outside: CliDeps): Promise<number> {
     if (!handler) {
       throw new UsageError(`Unknown command: "${command}"; run 'act-sync --help' for usage`);
     }
-    return await handler(args, deps) ? EXIT.ok : EXIT.failed;
+    const outcome = await handler(args, deps);
+    return typeof outcome === "number" ? outcome : outcome ? EXIT.ok : EXIT.failed;
   } catch (error) {
     if (error instanceof ConfigError || error instanceof UsageError) {
       deps.stderr(`${printable(error.message)}\n`);
@@ -113,7 +114,7 @@ function printable(message: string): string {
 }
 
 /** A command: true when it succeeded; usage, config and lock problems are thrown. */
-type CommandHandler = (args: string[], deps: CliDeps) => Promise<boolean>;
+type CommandHandler = (args: string[], deps: CliDeps) => Promise<boolean | number>;
 
 /** One entry per command; "" is the default: `--once`, else service mode. */
 const COMMANDS: Record<string, CommandHandler> = {

@@ -50,6 +50,8 @@ export interface RunOptions {
 export interface SyncRun extends RunResult {
   /** Set when the run could not start (authentication, state file, destination). */
   error?: string;
+  /** What was thrown when the run could not start (an AuthError: the login was refused). */
+  failure?: unknown;
   startedAt: string;
   durationMs: number;
 }
@@ -131,6 +133,7 @@ export async function runSync(
       tables: [],
       state: state ?? { table_cursors: {}, table_batch_tracking: {} },
       error: errorMessage(error),
+      failure: error,
       ...timing(),
     }),
   );
