@@ -110,7 +110,7 @@ describe("act-sync --once against the simulator", () => {
     }
     assert.doesNotMatch(result.stdout + result.stderr, /"demo"/);
     // state and reset never call Act!: no password needed.
-    const state = await runCliProcess(["state", "--config", config]);
+    const state = await runCliProcess(["state", "--json", "--config", config]);
     assert.equal(state.code, 0);
     assert.ok(JSON.parse(state.stdout).table_cursors.contacts);
   });

@@ -35,6 +35,8 @@ export interface ReconcileRunOptions {
   tables?: readonly TableName[];
   /** Mark deletions above `max_delete_fraction` too. @default {false} */
   force?: boolean;
+  /** Scan and count only; the destination and the state file stay as they are. @default {false} */
+  dryRun?: boolean;
 }
 
 /** The outcome of {@linkcode runReconcile}. */
@@ -77,7 +79,9 @@ export async function runReconcile(
         maxDeleteFraction: config.max_delete_fraction,
         force: options.force ?? false,
         endpoints: config.endpoints,
+        dryRun: options.dryRun ?? false,
       }, { source: client, sink, logger: deps.logger, now, signal: deps.signal });
+      if (options.dryRun) return { ...result, ...timing() };
       const at = new Date(now()).toISOString();
       const records: Record<string, ReconcileRecord> = {};
       for (const t of result.tables) {

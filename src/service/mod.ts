@@ -96,6 +96,7 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
   const app = createApp({
     monitor,
     startRun: () => runner.startSync("request"),
+    requestStop: () => stop.abort(),
     readState: () => readState(config.state_file),
     token: config.http_token,
     logger,
