@@ -17,6 +17,7 @@
  * @module
  */
 import process from "node:process";
+import { basename, dirname } from "node:path";
 import { runCli } from "./src/cli/mod.ts";
 
 export { EXIT, runCli, USAGE } from "./src/cli/mod.ts";
@@ -35,10 +36,18 @@ export async function main(): Promise<void> {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     isTty: Boolean(process.stderr.isTTY),
+    exeDir: executableDir(),
   });
   process.exitCode = code;
   // Service mode and servers keep the event loop alive on purpose; a finished command exits.
   process.exit(code);
+}
+
+/** The folder of a compiled act-sync binary; undefined under `deno run` or `bun` (source). */
+function executableDir(): string | undefined {
+  const exe = process.execPath;
+  if (/^(deno|bun|node)(\.exe)?$/i.test(basename(exe))) return undefined;
+  return dirname(exe);
 }
 
 if (import.meta.main) {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build the single-file binaries: dist/act-sync (Linux x64) and dist/act-sync.exe (Windows x64).
+# Build the single-file binaries: dist/act-sync (Linux x64) and dist/act-sync.exe (Windows x64),
+# and dist/SHA256SUMS with their checksums.
 # `bun build --compile` embeds the Bun runtime; the Windows runtime comes from the npm registry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,4 +18,7 @@ for target in linux windows; do
   size=$(stat -c %s "$out")
   echo "built $out ($((size / 1024 / 1024)) MiB)"
 done
+# Checksums of the release files, in the format `sha256sum -c` reads.
+(cd dist && sha256sum act-sync act-sync.exe > SHA256SUMS)
+echo "wrote dist/SHA256SUMS"
 ./dist/act-sync --version

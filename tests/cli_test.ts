@@ -110,7 +110,7 @@ describe("act-sync --once against the simulator", () => {
     }
     assert.doesNotMatch(result.stdout + result.stderr, /"demo"/);
     // state and reset never call Act!: no password needed.
-    const state = await runCliProcess(["state", "--config", config]);
+    const state = await runCliProcess(["state", "--json", "--config", config]);
     assert.equal(state.code, 0);
     assert.ok(JSON.parse(state.stdout).table_cursors.contacts);
   });
@@ -183,11 +183,11 @@ describe("act-sync --once against the simulator", () => {
     assert.ok(existsSync(join(folder, "act.db")));
   });
 
-  test("wrong credentials fail with the authentication hint and exit 1", async () => {
+  test("wrong credentials fail with the authentication hint and exit 4", async () => {
     const result = await runCliProcess(["--once", "--config", config], {
       env: { ACT_PASSWORD: "wrong-password-123" },
     });
-    assert.equal(result.code, 1);
+    assert.equal(result.code, 4);
     assert.match(result.stdout + result.stderr, /Failed to authenticate: check username/);
     assert.doesNotMatch(result.stdout + result.stderr, /wrong-password-123/);
   });

@@ -186,7 +186,7 @@ describe("a server that echoes credentials in its error bodies", () => {
     for (const [where, text] of Object.entries(out)) {
       if (typeof text === "string") assertClean(where, text);
     }
-    assert.equal(out.code, 1);
+    assert.equal(out.code, 4);
     assert.match(out.stdout, /Failed to authenticate/);
     assert.match(out.stdout + out.stderr, /Denied\. You sent Basic \*\*\*/, "the echo was there");
   });

@@ -18,7 +18,8 @@
  * @module
  */
 import { basicAuthorization } from "../core/basic.ts";
-import { errorMessage, HttpError } from "../core/errors.ts";
+import { AuthError, errorMessage, HttpError } from "../core/errors.ts";
+import { connectionProblem, errorCode } from "./connection.ts";
 import type { Logger } from "../core/log.ts";
 import { Secrets } from "../core/secrets.ts";
 import { joinUrl, type OdataQuery, redactUrl } from "./odata.ts";
@@ -279,6 +280,13 @@ export class ActClient {
           retryAfter: null,
           cause: error,
         };
+        const problem = connectionProblem(failure.detail, errorCode(error));
+        if (problem.unresolved) {
+          throw new HttpError(0, "GET", shown, failure.detail, {
+            message: `GET ${shown} failed: ${failure.detail}: ${problem.hint}`,
+            cause: error,
+          });
+        }
       } finally {
         done();
       }
@@ -293,10 +301,11 @@ export class ActClient {
             failure = { status, detail: error.message, retryAfter: null, cause: error };
           }
         } else if (
-          options.authorize && (status === 401 || status === 403 || /\b4032\b/.test(attempt.text))
+          options.authorize &&
+          (status === 400 || status === 401 || status === 403 || /\b4032\b/.test(attempt.text))
         ) {
           const detail = errorExcerpt(attempt.text);
-          throw new HttpError(status, "GET", shown, detail, {
+          throw new AuthError(status, "GET", shown, detail, {
             message: `${AUTH_FAILED_MESSAGE}: GET ${shown} answered ${status}${
               detail ? `: ${detail}` : ""
             }${
@@ -340,10 +349,13 @@ export class ActClient {
           : failure.cause instanceof UnusableBodyError
           ? `returned an unusable body (status ${failure.status})`
           : `failed with status ${failure.status}`;
+        const hint = failure.status === 0
+          ? connectionProblem(failure.detail, errorCode(failure.cause)).hint
+          : "";
         throw new HttpError(failure.status, "GET", shown, failure.detail, {
           message: `GET ${shown} ${what} after ${tries}${
             failure.detail ? `: ${failure.detail}` : ""
-          }`,
+          }${hint ? `: ${hint}` : ""}`,
           cause: failure.cause,
         });
       }

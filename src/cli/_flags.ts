@@ -6,8 +6,8 @@
  */
 import { parseArgs, type ParseArgsConfig, type ParseArgsOptionsConfig } from "node:util";
 import { type Config, loadConfig } from "../config/mod.ts";
-import { UsageError } from "../core/errors.ts";
-import { errorMessage } from "../core/errors.ts";
+import { ConfigError, errorMessage, UsageError } from "../core/errors.ts";
+import { closest } from "../config/schema.ts";
 import { createLogger, type Logger } from "../core/log.ts";
 import { createFileWriter } from "../core/log_file.ts";
 import { isTableName, TABLE_NAMES, type TableName } from "../sync/tables.ts";
@@ -20,13 +20,27 @@ export function parseFlags<T extends ParseArgsConfig>(
   try {
     return parseArgs(config);
   } catch (error) {
-    throw new UsageError(errorMessage(error), { cause: error });
+    const message = errorMessage(error);
+    const unknown = message.match(/^Unknown option '([^']+)'/);
+    if (unknown) {
+      const names = Object.keys(config.options ?? {}).map((name) => `--${name}`);
+      const guess = closest(unknown[1], names);
+      throw new UsageError(
+        `Unknown flag for this command: "${unknown[1]}"${
+          guess ? `: did you mean "${guess}"?` : ""
+        }`,
+        { cause: error },
+      );
+    }
+    throw new UsageError(message, { cause: error });
   }
 }
 
 /** Flags every config-reading command accepts; each overrides a config key. */
 export const CONFIG_FLAGS = {
-  config: { type: "string" },
+  config: { type: "string", short: "c" },
+  quiet: { type: "boolean", short: "q" },
+  verbose: { type: "boolean", short: "v" },
   state: { type: "string" },
   destination: { type: "string" },
   tables: { type: "string" },
@@ -64,8 +78,10 @@ export function parseCommand(
 export function tableArgs(positionals: string[]): TableName[] {
   const unknown = positionals.filter((t) => !isTableName(t));
   if (unknown.length > 0) {
+    const guess = unknown.length === 1 ? closest(unknown[0], TABLE_NAMES) : undefined;
     throw new UsageError(
-      `Unknown table: "${unknown.join('", "')}"; valid tables: ${TABLE_NAMES.join(", ")}`,
+      `Unknown table: "${unknown.join('", "')}"${guess ? `: did you mean "${guess}"?` : ""} ` +
+        `(valid tables: ${TABLE_NAMES.join(", ")})`,
     );
   }
   return positionals as TableName[];
@@ -76,7 +92,7 @@ export async function configFromArgs(
   parsed: CommonArgs,
   deps: CliDeps,
   options: { offline?: boolean } = {},
-): Promise<{ config: Config; logger: Logger }> {
+): Promise<{ config: Config; logger: Logger; runId: string }> {
   const v = parsed.values;
   // Commands that never call Act! (state, reset) need no password.
   const overrides: Record<string, unknown> = options.offline ? { password: "(not used)" } : {};
@@ -89,15 +105,33 @@ export async function configFromArgs(
     "http-host": "http_host",
     "http-port": "http_port",
   };
+  if (v.quiet && v.verbose) throw new UsageError(`"--quiet" and "--verbose" exclude each other`);
+  if (v.quiet) overrides.log_level = "WARNING";
+  if (v.verbose) overrides.log_level = "FINE";
   for (const [flag, key] of Object.entries(map)) {
     if (v[flag] !== undefined) overrides[key] = v[flag];
   }
-  const { config, warnings } = await loadConfig({
-    path: v.config as string | undefined,
-    env: deps.env,
-    cwd: deps.cwd,
-    overrides,
-  });
+  let loaded;
+  try {
+    loaded = await loadConfig({
+      path: v.config as string | undefined,
+      env: deps.env,
+      cwd: deps.cwd,
+      exeDir: deps.exeDir,
+      overrides,
+    });
+  } catch (error) {
+    // A bad flag value is a usage error, not a problem of the config file.
+    const fromFlags = error instanceof ConfigError &&
+      error.issues.every((issue) => issue.endsWith("(from the command line)"));
+    if (!fromFlags) throw error;
+    throw new UsageError(
+      error.issues.map((issue) => issue.replace(/ \(from the command line\)$/, "")).join("\n"),
+      { cause: error },
+    );
+  }
+  const { config, warnings } = loaded;
+  const runId = crypto.randomUUID().slice(0, 8);
   const fileWriter = config.log_file
     ? createFileWriter(config.log_file, { maxBytes: config.log_max_bytes })
     : null;
@@ -108,11 +142,11 @@ export async function configFromArgs(
       deps.stderr(line + "\n");
       fileWriter?.(line);
     },
-    context: { run: crypto.randomUUID().slice(0, 8) },
+    context: { run: runId },
     secrets: deps.secrets,
   });
   logger.secrets.addCredentials(config.username, config.password);
   logger.addSecret(config.http_token);
   for (const warning of warnings) logger.warning(warning);
-  return { config, logger };
+  return { config, logger, runId };
 }

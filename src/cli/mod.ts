@@ -9,9 +9,11 @@ import { COMMIT, VERSION } from "../core/version.ts";
 import { ConfigError, errorMessage, LockError, UsageError } from "../core/errors.ts";
 import { escapeControl, Secrets } from "../core/secrets.ts";
 import { parseCommand } from "./_flags.ts";
+import { COMMAND_HELP } from "./help.ts";
+import { closest } from "../config/schema.ts";
 
 /** Exit codes of the contract. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3, auth: 4 } as const;
 
 /** What the CLI needs from the outside world; `main()` in mod.ts passes the real ones. */
 export interface CliDeps {
@@ -32,6 +34,11 @@ export interface CliDeps {
    * `stdout`/`stderr` with it), the commands fill it from the configuration.
    */
   secrets?: Secrets;
+  /**
+   * The folder of the act-sync executable (a compiled binary), searched for
+   * `configuration.json` after `cwd`; undefined when running from source.
+   */
+  exeDir?: string;
 }
 
 /** Usage text for `--help`. */
@@ -45,25 +52,28 @@ Usage:
   act-sync state [options]         print the state file
   act-sync reset [TABLE...]        forget cursors so the next run re-reads those tables
   act-sync reconcile [TABLE...]    mark rows deleted in Act! and fetch rows missing locally
+  act-sync stop [options]          ask the running service to finish its page and exit
   act-sync demo                    sync the built-in simulator into demo/act.db
   act-sync simulate [--port N] [--records N] [--seed S] [--username U] [--password P]
                     [--database D] [switches]   run the Act! Web API simulator on 127.0.0.1
 
 Options:
-  --config FILE          configuration file (default: configuration.json, or env ACT_SYNC_CONFIG)
+  -c, --config FILE      configuration file (default: configuration.json in the current folder,
+                         else next to the executable, or env ACT_SYNC_CONFIG)
   --state FILE           state file (config key state_file)
   --destination URL      sqlite:FILE or postgres://... (config key destination)
   --tables a,b           tables to sync (config key tables)
   --full-refresh         ignore cursors and re-read everything
   --log-level LEVEL      INFO | FINE | WARNING | SEVERE
+  -q, --quiet            warnings and errors only · -v, --verbose  details (FINE)
   --log-format FORMAT    text | json
   --http-host HOST       service mode: interface to bind (default 127.0.0.1)
   --http-port N          service mode: port (default 8787)
-  --help                 show this help
-  --version              show the version
+  -h, --help             show this help ('act-sync COMMAND --help': that command's flags)
+  -V, --version          show the version
 
 Exit codes: 0 every table synced, 1 the sync failed, 2 configuration or usage error,
-3 another act-sync run holds the lock on the state file.
+3 another act-sync run holds the lock on the state file, 4 Act! refused the login.
 `;
 
 /** Run the CLI; returns the exit code. */
@@ -80,21 +90,35 @@ export async function runCli(outside: CliDeps): Promise<number> {
   const command = first && !first.startsWith("-") ? first : "";
   const args = command ? rest : deps.args;
   try {
-    if (deps.args.includes("--help") || deps.args.includes("-h") || command === "help") {
-      deps.stdout(USAGE);
+    const handler = COMMANDS[command];
+    if (command === "help") {
+      const topic = rest[0] ?? "";
+      deps.stdout(topic && COMMAND_HELP[topic] ? COMMAND_HELP[topic] : USAGE);
       return EXIT.ok;
     }
-    if (deps.args.includes("--version") || command === "version") {
+    if (deps.args.includes("--help") || deps.args.includes("-h")) {
+      deps.stdout(command && COMMAND_HELP[command] ? COMMAND_HELP[command] : USAGE);
+      return EXIT.ok;
+    }
+    if (deps.args.includes("--version") || deps.args.includes("-V") || command === "version") {
       deps.stdout(`act-sync ${VERSION}${COMMIT ? ` (${COMMIT})` : ""}\n`);
       return EXIT.ok;
     }
-    const handler = COMMANDS[command];
     if (!handler) {
-      throw new UsageError(`Unknown command: "${command}"; run 'act-sync --help' for usage`);
+      const guess = closest(command, Object.keys(COMMANDS).filter(Boolean));
+      throw new UsageError(
+        `Unknown command: "${command}"${guess ? `: did you mean "${guess}"?` : ""}`,
+      );
     }
-    return await handler(args, deps) ? EXIT.ok : EXIT.failed;
+    const outcome = await handler(args, deps);
+    return typeof outcome === "number" ? outcome : outcome ? EXIT.ok : EXIT.failed;
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof UsageError) {
+    if (error instanceof UsageError) {
+      const help = `act-sync ${command && COMMANDS[command] ? `${command} ` : ""}--help`;
+      deps.stderr(`${printable(error.message)}\nRun '${help}' for usage\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof ConfigError) {
       deps.stderr(`${printable(error.message)}\n`);
       return EXIT.usage;
     }
@@ -113,7 +137,7 @@ function printable(message: string): string {
 }
 
 /** A command: true when it succeeded; usage, config and lock problems are thrown. */
-type CommandHandler = (args: string[], deps: CliDeps) => Promise<boolean>;
+type CommandHandler = (args: string[], deps: CliDeps) => Promise<boolean | number>;
 
 /** One entry per command; "" is the default: `--once`, else service mode. */
 const COMMANDS: Record<string, CommandHandler> = {
@@ -127,6 +151,7 @@ const COMMANDS: Record<string, CommandHandler> = {
   state: async (args, deps) => (await import("./state.ts")).stateCommand(args, deps),
   reset: async (args, deps) => (await import("./reset.ts")).resetCommand(args, deps),
   reconcile: async (args, deps) => (await import("./reconcile.ts")).reconcileCommand(args, deps),
+  stop: async (args, deps) => (await import("./stop.ts")).stopCommand(args, deps),
   demo: async (args, deps) => (await import("./demo.ts")).runDemo(args, deps),
   simulate: async (args, deps) => (await import("./simulate.ts")).runSimulate(args, deps),
 };

@@ -1,5 +1,5 @@
 /**
- * `act-sync reconcile [TABLE...] [--force]`: mark rows deleted in Act! and fetch rows missing
+ * `act-sync reconcile [TABLE...] [--force] [--dry-run]`: mark rows deleted in Act! and fetch rows missing
  * locally (src/jobs/reconcile.ts).
  *
  * @module
@@ -10,7 +10,11 @@ import type { CliDeps } from "./mod.ts";
 
 /** Run a reconcile; true when every table reconciled. */
 export async function reconcileCommand(args: string[], deps: CliDeps): Promise<boolean> {
-  const parsed = parseCommand(args, { force: { type: "boolean" } }, { positionals: true });
+  const parsed = parseCommand(args, {
+    force: { type: "boolean" },
+    "dry-run": { type: "boolean" },
+  }, { positionals: true });
+  const dryRun = parsed.values["dry-run"] === true;
   const tables = tableArgs(parsed.positionals);
   const { config, logger } = await configFromArgs(parsed, deps);
   const { formatReconcileSummary, runReconcile } = await import("../jobs/reconcile.ts");
@@ -20,7 +24,13 @@ export async function reconcileCommand(args: string[], deps: CliDeps): Promise<b
     const run = await runReconcile(config, {
       tables: tables.length > 0 ? tables : undefined,
       force: parsed.values.force === true,
+      dryRun,
     }, { logger, signal: controller.signal, progress: deps.isTty ? deps.stderr : undefined });
+    if (dryRun) {
+      deps.stdout(
+        "Dry run: nothing was changed; 'deleted' and 'fetched' are what a real run would do\n",
+      );
+    }
     deps.stdout(formatReconcileSummary(run));
     return run.ok;
   } finally {

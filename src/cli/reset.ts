@@ -1,6 +1,6 @@
 /**
- * `act-sync reset [TABLE...]`: forget cursors so the next run re-reads those tables (every table
- * when none is named; an unreadable state file is then moved aside).
+ * `act-sync reset [TABLE...] [--dry-run]`: forget cursors so the next run re-reads those tables
+ * (every table when none is named; an unreadable state file is then moved aside).
  *
  * @module
  */
@@ -15,11 +15,29 @@ import {
 import { configFromArgs, parseCommand, tableArgs } from "./_flags.ts";
 import type { CliDeps } from "./mod.ts";
 
-/** Reset the named tables (or all). */
+/** Reset the named tables (or all); with `--dry-run`, only say what would be reset. */
 export async function resetCommand(args: string[], deps: CliDeps): Promise<boolean> {
-  const parsed = parseCommand(args, {}, { positionals: true });
+  const parsed = parseCommand(args, { "dry-run": { type: "boolean" } }, { positionals: true });
   const tables = tableArgs(parsed.positionals);
   const { config, logger } = await configFromArgs(parsed, deps, { offline: true });
+  if (parsed.values["dry-run"]) {
+    let cursors: Record<string, string> = {};
+    let unreadable = "";
+    try {
+      cursors = readState(config.state_file).table_cursors;
+    } catch (error) {
+      if (tables.length > 0) throw error;
+      unreadable = `the unreadable state file "${config.state_file}" would be moved aside; `;
+    }
+    const names = tables.length > 0 ? tables : Object.keys(cursors);
+    const lines = names.map((t) => `  ${t}: cursor ${cursors[t] ?? "(none)"} would be forgotten`);
+    deps.stdout(
+      `Dry run: nothing changed; ${unreadable}${
+        tables.length > 0 ? "" : "every table would be re-read"
+      }\n${lines.join("\n")}${lines.length ? "\n" : ""}`,
+    );
+    return true;
+  }
   const lock = acquireLock(config.state_file);
   try {
     let state;

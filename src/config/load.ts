@@ -7,7 +7,7 @@
  */
 import * as v from "valibot";
 import { readFile } from "node:fs/promises";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { ConfigError, errorMessage } from "../core/errors.ts";
 import { Secrets } from "../core/secrets.ts";
@@ -285,6 +285,8 @@ export interface LoadConfigOptions {
   env: Record<string, string | undefined>;
   /** Working directory. */
   cwd: string;
+  /** Folder of the executable: searched for `configuration.json` when `cwd` has none. */
+  exeDir?: string;
   /** Values from CLI flags, keyed by config key. */
   overrides?: Record<string, unknown>;
 }
@@ -293,7 +295,7 @@ const REQUIRED_ENV = ["hostname", "username", "password", "database_name"].map(e
 
 /**
  * Read and parse the config file. The path is `options.path`, else `ACT_SYNC_CONFIG`, else
- * `configuration.json` in `cwd`. When no path was given, the default file is missing and the
+ * `configuration.json` in `cwd`, else `configuration.json` in `exeDir`. When no path was given, the default file is missing and the
  * environment sets `ACT_HOSTNAME`, `ACT_USERNAME`, `ACT_PASSWORD` and `ACT_DATABASE_NAME`, the
  * config comes from the environment alone (relative paths against `cwd`, with a warning).
  *
@@ -303,7 +305,12 @@ export async function loadConfig(
   options: LoadConfigOptions,
 ): Promise<{ config: Config; warnings: string[]; path: string }> {
   const explicit = options.path || options.env.ACT_SYNC_CONFIG || "";
-  const file = path.resolve(options.cwd, explicit || "configuration.json");
+  const tried = [path.resolve(options.cwd, explicit || "configuration.json")];
+  if (!explicit && options.exeDir) {
+    const besideExe = path.resolve(options.exeDir, "configuration.json");
+    if (besideExe !== tried[0]) tried.push(besideExe);
+  }
+  const file = tried.find((candidate) => existsSync(candidate)) ?? tried[0];
   let bytes: Uint8Array;
   try {
     bytes = await readFile(file);
@@ -322,7 +329,9 @@ export async function loadConfig(
         return { config, warnings, path: file };
       }
       throw new ConfigError([
-        `Config file not found: "${file}": create it with at least "hostname", "username", ` +
+        `Config file not found: tried "${
+          tried.join('", "')
+        }": create it with at least "hostname", "username", ` +
         `"password" and "database_name" (see the configuration table in README.md), or pass ` +
         `--config FILE, or set ACT_SYNC_CONFIG`,
       ], { cause: error });

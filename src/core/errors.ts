@@ -66,6 +66,23 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * Act! refused the login at `/authorize` (401, 400 or 403: username, password or database name);
+ * the CLI exits with code 4. Retrying does not help.
+ */
+export class AuthError extends HttpError {
+  constructor(
+    status: number,
+    method: string,
+    url: string,
+    body: string,
+    options?: ErrorOptions & { message?: string },
+  ) {
+    super(status, method, url, body, options);
+    this.name = "AuthError";
+  }
+}
+
 /** Another act-sync process holds the lock on the state file; the CLI exits with code 3. */
 export class LockError extends Error {
   constructor(message: string, options?: ErrorOptions) {

@@ -38,6 +38,8 @@ export interface ReconcileRunOptions {
   tables?: readonly TableName[];
   /** Mark deletions above `max_delete_fraction` too. @default {false} */
   force?: boolean;
+  /** Scan and count only; the destination and the state file stay as they are. @default {false} */
+  dryRun?: boolean;
 }
 
 /** The outcome of {@linkcode runReconcile}. */
@@ -81,6 +83,7 @@ export async function runReconcile(
         maxDeleteFraction: config.max_delete_fraction,
         force: options.force ?? false,
         endpoints: config.endpoints,
+        dryRun: options.dryRun ?? false,
       }, {
         source: client,
         sink,
@@ -90,6 +93,7 @@ export async function runReconcile(
         onProgress: progress.report,
       });
       progress.done();
+      if (options.dryRun) return { ...result, ...timing() };
       const at = new Date(now()).toISOString();
       const records: Record<string, ReconcileRecord> = {};
       for (const t of result.tables) {

@@ -51,6 +51,8 @@ export interface RunOptions {
 export interface SyncRun extends RunResult {
   /** Set when the run could not start (authentication, state file, destination). */
   error?: string;
+  /** What was thrown when the run could not start (an AuthError: the login was refused). */
+  failure?: unknown;
   startedAt: string;
   durationMs: number;
   /** The destination, without password (`sink.description`); unset when it was not opened. */
@@ -133,6 +135,7 @@ export async function runSync(
       tables: [],
       state: state ?? { table_cursors: {}, table_batch_tracking: {} },
       error: errorMessage(error),
+      failure: error,
       ...timing(),
     }),
   );

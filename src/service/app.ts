@@ -9,6 +9,7 @@
  * | `GET /metrics` | token | Prometheus text format |
  * | `GET /` | token | the status page (HTML, no script, refreshes itself) |
  * | `POST /sync` | token | 202 a run started, 409 one is running |
+ * | `POST /stop` | token, or a loopback bind | 202: finish the page being written, then exit |
  *
  * With a token, a request needs `Authorization: Bearer <token>` (or HTTP Basic with the token as
  * password, so that a browser can open the status page); otherwise 401. `POST /sync` takes only
@@ -67,6 +68,11 @@ export interface AppDeps {
   host?: string;
   /** `http_allowed_hosts` (and, for a wildcard bind, the machine's addresses): also accepted. */
   allowedHosts?: readonly string[];
+  /**
+   * Ask the service to finish the page being written and exit (`POST /stop`, `act-sync stop`).
+   * Without a token, only a service bound to loopback accepts it. @default {no /stop route}
+   */
+  requestStop?: () => void;
   /** Warnings shown on the status page and in `/state` (e.g. an exposed endpoint without token). */
   warnings?: readonly string[];
   /** Clock for request durations. @default {performance.now} */
@@ -196,6 +202,37 @@ export function createApp(deps: AppDeps): Hono {
     return json(c, { status: "started", run: id }, 202);
   });
 
+  if (deps.requestStop) {
+    const requestStop = deps.requestStop;
+    app.post("/stop", (c) => {
+      if (deps.token) {
+        if (!authorized(c.req.header("authorization"), deps.token, { basic: false })) {
+          c.header("www-authenticate", `Bearer realm="act-sync"`);
+          return json(c, {
+            error: "Unauthorized: POST /stop needs 'Authorization: Bearer <http_token>'",
+          }, 401);
+        }
+      } else if (!loopbackBind(deps.host)) {
+        return json(c, {
+          error:
+            "Forbidden: POST /stop needs 'http_token' when 'http_host' is not a loopback address",
+        }, 403);
+      }
+      const origin = c.req.header("origin");
+      if (
+        c.req.header("sec-fetch-site") === "cross-site" ||
+        (origin !== undefined && !sameOrigin(origin, requestHost(c).value))
+      ) {
+        return json(c, {
+          error: `Forbidden: POST /stop from another site: origin "${origin ?? "unknown"}"`,
+        }, 403);
+      }
+      deps.logger?.info("Stop requested over HTTP (act-sync stop)");
+      requestStop();
+      return json(c, { status: "stopping" }, 202);
+    });
+  }
+
   app.notFound((c) => json(c, { error: `Not found: ${new URL(c.req.url).pathname}` }, 404));
   app.onError((error, c) => {
     deps.logger?.severe(`HTTP ${c.req.method} ${new URL(c.req.url).pathname} failed`, {
@@ -257,4 +294,10 @@ function sameOrigin(origin: string, host: string): boolean {
   } catch {
     return false; // "null" (a sandboxed frame, a file:// page) or garbage
   }
+}
+
+/** Whether the service is bound to a loopback address (only this machine can connect). */
+function loopbackBind(host: string | undefined): boolean {
+  const h = (host ?? "127.0.0.1").replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\./.test(h);
 }

@@ -97,6 +97,8 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
   const app = createApp({
     monitor,
     startRun: () => runner.startSync("request"),
+    // After the 202 has left: closing the listener at once can reset the connection (Wine).
+    requestStop: () => void setTimeout(() => stop.abort(), 200),
     readState: () => readState(config.state_file),
     token: config.http_token,
     logger,

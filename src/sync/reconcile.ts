@@ -54,6 +54,8 @@ export interface ReconcileOptions {
   force?: boolean;
   /** Per-table path overrides. */
   endpoints?: Partial<Record<TableName, string>>;
+  /** Scan and count only: `deleted` and `fetched` say what a real run would do. @default {false} */
+  dryRun?: boolean;
 }
 
 /** What {@linkcode reconcileTables} needs from outside. */
@@ -438,6 +440,18 @@ async function reconcileTable(
     }
     const gone = [...local].filter((id) => !scan.ids.has(id));
 
+    if (options.dryRun) {
+      result.fetched = missing.length;
+      result.deleted = gone.length;
+      log.info(`Table ${table}: dry run, nothing changed`, {
+        remote: result.remote,
+        local: result.local,
+        would_delete: gone.length,
+        would_fetch: missing.length,
+      });
+      result.durationMs = deps.now() - started;
+      return result;
+    }
     if (missing.length > 0) {
       const intIds = missing.every((id) => /^\d+$/.test(id)) && !missing.some(isHexId);
       let rows: Record<string, unknown>[];

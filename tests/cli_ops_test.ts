@@ -1,0 +1,111 @@
+// What a scheduled task sees: the log file explains every run and failure, exit codes a scheduler
+// can act on (4: login refused), a host name that does not resolve is not retried.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createServer } from "node:net";
+import { type RunningSimulator, simulatorConfig, startSimulator } from "../src/simulator/mod.ts";
+import { runCliProcess, tempDir } from "./_helpers.ts";
+
+const dir = tempDir("act-sync-ops-");
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A port nothing listens on: bound, then released. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe("--once and its log file", () => {
+  let running: RunningSimulator;
+  before(async () => {
+    running = await startSimulator({ records: 20, seed: 5 });
+  });
+  after(() => running.close());
+
+  function writeConfig(name: string, extra: Record<string, unknown>): string {
+    const file = join(dir, `${name}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify(simulatorConfig(running.url, {
+        destination: `sqlite:${name}.db`,
+        state_file: `${name}-state.json`,
+        log_file: `${name}.log`,
+        max_retries: 0,
+        ...extra,
+      })),
+    );
+    return file;
+  }
+
+  test("a run logs 'Run ID started' and 'Run ID finished' with result, rows and seconds", async () => {
+    const config = writeConfig("ok", {});
+    const result = await runCliProcess(["--once", "--config", config]);
+    assert.equal(result.code, 0, result.stderr);
+    const log = readFileSync(join(dir, "ok.log"), "utf8");
+    const started = log.match(/INFO\s+Run (\w+) started/);
+    assert.ok(started, log);
+    assert.match(
+      log,
+      new RegExp(`INFO\\s+Run ${started[1]} finished result=ok rows=\\d+ seconds=[\\d.]+`),
+    );
+  });
+
+  test("a refused login exits 4 and the log file holds a SEVERE line with what to fix", async () => {
+    const config = writeConfig("auth", { password: "wrong-Passw0rd-77" });
+    const result = await runCliProcess(["--once", "--config", config]);
+    assert.equal(result.code, 4, result.stdout + result.stderr);
+    const log = readFileSync(join(dir, "auth.log"), "utf8");
+    assert.match(log, /SEVERE\s+Run \w+ failed: Failed to authenticate/);
+    assert.match(log, /fix 'username', 'password'/);
+    assert.match(log, /Run \w+ finished result=failed/);
+    assert.doesNotMatch(log + result.stdout + result.stderr, /wrong-Passw0rd-77/);
+  });
+
+  test("a wrong database name is refused too (exit 4); JSON logs carry the SEVERE line", async () => {
+    const config = writeConfig("db", { database_name: "NoSuchDb", log_format: "json" });
+    const result = await runCliProcess(["--once", "--config", config]);
+    assert.equal(result.code, 4, result.stdout + result.stderr);
+    const lines = readFileSync(join(dir, "db.log"), "utf8").trim().split("\n").map((l) =>
+      JSON.parse(l)
+    );
+    const severe = lines.find((l) => l.level === "SEVERE");
+    assert.ok(severe, JSON.stringify(lines));
+    assert.match(severe.message, /Failed to authenticate/);
+    assert.ok(lines.every((l) => l.run === severe.run));
+  });
+
+  test("a port nobody listens on exits 1; the log names 'port' next to the reason", async () => {
+    const config = writeConfig("port", { port: await freePort(), max_retries: 1 });
+    const result = await runCliProcess(["--once", "--config", config]);
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    const log = readFileSync(join(dir, "port.log"), "utf8");
+    assert.match(log, /SEVERE\s+Run \w+ failed: .*check 'hostname' and 'port'/);
+  });
+
+  test("a host name that does not resolve is not retried; the error names 'hostname'", async () => {
+    const config = writeConfig("dns", { hostname: "no-such-host.invalid", max_retries: 3 });
+    const result = await runCliProcess(["--once", "--config", config]);
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    const log = readFileSync(join(dir, "dns.log"), "utf8");
+    assert.doesNotMatch(log, /Retrying/);
+    assert.match(log, /SEVERE\s+Run \w+ failed: .*check 'hostname'/);
+  });
+
+  test("a held lock is logged as SEVERE and exits 3", async () => {
+    const { acquireLock } = await import("../src/state/mod.ts");
+    const config = writeConfig("lock", {});
+    const lock = acquireLock(join(dir, "lock-state.json"));
+    try {
+      const result = await runCliProcess(["--once", "--config", config]);
+      assert.equal(result.code, 3, result.stdout + result.stderr);
+    } finally {
+      lock.release();
+    }
+    assert.match(readFileSync(join(dir, "lock.log"), "utf8"), /SEVERE\s+Run \w+ failed: .*lock/i);
+  });
+});
