@@ -155,7 +155,9 @@ for (const dest of [sqliteDestination, postgresDestination("links")]) {
         `SELECT "daysOpen" FROM opportunities_live WHERE id = '${a.id}'`,
       );
       assert.equal(widened.daysOpen, "many");
-      const linked = await query("SELECT * FROM activity_opportunities");
+      const linked = await query(
+        `SELECT * FROM activity_opportunities WHERE activity_id = '${activity.id}'`,
+      );
       assert.deepEqual(linked.map((r) => [r.activity_id, r.opportunity_id]), [
         [activity.id, b.id],
       ]);
