@@ -81,6 +81,7 @@ describe("a write counts rows new, updated and unchanged", () => {
     try {
       await sink.write("things", page([{ id: "a", name: "A", n: 1, when: AT, tags: "[1]" }]), AT);
       await sink.write("things", page([{ id: "b", name: "B", n: 2, when: AT, tags: null }]), AT);
+      await sink.write("things", page([{ id: "c", name: "C", n: 3, when: AT, tags: null }]), AT);
       assert.equal(await sink.markDeleted("things", ["b"], AT), 1);
       const later = "2024-05-03T00:00:00.000Z";
       const again = await sink.write(
@@ -88,11 +89,12 @@ describe("a write counts rows new, updated and unchanged", () => {
         page([
           { id: "a", name: "A", n: 1, when: AT, tags: "[1]" }, // unchanged: only _act_synced
           { id: "b", name: "B", n: 2, when: AT, tags: null }, // was deleted: revived
-          { id: "a", name: null, n: 7, when: AT, tags: null }, // same id again, changed
+          { id: "c", name: "C", n: 3, when: AT, tags: null }, // unchanged
+          { id: "c", name: null, n: 7, when: AT, tags: null }, // same id again, changed
         ]),
         later,
       );
-      assert.deepEqual(again.changes, { inserted: 0, updated: 2, unchanged: 1 });
+      assert.deepEqual(again.changes, { inserted: 0, updated: 2, unchanged: 2 });
     } finally {
       await sink.close();
     }
@@ -105,9 +107,9 @@ describe("a write counts rows new, updated and unchanged", () => {
       assert.deepEqual(rows, [
         {
           id: "a",
-          name: null,
-          n: 7,
-          tags: null,
+          name: "A",
+          n: 1,
+          tags: "[1]",
           _act_synced: "2024-05-03T00:00:00.000Z",
           _act_deleted: 0,
           _act_deleted_at: null,
@@ -116,6 +118,15 @@ describe("a write counts rows new, updated and unchanged", () => {
           id: "b",
           name: "B",
           n: 2,
+          tags: null,
+          _act_synced: "2024-05-03T00:00:00.000Z",
+          _act_deleted: 0,
+          _act_deleted_at: null,
+        },
+        {
+          id: "c",
+          name: null,
+          n: 7,
           tags: null,
           _act_synced: "2024-05-03T00:00:00.000Z",
           _act_deleted: 0,

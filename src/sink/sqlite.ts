@@ -5,7 +5,7 @@
  * @module
  */
 import { errorMessage } from "../core/errors.ts";
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { DatabaseSync } from "node:sqlite";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Logger } from "../core/log.ts";
