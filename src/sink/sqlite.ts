@@ -31,8 +31,6 @@ const DECLARED: Record<ColumnType, string> = {
   text: "TEXT",
 };
 const META = new Set(["id", ...META_COLUMNS]);
-/** Ids read per query by `ids()`. */
-const ID_PAGE = 10_000;
 
 function typeOfDeclared(declared: string): ColumnType {
   switch (declared.toUpperCase()) {
@@ -210,18 +208,10 @@ class SqliteSink implements Sink {
   ids(table: string): Promise<string[]> {
     return settle(() => {
       if (!this.#plan(table, false)) return [];
-      // In id order, a page at a time: no row object for every id of a big table at once.
-      const select = `SELECT id FROM ${quoteIdent(table)} WHERE _act_deleted = 0`;
-      const first = this.#db.prepare(`${select} ORDER BY id LIMIT ${ID_PAGE}`);
-      const next = this.#db.prepare(`${select} AND id > ? ORDER BY id LIMIT ${ID_PAGE}`);
-      const ids: string[] = [];
-      let rows = first.all() as { id: string }[];
-      while (rows.length > 0) {
-        for (const row of rows) ids.push(row.id);
-        if (rows.length < ID_PAGE) break;
-        rows = next.all(ids[ids.length - 1]) as { id: string }[];
-      }
-      return ids;
+      const rows = this.#db.prepare(
+        `SELECT id FROM ${quoteIdent(table)} WHERE _act_deleted = 0`,
+      ).all() as { id: string }[];
+      return rows.map((r) => r.id);
     });
   }
 

@@ -38,7 +38,6 @@ import {
   scanByOffset,
   scanByPrefix,
 } from "./scan.ts";
-import { hasId, missingFrom, sameIds, sortUnique } from "./_ids.ts";
 import { flattenPage } from "./flatten.ts";
 import { type TableName, TABLES } from "./tables.ts";
 
@@ -102,8 +101,8 @@ export interface ReconcileResult {
 
 /** The complete id list of one table, from {@linkcode scanIds}. */
 export interface IdScan {
-  /** Every id Act! holds, as strings, sorted and without repeats (`_ids.ts`). */
-  ids: string[];
+  /** Every id Act! holds, as strings. */
+  ids: Set<string>;
   /** Full rows captured during the scan (only when `$select` was rejected and `keep` wanted them). */
   rows: Map<string, Record<string, unknown>>;
   /** Whether the server honoured `$select=id`. */
@@ -190,9 +189,9 @@ class IdScanner {
 
   async scan(): Promise<IdScan> {
     const probe = await this.#first();
-    let ids: string[];
+    let ids: Set<string>;
     if (probe.length === 0) {
-      ids = []; // an empty answer to an unfiltered request: the table is empty
+      ids = new Set(); // an empty answer to an unfiltered request: the table is empty
     } else if (probe.every((row) => typeof row.id === "string" && isHexId(row.id))) {
       try {
         ids = await this.#byPrefix(
@@ -270,16 +269,16 @@ class IdScanner {
   }
 
   /** The id scan by prefix ({@linkcode scanByPrefix}), first parts `depth` characters long. */
-  async #byPrefix(depth: number): Promise<string[]> {
-    const ids: string[] = [];
+  async #byPrefix(depth: number): Promise<Set<string>> {
+    const ids = new Set<string>();
     await scanByPrefix({
       ...this.#scan(),
       depth,
       onRows: (rows) => {
-        for (const row of rows) ids.push(String(row.id));
+        for (const row of rows) ids.add(String(row.id));
       },
     });
-    return sortUnique(ids);
+    return ids;
   }
 
   /** What both scans need: the requests, the path, the page size, the tracker. */
@@ -294,11 +293,11 @@ class IdScanner {
   }
 
   /** Offset scans repeated until two consecutive ones agree. */
-  async #byOffsetVerified(): Promise<string[]> {
+  async #byOffsetVerified(): Promise<Set<string>> {
     let previous = await this.#byOffset();
     for (let scan = 1; scan < MAX_OFFSET_SCANS; scan++) {
       const next = await this.#byOffset();
-      if (sameIds(next, previous)) return next;
+      if (next.size === previous.size && [...next].every((id) => previous.has(id))) return next;
       previous = next;
     }
     throw notAdvancing(
@@ -308,19 +307,17 @@ class IdScanner {
   }
 
   /** One offset scan until an empty page ({@linkcode scanByOffset}). */
-  async #byOffset(): Promise<string[]> {
-    const ids: string[] = [];
+  async #byOffset(): Promise<Set<string>> {
+    const ids = new Set<string>();
     await scanByOffset({
       ...this.#scan(),
       ordered: true,
       onRows: (rows) => {
-        for (const row of rows) ids.push(String(row.id));
+        for (const row of rows) ids.add(String(row.id));
       },
-      onRestart: () => {
-        ids.length = 0;
-      },
+      onRestart: () => ids.clear(),
     });
-    return sortUnique(ids);
+    return ids;
   }
 }
 
@@ -363,16 +360,16 @@ async function reconcileTable(
     durationMs: 0,
   };
   try {
-    const local = sortUnique(await deps.sink.ids(table));
-    result.local = local.length;
+    const local = new Set(await deps.sink.ids(table));
+    result.local = local.size;
     let scanned = 0;
     const spec = TABLES[table];
     const override = options.endpoints?.[table];
     const scanOptions: ScanOptions = {
       batchSize: options.batchSize,
-      expectedRows: local.length,
+      expectedRows: local.size,
       fallbackPaths: override ? [] : spec.fallbackPaths,
-      keep: (id) => !hasId(local, id),
+      keep: (id) => !local.has(id),
       signal: deps.signal,
       onPage: (rows) => {
         scanned += rows;
@@ -381,9 +378,9 @@ async function reconcileTable(
     };
     const scan = await scanIds(deps.source, override ?? spec.path, scanOptions);
     result.requests += scan.requests;
-    result.remote = scan.ids.length;
-    const missing = missingFrom(scan.ids, local);
-    const gone = missingFrom(local, scan.ids);
+    result.remote = scan.ids.size;
+    const missing = [...scan.ids].filter((id) => !local.has(id));
+    const gone = [...local].filter((id) => !scan.ids.has(id));
 
     if (missing.length > 0) {
       const intIds = missing.every((id) => /^\d+$/.test(id)) && !missing.some(isHexId);
@@ -418,10 +415,10 @@ async function reconcileTable(
     }
 
     const fraction = options.maxDeleteFraction ?? 0.5;
-    if (gone.length > 0 && gone.length > fraction * local.length && !options.force) {
+    if (gone.length > 0 && gone.length > fraction * local.size && !options.force) {
       result.status = "refused";
       result.refusedDeletes = gone.length;
-      result.error = `Refused to mark ${gone.length} of ${local.length} rows deleted ` +
+      result.error = `Refused to mark ${gone.length} of ${local.size} rows deleted ` +
         `(more than 'max_delete_fraction' ${fraction}): check the database name and the Act! ` +
         `user's permissions, then run 'act-sync reconcile --force ${table}' if the deletions ` +
         `are real`;
