@@ -13,8 +13,9 @@
  *     default `rate_limit_pause` (0.25 s): wall time against `requests × max(latency, pause)`;
  *  5. `act-sync reconcile contacts` over `--reconcile-sizes` ids (destination already holding
  *     them), default pause, no page cap: requests and seconds.
- * With `--baseline DIR` (another checkout, e.g. `git worktree add --detach DIR main`), 4 and 5
- * also run that checkout's `mod.ts` under Bun, side by side in the same run.
+ * With `--baseline DIR` (another checkout, e.g. `git worktree add --detach DIR main`), 2, 4 and 5
+ * also run that checkout's `mod.ts` under Bun, side by side in the same run (for 2: its first
+ * sync's rows/s, ratio and peak RSS, in a table of their own).
  *
  *   bun scripts/bench.ts [--sizes 10000,100000,200000,1000000] [--batch 5000] [--binary PATH]
  *                        [--postgres URL]   (default: env ACT_SYNC_TEST_PG; adds PostgreSQL rows/s)
@@ -107,6 +108,8 @@ interface Row {
   changedRows: number;
   changedRequests: number;
   pgRps: number | null;
+  /** The baseline checkout's first sync (`--baseline`), measured in the same run. */
+  baseline: { rps: number; ratio: number; peakMb: number } | null;
 }
 
 const results: Row[] = [];
@@ -145,6 +148,24 @@ for (const n of sections.has("sync") ? sizes : []) {
     ], folder);
     if (plain.code !== 0) throw new Error(`plain client failed: ${plain.stderr}`);
     const plainResult = JSON.parse(plain.stdout) as { rows: number; requests: number };
+
+    let baseline: Row["baseline"] = null;
+    if (values.baseline) {
+      const other = join(folder, "baseline");
+      mkdirSync(other, { recursive: true });
+      writeFileSync(
+        join(other, "configuration.json"),
+        readFileSync(join(folder, "configuration.json")),
+      );
+      const run = await measure([bun, resolve(values.baseline, "mod.ts"), "--once"], other);
+      if (run.code !== 0) throw new Error(`baseline --once failed: ${run.stderr}${run.stdout}`);
+      baseline = {
+        rps: n / (run.ms / 1000),
+        ratio: (n / run.ms) / (plainResult.rows / plain.ms),
+        peakMb: run.peakMb,
+      };
+      rmSync(other, { recursive: true, force: true });
+    }
 
     let before = sim.stats.dataRequests;
     const once = await measure([...actSync, "--once"], folder);
@@ -196,6 +217,7 @@ for (const n of sections.has("sync") ? sizes : []) {
       changedRows: changed,
       changedRequests,
       pgRps,
+      baseline,
     };
     results.push(row);
     console.log(JSON.stringify(row));
@@ -358,6 +380,21 @@ const lines = [
   "",
   "![rows/s and peak memory against N](results.svg)",
   "",
+  ...(results.some((r) => r.baseline)
+    ? [
+      `First sync, same run: baseline (\`bun ${values.baseline}/mod.ts\`) and ` +
+      `\`${binary || "bun mod.ts"}\`, batch_size ${batch}:`,
+      "",
+      "| N | baseline rows/s | ratio | peak RSS | act-sync rows/s | ratio | peak RSS |",
+      "|---:|---:|---:|---:|---:|---:|---:|",
+      ...results.filter((r) => r.baseline).map((r) =>
+        `| ${fmt(r.n)} | ${fmt(r.baseline!.rps)} | ${r.baseline!.ratio.toFixed(2)}× | ${
+          fmt(r.baseline!.peakMb)
+        } MB | ${fmt(r.syncRps)} | ${r.ratio.toFixed(2)}× | ${fmt(r.syncPeak)} MB |`
+      ),
+      "",
+    ]
+    : []),
   ...(latencyRows.length
     ? [
       `First sync with every answer ${latencyMs} ms late, rate_limit_pause ${PAUSE} s, ` +

@@ -7,6 +7,7 @@
 import { after, describe, postgresSkip, test } from "./_skip.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { createLogger, silentLogger } from "../src/core/log.ts";
 import { formatSummary, runSync, type SyncRun } from "../src/jobs/sync.ts";
 import {
@@ -72,6 +73,69 @@ async function checkCounts(destination: string): Promise<void> {
 describe("a write counts rows new, updated and unchanged", () => {
   test("SQLite", async () => {
     await checkCounts(`sqlite:${join(tempDir(), "counts.db")}`);
+  });
+
+  test("SQLite: the counted write leaves every row as an upsert would", async () => {
+    const path = join(tempDir(), "state.db");
+    const sink = await openSink(`sqlite:${path}`);
+    try {
+      await sink.write("things", page([{ id: "a", name: "A", n: 1, when: AT, tags: "[1]" }]), AT);
+      await sink.write("things", page([{ id: "b", name: "B", n: 2, when: AT, tags: null }]), AT);
+      await sink.write("things", page([{ id: "c", name: "C", n: 3, when: AT, tags: null }]), AT);
+      assert.equal(await sink.markDeleted("things", ["b"], AT), 1);
+      const later = "2024-05-03T00:00:00.000Z";
+      const again = await sink.write(
+        "things",
+        page([
+          { id: "a", name: "A", n: 1, when: AT, tags: "[1]" }, // unchanged: only _act_synced
+          { id: "b", name: "B", n: 2, when: AT, tags: null }, // was deleted: revived
+          { id: "c", name: "C", n: 3, when: AT, tags: null }, // unchanged
+          { id: "c", name: null, n: 7, when: AT, tags: null }, // same id again, changed
+        ]),
+        later,
+      );
+      assert.deepEqual(again.changes, { inserted: 0, updated: 2, unchanged: 2 });
+    } finally {
+      await sink.close();
+    }
+    const db = new DatabaseSync(path);
+    try {
+      const rows = db.prepare(
+        "SELECT id, name, n, tags, _act_synced, _act_deleted, _act_deleted_at FROM things " +
+          "ORDER BY id",
+      ).all().map((r) => ({ ...r }));
+      assert.deepEqual(rows, [
+        {
+          id: "a",
+          name: "A",
+          n: 1,
+          tags: "[1]",
+          _act_synced: "2024-05-03T00:00:00.000Z",
+          _act_deleted: 0,
+          _act_deleted_at: null,
+        },
+        {
+          id: "b",
+          name: "B",
+          n: 2,
+          tags: null,
+          _act_synced: "2024-05-03T00:00:00.000Z",
+          _act_deleted: 0,
+          _act_deleted_at: null,
+        },
+        {
+          id: "c",
+          name: null,
+          n: 7,
+          tags: null,
+          _act_synced: "2024-05-03T00:00:00.000Z",
+          _act_deleted: 0,
+          _act_deleted_at: null,
+        },
+      ]);
+    } finally {
+      db.close();
+    }
   });
 
   const db = new TestDatabase("counts");

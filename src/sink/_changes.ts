@@ -1,38 +1,78 @@
 /**
  * How a write tells new rows from changed ones and from rows written again unchanged (the
- * counts of {@linkcode RowChanges}). Kept apart from the upsert statements on purpose: each sink
- * asks one extra, read-only question per row (SQLite) or per chunk (PostgreSQL) just before its
- * upsert, in the same transaction, and the upsert itself is not changed. The comparison is of the
- * stored values with the values about to be written, column by column (`IS` / `IS DISTINCT FROM`,
- * so NULLs compare equal), plus `_act_deleted`: a row marked deleted and written again counts as
- * updated. No hash column is stored. Cost: see the README ("Counts").
+ * counts of {@linkcode RowChanges}). The comparison is of the stored values with the values about
+ * to be written, column by column (`IS` / `IS DISTINCT FROM`, so NULLs compare equal), plus
+ * `_act_deleted`: a row marked deleted and written again counts as updated. No hash column is
+ * stored. SQLite folds the question into the write itself (see {@linkcode SqliteRowWriter}: one
+ * statement for a new row, the answer is the number of rows each statement changed); PostgreSQL
+ * asks one extra, read-only question per chunk just before its upsert, in the same transaction.
+ * Cost: see the README ("Counts").
  *
  * @module
  */
+import type { StatementSync } from "node:sqlite";
 import type { ColumnType, RowChanges } from "./sink.ts";
 
-/**
- * SQLite: `SELECT same FROM table WHERE id = ?1`, where `same` is 1 when the row holds exactly
- * the values `?2…?n+1` (the data columns in `names` order, bound as the upsert binds them) and is
- * not marked deleted. No row: the id is new.
- */
-export function sqliteCompareSql(
-  quotedTable: string,
-  names: readonly string[],
-  quote: (name: string) => string,
-): string {
-  const same = names.length === 0
-    ? "_act_deleted = 0"
-    : `(${names.map(quote).join(", ")}) IS (${names.map((_, i) => `?${i + 2}`).join(", ")}) ` +
-      "AND _act_deleted = 0";
-  return `SELECT ${same} AS same FROM ${quotedTable} WHERE id = ?1`;
+/** Something that prepares SQL (a `DatabaseSync`). */
+interface Preparer {
+  prepare(sql: string): StatementSync;
 }
 
-/** SQLite: count one row by the answer of {@linkcode sqliteCompareSql} (undefined: no row). */
-export function countRow(changes: RowChanges, answer: { same?: unknown } | undefined): void {
-  if (answer === undefined) changes.inserted++;
-  else if (Number(answer.same) === 1) changes.unchanged++;
-  else changes.updated++;
+/**
+ * SQLite: writes one row and counts it, without a separate lookup. The values are bound as
+ * `[id, ...data columns in names order, syncedAt]` (as the upsert would bind them):
+ *  1. `INSERT OR IGNORE` the row: it changed a row, so the id is new (`inserted`);
+ *  2. else `UPDATE` every column, only where the stored values differ or the row is marked
+ *     deleted: it changed a row, so `updated`;
+ *  3. else the row holds exactly these values (`unchanged`): only `_act_synced` is set.
+ * The end state is the upsert's: every column replaced, `_act_synced` set, `_act_deleted = 0`,
+ * `_act_deleted_at` NULL.
+ */
+export class SqliteRowWriter {
+  #insert: StatementSync;
+  #update: StatementSync;
+  #touch: StatementSync;
+
+  constructor(
+    db: Preparer,
+    quotedTable: string,
+    names: readonly string[],
+    quote: (name: string) => string,
+  ) {
+    const n = names.length;
+    const data = names.map((_, i) => `?${i + 2}`);
+    const all = ["id", ...names, "_act_synced"].map(quote);
+    this.#insert = db.prepare(
+      `INSERT OR IGNORE INTO ${quotedTable} (${all.join(", ")}) VALUES (?1, ${
+        [...data, `?${n + 2}`].join(", ")
+      })`,
+    );
+    const sets = [
+      ...names.map((name, i) => `${quote(name)} = ${data[i]}`),
+      `_act_synced = ?${n + 2}`,
+      "_act_deleted = 0",
+      "_act_deleted_at = NULL",
+    ];
+    const differs = n === 0
+      ? "_act_deleted <> 0"
+      : `NOT ((${names.map(quote).join(", ")}) IS (${data.join(", ")}) AND _act_deleted = 0)`;
+    this.#update = db.prepare(
+      `UPDATE ${quotedTable} SET ${sets.join(", ")} WHERE id = ?1 AND ${differs}`,
+    );
+    this.#touch = db.prepare(`UPDATE ${quotedTable} SET _act_synced = ?2 WHERE id = ?1`);
+  }
+
+  /** Write one row (`values` as described above) and count it in `changes`. */
+  write(values: (string | number | bigint | null)[], changes: RowChanges): void {
+    if (Number(this.#insert.run(...values).changes) > 0) {
+      changes.inserted++;
+    } else if (Number(this.#update.run(...values).changes) > 0) {
+      changes.updated++;
+    } else {
+      this.#touch.run(values[0], values[values.length - 1]);
+      changes.unchanged++;
+    }
+  }
 }
 
 /**

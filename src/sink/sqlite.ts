@@ -5,11 +5,11 @@
  * @module
  */
 import { errorMessage } from "../core/errors.ts";
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { DatabaseSync } from "node:sqlite";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Logger } from "../core/log.ts";
-import { countRow, sqliteCompareSql } from "./_changes.ts";
+import { SqliteRowWriter } from "./_changes.ts";
 import { type ColumnEntry, ColumnMap, COLUMNS_TABLE } from "./_columns.ts";
 import { SqliteShapes } from "./_sqlite_shape.ts";
 import { refMigrations, textRefs } from "./_views.ts";
@@ -62,7 +62,8 @@ interface TablePlan {
   columns: Map<string, ColumnType>;
   /** Source path → column (see `_columns.ts`). */
   map: ColumnMap;
-  upsert: StatementSync | null;
+  /** Writes and counts one row (`_changes.ts`); null until prepared for the current columns. */
+  upsert: SqliteRowWriter | null;
 }
 
 /** Options for {@linkcode openSqliteSink}. */
@@ -120,7 +121,6 @@ class SqliteSink implements Sink {
   #db: DatabaseSync;
   #path: string;
   #plans = new Map<string, TablePlan>();
-  #compares = new Map<string, { upsert: StatementSync; compare: StatementSync }>();
   #logger: Logger | undefined;
   #shapes: SqliteShapes;
 
@@ -157,8 +157,12 @@ class SqliteSink implements Sink {
       this.#evolve(table, plan, page, result);
       const names = [...plan.columns.keys()];
       const types = names.map((n) => plan.columns.get(n)!);
-      const upsert = plan.upsert ??= this.#prepareUpsert(table, names);
-      const compare = this.#compareFor(table, names, upsert);
+      const upsert = plan.upsert ??= new SqliteRowWriter(
+        this.#db,
+        quoteIdent(table),
+        names,
+        quoteIdent,
+      );
       const indexOf = new Map(names.map((n, i) => [n, i]));
       // Each typed key of the page and the value slot of its column (keys with only nulls in
       // this page have no type and stay NULL).
@@ -182,9 +186,7 @@ class SqliteSink implements Sink {
           }
         }
         values[names.length + 1] = syncedAt;
-        // New / updated / unchanged, asked before the upsert changes the answer (_changes.ts).
-        countRow(result.changes, compare.get(...values.slice(0, names.length + 1)) as never);
-        upsert.run(...values);
+        upsert.write(values, result.changes); // and counts it new / updated / unchanged
         result.written++;
       }
       const changed = result.newColumns.length > 0 || result.widenedColumns.length > 0;
@@ -263,7 +265,6 @@ class SqliteSink implements Sink {
 
   close(): Promise<void> {
     this.#plans.clear();
-    this.#compares.clear();
     this.#db.close();
     return Promise.resolve();
   }
@@ -386,28 +387,6 @@ class SqliteSink implements Sink {
       this.#db.exec("PRAGMA legacy_alter_table = OFF");
     }
     plan.upsert = null;
-  }
-
-  /** The comparison statement of `_changes.ts` that goes with this upsert (cached with it). */
-  #compareFor(table: string, names: string[], upsert: StatementSync): StatementSync {
-    const cached = this.#compares.get(table);
-    if (cached?.upsert === upsert) return cached.compare;
-    const compare = this.#db.prepare(sqliteCompareSql(quoteIdent(table), names, quoteIdent));
-    this.#compares.set(table, { upsert, compare });
-    return compare;
-  }
-
-  #prepareUpsert(table: string, names: string[]): StatementSync {
-    const cols = ["id", ...names, "_act_synced"].map(quoteIdent);
-    const updates = [...names, "_act_synced"].map((n) =>
-      `${quoteIdent(n)} = excluded.${quoteIdent(n)}`
-    );
-    updates.push("_act_deleted = 0", "_act_deleted_at = NULL");
-    return this.#db.prepare(
-      `INSERT INTO ${quoteIdent(table)} (${cols.join(", ")}) VALUES (${
-        cols.map(() => "?").join(", ")
-      }) ON CONFLICT(id) DO UPDATE SET ${updates.join(", ")}`,
-    );
   }
 
   #error(action: string, error: unknown): Error {

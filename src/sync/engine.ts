@@ -379,7 +379,7 @@ class TableReader {
       top: this.#options.batchSize,
     });
 
-    let first: ListPage;
+    let first: ListPage | null;
     try {
       first = await this.#list(query(position));
     } catch (error) {
@@ -398,11 +398,11 @@ class TableReader {
     this.#warnSkew(first.serverDate);
 
     let pending: Promise<ListPage> | null = Promise.resolve(first);
+    first = null; // each page is dropped before the next one is parsed (issue 16)
     let from = position;
     for (let guard = 0; pending && guard < MAX_REQUESTS; guard++) {
-      const page = await pending;
+      let rows: Row[] | null = (await pending).rows;
       pending = null;
-      const rows = page.rows;
       if (rows.length === 0) break;
       const last = this.#checkedLastValue(rows, from);
       this.#noteRead(last);
@@ -427,6 +427,7 @@ class TableReader {
         await this.#readTieGroup(from, rows);
         pending = this.#list(query(next));
       }
+      rows = null; // the next response may be parsed while the checkpoint is saved
       from = next;
       await this.#checkpoint({ start: lo, end: cap, position: from });
       if (this.#deps.signal?.aborted) {
