@@ -173,7 +173,7 @@ for (const dest of [sqliteDestination, postgresDestination("reports")]) {
 
     test("last contact date per company (history linked to it)", async () => {
       const sim = running.sim;
-      const names = new Map(sim.rows("companies").map((c) => [c.id, c.name]));
+      const names = new Map(sim.rows("companies").map((c) => [String(c.id), c.name]));
       const last = new Map<string, number>();
       for (const h of sim.rows("history")) {
         for (const company of h.companies as Rec[]) {
