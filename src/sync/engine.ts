@@ -78,7 +78,7 @@ import {
   scanByPrefix,
 } from "./scan.ts";
 import { flattenForSink, shapeOf } from "./relations.ts";
-import { type TableName, TABLES, type TableSpec } from "./tables.ts";
+import { TABLES, type TableSpec } from "./tables.ts";
 import { type ChildReader, childReader, readWholeList } from "./children.ts";
 
 /** Endpoint fallbacks already logged (the same 404 every run is news only once). */
