@@ -57,6 +57,7 @@ import {
 import { flattenRecord } from "../src/sync/flatten.ts";
 import { TABLE_NAMES, type TableName } from "../src/sync/tables.ts";
 import { type ColumnType, plainName } from "../src/sink/sink.ts";
+import * as reports from "./_chaos_reports.ts";
 
 /** Options of {@linkcode runChaos}. */
 export interface ChaosOptions {
@@ -232,6 +233,7 @@ function plan(
     sw.productsFilter = false;
     faults.push("products without $filter");
   }
+  reports.reportSwitches(sw, chance, faults);
   const injections: Plan["injections"] = [];
   const count = chance(0.75) ? int(1, 4) : 0;
   for (let i = 0; i < count; i++) {
@@ -494,6 +496,7 @@ function mutate(
   rnd: () => number,
   removed: Map<TableName, Set<string>>,
 ): void {
+  if (rnd() < 0.35) return reports.mutateReports(sim, rnd, removed); // history, groups, line items
   const tables: TableName[] = ["contacts", "companies", "opportunities", "activities", "products"];
   const table = tables[Math.floor(rnd() * tables.length)];
   const rows = sim.rows(table);
@@ -508,6 +511,7 @@ function mutate(
   } else if (r < 0.95) {
     // Keep deletions well below max_delete_fraction (reconcile must not refuse them).
     if ((removed.get(table)?.size ?? 0) < rows.length / 8) {
+      if (table === "opportunities") reports.removeOpportunityItems(sim, id, removed);
       sim.remove(table, id);
       if (!removed.has(table)) removed.set(table, new Set());
       removed.get(table)!.add(id);
@@ -529,6 +533,9 @@ function compare(
   const conn = new DatabaseSync(db, { readOnly: true });
   try {
     for (const table of TABLE_NAMES) {
+      // Line items changed without a bump show only after reconcile (README: Tables).
+      const late = table === "opportunity_products" && !sim.switches.lineItemsBumpOpportunity;
+      if (late && !exact) continue;
       const exists = conn.prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?")
         .get(table);
       const rows = exists
@@ -570,6 +577,7 @@ function compare(
         }
       }
     }
+    reports.compareLinks(sim, conn, result);
   } finally {
     conn.close();
   }

@@ -78,7 +78,7 @@ for (const dest of [sqliteDestination, postgresDestination("links")]) {
     let url: string;
     let statePath: string;
     const query = (sql: string) => dest.query(url, sql);
-    const tables: TableName[] = ["opportunities", "activities", "activity_types"];
+    const tables: TableName[] = ["opportunities", "activities", "activity_types", "history"];
 
     before(async () => {
       await dest.ready();
@@ -110,6 +110,29 @@ for (const dest of [sqliteDestination, postgresDestination("links")]) {
       );
       await assertLinks("opportunities", opportunities);
       await assertLinks("activities", sim.rows("activities"));
+      const history = sim.rows("history");
+      for (const field of ["contacts", "companies", "opportunities", "groups"]) {
+        assert.ok(
+          history.some((h) => (h[field] as unknown[]).length > 0),
+          `the simulator links history to ${field}`,
+        );
+      }
+      await assertLinks("history", history);
+      // Every array of related records has its link table (the issue's list, not RELATIONS).
+      const linkTables = (table: TableName) => RELATIONS[table].links.map((l) => l.table).sort();
+      assert.deepEqual(linkTables("opportunities"), [
+        "opportunity_companies",
+        "opportunity_contacts",
+        "opportunity_groups",
+      ]);
+      for (const [table, parent] of [["activities", "activity"], ["history", "history"]] as const) {
+        assert.deepEqual(
+          linkTables(table),
+          ["companies", "contacts", "groups", "opportunities"].map((r) => `${parent}_${r}`),
+        );
+      }
+      const historyGroups = await query("SELECT history_id, group_id FROM history_groups");
+      assert.ok(historyGroups.length > 0, "history_groups is filled");
 
       // Change arrays: replace, empty, add; link an activity to an opportunity; delete a parent.
       const withContacts = opportunities.filter((o) => (o.contacts as unknown[]).length > 1);
@@ -132,13 +155,32 @@ for (const dest of [sqliteDestination, postgresDestination("links")]) {
         contacts: [],
       });
       assert.equal(sim.remove("opportunities", String(gone.id)), true);
+      const [h1, h2, goneHistory] = history.filter((h) => (h.contacts as unknown[]).length > 0);
+      sim.edit("history", String(h1.id), {
+        contacts: [contact, contact],
+        companies: [],
+        opportunities: [{ id: String(b.id), name: String(b.name) }],
+      });
+      sim.edit("history", String(h2.id), {
+        groups: [{ id: "9a9a9a9a-0000-4000-8000-000000000003", name: "Prospects" }],
+        contacts: [],
+      });
+      assert.equal(sim.remove("history", String(goneHistory.id)), true);
       await syncInto(running, url, statePath, tables);
-      await reconcileInto(running, url, ["opportunities"]);
+      await reconcileInto(running, url, ["opportunities", "history"]);
 
       // The deleted parent keeps its last links in the table (like its row and JSON column);
       // the views leave both out.
       await assertLinks("opportunities", [...sim.rows("opportunities"), gone]);
       await assertLinks("activities", sim.rows("activities"));
+      await assertLinks("history", [...sim.rows("history"), goneHistory]);
+      const historyLive = await query("SELECT history_id, contact_id FROM history_contacts_live");
+      assert.ok(!historyLive.some((r) => r.history_id === goneHistory.id));
+      assert.deepEqual(
+        historyLive.filter((r) => r.history_id === h1.id).map((r) => r.contact_id),
+        [contact.id],
+        "one row per pair",
+      );
       const liveWant = expectedLinks("opportunities", sim.rows("opportunities"));
       const live = await query("SELECT * FROM opportunity_contacts_live");
       // The view shows empty strings as NULL.

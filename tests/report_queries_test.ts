@@ -2,13 +2,17 @@ import { after, before, describe, test } from "./_skip.ts";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { openSink } from "../src/sink/mod.ts";
 import { REPORT_QUERIES } from "../src/sink/queries.ts";
-import { flattenPage } from "../src/sync/flatten.ts";
-import { RELATIONS } from "../src/sync/relations.ts";
 import { type RunningSimulator, startSimulator } from "../src/simulator/mod.ts";
 import { runCliProcess, tempDir } from "./_helpers.ts";
-import { postgresDestination, type Rows, sqliteDestination, syncInto, utc } from "./_report_db.ts";
+import {
+  postgresDestination,
+  reconcileInto,
+  type Rows,
+  sqliteDestination,
+  syncInto,
+  utc,
+} from "./_report_db.ts";
 
 // The README's five example queries, run against a synced simulator database and checked
 // against the simulator's records (computed here, independently of the SQL).
@@ -41,26 +45,6 @@ function group<T>(items: T[], key: (item: T) => string, add: (acc: number[], ite
   return out;
 }
 
-/** The line items the test stores as `opportunity_products` (until the table is synced). */
-function lineItems(opportunities: Rec[]): Rec[] {
-  const items: Rec[] = [];
-  opportunities.forEach((o, i) => {
-    for (let k = 0; k < i % 3; k++) {
-      const quantity = 1 + ((i + k) % 4);
-      items.push({
-        id: `li-${i}-${k}`,
-        opportunityID: o.id,
-        productID: `p-${(i + k) % 5}`,
-        name: `Product ${(i + k) % 5}`,
-        quantity,
-        total: quantity * 10.5,
-        edited: "2024-01-01T00:00:00+00:00",
-      });
-    }
-  });
-  return items;
-}
-
 /** Monday of a date's week (UTC), as YYYY-MM-DD. */
 function monday(value: unknown): string {
   const d = new Date(String(value));
@@ -78,7 +62,7 @@ for (const dest of [sqliteDestination, postgresDestination("reports")]) {
 
     before(async () => {
       await dest.ready();
-      running = await startSimulator({ records: 200, seed: 11 });
+      running = await startSimulator({ records: 200, seed: 11, counts: { opportunities: 150 } });
       const n = ++counter;
       url = dest.create(join(dir, `d${n}`), n);
       await syncInto(running, url, join(dir, `state${n}.json`), [
@@ -86,15 +70,34 @@ for (const dest of [sqliteDestination, postgresDestination("reports")]) {
         "companies",
         "opportunities",
         "activities",
+        "history",
+        "opportunity_products",
       ]);
-      const sink = await openSink(url);
-      try {
-        const page = flattenPage(lineItems(running.sim.rows("opportunities")));
-        page.shape = { ...RELATIONS.opportunity_products, cursor: "edited" };
-        await sink.write("opportunity_products", page, new Date().toISOString());
-      } finally {
-        await sink.close();
-      }
+      // Between runs: the latest history of a company deleted (reconcile marks it), another
+      // history moved to a company, a line item removed from a won opportunity.
+      const sim = running.sim;
+      const linked = sim.rows("history").filter((h) => (h.companies as Rec[]).length > 0);
+      const latest = linked.reduce((a, b) =>
+        Date.parse(String(a.startTime)) >= Date.parse(String(b.startTime)) ? a : b
+      );
+      assert.ok(sim.remove("history", String(latest.id)));
+      const company = sim.rows("companies")[3];
+      sim.edit("history", String(linked[0].id), {
+        companies: [{ id: company.id, name: company.name }],
+      });
+      const won = sim.rows("opportunities").find((o) =>
+        o.status === 1 && (sim.lineItems.of(String(o.id)) ?? []).length > 1
+      )!;
+      sim.lineItems.remove(String(won.id), String(sim.lineItems.of(String(won.id))![0].id));
+      sim.insert("companies", { name: "Never Called Ltd" }); // a company without history
+      const state = join(dir, `state${n}.json`);
+      await syncInto(running, url, state, [
+        "companies",
+        "opportunities",
+        "history",
+        "opportunity_products",
+      ]);
+      await reconcileInto(running, url, ["history"]);
     });
     after(async () => {
       await running.close();
@@ -136,13 +139,14 @@ for (const dest of [sqliteDestination, postgresDestination("reports")]) {
       assert.deepEqual(lines(await run("wonRevenueByManager")), lines(rows));
     });
 
-    test("products on won opportunities (line items stored by the test)", async () => {
+    test("products on won opportunities (the synced line items)", async () => {
       const won = new Set(
         running.sim.rows("opportunities").filter((o) => o.status === 1).map((o) => o.id),
       );
-      const items = lineItems(running.sim.rows("opportunities")).filter((li) =>
+      const items = running.sim.rows("opportunity_products").filter((li) =>
         won.has(li.opportunityID)
       );
+      assert.ok(items.length > 10, "won opportunities have line items");
       const want = group(items, (li) => String(li.name), (acc, li) => {
         acc[0] = (acc[0] ?? 0) + Number(li.quantity);
         acc[1] = (acc[1] ?? 0) + Number(li.total);
@@ -167,32 +171,34 @@ for (const dest of [sqliteDestination, postgresDestination("reports")]) {
       assert.deepEqual(lines(await run("activitiesPerUserPerWeek")), lines(rows));
     });
 
-    test("last contact date per company", async () => {
+    test("last contact date per company (history linked to it)", async () => {
       const sim = running.sim;
-      const companyOf = new Map(sim.rows("contacts").map((c) => [c.id, c.companyID]));
-      const names = new Map(sim.rows("companies").map((c) => [c.id, c.name]));
+      const names = new Map(sim.rows("companies").map((c) => [String(c.id), c.name]));
       const last = new Map<string, number>();
-      for (const a of sim.rows("activities")) {
-        if (a.isCleared !== true) continue;
-        const companies = new Set(
-          (a.contacts as Rec[]).map((c) => companyOf.get(c.id)).filter((id) => names.has(id)),
-        );
-        for (const company of companies) {
-          const at = Date.parse(String(a.startTime));
-          if (at > (last.get(String(company)) ?? -Infinity)) last.set(String(company), at);
+      for (const h of sim.rows("history")) {
+        for (const company of h.companies as Rec[]) {
+          const at = Date.parse(String(h.startTime));
+          const id = String(company.id);
+          if (names.has(id) && at > (last.get(id) ?? -Infinity)) last.set(id, at);
         }
       }
-      assert.ok(last.size > 1);
-      const rows = [...last].map(([id, at]) => ({
+      assert.ok(last.size > 1 && last.size < names.size, "a company has no history");
+      const rows = [...names].map(([id, name]) => ({
         id,
-        name: names.get(id),
-        at: utc(new Date(at).toISOString()),
+        name,
+        at: last.has(id) ? utc(new Date(last.get(id)!).toISOString()) : null,
       }));
       const got = (await run("lastContactPerCompany")).map((r) => ({
         ...r,
         last_contact: utc(r.last_contact),
       }));
       assert.deepEqual(lines(got), lines(rows));
+      // Most recent first, companies never contacted last.
+      const order = got.map((r) => r.last_contact);
+      const firstNull = order.indexOf(null);
+      assert.ok(firstNull > 0 && order.slice(firstNull).every((v) => v === null));
+      const dated = order.slice(0, firstNull) as string[];
+      assert.deepEqual(dated, [...dated].sort().reverse());
     });
 
     test("the README shows each query", () => {

@@ -2,6 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { parseSimulateArgs } from "../src/cli/simulate.ts";
 import { UsageError } from "../src/core/errors.ts";
+import { defaultSwitches } from "../src/simulator/mod.ts";
 
 describe("parseSimulateArgs()", () => {
   test("reads flags into options and switches", () => {
@@ -56,6 +57,45 @@ describe("parseSimulateArgs()", () => {
       },
     });
     assert.equal(parseSimulateArgs([]).port, 8790);
+  });
+
+  test("every simulator switch has a flag", () => {
+    const o = parseSimulateArgs([
+      "--envelope=array",
+      "--page-cap=5",
+      "--default-page-size=5",
+      "--multi-key-orderby",
+      "--stable-order",
+      "--activity-types",
+      "--products-edited",
+      "--offsetless-dates",
+      "--odd-fields",
+      "--no-products-filter",
+      "--no-groups-edited",
+      "--users-odata",
+      "--no-history-format",
+      "--no-line-items-bump",
+      "--token-lifetime=60",
+      "--token-max-requests=9",
+      "--clock-skew=1",
+      "--stamp-skew=1",
+      "--date-jump-to=2100-01-01T00:00:00Z",
+      "--no-date-header",
+      "--latency=1",
+      "--rate-limit=9",
+      "--ignore-skip",
+      "--echo-credentials",
+      "--fault-rate=0.5",
+    ]);
+    const defaults = defaultSwitches();
+    assert.deepEqual(Object.keys(o.switches ?? {}).sort(), Object.keys(defaults).sort());
+    for (const [key, value] of Object.entries(o.switches ?? {})) {
+      assert.notDeepEqual(value, defaults[key as keyof typeof defaults], key);
+    }
+    assert.equal(o.switches?.groupsEdited, false);
+    assert.equal(o.switches?.usersOdata, true);
+    assert.equal(o.switches?.historyFormat, false);
+    assert.equal(o.switches?.lineItemsBumpOpportunity, false);
   });
 
   test("bad flags and values are UsageErrors naming the flag and value", () => {

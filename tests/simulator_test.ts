@@ -161,6 +161,38 @@ describe("data calls", () => {
     assert.equal((await rows("/api/activity-types")).length, 12);
   });
 
+  test("history-types is a bare array matching history rows and activity types", async () => {
+    const { get, rows } = await setup({ records: 40 });
+    const response = await get("/api/History-Types");
+    assert.equal(response.status, 200);
+    const types = await response.json();
+    assert.ok(Array.isArray(types) && types.length > 12, JSON.stringify(types).slice(0, 200));
+    for (const t of types) {
+      assert.deepEqual(Object.keys(t).sort(), [
+        "activityTypeId",
+        "activityTypeName",
+        "description",
+        "id",
+        "name",
+      ]);
+      assert.equal(typeof t.id, "number");
+    }
+    const byId = new Map(types.map((t: { id: number }) => [t.id, t]));
+    assert.equal(byId.size, types.length);
+    const history = await rows("/api/history?$top=1000");
+    assert.equal(history.length, 120);
+    for (const h of history) {
+      assert.deepEqual(byId.get(h.historyTypeID as number), h.historyType, String(h.id));
+    }
+    const activityTypes = await rows("/api/task-types");
+    for (const at of activityTypes) {
+      for (const ht of at.historyTypes as { id: number; name: string }[]) {
+        const t = byId.get(ht.id) as Record<string, unknown>;
+        assert.deepEqual([t.name, t.activityTypeId, t.activityTypeName], [ht.name, at.id, at.name]);
+      }
+    }
+  });
+
   test("products: editDate always, created/edited only with the switch; filter switch", async () => {
     const { sim, get, rows } = await setup({ records: 100 });
     const [p] = await rows("/api/products?$top=1");

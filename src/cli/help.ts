@@ -138,6 +138,10 @@ Quirks:
   --echo-credentials         echo the credentials in error bodies (tests redaction)
   --offsetless-dates         dates without a zone offset
   --odd-fields               field names that collide by case or after flattening
+  --no-groups-edited         groups without created/edited ($filter on edited answers 400)
+  --users-odata              /api/users honours $top, $skip, $orderby, $filter (default: ignored)
+  --no-history-format        history details always as stored (HTML), whatever format= asks
+  --no-line-items-bump       a line item change does not bump its opportunity's edited
   --token-lifetime S|none    token lifetime in seconds
   --token-max-requests N     token expires after N requests
   --clock-skew S             server clock offset in seconds

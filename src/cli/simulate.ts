@@ -116,6 +116,10 @@ export function parseSimulateArgs(args: string[]): SimulatorOptions & { port: nu
   if (v["echo-credentials"]) switches.echoCredentials = true;
   if (v["offsetless-dates"]) switches.offsetlessDates = true;
   if (v["odd-fields"]) switches.oddFields = true;
+  if (v["no-groups-edited"]) switches.groupsEdited = false;
+  if (v["users-odata"]) switches.usersOdata = true;
+  if (v["no-history-format"]) switches.historyFormat = false;
+  if (v["no-line-items-bump"]) switches.lineItemsBumpOpportunity = false;
   if (v["token-lifetime"] !== undefined) {
     if (v["token-lifetime"] === "none") switches.tokenLifetimeSeconds = null;
     else {
@@ -209,6 +213,10 @@ function parseArgsStrict(args: string[]): Record<string, string | boolean | unde
     "echo-credentials",
     "offsetless-dates",
     "odd-fields",
+    "no-groups-edited",
+    "users-odata",
+    "no-history-format",
+    "no-line-items-bump",
   ];
   const options: Record<string, { type: "string" | "boolean" }> = {};
   for (const s of strings) options[s] = { type: "string" };

@@ -1123,6 +1123,22 @@ function buildStamps(
   return stamps;
 }
 
+/**
+ * The history types (`/api/history-types`): each activity type's outcomes, with the ids history
+ * rows carry in `historyTypeID` (`(activity type id) * 100 + k`).
+ */
+export function historyTypes(): Row[] {
+  return TASK_TYPES.flatMap(([name, , , outcomes], i) =>
+    outcomes.map((outcome, k) => ({
+      id: (i + 1) * 100 + k,
+      name: outcome,
+      activityTypeId: i + 1,
+      activityTypeName: name,
+      description: "",
+    }))
+  );
+}
+
 /** The sum of line items' `total`, in cents rounded. */
 export function sumTotals(items: readonly Row[]): number {
   return Math.round(items.reduce((sum, item) => sum + Number(item.total) * 100, 0)) / 100;

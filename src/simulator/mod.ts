@@ -22,7 +22,7 @@ import { Hono } from "hono";
 import { decodeBasic } from "../core/basic.ts";
 import { listen, type ListenOptions } from "../core/listen.ts";
 import { TABLE_NAMES, type TableName } from "../sync/tables.ts";
-import { Dataset, defaultCounts, type Row } from "./_data.ts";
+import { Dataset, defaultCounts, historyTypes, type Row } from "./_data.ts";
 import { parseFilter, parseOrderBy, parseSelect, resolverFor } from "./_odata.ts";
 import { hash32, Random } from "./_random.ts";
 import { type Plan, TableStore } from "./_store.ts";
@@ -560,6 +560,7 @@ export class Simulator {
     const table = ROUTES[resource];
     const sub = this.lineItems.route(parts);
     if (sub) return sub.status === 200 ? json(200, sub.rows) : notFound(url);
+    if (resource === "history-types" && parts.length === 2) return json(200, historyTypes());
     if (
       !table || parts.length > 3 || (resource === "activity-types" && !this.switches.activityTypes)
     ) {

@@ -45,14 +45,12 @@ GROUP BY "scheduledFor", week
 ORDER BY week, "user"`;
 
 const LAST_CONTACT =
-  `SELECT co.id AS company_id, co.name AS company, max(a."startTime") AS last_contact
+  `SELECT co.id AS company_id, co.name AS company, max(h."startTime") AS last_contact
 FROM companies_live co
-JOIN contacts_live c ON c."companyID" = co.id
-JOIN activity_contacts_live ac ON ac.contact_id = c.id
-JOIN activities_live a ON a.id = ac.activity_id
-WHERE a."isCleared" = TRUE
+LEFT JOIN history_companies_live hc ON hc.company_id = co.id
+LEFT JOIN history_live h ON h.id = hc.history_id
 GROUP BY co.id, co.name
-ORDER BY last_contact DESC, company_id`;
+ORDER BY last_contact DESC NULLS LAST, company_id`;
 
 /** The five example queries, in the README's order. */
 export const REPORT_QUERIES = {
@@ -76,7 +74,7 @@ export const REPORT_QUERIES = {
     postgres: WEEKLY(`to_char(date_trunc('week', "startTime" AT TIME ZONE 'UTC'), 'YYYY-MM-DD')`),
   },
   lastContactPerCompany: {
-    title: "Last contact date per company (its contacts' latest cleared activity)",
+    title: "Last contact date per company (its latest history)",
     sqlite: LAST_CONTACT,
     postgres: LAST_CONTACT,
   },
