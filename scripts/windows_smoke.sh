@@ -11,7 +11,10 @@
 # per table equal a Linux reference run, ten cursors in the state file), Ctrl+C during `--once`,
 # the state file's lock (a second `--once` exits 3 while one runs; after killing that one with
 # SIGKILL, the next run proceeds), service mode answering /health to Linux curl, then stopping
-# cleanly on Ctrl+C, and `demo`.
+# cleanly on Ctrl+C, and `demo`; dist/SHA256SUMS (`sha256sum -c`), `check --help`, a wrong password
+# (exit 4 from `--once` and `check`, a SEVERE line in log_file, never the password), the config
+# found next to the exe when started from another folder, and `act-sync.exe stop` ending a running
+# service (exit 0 from both). The steps added last are bounded with `timeout`.
 # Exits 0 when every step passed; prints the failing step and the programs' output otherwise.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -34,9 +37,9 @@ c_dir="act-sync-smoke-$$"           # C:\act-sync-smoke-PID
 c_unix="$WINEPREFIX/drive_c/$c_dir"
 user="Jürgen Müller"
 password="pässwörd €1"
-sim_pid="" svc_pid="" slow_pid="" int_pid="" tls_pid="" lock_pid="" hold_pid=""
+sim_pid="" stop_pid="" svc_pid="" slow_pid="" int_pid="" tls_pid="" lock_pid="" hold_pid=""
 cleanup() {
-  for pid in $svc_pid $int_pid $lock_pid $hold_pid $slow_pid $tls_pid $sim_pid; do
+  for pid in $stop_pid $svc_pid $int_pid $lock_pid $hold_pid $slow_pid $tls_pid $sim_pid; do
     if kill -0 "$pid" 2>/dev/null; then
       kill -TERM "$pid" 2>/dev/null || true
       wait "$pid" 2>/dev/null || true
@@ -61,6 +64,20 @@ winpath() { local p="${1//\//\\}"; printf 'Z:%s' "$p"; }
 win() {
   local name="$1"; shift
   ACT_PASSWORD="$password" bash "$run_exe" "$exe" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
+}
+# Same, with the environment as it is (no ACT_PASSWORD added), ended after SECS seconds (exit 124).
+win_env() {
+  local name="$1" secs="$2"; shift 2
+  timeout -k 5 "$secs" bash "$run_exe" "$exe" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
+}
+# Waits (bounded: SECS seconds) until PID has exited.
+wait_exit() {
+  local pid="$1" secs="$2" i
+  for i in $(seq 1 $((secs * 10))); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  return 1
 }
 # Row count per table of a SQLite file, "table count" per line (0 for a table not created).
 counts() {
@@ -99,6 +116,14 @@ wait_for() {
   return 1
 }
 
+step "dist/SHA256SUMS: sha256sum -c next to the exe"
+sums_dir="$(dirname "$exe")"
+[ -s "$sums_dir/SHA256SUMS" ] || fail "no SHA256SUMS next to $exe ('npm run build' writes it)"
+grep -q ' act-sync\.exe$' "$sums_dir/SHA256SUMS" || fail "SHA256SUMS has no act-sync.exe line"
+(cd "$sums_dir" && sha256sum -c SHA256SUMS >"$tmp/sums.out" 2>&1) ||
+  fail "sha256sum -c SHA256SUMS: $(cat "$tmp/sums.out")"
+cat "$tmp/sums.out"
+
 step "simulator (Linux binary) with user \"$user\""
 "$linux" simulate --port 0 --records 300 --username "$user" --password "$password" \
   >"$tmp/sim.out" 2>"$tmp/sim.err" &
@@ -113,6 +138,13 @@ expected=$("$linux" --version)
 [ "$(tr -d '\r' <"$tmp/version.out")" = "$expected" ] ||
   fail "--version printed \"$(cat "$tmp/version.out")\", the Linux binary \"$expected\""
 cat "$tmp/version.out"
+
+step "check --help prints the command's usage"
+win_env checkhelp 60 check --help || fail "check --help exited with $?"
+grep -q "^Usage: act-sync check" "$tmp/checkhelp.out" ||
+  fail "check --help did not print its usage: $(head -n 3 "$tmp/checkhelp.out")"
+grep -q "refused the login" "$tmp/checkhelp.out" || fail "check --help does not name exit code 4"
+head -n 1 "$tmp/checkhelp.out"
 
 step "configuration.json saved by Notepad (UTF-8 BOM, CRLF), Windows paths inside"
 http_port=$(free_port) || fail "no free port"
@@ -135,6 +167,38 @@ step "check"
 win check check --config "$config" || fail "check exited with $?"
 grep -q "All 10 tables OK" "$tmp/check.out" || fail "check did not report all ten tables OK"
 cat "$tmp/check.out"
+
+step "wrong password: --once and check exit 4, a SEVERE line in log_file, never the password"
+wrong="falsch-pässwort-9"
+refused_log="$work/logs/refused.log"
+for cmd in --once check; do
+  rc=0
+  ACT_PASSWORD="$wrong" ACT_LOG_FILE="$(winpath "$refused_log")" win_env "refused$cmd" 90 \
+    $cmd --config "$config" || rc=$?
+  [ "$rc" = 4 ] || fail "$cmd with a wrong password exited $rc, expected 4"
+done
+[ -s "$refused_log" ] || fail "no log file at $refused_log"
+[ "$(grep -c "SEVERE.*Failed to authenticate.*fix 'username', 'password'" "$refused_log")" = 2 ] ||
+  fail "log_file lacks a SEVERE line per run: $(cat "$refused_log")"
+if grep -qF -- "$wrong" "$refused_log" "$tmp"/refused*.out "$tmp"/refused*.err; then
+  fail "the wrong password appears in the output or the log"
+fi
+grep "SEVERE" "$refused_log" | head -n 1
+
+step "configuration.json next to the exe, started from another folder without --config"
+exe_copy="$tmp/Programme act-sync"
+mkdir -p "$exe_copy" "$tmp/elsewhere"
+cp "$exe" "$exe_copy/act-sync.exe"
+[ ! -f "$(dirname "$exe")/bcryptprimitives.dll" ] ||
+  cp "$(dirname "$exe")/bcryptprimitives.dll" "$exe_copy/"
+cp "$work/configuration.json" "$exe_copy/configuration.json"
+rc=0
+(cd "$tmp/elsewhere" && ACT_PASSWORD="$password" timeout -k 5 90 bash "$run_exe" \
+  "$exe_copy/act-sync.exe" check >"$tmp/nextto.out" 2>"$tmp/nextto.err") || rc=$?
+[ "$rc" = 0 ] || fail "check from another folder with the config next to the exe exited $rc"
+grep -q "All 10 tables OK" "$tmp/nextto.out" || fail "check from another folder: not all OK"
+rm -rf "$exe_copy"
+echo "found $(winpath "$exe_copy")\\configuration.json from $(winpath "$tmp/elsewhere")"
 
 step "--once"
 win once --once --config "$config" || fail "--once exited with $?"
@@ -300,6 +364,23 @@ svc_pid=""
 [ "$svc_rc" = 0 ] || fail "service mode exited with $svc_rc after Ctrl+C, expected 0"
 grep -q "Service stopped" "$tmp/service.err" || fail "service mode did not log its stop"
 echo "service stopped cleanly on Ctrl+C"
+
+step "act-sync.exe stop ends a running service (exit 0 from both)"
+ACT_PASSWORD="$password" timeout -k 5 120 bash "$run_exe" "$exe" --config "$config" \
+  >"$tmp/stopped.out" 2>"$tmp/stopped.err" &
+stop_pid=$!
+wait_for "$tmp/stopped.err" "Monitoring on http" "$stop_pid" ||
+  fail "service mode did not start listening"
+stop_rc=0
+ACT_PASSWORD="$password" win_env stop 60 stop --config "$config" || stop_rc=$?
+[ "$stop_rc" = 0 ] || fail "act-sync.exe stop exited $stop_rc, expected 0"
+wait_exit "$stop_pid" 60 || fail "the service still runs 60 s after act-sync.exe stop"
+svc_rc=0
+wait "$stop_pid" || svc_rc=$?
+stop_pid=""
+[ "$svc_rc" = 0 ] || fail "the service exited $svc_rc after act-sync.exe stop, expected 0"
+grep -q "Service stopped" "$tmp/stopped.err" || fail "the service did not log its stop"
+echo "stop: $(tr -d '\r' <"$tmp/stop.out" | head -n 1); the service exited with 0"
 
 step "demo in the working folder (writes demo\\act.db relative to it)"
 (cd "$work" && win demo demo) || fail "demo exited with $?"

@@ -20,7 +20,7 @@ async function check(
   const log: string[] = [];
   const logger = createLogger({ write: (line) => log.push(line) });
   logger.addSecret(config.password);
-  const ok = await runCheck(config, { stdout: (text) => out += text, logger });
+  const { ok } = await runCheck(config, { stdout: (text) => out += text, logger });
   return { ok, out, log };
 }
 

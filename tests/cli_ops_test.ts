@@ -6,7 +6,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createServer } from "node:net";
 import { type RunningSimulator, simulatorConfig, startSimulator } from "../src/simulator/mod.ts";
-import { runCliProcess, tempDir } from "./_helpers.ts";
+import { runCliProcess, spawnCli, tempDir } from "./_helpers.ts";
 
 const dir = tempDir("act-sync-ops-");
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -107,5 +107,70 @@ describe("--once and its log file", () => {
       lock.release();
     }
     assert.match(readFileSync(join(dir, "lock.log"), "utf8"), /SEVERE\s+Run \w+ failed: .*lock/i);
+  });
+});
+
+describe("a refused login in every command that logs in", () => {
+  let running: RunningSimulator;
+  before(async () => {
+    running = await startSimulator({ records: 20, seed: 6 });
+  });
+  after(() => running.close());
+
+  const password = "wrong-Passw0rd-88";
+  function writeConfig(name: string, extra: Record<string, unknown> = {}): string {
+    const file = join(dir, `${name}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify(simulatorConfig(running.url, {
+        password,
+        destination: `sqlite:${name}.db`,
+        state_file: `${name}-state.json`,
+        log_file: `${name}.log`,
+        max_retries: 0,
+        ...extra,
+      })),
+    );
+    return file;
+  }
+
+  for (const command of ["check", "reconcile"]) {
+    test(`${command} exits 4 with a SEVERE line naming what to fix, never the password`, async () => {
+      const config = writeConfig(`refused-${command}`);
+      const result = await runCliProcess([command, "--config", config]);
+      assert.equal(result.code, 4, result.stdout + result.stderr);
+      const log = readFileSync(join(dir, `refused-${command}.log`), "utf8");
+      assert.match(log, /SEVERE\s+\w+ failed: Failed to authenticate: check username/);
+      assert.match(log, /fix 'username', 'password' \(or ACT_PASSWORD\) or 'database_name'/);
+      assert.doesNotMatch(log + result.stdout + result.stderr, new RegExp(password));
+    });
+  }
+
+  test("check and reconcile still exit 0 once the password is right", async () => {
+    const config = writeConfig("right", { password: "demo" });
+    assert.equal((await runCliProcess(["check", "--config", config])).code, 0);
+    const sync = await runCliProcess(["--once", "--config", config]);
+    assert.equal(sync.code, 0, sync.stderr);
+    const reconcile = await runCliProcess(["reconcile", "--config", config]);
+    assert.equal(reconcile.code, 0, reconcile.stdout + reconcile.stderr);
+  });
+
+  test("service mode logs SEVERE with what to fix and keeps running until stopped", async () => {
+    const port = await freePort();
+    const config = writeConfig("refused-service", { http_port: port });
+    const service = spawnCli(["--config", config], { timeoutMs: 60_000 });
+    await service.waitFor(/Run \w+ failed: Failed to authenticate/);
+    await service.waitFor(/keeps running and tries again on its schedule/);
+    const health = await fetch(`http://127.0.0.1:${port}/health`);
+    assert.equal(health.status, 503);
+    assert.equal((await health.json()).status, "failing");
+    assert.equal(service.child.exitCode, null, "still running");
+    const stop = await runCliProcess(["stop", "--config", config]);
+    assert.equal(stop.code, 0, stop.stdout + stop.stderr);
+    const result = await service.exit;
+    assert.equal(result.code, 0, result.stderr);
+    const log = readFileSync(join(dir, "refused-service.log"), "utf8");
+    assert.match(log, /SEVERE\s+Run \w+ failed: Failed to authenticate.*fix 'username'/);
+    assert.doesNotMatch(log + result.stdout + result.stderr, new RegExp(password));
   });
 });

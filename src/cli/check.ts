@@ -1,14 +1,24 @@
 /**
- * `act-sync check`: authenticate and probe each table's endpoint (src/jobs/check.ts).
+ * `act-sync check`: authenticate and probe each table's endpoint (src/jobs/check.ts); exit 4
+ * when Act! refused the login, with a SEVERE line in the log (file) as `--once` writes.
  *
  * @module
  */
+import { LOGIN_ADVICE } from "../core/errors.ts";
 import { configFromArgs, parseCommand } from "./_flags.ts";
-import type { CliDeps } from "./mod.ts";
+import { type CliDeps, EXIT } from "./mod.ts";
 
-/** Run the check; true when every probe passed. */
-export async function checkCommand(args: string[], deps: CliDeps): Promise<boolean> {
+/** Run the check; the exit code (0 every probe passed, 1 failed, 4 login refused). */
+export async function checkCommand(args: string[], deps: CliDeps): Promise<number> {
   const { config, logger } = await configFromArgs(parseCommand(args), deps);
   const { runCheck } = await import("../jobs/check.ts");
-  return await runCheck(config, { stdout: deps.stdout, logger });
+  const result = await runCheck(config, { stdout: deps.stdout, logger });
+  if (result.refused) {
+    logger.severe(
+      `Check failed: ${result.loginError}: ${LOGIN_ADVICE}; retrying does not help (exit code 4)`,
+    );
+    return EXIT.auth;
+  }
+  if (result.loginError) logger.severe(`Check failed: ${result.loginError}`);
+  return result.ok ? EXIT.ok : EXIT.failed;
 }

@@ -39,7 +39,7 @@ Examples:
   check: `Usage: act-sync check [options]
 
 Authenticate and probe each table's endpoint with $top=1; prints a table; exit 0 when every probe
-passed, 1 otherwise.
+passed, 4 when Act! refused the login (username, password or database name), 1 otherwise.
 
 ${CONFIG_OPTIONS}
 
@@ -77,7 +77,8 @@ Examples:
   reconcile: `Usage: act-sync reconcile [TABLE...] [options]
 
 Compare the full id list of each table in Act! with the destination: mark rows deleted in Act!
-(_act_deleted = 1) and fetch rows missing locally.
+(_act_deleted = 1) and fetch rows missing locally. Exit 0 every table reconciled, 1 failed,
+3 another run holds the lock, 4 Act! refused the login.
 
 Options:
   --force                go on even when Act! lists far fewer ids than the destination holds

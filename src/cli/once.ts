@@ -6,7 +6,7 @@
  * @module
  */
 import { onStopSignal } from "../core/runtime.ts";
-import { AuthError, errorMessage, LockError } from "../core/errors.ts";
+import { AuthError, errorMessage, LockError, LOGIN_ADVICE } from "../core/errors.ts";
 import { formatSummary, runSync, type SyncRun } from "../jobs/sync.ts";
 import { type CommonArgs, configFromArgs } from "./_flags.ts";
 import { type CliDeps, EXIT } from "./mod.ts";
@@ -73,8 +73,7 @@ export async function runOnce(parsed: CommonArgs, deps: CliDeps): Promise<number
 /** What to do about a run that could not start, unless its message says it already. */
 function advice(run: SyncRun, refused: boolean): string {
   if (refused) {
-    return ": fix 'username', 'password' (or ACT_PASSWORD) or 'database_name'; " +
-      "retrying does not help (exit code 4)";
+    return `: ${LOGIN_ADVICE}; retrying does not help (exit code 4)`;
   }
   if (/check '|act-sync reset|: check /.test(run.error ?? "")) return "";
   return ": the next run tries again; 'act-sync check' tests the connection and the login";

@@ -83,6 +83,9 @@ export class AuthError extends HttpError {
   }
 }
 
+/** What to do about a refused login; every command that logs in ends its SEVERE line with it. */
+export const LOGIN_ADVICE = "fix 'username', 'password' (or ACT_PASSWORD) or 'database_name'";
+
 /** Another act-sync process holds the lock on the state file; the CLI exits with code 3. */
 export class LockError extends Error {
   constructor(message: string, options?: ErrorOptions) {

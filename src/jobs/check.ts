@@ -7,7 +7,7 @@
 import { ActClient, AUTH_FAILED_MESSAGE } from "../act/client.ts";
 import type { Config } from "../config/mod.ts";
 import { createClient } from "./sync.ts";
-import { errorMessage, HttpError } from "../core/errors.ts";
+import { AuthError, errorMessage, HttpError } from "../core/errors.ts";
 import { escapeControl } from "../core/secrets.ts";
 import type { Logger } from "../core/log.ts";
 import { type TableName, TABLES } from "../sync/tables.ts";
@@ -87,11 +87,20 @@ async function probe(client: ActClient, config: Config, table: TableName): Promi
   return { table, path: paths[paths.length - 1], ok: false, result: "FAILED: no path to try" };
 }
 
+/** The outcome of {@linkcode runCheck}. */
+export interface CheckResult {
+  /** True when login works and every configured table answered `$top=1` with a usable body. */
+  ok: boolean;
+  /** Act! refused the login (username, password or database name): the CLI exits 4. */
+  refused: boolean;
+  /** Why the login failed, when it did. */
+  loginError?: string;
+}
+
 /**
- * Run `check`: true when login works and every configured table answers `$top=1` with a usable
- * body. A refused login prints the "Failed to authenticate…" message and returns false.
+ * Run `check`. A failed login prints the "Failed to authenticate…" message and probes nothing.
  */
-export async function runCheck(config: Config, deps: CheckDeps): Promise<boolean> {
+export async function runCheck(config: Config, deps: CheckDeps): Promise<CheckResult> {
   const { logger, stdout } = deps;
   const client = deps.client ?? createClient(config, { logger, fetch: deps.fetch });
   try {
@@ -107,12 +116,11 @@ export async function runCheck(config: Config, deps: CheckDeps): Promise<boolean
     await client.authenticate();
   } catch (error) {
     const message = reason(error);
-    stdout(
-      message.startsWith(AUTH_FAILED_MESSAGE)
-        ? `${message}\n`
-        : `Failed to authenticate: ${message}\n`,
-    );
-    return false;
+    const loginError = message.startsWith(AUTH_FAILED_MESSAGE)
+      ? message
+      : `Failed to authenticate: ${message}`;
+    stdout(`${loginError}\n`);
+    return { ok: false, refused: error instanceof AuthError, loginError };
   }
   const probes: Probe[] = [];
   for (const table of config.tables) {
@@ -130,5 +138,5 @@ export async function runCheck(config: Config, deps: CheckDeps): Promise<boolean
       ? `All ${probes.length} tables OK\n`
       : `${failed} of ${probes.length} tables failed\n`,
   );
-  return failed === 0;
+  return { ok: failed === 0, refused: false };
 }

@@ -49,6 +49,8 @@ export interface ReconcileRun {
   tables: TableReconcile[];
   /** Set when the run could not start (state file, authentication, destination). */
   error?: string;
+  /** What was thrown when the run could not start (an AuthError: the login was refused). */
+  failure?: unknown;
   startedAt: string;
   durationMs: number;
 }
@@ -117,6 +119,7 @@ export async function runReconcile(
       ok: false,
       tables: [],
       error: errorMessage(error),
+      failure: error,
       ...timing(),
     }),
   );

@@ -10,7 +10,7 @@
  * @module
  */
 import type { Config } from "../config/mod.ts";
-import { errorMessage, LockError } from "../core/errors.ts";
+import { AuthError, errorMessage, LockError, LOGIN_ADVICE } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
 import { runReconcile } from "../jobs/reconcile.ts";
 import { runSync } from "../jobs/sync.ts";
@@ -107,6 +107,7 @@ export class Runner {
     jobLogger.info(`${what} ${id} started (${reason})`, { tables: config.tables.join(",") });
     this.#current = (async () => {
       let record: RunRecord;
+      let refused = false;
       try {
         if (kind === "sync") {
           const run = await runSync(config, {}, {
@@ -118,6 +119,7 @@ export class Runner {
             onState: (state) => monitor.stateSaved(state),
             onProgress: (event) => monitor.progress(event),
           });
+          refused = run.failure instanceof AuthError;
           record = monitor.runFinished(run);
         } else {
           const run = await runReconcile(config, {}, {
@@ -127,12 +129,13 @@ export class Runner {
             fetch,
             onState: (state) => monitor.stateSaved(state),
           });
+          refused = run.failure instanceof AuthError;
           record = monitor.reconcileFinished(run);
         }
       } catch (error) {
         record = monitor.runCrashed(error);
       }
-      logRecord(jobLogger, record);
+      logRecord(jobLogger, record, refused);
       this.#saveHistory(record, jobLogger);
       this.#current = null;
       try {
@@ -161,7 +164,11 @@ export class Runner {
   }
 }
 
-function logRecord(logger: Logger, record: RunRecord): void {
+/**
+ * The run's end in the log; a refused login says what to fix, and that the service keeps running
+ * and tries again on its schedule (it does not exit: exit code 4 is for the commands that end).
+ */
+function logRecord(logger: Logger, record: RunRecord, refused: boolean): void {
   const what = record.kind === "sync" ? "Run" : "Reconcile";
   const rows = record.tables.reduce((sum, t) => sum + t.rows_written, 0);
   const fields = {
@@ -178,6 +185,10 @@ function logRecord(logger: Logger, record: RunRecord): void {
       `${what} ${record.id} failed: ${
         record.error ??
           `${failed.length} of ${record.tables.length} tables failed (${failed.join(", ")})`
+      }${
+        refused
+          ? `: ${LOGIN_ADVICE}; the service keeps running and tries again on its schedule`
+          : ""
       }`,
       fields,
     );
