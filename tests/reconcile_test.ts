@@ -7,7 +7,7 @@ import type { ActClient } from "../src/act/client.ts";
 import { silentLogger } from "../src/core/log.ts";
 import { openSqliteSink } from "../src/sink/sqlite.ts";
 import { readState, type State, writeState } from "../src/state/mod.ts";
-import { type RunResult, syncTables } from "../src/sync/engine.ts";
+import { type ProgressEvent, type RunResult, syncTables } from "../src/sync/engine.ts";
 import {
   type ReconcileOptions,
   type ReconcileResult,
@@ -32,7 +32,10 @@ interface Harness {
   db: string;
   client: ActClient;
   sync(tables?: readonly TableName[]): Promise<RunResult>;
-  reconcile(options?: Partial<ReconcileOptions>): Promise<ReconcileResult>;
+  reconcile(
+    options?: Partial<ReconcileOptions>,
+    onProgress?: (event: ProgressEvent) => void,
+  ): Promise<ReconcileResult>;
   close(): Promise<void>;
 }
 
@@ -67,7 +70,7 @@ async function harness(options: SimulatorOptions = {}): Promise<Harness> {
         await sink.close();
       }
     },
-    async reconcile(o = {}) {
+    async reconcile(o = {}, onProgress) {
       const sink = await openSqliteSink(db);
       try {
         return await reconcileTables({
@@ -75,7 +78,7 @@ async function harness(options: SimulatorOptions = {}): Promise<Harness> {
           batchSize: o.batchSize ?? 50,
           maxDeleteFraction: o.maxDeleteFraction ?? 0.5,
           force: o.force,
-        }, { source: client, sink, logger: silentLogger(), now: Date.now });
+        }, { source: client, sink, logger: silentLogger(), now: Date.now, onProgress });
       } finally {
         await sink.close();
       }
@@ -143,8 +146,14 @@ describe("reconcileTables()", () => {
       }
       assert.equal(allRows(h.db, "activity_types").get(type)?._act_deleted, 1);
       assertAllMirror(h);
-      // A second reconcile finds nothing more to do.
-      const again = await h.reconcile();
+      // A second reconcile finds nothing more to do; its progress events count ids against the
+      // destination's rows (the bar's total).
+      const events: ProgressEvent[] = [];
+      const again = await h.reconcile({}, (event) => events.push(event));
+      const last = events.findLast((e) => e.table === "contacts");
+      assert.equal(last?.what, "ids");
+      assert.equal(last?.rows, sim.count("contacts"));
+      assert.equal(last?.total, sim.count("contacts")); // the live rows of the destination
       assert.deepEqual(again.tables.map((t) => t.deleted + t.fetched), TABLE_NAMES.map(() => 0));
     } finally {
       await h.close();

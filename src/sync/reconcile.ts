@@ -147,8 +147,8 @@ export interface ScanOptions {
   fullRows?: boolean;
   /** Aborts the scan. */
   signal?: AbortSignal;
-  /** Called after every response with the rows (ids) it held (progress lines). */
-  onPage?: (rows: number) => void;
+  /** Called after every response with the number of distinct ids found so far (progress lines). */
+  onPage?: (found: number) => void;
 }
 
 const MAX_OFFSET_SCANS = 5;
@@ -229,7 +229,6 @@ class IdScanner {
     const page = await this.#source.list(path, this.#select ? { ...query, select: "id" } : query, {
       signal: this.#options.signal,
     });
-    this.#options.onPage?.(page.rows.length);
     const keep = this.#options.keep;
     for (const row of page.rows) {
       if (row.id === undefined || row.id === null) {
@@ -279,6 +278,7 @@ class IdScanner {
       depth,
       onRows: (rows) => {
         for (const row of rows) ids.add(String(row.id));
+        this.#options.onPage?.(ids.size);
       },
     });
     return ids;
@@ -317,6 +317,7 @@ class IdScanner {
       ordered: true,
       onRows: (rows) => {
         for (const row of rows) ids.add(String(row.id));
+        this.#options.onPage?.(ids.size);
       },
       onRestart: () => ids.clear(),
     });
@@ -412,7 +413,6 @@ async function reconcileTable(
   try {
     const local = new Set(await deps.sink.ids(table));
     result.local = local.size;
-    let scanned = 0;
     const spec = TABLES[table];
     const override = options.endpoints?.[table];
     const scanOptions: ScanOptions = {
@@ -421,9 +421,15 @@ async function reconcileTable(
       fallbackPaths: override ? [] : spec.fallbackPaths,
       keep: (id) => !local.has(id),
       signal: deps.signal,
-      onPage: (rows) => {
-        scanned += rows;
-        deps.onProgress?.({ table, rows: scanned, elapsedMs: deps.now() - started, what: "ids" });
+      onPage: (found) => {
+        // The destination's row count is the expected total (a bar, capped at 100%).
+        deps.onProgress?.({
+          table,
+          rows: found,
+          elapsedMs: deps.now() - started,
+          what: "ids",
+          ...(local.size > 0 ? { total: local.size } : {}),
+        });
       },
     };
     const scan = spec.maybeNoOdata || spec.perParent
