@@ -13,6 +13,7 @@ import {
   redactConfig,
 } from "../src/config/mod.ts";
 import { ConfigError } from "../src/core/errors.ts";
+import { Secrets } from "../src/core/secrets.ts";
 import { TABLE_NAMES } from "../src/sync/tables.ts";
 import { tempDir } from "./_helpers.ts";
 
@@ -460,6 +461,92 @@ describe("parseConfig()", () => {
     const result = v.safeParse(ConfigSchema, {});
     assert.equal(result.success, false);
     assert.ok(result.issues?.some((i) => i.message === "'hostname' is missing"));
+  });
+});
+
+describe("secrets in config errors", () => {
+  const TOK = "Tok3n-Sekr1t-xyz";
+  const PG = "PgSekrit99";
+  const URL_ = `postgres://u:${PG}@127.0.0.1:1/db`;
+
+  /** The schema's own messages (before parseConfig's redaction) for `extra`. */
+  function schemaMessages(extra: Record<string, unknown>): string[] {
+    const merged: Record<string, unknown> = { ...SEED, ...extra };
+    const input = Object.fromEntries(CONFIG_KEYS.map((key) => [key, merged[key]]));
+    const result = v.safeParse(ConfigSchema, input, {
+      abortEarly: false,
+      abortPipeEarly: true,
+    });
+    assert.equal(result.success, false, `expected a problem for ${JSON.stringify(extra)}`);
+    return result.issues!.map((issue) => issue.message);
+  }
+
+  function assertNoSecret(texts: string[], ...secrets: string[]): void {
+    for (const text of texts) {
+      for (const secret of secrets) {
+        assert.ok(!text.includes(secret), `a secret leaked: ${text}`);
+      }
+    }
+  }
+
+  test("'http_token' of the wrong type is named without its value", () => {
+    for (const token of [[TOK], { token: TOK }, true]) {
+      const messages = schemaMessages({ http_token: token });
+      assert.deepEqual(messages, ["'http_token' must be a string"]);
+    }
+    assert.equal(parse({ http_token: 12345678 }).config.http_token, "12345678");
+    assert.equal(parse({ http_token: ` ${TOKEN} ` }).config.http_token, TOKEN);
+  });
+
+  test("'destination' of the wrong type shows only its type, never the URL inside", () => {
+    const cases: [unknown, string][] = [
+      [[URL_], "found an array"],
+      [{ url: URL_ }, "found a JSON object"],
+      [true, "found a JSON boolean"],
+    ];
+    for (const [destination, fragment] of cases) {
+      const messages = schemaMessages({ destination });
+      assertNoSecret(messages, PG, "127.0.0.1");
+      assert.equal(messages.length, 1);
+      assert.match(messages[0], /^'destination' must be a string/);
+      assert.ok(messages[0].includes(fragment), messages[0]);
+    }
+  });
+
+  test("a URL's password never shows in a message, whichever key holds it", () => {
+    const bad = [
+      { destination: `postgres://u:${PG}@[bad` },
+      { destination: `postgres://u:a/${PG}@127.0.0.1/db bad` },
+      { destination: `mysql://u:${PG}@h/db` },
+      { destination: `mysql://h/db?password=${PG}` },
+      { hostname: `https://u:${PG}@act.example.com` },
+      { endpoints: { contacts: `https://u:${PG}@h/x?y` } },
+      { api_path: `https://u:${PG}@h/x` },
+    ];
+    for (const extra of bad) {
+      assertNoSecret(schemaMessages(extra), PG);
+      const error = fail(extra);
+      assertNoSecret([error.message], PG);
+    }
+    // From the environment and the command line too.
+    const fromEnv = fail({}, { env: { ACT_DESTINATION: `mysql://u:${PG}@h/db` } });
+    assertIssue(fromEnv, "destination", "mysql://u:***@h/db", "(from ACT_DESTINATION)");
+    const fromFlag = fail({}, { overrides: { destination: `postgres://u:${PG}@[x` } });
+    assertIssue(fromFlag, "destination", "(from the command line)");
+    assertNoSecret([fromFlag.message], PG);
+  });
+
+  test("parseConfig gives the raw secrets of any type to the process's Secrets before failing", () => {
+    const secrets = new Secrets();
+    assert.throws(
+      () =>
+        parseConfig({ ...SEED, http_token: [TOK], destination: [URL_] }, {
+          baseDir: BASE,
+          secrets,
+        }),
+      ConfigError,
+    );
+    assert.equal(secrets.redact(`a ${TOK} b ${PG} c ${PASSWORD}`), "a *** b *** c ***");
   });
 });
 

@@ -204,3 +204,55 @@ describe("a server that echoes credentials in its error bodies", () => {
     for (const line of out.log.trim().split("\n")) JSON.parse(line);
   });
 });
+
+test("a malformed secret in the config exits 2 without showing it; the CLI's Secrets knows it", async () => {
+  const dir = tempDir();
+  const token = "Tok3n-Sekr1t-xyz";
+  const pgPassword = "PgSekrit99";
+  const config = join(dir, "configuration.json");
+  writeFileSync(
+    config,
+    JSON.stringify({
+      hostname: "act.example.com",
+      username: USER,
+      password: PASSWORD,
+      database_name: "ActDB",
+      http_token: [token],
+      destination: [`postgres://u:${pgPassword}@127.0.0.1:1/db`],
+    }),
+  );
+  const secrets = new Secrets();
+  let out = "";
+  const code = await runCli({
+    args: ["--once", "--config", config],
+    env: {},
+    cwd: dir,
+    stdout: (text) => out += text,
+    stderr: (text) => out += text,
+    isTty: false,
+    secrets,
+  });
+  assert.equal(code, 2);
+  assert.match(out, /'http_token' must be a string/);
+  assert.match(out, /'destination' must be a string .*found an array/);
+  for (const secret of [token, pgPassword, PASSWORD]) {
+    assert.ok(!out.includes(secret), `a secret leaked: ${out}`);
+    assert.equal(secrets.redact(`<${secret}>`), "<***>", "the CLI's Secrets knows every secret");
+  }
+  // The env var and the flag paths: a token from ACT_HTTP_TOKEN is registered, a bad
+  // --destination is shown without its password.
+  out = "";
+  const flagged = await runCli({
+    args: ["--once", "--config", config, "--destination", `mysql://u:${pgPassword}@h/db`],
+    env: { ACT_HTTP_TOKEN: "Env-T0ken-abc" },
+    cwd: dir,
+    stdout: (text) => out += text,
+    stderr: (text) => out += text,
+    isTty: false,
+    secrets,
+  });
+  assert.equal(flagged, 2);
+  assert.match(out, /mysql:\/\/u:\*\*\*@h\/db/);
+  assert.ok(!out.includes(pgPassword), out);
+  assert.equal(secrets.redact("Env-T0ken-abc"), "***");
+});

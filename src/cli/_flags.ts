@@ -119,6 +119,7 @@ export async function configFromArgs(
       cwd: deps.cwd,
       exeDir: deps.exeDir,
       overrides,
+      secrets: deps.secrets,
     });
   } catch (error) {
     // A bad flag value is a usage error, not a problem of the config file.

@@ -46,6 +46,13 @@ export interface ParseConfigOptions {
    * it (the pure default) the date is not compared. {@linkcode loadConfig} passes `Date.now()`.
    */
   now?: number;
+  /**
+   * The process's one redaction: when given, the secrets found in the raw merged values
+   * (`password`, `username:password`, `http_token`, the password of a PostgreSQL URL), whatever
+   * their JSON type, are added to it before anything is validated, so that even a message about
+   * a malformed secret is redacted wherever it is printed.
+   */
+  secrets?: Secrets;
 }
 
 /** Keys in the file that are never reported as unknown (`$schema`, `_comment`, `//`…). */
@@ -101,6 +108,7 @@ export function parseConfig(
     source[key] = "override";
   }
 
+  for (const secret of rawSecrets(merged)) options.secrets?.add(secret);
   normaliseHostname(merged, warnings);
   if (
     typeof merged.api_path === "string" && merged.api_path.trim() &&
@@ -154,10 +162,7 @@ export function parseConfig(
     );
   }
 
-  const secrets = new Secrets(
-    [merged.password, merged.http_token, postgresPassword(merged.destination)]
-      .filter((s): s is string => typeof s === "string"),
-  );
+  const secrets = new Secrets(rawSecrets(merged));
   const clean = (text: string): string => secrets.redact(text);
   if (!result.success || issues.length) throw new ConfigError(issues.map(clean));
 
@@ -250,15 +255,50 @@ function resolvePath(baseDir: string, file: string): string {
   return path.resolve(baseDir, file);
 }
 
-function postgresPassword(destination: unknown): string | undefined {
-  if (typeof destination !== "string" || !/^postgres(ql)?:\/\//i.test(destination.trim())) {
-    return undefined;
+/**
+ * The secrets in the raw merged values, whatever their JSON type (a token written as an array
+ * still holds the token): every text in `password` and `http_token`, `username:password`, and
+ * the password of every URL in `destination`.
+ */
+function rawSecrets(merged: Record<string, unknown>): string[] {
+  const out = [...texts(merged.password), ...texts(merged.http_token)];
+  const username = typeof merged.username === "string" ? merged.username.trim() : "";
+  for (const password of texts(merged.password)) {
+    if (username) out.push(`${username}:${password}`);
   }
+  for (const text of texts(merged.destination)) {
+    const password = urlPassword(text);
+    if (password) out.push(password, decodeSafely(password));
+  }
+  return out;
+}
+
+/** Every string (and finite number, as its digits) inside a value, nested ones included. */
+function texts(value: unknown, depth = 0): string[] {
+  if (typeof value === "string") return [value, value.trim()];
+  if (typeof value === "number" && Number.isFinite(value)) return [String(value)];
+  if (!value || typeof value !== "object" || depth > 8) return [];
+  return Object.values(value).flatMap((item) => texts(item, depth + 1));
+}
+
+/** The password of `scheme://user:password@host`, also when the text is not a valid URL. */
+function urlPassword(text: string): string | undefined {
+  const trimmed = text.trim();
   try {
-    const password = new URL(destination.trim()).password;
-    return password ? decodeURIComponent(password) : undefined;
+    const url = new URL(trimmed);
+    if (url.password) return url.password;
   } catch {
-    return undefined;
+    // Not a valid URL: take what is between the first ":" after "://" and the last "@".
+  }
+  const m = /^[a-z][a-z0-9+.-]*:\/\/[^:@\s]*:([^\s]*)@/i.exec(trimmed);
+  return m?.[1] || undefined;
+}
+
+function decodeSafely(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
   }
 }
 
@@ -289,6 +329,8 @@ export interface LoadConfigOptions {
   exeDir?: string;
   /** Values from CLI flags, keyed by config key. */
   overrides?: Record<string, unknown>;
+  /** The process's one redaction, given the raw secrets early (see {@linkcode ParseConfigOptions}). */
+  secrets?: Secrets;
 }
 
 const REQUIRED_ENV = ["hostname", "username", "password", "database_name"].map(envName);
@@ -324,6 +366,7 @@ export async function loadConfig(
           baseDir: options.cwd,
           readTextFile: readText,
           now: Date.now(),
+          secrets: options.secrets,
         });
         warnings.unshift(`No config file at "${file}": using the ACT_* environment variables only`);
         return { config, warnings, path: file };
@@ -346,6 +389,7 @@ export async function loadConfig(
     baseDir: path.dirname(file),
     readTextFile: readText,
     now: Date.now(),
+    secrets: options.secrets,
   });
   return { config, warnings, path: file };
 }

@@ -27,7 +27,10 @@ function rule(problem: (input: unknown) => string | undefined): Check {
   return v.check((input) => problem(input) === undefined, (issue) => problem(issue.input) ?? "");
 }
 
-/** `"value"` for a message, shortened; never used for secrets. */
+/**
+ * `"value"` for a message, shortened; never used for secrets. The credentials of any URL in it
+ * (`scheme://user:password@`, `?password=`) are replaced by `***` first.
+ */
 export function show(value: unknown): string {
   let text: string;
   if (typeof value === "string") text = value;
@@ -38,6 +41,7 @@ export function show(value: unknown): string {
       text = String(value);
     }
   }
+  text = redactUrlCredentials(text);
   if (text.length > 120) text = `${text.slice(0, 117)}...`;
   return JSON.stringify(text);
 }
@@ -271,6 +275,14 @@ const toUtc = v.transform((input: unknown) => isoDate(input)!);
 function parseDestination(input: unknown): { value: string } | { error: string } {
   const text = asText(input);
   const expected = `'destination' must be "sqlite:FILE" or "postgres://...": current value is `;
+  // A value that is not text (an array or object may hold a URL with its password) is never
+  // shown, only its JSON type.
+  if (input !== undefined && input !== null && typeof input !== "string" && text === undefined) {
+    const type = Array.isArray(input) ? "an array" : `a JSON ${typeof input}`;
+    return {
+      error: `'destination' must be a string like "sqlite:FILE" or "postgres://...": found ${type}`,
+    };
+  }
   if (!text) return { error: expected + show(input) };
   if (/^postgres(ql)?:\/\//i.test(text)) {
     try {
@@ -530,7 +542,11 @@ export const ConfigSchema = v.object(
     ),
     http_host: v.optional(v.pipe(v.unknown(), nonEmpty("http_host"), toText), "127.0.0.1"),
     http_port: v.optional(v.pipe(v.unknown(), port("http_port"), toNumber), 8787),
-    http_token: v.pipe(v.unknown(), optionalText("http_token"), toOptionalText),
+    http_token: v.pipe(
+      v.unknown(),
+      secret("http_token", "the service's bearer token", false),
+      toOptionalText,
+    ),
     http_allowed_hosts: v.optional(v.pipe(v.unknown(), hostList, toHosts), () => []),
     lookback_seconds: v.optional(
       v.pipe(
@@ -646,6 +662,21 @@ function levenshtein(a: string, b: string): number {
   return previous[b.length];
 }
 
+/** A destination safe to print: the password of a URL (`user:***@`, `?password=***`) removed. */
 export function redactDestination(destination: string): string {
-  return destination.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^/]*@/i, "$1:***@");
+  return redactUrlCredentials(destination);
+}
+
+/**
+ * Every `scheme://user:password@` in `text` becomes `scheme://user:***@` (up to the last `@` of
+ * the word, so a password holding `/`, `:` or `@` goes too), and every `password=`,
+ * `sslpassword=` or `pass=` query value becomes `***`.
+ */
+export function redactUrlCredentials(text: string): string {
+  return text
+    .replace(/([a-z][a-z0-9+.-]*:\/\/)([^\s"'<>@]*(?:@[^\s"'<>@]*)*)@/gi, (_all, scheme, info) => {
+      const colon = (info as string).indexOf(":");
+      return colon < 0 ? `${scheme}${info}@` : `${scheme}${(info as string).slice(0, colon)}:***@`;
+    })
+    .replace(/([?&](?:ssl)?pass(?:word)?=)[^&#\s"']*/gi, "$1***");
 }
