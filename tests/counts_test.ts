@@ -14,7 +14,11 @@ import {
   formatProgressLine,
   LOG_PROGRESS_INTERVAL_MS,
   progressReporter,
+  sharedTerminal,
 } from "../src/jobs/progress.ts";
+import { runCli } from "../src/cli/mod.ts";
+import { writeFileSync } from "node:fs";
+import { simulatorConfig } from "../src/simulator/mod.ts";
 import { openSink } from "../src/sink/mod.ts";
 import type { FlatPage, FlatRow } from "../src/sink/sink.ts";
 import { startSimulator } from "../src/simulator/mod.ts";
@@ -257,4 +261,92 @@ describe("progress", () => {
         "\ncompanies  5 rows  100 rows/s\x1b[K\n",
     );
   });
+
+  test("on a terminal: a log line clears the progress line, which is redrawn below it", () => {
+    let clock = 0;
+    let out = "";
+    const terminal = sharedTerminal((text) => out += text);
+    const logger = createLogger({
+      write: (line) => terminal(line + "\n"),
+      now: () => new Date(Date.UTC(2026, 0, 2)),
+    });
+    const reporter = progressReporter({ tty: terminal, now: () => clock });
+    reporter.report({ table: "contacts", rows: 2004, elapsedMs: 1256 });
+    logger.info("Table contacts synced");
+    clock = 1000;
+    reporter.report({ table: "contacts", rows: 3000, elapsedMs: 2000 });
+    clock = 1100;
+    reporter.report({ table: "companies", rows: 5, elapsedMs: 50 });
+    logger.warning("Table companies is slow");
+    logger.info("Another line");
+    reporter.done();
+    logger.info("Run finished");
+    assert.deepEqual(screen(out), [
+      "2026-01-02T00:00:00.000Z INFO    Table contacts synced",
+      "contacts  3,000 rows  1,500 rows/s",
+      "2026-01-02T00:00:00.000Z WARNING Table companies is slow",
+      "2026-01-02T00:00:00.000Z INFO    Another line",
+      "companies  5 rows  100 rows/s",
+      "2026-01-02T00:00:00.000Z INFO    Run finished",
+      "",
+    ]);
+  });
+
+  test("act-sync --once on a terminal: every log line is on its own line", async () => {
+    const { url, close } = await startSimulator({ records: 30 });
+    try {
+      const dir = tempDir();
+      const config = join(dir, "configuration.json");
+      writeFileSync(
+        config,
+        JSON.stringify(simulatorConfig(url, {
+          destination: `sqlite:${join(dir, "act.db")}`,
+          state_file: join(dir, "state.json"),
+          tables: "contacts,companies",
+          batch_size: 10,
+        })),
+      );
+      let stderr = "";
+      const code = await runCli({
+        args: ["--once", "--config", config],
+        env: {},
+        cwd: dir,
+        stdout: () => {},
+        stderr: (text) => stderr += text,
+        isTty: true,
+      });
+      assert.equal(code, 0, stderr);
+      assert.match(stderr, /rows\/s/, "progress lines were drawn");
+      const lines = screen(stderr);
+      const logLines = lines.filter((line) => / (INFO|WARNING|SEVERE|FINE) /.test(line));
+      assert.ok(logLines.some((line) => /Table contacts/.test(line)), lines.join("\n"));
+      for (const line of logLines) {
+        assert.match(line, /^\d{4}-\d\d-\d\dT[\d:.]+Z (INFO|WARNING|SEVERE|FINE) /, line);
+      }
+    } finally {
+      await close();
+    }
+  });
 });
+
+/** The lines a terminal shows for `text`: `\r` returns, `\x1b[K` erases to the end of line. */
+function screen(text: string): string[] {
+  const lines: string[] = [""];
+  let column = 0;
+  for (let i = 0; i < text.length; i++) {
+    const row = lines.length - 1;
+    if (text.startsWith("\x1b[K", i)) {
+      lines[row] = lines[row].slice(0, column);
+      i += 2;
+    } else if (text[i] === "\r") column = 0;
+    else if (text[i] === "\n") {
+      lines.push("");
+      column = 0;
+    } else {
+      const line = lines[row].padEnd(column);
+      lines[row] = line.slice(0, column) + text[i] + line.slice(column + 1);
+      column++;
+    }
+  }
+  return lines;
+}

@@ -9,6 +9,7 @@ import { COMMIT, VERSION } from "../core/version.ts";
 import { ConfigError, errorMessage, LockError, UsageError } from "../core/errors.ts";
 import { escapeControl, Secrets } from "../core/secrets.ts";
 import { parseCommand } from "./_flags.ts";
+import { sharedTerminal } from "../jobs/progress.ts";
 import { COMMAND_HELP } from "./help.ts";
 import { closest } from "../config/schema.ts";
 
@@ -80,11 +81,14 @@ Exit codes: 0 every table synced, 1 the sync failed, 2 configuration or usage er
 export async function runCli(outside: CliDeps): Promise<number> {
   // Every byte printed goes through the one redaction, whichever command prints it.
   const secrets = outside.secrets ?? new Secrets();
+  // On a terminal, the progress line and log lines share stderr: a log line clears the
+  // progress line and it is redrawn below (files and pipes get the lines as they are).
+  const stderr = outside.isTty ? sharedTerminal(outside.stderr) : outside.stderr;
   const deps: CliDeps = {
     ...outside,
     secrets,
     stdout: (text) => outside.stdout(secrets.redact(text)),
-    stderr: (text) => outside.stderr(secrets.redact(text)),
+    stderr: (text) => stderr(secrets.redact(text)),
   };
   const [first, ...rest] = deps.args;
   const command = first && !first.startsWith("-") ? first : "";

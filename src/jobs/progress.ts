@@ -2,7 +2,8 @@
  * Progress of a run (a sync or a reconcile), table by table. On a terminal: one live line per
  * table, rewritten in place (rows so far, rows/s, a bar when the total is known). In a log (not
  * a terminal): an INFO line per table at most every 10 s, so a long first sync or reconcile is
- * never silent for long and a log file does not fill up.
+ * never silent for long and a log file does not fill up. {@linkcode sharedTerminal} lets the live
+ * line and log lines share one terminal: a log line clears the live line, then it is redrawn.
  *
  * @module
  */
@@ -38,9 +39,38 @@ export function formatProgressLine(event: ProgressEvent): string {
   }  ${rate}`;
 }
 
+/** Erases the terminal line the cursor is on and returns to its start. */
+const CLEAR_LINE = "\r\x1b[K";
+
+/**
+ * A writer for a terminal (stderr) shared by the live progress line and ordinary lines (logs,
+ * messages). The live line is what {@linkcode progressReporter} writes: a text starting with
+ * `\r` redraws it, one starting with `\n` ends it (keeps it on screen) and starts the next, a
+ * lone `\n` ends it. Any other text is an ordinary line: while a live line is showing, it is
+ * erased first (`\r\x1b[K`) and redrawn below once the text has ended its line, so a log line
+ * never runs into a progress line. Used only for a terminal: files and pipes get lines as they are.
+ */
+export function sharedTerminal(write: (text: string) => void): (text: string) => void {
+  let live = ""; // the live line now showing (its text after "\r"), "" when none
+  return (text) => {
+    if (text.startsWith("\r") || (live && text.startsWith("\n"))) {
+      write(text);
+      live = text.slice(text.lastIndexOf("\n") + 1).replace(/^\r/, "");
+      return;
+    }
+    if (!live) return write(text);
+    write(CLEAR_LINE + text);
+    if (text.endsWith("\n")) write(`\r${live}`);
+    else live = "";
+  };
+}
+
 /** Where progress goes. */
 export interface ProgressOutput {
-  /** A terminal (stderr): the line is rewritten in place; a new table starts a new line. */
+  /**
+   * A terminal (stderr): the line is rewritten in place; a new table starts a new line. Log
+   * lines written to the same terminal go through the same {@linkcode sharedTerminal}.
+   */
   tty?: (text: string) => void;
   /** Otherwise the log: INFO lines, one per {@linkcode LOG_PROGRESS_INTERVAL_MS} at most. */
   logger?: Logger;
