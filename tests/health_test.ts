@@ -120,3 +120,68 @@ describe("/health", () => {
     assert.match(page, /connection refused/);
   });
 });
+
+describe("last_success: the end of the last run in which every table synced", () => {
+  /** A service restarted after its last full run and a `--once --tables contacts` run. */
+  function restarted(history: unknown[] | undefined) {
+    const state: State = {
+      table_cursors: {},
+      table_batch_tracking: {},
+      tables: {
+        // Synced by `--once --tables contacts` after the service's last run.
+        contacts: { last_success: "2026-03-01T11:59:00Z", last_error: null, rows_total: 5 },
+        // Synced during the service's last run (11:40–11:45), before it ended.
+        companies: { last_success: "2026-03-01T11:42:00Z", last_error: null, rows_total: 5 },
+      },
+      ...(history ? { history } : {}),
+    };
+    const monitor = new Monitor({
+      tables: ["contacts", "companies"],
+      schedule: "*/15 * * * *",
+      intervalMs: 15 * MINUTE,
+      now: () => T0,
+      state,
+    });
+    const app = createApp({
+      monitor,
+      logger: createLogger({ level: "SEVERE", write: () => {} }),
+      startRun: () => null,
+    });
+    return app;
+  }
+
+  const run = (id: string, started: string, seconds: number, result: string) => ({
+    id,
+    reason: "schedule",
+    started_at: started,
+    duration_seconds: seconds,
+    result,
+    rows_written: 0,
+    rows_new: 0,
+    rows_updated: 0,
+    rows_unchanged: 0,
+    rows_total: {},
+  });
+
+  test("after a restart: the end of the newest ok run in the history, in /health and /metrics", async () => {
+    const app = restarted([
+      run("c", "2026-03-01T11:50:00Z", 30, "failed"),
+      run("b", "2026-03-01T11:40:00Z", 300, "ok"),
+      run("a", "2026-03-01T11:25:00Z", 300, "ok"),
+    ]);
+    const health = await (await app.request("/health")).json();
+    assert.equal(health.last_success, "2026-03-01T11:45:00.000Z");
+    const metrics = await (await app.request("/metrics")).text();
+    const end = Date.parse("2026-03-01T11:45:00Z") / 1000;
+    assert.match(
+      metrics,
+      new RegExp(`^act_sync_last_run_success_timestamp_seconds ${end}$`, "m"),
+    );
+  });
+
+  test("without a history (older state file, --once only): the oldest table's last success", async () => {
+    const app = restarted(undefined);
+    const health = await (await app.request("/health")).json();
+    assert.equal(health.last_success, "2026-03-01T11:42:00.000Z");
+  });
+});

@@ -187,8 +187,8 @@ export class Monitor {
     this.#now = options.now ?? Date.now;
     this.#startedAt = this.#now();
     this.#state = options.state ?? { table_cursors: {}, table_batch_tracking: {} };
-    this.#lastSuccess = lastSuccessOf(this.#state, options.tables);
     this.#history = historyOf(this.#state);
+    this.#lastSuccess = lastRunSuccessOf(this.#history, this.#state, options.tables);
     this.#counters = {
       runs: { ok: 0, failed: 0, stopped: 0 },
       ticks_skipped: 0,
@@ -482,6 +482,25 @@ function tableStatus(status: TableStatus): TableView["status"] {
   if (!Number.isNaN(error) && (Number.isNaN(success) || error >= success)) return "failed";
   if (!Number.isNaN(success)) return "ok";
   return "never";
+}
+
+/**
+ * The end of the last run in which every table synced, as known at start-up: the end of the newest
+ * `ok` run in the state file's `history` (service runs), or, when the tables' own successes are
+ * later (a `--once` run of every table, which keeps no history) or there is no such run, the oldest
+ * `last_success` over the tables (when every table has one and none failed since): the moment by
+ * which every table had synced. A `--once --tables contacts` run moves neither.
+ */
+function lastRunSuccessOf(
+  history: readonly RunSummary[],
+  state: State,
+  tables: readonly TableName[],
+): number | null {
+  const ok = history.find((run) => run.result === "ok");
+  const end = ok ? Date.parse(ok.started_at) + ok.duration_seconds * 1000 : NaN;
+  const oldest = lastSuccessOf(state, tables);
+  if (Number.isNaN(end)) return oldest;
+  return oldest === null ? end : Math.max(end, oldest);
 }
 
 /** The oldest `last_success` over the tables, when every table has one and none failed since. */
