@@ -204,6 +204,30 @@ for (const dest of destinations) {
       }
     });
 
+    test("users from a server that ignores OData, exactly batch_size of them, are read in full", async () => {
+      const h = await setup(dest);
+      try {
+        const users = h.sim.count("users");
+        assertOk(await h.run(["users"], users)); // a full page, then the same page for $skip
+        await h.mirrors(["users"]);
+        assertOk(await h.run(["users"], 1)); // every page is the whole list
+        await h.mirrors(["users"]);
+      } finally {
+        await h.close();
+      }
+    });
+
+    test("users from a server that honours $top but ignores $skip fail the table, never silently", async () => {
+      const h = await setup(dest, { switches: { usersOdata: true, ignoreSkip: true } });
+      try {
+        const result = await h.run(["users"], 3);
+        assert.equal(result.tables[0].status, "failed");
+        assert.match(result.tables[0].error ?? "", /not advancing/);
+      } finally {
+        await h.close();
+      }
+    });
+
     test("line items changed without bumping the opportunity are caught by reconcile", async () => {
       const h = await setup(dest, { switches: { lineItemsBumpOpportunity: false } });
       try {

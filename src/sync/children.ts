@@ -162,8 +162,15 @@ export async function readWholeList(
     // More rows than asked for: the server ignores $top, so this was the whole list.
     if (fresh.length === 0 || rows.length > top) {
       if (fresh.length === 0 && rows.length === top && skip > 0) {
-        // A full page again: the server honours $top but ignores $skip, rows may be missing.
-        throw notAdvancing("Paging", `${path} returned the same page for $skip=${skip}`);
+        // A full page again: the server ignores $skip. If it ignores $top too, the first page
+        // was the whole list (exactly `top` rows); if it honours $top, rows may be missing.
+        // One request for fewer (or, at `top` 1, more) rows tells which.
+        const probeTop = top > 1 ? top - 1 : 2;
+        const probe = await list({ ...(ordered ? { orderby: "id asc" } : {}), top: probeTop });
+        const ignoresTop = top > 1 ? probe.rows.length > probeTop : probe.rows.length < probeTop;
+        if (!ignoresTop) {
+          throw notAdvancing("Paging", `${path} returned the same page for $skip=${skip}`);
+        }
       }
       return date ?? null;
     }
