@@ -7,7 +7,7 @@
  */
 import { onStopSignal } from "../core/runtime.ts";
 import { AuthError, errorMessage, LockError, LOGIN_ADVICE } from "../core/errors.ts";
-import { formatSummary, runSync, type SyncRun } from "../jobs/sync.ts";
+import { formatSummary, runSync, stopNote, type SyncRun } from "../jobs/sync.ts";
 import { type CommonArgs, configFromArgs } from "./_flags.ts";
 import { type CliDeps, EXIT } from "./mod.ts";
 
@@ -51,8 +51,12 @@ export async function runOnce(parsed: CommonArgs, deps: CliDeps): Promise<number
     const rows = run.tables.reduce((sum, t) => sum + t.rowsWritten, 0);
     const result = run.ok ? "ok" : controller.signal.aborted ? "stopped" : "failed";
     const fields = { result, rows, seconds: Math.round(run.durationMs / 100) / 10 };
+    const stopped = stopNote(run);
     if (run.error !== undefined) {
       logger.severe(`Run ${runId} failed: ${run.error}${advice(run, refused)}`, fields);
+    } else if (stopped !== null) {
+      const failed = run.tables.some((t) => t.status === "failed");
+      (failed ? logger.severe : logger.warning).call(logger, `Run ${runId} ${stopped}`, fields);
     } else if (!run.ok) {
       const failed = run.tables.filter((t) => t.status !== "ok");
       logger.severe(
