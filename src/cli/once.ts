@@ -6,7 +6,13 @@
  * @module
  */
 import { onStopSignal } from "../core/runtime.ts";
-import { AuthError, errorMessage, LockError, LOGIN_ADVICE } from "../core/errors.ts";
+import {
+  AuthError,
+  DestinationError,
+  errorMessage,
+  LockError,
+  LOGIN_ADVICE,
+} from "../core/errors.ts";
 import { formatSummary, runSync, stopNote, type SyncRun } from "../jobs/sync.ts";
 import { type CommonArgs, configFromArgs } from "./_flags.ts";
 import { type CliDeps, EXIT } from "./mod.ts";
@@ -78,6 +84,10 @@ export async function runOnce(parsed: CommonArgs, deps: CliDeps): Promise<number
 function advice(run: SyncRun, refused: boolean): string {
   if (refused) {
     return `: ${LOGIN_ADVICE}; retrying does not help (exit code 4)`;
+  }
+  if (run.failure instanceof DestinationError) {
+    return ": the next run tries again; check 'destination' (or ACT_DESTINATION): its host, port, " +
+      "database, user and password ('act-sync check' does not test the destination)";
   }
   if (/check '|act-sync reset|: check /.test(run.error ?? "")) return "";
   return ": the next run tries again; 'act-sync check' tests the connection and the login";

@@ -7,6 +7,7 @@
  */
 import type { ActClient } from "../act/client.ts";
 import type { Config } from "../config/mod.ts";
+import { DestinationError, errorMessage } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
 import type { Secrets } from "../core/secrets.ts";
 import { openSink } from "../sink/mod.ts";
@@ -57,7 +58,7 @@ export async function withSession<T>(
     try {
       sink = await openSink(config.destination, { logger: deps.logger });
     } catch (error) {
-      return failed(error, state);
+      return failed(new DestinationError(errorMessage(error), { cause: error }), state);
     }
     try {
       return await work({ state, client, sink });
