@@ -29,7 +29,13 @@ export interface Session {
  */
 export async function withSession<T>(
   config: Config,
-  deps: { logger: Logger; signal?: AbortSignal; client: () => ActClient },
+  deps: {
+    logger: Logger;
+    signal?: AbortSignal;
+    client: () => ActClient;
+    /** Create no file: a SQLite destination that does not exist is read as empty. */
+    dryRun?: boolean;
+  },
   work: (session: Session) => Promise<T>,
   failed: (error: unknown, state: State | null) => T,
 ): Promise<T> {
@@ -56,7 +62,7 @@ export async function withSession<T>(
     }
     let sink: Sink;
     try {
-      sink = await openSink(config.destination, { logger: deps.logger });
+      sink = await openSink(config.destination, { logger: deps.logger, dryRun: deps.dryRun });
     } catch (error) {
       return failed(new DestinationError(errorMessage(error), { cause: error }), state);
     }
