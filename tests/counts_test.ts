@@ -10,6 +10,8 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { createLogger, silentLogger } from "../src/core/log.ts";
 import { formatSummary, runSync, stopNote, type SyncRun } from "../src/jobs/sync.ts";
+import type { TableResult } from "../src/sync/engine.ts";
+import type { TableName } from "../src/sync/tables.ts";
 import {
   formatProgressLine,
   LOG_PROGRESS_INTERVAL_MS,
@@ -185,7 +187,7 @@ describe("a run's counts and summary", () => {
   });
 
   test("a stopped run says how far it got, not that a table failed", () => {
-    const table = (name: string, status: "ok" | "stopped") => ({
+    const table = (name: TableName, status: "ok" | "stopped"): TableResult => ({
       table: name,
       status,
       rowsRead: 10,
