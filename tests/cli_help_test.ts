@@ -2,7 +2,7 @@
 // dry runs, a readable `state`, the config next to the executable, `act-sync stop`.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createServer } from "node:net";
 import { runCli } from "../src/cli/mod.ts";
@@ -124,7 +124,36 @@ describe("with a configuration", () => {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /Dry run: nothing changed/);
     assert.match(result.stdout, /contacts: cursor \d{4}-.* would be forgotten/);
+    assert.match(
+      result.stdout,
+      /^Dry run: nothing changed; contacts would be re-read from the start\n/,
+    );
     assert.equal(readFileSync(join(dir, "state.json"), "utf8"), before);
+  });
+
+  test("in a fresh folder, reset says there is nothing to reset and reconcile --dry-run creates no file", async () => {
+    const fresh = join(dir, "fresh");
+    mkdirSync(fresh, { recursive: true });
+    const freshConfig = join(fresh, "configuration.json");
+    writeFileSync(
+      freshConfig,
+      JSON.stringify(simulatorConfig(running.url, {
+        destination: "sqlite:act.db",
+        state_file: "state.json",
+      })),
+    );
+    for (const args of [["reset", "contacts"], ["reset", "contacts", "--dry-run"], ["reset"]]) {
+      const reset = await cli([...args, "-c", freshConfig]);
+      assert.equal(reset.code, 0, reset.stderr);
+      assert.match(reset.stdout, /^Nothing to reset: there is no state file ".*state\.json"/);
+    }
+    const dry = await runCliProcess(["reconcile", "contacts", "--dry-run", "-c", freshConfig]);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /Dry run: nothing was changed/);
+    // The lock file stays, as after every run (it holds the OS lock).
+    assert.deepEqual(readdirSync(fresh).filter((f) => !f.endsWith(".lock")), [
+      "configuration.json",
+    ]);
   });
 
   test("reconcile --dry-run counts what would change and changes nothing", async () => {

@@ -87,6 +87,20 @@ describe("--once and its log file", () => {
     assert.match(log, /SEVERE\s+Run \w+ failed: .*check 'hostname' and 'port'/);
   });
 
+  test("an unreachable PostgreSQL destination exits 1; the hint names 'destination', not check", async () => {
+    const port = await freePort();
+    const config = writeConfig("pgdown", {
+      destination: `postgres://someone:Dest-Secret-pw9@127.0.0.1:${port}/crm`,
+    });
+    const result = await runCliProcess(["--once", "--config", config]);
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    const log = readFileSync(join(dir, "pgdown.log"), "utf8");
+    assert.match(log, /SEVERE\s+Run \w+ failed: Cannot connect to PostgreSQL.*connection refused/);
+    assert.match(log, /check 'destination' \(or ACT_DESTINATION\): its host, port/);
+    assert.doesNotMatch(log, /'act-sync check' tests the connection/);
+    assert.doesNotMatch(log + result.stdout + result.stderr, /Dest-Secret-pw9/);
+  });
+
   test("a host name that does not resolve is not retried; the error names 'hostname'", async () => {
     const config = writeConfig("dns", { hostname: "no-such-host.invalid", max_retries: 3 });
     const result = await runCliProcess(["--once", "--config", config]);

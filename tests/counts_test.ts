@@ -9,7 +9,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { createLogger, silentLogger } from "../src/core/log.ts";
-import { formatSummary, runSync, type SyncRun } from "../src/jobs/sync.ts";
+import { formatSummary, runSync, stopNote, type SyncRun } from "../src/jobs/sync.ts";
+import type { TableResult } from "../src/sync/engine.ts";
+import type { TableName } from "../src/sync/tables.ts";
 import {
   formatProgressLine,
   LOG_PROGRESS_INTERVAL_MS,
@@ -176,11 +178,55 @@ describe("a run's counts and summary", () => {
       assert.equal(updated, 3);
       assert.equal(inserted + updated + unchanged, second.tables[0].rowsWritten);
       const summary = formatSummary(second);
-      assert.match(summary, /total: \d+ read, 0 new, 3 updated, \d+ unchanged in \d+\.\d s/);
+      const written = second.tables[0].rowsWritten;
+      assert.match(summary, /\bwritten\b/);
+      assert.match(
+        summary,
+        new RegExp(`total: \\d+ read, ${written} written, 0 new, 3 updated, \\d+ unchanged in`),
+      );
       assert.ok(summary.includes(`into sqlite:${join(dir, "act.db")}`), summary);
     } finally {
       await running.close();
     }
+  });
+
+  test("a stopped run says how far it got, not that a table failed", () => {
+    const table = (name: TableName, status: "ok" | "stopped"): TableResult => ({
+      table: name,
+      status,
+      rowsRead: 10,
+      rowsWritten: 10,
+      changes: { inserted: 10, updated: 0, unchanged: 0 },
+      newColumns: [],
+      durationMs: 100,
+      requests: 1,
+      emptyFirstRead: false,
+      ...(status === "stopped" ? { error: "stopped by request" } : {}),
+    });
+    const run: SyncRun = {
+      ok: false,
+      tables: [
+        table("contacts", "ok"),
+        table("companies", "ok"),
+        table("groups", "ok"),
+        table("activities", "stopped"),
+      ],
+      state: { table_cursors: {}, table_batch_tracking: {} },
+      startedAt: AT,
+      durationMs: 6000,
+      planned: 10,
+      stopped: true,
+    };
+    const summary = formatSummary(run);
+    assert.match(
+      summary,
+      /Stopped by request after 3 of 10 tables: the next run resumes where this one stopped\n/,
+    );
+    assert.doesNotMatch(summary, /failed/);
+    assert.equal(
+      stopNote(run),
+      "stopped by request after 3 of 10 tables: the next run resumes where this one stopped",
+    );
   });
 
   test("a long error goes below the table", () => {

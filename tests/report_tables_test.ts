@@ -4,8 +4,8 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { silentLogger } from "../src/core/log.ts";
 import { openSink } from "../src/sink/mod.ts";
-import { readState, type State, writeState } from "../src/state/mod.ts";
-import { type RunResult, syncTables } from "../src/sync/engine.ts";
+import { progressOf, readState, type State, writeState } from "../src/state/mod.ts";
+import { type EngineDeps, type RunResult, syncTables } from "../src/sync/engine.ts";
 import { reconcileTables } from "../src/sync/reconcile.ts";
 import type { TableName } from "../src/sync/tables.ts";
 import { type SimulatorOptions, startSimulator } from "../src/simulator/mod.ts";
@@ -60,7 +60,11 @@ async function setup(dest: Dest, options: SimulatorOptions = {}) {
   const sim = running.sim;
   return {
     sim,
-    async run(tables: TableName[] = ALL, batchSize = 25): Promise<RunResult> {
+    async run(
+      tables: TableName[] = ALL,
+      batchSize = 25,
+      extra: Partial<EngineDeps> = {},
+    ): Promise<RunResult> {
       const sink = await openSink(url);
       try {
         return await syncTables(readState(statePath), {
@@ -74,6 +78,7 @@ async function setup(dest: Dest, options: SimulatorOptions = {}) {
           logger: silentLogger(),
           now: Date.now,
           saveState: (state: State) => writeState(statePath, state),
+          ...extra,
         });
       } finally {
         await sink.close();
@@ -97,6 +102,7 @@ async function setup(dest: Dest, options: SimulatorOptions = {}) {
         assertMirrors(table, sim.rows(table), await dest.rows(url, table));
       }
     },
+    state: () => readState(statePath),
     close: () => running.close(),
   };
 }
@@ -183,6 +189,38 @@ for (const dest of destinations) {
         assert.equal(counts.users, 2);
         assert.ok(counts.opportunity_products <= 4, JSON.stringify(counts));
         assert.ok(h.sim.stats.dataRequests - before <= 10);
+      } finally {
+        await h.close();
+      }
+    });
+
+    test("line items are written in small chunks of opportunities: a stop keeps them and the next run completes", async () => {
+      const h = await setup(dest, { counts: { opportunities: 350 } });
+      try {
+        const total = h.sim.rows("opportunity_products").length;
+        const controller = new AbortController();
+        const events: number[] = [];
+        // A first sync at a batch size of 500: the 350 opportunities fit in one page.
+        const stopped = await h.run(["opportunity_products"], 500, {
+          signal: controller.signal,
+          onProgress: (event) => {
+            events.push(event.rows);
+            if (events.length === 2) controller.abort();
+          },
+        });
+        assert.equal(stopped.tables[0].status, "stopped");
+        assert.equal(events.length, 2, "a progress event per chunk of opportunities");
+        const kept = (await dest.rows(dest.url(counter), "opportunity_products")).size;
+        assert.ok(kept > 0 && kept < total, `${kept} of ${total} line items kept`);
+        assert.ok(progressOf(h.state(), "opportunity_products"), "the position is saved");
+        const progress: number[] = [];
+        assertOk(
+          await h.run(["opportunity_products"], 500, {
+            onProgress: (event) => progress.push(event.rows),
+          }),
+        );
+        assert.ok(progress.length >= 2, `${progress.length} progress events`);
+        await h.mirrors(["opportunity_products"]);
       } finally {
         await h.close();
       }

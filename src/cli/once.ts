@@ -6,8 +6,14 @@
  * @module
  */
 import { onStopSignal } from "../core/runtime.ts";
-import { AuthError, errorMessage, LockError, LOGIN_ADVICE } from "../core/errors.ts";
-import { formatSummary, runSync, type SyncRun } from "../jobs/sync.ts";
+import {
+  AuthError,
+  DestinationError,
+  errorMessage,
+  LockError,
+  LOGIN_ADVICE,
+} from "../core/errors.ts";
+import { formatSummary, runSync, stopNote, type SyncRun } from "../jobs/sync.ts";
 import { type CommonArgs, configFromArgs } from "./_flags.ts";
 import { type CliDeps, EXIT } from "./mod.ts";
 
@@ -51,8 +57,12 @@ export async function runOnce(parsed: CommonArgs, deps: CliDeps): Promise<number
     const rows = run.tables.reduce((sum, t) => sum + t.rowsWritten, 0);
     const result = run.ok ? "ok" : controller.signal.aborted ? "stopped" : "failed";
     const fields = { result, rows, seconds: Math.round(run.durationMs / 100) / 10 };
+    const stopped = stopNote(run);
     if (run.error !== undefined) {
       logger.severe(`Run ${runId} failed: ${run.error}${advice(run, refused)}`, fields);
+    } else if (stopped !== null) {
+      const failed = run.tables.some((t) => t.status === "failed");
+      (failed ? logger.severe : logger.warning).call(logger, `Run ${runId} ${stopped}`, fields);
     } else if (!run.ok) {
       const failed = run.tables.filter((t) => t.status !== "ok");
       logger.severe(
@@ -74,6 +84,10 @@ export async function runOnce(parsed: CommonArgs, deps: CliDeps): Promise<number
 function advice(run: SyncRun, refused: boolean): string {
   if (refused) {
     return `: ${LOGIN_ADVICE}; retrying does not help (exit code 4)`;
+  }
+  if (run.failure instanceof DestinationError) {
+    return ": the next run tries again; check 'destination' (or ACT_DESTINATION): its host, port, " +
+      "database, user and password ('act-sync check' does not test the destination)";
   }
   if (/check '|act-sync reset|: check /.test(run.error ?? "")) return "";
   return ": the next run tries again; 'act-sync check' tests the connection and the login";

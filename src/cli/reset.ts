@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { existsSync } from "node:fs";
 import {
   acquireLock,
   emptyState,
@@ -20,6 +21,13 @@ export async function resetCommand(args: string[], deps: CliDeps): Promise<boole
   const parsed = parseCommand(args, { "dry-run": { type: "boolean" } }, { positionals: true });
   const tables = tableArgs(parsed.positionals);
   const { config, logger } = await configFromArgs(parsed, deps, { offline: true });
+  if (!existsSync(config.state_file)) {
+    deps.stdout(
+      `Nothing to reset: there is no state file "${config.state_file}" yet ` +
+        `(the next run reads every table from the start)\n`,
+    );
+    return true;
+  }
   if (parsed.values["dry-run"]) {
     let cursors: Record<string, string> = {};
     let unreadable = "";
@@ -31,10 +39,13 @@ export async function resetCommand(args: string[], deps: CliDeps): Promise<boole
     }
     const names = tables.length > 0 ? tables : Object.keys(cursors);
     const lines = names.map((t) => `  ${t}: cursor ${cursors[t] ?? "(none)"} would be forgotten`);
+    const reread = tables.length > 0
+      ? `${tables.join(", ")} would be re-read from the start`
+      : "every table would be re-read";
     deps.stdout(
-      `Dry run: nothing changed; ${unreadable}${
-        tables.length > 0 ? "" : "every table would be re-read"
-      }\n${lines.join("\n")}${lines.length ? "\n" : ""}`,
+      `Dry run: nothing changed; ${unreadable}${reread}\n${lines.join("\n")}${
+        lines.length ? "\n" : ""
+      }`,
     );
     return true;
   }

@@ -83,6 +83,17 @@ export class AuthError extends HttpError {
   }
 }
 
+/**
+ * The destination could not be opened (PostgreSQL unreachable or refusing the login, a SQLite
+ * file that cannot be created); the message is the cause's.
+ */
+export class DestinationError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "DestinationError";
+  }
+}
+
 /** What to do about a refused login; every command that logs in ends its SEVERE line with it. */
 export const LOGIN_ADVICE = "fix 'username', 'password' (or ACT_PASSWORD) or 'database_name'";
 

@@ -7,6 +7,7 @@
  */
 import type { ActClient } from "../act/client.ts";
 import type { Config } from "../config/mod.ts";
+import { DestinationError, errorMessage } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
 import type { Secrets } from "../core/secrets.ts";
 import { openSink } from "../sink/mod.ts";
@@ -28,7 +29,13 @@ export interface Session {
  */
 export async function withSession<T>(
   config: Config,
-  deps: { logger: Logger; signal?: AbortSignal; client: () => ActClient },
+  deps: {
+    logger: Logger;
+    signal?: AbortSignal;
+    client: () => ActClient;
+    /** Create no file: a SQLite destination that does not exist is read as empty. */
+    dryRun?: boolean;
+  },
   work: (session: Session) => Promise<T>,
   failed: (error: unknown, state: State | null) => T,
 ): Promise<T> {
@@ -55,9 +62,9 @@ export async function withSession<T>(
     }
     let sink: Sink;
     try {
-      sink = await openSink(config.destination, { logger: deps.logger });
+      sink = await openSink(config.destination, { logger: deps.logger, dryRun: deps.dryRun });
     } catch (error) {
-      return failed(error, state);
+      return failed(new DestinationError(errorMessage(error), { cause: error }), state);
     }
     try {
       return await work({ state, client, sink });

@@ -76,6 +76,7 @@ export async function runReconcile(
       logger: deps.logger,
       signal: deps.signal,
       client: () => createClient(config, { ...deps, now }),
+      dryRun: options.dryRun ?? false,
     },
     async ({ client, sink }) => {
       const progress = progressReporter({ tty: deps.progress, logger: deps.logger, now });

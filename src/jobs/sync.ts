@@ -57,6 +57,10 @@ export interface SyncRun extends RunResult {
   durationMs: number;
   /** The destination, without password (`sink.description`); unset when it was not opened. */
   destination?: string;
+  /** How many tables the run was to sync (those never started are not in `tables`). */
+  planned?: number;
+  /** Stopped by request (Ctrl+C, `act-sync stop`) before every table was synced. */
+  stopped?: boolean;
 }
 
 /** Create the Act! client for a configuration. */
@@ -106,8 +110,9 @@ export async function runSync(
         printer.report(event);
         onProgress?.(event);
       };
+      const tables = options.tables ?? config.tables;
       const result = await syncTables(state, {
-        tables: options.tables ?? config.tables,
+        tables,
         batchSize: config.batch_size,
         lookbackSeconds: config.lookback_seconds,
         defaultStartDate: config.default_start_date,
@@ -127,7 +132,13 @@ export async function runSync(
         },
       });
       printer.done();
-      const run: SyncRun = { ...result, destination: sink.description, ...timing() };
+      const run: SyncRun = {
+        ...result,
+        destination: sink.description,
+        planned: tables.length,
+        ...(deps.signal?.aborted && !result.ok ? { stopped: true } : {}),
+        ...timing(),
+      };
       return run;
     },
     (error, state) => ({
@@ -141,18 +152,38 @@ export async function runSync(
   );
 }
 
+/**
+ * What a stopped run did, for the summary and the log (null unless it was stopped): "stopped by
+ * request after N of M tables: the next run resumes…", and the tables that failed, if any.
+ */
+export function stopNote(run: SyncRun): string | null {
+  if (!run.stopped) return null;
+  const done = run.tables.filter((t) => t.status === "ok").length;
+  const failed = run.tables.filter((t) => t.status === "failed");
+  const planned = run.planned ?? run.tables.length;
+  return `stopped by request after ${done} of ${planned} tables: ` +
+    `the next run resumes where this one stopped` +
+    (failed.length > 0
+      ? `; ${failed.length} failed (${
+        failed.map((t) => `${t.table}: ${t.error ?? t.status}`).join("; ")
+      }): the next run retries ${failed.length === 1 ? "it" : "them"}`
+      : "");
+}
+
 /** Summary errors longer than this go below the table, which says "failed (see below)". */
 const INLINE_ERROR = 40;
 
 /**
- * The summary printed at the end of a run: a table per table (rows read, and of the rows
- * written: new ids, updated rows, rows re-read unchanged), a totals line with the elapsed time
- * and the destination, then the errors too long for the table.
+ * The summary printed at the end of a run: a table per table (rows read, rows written, and of
+ * those: new ids, updated rows, rows re-read unchanged), a totals line with the elapsed time
+ * and the destination, then the errors too long for the table and, for a stopped run, how far it
+ * got.
  */
 export function formatSummary(run: SyncRun): string {
   const header = [
     "table",
     "read",
+    "written",
     "new",
     "updated",
     "unchanged",
@@ -163,7 +194,7 @@ export function formatSummary(run: SyncRun): string {
   const below: string[] = [];
   const lines = run.tables.map((t) => {
     let status: string = t.status;
-    if (t.status !== "ok") {
+    if (t.status === "failed") {
       const error = escapeControl(t.error ?? "");
       if (error.length <= INLINE_ERROR) status = error ? `${t.status}: ${error}` : t.status;
       else {
@@ -174,6 +205,7 @@ export function formatSummary(run: SyncRun): string {
     return [
       t.table,
       count(t.rowsRead),
+      count(t.rowsWritten),
       count(t.changes.inserted),
       count(t.changes.updated),
       count(t.changes.unchanged),
@@ -186,14 +218,18 @@ export function formatSummary(run: SyncRun): string {
     count(run.tables.reduce((n, t) => n + f(t), 0));
   const out = [formatTable(header, lines)];
   out.push(
-    `total: ${sum((t) => t.rowsRead)} read, ${sum((t) => t.changes.inserted)} new, ${
-      sum((t) => t.changes.updated)
-    } updated, ${sum((t) => t.changes.unchanged)} unchanged in ${
-      (run.durationMs / 1000).toFixed(1)
-    } s${run.destination ? ` into ${run.destination}` : ""}\n`,
+    `total: ${sum((t) => t.rowsRead)} read, ${sum((t) => t.rowsWritten)} written, ${
+      sum((t) => t.changes.inserted)
+    } new, ${sum((t) => t.changes.updated)} updated, ${
+      sum((t) => t.changes.unchanged)
+    } unchanged in ${(run.durationMs / 1000).toFixed(1)} s${
+      run.destination ? ` into ${run.destination}` : ""
+    }\n`,
   );
   if (below.length > 0) out.push(`\n${below.join("\n")}\n`);
   if (run.failSafe) out.push(`\n${run.failSafe}\n`);
+  const stopped = stopNote(run);
+  if (stopped) out.push(`\n${stopped[0].toUpperCase()}${stopped.slice(1)}\n`);
   if (run.error) out.push(`Sync failed: ${escapeControl(run.error)}\n`);
   return out.join("");
 }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { existsSync } from "node:fs";
 import type { Logger } from "../core/log.ts";
 import type { Sink } from "./sink.ts";
 import { openSqliteSink, sqlitePath } from "./sqlite.ts";
@@ -15,6 +16,11 @@ export interface OpenSinkOptions {
   busyTimeoutMs?: number;
   /** Logger (PostgreSQL: schema changes at FINE; its password is registered as a secret). */
   logger?: Logger;
+  /**
+   * A dry run: a SQLite file that does not exist is not created, an empty database in memory
+   * stands in for it (the destination is empty). @default {false}
+   */
+  dryRun?: boolean;
 }
 
 /** Open `sqlite:PATH` (or a bare path) or `postgres://…` as a {@linkcode Sink}. */
@@ -23,5 +29,9 @@ export async function openSink(destination: string, options: OpenSinkOptions = {
     const { openPostgresSink } = await import("./postgres.ts");
     return await openPostgresSink(destination, { logger: options.logger });
   }
-  return await openSqliteSink(sqlitePath(destination), options);
+  const path = sqlitePath(destination);
+  if (options.dryRun && path !== ":memory:" && !existsSync(path)) {
+    return await openSqliteSink(":memory:", options);
+  }
+  return await openSqliteSink(path, options);
 }

@@ -4,7 +4,8 @@
  * - **Rows per parent** ({@linkcode ChildReader}): opportunity line items have no collection of
  *   their own, only `/api/opportunities/{id}/products`. The engine scans the parent table on
  *   this table's own cursor, exactly like an incremental table (the same lossless window, its
- *   own `position` and cursor in the state), and for each page of new or changed parents reads
+ *   own `position` and cursor in the state) but in pages of at most {@linkcode PARENT_PAGE}
+ *   parents, and for each page of new or changed parents reads
  *   every parent's rows, writes them with the parent's id in `parentKey`, and marks deleted the
  *   stored rows of those parents that are no longer sent (a line item removed from its
  *   opportunity). The page's checkpoint is saved only after that, so the cursor never passes a
@@ -48,6 +49,15 @@ export function childReader(
     async (path) => (await fetch(path)).rows,
   );
 }
+
+/**
+ * The most parents a page of the parent scan asks for (`$top`), whatever `batch_size` is: each
+ * parent costs a request, so a page of 10000 would read for tens of minutes before writing,
+ * reporting progress or saving the position. Pages this small write, report and checkpoint
+ * every ~100 parents (under a minute at the default `rate_limit_pause`), and a stop or kill
+ * loses at most one such page.
+ */
+export const PARENT_PAGE = 100;
 
 /**
  * Parents whose rows are read at once: one, since concurrent requests race a token that expires

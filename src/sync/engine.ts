@@ -79,7 +79,7 @@ import {
 } from "./scan.ts";
 import { flattenForSink, shapeOf } from "./relations.ts";
 import { TABLES, type TableSpec } from "./tables.ts";
-import { type ChildReader, childReader, readWholeList } from "./children.ts";
+import { type ChildReader, childReader, PARENT_PAGE, readWholeList } from "./children.ts";
 
 /** Endpoint fallbacks already logged (the same 404 every run is news only once). */
 const FALLBACKS_LOGGED = new Set<string>();
@@ -162,6 +162,8 @@ class TableReader {
   #maxRead: number | null = null;
   /** Reads the rows of each parent (tables read per parent only). */
   #children: ChildReader | null = null;
+  /** `$top` of every list request: `batch_size`, at most {@linkcode PARENT_PAGE} parents. */
+  #top: number;
 
   constructor(spec: TableSpec, options: SyncOptions, deps: EngineDeps, state: State) {
     this.#spec = spec;
@@ -171,9 +173,10 @@ class TableReader {
     this.#path = options.endpoints?.[spec.name] ?? spec.path;
     this.#children = childReader(spec, options.endpoints, (path) => this.#list({}, path));
     if (this.#children) this.#path = this.#children.parentPath; // the cursor scans the parents
+    this.#top = this.#children ? Math.min(options.batchSize, PARENT_PAGE) : options.batchSize;
     // A probe asks for the table's first rows (full rows, like every other response); it reads
     // no data.
-    this.#completeness = new Completeness(options.batchSize, async (top) => {
+    this.#completeness = new Completeness(this.#top, async (top) => {
       const probe = await this.#list({ top });
       this.#rowsRead -= probe.rows.length;
       return probe.rows.length;
@@ -376,7 +379,7 @@ class TableReader {
     const query = (from: number): OdataQuery => ({
       filter: `${field} ge ${formatUtc(from)}`,
       orderby: `${field} asc`,
-      top: this.#options.batchSize,
+      top: this.#top,
     });
 
     let first: ListPage | null;
@@ -553,7 +556,7 @@ class TableReader {
       ...part,
       list: async (query) => (await this.#list(query)).rows,
       path: this.#path,
-      top: this.#options.batchSize,
+      top: this.#top,
       completeness: this.#completeness,
       who: WHO,
       onRows: (rows) => this.#write(rows),
@@ -568,7 +571,7 @@ class TableReader {
    * concurrent delete is then read by the next run, as every run reads these tables in full).
    */
   async #fullRead(): Promise<string | null> {
-    const top = this.#options.batchSize;
+    const top = this.#top;
     let ordered = true;
     let first: ListPage;
     try {
@@ -622,7 +625,7 @@ class TableReader {
   /** A list that may ignore OData ({@linkcode readWholeList}); returns the new cursor. */
   async #wholeList(): Promise<string | null> {
     const list = (query: OdataQuery) => this.#list(query);
-    const top = this.#options.batchSize;
+    const top = this.#top;
     const date = await readWholeList(list, this.#path, top, (rows) => this.#write(rows));
     return formatUtc(this.#cursorCap(date));
   }
