@@ -109,7 +109,11 @@ describe("parseSimulateArgs()", () => {
     });
     assert.throws(() => parseSimulateArgs(["--fault-rate", "2"]), UsageError);
     assert.throws(() => parseSimulateArgs(["--envelope", "bogus"]), UsageError);
-    assert.throws(() => parseSimulateArgs(["--nope"]), UsageError);
+    assert.throws(() => parseSimulateArgs(["--nope"]), {
+      name: "UsageError",
+      message: 'Unknown flag for this command: "--nope"',
+    });
+    assert.throws(() => parseSimulateArgs(["--stamp-skw", "5"]), /did you mean "--stamp-skew"\?/);
     assert.throws(() => parseSimulateArgs(["--date-jump-to", "2100-01-01"]), (e: unknown) => {
       assert.ok(e instanceof UsageError);
       assert.match(e.message, /'--date-jump-to' must be an ISO-8601 date-time with a zone/);

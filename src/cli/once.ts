@@ -44,8 +44,8 @@ export async function runOnce(parsed: CommonArgs, deps: CliDeps): Promise<number
     } catch (error) {
       if (error instanceof LockError) {
         logger.severe(
-          `Run ${runId} failed: ${errorMessage(error)}: let that run finish, or stop it; ` +
-            `a scheduled task should not start a second copy (exit code 3)`,
+          `Run ${runId} failed: ${errorMessage(error)}; a scheduled task should not start ` +
+            `a second copy while one runs (exit code 3)`,
         );
       } else {
         logger.severe(`Run ${runId} failed: ${errorMessage(error)}`);

@@ -33,7 +33,7 @@ export async function reconcileCommand(args: string[], deps: CliDeps): Promise<n
     } catch (error) {
       if (error instanceof LockError) {
         logger.severe(
-          `Reconcile failed: ${errorMessage(error)}: let that run finish (exit code 3)`,
+          `Reconcile failed: ${errorMessage(error)} (exit code 3)`,
         );
       }
       throw error;

@@ -5,8 +5,8 @@
  * @module
  */
 import process from "node:process";
-import { parseArgs } from "node:util";
 import { errorMessage, UsageError } from "../core/errors.ts";
+import { parseFlags } from "./_flags.ts";
 import { TABLE_NAMES, type TableName } from "../sync/tables.ts";
 import {
   actDate,
@@ -221,7 +221,7 @@ function parseArgsStrict(args: string[]): Record<string, string | boolean | unde
   const options: Record<string, { type: "string" | "boolean" }> = {};
   for (const s of strings) options[s] = { type: "string" };
   for (const b of booleans) options[b] = { type: "boolean" };
-  const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
+  const { values } = parseFlags({ args, options, strict: true, allowPositionals: false });
   return values as Record<string, string | boolean | undefined>;
 }
 
