@@ -84,7 +84,7 @@ export class SqliteShapes {
     const { link } = rows;
     db.exec(createLinkTableSql("sqlite", link));
     const existing = this.#linkColumns(link);
-    const map = new ColumnMap(link.table, this.#entries(link.table), existing, [
+    const map = new ColumnMap(link.table, columnEntries(this.#db, link.table), existing, [
       link.parentColumn,
       link.relatedColumn,
     ]);
@@ -129,17 +129,6 @@ export class SqliteShapes {
     }
     return added;
   }
-
-  #entries(table: string): ColumnEntry[] {
-    const exists = this.#db.prepare(
-      "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?",
-    ).get(COLUMNS_TABLE);
-    if (!exists) return [];
-    return this.#db.prepare(
-      `SELECT source_path AS path, column_name AS "column" FROM ${COLUMNS_TABLE} ` +
-        `WHERE table_name = ?`,
-    ).all(table) as unknown as ColumnEntry[];
-  }
 }
 
 function linkTextInto(
@@ -148,4 +137,16 @@ function linkTextInto(
   value: string | number | bigint | boolean | null | undefined,
 ): void {
   values[slot] = value === undefined ? null : linkText(value);
+}
+
+/** The table's rows of `_act_columns` (none when that table does not exist yet). */
+export function columnEntries(db: DatabaseSync, table: string): ColumnEntry[] {
+  const exists = db.prepare(
+    "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?",
+  ).get(COLUMNS_TABLE);
+  if (!exists) return [];
+  return db.prepare(
+    `SELECT source_path AS path, column_name AS "column" FROM ${COLUMNS_TABLE} ` +
+      `WHERE table_name = ?`,
+  ).all(table) as unknown as ColumnEntry[];
 }

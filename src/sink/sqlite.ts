@@ -10,8 +10,8 @@ import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Logger } from "../core/log.ts";
 import { SqliteRowWriter } from "./_changes.ts";
-import { type ColumnEntry, ColumnMap, COLUMNS_TABLE } from "./_columns.ts";
-import { SqliteShapes } from "./_sqlite_shape.ts";
+import { ColumnMap, COLUMNS_TABLE } from "./_columns.ts";
+import { columnEntries, SqliteShapes } from "./_sqlite_shape.ts";
 import { refMigrations, textRefs } from "./_views.ts";
 import {
   type ColumnType,
@@ -291,23 +291,11 @@ class SqliteSink implements Sink {
     }
     plan = {
       columns,
-      map: new ColumnMap(table, this.#entries(table), columns.keys()),
+      map: new ColumnMap(table, columnEntries(this.#db, table), columns.keys()),
       upsert: null,
     };
     this.#plans.set(table, plan);
     return plan;
-  }
-
-  /** The table's rows of `_act_columns` (none when that table does not exist yet). */
-  #entries(table: string): ColumnEntry[] {
-    const exists = this.#db.prepare(
-      "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?",
-    ).get(COLUMNS_TABLE);
-    if (!exists) return [];
-    return this.#db.prepare(
-      `SELECT source_path AS path, column_name AS "column" FROM ${COLUMNS_TABLE} ` +
-        `WHERE table_name = ?`,
-    ).all(table) as unknown as ColumnEntry[];
   }
 
   /** Give the page's new source paths their columns and record them; returns warnings. */
