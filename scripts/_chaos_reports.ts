@@ -70,7 +70,12 @@ export function mutateReports(
     if (r < 0.4 || items.length === 0) sim.lineItems.add(opp);
     else if (r < 0.7) {
       sim.lineItems.edit(opp, String(pick(items).id), { quantity: 1 + (r * 9 | 0) });
-    } else sim.lineItems.remove(opp, String(pick(items).id));
+    } else {
+      // Marked deleted by the next sync, or by reconcile when its opportunity goes first.
+      const item = String(pick(items).id);
+      sim.lineItems.remove(opp, item);
+      forget(removed, "opportunity_products", item);
+    }
     return;
   }
   const rows = sim.rows(kind);
