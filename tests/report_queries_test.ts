@@ -2,6 +2,7 @@ import { after, before, describe, test } from "./_skip.ts";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { REPORT_QUERIES } from "../src/sink/queries.ts";
 import { type RunningSimulator, startSimulator } from "../src/simulator/mod.ts";
 import { runCliProcess, tempDir } from "./_helpers.ts";
@@ -221,4 +222,14 @@ test("act-sync demo prints two report queries with their results", async () => {
   }
   assert.match(result.stdout, /\n {2}stage +opportunities +total +weighted\n/);
   assert.match(result.stdout, /\n {2}user +week +activities\n/);
+  // The opportunities the demo wins have a close date, so they fall in a quarter.
+  const db = new DatabaseSync(join(cwd, "demo", "act.db"), { readOnly: true });
+  try {
+    const [{ n }] = db.prepare(
+      `SELECT count(*) AS n FROM opportunities_live WHERE status = 1 AND "actualCloseDate" IS NULL`,
+    ).all() as { n: number }[];
+    assert.equal(n, 0);
+  } finally {
+    db.close();
+  }
 });

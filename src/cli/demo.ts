@@ -50,8 +50,13 @@ export async function runDemo(args: string[], deps: CliDeps): Promise<boolean> {
     const contacts = sim.rows("contacts").slice(0, 25);
     for (const contact of contacts) sim.edit("contacts", String(contact.id), { jobTitle: "CEO" });
     for (let i = 0; i < 10; i++) sim.insert("contacts");
+    const closed = new Date().toISOString().slice(0, 19) + "+00:00"; // as Act! sends dates
     for (const opportunity of sim.rows("opportunities").slice(0, 5)) {
-      sim.edit("opportunities", String(opportunity.id), { status: 1, statusName: "Won" });
+      sim.edit("opportunities", String(opportunity.id), {
+        status: 1,
+        statusName: "Won",
+        actualCloseDate: closed,
+      });
     }
     say(`\nChanged 25 contacts, added 10 contacts, won 5 opportunities in the simulator.`);
     say(`Second run: only what changed is read\n`);
