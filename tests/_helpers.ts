@@ -17,6 +17,17 @@ import type { TableName } from "../src/sync/tables.ts";
 import { ActClient } from "../src/act/client.ts";
 import { type Config, parseConfig } from "../src/config/mod.ts";
 import { simulatorConfig } from "../src/simulator/mod.ts";
+import { createServer } from "node:net";
+import { silentLogger } from "../src/core/log.ts";
+import { openSink, type OpenSinkOptions } from "../src/sink/mod.ts";
+import type { Sink } from "../src/sink/sink.ts";
+import { readState, type State, writeState } from "../src/state/mod.ts";
+import {
+  type EngineDeps,
+  type RunResult,
+  type SyncOptions,
+  syncTables,
+} from "../src/sync/engine.ts";
 
 /** A fresh temp folder. */
 export function tempDir(prefix = "act-sync-test-"): string {
@@ -204,4 +215,56 @@ export function simulatorClient(baseUrl: string): ActClient {
     pauseMs: 0,
     sleep: () => Promise.resolve(),
   });
+}
+
+/** A port nothing listens on (bound on 127.0.0.1, then released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** How {@linkcode syncOnce} runs: the engine's options and deps, with test defaults. */
+export interface SyncOnceOptions extends Partial<SyncOptions>, Partial<Omit<EngineDeps, "sink">> {
+  tables: readonly TableName[];
+  source: EngineDeps["source"];
+  /** Wrap the opened sink (e.g. to drop or fail writes). */
+  wrap?: (sink: Sink) => Sink;
+  /** Options of {@linkcode openSink} (a logger for the sink's warnings). */
+  sinkOptions?: OpenSinkOptions;
+}
+
+/**
+ * One sync run into `destination` with its state in `statePath`: opens the sink, runs the engine
+ * (batch 50, lookback 60 s, silent, real clock unless given), closes the sink.
+ */
+export async function syncOnce(
+  destination: string,
+  statePath: string,
+  options: SyncOnceOptions,
+): Promise<RunResult> {
+  const { wrap, sinkOptions, tables, batchSize, lookbackSeconds, fullRefresh, ...deps } = options;
+  const sink = await openSink(destination, sinkOptions);
+  try {
+    return await syncTables(readState(statePath), {
+      tables,
+      batchSize: batchSize ?? 50,
+      lookbackSeconds: lookbackSeconds ?? 60,
+      defaultStartDate: "1900-01-01T00:00:00Z",
+      fullRefresh,
+    }, {
+      logger: silentLogger(),
+      now: Date.now,
+      saveState: (state: State) => writeState(statePath, state),
+      ...deps,
+      sink: wrap ? wrap(sink) : sink,
+    });
+  } finally {
+    await sink.close();
+  }
 }

@@ -8,12 +8,11 @@ import { DatabaseSync } from "node:sqlite";
 import { silentLogger } from "../src/core/log.ts";
 import { openSink } from "../src/sink/mod.ts";
 import type { Sink } from "../src/sink/sink.ts";
-import { readState, type State, writeState } from "../src/state/mod.ts";
-import { type RunResult, syncTables } from "../src/sync/engine.ts";
+import { type RunResult } from "../src/sync/engine.ts";
 import { reconcileTables } from "../src/sync/reconcile.ts";
 import type { TableName } from "../src/sync/tables.ts";
 import type { RunningSimulator } from "../src/simulator/mod.ts";
-import { simulatorClient } from "./_helpers.ts";
+import { simulatorClient, syncOnce } from "./_helpers.ts";
 import { TestDatabase } from "./_postgres.ts";
 import { postgresSkip } from "./_skip.ts";
 
@@ -92,26 +91,14 @@ export async function syncInto(
   tables: readonly TableName[],
   wrap?: (sink: Sink) => Sink,
 ): Promise<RunResult> {
-  const sink = await openSink(url);
-  try {
-    const result = await syncTables(readState(statePath), {
-      tables,
-      batchSize: 50,
-      lookbackSeconds: 60,
-      defaultStartDate: "1900-01-01T00:00:00Z",
-    }, {
-      source: simulatorClient(running.url),
-      sink: wrap ? wrap(sink) : sink,
-      logger: silentLogger(),
-      now: Date.now,
-      saveState: (state: State) => writeState(statePath, state),
-    });
-    const failed = result.tables.filter((t) => t.status !== "ok").map((t) => t.error);
-    assert.deepEqual(failed, []);
-    return result;
-  } finally {
-    await sink.close();
-  }
+  const result = await syncOnce(url, statePath, {
+    tables,
+    source: simulatorClient(running.url),
+    wrap,
+  });
+  const failed = result.tables.filter((t) => t.status !== "ok").map((t) => t.error);
+  assert.deepEqual(failed, []);
+  return result;
 }
 
 /** Reconcile `tables` (marks rows deleted in the simulator); asserts success. */

@@ -4,21 +4,12 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createServer } from "node:net";
 import { runCli } from "../src/cli/mod.ts";
 import { type RunningSimulator, simulatorConfig, startSimulator } from "../src/simulator/mod.ts";
-import { runCliProcess, spawnCli, sqliteRows, tempDir } from "./_helpers.ts";
+import { freePort, runCliProcess, spawnCli, sqliteRows, tempDir } from "./_helpers.ts";
 
 const dir = tempDir("act-sync-help-");
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** The CLI in this process (no Act! calls): exit code and output. */
 async function cli(args: string[], options: { cwd?: string; exeDir?: string } = {}) {

@@ -4,21 +4,11 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createServer } from "node:net";
 import { type RunningSimulator, simulatorConfig, startSimulator } from "../src/simulator/mod.ts";
-import { runCliProcess, spawnCli, tempDir } from "./_helpers.ts";
+import { freePort, runCliProcess, spawnCli, tempDir } from "./_helpers.ts";
 
 const dir = tempDir("act-sync-ops-");
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A port nothing listens on: bound, then released. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe("--once and its log file", () => {
   let running: RunningSimulator;

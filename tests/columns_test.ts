@@ -8,11 +8,8 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type postgres from "postgres";
 import { type Logger, silentLogger } from "../src/core/log.ts";
-import { openSink } from "../src/sink/mod.ts";
 import { oddFields, startSimulator } from "../src/simulator/mod.ts";
-import { readState, type State, writeState } from "../src/state/mod.ts";
-import { syncTables } from "../src/sync/engine.ts";
-import { simulatorClient, tempDir } from "./_helpers.ts";
+import { simulatorClient, syncOnce, tempDir } from "./_helpers.ts";
 import { TestDatabase } from "./_postgres.ts";
 
 const dir = tempDir("act-sync-columns-");
@@ -153,23 +150,12 @@ async function check(destination: string, reader: Reader, folder: string): Promi
   try {
     const statePath = join(folder, "state.json");
     const run = async (warnings: string[]) => {
-      const sink = await openSink(destination, { logger: warningLogger(warnings) });
-      try {
-        return await syncTables(readState(statePath), {
-          tables: ["contacts"],
-          batchSize: 10,
-          lookbackSeconds: 60,
-          defaultStartDate: "1900-01-01T00:00:00Z",
-        }, {
-          source: simulatorClient(running.url),
-          sink,
-          logger: silentLogger(),
-          now: Date.now,
-          saveState: (state: State) => writeState(statePath, state),
-        });
-      } finally {
-        await sink.close();
-      }
+      return await syncOnce(destination, statePath, {
+        tables: ["contacts"],
+        batchSize: 10,
+        source: simulatorClient(running.url),
+        sinkOptions: { logger: warningLogger(warnings) },
+      });
     };
     const first: string[] = [];
     const result = await run(first);

@@ -4,13 +4,10 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { silentLogger } from "../src/core/log.ts";
-import { openSink } from "../src/sink/mod.ts";
 import { startSimulator } from "../src/simulator/mod.ts";
-import { readState, type State, writeState } from "../src/state/mod.ts";
-import { syncTables } from "../src/sync/engine.ts";
+import { readState } from "../src/state/mod.ts";
 import { flattenPage, normalizeDateTime, parseDateTime } from "../src/sync/flatten.ts";
-import { assertMirrors, simulatorClient, sqliteRows, tempDir } from "./_helpers.ts";
+import { assertMirrors, simulatorClient, sqliteRows, syncOnce, tempDir } from "./_helpers.ts";
 
 const dir = tempDir("act-sync-dates-");
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -78,23 +75,12 @@ test("a sync of records whose date-times have no offset gets every row, stored a
     const path = join(folder, "act.db");
     const statePath = join(folder, "state.json");
     const run = async () => {
-      const sink = await openSink(`sqlite:${path}`);
-      try {
-        return await syncTables(readState(statePath), {
-          tables: ["contacts", "products"],
-          batchSize: 7,
-          lookbackSeconds: 0,
-          defaultStartDate: "1900-01-01T00:00:00Z",
-        }, {
-          source: simulatorClient(running.url),
-          sink,
-          logger: silentLogger(),
-          now: Date.now,
-          saveState: (state: State) => writeState(statePath, state),
-        });
-      } finally {
-        await sink.close();
-      }
+      return await syncOnce(`sqlite:${path}`, statePath, {
+        tables: ["contacts", "products"],
+        batchSize: 7,
+        lookbackSeconds: 0,
+        source: simulatorClient(running.url),
+      });
     };
     for (let i = 0; i < 2; i++) {
       const result = await run();

@@ -6,8 +6,7 @@ import { DatabaseSync } from "node:sqlite";
 import type { ActClient } from "../src/act/client.ts";
 import { silentLogger } from "../src/core/log.ts";
 import { openSqliteSink } from "../src/sink/sqlite.ts";
-import { readState, type State, writeState } from "../src/state/mod.ts";
-import { type ProgressEvent, type RunResult, syncTables } from "../src/sync/engine.ts";
+import { type ProgressEvent, type RunResult } from "../src/sync/engine.ts";
 import {
   type ReconcileOptions,
   type ReconcileResult,
@@ -21,7 +20,14 @@ import {
   type SimulatorOptions,
   startSimulator,
 } from "../src/simulator/mod.ts";
-import { assertMirrors, runCliProcess, simulatorClient, sqliteRows, tempDir } from "./_helpers.ts";
+import {
+  assertMirrors,
+  runCliProcess,
+  simulatorClient,
+  sqliteRows,
+  syncOnce,
+  tempDir,
+} from "./_helpers.ts";
 
 const dir = tempDir("act-sync-reconcile-");
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,25 +56,9 @@ async function harness(options: SimulatorOptions = {}): Promise<Harness> {
     db,
     client,
     async sync(tables = TABLE_NAMES) {
-      const sink = await openSqliteSink(db);
-      try {
-        const result = await syncTables(readState(statePath), {
-          tables,
-          batchSize: 50,
-          lookbackSeconds: 60,
-          defaultStartDate: "1900-01-01T00:00:00Z",
-        }, {
-          source: client,
-          sink,
-          logger: silentLogger(),
-          now: Date.now,
-          saveState: (state: State) => writeState(statePath, state),
-        });
-        assert.equal(result.ok, true, JSON.stringify(result.tables.map((t) => t.error)));
-        return result;
-      } finally {
-        await sink.close();
-      }
+      const result = await syncOnce(`sqlite:${db}`, statePath, { tables, source: client });
+      assert.equal(result.ok, true, JSON.stringify(result.tables.map((t) => t.error)));
+      return result;
     },
     async reconcile(o = {}, onProgress) {
       const sink = await openSqliteSink(db);

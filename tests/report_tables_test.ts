@@ -4,12 +4,12 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { silentLogger } from "../src/core/log.ts";
 import { openSink } from "../src/sink/mod.ts";
-import { progressOf, readState, type State, writeState } from "../src/state/mod.ts";
-import { type EngineDeps, type RunResult, syncTables } from "../src/sync/engine.ts";
+import { progressOf, readState } from "../src/state/mod.ts";
+import { type EngineDeps, type RunResult } from "../src/sync/engine.ts";
 import { reconcileTables } from "../src/sync/reconcile.ts";
 import type { TableName } from "../src/sync/tables.ts";
 import { type SimulatorOptions, startSimulator } from "../src/simulator/mod.ts";
-import { assertMirrors, simulatorClient, sqliteRows, tempDir } from "./_helpers.ts";
+import { assertMirrors, simulatorClient, sqliteRows, syncOnce, tempDir } from "./_helpers.ts";
 import { TestDatabase } from "./_postgres.ts";
 
 // The tables reports need beyond the seed's six: history, groups, users, opportunity line items.
@@ -65,24 +65,13 @@ async function setup(dest: Dest, options: SimulatorOptions = {}) {
       batchSize = 25,
       extra: Partial<EngineDeps> = {},
     ): Promise<RunResult> {
-      const sink = await openSink(url);
-      try {
-        return await syncTables(readState(statePath), {
-          tables,
-          batchSize,
-          lookbackSeconds: 0,
-          defaultStartDate: "1900-01-01T00:00:00Z",
-        }, {
-          source: client,
-          sink,
-          logger: silentLogger(),
-          now: Date.now,
-          saveState: (state: State) => writeState(statePath, state),
-          ...extra,
-        });
-      } finally {
-        await sink.close();
-      }
+      return await syncOnce(url, statePath, {
+        tables,
+        batchSize,
+        lookbackSeconds: 0,
+        source: client,
+        ...extra,
+      });
     },
     async reconcile(tables: TableName[]) {
       const sink = await openSink(url);

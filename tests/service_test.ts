@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import process from "node:process";
 import { runSync } from "../src/jobs/sync.ts";
@@ -15,7 +14,7 @@ import type { RunRecord } from "../src/service/monitor.ts";
 import { TABLE_NAMES } from "../src/sync/tables.ts";
 import { type RunningSimulator, simulatorConfig, startSimulator } from "../src/simulator/mod.ts";
 import { runChromium } from "../scripts/chromium.ts";
-import { assertMirrors, spawnCli, sqliteCount, sqliteRows, tempDir } from "./_helpers.ts";
+import { assertMirrors, freePort, spawnCli, sqliteCount, sqliteRows, tempDir } from "./_helpers.ts";
 import { PROMTOOL_SKIP, promtoolCheck } from "./_promtool.ts";
 
 const PASSWORD = "Pa55-word-7c41e9";
@@ -533,17 +532,6 @@ describe("act-sync service as a process", () => {
 
 function start(args: string[]) {
   return spawnCli(args, { cwd: ROOT, timeoutMs: 90_000 });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 describe("runService() exposure", () => {

@@ -3,18 +3,23 @@ import assert from "node:assert/strict";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { ActClient } from "../src/act/client.ts";
-import { silentLogger } from "../src/core/log.ts";
-import { openSink } from "../src/sink/mod.ts";
 import type { Sink } from "../src/sink/sink.ts";
-import { readState, type State, writeState } from "../src/state/mod.ts";
-import { type RunResult, syncTables } from "../src/sync/engine.ts";
+import { readState, writeState } from "../src/state/mod.ts";
+import { type RunResult } from "../src/sync/engine.ts";
 import { TABLE_NAMES, type TableName } from "../src/sync/tables.ts";
 import {
   type RunningSimulator,
   type SimulatorOptions,
   startSimulator,
 } from "../src/simulator/mod.ts";
-import { assertMirrors, simulatorClient, sqliteCount, sqliteRows, tempDir } from "./_helpers.ts";
+import {
+  assertMirrors,
+  simulatorClient,
+  sqliteCount,
+  sqliteRows,
+  syncOnce,
+  tempDir,
+} from "./_helpers.ts";
 import { TestDatabase } from "./_postgres.ts";
 
 // The same cases run against SQLite and, when ACT_SYNC_TEST_PG names a PostgreSQL superuser URL
@@ -108,24 +113,15 @@ async function harness(options: SimulatorOptions = {}): Promise<Harness> {
     statePath,
     client,
     async run(o = {}) {
-      const sink = await openSink(url);
-      try {
-        return await syncTables(readState(statePath), {
-          tables: o.tables ?? TABLE_NAMES,
-          batchSize: o.batchSize ?? 50,
-          lookbackSeconds: o.lookbackSeconds ?? 60,
-          defaultStartDate: "1900-01-01T00:00:00Z",
-          fullRefresh: o.fullRefresh,
-        }, {
-          source: client,
-          sink: o.sink ? o.sink(sink) : sink,
-          logger: silentLogger(),
-          now: o.now ?? Date.now,
-          saveState: (state: State) => writeState(statePath, state),
-        });
-      } finally {
-        await sink.close();
-      }
+      return await syncOnce(url, statePath, {
+        tables: o.tables ?? TABLE_NAMES,
+        batchSize: o.batchSize,
+        lookbackSeconds: o.lookbackSeconds,
+        fullRefresh: o.fullRefresh,
+        source: client,
+        wrap: o.sink,
+        ...(o.now ? { now: o.now } : {}),
+      });
     },
     rows: (table) => dest.rows(url, table),
     async assertMirrors(tables = TABLE_NAMES) {

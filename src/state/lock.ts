@@ -98,18 +98,12 @@ export function acquireLock(
       kernel.close();
       throw error;
     }
-    let released = false;
-    return {
-      path,
-      release() {
-        if (released) return;
-        released = true;
-        try {
-          kernel.write(""); // an empty file names no holder, also to a run without kernel locks
-        } catch { /* the lock goes anyway */ }
-        kernel.close();
-      },
-    };
+    return releasedOnce(path, () => {
+      try {
+        kernel.write(""); // an empty file names no holder, also to a run without kernel locks
+      } catch { /* the lock goes anyway */ }
+      kernel.close();
+    });
   }
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
@@ -117,17 +111,11 @@ export function acquireLock(
         flag: "wx",
         mode: 0o600,
       });
-      let released = false;
-      return {
-        path,
-        release() {
-          if (released) return;
-          released = true;
-          try {
-            unlinkSync(path);
-          } catch { /* already gone */ }
-        },
-      };
+      return releasedOnce(path, () => {
+        try {
+          unlinkSync(path);
+        } catch { /* already gone */ }
+      });
     } catch (error) {
       if ((error as { code?: string }).code !== "EEXIST") throw error;
     }
@@ -138,6 +126,19 @@ export function acquireLock(
     } catch { /* someone else took it over first */ }
   }
   throw new LockError(`Cannot take the lock "${path}"`);
+}
+
+/** The lock at `path`, whose `release` runs `free` the first time it is called. */
+function releasedOnce(path: string, free: () => void): StateLock {
+  let released = false;
+  return {
+    path,
+    release() {
+      if (released) return;
+      released = true;
+      free();
+    },
+  };
 }
 
 /** What the lock file says; empty when it is missing, unreadable or locked against reading. */
