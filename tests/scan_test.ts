@@ -113,6 +113,28 @@ describe("scanByPrefix()", () => {
     });
   }
 
+  for (const cap of [1, 2]) {
+    test(`reads every id under a cap of ${cap} from a server that rejects 'ne': by prefix alone`, async () => {
+      const h = await harness({
+        counts: { contacts: 40 },
+        switches: { pageCap: cap, neFilter: false },
+      });
+      try {
+        const read: string[] = [];
+        await scanByPrefix({
+          ...h.base(50),
+          onRows: (rows) => void read.push(...rows.map((r) => String(r.id))),
+        });
+        assert.deepEqual([...new Set(read)].sort(), h.ids());
+        const filters = h.queries.map((q) => q.get("$filter") ?? "");
+        assert.equal(filters.filter((f) => f.includes(" ne ")).length, 1, "one refused exclusion");
+        assert.ok(h.queries.length < 20_000, `${h.queries.length} requests`);
+      } finally {
+        await h.close();
+      }
+    });
+  }
+
   test("splits a part with more ids than it may exclude into longer prefixes", async () => {
     const h = await harness({ counts: { contacts: 0 }, switches: { pageCap: 3 } });
     try {

@@ -71,6 +71,7 @@ describe("parseSimulateArgs()", () => {
       "--offsetless-dates",
       "--odd-fields",
       "--no-products-filter",
+      "--no-ne-filter",
       "--no-groups-edited",
       "--users-odata",
       "--no-history-format",

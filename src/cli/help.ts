@@ -134,6 +134,7 @@ Quirks:
   --activity-types           serve /api/activity-types (default: 404, like some Act! versions)
   --products-edited          products have an edited date
   --no-products-filter       ignore $filter on products
+  --no-ne-filter             answer 400 to 'ne' in $filter
   --ignore-skip              ignore $skip
   --no-date-header           send no Date header
   --echo-credentials         echo the credentials in error bodies (tests redaction)

@@ -111,6 +111,7 @@ export function parseSimulateArgs(args: string[]): SimulatorOptions & { port: nu
   if (v["activity-types"]) switches.activityTypes = true;
   if (v["products-edited"]) switches.productsEdited = true;
   if (v["no-products-filter"]) switches.productsFilter = false;
+  if (v["no-ne-filter"]) switches.neFilter = false;
   if (v["ignore-skip"]) switches.ignoreSkip = true;
   if (v["no-date-header"]) switches.dateHeader = false;
   if (v["echo-credentials"]) switches.echoCredentials = true;
@@ -208,6 +209,7 @@ function parseArgsStrict(args: string[]): Record<string, string | boolean | unde
     "activity-types",
     "products-edited",
     "no-products-filter",
+    "no-ne-filter",
     "no-date-header",
     "ignore-skip",
     "echo-credentials",

@@ -593,6 +593,9 @@ export class Simulator {
       if (filterText !== null && table === "products" && !this.switches.productsFilter) {
         throw new SyntaxError("The query parameter '$filter' is not supported on this resource");
       }
+      if (filterText !== null && !this.switches.neFilter && /\sne\s/i.test(filterText)) {
+        throw new SyntaxError("The operator 'ne' is not supported in $filter");
+      }
       const filter = filterText === null ? null : parseFilter(filterText, resolve);
       const orderText = q.get(`${ignored}$orderby`);
       const orderBy = orderText === null ? [] : parseOrderBy(orderText, resolve);

@@ -48,6 +48,8 @@ export interface SimulatorSwitches {
   oddFields: boolean;
   /** `$filter` works on `/api/products` (else 400). @default {true} */
   productsFilter: boolean;
+  /** `ne` works in `$filter` (else 400, as for any unsupported OData). @default {true} */
+  neFilter: boolean;
   /** Groups carry `created`/`edited` (else `$filter` on `edited` answers 400). @default {true} */
   groupsEdited: boolean;
   /**
@@ -155,6 +157,7 @@ export function defaultSwitches(): SimulatorSwitches {
     offsetlessDates: false,
     oddFields: false,
     productsFilter: true,
+    neFilter: true,
     groupsEdited: true,
     usersOdata: false,
     historyFormat: true,

@@ -22,7 +22,8 @@
  *    part is asked again without the ids read (`and id ne '…'`) as long as at most
  *    {@linkcode MAX_EXCLUDED_IDS} are excluded, so one-row responses cost a request per id;
  *    beyond that it is split into its longer prefixes (`'30'`…`'3f'`, see
- *    {@linkcode childPrefixes}), each finished the same way. The unstable order inside a part
+ *    {@linkcode childPrefixes}), each finished the same way (a server that answers 400 to `ne`
+ *    gets the split alone). The unstable order inside a part
  *    cannot hide a row: a part ends only at a complete response. A returned row outside its part
  *    (or an excluded id) means the server ignored `$filter`, which stops the scan.
  * 3. **By offset** ({@linkcode scanByOffset}), where ids are not GUIDs or `$filter` is rejected:
@@ -180,18 +181,28 @@ export async function scanByPrefix(scan: PrefixScan): Promise<void> {
   const stack: { prefix: string; ids: string[] }[] = scan.known
     ? [{ prefix: "", ids: [...scan.known] }]
     : prefixesOfLength(scan.depth ?? 1).reverse().map((prefix) => ({ prefix, ids: [] }));
+  let exclude = true; // false once the server rejects `ne`: parts are then only split
   while (stack.length > 0) {
-    const { prefix, ids } = stack.pop()!;
+    const { prefix, ids: known } = stack.pop()!;
+    const ids = exclude ? known : [];
     const excluded = new Set(ids.map((id) => id.toLowerCase()));
     const clauses = [
       ...(scan.base ? [scan.base] : []),
       ...(prefix ? [`startswith(id,'${prefix}')`] : []),
       ...ids.map((id) => `id ne ${odataString(id)}`),
     ];
-    const rows = await scan.list({
-      ...(clauses.length ? { filter: clauses.join(" and ") } : {}),
-      top: scan.top,
-    });
+    let rows: Row[];
+    try {
+      rows = await scan.list({
+        ...(clauses.length ? { filter: clauses.join(" and ") } : {}),
+        top: scan.top,
+      });
+    } catch (error) {
+      if (!(ids.length > 0 && error instanceof HttpError && error.status === 400)) throw error;
+      exclude = false; // the server rejects `ne`: ask this part again, whole
+      stack.push({ prefix, ids: known });
+      continue;
+    }
     for (const row of rows) {
       const id = idOf(row).toLowerCase();
       if (!id.startsWith(prefix) || excluded.has(id) || (scan.matches && !scan.matches(row))) {
@@ -205,7 +216,7 @@ export async function scanByPrefix(scan: PrefixScan): Promise<void> {
     await scan.onRows(rows);
     if (rows.length === 0 || await scan.completeness.completeAfterProbe(rows.length)) continue;
     const more = [...new Set([...ids, ...rows.map(idOf)])];
-    if (more.length <= MAX_EXCLUDED_IDS) {
+    if (exclude && more.length <= MAX_EXCLUDED_IDS) {
       stack.push({ prefix, ids: more });
       continue;
     }
