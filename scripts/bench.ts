@@ -10,7 +10,9 @@
  * Reports rows/s, the ratio of (2) to (1), peak resident memory, requests, and writes
  * bench/results.md and bench/results.svg. Then, on a server that behaves like a real one:
  *  4. a first sync of `--latency-size` contacts with every answer `--latency` ms late and the
- *     default `rate_limit_pause` (0.25 s): wall time against `requests × max(latency, pause)`;
+ *     default `rate_limit_pause` (0.25 s): wall time against `requests × max(latency, pause)`,
+ *     beside the plain client's on the same server at the same pace (the simulator's own time
+ *     to build a page comes on top of the latency, for both);
  *  5. `act-sync reconcile contacts` over `--reconcile-sizes` ids (destination already holding
  *     them), default pause, no page cap: requests and seconds.
  * With `--baseline DIR` (another checkout, e.g. `git worktree add --detach DIR main`), 2, 4 and 5
@@ -266,6 +268,27 @@ if (sections.has("latency")) {
     switches: { latencyMs },
   });
   try {
+    // The reference: a client that only fetches and parses the same pages, at the same pace.
+    mkdirSync(work, { recursive: true });
+    const before = running.sim.stats.requests;
+    const plain = await measure([
+      bun,
+      join(root, "scripts/_plain_client.ts"),
+      running.url,
+      String(latencyBatch),
+      String(PAUSE * 1000),
+    ], work);
+    if (plain.code !== 0) throw new Error(`plain client failed: ${plain.stderr}`);
+    const plainRequests = running.sim.stats.requests - before;
+    latencyRows.push({
+      program: "plain client (fetch + JSON.parse only)",
+      n: latencyN,
+      requests: plainRequests,
+      ms: plain.ms,
+      idealMs: plainRequests * Math.max(latencyMs, PAUSE * 1000),
+      peakMb: plain.peakMb,
+    });
+    console.log(JSON.stringify(latencyRows.at(-1)));
     for (const program of programs) {
       const folder = join(work, "latency", String(latencyRows.length));
       mkdirSync(folder, { recursive: true });

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { ActClient, type ActClientOptions, AUTH_FAILED_MESSAGE } from "../src/act/client.ts";
 import { backoffDelay, parseRetryAfter, rateLimitWait, RETRY_POLICY } from "../src/act/retry.ts";
 import { createFetch } from "../src/act/tls.ts";
-import { parseListBody, parseToken } from "../src/act/body.ts";
+import { parseListBody, parseListBytes, parseToken } from "../src/act/body.ts";
 import { basicAuthorization, decodeBasic } from "../src/core/basic.ts";
 import { HttpError } from "../src/core/errors.ts";
 import { createLogger } from "../src/core/log.ts";
@@ -98,6 +98,60 @@ describe("bodies (pure)", () => {
     ];
     for (const [body, type, pattern] of cases) {
       assert.throws(() => parseListBody(body, type), pattern, body);
+    }
+  });
+
+  test("parseListBytes() gives what parseListBody() gives: the same rows, or the same error", () => {
+    const bodies = [
+      '{"value":[{"id":"a"}],"Count":1}',
+      "[]",
+      ' \n[ {"id":"é\\"}"} ,\r\n\t{"id":"b"} ] \n',
+      '[{"id":"a","x":[1,{"y":"]},{"}],"z":{"value":[{"id":"q"}]}},{"id":"b\\\\"}]',
+      '{"@odata.context":"x","value":[],"Count":0}',
+      '{"value":[{"id":1}],"value":[{"id":2}]}',
+      '{"value":5,"value":[{"id":2}]}',
+      '{"value":[{"id":2}],"value":5}',
+      '{"value":[{"id":2}],"value":{"a":1}}',
+      '{"a":{"value":[{"id":1}]},"value":[{"id":3}]}',
+      '{"x":"value","value":[{"id":9}],"n":[1,2]}',
+      '{"k":["value"],"value":[{"id":1}]}',
+      '{"Value":[{"id":1}]}',
+      '{"value":{"a":[1]}}',
+      '\ufeff[{"id":1}]',
+      '[{"id":1,"n":1e400,"b":true,"f":false}]',
+      '[{"id":1,"n":-12345678901234567890},{"id":2,"n":1.5E+308,"m":9007199254740993}]',
+      '{"value":[{"id":"x"}],"Count":12345678901234567890}',
+      '[{"id":1},]',
+      '[,{"id":1}]',
+      '[{"id":1}] x',
+      '[{"id":1}{"id":2}]',
+      '[{"id":1},"s"]',
+      '[{"id":1},null]',
+      '[{"id":1},[2]]',
+      '{"value":[{"id":1}]',
+      '[{"id":"a"},{"id":',
+      '[{"id":"a","b":"unterminated}]',
+      "[{'id':1}]",
+      "<html><body>Server Error</body></html>",
+      "",
+      "   ",
+    ];
+    const encoder = new TextEncoder();
+    const outcome = (parse: () => unknown) => {
+      try {
+        return { value: parse() };
+      } catch (error) {
+        return { error: `${(error as Error).name}: ${(error as Error).message}` };
+      }
+    };
+    for (const body of bodies) {
+      for (const type of ["application/json", "text/html"]) {
+        assert.deepEqual(
+          outcome(() => parseListBytes(encoder.encode(body), type)),
+          outcome(() => parseListBody(body, type)),
+          `${type}: ${body}`,
+        );
+      }
     }
   });
 

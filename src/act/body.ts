@@ -99,6 +99,184 @@ export function parseListBody(text: string, contentType: string | null): ParsedL
   );
 }
 
+const UTF8 = new TextDecoder();
+
+/** Decode a response body as UTF-8 (invalid bytes become U+FFFD, as `Response.text()` does). */
+export function decodeBody(bytes: Uint8Array): string {
+  return UTF8.decode(bytes);
+}
+
+/**
+ * {@linkcode parseListBody} from the body's bytes, without the body as one string: a 10,000-row
+ * page is ~23 MB of UTF-8 but ~46 MB as a string (one non-Latin-1 character makes every character
+ * two bytes), held while `JSON.parse` builds the rows. A well-formed array of objects (bare or in
+ * `{"value": [...]}`) is split at its elements' boundaries and each element is decoded and parsed
+ * alone; anything else (an error, an odd envelope, one bad element) takes the whole-text path,
+ * which gives the same rows and the same error messages.
+ */
+export function parseListBytes(bytes: Uint8Array, contentType: string | null): ParsedList {
+  const split = /html|xml/i.test(contentType ?? "") ? null : splitArray(bytes);
+  if (split !== null) {
+    try {
+      // The envelope without its array must be JSON too (and its "value" the only one).
+      const outside = JSON.parse(
+        `${UTF8.decode(bytes.subarray(0, split.open))}[]${
+          UTF8.decode(bytes.subarray(split.close + 1))
+        }`,
+      );
+      if (split.envelope === "array" || (isRow(outside) && Array.isArray(outside.value))) {
+        const rows: Record<string, unknown>[] = new Array(split.starts.length);
+        for (let i = 0; i < rows.length; i++) {
+          const text = UTF8.decode(bytes.subarray(split.starts[i], split.ends[i]));
+          const row = split.exact[i] ? parseExactJson(text) : JSON.parse(text);
+          if (!isRow(row)) return parseListBody(UTF8.decode(bytes), contentType);
+          rows[i] = row;
+        }
+        return { rows, envelope: split.envelope };
+      }
+    } catch {
+      // not what it seemed: the whole-text path says what is wrong
+    }
+  }
+  return parseListBody(UTF8.decode(bytes), contentType);
+}
+
+/** Where the rows of a list body are: `[open` … `close]`, element `i` is `starts[i]..ends[i]`. */
+interface SplitBody {
+  envelope: "value" | "array";
+  open: number;
+  close: number;
+  starts: number[];
+  ends: number[];
+  /** Rows holding a number literal of 16+ characters or with an exponent. */
+  exact: boolean[];
+}
+
+const QUOTE = 0x22, BACKSLASH = 0x5c, COMMA = 0x2c, COLON = 0x3a;
+const OPEN_ARRAY = 0x5b, CLOSE_ARRAY = 0x5d, OPEN_OBJECT = 0x7b, CLOSE_OBJECT = 0x7d;
+const VALUE_KEY = [0x76, 0x61, 0x6c, 0x75, 0x65]; // value
+
+function isSpace(b: number): boolean {
+  return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+}
+
+/** Whether only whitespace follows `from`. */
+function rest(bytes: Uint8Array, from: number): boolean {
+  for (let i = from; i < bytes.length; i++) if (!isSpace(bytes[i])) return false;
+  return true;
+}
+
+/** Index of the quote closing the string whose opening quote is at `at`, or -1. */
+function stringEnd(bytes: Uint8Array, at: number): number {
+  const n = bytes.length;
+  for (let i = at + 1; i < n; i++) {
+    const b = bytes[i];
+    if (b === QUOTE) return i;
+    if (b === BACKSLASH) i++;
+  }
+  return -1;
+}
+
+/**
+ * Find the row array of a list body and its elements, checking only structure (brackets,
+ * strings, commas); null when the body is not a bare array of objects or an object with one
+ * `"value"` array of objects at its top level. Elements are checked by parsing them.
+ */
+function splitArray(bytes: Uint8Array): SplitBody | null {
+  const n = bytes.length;
+  let i = 0;
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) i = 3; // a UTF-8 BOM
+  while (i < n && isSpace(bytes[i])) i++;
+  const envelope: SplitBody["envelope"] = bytes[i] === OPEN_ARRAY ? "array" : "value";
+  if (envelope === "value" && bytes[i] !== OPEN_OBJECT) return null;
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let open = -1;
+  let close = -1;
+  let depth = 0;
+  let rowDepth = -1; // depth of the row array's elements while inside it
+  let after = false; // in the row array: an element just ended (a ',' or ']' must follow)
+  let expectKey = false; // at depth 1 of an envelope object: the next string is a key
+  let keyIsValue = false; // at depth 1: the last key was "value" and its value has not begun
+  let number = 0; // length of the number literal being read
+  const exact: boolean[] = []; // rows with a literal JSON.parse may change (see parseExactJson)
+  for (; i < n; i++) {
+    const b = bytes[i];
+    if (depth === rowDepth) { // between the rows
+      if (isSpace(b)) continue;
+      if (b === OPEN_OBJECT && !after) {
+        starts.push(i);
+        depth++;
+      } else if (b === COMMA && after) {
+        after = false;
+      } else if (b === CLOSE_ARRAY && (after || starts.length === 0)) {
+        close = i;
+        rowDepth = -1;
+        if (--depth === 0) {
+          return rest(bytes, i + 1) ? { envelope, open, close, starts, ends, exact } : null;
+        }
+      } else {
+        return null; // a row that is not an object, or a misplaced ',' / ']'
+      }
+      continue;
+    }
+    if (b === QUOTE) {
+      const end = stringEnd(bytes, i);
+      if (end < 0) return null;
+      if (envelope === "value" && depth === 1) {
+        keyIsValue = expectKey && end - i - 1 === 5 &&
+          VALUE_KEY.every((c, k) => bytes[i + 1 + k] === c);
+        expectKey = false;
+      }
+      i = end;
+      continue;
+    }
+    if (b === OPEN_OBJECT || b === OPEN_ARRAY) {
+      depth++;
+      if (envelope === "array" && depth === 1) {
+        open = i;
+        rowDepth = 1;
+      } else if (envelope === "value" && depth === 1) {
+        expectKey = true;
+      } else if (envelope === "value" && depth === 2 && keyIsValue && b === OPEN_ARRAY) {
+        if (open >= 0) return null; // a second "value": let JSON.parse decide
+        open = i;
+        rowDepth = 2;
+      }
+      keyIsValue = false;
+      continue;
+    }
+    if (b === CLOSE_OBJECT || b === CLOSE_ARRAY) {
+      depth--;
+      if (depth < 0) return null;
+      if (depth === rowDepth) {
+        ends.push(i + 1);
+        after = true;
+      }
+      if (depth === 0) {
+        return close >= 0 && rest(bytes, i + 1)
+          ? { envelope, open, close, starts, ends, exact }
+          : null;
+      }
+      continue;
+    }
+    if ((b >= 0x30 && b <= 0x39) || b === 0x2e || b === 0x2b || b === 0x2d) {
+      if (++number >= 16) exact[starts.length - 1] = true; // a long number (see parseExactJson)
+      continue;
+    }
+    if ((b === 0x65 || b === 0x45) && number > 0) { // an exponent
+      exact[starts.length - 1] = true;
+      continue;
+    }
+    number = 0;
+    if (envelope === "value" && depth === 1 && !isSpace(b)) {
+      if (b === COMMA) expectKey = true;
+      if (b !== COLON) keyIsValue = false; // a scalar value, or the next member
+    }
+  }
+  return null;
+}
+
 /**
  * A number literal right after `:`, `,` or `[` that `JSON.parse` may not keep exactly: 16 or more
  * digits, or an exponent of 3 or more digits. (Inside a string it only costs the slow path.)

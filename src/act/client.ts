@@ -23,7 +23,14 @@ import { connectionProblem, errorCode } from "./connection.ts";
 import type { Logger } from "../core/log.ts";
 import { Secrets } from "../core/secrets.ts";
 import { joinUrl, type OdataQuery, redactUrl } from "./odata.ts";
-import { errorExcerpt, excerpt, parseListBody, parseToken, UnusableBodyError } from "./body.ts";
+import {
+  decodeBody,
+  errorExcerpt,
+  excerpt,
+  parseListBytes,
+  parseToken,
+  UnusableBodyError,
+} from "./body.ts";
 import { backoffDelay, parseRetryAfter, rateLimitWait, RETRY_POLICY } from "./retry.ts";
 import { createFetch } from "./tls.ts";
 
@@ -112,7 +119,10 @@ class TimeoutError extends Error {
 interface Attempt {
   status: number;
   headers: Headers;
-  text: string;
+  /** The body as received (list pages are parsed from it: see `parseListBytes`). */
+  bytes: Uint8Array;
+  /** The body as text, decoded when first asked for; redacted unless the status is 2xx. */
+  readonly text: string;
 }
 
 type Parse<T> = (attempt: Attempt) => T;
@@ -208,7 +218,7 @@ export class ActClient {
   list(path: string, query?: OdataQuery, init: CallInit = {}): Promise<OdataPage> {
     const url = joinUrl(this.#base, path, query);
     return this.#call(url, { auth: true, signal: init.signal }, (attempt) => {
-      const { rows, envelope } = parseListBody(attempt.text, attempt.headers.get("content-type"));
+      const { rows, envelope } = parseListBytes(attempt.bytes, attempt.headers.get("content-type"));
       const date = attempt.headers.get("date");
       const parsed = date ? Date.parse(date) : NaN;
       return { rows, envelope, serverDate: Number.isNaN(parsed) ? null : parsed };
@@ -416,7 +426,7 @@ export class ActClient {
       rateLimitRemaining = remaining === null || remaining.trim() === "" || isNaN(Number(remaining))
         ? null
         : Number(remaining);
-      const text = await response.text();
+      const bytes = new Uint8Array(await response.arrayBuffer());
       const end = this.#now();
       // Dates in these headers are on the server's clock: compare them with its Date header.
       const wait = rateLimitWait(
@@ -431,7 +441,16 @@ export class ActClient {
       // An error body may echo what we sent (the Basic header, the token): redact it before it
       // is cut into an excerpt, which could otherwise keep a piece of a secret.
       const ok = status >= 200 && status < 300;
-      return { status, headers: response.headers, text: ok ? text : this.#secrets.redact(text) };
+      const secrets = this.#secrets;
+      let text: string | null = null;
+      return {
+        status,
+        headers: response.headers,
+        bytes,
+        get text() {
+          return text ??= ok ? decodeBody(bytes) : secrets.redact(decodeBody(bytes));
+        },
+      };
     } catch (error) {
       status = 0;
       if (controller.signal.reason instanceof TimeoutError && !signal?.aborted) {
