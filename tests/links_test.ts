@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { openSink } from "../src/sink/mod.ts";
-import { noChanges } from "../src/sink/sink.ts";
+import { noChanges, pagesOf } from "../src/sink/sink.ts";
 import { flattenPage } from "../src/sync/flatten.ts";
 import { RELATIONS } from "../src/sync/relations.ts";
 import type { TableName } from "../src/sync/tables.ts";
@@ -309,7 +309,7 @@ for (const dest of [sqliteDestination, postgresDestination("links")]) {
         description: sink.description,
         write: (_table, page) =>
           Promise.resolve({
-            written: page.rows.length,
+            written: [...pagesOf(page)].reduce((n, chunk) => n + chunk.rows.length, 0),
             changes: noChanges(),
             newColumns: [],
             widenedColumns: [],

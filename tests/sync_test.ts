@@ -211,6 +211,28 @@ for (const dest of [sqlite, postgresDestination]) {
         }
       });
 
+      test("a page with a row that is not JSON is rolled back whole; the next run loses no row", async () => {
+        // 2,500-row pages are written 1,000 rows at a time in one transaction (WRITE_CHUNK):
+        // row 1250 is in the second chunk, after the first was written.
+        const h = await harness({ records: 2600 });
+        try {
+          h.running.sim.inject({ kind: "bad-row", path: "/api/contacts" });
+          const failed = await h.run({ tables: ["contacts"], batchSize: 2500 });
+          assert.equal(failed.tables[0].status, "failed");
+          assert.match(
+            failed.tables[0].error ?? "",
+            /^Cannot read list response: row 1250 is not valid JSON: got "\{"id":x"bad"\}"$/,
+          );
+          assert.equal(failed.tables[0].rowsWritten, 0);
+          assert.equal((await h.rows("contacts")).size, 0);
+          assert.equal(readState(h.statePath).table_cursors.contacts, undefined);
+          assertOk(await h.run({ tables: ["contacts"], batchSize: 2500 }));
+          await h.assertMirrors(["contacts"]);
+        } finally {
+          await h.close();
+        }
+      });
+
       test("a tie group larger than a page, in unstable order, under a page cap", async () => {
         const h = await harness({
           records: 600,

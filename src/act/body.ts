@@ -115,30 +115,91 @@ export function decodeBody(bytes: Uint8Array): string {
  * which gives the same rows and the same error messages.
  */
 export function parseListBytes(bytes: Uint8Array, contentType: string | null): ParsedList {
-  const split = /html|xml/i.test(contentType ?? "") ? null : splitArray(bytes);
+  const split = splitListBytes(bytes, contentType);
   if (split !== null) {
     try {
-      // The envelope without its array must be JSON too (and its "value" the only one).
-      const outside = JSON.parse(
-        `${UTF8.decode(bytes.subarray(0, split.open))}[]${
-          UTF8.decode(bytes.subarray(split.close + 1))
-        }`,
-      );
-      if (split.envelope === "array" || (isRow(outside) && Array.isArray(outside.value))) {
-        const rows: Record<string, unknown>[] = new Array(split.starts.length);
-        for (let i = 0; i < rows.length; i++) {
-          const text = UTF8.decode(bytes.subarray(split.starts[i], split.ends[i]));
-          const row = split.exact[i] ? parseExactJson(text) : JSON.parse(text);
-          if (!isRow(row)) return parseListBody(UTF8.decode(bytes), contentType);
-          rows[i] = row;
-        }
-        return { rows, envelope: split.envelope };
-      }
+      return { rows: split.rows.slice(0, split.rows.length), envelope: split.envelope };
     } catch {
-      // not what it seemed: the whole-text path says what is wrong
+      // one row is not what it seemed: the whole-text path says what is wrong
     }
   }
   return parseListBody(UTF8.decode(bytes), contentType);
+}
+
+/**
+ * The rows of a list body read one at a time from its bytes, none kept: a page's memory is its
+ * bytes plus the rows being handled, not ~6 KB per row for the whole page at once.
+ */
+export class LazyRows {
+  /** Number of rows. */
+  readonly length: number;
+  #bytes: Uint8Array;
+  #split: SplitBody;
+
+  constructor(bytes: Uint8Array, split: SplitBody) {
+    this.#bytes = bytes;
+    this.#split = split;
+    this.length = split.starts.length;
+  }
+
+  /**
+   * Row `i`, parsed now; throws {@linkcode UnusableBodyError} naming the row when it is not a
+   * JSON object (numbers kept exactly, see {@linkcode parseExactJson}).
+   */
+  at(i: number): Record<string, unknown> {
+    const split = this.#split;
+    const text = UTF8.decode(this.#bytes.subarray(split.starts[i], split.ends[i]));
+    let row: unknown;
+    try {
+      row = split.exact[i] ? parseExactJson(text) : JSON.parse(text);
+    } catch (error) {
+      throw new UnusableBodyError(
+        `Cannot read list response: row ${i} is not valid JSON: got "${excerpt(text, 200)}"`,
+        { cause: error },
+      );
+    }
+    if (!isRow(row)) {
+      throw new UnusableBodyError(
+        `Cannot read list response: row ${i} is not an object: got "${excerpt(text, 200)}"`,
+      );
+    }
+    return row;
+  }
+
+  /** Rows `start` to `end - 1`, parsed now. */
+  slice(start: number, end: number): Record<string, unknown>[] {
+    const rows: Record<string, unknown>[] = new Array(Math.max(0, end - start));
+    for (let i = start; i < end; i++) rows[i - start] = this.at(i);
+    return rows;
+  }
+}
+
+/**
+ * A list body as {@linkcode LazyRows}: only its structure is checked here (brackets, strings,
+ * commas, the envelope around the rows); each row is parsed when asked for. Null when the body
+ * is anything but a well-formed array of objects, bare or in `{"value": [...]}`: then
+ * {@linkcode parseListBody} reads it (or says what is wrong).
+ */
+export function splitListBytes(
+  bytes: Uint8Array,
+  contentType: string | null,
+): { rows: LazyRows; envelope: ParsedList["envelope"] } | null {
+  const split = /html|xml/i.test(contentType ?? "") ? null : splitArray(bytes);
+  if (split === null) return null;
+  try {
+    // The envelope without its array must be JSON too (and its "value" the only one).
+    const outside = JSON.parse(
+      `${UTF8.decode(bytes.subarray(0, split.open))}[]${
+        UTF8.decode(bytes.subarray(split.close + 1))
+      }`,
+    );
+    if (split.envelope === "value" && !(isRow(outside) && Array.isArray(outside.value))) {
+      return null;
+    }
+  } catch {
+    return null;
+  }
+  return { rows: new LazyRows(bytes, split), envelope: split.envelope };
 }
 
 /** Where the rows of a list body are: `[open` … `close]`, element `i` is `starts[i]..ends[i]`. */

@@ -27,8 +27,10 @@ import {
   decodeBody,
   errorExcerpt,
   excerpt,
+  type LazyRows,
   parseListBytes,
   parseToken,
+  splitListBytes,
   UnusableBodyError,
 } from "./body.ts";
 import { backoffDelay, parseRetryAfter, rateLimitWait, RETRY_POLICY } from "./retry.ts";
@@ -91,8 +93,13 @@ export interface ActClientOptions {
 
 /** One page of a list endpoint. */
 export interface OdataPage {
-  /** The records, in server order. */
-  rows: Record<string, unknown>[];
+  /**
+   * The records, in server order. With {@linkcode ListInit.lazy}, parsed when first asked for
+   * (a bad row then throws {@linkcode UnusableBodyError} here, without a retry).
+   */
+  readonly rows: Record<string, unknown>[];
+  /** With {@linkcode ListInit.lazy}, when the body could be split: its rows, parsed on demand. */
+  lazy?: LazyRows;
   /** Ms since the epoch from the response `Date` header; null if absent or invalid. */
   serverDate: number | null;
   /** `value` for `{"value": [...]}`, `array` for a bare JSON array. */
@@ -103,6 +110,15 @@ export interface OdataPage {
 export interface CallInit {
   /** Aborts the call at once (no retry). */
   signal?: AbortSignal;
+}
+
+/** Options for one {@linkcode ActClient.list} call. */
+export interface ListInit extends CallInit {
+  /**
+   * Parse rows only when asked for ({@linkcode OdataPage.lazy}): the response's structure is
+   * checked before the call returns, a row's JSON when it is read.
+   */
+  lazy?: boolean;
 }
 
 /** The start of the message thrown when `/authorize` refuses the credentials. */
@@ -215,13 +231,28 @@ export class ActClient {
   }
 
   /** `GET {base}{path}?{query}` on a list endpoint; accepts both envelopes, rejects anything else. */
-  list(path: string, query?: OdataQuery, init: CallInit = {}): Promise<OdataPage> {
+  list(path: string, query?: OdataQuery, init: ListInit = {}): Promise<OdataPage> {
     const url = joinUrl(this.#base, path, query);
-    return this.#call(url, { auth: true, signal: init.signal }, (attempt) => {
-      const { rows, envelope } = parseListBytes(attempt.bytes, attempt.headers.get("content-type"));
+    return this.#call(url, { auth: true, signal: init.signal }, (attempt): OdataPage => {
+      const contentType = attempt.headers.get("content-type");
       const date = attempt.headers.get("date");
       const parsed = date ? Date.parse(date) : NaN;
-      return { rows, envelope, serverDate: Number.isNaN(parsed) ? null : parsed };
+      const serverDate = Number.isNaN(parsed) ? null : parsed;
+      const split = init.lazy ? splitListBytes(attempt.bytes, contentType) : null;
+      if (split) {
+        const lazy = split.rows;
+        let rows: Record<string, unknown>[] | null = null;
+        return {
+          get rows() {
+            return rows ??= lazy.slice(0, lazy.length);
+          },
+          lazy,
+          envelope: split.envelope,
+          serverDate,
+        };
+      }
+      const { rows, envelope } = parseListBytes(attempt.bytes, contentType);
+      return { rows, envelope, serverDate };
     });
   }
 

@@ -155,7 +155,7 @@ Faults:
   --rate-limit N             answer 429 beyond N requests per window
   --fault-rate R             fail this share of requests (0 to 1)
   --fault-kinds k,...        status, rate-limit, malformed, truncated, html, object, slow, drop,
-                             expire-token (default: all but slow and drop)
+                             bad-row, expire-token (default: all but slow, drop and bad-row)
   --fault-seed S             seed of the faults
   -h, --help                 show this help
 

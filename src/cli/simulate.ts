@@ -25,6 +25,7 @@ const FAULT_KINDS: readonly FaultKind[] = [
   "object",
   "slow",
   "drop",
+  "bad-row",
   "expire-token",
 ];
 
@@ -151,7 +152,9 @@ export function parseSimulateArgs(args: string[]): SimulatorOptions & { port: nu
   if (limit !== undefined) switches.rateLimit = { limit };
   const rate = num("fault-rate", 0, 1);
   const faultSeed = int("fault-seed", 0, 4294967295);
-  let kinds: FaultKind[] = FAULT_KINDS.filter((k) => k !== "slow" && k !== "drop");
+  let kinds: FaultKind[] = FAULT_KINDS.filter((k) =>
+    k !== "slow" && k !== "drop" && k !== "bad-row"
+  );
   if (v["fault-kinds"] !== undefined) {
     const list = String(v["fault-kinds"]).split(",").map((k) => k.trim());
     const bad = list.filter((k) => !(FAULT_KINDS as readonly string[]).includes(k));

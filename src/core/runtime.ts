@@ -28,9 +28,9 @@ export const RUNTIME: "bun" | "deno" | "other" = bunGlobal() !== undefined
 /**
  * Collect garbage now where the runtime allows it (Bun); a no-op elsewhere. Bun's collector runs
  * lazily, so a sync's resident memory grew with the size of its pages times a slack factor
- * (330 MB at 200k contacts in 5000-row pages); a full collection after each committed page keeps
- * it near one page's working set (166 MB) at no measurable cost in rows/s. Deno's V8 collects
- * eagerly enough on its own.
+ * (330 MB at 200k contacts in 5000-row pages); a full collection after each committed page, and
+ * between the 1000-row chunks a page is written in, keeps it near one chunk's working set plus
+ * the page's bytes (see `scripts/bench.ts` for the cost). Deno's V8 is left to collect on its own.
  */
 export function collectGarbage(): void {
   bunGlobal<{ gc(force: boolean): void }>()?.gc(true);

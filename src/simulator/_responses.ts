@@ -179,3 +179,15 @@ export function simulatorConfig(
     ...extra,
   };
 }
+
+/** The `bad-row` fault: `text` (a list answer) with its middle row replaced by invalid JSON. */
+export function badRow(text: string): Response {
+  const parsed = JSON.parse(text);
+  const rows: unknown[] = Array.isArray(parsed) ? parsed : parsed.value ?? [];
+  const marker = "\u0000bad-row";
+  if (rows.length > 0) rows[Math.floor(rows.length / 2)] = marker;
+  return new Response(JSON.stringify(parsed).replace(JSON.stringify(marker), '{"id":x"bad"}'), {
+    status: 200,
+    headers: { "content-type": "application/json; charset=utf-8" },
+  });
+}

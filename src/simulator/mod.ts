@@ -30,6 +30,7 @@ import { groupView, historyDetails, LineItems } from "./_reports.ts";
 import {
   atobUrl,
   b64url,
+  badRow,
   echoCredentials,
   isDataPath,
   json,
@@ -376,9 +377,12 @@ export class Simulator {
       response = notFound(url);
     }
     if (
-      fault && (fault.kind === "truncated" || fault.kind === "object") && response.status === 200
+      fault &&
+      (fault.kind === "truncated" || fault.kind === "object" || fault.kind === "bad-row") &&
+      response.status === 200
     ) {
       const text = await response.text();
+      if (fault.kind === "bad-row") return badRow(text);
       if (fault.kind === "truncated") {
         return new Response(text.slice(0, Math.max(1, Math.floor(text.length / 2))), {
           status: 200,
@@ -477,7 +481,7 @@ export class Simulator {
         this.expireTokens();
         return null;
       default:
-        return null; // truncated and object transform the normal answer
+        return null; // truncated, object and bad-row transform the normal answer
     }
   }
 

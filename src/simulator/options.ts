@@ -105,6 +105,7 @@ export type FaultKind =
   | "object"
   | "slow"
   | "drop"
+  | "bad-row"
   | "expire-token";
 
 /**
@@ -121,7 +122,15 @@ export type Fault =
     times?: number;
     path?: string;
   }
-  | { kind: "malformed" | "truncated" | "html" | "object"; times?: number; path?: string }
+  | {
+    /**
+     * `bad-row`: the normal answer with its middle row made invalid JSON that still balances
+     * (`{"id":x"bad"}`), so only parsing that row finds it.
+     */
+    kind: "malformed" | "truncated" | "html" | "object" | "bad-row";
+    times?: number;
+    path?: string;
+  }
   | { kind: "slow"; ms: number; times?: number; path?: string }
   | { kind: "drop"; times?: number; path?: string }
   | { kind: "expire-token"; times?: number };

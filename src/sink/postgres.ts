@@ -28,6 +28,8 @@ import {
   type FlatPage,
   type FlatValue,
   noChanges,
+  pagesOf,
+  PageSourceError,
   type Sink,
   type TableShape,
   widenType,
@@ -119,48 +121,42 @@ class PostgresSink implements Sink {
     this.description = target.safeUrl;
   }
 
-  async write(table: string, page: FlatPage, syncedAt: string): Promise<WriteResult> {
+  async write(
+    table: string,
+    pageOrChunks: FlatPage | Iterable<FlatPage>,
+    syncedAt: string,
+  ): Promise<WriteResult> {
     const result: WriteResult = {
       written: 0,
       changes: noChanges(),
       newColumns: [],
       widenedColumns: [],
     };
-    if (page.rows.length === 0 && page.types.size === 0 && this.#plans.has(table) && !page.shape) {
+    const page = pageOrChunks as FlatPage;
+    if (
+      !(Symbol.iterator in pageOrChunks) && page.rows.length === 0 && page.types.size === 0 &&
+      this.#plans.has(table) && !page.shape
+    ) {
       return result;
     }
-    textRefs(page);
     const warnings: string[] = [];
+    let offered = 0; // rows handed to this write so far, for the message
     try {
       await this.#sql.begin(async (tx) => {
-        const plan = await this.#evolve(tx, table, page, result, warnings);
-        const columns = [...plan.columns];
-        const upsert = plan.upsert ??= upsertSql(this.#table(table), columns);
-        const chunks = encodeRows(page, plan, columns, this.#chunkRows);
-        const compare = this.#compareSql(upsert, table, columns);
-        for (const chunk of chunks) {
-          // New / updated / unchanged, asked before the upsert changes the answer (_changes.ts).
-          const [counted] = await tx.unsafe(compare, [chunk]);
-          result.changes.inserted += counted.inserted;
-          result.changes.updated += counted.updated;
-          await tx.unsafe(upsert, [chunk, syncedAt]);
+        for (const chunk of pagesOf(pageOrChunks)) {
+          offered += chunk.rows.length;
+          await this.#writePage(tx, table, chunk, syncedAt, result, warnings);
         }
-        const changed = result.newColumns.length > 0 || result.widenedColumns.length > 0;
-        await this.#shapes.apply(tx, table, plan, page, changed, syncedAt);
       });
     } catch (error) {
       this.#plans.delete(table); // the schema change may have been rolled back
       this.#shapes.forget();
+      if (error instanceof PageSourceError) throw error.cause;
       throw new Error(
-        describePgError(
-          error,
-          `write ${page.rows.length} rows to table "${table}" in`,
-          this.#target,
-        ),
+        describePgError(error, `write ${offered} rows to table "${table}" in`, this.#target),
         { cause: error },
       );
     }
-    result.written = page.rows.length;
     // A page's repeated ids are written once (the last wins): the others count as unchanged.
     result.changes.unchanged = result.written - result.changes.inserted - result.changes.updated;
     for (const warning of warnings) this.#logger?.warning(warning);
@@ -171,6 +167,34 @@ class PostgresSink implements Sink {
       this.#logger?.fine(`Widened column "${column}" of table "${table}"`);
     }
     return result;
+  }
+
+  /** One page (or chunk) inside `write`'s transaction, counted into `result`. */
+  async #writePage(
+    tx: TxSql,
+    table: string,
+    page: FlatPage,
+    syncedAt: string,
+    result: WriteResult,
+    warnings: string[],
+  ): Promise<void> {
+    textRefs(page);
+    const before = result.newColumns.length + result.widenedColumns.length;
+    const plan = await this.#evolve(tx, table, page, result, warnings);
+    const columns = [...plan.columns];
+    const upsert = plan.upsert ??= upsertSql(this.#table(table), columns);
+    const chunks = encodeRows(page, plan, columns, this.#chunkRows);
+    const compare = this.#compareSql(upsert, table, columns);
+    for (const chunk of chunks) {
+      // New / updated / unchanged, asked before the upsert changes the answer (_changes.ts).
+      const [counted] = await tx.unsafe(compare, [chunk]);
+      result.changes.inserted += counted.inserted;
+      result.changes.updated += counted.updated;
+      await tx.unsafe(upsert, [chunk, syncedAt]);
+    }
+    const changed = result.newColumns.length + result.widenedColumns.length > before;
+    await this.#shapes.apply(tx, table, plan, page, changed, syncedAt);
+    result.written += page.rows.length;
   }
 
   async count(table: string): Promise<number> {

@@ -105,9 +105,12 @@ export interface Sink {
   /**
    * Upsert one page in one transaction: creates the table and missing columns, widens columns
    * whose type no longer fits, replaces each row by `id` (columns absent from a row become NULL),
-   * sets `_act_synced = syncedAt` and `_act_deleted = 0`, `_act_deleted_at = NULL`.
+   * sets `_act_synced = syncedAt` and `_act_deleted = 0`, `_act_deleted_at = NULL`. The page may
+   * come in chunks (an iterable of pages, each flattened only when its turn comes), written in
+   * order in the same transaction; a chunk producer's {@linkcode PageSourceError} rolls the
+   * transaction back and its cause is thrown as it is.
    */
-  write(table: string, page: FlatPage, syncedAt: string): Promise<WriteResult>;
+  write(table: string, page: FlatPage | Iterable<FlatPage>, syncedAt: string): Promise<WriteResult>;
   /** Number of rows not marked deleted (0 when the table does not exist). */
   count(table: string): Promise<number>;
   /**
@@ -125,6 +128,22 @@ export interface Sink {
   prepare(table: string, shape: TableShape, at: string): Promise<void>;
   /** Close connections; the sink is unusable afterwards. */
   close(): Promise<void>;
+}
+
+/**
+ * Thrown by the producer of a chunked write ({@linkcode Sink.write}) for a problem of the data
+ * it reads, not of the database: the sink rolls back and throws `cause` unchanged.
+ */
+export class PageSourceError extends Error {
+  constructor(cause: unknown) {
+    super("reading the page failed", { cause });
+    this.name = "PageSourceError";
+  }
+}
+
+/** A page, or the chunks of one, as chunks. */
+export function pagesOf(page: FlatPage | Iterable<FlatPage>): Iterable<FlatPage> {
+  return Symbol.iterator in page ? page : [page];
 }
 
 /** Metadata columns every table has, besides `id`. */

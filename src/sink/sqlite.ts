@@ -19,6 +19,8 @@ import {
   type FlatValue,
   META_COLUMNS,
   noChanges,
+  pagesOf,
+  PageSourceError,
   type Sink,
   type TableShape,
   widenType,
@@ -83,7 +85,9 @@ export function openSqliteSink(path: string, options: SqliteSinkOptions = {}): P
       db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
       db.exec("PRAGMA journal_mode = WAL");
       db.exec("PRAGMA synchronous = FULL");
-      db.exec("PRAGMA cache_size = -32768"); // 32 MiB: random id inserts stay in memory
+      // 16 MiB: enough for random id inserts at 1M rows (the OS caches the rest of the file);
+      // 32 MiB was no faster and held 16 MiB more (issue 16, scripts/bench.ts).
+      db.exec("PRAGMA cache_size = -16384");
       return new SqliteSink(db, path, options.logger);
     } catch (error) {
       const detail = errorMessage(error);
@@ -132,11 +136,15 @@ class SqliteSink implements Sink {
     this.description = `sqlite:${path}`;
   }
 
-  write(table: string, page: FlatPage, syncedAt: string): Promise<WriteResult> {
-    return settle(() => this.#write(table, page, syncedAt));
+  write(
+    table: string,
+    page: FlatPage | Iterable<FlatPage>,
+    syncedAt: string,
+  ): Promise<WriteResult> {
+    return settle(() => this.#write(table, pagesOf(page), syncedAt));
   }
 
-  #write(table: string, page: FlatPage, syncedAt: string): WriteResult {
+  #write(table: string, pages: Iterable<FlatPage>, syncedAt: string): WriteResult {
     const db = this.#db;
     const result: WriteResult = {
       written: 0,
@@ -149,48 +157,13 @@ class SqliteSink implements Sink {
     } catch (error) {
       throw this.#error("begin a transaction", error);
     }
-    let warnings: string[] = [];
+    const warnings: string[] = [];
+    let offered = 0; // rows handed to this write so far, for the message
     try {
-      const plan = this.#plan(table, true)!;
-      textRefs(page);
-      warnings = this.#assign(table, plan, page);
-      this.#evolve(table, plan, page, result);
-      const names = [...plan.columns.keys()];
-      const types = names.map((n) => plan.columns.get(n)!);
-      const upsert = plan.upsert ??= new SqliteRowWriter(
-        this.#db,
-        quoteIdent(table),
-        names,
-        quoteIdent,
-      );
-      const indexOf = new Map(names.map((n, i) => [n, i]));
-      // Each typed key of the page and the value slot of its column (keys with only nulls in
-      // this page have no type and stay NULL).
-      const keys: string[] = [];
-      const slots: number[] = [];
-      for (const key of page.types.keys()) {
-        const slot = indexOf.get(plan.map.get(key)!);
-        if (slot !== undefined) {
-          keys.push(key);
-          slots.push(slot + 1);
-        }
+      for (const page of pages) {
+        offered += page.rows.length;
+        this.#writePage(table, page, syncedAt, result, warnings);
       }
-      const values: (string | number | bigint | null)[] = new Array(names.length + 2);
-      for (const row of page.rows) {
-        values.fill(null);
-        values[0] = row.id;
-        for (let k = 0; k < keys.length; k++) {
-          const value = row[keys[k]];
-          if (value !== undefined && value !== null) {
-            values[slots[k]] = toSqlite(value, types[slots[k] - 1]);
-          }
-        }
-        values[names.length + 1] = syncedAt;
-        upsert.write(values, result.changes); // and counts it new / updated / unchanged
-        result.written++;
-      }
-      const changed = result.newColumns.length > 0 || result.widenedColumns.length > 0;
-      this.#shapes.apply(table, plan, page, changed, syncedAt);
       db.exec("COMMIT");
       for (const warning of warnings) this.#logger?.warning(warning);
       return result;
@@ -200,8 +173,60 @@ class SqliteSink implements Sink {
       } catch { /* the transaction may already be gone */ }
       this.#plans.delete(table); // schema may have been rolled back too
       this.#shapes.forget();
-      throw this.#error(`write ${page.rows.length} rows to table "${table}"`, error);
+      if (error instanceof PageSourceError) throw error.cause;
+      throw this.#error(`write ${offered} rows to table "${table}"`, error);
     }
+  }
+
+  /** One page (or chunk) inside `#write`'s transaction, counted into `result`. */
+  #writePage(
+    table: string,
+    page: FlatPage,
+    syncedAt: string,
+    result: WriteResult,
+    warnings: string[],
+  ): void {
+    const plan = this.#plan(table, true)!;
+    textRefs(page);
+    warnings.push(...this.#assign(table, plan, page));
+    const before = result.newColumns.length + result.widenedColumns.length;
+    this.#evolve(table, plan, page, result);
+    const names = [...plan.columns.keys()];
+    const types = names.map((n) => plan.columns.get(n)!);
+    const upsert = plan.upsert ??= new SqliteRowWriter(
+      this.#db,
+      quoteIdent(table),
+      names,
+      quoteIdent,
+    );
+    const indexOf = new Map(names.map((n, i) => [n, i]));
+    // Each typed key of the page and the value slot of its column (keys with only nulls in
+    // this page have no type and stay NULL).
+    const keys: string[] = [];
+    const slots: number[] = [];
+    for (const key of page.types.keys()) {
+      const slot = indexOf.get(plan.map.get(key)!);
+      if (slot !== undefined) {
+        keys.push(key);
+        slots.push(slot + 1);
+      }
+    }
+    const values: (string | number | bigint | null)[] = new Array(names.length + 2);
+    for (const row of page.rows) {
+      values.fill(null);
+      values[0] = row.id;
+      for (let k = 0; k < keys.length; k++) {
+        const value = row[keys[k]];
+        if (value !== undefined && value !== null) {
+          values[slots[k]] = toSqlite(value, types[slots[k] - 1]);
+        }
+      }
+      values[names.length + 1] = syncedAt;
+      upsert.write(values, result.changes); // and counts it new / updated / unchanged
+      result.written++;
+    }
+    const changed = result.newColumns.length + result.widenedColumns.length > before;
+    this.#shapes.apply(table, plan, page, changed, syncedAt);
   }
 
   count(table: string): Promise<number> {
@@ -236,7 +261,7 @@ class SqliteSink implements Sink {
       const plan = this.#plan(table, false);
       if (!plan) return;
       const types = refMigrations(plan, shape);
-      this.#write(table, { rows: [], types, shape }, at);
+      this.#write(table, [{ rows: [], types, shape }], at);
     });
   }
 

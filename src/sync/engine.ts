@@ -53,7 +53,14 @@
  * @module
  */
 import { errorMessage, HttpError } from "../core/errors.ts";
-import { noChanges } from "../sink/sink.ts";
+import { noChanges, type WriteResult } from "../sink/sink.ts";
+import {
+  checkedChunks,
+  checkedLastValue,
+  type CursorCheck,
+  cursorValue,
+  readField,
+} from "./_cursor_rows.ts";
 import {
   cursorOf,
   progressOf,
@@ -67,7 +74,6 @@ import { formatUtc } from "../core/time.ts";
 import { parseDateTime } from "./flatten.ts";
 import type { OdataQuery } from "../act/odata.ts";
 import {
-  asText,
   Completeness,
   isHexId,
   MAX_EXCLUDED_IDS,
@@ -267,13 +273,16 @@ class TableReader {
   }
 
   /** One request, with endpoint fallback on the very first 404 and counting. */
-  async #list(query: OdataQuery, path = this.#path): Promise<ListPage> {
+  async #list(query: OdataQuery, path = this.#path, lazy = false): Promise<ListPage> {
     if (this.#deps.signal?.aborted) throw new StopRequested();
     if (++this.#requests > MAX_REQUESTS) {
       throw notAdvancing(WHO, `more than ${MAX_REQUESTS} requests`);
     }
     try {
-      const page = await this.#deps.source.list(path, query, { signal: this.#deps.signal });
+      const page = await this.#deps.source.list(path, query, {
+        signal: this.#deps.signal,
+        lazy,
+      });
       return this.#seen(page);
     } catch (error) {
       if (
@@ -284,6 +293,7 @@ class TableReader {
           try {
             const page = await this.#deps.source.list(fallback, query, {
               signal: this.#deps.signal,
+              lazy,
             });
             const note = `Table ${this.#spec.name}: ${this.#path} answered 404, using ${fallback}`;
             if (!FALLBACKS_LOGGED.has(note)) this.#deps.logger.info(note); // once per process
@@ -303,7 +313,7 @@ class TableReader {
   }
 
   #seen(page: ListPage): ListPage {
-    this.#rowsRead += page.rows.length;
+    this.#rowsRead += (page.lazy ?? page.rows).length;
     return page;
   }
 
@@ -318,6 +328,22 @@ class TableReader {
     if (children) {
       await this.#children!.markRemoved(this.#deps.sink, this.#spec.name, children, synced);
     }
+    this.#written(result);
+  }
+
+  /** Write a window page read a chunk at a time (`checkedChunks`), in one transaction. */
+  async #writeChunked(rows: NonNullable<ListPage["lazy"]>, from: number): Promise<void> {
+    const synced = new Date(this.#deps.now()).toISOString();
+    const chunks = checkedChunks(rows, this.#spec, this.#cursorCheck(from), this.#deps.afterPage);
+    this.#written(await this.#deps.sink.write(this.#spec.name, chunks, synced));
+  }
+
+  #cursorCheck(from: number): CursorCheck {
+    return { key: this.#spec.cursorJsonField!, from, path: this.#path };
+  }
+
+  /** Count a page's write into the run's, and report progress. */
+  #written(result: WriteResult): void {
     this.#deps.afterPage?.();
     this.#rowsWritten += result.written;
     for (const k of ["inserted", "updated", "unchanged"] as const) {
@@ -382,9 +408,12 @@ class TableReader {
       top: this.#top,
     });
 
+    // Pages are read lazily (rows parsed a chunk at a time as they are written) unless the
+    // table's line items need its rows whole.
+    const lazy = this.#children === null;
     let first: ListPage | null;
     try {
-      first = await this.#list(query(position));
+      first = await this.#list(query(position), this.#path, lazy);
     } catch (error) {
       if (error instanceof HttpError && error.status === 400 && spec.cursorOptional) {
         this.#deps.logger.warning(
@@ -404,20 +433,24 @@ class TableReader {
     first = null; // each page is dropped before the next one is parsed (issue 16)
     let from = position;
     for (let guard = 0; pending && guard < MAX_REQUESTS; guard++) {
-      let rows: Row[] | null = (await pending).rows;
+      let page: ListPage | null = await pending;
       pending = null;
-      if (rows.length === 0) break;
-      const last = this.#checkedLastValue(rows, from);
+      const size = (page.lazy ?? page.rows).length;
+      if (size === 0) break;
+      // A lazy page's last row decides the next request; every row is checked as it is written.
+      const last = page.lazy
+        ? cursorValue(page.lazy.at(size - 1), this.#cursorCheck(from))
+        : checkedLastValue(page.rows, this.#cursorCheck(from));
       this.#noteRead(last);
       let next: number;
       let tieGroup = false;
       if (last > from) {
         next = last;
         // Not capped (smaller than a response we have seen) and sorted: it held every match.
-        if (!(await this.#completeness.completeAfterProbe(rows.length))) {
-          pending = this.#list(query(next));
+        if (!(await this.#completeness.completeAfterProbe(size))) {
+          pending = this.#list(query(next), this.#path, lazy);
         }
-      } else if (await this.#completeness.completeAfterProbe(rows.length)) {
+      } else if (await this.#completeness.completeAfterProbe(size)) {
         next = from; // every row equals `from` and the response was not capped: window done
       } else {
         tieGroup = true;
@@ -425,12 +458,21 @@ class TableReader {
       }
       // Let the next request go out before the (synchronous) write keeps the thread busy.
       if (pending) await new Promise((resolve) => setTimeout(resolve, 0));
-      await this.#write(rows);
-      if (tieGroup) {
-        await this.#readTieGroup(from, rows);
-        pending = this.#list(query(next));
+      try {
+        if (page.lazy && !tieGroup) {
+          await this.#writeChunked(page.lazy, from);
+        } else {
+          const rows = page.rows; // a tie group's rows are needed whole
+          if (page.lazy) checkedLastValue(rows, this.#cursorCheck(from));
+          await this.#write(rows);
+          if (tieGroup) await this.#readTieGroup(from, rows);
+        }
+      } catch (error) {
+        pending?.catch(() => {}); // the request sent ahead is not needed any more
+        throw error;
       }
-      rows = null; // the next response may be parsed while the checkpoint is saved
+      if (tieGroup) pending = this.#list(query(next), this.#path, lazy);
+      page = null; // the next response may be parsed while the checkpoint is saved
       from = next;
       await this.#checkpoint({ start: lo, end: cap, position: from });
       if (this.#deps.signal?.aborted) {
@@ -491,37 +533,6 @@ class TableReader {
           `act-sync follows the server's clock`,
       );
     }
-  }
-
-  /**
-   * The last (largest) cursor value of a page, after checking every row's: present, sorted
-   * ascending, not below `from`.
-   */
-  #checkedLastValue(rows: Record<string, unknown>[], from: number): number {
-    const key = this.#spec.cursorJsonField!;
-    let previous = -Infinity;
-    for (let i = 0; i < rows.length; i++) {
-      const value = parseDateTime(readField(rows[i], key));
-      if (value === null) {
-        throw new TypeError(
-          `Record without a valid '${key}' in ${this.#path}: ${asText(rows[i])}`,
-        );
-      }
-      if (value < from - 999) {
-        throw new RangeError(
-          `The server ignored $filter on ${this.#path}: got '${key}' ${formatUtc(value)} below ${
-            formatUtc(from)
-          }`,
-        );
-      }
-      if (value < previous) {
-        throw new RangeError(
-          `The server ignored $orderby on ${this.#path}: rows are not sorted by '${key}'`,
-        );
-      }
-      previous = value;
-    }
-    return previous;
   }
 
   /**
@@ -647,12 +658,4 @@ class TableReader {
   #fullReadCursor(cap: number): string | null {
     return this.#spec.cursorField ? this.#cursorAfter(cap) : formatUtc(cap);
   }
-}
-
-/** Read a field case-insensitively (the exact key first). */
-function readField(row: Record<string, unknown>, key: string): unknown {
-  if (key in row) return row[key];
-  const lower = key.toLowerCase();
-  for (const k in row) if (k.toLowerCase() === lower) return row[k];
-  return undefined;
 }

@@ -12,14 +12,25 @@ import type { TableName } from "./tables.ts";
 
 /** One response of a list endpoint. */
 export interface ListPage {
-  rows: Record<string, unknown>[];
+  readonly rows: Record<string, unknown>[];
+  /** The same rows parsed one at a time, none kept (when the source can: see `init.lazy`). */
+  lazy?: {
+    readonly length: number;
+    at(i: number): Record<string, unknown>;
+    slice(start: number, end: number): Record<string, unknown>[];
+  };
   /** The response's `Date` header in ms, when present. */
   serverDate: number | null;
 }
 
 /** Where pages come from: the Act! client (or anything with the same `list`). */
 export interface PageSource {
-  list(path: string, query?: OdataQuery, init?: { signal?: AbortSignal }): Promise<ListPage>;
+  /** With `lazy`, the page may come with {@linkcode ListPage.lazy} (its `rows` then parse all). */
+  list(
+    path: string,
+    query?: OdataQuery,
+    init?: { signal?: AbortSignal; lazy?: boolean },
+  ): Promise<ListPage>;
 }
 
 /** Progress of one table, for progress lines and the status page. */
@@ -70,7 +81,10 @@ export interface EngineDeps {
   onProgress?: (event: ProgressEvent) => void;
   /** When aborted, the page being written commits, the state is saved, and the run stops. */
   signal?: AbortSignal;
-  /** Called after every committed page (the CLI returns memory here). */
+  /**
+   * Called after every committed page, and between the chunks of a page written a chunk at a
+   * time (the CLI returns memory here).
+   */
   afterPage?: () => void;
 }
 
