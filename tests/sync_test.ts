@@ -211,23 +211,33 @@ for (const dest of [sqlite, postgresDestination]) {
         }
       });
 
-      test("a page with a row that is not JSON is rolled back whole; the next run loses no row", async () => {
+      test("a page with a row that is not JSON is rolled back whole and asked for again", async () => {
         // 2,500-row pages are written 1,000 rows at a time in one transaction (WRITE_CHUNK):
         // row 1250 is in the second chunk, after the first was written.
         const h = await harness({ records: 2600 });
         try {
-          h.running.sim.inject({ kind: "bad-row", path: "/api/contacts" });
-          const failed = await h.run({ tables: ["contacts"], batchSize: 2500 });
-          assert.equal(failed.tables[0].status, "failed");
-          assert.match(
-            failed.tables[0].error ?? "",
-            /^Cannot read list response: row 1250 is not valid JSON: got "\{"id":x"bad"\}"$/,
-          );
-          assert.equal(failed.tables[0].rowsWritten, 0);
-          assert.equal((await h.rows("contacts")).size, 0);
-          assert.equal(readState(h.statePath).table_cursors.contacts, undefined);
+          const sim = h.running.sim;
+          // Once: the page is asked for again, read whole, and the run loses nothing.
+          sim.inject({ kind: "bad-row", path: "/api/contacts" });
+          const before = sim.stats.dataRequests;
           assertOk(await h.run({ tables: ["contacts"], batchSize: 2500 }));
+          // Page 1, page 2 (sent ahead, dropped with page 1), page 1 again whole, page 2.
+          assert.equal(sim.stats.dataRequests - before, 4);
           await h.assertMirrors(["contacts"]);
+
+          // Every time: the table fails, naming the problem, and none of the page is kept.
+          const h2 = await harness({ records: 2600 });
+          try {
+            h2.running.sim.inject({ kind: "bad-row", path: "/api/contacts", times: 100 });
+            const failed = await h2.run({ tables: ["contacts"], batchSize: 2500 });
+            assert.equal(failed.tables[0].status, "failed");
+            assert.match(failed.tables[0].error ?? "", /invalid or truncated JSON/);
+            assert.equal(failed.tables[0].rowsWritten, 0);
+            assert.equal((await h2.rows("contacts")).size, 0);
+            assert.equal(readState(h2.statePath).table_cursors.contacts, undefined);
+          } finally {
+            await h2.close();
+          }
         } finally {
           await h.close();
         }

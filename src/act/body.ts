@@ -18,6 +18,17 @@ export class UnusableBodyError extends Error {
   }
 }
 
+/**
+ * Thrown by {@linkcode LazyRows} for a row that is not a JSON object, after the call that
+ * fetched the page has returned (so no retry covered it): the caller asks for the page again.
+ */
+export class UnusableRowError extends UnusableBodyError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "UnusableRowError";
+  }
+}
+
 /** Collapse whitespace and cut `text` to `max` characters (with an ellipsis). */
 export function excerpt(text: string, max: number): string {
   const flat = text.replace(/\s+/g, " ").trim();
@@ -153,13 +164,13 @@ export class LazyRows {
     try {
       row = split.exact[i] ? parseExactJson(text) : JSON.parse(text);
     } catch (error) {
-      throw new UnusableBodyError(
+      throw new UnusableRowError(
         `Cannot read list response: row ${i} is not valid JSON: got "${excerpt(text, 200)}"`,
         { cause: error },
       );
     }
     if (!isRow(row)) {
-      throw new UnusableBodyError(
+      throw new UnusableRowError(
         `Cannot read list response: row ${i} is not an object: got "${excerpt(text, 200)}"`,
       );
     }

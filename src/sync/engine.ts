@@ -53,6 +53,7 @@
  * @module
  */
 import { errorMessage, HttpError } from "../core/errors.ts";
+import { UnusableRowError } from "../act/body.ts";
 import { noChanges, type WriteResult } from "../sink/sink.ts";
 import {
   checkedChunks,
@@ -437,28 +438,26 @@ class TableReader {
       pending = null;
       const size = (page.lazy ?? page.rows).length;
       if (size === 0) break;
-      // A lazy page's last row decides the next request; every row is checked as it is written.
-      const last = page.lazy
-        ? cursorValue(page.lazy.at(size - 1), this.#cursorCheck(from))
-        : checkedLastValue(page.rows, this.#cursorCheck(from));
-      this.#noteRead(last);
-      let next: number;
+      let next = from;
       let tieGroup = false;
-      if (last > from) {
-        next = last;
-        // Not capped (smaller than a response we have seen) and sorted: it held every match.
-        if (!(await this.#completeness.completeAfterProbe(size))) {
-          pending = this.#list(query(next), this.#path, lazy);
-        }
-      } else if (await this.#completeness.completeAfterProbe(size)) {
-        next = from; // every row equals `from` and the response was not capped: window done
-      } else {
-        tieGroup = true;
-        next = from + SECOND;
-      }
-      // Let the next request go out before the (synchronous) write keeps the thread busy.
-      if (pending) await new Promise((resolve) => setTimeout(resolve, 0));
       try {
+        // A lazy page's last row decides the next request; every row is checked as written.
+        const last = page.lazy
+          ? cursorValue(page.lazy.at(size - 1), this.#cursorCheck(from))
+          : checkedLastValue(page.rows, this.#cursorCheck(from));
+        if (last > from) {
+          next = last;
+          // Not capped (smaller than a response we have seen) and sorted: it held every match.
+          if (!(await this.#completeness.completeAfterProbe(size))) {
+            pending = this.#list(query(next), this.#path, lazy);
+          }
+        } else if (!(await this.#completeness.completeAfterProbe(size))) {
+          // (else every row equals `from` and the response was not capped: window done)
+          tieGroup = true;
+          next = from + SECOND;
+        }
+        // Let the next request go out before the (synchronous) write keeps the thread busy.
+        if (pending) await new Promise((resolve) => setTimeout(resolve, 0));
         if (page.lazy && !tieGroup) {
           await this.#writeChunked(page.lazy, from);
         } else {
@@ -467,9 +466,14 @@ class TableReader {
           await this.#write(rows);
           if (tieGroup) await this.#readTieGroup(from, rows);
         }
+        this.#noteRead(last);
       } catch (error) {
         pending?.catch(() => {}); // the request sent ahead is not needed any more
-        throw error;
+        if (!(error instanceof UnusableRowError)) throw error;
+        // A row that is not JSON in a well-formed page, found as it was read (nothing of the
+        // page is written): ask again for the page whole, retried like any unusable answer.
+        pending = this.#list(query(from), this.#path, false);
+        continue;
       }
       if (tieGroup) pending = this.#list(query(next), this.#path, lazy);
       page = null; // the next response may be parsed while the checkpoint is saved
