@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { collectGarbage } from "../core/runtime.ts";
 import { errorMessage } from "../core/errors.ts";
 import type { Config } from "../config/mod.ts";
 import type { Logger } from "../core/log.ts";
@@ -94,6 +95,7 @@ export async function runReconcile(
         now,
         signal: deps.signal,
         onProgress: progress.report,
+        afterPage: collectGarbage,
       });
       progress.done();
       if (options.dryRun) return { ...result, ...timing() };
