@@ -11,9 +11,10 @@
  *
  * Faults, alone and combined: SIGKILL mid-request, mid-transaction or mid-state-write; tokens
  * expiring every K requests; 429 with `Retry-After` in seconds, as a date, or none; 500–504
- * bursts; timeouts; dropped connections; malformed, truncated, HTML and wrong-shape bodies; rows
- * edited, inserted and deleted while the sync pages; tie groups larger than a page (the simulator
- * orders ties differently on every request); page caps below `batch_size`, down to 1 row, and
+ * bursts; timeouts; dropped connections; malformed, truncated, HTML and wrong-shape bodies, a row
+ * that is not JSON in a well-formed page; rows edited, inserted and deleted while the sync pages;
+ * tie groups larger than a page (the simulator orders ties differently on every request); page
+ * caps below `batch_size`, down to 1 row, and
  * `batch_size` 1 to 3; the server clock five minutes ahead of or behind the host's; the clock that
  * stamps `edited` two or ten minutes ahead of or behind the one writing the `Date` header; one
  * `Date` header that jumps to 2100 or back to 2001; the destination locked by another program (the run must
@@ -248,6 +249,7 @@ function plan(
         "truncated",
         "html",
         "object",
+        "bad-row",
         "expire-token",
       ] as const,
     );
