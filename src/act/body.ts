@@ -111,6 +111,8 @@ export function parseListBody(text: string, contentType: string | null): ParsedL
 }
 
 const UTF8 = new TextDecoder();
+/** For text after the body's first byte: a U+FEFF there is a character, not a BOM to drop. */
+const UTF8_KEEP_BOM = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** Decode a response body as UTF-8 (invalid bytes become U+FFFD, as `Response.text()` does). */
 export function decodeBody(bytes: Uint8Array): string {
@@ -201,7 +203,7 @@ export function splitListBytes(
     // The envelope without its array must be JSON too (and its "value" the only one).
     const outside = JSON.parse(
       `${UTF8.decode(bytes.subarray(0, split.open))}[]${
-        UTF8.decode(bytes.subarray(split.close + 1))
+        UTF8_KEEP_BOM.decode(bytes.subarray(split.close + 1))
       }`,
     );
     if (split.envelope === "value" && !(isRow(outside) && Array.isArray(outside.value))) {
@@ -296,6 +298,8 @@ function splitArray(bytes: Uint8Array): SplitBody | null {
       const end = stringEnd(bytes, i);
       if (end < 0) return null;
       if (envelope === "value" && depth === 1) {
+        // An escaped key may spell "value" (JSON.parse keeps the last one): let it decide.
+        if (expectKey && bytes.subarray(i + 1, end).includes(BACKSLASH)) return null;
         keyIsValue = expectKey && end - i - 1 === 5 &&
           VALUE_KEY.every((c, k) => bytes[i + 1 + k] === c);
         expectKey = false;
@@ -351,9 +355,10 @@ function splitArray(bytes: Uint8Array): SplitBody | null {
 
 /**
  * A number literal right after `:`, `,` or `[` that `JSON.parse` may not keep exactly: 16 or more
- * digits, or an exponent of 3 or more digits. (Inside a string it only costs the slow path.)
+ * digits before or after the point, or an exponent of 3 or more digits. (Inside a string it only
+ * costs the slow path.)
  */
-const INEXACT_NUMBER = /[:,[]\s*-?(?:\d{16}|[\d.]+[eE][+-]?\d{3})/;
+const INEXACT_NUMBER = /[:,[]\s*-?(?:\d{16}|\d*\.\d{16}|[\d.]+[eE][+-]?\d{3})/;
 
 /**
  * `JSON.parse`, except that numbers are never changed: an integer beyond ±2^53 becomes a

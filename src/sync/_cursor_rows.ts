@@ -86,9 +86,9 @@ export function* checkedChunks(
 ): Generator<FlatPage> {
   let previous = -Infinity;
   for (let start = 0; start < rows.length; start += WRITE_CHUNK) {
-    if (start > 0) between?.();
     let flat: FlatPage;
     try {
+      if (start > 0) between?.();
       const chunk = rows.slice(start, Math.min(rows.length, start + WRITE_CHUNK));
       for (const row of chunk) previous = sorted(cursorValue(row, check), previous, check);
       flat = flattenForSink(spec, chunk);
