@@ -6,20 +6,18 @@
  * (`act-sync --once`, from source or the compiled binary) as a child process against it, SIGKILLs
  * it at random moments and reruns it until it exits 0, then runs once more without faults (rows
  * edited while a run pages legitimately arrive with the next run) and compares every table row by
- * row with the simulator's truth. Rows deleted in Act! are then reconciled
- * (`act-sync reconcile`) and the tables compared again, deleted rows included.
+ * row with the simulator's truth. Rows deleted in Act! are then reconciled (`act-sync reconcile`)
+ * and the tables compared again, deleted rows included.
  *
  * Faults, alone and combined: SIGKILL mid-request, mid-transaction or mid-state-write; tokens
  * expiring every K requests; 429 with `Retry-After` in seconds, as a date, or none; 500–504
  * bursts; timeouts; dropped connections; malformed, truncated, HTML and wrong-shape bodies, a row
  * that is not JSON in a well-formed page; rows edited, inserted and deleted while the sync pages;
  * tie groups larger than a page (the simulator orders ties differently on every request); page
- * caps below `batch_size`, down to 1 row, and
- * `batch_size` 1 to 3; the server clock five minutes ahead of or behind the host's; the clock that
- * stamps `edited` two or ten minutes ahead of or behind the one writing the `Date` header; one
- * `Date` header that jumps to 2100 or back to 2001; the destination locked by another program (the run must
- * fail with a message naming the lock and keep the cursor) and, when run as root where tmpfs can
- * be mounted, the destination's disk full.
+ * caps below `batch_size`, down to 1 row, and `batch_size` 1 to 3; the server clock five minutes
+ * ahead of or behind the host's; the clock that stamps `edited` two or ten minutes ahead of or
+ * behind the one writing the `Date` header; a `Date` header jumping to 2100 or 2001; the destination
+ * locked by another program (the run fails naming the lock); as root with tmpfs, a full disk.
  *
  * ```sh
  * deno run -A scripts/chaos.ts --trials 300 --seed 1            # or: bun scripts/chaos.ts …
