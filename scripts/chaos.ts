@@ -16,8 +16,8 @@
  * tie groups larger than a page (the simulator orders ties differently on every request); page
  * caps below `batch_size`, down to 1 row, and `batch_size` 1 to 3; the server clock five minutes
  * ahead of or behind the host's; the clock that stamps `edited` two or ten minutes ahead of or
- * behind the one writing the `Date` header; a `Date` header jumping to 2100 or 2001; the destination
- * locked by another program (the run fails naming the lock); as root with tmpfs, a full disk.
+ * behind the one writing the `Date` header; a `Date` header jumping to 2100 or 2001; the
+ * destination locked by another program (the run fails naming the lock); a full disk (as root).
  *
  * ```sh
  * deno run -A scripts/chaos.ts --trials 300 --seed 1            # or: bun scripts/chaos.ts …
