@@ -32,6 +32,8 @@ export class SqliteRowWriter {
   #insert: StatementSync;
   #update: StatementSync;
   #touch: StatementSync;
+  /** The update's values: data columns, `syncedAt`, id, data columns again. */
+  #updateValues: (string | number | bigint | null)[];
 
   constructor(
     db: Preparer,
@@ -39,37 +41,50 @@ export class SqliteRowWriter {
     names: readonly string[],
     quote: (name: string) => string,
   ) {
+    // Anonymous `?` parameters only: node:sqlite binds a row to numbered ones (`?2`) 2.5 to 3.5
+    // times slower (a 95-value row: 12 µs against 3.5 µs under Bun, 14 against 5.6 under Deno).
     const n = names.length;
-    const data = names.map((_, i) => `?${i + 2}`);
     const all = ["id", ...names, "_act_synced"].map(quote);
     this.#insert = db.prepare(
-      `INSERT OR IGNORE INTO ${quotedTable} (${all.join(", ")}) VALUES (?1, ${
-        [...data, `?${n + 2}`].join(", ")
+      `INSERT OR IGNORE INTO ${quotedTable} (${all.join(", ")}) VALUES (${
+        all.map(() => "?").join(", ")
       })`,
     );
     const sets = [
-      ...names.map((name, i) => `${quote(name)} = ${data[i]}`),
-      `_act_synced = ?${n + 2}`,
+      ...names.map((name) => `${quote(name)} = ?`),
+      "_act_synced = ?",
       "_act_deleted = 0",
       "_act_deleted_at = NULL",
     ];
     const differs = n === 0
       ? "_act_deleted <> 0"
-      : `NOT ((${names.map(quote).join(", ")}) IS (${data.join(", ")}) AND _act_deleted = 0)`;
+      : `NOT ((${names.map(quote).join(", ")}) IS (${
+        names.map(() => "?").join(", ")
+      }) AND _act_deleted = 0)`;
     this.#update = db.prepare(
-      `UPDATE ${quotedTable} SET ${sets.join(", ")} WHERE id = ?1 AND ${differs}`,
+      `UPDATE ${quotedTable} SET ${sets.join(", ")} WHERE id = ? AND ${differs}`,
     );
-    this.#touch = db.prepare(`UPDATE ${quotedTable} SET _act_synced = ?2 WHERE id = ?1`);
+    this.#touch = db.prepare(`UPDATE ${quotedTable} SET _act_synced = ? WHERE id = ?`);
+    this.#updateValues = new Array(2 * n + 2);
   }
 
   /** Write one row (`values` as described above) and count it in `changes`. */
   write(values: (string | number | bigint | null)[], changes: RowChanges): void {
     if (Number(this.#insert.run(...values).changes) > 0) {
       changes.inserted++;
-    } else if (Number(this.#update.run(...values).changes) > 0) {
+      return;
+    }
+    const n = values.length - 2;
+    const id = values[0];
+    const synced = values[n + 1];
+    const update = this.#updateValues;
+    for (let i = 0; i < n; i++) update[i] = update[n + 2 + i] = values[i + 1];
+    update[n] = synced;
+    update[n + 1] = id;
+    if (Number(this.#update.run(...update).changes) > 0) {
       changes.updated++;
     } else {
-      this.#touch.run(values[0], values[values.length - 1]);
+      this.#touch.run(synced, id);
       changes.unchanged++;
     }
   }
