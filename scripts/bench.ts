@@ -119,17 +119,7 @@ rmSync(work, { recursive: true, force: true });
 for (const n of sections.has("sync") ? sizes : []) {
   const folder = join(work, String(n));
   mkdirSync(folder, { recursive: true });
-  const running = await startSimulator({
-    seed: 1,
-    counts: {
-      contacts: n,
-      companies: 0,
-      opportunities: 0,
-      activities: 0,
-      products: 0,
-      activity_types: 0,
-    },
-  });
+  const running = await startSimulator({ seed: 1, counts: contactsOnly(n) });
   const { sim } = running;
   try {
     writeFileSync(

@@ -125,10 +125,14 @@ export function decodeBody(bytes: Uint8Array): string {
  * two bytes), held while `JSON.parse` builds the rows. A well-formed array of objects (bare or in
  * `{"value": [...]}`) is split at its elements' boundaries and each element is decoded and parsed
  * alone; anything else (an error, an odd envelope, one bad element) takes the whole-text path,
- * which gives the same rows and the same error messages.
+ * which gives the same rows and the same error messages. `split` is the body's
+ * {@linkcode splitListBytes}, when the caller has it already.
  */
-export function parseListBytes(bytes: Uint8Array, contentType: string | null): ParsedList {
-  const split = splitListBytes(bytes, contentType);
+export function parseListBytes(
+  bytes: Uint8Array,
+  contentType: string | null,
+  split: ReturnType<typeof splitListBytes> = splitListBytes(bytes, contentType),
+): ParsedList {
   if (split !== null) {
     try {
       return { rows: split.rows.slice(0, split.rows.length), envelope: split.envelope };
@@ -156,7 +160,7 @@ export class LazyRows {
   }
 
   /**
-   * Row `i`, parsed now; throws {@linkcode UnusableBodyError} naming the row when it is not a
+   * Row `i`, parsed now; throws {@linkcode UnusableRowError} naming the row when it is not a
    * JSON object (numbers kept exactly, see {@linkcode parseExactJson}).
    */
   at(i: number): Record<string, unknown> {

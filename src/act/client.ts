@@ -95,7 +95,7 @@ export interface ActClientOptions {
 export interface OdataPage {
   /**
    * The records, in server order. With {@linkcode ListInit.lazy}, parsed when first asked for
-   * (a bad row then throws {@linkcode UnusableBodyError} here, without a retry).
+   * (a bad row then throws `UnusableRowError` here, without a retry).
    */
   readonly rows: Record<string, unknown>[];
   /** With {@linkcode ListInit.lazy}, when the body could be split: its rows, parsed on demand. */
@@ -238,8 +238,8 @@ export class ActClient {
       const date = attempt.headers.get("date");
       const parsed = date ? Date.parse(date) : NaN;
       const serverDate = Number.isNaN(parsed) ? null : parsed;
-      const split = init.lazy ? splitListBytes(attempt.bytes, contentType) : null;
-      if (split) {
+      const split = splitListBytes(attempt.bytes, contentType);
+      if (split && init.lazy) {
         const lazy = split.rows;
         let rows: Record<string, unknown>[] | null = null;
         return {
@@ -251,7 +251,7 @@ export class ActClient {
           serverDate,
         };
       }
-      const { rows, envelope } = parseListBytes(attempt.bytes, contentType);
+      const { rows, envelope } = parseListBytes(attempt.bytes, contentType, split);
       return { rows, envelope, serverDate };
     });
   }

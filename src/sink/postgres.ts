@@ -132,10 +132,9 @@ class PostgresSink implements Sink {
       newColumns: [],
       widenedColumns: [],
     };
-    const page = pageOrChunks as FlatPage;
     if (
-      !(Symbol.iterator in pageOrChunks) && page.rows.length === 0 && page.types.size === 0 &&
-      this.#plans.has(table) && !page.shape
+      !(Symbol.iterator in pageOrChunks) && pageOrChunks.rows.length === 0 &&
+      pageOrChunks.types.size === 0 && this.#plans.has(table) && !pageOrChunks.shape
     ) {
       return result;
     }
