@@ -23,8 +23,8 @@ import { runCli } from "./src/cli/mod.ts";
 export { EXIT, runCli, USAGE } from "./src/cli/mod.ts";
 export type { CliDeps } from "./src/cli/mod.ts";
 export { ConfigError, HttpError, LockError, UsageError } from "./src/core/errors.ts";
-export { TABLE_NAMES, TABLES } from "./src/sync/tables.ts";
-export type { TableName, TableSpec } from "./src/sync/tables.ts";
+export { TABLE_NAMES, TABLES } from "./src/act/tables.ts";
+export type { TableName, TableSpec } from "./src/act/tables.ts";
 export { VERSION } from "./src/core/version.ts";
 
 /** Run the command line with the real process, and exit with its code. */

@@ -20,7 +20,7 @@ import { parseArgs } from "node:util";
 import { parseListBytes } from "../src/act/body.ts";
 import { openSqliteSink } from "../src/sink/sqlite.ts";
 import { flattenForSink, shapeOf } from "../src/sync/relations.ts";
-import { TABLES } from "../src/sync/tables.ts";
+import { TABLES } from "../src/act/tables.ts";
 import { startSimulator } from "../src/simulator/mod.ts";
 
 const { values } = parseArgs({

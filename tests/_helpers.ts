@@ -13,7 +13,7 @@ import { formatUtc } from "../src/core/time.ts";
 import { plainName } from "../src/sink/sink.ts";
 import { isDeepStrictEqual } from "node:util";
 import type { ColumnType } from "../src/sink/sink.ts";
-import type { TableName } from "../src/sync/tables.ts";
+import type { TableName } from "../src/act/tables.ts";
 import { ActClient } from "../src/act/client.ts";
 import { type Config, parseConfig } from "../src/config/mod.ts";
 import { simulatorConfig } from "../src/simulator/mod.ts";

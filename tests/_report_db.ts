@@ -10,7 +10,7 @@ import { openSink } from "../src/sink/mod.ts";
 import type { Sink } from "../src/sink/sink.ts";
 import { type RunResult } from "../src/sync/engine.ts";
 import { reconcileTables } from "../src/sync/reconcile.ts";
-import type { TableName } from "../src/sync/tables.ts";
+import type { TableName } from "../src/act/tables.ts";
 import type { RunningSimulator } from "../src/simulator/mod.ts";
 import { simulatorClient, syncOnce } from "./_helpers.ts";
 import { TestDatabase } from "./_postgres.ts";

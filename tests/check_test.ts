@@ -5,7 +5,7 @@ import type { Config } from "../src/config/mod.ts";
 import { configForSimulator } from "./_helpers.ts";
 import { createLogger } from "../src/core/log.ts";
 import { startSimulator } from "../src/simulator/mod.ts";
-import { TABLE_NAMES } from "../src/sync/tables.ts";
+import { TABLE_NAMES } from "../src/act/tables.ts";
 
 type Sim = Awaited<ReturnType<typeof startSimulator>>;
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { spawn } from "node:child_process";
 import process from "node:process";
 import { type RunningSimulator, simulatorConfig, startSimulator } from "../src/simulator/mod.ts";
-import { TABLE_NAMES } from "../src/sync/tables.ts";
+import { TABLE_NAMES } from "../src/act/tables.ts";
 import { acquireLock } from "../src/state/mod.ts";
 import { assertMirrors, cliCommand, runCliProcess, sqliteRows, tempDir } from "./_helpers.ts";
 

@@ -14,7 +14,7 @@ import {
 } from "../src/config/mod.ts";
 import { ConfigError } from "../src/core/errors.ts";
 import { Secrets } from "../src/core/secrets.ts";
-import { TABLE_NAMES } from "../src/sync/tables.ts";
+import { TABLE_NAMES } from "../src/act/tables.ts";
 import { tempDir } from "./_helpers.ts";
 
 const PASSWORD = "Sup3r-S3cret!";

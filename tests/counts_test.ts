@@ -11,7 +11,7 @@ import { DatabaseSync } from "node:sqlite";
 import { createLogger, silentLogger } from "../src/core/log.ts";
 import { formatSummary, runSync, stopNote, type SyncRun } from "../src/jobs/sync.ts";
 import type { TableResult } from "../src/sync/engine.ts";
-import type { TableName } from "../src/sync/tables.ts";
+import type { TableName } from "../src/act/tables.ts";
 import {
   formatProgressLine,
   LOG_PROGRESS_INTERVAL_MS,

@@ -6,7 +6,7 @@ import { openSink } from "../src/sink/mod.ts";
 import { noChanges, pagesOf } from "../src/sink/sink.ts";
 import { flattenPage } from "../src/sync/flatten.ts";
 import { RELATIONS } from "../src/sync/relations.ts";
-import type { TableName } from "../src/sync/tables.ts";
+import type { TableName } from "../src/act/tables.ts";
 import { type RunningSimulator, startSimulator } from "../src/simulator/mod.ts";
 import { tempDir } from "./_helpers.ts";
 import {

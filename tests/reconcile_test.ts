@@ -13,7 +13,7 @@ import {
   reconcileTables,
   scanIds,
 } from "../src/sync/reconcile.ts";
-import { TABLE_NAMES, type TableName } from "../src/sync/tables.ts";
+import { TABLE_NAMES, type TableName } from "../src/act/tables.ts";
 import {
   type RunningSimulator,
   simulatorConfig,

@@ -7,7 +7,7 @@ import { scheduleIntervalMs } from "../src/service/schedule.ts";
 import { authorized, createApp } from "../src/service/app.ts";
 import type { State } from "../src/state/mod.ts";
 import { Monitor } from "../src/service/monitor.ts";
-import type { TableName } from "../src/sync/tables.ts";
+import type { TableName } from "../src/act/tables.ts";
 import { PROMTOOL_SKIP, promtoolCheck } from "./_promtool.ts";
 
 const T0 = Date.parse("2026-03-01T12:00:00Z");

@@ -11,7 +11,7 @@ import { createLogger, silentLogger } from "../src/core/log.ts";
 import { runService } from "../src/service/mod.ts";
 import { readState } from "../src/state/mod.ts";
 import type { RunRecord } from "../src/service/monitor.ts";
-import { TABLE_NAMES } from "../src/sync/tables.ts";
+import { TABLE_NAMES } from "../src/act/tables.ts";
 import { type RunningSimulator, simulatorConfig, startSimulator } from "../src/simulator/mod.ts";
 import { runChromium } from "../scripts/chromium.ts";
 import { assertMirrors, freePort, spawnCli, sqliteCount, sqliteRows, tempDir } from "./_helpers.ts";

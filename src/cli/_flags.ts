@@ -7,11 +7,11 @@
 import { parseArgs, type ParseArgsConfig, type ParseArgsOptionsConfig } from "node:util";
 import { type Config, loadConfig } from "../config/mod.ts";
 import { ConfigError, errorMessage, UsageError } from "../core/errors.ts";
-import { closest } from "../config/schema.ts";
+import { closest } from "../core/closest.ts";
 import { createLogger, type Logger } from "../core/log.ts";
 import { createFileWriter } from "../core/log_file.ts";
-import { isTableName, TABLE_NAMES, type TableName } from "../sync/tables.ts";
-import type { CliDeps } from "./mod.ts";
+import { isTableName, TABLE_NAMES, type TableName } from "../act/tables.ts";
+import type { CliDeps } from "./command.ts";
 
 /** Parse arguments strictly, turning parseArgs errors into usage errors (exit 2). */
 export function parseFlags<T extends ParseArgsConfig>(

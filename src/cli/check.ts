@@ -6,7 +6,7 @@
  */
 import { LOGIN_ADVICE } from "../core/errors.ts";
 import { configFromArgs, parseCommand } from "./_flags.ts";
-import { type CliDeps, EXIT } from "./mod.ts";
+import { type CliDeps, EXIT } from "./command.ts";
 
 /** Run the check; the exit code (0 every probe passed, 1 failed, 4 login refused). */
 export async function checkCommand(args: string[], deps: CliDeps): Promise<number> {

@@ -7,7 +7,7 @@
 import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseFlags } from "./_flags.ts";
-import type { CliDeps } from "./mod.ts";
+import type { CliDeps } from "./command.ts";
 import { parseConfig } from "../config/mod.ts";
 import { createLogger } from "../core/log.ts";
 import { simulatorConfig, startSimulator } from "../simulator/mod.ts";

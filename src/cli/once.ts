@@ -15,7 +15,7 @@ import {
 } from "../core/errors.ts";
 import { formatSummary, runSync, stopNote, type SyncRun } from "../jobs/sync.ts";
 import { type CommonArgs, configFromArgs } from "./_flags.ts";
-import { type CliDeps, EXIT } from "./mod.ts";
+import { type CliDeps, EXIT } from "./command.ts";
 
 /** The flags of the default command (`--once` and service mode) beyond the config-key ones. */
 export const RUN_FLAGS = {

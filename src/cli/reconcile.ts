@@ -8,7 +8,7 @@
 import { onStopSignal } from "../core/runtime.ts";
 import { AuthError, errorMessage, LockError, LOGIN_ADVICE } from "../core/errors.ts";
 import { configFromArgs, parseCommand, tableArgs } from "./_flags.ts";
-import { type CliDeps, EXIT } from "./mod.ts";
+import { type CliDeps, EXIT } from "./command.ts";
 
 /** Run a reconcile; the exit code (0 every table reconciled, 1 failed, 4 login refused). */
 export async function reconcileCommand(args: string[], deps: CliDeps): Promise<number> {

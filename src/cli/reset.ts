@@ -14,7 +14,7 @@ import {
   writeState,
 } from "../state/mod.ts";
 import { configFromArgs, parseCommand, tableArgs } from "./_flags.ts";
-import type { CliDeps } from "./mod.ts";
+import type { CliDeps } from "./command.ts";
 
 /** Reset the named tables (or all); with `--dry-run`, only say what would be reset. */
 export async function resetCommand(args: string[], deps: CliDeps): Promise<boolean> {

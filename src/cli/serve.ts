@@ -4,7 +4,7 @@
  * @module
  */
 import { type CommonArgs, configFromArgs } from "./_flags.ts";
-import type { CliDeps } from "./mod.ts";
+import type { CliDeps } from "./command.ts";
 
 /** Run the service; true when it stopped cleanly. */
 export async function runServe(parsed: CommonArgs, deps: CliDeps): Promise<boolean> {

@@ -7,7 +7,7 @@
 import process from "node:process";
 import { errorMessage, UsageError } from "../core/errors.ts";
 import { parseFlags } from "./_flags.ts";
-import { TABLE_NAMES, type TableName } from "../sync/tables.ts";
+import { TABLE_NAMES, type TableName } from "../act/tables.ts";
 import {
   actDate,
   type FaultKind,

@@ -9,7 +9,7 @@ import { UsageError } from "../core/errors.ts";
 import { escapeControl } from "../core/secrets.ts";
 import { progressOf, readState, type State } from "../state/mod.ts";
 import { configFromArgs, parseCommand } from "./_flags.ts";
-import type { CliDeps } from "./mod.ts";
+import type { CliDeps } from "./command.ts";
 
 /** Print the state file; throws when there is none. */
 export async function stateCommand(args: string[], deps: CliDeps): Promise<boolean> {

@@ -7,7 +7,7 @@
  */
 import { errorMessage } from "../core/errors.ts";
 import { configFromArgs, parseCommand } from "./_flags.ts";
-import type { CliDeps } from "./mod.ts";
+import type { CliDeps } from "./command.ts";
 
 /** Send the stop request; true when the service accepted it. */
 export async function stopCommand(args: string[], deps: CliDeps): Promise<boolean> {

@@ -13,8 +13,8 @@ import { ConfigError, errorMessage } from "../core/errors.ts";
 import { Secrets } from "../core/secrets.ts";
 import { caFileProblem } from "../act/tls.ts";
 import { findJsonError } from "./_json_locator.ts";
+import { closest } from "../core/closest.ts";
 import {
-  closest,
   type Config,
   CONFIG_KEYS,
   ConfigSchema,

@@ -11,7 +11,8 @@ import { Cron } from "croner";
 import { errorMessage } from "../core/errors.ts";
 import { LOG_LEVELS, type LogLevel } from "../core/log.ts";
 import { formatUtc } from "../core/time.ts";
-import { TABLE_NAMES, type TableName } from "../sync/tables.ts";
+import { TABLE_NAMES, type TableName } from "../act/tables.ts";
+import { closest } from "../core/closest.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The rules, as valibot actions. Each key's pipe reads as its specification: `v.unknown()` (a value
@@ -629,37 +630,6 @@ export const CONFIG_KEYS: readonly (keyof Config)[] = Object.keys(
 /** The environment variable for a config key: `batch_size` → `ACT_BATCH_SIZE`. */
 export function envName(key: string): string {
   return `ACT_${key.toUpperCase()}`;
-}
-
-/** The candidate nearest to `word` (Levenshtein, ignoring case), if it is near enough. */
-export function closest(word: string, candidates: readonly string[]): string | undefined {
-  const w = word.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of candidates) {
-    const d = levenshtein(w, candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return bestDistance <= Math.max(2, Math.floor(w.length / 3)) ? best : undefined;
-}
-
-function levenshtein(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        previous[j] + 1,
-        current[j - 1] + 1,
-        previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length];
 }
 
 /** A destination safe to print: the password of a URL (`user:***@`, `?password=***`) removed. */

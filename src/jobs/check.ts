@@ -10,7 +10,7 @@ import { createClient } from "./sync.ts";
 import { AuthError, errorMessage, HttpError } from "../core/errors.ts";
 import { escapeControl } from "../core/secrets.ts";
 import type { Logger } from "../core/log.ts";
-import { type TableName, TABLES } from "../sync/tables.ts";
+import { type TableName, TABLES } from "../act/tables.ts";
 
 /** What {@linkcode runCheck} needs from outside. */
 export interface CheckDeps {

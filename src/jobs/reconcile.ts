@@ -14,7 +14,7 @@ import { escapeControl } from "../core/secrets.ts";
 import { formatTable, redactedState, withSession } from "./_session.ts";
 import { type ReconcileRecord, withReconciled } from "../state/reconcile.ts";
 import { reconcileTables, type TableReconcile } from "../sync/reconcile.ts";
-import type { TableName } from "../sync/tables.ts";
+import type { TableName } from "../act/tables.ts";
 import { createClient } from "./sync.ts";
 import { progressReporter } from "./progress.ts";
 

@@ -14,7 +14,7 @@ import { escapeControl } from "../core/secrets.ts";
 import { type State, writeState } from "../state/mod.ts";
 import { formatTable, redactedState, withSession } from "./_session.ts";
 import { type ProgressEvent, type RunResult, syncTables } from "../sync/engine.ts";
-import type { TableName } from "../sync/tables.ts";
+import type { TableName } from "../act/tables.ts";
 import { buildBaseUrl } from "../act/odata.ts";
 import { progressReporter } from "./progress.ts";
 

@@ -13,7 +13,7 @@ import type { SyncRun } from "../jobs/sync.ts";
 import type { State, TableStatus } from "../state/mod.ts";
 import { HISTORY_LIMIT, historyOf, type RunSummary } from "../state/history.ts";
 import type { ProgressEvent } from "../sync/engine.ts";
-import type { TableName } from "../sync/tables.ts";
+import type { TableName } from "../act/tables.ts";
 
 /** Why a run started. */
 export type RunReason = "start-up" | "schedule" | "request";

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { TableName } from "../sync/tables.ts";
+import type { TableName } from "../act/tables.ts";
 import { actDate, formatGuid, hash32, hashFloat, hex8, Random } from "./_random.ts";
 
 /** A JSON record. */

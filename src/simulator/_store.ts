@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { TableName } from "../sync/tables.ts";
+import type { TableName } from "../act/tables.ts";
 import type { Dataset, Row } from "./_data.ts";
 import { compareValues, type Expr, getPath, matches, type OrderKey, propsOf } from "./_odata.ts";
 import { actDate, Random } from "./_random.ts";

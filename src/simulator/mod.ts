@@ -21,7 +21,7 @@ import { createHmac } from "node:crypto";
 import { Hono } from "hono";
 import { decodeBasic } from "../core/basic.ts";
 import { listen, type ListenOptions } from "../core/listen.ts";
-import { TABLE_NAMES, type TableName } from "../sync/tables.ts";
+import { TABLE_NAMES, type TableName } from "../act/tables.ts";
 import { Dataset, defaultCounts, historyTypes, type Row } from "./_data.ts";
 import { parseFilter, parseOrderBy, parseSelect, resolverFor } from "./_odata.ts";
 import { hash32, Random } from "./_random.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { TableName } from "../sync/tables.ts";
+import type { TableName } from "../act/tables.ts";
 
 /** Options for {@linkcode Simulator}. */
 export interface SimulatorOptions {

@@ -11,7 +11,7 @@ import { formatUtc } from "../core/time.ts";
 import { parseDateTime } from "./flatten.ts";
 import { flattenForSink } from "./relations.ts";
 import { asText } from "./scan.ts";
-import type { TableSpec } from "./tables.ts";
+import type { TableSpec } from "../act/tables.ts";
 import type { ListPage } from "./run_types.ts";
 
 type Row = Record<string, unknown>;

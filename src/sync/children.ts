@@ -23,7 +23,7 @@ import { HttpError } from "../core/errors.ts";
 import type { OdataQuery } from "../act/odata.ts";
 import type { Sink } from "../sink/sink.ts";
 import { MAX_REQUESTS, notAdvancing, type Row } from "./scan.ts";
-import { type TableName, TABLES, type TableSpec } from "./tables.ts";
+import { type TableName, TABLES, type TableSpec } from "../act/tables.ts";
 
 /** One page of a list endpoint (the engine's `ListPage`). */
 interface Page {

@@ -85,7 +85,7 @@ import {
   scanByPrefix,
 } from "./scan.ts";
 import { flattenForSink, shapeOf } from "./relations.ts";
-import { TABLES, type TableSpec } from "./tables.ts";
+import { TABLES, type TableSpec } from "../act/tables.ts";
 import { type ChildReader, childReader, PARENT_PAGE, readWholeList } from "./children.ts";
 
 /** Endpoint fallbacks already logged (the same 404 every run is news only once). */

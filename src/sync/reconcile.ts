@@ -39,7 +39,7 @@ import {
   scanByPrefix,
 } from "./scan.ts";
 import { flattenForSink } from "./relations.ts";
-import { type TableName, TABLES } from "./tables.ts";
+import { type TableName, TABLES } from "../act/tables.ts";
 import { childReader, readWholeList } from "./children.ts";
 
 /** Options of {@linkcode reconcileTables}. */

@@ -8,7 +8,7 @@
  */
 import type { FlatPage, LinkRows, LinkShape, TableShape } from "../sink/sink.ts";
 import { flattenPage, flattenRecord } from "./flatten.ts";
-import type { TableSpec } from "./tables.ts";
+import type { TableSpec } from "../act/tables.ts";
 
 /** The relations of one table. */
 export interface Relations {

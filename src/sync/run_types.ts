@@ -8,7 +8,7 @@ import type { Logger } from "../core/log.ts";
 import type { OdataQuery } from "../act/odata.ts";
 import type { RowChanges, Sink } from "../sink/sink.ts";
 import type { State } from "../state/mod.ts";
-import type { TableName } from "./tables.ts";
+import type { TableName } from "../act/tables.ts";
 
 /** One response of a list endpoint. */
 export interface ListPage {
