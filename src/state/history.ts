@@ -9,7 +9,7 @@
  */
 import { existsSync } from "node:fs";
 import { acquireLock } from "./lock.ts";
-import { readState, type State, writeState } from "./mod.ts";
+import { readState, type State, writeState } from "./state.ts";
 
 /** How many runs the history keeps (the status page charts the same number). */
 export const HISTORY_LIMIT = 50;

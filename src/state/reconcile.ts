@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { State } from "./mod.ts";
+import type { State } from "./state.ts";
 
 /** The last reconcile result of one table, as kept in the state file under `reconcile`. */
 export interface ReconcileRecord {
