@@ -1,7 +1,7 @@
 /**
  * The benchmark's "limit": a plain client that fetches the same pages act-sync would (same
  * `$top`), `JSON.parse`s each and throws the result away. Offset pages ordered by `edited`
- * until an empty page, like the seed connector.
+ * until an empty page, like the Python connector act-sync replaces.
  *
  *   bun scripts/_plain_client.ts BASE_URL BATCH_SIZE [PAUSE_MS]
  *

@@ -52,7 +52,7 @@ export function sqliteRows(path: string, table: string): Map<string, Record<stri
   }
 }
 
-/** The number of rows with this id in the table (duplicates would be > 1). */
+/** The number of rows in a SQLite table, rows marked deleted included (a duplicate id adds one). */
 export function sqliteCount(path: string, table: string): number {
   const db = new DatabaseSync(path);
   try {
@@ -84,7 +84,8 @@ export function sameValue(got: unknown, want: unknown): boolean {
 
 /**
  * Assert that `rows` (from the destination, keyed by id) hold exactly `truth` (the simulator's
- * records): same ids, and every flattened value equal. Returns lost/extra/stale counts too.
+ * records): same ids, and every flattened value equal. The first failure names the table and up
+ * to five lost and extra ids, or the first column whose value differs.
  */
 export function assertMirrors(
   table: TableName,

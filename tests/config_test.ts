@@ -21,7 +21,7 @@ const PASSWORD = "Sup3r-S3cret!";
 const TOKEN = "tok-abcdef-123456";
 const BASE = "/srv/act-sync";
 
-/** The seed's configuration.json: every value a string. */
+/** The configuration.json of the Python connector act-sync replaces: every value a string. */
 const SEED = {
   protocol: "https",
   hostname: "act.example.com",
@@ -83,7 +83,7 @@ describe("parseConfig()", () => {
     );
   });
 
-  test("accepts the seed's all-string file and fills in the defaults", () => {
+  test("accepts the Python connector's all-string file and fills in the defaults", () => {
     const { config, warnings } = parse();
     assert.deepEqual(warnings, []);
     assert.equal(config.protocol, "https");

@@ -1,5 +1,5 @@
 /**
- * Honest counts and progress (issue 15): a write reports rows new, updated and re-read unchanged
+ * Honest counts and progress: a write reports rows new, updated and re-read unchanged
  * (SQLite, and PostgreSQL when ACT_SYNC_TEST_PG is set); a run's summary shows them with a totals
  * line and long errors below the table; progress lines on a terminal and, at most every 10 s, in
  * a log.

@@ -1,5 +1,5 @@
 /**
- * `/health` as monitoring expects it (issue 15): "starting" until the first run ends,
+ * `/health` as monitoring expects it: "starting" until the first run ends,
  * `unhealthy_after_failures`, and a run that fails before any table marks every table failing
  * in `/state`, the status page and `act_sync_table_failing`.
  */

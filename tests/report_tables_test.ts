@@ -12,7 +12,8 @@ import { type SimulatorOptions, startSimulator } from "../src/simulator/mod.ts";
 import { assertMirrors, simulatorClient, sqliteRows, syncOnce, tempDir } from "./_helpers.ts";
 import { TestDatabase } from "./_postgres.ts";
 
-// The tables reports need beyond the seed's six: history, groups, users, opportunity line items.
+// The tables reports need beyond the Python connector's six: history, groups, users, opportunity
+// line items.
 
 const NEW_TABLES: TableName[] = ["history", "groups", "users", "opportunity_products"];
 const ALL: TableName[] = ["opportunities", ...NEW_TABLES];

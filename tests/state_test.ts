@@ -33,7 +33,7 @@ import { tempDir } from "./_helpers.ts";
 const dir = tempDir("act-sync-state-");
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test("readState() accepts a state file written by the seed's connector and keeps its keys", () => {
+test("readState() accepts a state file written by the Python connector and keeps its keys", () => {
   const path = join(dir, "seed.json");
   writeFileSync(
     path,
@@ -45,7 +45,11 @@ test("readState() accepts a state file written by the seed's connector and keeps
   );
   const state = readState(path);
   assert.equal(cursorOf(state, "contacts"), Date.parse("2024-03-01T10:00:00Z"));
-  assert.equal(progressOf(state, "contacts"), null, "the seed's tracking is not a resume point");
+  assert.equal(
+    progressOf(state, "contacts"),
+    null,
+    "the Python connector's tracking is not a resume point",
+  );
   assert.equal(state.other, 1);
   writeState(path, state);
   assert.equal(JSON.parse(readFileSync(path, "utf8")).other, 1);

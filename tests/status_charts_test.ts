@@ -1,6 +1,6 @@
 /**
  * The status page's charts (src/service/charts.ts) and the run history behind them
- * (src/state/history.ts, issue 15): points, scaling, empty history, one run, escaping, and a
+ * (src/state/history.ts): points, scaling, empty history, one run, escaping, and a
  * history that survives a restart.
  */
 import { describe, test } from "./_skip.ts";

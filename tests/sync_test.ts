@@ -557,7 +557,7 @@ for (const dest of [sqlite, postgresDestination]) {
         }
       });
 
-      test("a seed state file is accepted and its cursor used", async () => {
+      test("the Python connector's state file is accepted and its cursor used", async () => {
         const h = await harness();
         try {
           const sim = h.running.sim;

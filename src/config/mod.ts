@@ -3,9 +3,10 @@
  * {@linkcode parseConfig} that merges file, environment (`ACT_<KEY>`) and CLI overrides, and a thin
  * {@linkcode loadConfig} that reads `configuration.json`.
  *
- * Every value may be written as a string (as in the seed's file) or as a JSON number/boolean.
- * Problems are collected and thrown together as one {@linkcode ConfigError}; each names the key and
- * the bad value, never the password or token.
+ * Every value may be written as a string (as in the file of the Python connector act-sync
+ * replaces, which it reads as it is) or as a JSON number/boolean. Problems are collected and thrown
+ * together as one {@linkcode ConfigError}; each names the key and the bad value, never the password
+ * or token.
  *
  * @example
  * ```ts

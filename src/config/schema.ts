@@ -1,8 +1,8 @@
 /**
  * The configuration schema (valibot): every key with its conversion and default, the single
- * source of the {@linkcode Config} type. Every value may be written as a string (as in the seed's
- * file) or as a JSON number/boolean; each problem names the key and the bad value, never the
- * password or token.
+ * source of the {@linkcode Config} type. Every value may be written as a string (as in the file of
+ * the Python connector act-sync replaces) or as a JSON number/boolean; each problem names the key
+ * and the bad value, never the password or token.
  *
  * @module
  */
@@ -16,10 +16,10 @@ import { closest } from "../core/closest.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The rules, as valibot actions. Each key's pipe reads as its specification: `v.unknown()` (a value
-// may be a string, as in the seed's file, or a JSON number or boolean), then one `v.check` per
-// rule on the value as written, each with a message that names the key and the bad value, then
-// one `v.transform` to the normalised value. Parsing runs with `abortPipeEarly`, so a key reports
-// only its first broken rule.
+// may be a string, as in the Python connector's file, or a JSON number or boolean), then one
+// `v.check` per rule on the value as written, each with a message that names the key and the bad
+// value, then one `v.transform` to the normalised value. Parsing runs with `abortPipeEarly`, so a
+// key reports only its first broken rule.
 
 type Check = v.CheckAction<unknown, v.ErrorMessage<v.CheckIssue<unknown>>>;
 

@@ -1,5 +1,5 @@
 /**
- * Logging with the seed's levels (INFO, FINE, WARNING, SEVERE), as text or JSON lines.
+ * Logging with the Python connector's levels (INFO, FINE, WARNING, SEVERE), as text or JSON lines.
  * Every line passes through the one redaction ({@linkcode Secrets}), so that secrets registered
  * with {@linkcode Logger.addSecret} (or on the shared `secrets`) never reach a log line, and
  * through {@linkcode escapeControl}, so that text from the server (error bodies, field names)

@@ -1,6 +1,7 @@
 /**
- * The simulator's collections beyond the seed's six that reports need: opportunity line items
- * (read per opportunity, mutable), group members, and the forms of history `details`.
+ * The simulator's collections that reports need beyond the six tables the Python connector
+ * copied: opportunity line items (read per opportunity, mutable), group members, and the forms of
+ * history `details`.
  *
  * @module
  */

@@ -86,7 +86,7 @@ export function openSqliteSink(path: string, options: SqliteSinkOptions = {}): P
       db.exec("PRAGMA journal_mode = WAL");
       db.exec("PRAGMA synchronous = FULL");
       // 16 MiB: enough for random id inserts at 1M rows (the OS caches the rest of the file);
-      // 32 MiB was no faster and held 16 MiB more (issue 16, scripts/bench.ts).
+      // 32 MiB was no faster and held 16 MiB more (scripts/bench.ts).
       db.exec("PRAGMA cache_size = -16384");
       return new SqliteSink(db, path, options.logger);
     } catch (error) {

@@ -1,6 +1,7 @@
 /**
- * The state file: cursors per table (seed-compatible), the resume point of an unfinished table,
- * and per-table status. Pure transitions plus atomic read/write; the lock beside the file is in `lock.ts`.
+ * The state file: cursors per table (in the format of the Python connector act-sync replaces, so
+ * its state file is read as it is), the resume point of an unfinished table, and per-table status.
+ * Pure transitions plus atomic read/write; the lock beside the file is in `lock.ts`.
  *
  * @module
  */

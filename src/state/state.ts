@@ -1,6 +1,7 @@
 /**
- * The state, its pure transitions and the file that holds it: cursors per table (seed-compatible),
- * the resume point of an unfinished table, and per-table status, read and written atomically.
+ * The state, its pure transitions and the file that holds it: cursors per table (in the format of
+ * the Python connector act-sync replaces, so its state file is read as it is), the resume point of
+ * an unfinished table, and per-table status, read and written atomically.
  *
  * @module
  */
@@ -53,7 +54,7 @@ export interface TableStatus {
   rows_total?: number;
 }
 
-/** The state file's content. Unknown keys (e.g. from the seed's connector) are kept. */
+/** The state file's content. Unknown keys (e.g. the Python connector's) are kept. */
 export interface State {
   table_cursors: Record<string, string>;
   table_batch_tracking: Record<string, unknown>;
@@ -66,7 +67,7 @@ export function emptyState(): State {
   return { table_cursors: {}, table_batch_tracking: {} };
 }
 
-/** The resume point of a table, when the tracking entry is one of ours (the seed's is ignored). */
+/** The resume point of a table, when the tracking entry is ours (the Python connector's is not). */
 export function progressOf(state: State, table: string): TableProgress | null {
   const entry = state.table_batch_tracking[table] as Partial<TableProgress> | undefined;
   if (

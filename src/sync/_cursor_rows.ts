@@ -18,7 +18,7 @@ type Row = Record<string, unknown>;
 
 /**
  * Rows of a page flattened and written at a time, in the page's one transaction: a 10,000-row
- * page is never held parsed or flattened whole (issue 16).
+ * page is never held parsed or flattened whole, which bounds the memory a run needs.
  */
 export const WRITE_CHUNK = 1000;
 

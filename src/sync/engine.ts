@@ -431,7 +431,7 @@ class TableReader {
     this.#warnSkew(first.serverDate);
 
     let pending: Promise<ListPage> | null = Promise.resolve(first);
-    first = null; // each page is dropped before the next one is parsed (issue 16)
+    first = null; // each page is dropped before the next one is parsed: memory holds one page
     let from = position;
     for (let guard = 0; pending && guard < MAX_REQUESTS; guard++) {
       let page: ListPage | null = await pending;
