@@ -2,8 +2,9 @@
  * The Act! Web API client: one request path with the token (get, reuse, renew once on 401),
  * retries with backoff and `Retry-After`, rate-limit pauses, timeouts, and strict body parsing.
  *
- * @example
- * ```ts
+ * @example Needs an Act! Web API at that address (`act-sync simulate --port 8790` starts one), so
+ * `deno test --doc` does not run it
+ * ```ts ignore
  * import { ActClient } from "./client.ts";
  * const client = new ActClient({
  *   baseUrl: "http://127.0.0.1:8790/act.web.api",

@@ -10,9 +10,19 @@
  *
  * @example
  * ```ts
- * import { loadConfig, redactConfig } from "./mod.ts";
- * const { config, warnings } = await loadConfig({ env: process.env, cwd: process.cwd() });
- * console.log(redactConfig(config), warnings);
+ * import assert from "node:assert/strict";
+ * import { parseConfig, redactConfig } from "./mod.ts";
+ *
+ * // loadConfig({ env: process.env, cwd: process.cwd() }) reads configuration.json, then does this:
+ * const { config } = parseConfig({
+ *   hostname: "act.example.com",
+ *   username: "sync",
+ *   password: "s3cret",
+ *   database_name: "ActDemo",
+ *   batch_size: "500",
+ * }, { baseDir: "." });
+ * assert.equal(config.batch_size, 500);
+ * assert.equal(redactConfig(config).password, "***");
  * ```
  *
  * @module

@@ -4,9 +4,19 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
  * import { createFileWriter } from "./log_file.ts";
  * import { createLogger } from "./log.ts";
- * const logger = createLogger({ write: createFileWriter("logs/act-sync.log", { maxBytes: 1_048_576 }) });
+ *
+ * const dir = mkdtempSync(join(tmpdir(), "act-sync-"));
+ * const path = join(dir, "logs", "act-sync.log");
+ * const logger = createLogger({ write: createFileWriter(path, { maxBytes: 1_048_576 }) });
+ * logger.info("Sync started");
+ * assert.match(readFileSync(path, "utf8"), /Sync started/);
+ * rmSync(dir, { recursive: true });
  * ```
  *
  * @module
