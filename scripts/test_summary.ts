@@ -11,8 +11,10 @@
  * not their file's) and counts only top-level tests in its summary; Bun nests suites and reports
  * each test. Reasons come from the test names (`name # SKIP reason`, see tests/_skip.ts): neither
  * runtime reports them. Counted as failed besides failed tests: a runtime that exits non-zero
- * though its report shows no failed test (an error outside any test), a missing report, a test
- * reported by one runtime only, and each failed gate step. Exits 1 when anything failed.
+ * though its report shows no failed test (an error outside any test), a missing report, a report
+ * with no test in it, a test reported by one runtime only, and each failed gate step. Above the
+ * summed line, the number of distinct tests (each counted once, whichever runtimes ran it). Exits 1
+ * when anything failed.
  *
  * @module
  */
@@ -216,6 +218,9 @@ export function summarize(runs: RuntimeRun[], failedSteps: string[] = []): Summa
         `failed (${run.name}): ${run.name} test wrote no report (exit code ${run.exitCode})`,
       );
       extra[i]++;
+    } else if (results[i].length === 0) {
+      lines.push(`failed (${run.name}): ${run.name} test ran no test (exit code ${run.exitCode})`);
+      extra[i]++;
     } else if (run.exitCode !== 0 && !results[i].some((r) => r.status === "failed")) {
       lines.push(
         `failed (${run.name}): ${run.name} test exited ${run.exitCode} though no test failed: ` +
@@ -257,6 +262,8 @@ export function summarize(runs: RuntimeRun[], failedSteps: string[] = []): Summa
     lines.push(`failed steps (one failed test each): ${failedSteps.join(", ")}`);
     failed += failedSteps.length;
   }
+  const distinct = new Set(counts.flatMap((m) => [...m.keys()])).size;
+  lines.push(`distinct tests: ${distinct} (the line below sums the runtimes: ${all})`);
   lines.push(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
   return { passed, failed, skipped, lines };
 }

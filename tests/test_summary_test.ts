@@ -104,7 +104,43 @@ describe("scripts/test_summary.ts", () => {
       "failed (bun): tests/a_test.ts: grp > inner > c: 1 !== 2",
       "deno: 2 passed, 1 failed, 3 skipped",
       "bun: 2 passed, 1 failed, 3 skipped",
+      "distinct tests: 6 (the line below sums the runtimes: deno, bun)",
       "tests: 4 passed, 2 failed, 6 skipped",
+    ]);
+  });
+
+  test("summarize() counts a test once in the distinct count, whichever runtimes ran it", () => {
+    const plain = /<testcase name="plain"[^>]*\/>/;
+    const fewer = summarize([
+      { name: "deno", xml: DENO, exitCode: 1 },
+      { name: "bun", xml: BUN.replace(plain, ""), exitCode: 1 },
+    ]);
+    assert.equal(
+      fewer.lines.at(-2),
+      "distinct tests: 6 (the line below sums the runtimes: deno, bun)",
+    );
+    const onlyBun = summarize([{ name: "bun", xml: BUN.replace(plain, ""), exitCode: 1 }]);
+    assert.deepEqual(onlyBun.lines.slice(-3), [
+      "bun: 1 passed, 1 failed, 3 skipped",
+      "distinct tests: 5 (the line below sums the runtimes: bun)",
+      "tests: 1 passed, 1 failed, 3 skipped",
+    ]);
+  });
+
+  test("a runtime that ran no test fails the gate, even when it exits 0", () => {
+    const empty = (name: string) =>
+      `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="${name} test" tests="0">\n</testsuites>`;
+    const summary = summarize([
+      { name: "deno", xml: empty("deno"), exitCode: 0 },
+      { name: "bun", xml: empty("bun"), exitCode: 0 },
+    ]);
+    assert.deepEqual(summary.lines, [
+      "failed (deno): deno test ran no test (exit code 0)",
+      "failed (bun): bun test ran no test (exit code 0)",
+      "deno: 0 passed, 1 failed, 0 skipped",
+      "bun: 0 passed, 1 failed, 0 skipped",
+      "distinct tests: 0 (the line below sums the runtimes: deno, bun)",
+      "tests: 0 passed, 2 failed, 0 skipped",
     ]);
   });
 
@@ -124,6 +160,7 @@ describe("scripts/test_summary.ts", () => {
       "deno: 2 passed, 2 failed, 3 skipped",
       "bun: 3 passed, 1 failed, 3 skipped",
       "failed steps (one failed test each): deno lint",
+      "distinct tests: 6 (the line below sums the runtimes: deno, bun)",
       "tests: 5 passed, 4 failed, 6 skipped",
     ]);
 
