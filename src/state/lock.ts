@@ -5,11 +5,12 @@
  *
  * @module
  */
-import { lstatSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname } from "node:path";
 import process from "node:process";
 import { LockError } from "../core/errors.ts";
+import { readRegularFileSync } from "../core/files.ts";
 import { denoGlobal, RUNTIME } from "../core/runtime.ts";
 import { bunFlock, bunLockFileEx } from "./_bun_locks.ts";
 import { denoLock } from "./_deno_lock.ts";
@@ -50,12 +51,20 @@ interface LockHolder extends ProcessIdentity {
  * ends, however it ends, so no lock outlives its run. The file stays between runs (emptied on
  * release); what it says (pid, host, start) only names the holder in the error.
  *
- * Where no kernel lock can be had (Bun on macOS, a file system without locks), the file's
- * existence is the lock, and it is stale, and taken over, when its process is gone or when its
- * pid now belongs to another process (pid reuse after a crash or a reboot): on Linux the pid's
- * boot and start time (`/proc`) must match the ones recorded, on Windows its image name
- * (`tasklist`). An unreadable lock file is stale too. `kernelLock: false` takes that pid-only lock
- * even where a kernel lock could be had (for tests).
+ * Where no kernel lock can be had (Bun on macOS or with musl libc, a file system without locks),
+ * the file's existence is the lock (a pid-only lock, `kernel_lock: false`), and it is stale, and
+ * taken over, when its process is gone or when its pid now belongs to another process (pid reuse
+ * after a crash or a reboot): on Linux the pid's boot and start time (`/proc`) must match the
+ * ones recorded, on Windows its image name (`tasklist`). An unreadable lock file is stale too. A
+ * pid-only lock naming another host, or a live pid whose identity cannot be compared, holds: the
+ * message says to delete the file if no act-sync is running.
+ *
+ * The kernel lock decides. A run that holds it takes over a pid-only lock file unless the run
+ * that wrote it provably still lives on this host (its recorded identity matches the live
+ * process): a file naming another host, or a live pid with nothing to compare, cannot keep it
+ * out. `kernelLock: false` takes a pid-only lock even where a kernel lock could be had (tests).
+ *
+ * A lock file that is a symbolic link, a named pipe or anything but a regular file is refused.
  */
 export function acquireLock(
   statePath: string,
@@ -63,8 +72,12 @@ export function acquireLock(
 ): StateLock {
   const path = `${statePath}.lock`;
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) {
+  const found = lstatSync(path, { throwIfNoEntry: false });
+  if (found?.isSymbolicLink()) {
     throw new Error(`Cannot take the lock "${path}": it is a symbolic link: remove it`);
+  }
+  if (found && !found.isFile()) {
+    throw new Error(`Cannot take the lock "${path}": it is not a regular file: remove it`);
   }
   const me: LockHolder = {
     pid: process.pid,
@@ -75,9 +88,12 @@ export function acquireLock(
   const kernel = options.kernelLock === false ? undefined : tryKernelLock(path);
   if (kernel === "held") throw heldError(path, readHolder(path), true);
   if (kernel) {
-    // A pid-only lock from a run that had no kernel lock still counts while its run lives.
+    // A pid-only lock from a run that had no kernel lock counts only while that run provably lives.
     const holder = readHolder(path);
-    if (holder.kernel_lock === false && holdsPidLock(holder)) {
+    if (
+      holder.kernel_lock === false && holder.pid !== undefined &&
+      holder.hostname === hostname() && holderLives(holder) === "yes"
+    ) {
       kernel.close();
       throw heldError(path, holder, false);
     }
@@ -130,35 +146,62 @@ function releasedOnce(path: string, free: () => void): StateLock {
   };
 }
 
-/** What the lock file says; empty when it is missing, unreadable or locked against reading. */
+/**
+ * What the lock file says, each field only when it has its type (a pid a positive integer);
+ * empty when the file is missing, unreadable or locked against reading.
+ */
 function readHolder(path: string): LockHolder {
+  let raw: Record<string, unknown>;
   try {
-    const holder = JSON.parse(readFileSync(path, "utf8"));
-    return holder && typeof holder === "object" ? holder : {};
+    raw = JSON.parse(readRegularFileSync(path).toString("utf8"));
   } catch {
     return {};
   }
+  if (!raw || typeof raw !== "object") return {};
+  const text = (key: string) => typeof raw[key] === "string" ? raw[key] as string : undefined;
+  const holder: LockHolder = {
+    pid: Number.isSafeInteger(raw.pid) && (raw.pid as number) > 0 ? raw.pid as number : undefined,
+    hostname: text("hostname") || undefined,
+    started: text("started"),
+    kernel_lock: typeof raw.kernel_lock === "boolean" ? raw.kernel_lock : undefined,
+    boot_id: text("boot_id"),
+    proc_start: text("proc_start"),
+    image: text("image"),
+  };
+  for (const key of Object.keys(holder) as (keyof LockHolder)[]) {
+    if (holder[key] === undefined) delete holder[key];
+  }
+  return holder;
 }
 
 /** Whether a lock file's content alone (no kernel lock) still keeps other runs out. */
 function holdsPidLock(holder: LockHolder): boolean {
-  if (typeof holder.pid !== "number" || !holder.hostname) return false;
-  return holder.hostname !== hostname() || isHeld(holder);
+  if (holder.pid === undefined || holder.hostname === undefined) return false;
+  return holder.hostname !== hostname() || holderLives(holder) !== "no";
 }
 
-/** The LockError naming the holder, when the lock file names one. */
+/**
+ * The LockError naming the holder with what the lock file says of it (pid, host when not this
+ * one, start when it is a date); with `kernel` false, also how to clear a lock left behind.
+ */
 function heldError(path: string, holder: LockHolder, kernel: boolean): LockError {
-  if (typeof holder.pid === "number" && holder.hostname && holder.hostname !== hostname()) {
-    return new LockError(
-      `An act-sync run on host "${holder.hostname}" (pid ${holder.pid}) holds the lock "${path}"`,
-    );
-  }
-  const who = typeof holder.pid === "number"
-    ? ` (pid ${holder.pid}, started ${holder.started})`
-    : "";
+  const elsewhere = holder.hostname !== undefined && holder.hostname !== hostname()
+    ? holder.hostname
+    : undefined;
+  const started = holder.started === undefined ? NaN : Date.parse(holder.started);
+  const details = [
+    ...(holder.pid !== undefined ? [`pid ${holder.pid}`] : []),
+    ...(elsewhere !== undefined ? [`on host ${JSON.stringify(elsewhere)}`] : []),
+    ...(Number.isNaN(started) ? [] : [`started ${new Date(started).toISOString()}`]),
+  ];
+  const who = details.length ? ` (${details.join(", ")})` : "";
+  const clear = kernel
+    ? ""
+    : `, or delete the lock file if no act-sync is running${
+      elsewhere !== undefined ? ` on host ${JSON.stringify(elsewhere)}` : ""
+    }`;
   return new LockError(
-    `Another act-sync run${who} holds the lock "${path}": wait for it to finish` +
-      (kernel ? "" : ", or delete the lock file if no act-sync is running"),
+    `Another act-sync run${who} holds the lock "${path}": wait for it to finish${clear}`,
   );
 }
 
@@ -178,30 +221,37 @@ function tryKernelLock(path: string): KernelLockAttempt {
   return undefined;
 }
 
-/** Whether the process named by a lock on this host is still the run that took it. */
-function isHeld(holder: LockHolder): boolean {
+/**
+ * Whether the process named by a lock file on this host is still the run that wrote it: "yes" or
+ * "no" when what the file recorded can be compared with the live process, "unknown" for a live
+ * pid with nothing to compare (no identity, no start time).
+ */
+function holderLives(holder: LockHolder): "yes" | "no" | "unknown" {
   const pid = holder.pid!;
+  const answer = (held: boolean) => held ? "yes" : "no";
   if (pid === process.pid) {
     // Our own pid: held by this very process (same start), else left by an earlier one.
     const self = processIdentity(pid);
-    return self.proc_start !== undefined && self.proc_start === holder.proc_start &&
-      self.boot_id === holder.boot_id;
+    return answer(
+      self.proc_start !== undefined && self.proc_start === holder.proc_start &&
+        self.boot_id === holder.boot_id,
+    );
   }
-  if (!isAlive(pid)) return false;
+  if (!isAlive(pid)) return "no";
   const now = processIdentity(pid);
   if (now.boot_id !== undefined && holder.boot_id !== undefined) {
-    return now.boot_id === holder.boot_id && now.proc_start === holder.proc_start;
+    return answer(now.boot_id === holder.boot_id && now.proc_start === holder.proc_start);
   }
   if (now.proc_start !== undefined && holder.started !== undefined) {
     // A lock from an older act-sync (no identity recorded): the pid is another process when it
     // started after the lock was taken.
     const started = processStartMs(now.proc_start);
     const taken = Date.parse(holder.started);
-    if (started !== undefined && !Number.isNaN(taken)) return started <= taken + 5_000;
+    if (started !== undefined && !Number.isNaN(taken)) return answer(started <= taken + 5_000);
   }
   if (process.platform === "win32" && holder.image !== undefined) {
     const image = windowsImageName(pid);
-    if (image !== undefined) return image.toLowerCase() === holder.image.toLowerCase();
+    if (image !== undefined) return answer(image.toLowerCase() === holder.image.toLowerCase());
   }
-  return true; // cannot tell: a live pid holds it
+  return "unknown";
 }
