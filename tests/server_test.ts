@@ -143,6 +143,38 @@ describe("Monitor and /health", () => {
     assert.equal((await app.request("/health")).status, 200);
   });
 
+  test("a sync and a reconcile cut short are stopped by one rule; a refused table is a failure", () => {
+    const { monitor } = setup();
+    const reconcile = (ok: boolean, statuses: ("ok" | "refused" | "failed" | "stopped")[]) => {
+      monitor.runStarted("r", "request", "reconcile");
+      return monitor.reconcileFinished({
+        ok,
+        tables: statuses.map((status, i) => ({
+          table: (["contacts", "companies"] as const)[i],
+          status,
+          remote: 0,
+          local: 0,
+          deleted: 0,
+          fetched: 0,
+          refusedDeletes: 0,
+          requests: 1,
+          durationMs: 1,
+        })),
+        startedAt: new Date(T0).toISOString(),
+        durationMs: 1,
+      }).result;
+    };
+    // Stopped between two tables: the first done, the second never started.
+    assert.equal(reconcile(false, ["ok"]), "stopped");
+    assert.equal(reconcile(false, ["ok", "stopped"]), "stopped");
+    assert.equal(reconcile(false, ["refused", "stopped"]), "failed");
+    assert.equal(reconcile(false, ["failed"]), "failed");
+    assert.equal(reconcile(true, ["ok", "ok"]), "ok");
+    monitor.runStarted("s", "request");
+    const sync = run(false, stateAt(new Date(T0).toISOString(), ["contacts"]), [], ["contacts"]);
+    assert.equal(monitor.runFinished(sync).result, "stopped");
+  });
+
   test("GET /health turns stale after three schedule intervals without success", async () => {
     const { app, monitor, time } = setup();
     monitor.runStarted("a1", "start-up");
