@@ -641,4 +641,54 @@ describe("hardening of the HTTP endpoint", () => {
       assert.ok(!text.includes("Secr"), `${path} leaks the password: ${text.slice(0, 2000)}`);
     }
   });
+
+  test("POST /stop: Bearer with a token, loopback without one, never from another site", async () => {
+    const stopper = (options: { token?: string; host: string }) => {
+      let stops = 0;
+      const hono = createApp({
+        monitor: new Monitor({ tables: ["contacts"], schedule: "* * * * *", intervalMs: MINUTE }),
+        startRun: () => null,
+        token: options.token,
+        host: options.host,
+        allowedHosts: ["act-sync.lan"],
+        requestStop: () => stops++,
+      });
+      const post = async (headers: Record<string, string>) => {
+        const response = await hono.request("/stop", { method: "POST", headers });
+        return { status: response.status, error: (await response.json()).error as string };
+      };
+      return { post, stops: () => stops };
+    };
+    const open = stopper({ host: "127.0.0.1" });
+    const cross = await open.post({ host: "127.0.0.1:8787", origin: "http://evil.example" });
+    assert.deepEqual(cross, {
+      status: 403,
+      error: `Forbidden: POST /stop from another site: origin "http://evil.example"`,
+    });
+    assert.equal((await open.post({ "sec-fetch-site": "cross-site" })).status, 403);
+    assert.equal(open.stops(), 0);
+    assert.equal((await open.post({})).status, 202);
+    assert.equal(open.stops(), 1);
+
+    const exposed = stopper({ host: "0.0.0.0" });
+    assert.deepEqual(await exposed.post({ host: "act-sync.lan" }), {
+      status: 403,
+      error: "Forbidden: POST /stop needs 'http_token' when 'http_host' is not a loopback address",
+    });
+    assert.equal(exposed.stops(), 0);
+
+    const guarded = stopper({ token, host: "0.0.0.0" });
+    assert.deepEqual(await guarded.post({ authorization: `Basic ${btoa(`me:${token}`)}` }), {
+      status: 401,
+      error: "Unauthorized: POST /stop needs 'Authorization: Bearer <http_token>'",
+    });
+    assert.equal(
+      (await guarded.post({ authorization: `Bearer ${token}`, origin: "http://evil.example" }))
+        .status,
+      403,
+    );
+    assert.equal(guarded.stops(), 0);
+    assert.equal((await guarded.post({ authorization: `Bearer ${token}` })).status, 202);
+    assert.equal(guarded.stops(), 1);
+  });
 });

@@ -48,6 +48,7 @@
 import { decodeBasic } from "../core/basic.ts";
 import { errorMessage } from "../core/errors.ts";
 import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
 import type { Context } from "hono";
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Logger } from "../core/log.ts";
@@ -196,22 +197,40 @@ export function createApp(deps: AppDeps): Hono {
       ),
   );
 
-  app.post("/sync", (c) => {
-    if (deps.token && !authorized(c.req.header("authorization"), deps.token, { basic: false })) {
-      c.header("www-authenticate", `Bearer realm="act-sync"`);
-      return json(c, {
-        error: "Unauthorized: POST /sync needs 'Authorization: Bearer <http_token>'",
-      }, 401);
-    }
-    const origin = c.req.header("origin");
-    if (
-      c.req.header("sec-fetch-site") === "cross-site" ||
-      (origin !== undefined && !sameOrigin(origin, requestHost(c).value))
-    ) {
-      return json(c, {
-        error: `Forbidden: POST /sync from another site: origin "${origin ?? "unknown"}"`,
-      }, 403);
-    }
+  /**
+   * The checks of a route that acts (POST): with a token, Bearer only (a browser resends a cached
+   * Basic credential by itself, so a form on another site could otherwise act); without one, and
+   * with `tokenOffLoopback`, only a service bound to loopback; and never a request that shows it
+   * comes from another site (`Origin`, `Sec-Fetch-Site: cross-site`).
+   */
+  const acting = (route: string, options: { tokenOffLoopback?: boolean } = {}) =>
+    createMiddleware(async (c, next) => {
+      if (deps.token) {
+        if (!authorized(c.req.header("authorization"), deps.token, { basic: false })) {
+          c.header("www-authenticate", `Bearer realm="act-sync"`);
+          return json(c, {
+            error: `Unauthorized: ${route} needs 'Authorization: Bearer <http_token>'`,
+          }, 401);
+        }
+      } else if (options.tokenOffLoopback && !loopbackBind(deps.host)) {
+        return json(c, {
+          error:
+            `Forbidden: ${route} needs 'http_token' when 'http_host' is not a loopback address`,
+        }, 403);
+      }
+      const origin = c.req.header("origin");
+      if (
+        c.req.header("sec-fetch-site") === "cross-site" ||
+        (origin !== undefined && !sameOrigin(origin, requestHost(c).value))
+      ) {
+        return json(c, {
+          error: `Forbidden: ${route} from another site: origin "${origin ?? "unknown"}"`,
+        }, 403);
+      }
+      await next();
+    });
+
+  app.post("/sync", acting("POST /sync"), (c) => {
     const id = deps.startRun();
     if (id === null) {
       const running = deps.monitor.snapshot().running;
@@ -222,29 +241,7 @@ export function createApp(deps: AppDeps): Hono {
 
   if (deps.requestStop) {
     const requestStop = deps.requestStop;
-    app.post("/stop", (c) => {
-      if (deps.token) {
-        if (!authorized(c.req.header("authorization"), deps.token, { basic: false })) {
-          c.header("www-authenticate", `Bearer realm="act-sync"`);
-          return json(c, {
-            error: "Unauthorized: POST /stop needs 'Authorization: Bearer <http_token>'",
-          }, 401);
-        }
-      } else if (!loopbackBind(deps.host)) {
-        return json(c, {
-          error:
-            "Forbidden: POST /stop needs 'http_token' when 'http_host' is not a loopback address",
-        }, 403);
-      }
-      const origin = c.req.header("origin");
-      if (
-        c.req.header("sec-fetch-site") === "cross-site" ||
-        (origin !== undefined && !sameOrigin(origin, requestHost(c).value))
-      ) {
-        return json(c, {
-          error: `Forbidden: POST /stop from another site: origin "${origin ?? "unknown"}"`,
-        }, 403);
-      }
+    app.post("/stop", acting("POST /stop", { tokenOffLoopback: true }), (c) => {
       deps.logger?.info("Stop requested over HTTP (act-sync stop)");
       requestStop();
       return json(c, { status: "stopping" }, 202);
