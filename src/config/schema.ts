@@ -11,6 +11,7 @@ import { Cron } from "croner";
 import { errorMessage } from "../core/errors.ts";
 import { LOG_LEVELS, type LogLevel } from "../core/log.ts";
 import { formatUtc } from "../core/time.ts";
+import { parseDecimal } from "./_decimal.ts";
 import { TABLE_NAMES, type TableName } from "../sync/tables.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -52,22 +53,10 @@ function asText(input: unknown): string | undefined {
   return undefined;
 }
 
-/** A number written as text: decimal digits, an optional sign and fraction; no hex, no exponent. */
-const DECIMAL_TEXT = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
-/** An integer written as text: decimal digits and an optional sign. */
-const INTEGER_TEXT = /^[+-]?\d+$/;
-
-/**
- * The value as a number: a JSON number, or text in decimal notation (`integer`: digits only);
- * undefined for anything else (`"0x10"`, `"1e3"`, `"Infinity"`, `""`).
- */
+/** The value as a number: a JSON number, or text in decimal notation (`integer`: digits only). */
 function asNumber(input: unknown, integer = false): number | undefined {
   if (typeof input === "number") return Number.isFinite(input) ? input : undefined;
-  if (typeof input !== "string") return undefined;
-  const text = input.trim();
-  if (!(integer ? INTEGER_TEXT : DECIMAL_TEXT).test(text)) return undefined;
-  const n = Number(text);
-  return Number.isFinite(n) ? n : undefined;
+  return typeof input === "string" ? parseDecimal(input, integer) : undefined;
 }
 
 function isBlank(input: unknown): boolean {
