@@ -9,7 +9,7 @@ import * as v from "valibot";
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { ConfigError, errorMessage } from "../core/errors.ts";
-import { readRegularFileSync } from "../core/files.ts";
+import { readRegularFile, readRegularFileSync } from "../core/files.ts";
 import { Secrets } from "../core/secrets.ts";
 import { caFileProblem } from "../act/tls.ts";
 import { findDuplicateKeys, findJsonError } from "./_json_locator.ts";
@@ -355,7 +355,7 @@ export async function loadConfig(
   const file = tried.find((candidate) => existsSync(candidate)) ?? tried[0];
   let bytes: Uint8Array;
   try {
-    bytes = readRegularFileSync(file);
+    bytes = await readRegularFile(file);
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === "ENOENT") {
