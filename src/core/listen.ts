@@ -1,7 +1,7 @@
 /**
  * Serving a `fetch` handler on a socket with Deno.serve or Bun.serve (one of the places that
- * differ between the runtimes, with the TLS client in src/act/tls.ts and the kernel lock in
- * src/state/lock.ts; src/core/runtime.ts tells them apart).
+ * differ between the runtimes, with the TLS client in src/act/tls.ts and the kernel locks in
+ * src/state/_deno_lock.ts and src/state/_bun_locks.ts; src/core/runtime.ts tells them apart).
  *
  * A handler that throws is answered 500 with the fixed text `Internal Server Error`, in every
  * build: Bun's development error page (the working directory and lines of the bundled source) is
