@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The one gate (`npm test`): format check, lint, type check, doc-example check, the layout rules
+# The one gate (`npm test`): format check, lint, type check, doc-example check (the code and every
+# Markdown file: README.md, CONTRIBUTING.md, docs/*.md), the layout rules
 # (scripts/check_layout.ts), then the whole test
 # suite under Deno and under Bun. Its last line is "tests: N passed, N failed, N skipped" (both
 # runtimes summed, leaf tests counted the same way for each: scripts/test_summary.ts), after the
@@ -36,7 +37,7 @@ trap 'exit 130' INT TERM
 step deno fmt --check
 step deno lint
 step deno check mod.ts src tests scripts
-step deno check --doc-only mod.ts src scripts README.md
+step deno check --doc-only mod.ts src scripts README.md CONTRIBUTING.md docs/*.md
 step deno run --allow-read --no-check scripts/check_layout.ts
 
 unset ACT_SYNC_TEST_PG_SKIP
