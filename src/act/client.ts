@@ -18,7 +18,7 @@
  * @module
  */
 import { basicAuthorization } from "../core/basic.ts";
-import { AuthError, errorMessage, HttpError } from "../core/errors.ts";
+import { AccessError, AuthError, errorMessage, HttpError } from "../core/errors.ts";
 import { connectionProblem, errorCode } from "./connection.ts";
 import type { Logger } from "../core/log.ts";
 import { Secrets } from "../core/secrets.ts";
@@ -26,14 +26,20 @@ import { joinUrl, type OdataQuery, redactUrl } from "./odata.ts";
 import {
   decodeBody,
   errorExcerpt,
-  excerpt,
   type LazyRows,
   parseListBytes,
   parseToken,
   splitListBytes,
   UnusableBodyError,
 } from "./body.ts";
-import { backoffDelay, parseRetryAfter, rateLimitWait, RETRY_POLICY } from "./retry.ts";
+import {
+  ACT_REFUSALS,
+  actRefusal,
+  backoffDelay,
+  parseRetryAfter,
+  rateLimitWait,
+  RETRY_POLICY,
+} from "./retry.ts";
 import { createFetch } from "./tls.ts";
 
 export type { OdataQuery };
@@ -121,6 +127,28 @@ export interface ListInit extends CallInit {
   lazy?: boolean;
 }
 
+/** The versions `/api/system` reports, whatever the spelling of their keys; null when absent. */
+export interface SystemVersions {
+  apiVersion: string | null;
+  sdkVersion: string | null;
+}
+
+/**
+ * The versions from an `/api/system` body: `apiVersion`, `APIVersion` or any other case of the
+ * key; a value that is not a string or number counts as absent.
+ */
+export function systemVersions(system: Record<string, unknown>): SystemVersions {
+  const find = (name: string): string | null => {
+    for (const [key, value] of Object.entries(system)) {
+      if (key.toLowerCase() !== name) continue;
+      if (typeof value === "string" && value.trim() !== "") return value;
+      if (typeof value === "number") return String(value);
+    }
+    return null;
+  };
+  return { apiVersion: find("apiversion"), sdkVersion: find("sdkversion") };
+}
+
 /** The start of the message thrown when `/authorize` refuses the credentials. */
 export const AUTH_FAILED_MESSAGE =
   "Failed to authenticate: check username, password and database name";
@@ -170,6 +198,8 @@ export class ActClient {
   #secrets: Secrets;
   #onResponse?: (info: ResponseInfo) => void;
   #token: string | null = null;
+  /** The Act! refusal (4031, 4032) met so far: every later call fails with it at once. */
+  #refused: AccessError | null = null;
   #authorizing: Promise<string> | null = null;
   #requestCount = 0;
   /** When the previous request started (null: none yet). */
@@ -196,6 +226,11 @@ export class ActClient {
     this.#secrets.addCredentials(options.username, options.password);
   }
 
+  /** The Act! refusal (error 4031 or 4032) that ended this client's calls, or null. */
+  get refusal(): AccessError | null {
+    return this.#refused;
+  }
+
   /** HTTP requests sent so far, retries and `/authorize` included. */
   get requestCount(): number {
     return this.#requestCount;
@@ -215,14 +250,16 @@ export class ActClient {
         data = JSON.parse(attempt.text);
       } catch (error) {
         throw new UnusableBodyError(
-          `Cannot read /api/system response: invalid JSON: got "${excerpt(attempt.text, 200)}"`,
+          `Cannot read /api/system response: invalid JSON: got "${
+            this.#secrets.excerpt(attempt.text, 200)
+          }"`,
           { cause: error },
         );
       }
       if (typeof data !== "object" || data === null || Array.isArray(data)) {
         throw new UnusableBodyError(
           `Cannot read /api/system response: expected an object: got "${
-            excerpt(attempt.text, 200)
+            this.#secrets.excerpt(attempt.text, 200)
           }"`,
         );
       }
@@ -238,7 +275,8 @@ export class ActClient {
       const date = attempt.headers.get("date");
       const parsed = date ? Date.parse(date) : NaN;
       const serverDate = Number.isNaN(parsed) ? null : parsed;
-      const split = splitListBytes(attempt.bytes, contentType);
+      const redact = (text: string) => this.#secrets.redact(text);
+      const split = splitListBytes(attempt.bytes, contentType, redact);
       if (split && init.lazy) {
         const lazy = split.rows;
         let rows: Record<string, unknown>[] | null = null;
@@ -251,7 +289,7 @@ export class ActClient {
           serverDate,
         };
       }
-      const { rows, envelope } = parseListBytes(attempt.bytes, contentType, split);
+      const { rows, envelope } = parseListBytes(attempt.bytes, contentType, split, redact);
       return { rows, envelope, serverDate };
     });
   }
@@ -293,6 +331,7 @@ export class ActClient {
     let retryDelay = 0;
     for (;;) {
       signal?.throwIfAborted();
+      if (this.#refused) throw this.#refused;
       let token: string | null = null;
       const headers: Record<string, string> = {
         "Accept": "application/json",
@@ -334,6 +373,7 @@ export class ActClient {
       retryDelay = 0;
       if (attempt) {
         const { status } = attempt;
+        const refusal = status >= 200 && status < 300 ? null : actRefusal(attempt.text);
         if (status >= 200 && status < 300) {
           try {
             return parse(attempt);
@@ -341,9 +381,18 @@ export class ActClient {
             if (!(error instanceof UnusableBodyError)) throw error;
             failure = { status, detail: error.message, retryAfter: null, cause: error };
           }
+        } else if (refusal !== null) {
+          const detail = errorExcerpt(attempt.text);
+          const { what, advice } = ACT_REFUSALS[refusal];
+          this.#refused = new AccessError(refusal, status, shown, detail, {
+            message:
+              `Act! refused GET ${shown} with error ${refusal} (${what}, status ${status}): ` +
+              `${advice}; retrying does not help`,
+          });
+          throw this.#refused;
         } else if (
           options.authorize &&
-          (status === 400 || status === 401 || status === 403 || /\b4032\b/.test(attempt.text))
+          (status === 400 || status === 401 || status === 403)
         ) {
           const detail = errorExcerpt(attempt.text);
           throw new AuthError(status, "GET", shown, detail, {

@@ -11,7 +11,7 @@ import type { Config } from "../config/mod.ts";
 import type { Logger } from "../core/log.ts";
 import { readState, type State, writeState } from "../state/mod.ts";
 import { escapeControl } from "../core/secrets.ts";
-import { formatTable, redactedState, withSession } from "./_session.ts";
+import { formatTable, redactedState, refusedRun, withSession } from "./_session.ts";
 import { type ReconcileRecord, withReconciled } from "../state/reconcile.ts";
 import { reconcileTables, type TableReconcile } from "../sync/reconcile.ts";
 import type { TableName } from "../sync/tables.ts";
@@ -71,7 +71,7 @@ export async function runReconcile(
     startedAt: new Date(started).toISOString(),
     durationMs: now() - started,
   });
-  return await withSession(
+  return await withSession<ReconcileRun>(
     config,
     {
       logger: deps.logger,
@@ -98,7 +98,8 @@ export async function runReconcile(
         afterPage: collectGarbage,
       });
       progress.done();
-      if (options.dryRun) return { ...result, ...timing() };
+      const refused = client.refusal ? refusedRun(client.refusal) : {};
+      if (options.dryRun) return { ...result, ...refused, ...timing() };
       const at = new Date(now()).toISOString();
       const records: Record<string, ReconcileRecord> = {};
       for (const t of result.tables) {
@@ -116,7 +117,7 @@ export async function runReconcile(
       const state = withReconciled(readState(config.state_file), records);
       writeState(config.state_file, redactedState(state, deps.logger.secrets));
       deps.onState?.(state);
-      return { ...result, ...timing() };
+      return { ...result, ...refused, ...timing() };
     },
     (error) => ({
       ok: false,

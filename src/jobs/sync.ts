@@ -12,7 +12,7 @@ import type { Config } from "../config/mod.ts";
 import type { Logger } from "../core/log.ts";
 import { escapeControl } from "../core/secrets.ts";
 import { type State, writeState } from "../state/mod.ts";
-import { formatTable, redactedState, withSession } from "./_session.ts";
+import { formatTable, redactedState, refusedRun, withSession } from "./_session.ts";
 import { type ProgressEvent, type RunResult, syncTables } from "../sync/engine.ts";
 import type { TableName } from "../sync/tables.ts";
 import { buildBaseUrl } from "../act/odata.ts";
@@ -100,7 +100,7 @@ export async function runSync(
     startedAt: new Date(started).toISOString(),
     durationMs: now() - started,
   });
-  return await withSession(
+  return await withSession<SyncRun>(
     config,
     { logger, signal: deps.signal, client: () => createClient(config, deps) },
     async ({ state, client, sink }) => {
@@ -134,6 +134,7 @@ export async function runSync(
       printer.done();
       const run: SyncRun = {
         ...result,
+        ...(client.refusal ? refusedRun(client.refusal) : {}),
         destination: sink.description,
         planned: tables.length,
         ...(deps.signal?.aborted && !result.ok ? { stopped: true } : {}),
