@@ -43,7 +43,7 @@ const SPELLINGS: Record<string, string> = {
   "\\u, uppercase, every character": each(PASSWORD, (c) => unicodeEscape(c, true)),
   "\\u, lowercase, every character": each(PASSWORD, (c) => unicodeEscape(c, false)),
   "JSON, non-ASCII as uppercase \\u": JSON.stringify(PASSWORD).slice(1, -1)
-    .replace(/[^\x00-\x7f]/g, (c) => unicodeEscape(c, true)),
+    .replace(/[\u0080-\uffff]/g, (c) => unicodeEscape(c, true)),
   "JSON escaped twice": JSON.stringify(JSON.stringify(PASSWORD).slice(1, -1)).slice(1, -1),
   "mixed, one encoding per character": each(PASSWORD, (c, i) =>
     [
