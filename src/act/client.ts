@@ -22,6 +22,7 @@ import { AccessError, AuthError, errorMessage, HttpError } from "../core/errors.
 import { connectionProblem, errorCode } from "./connection.ts";
 import type { Logger } from "../core/log.ts";
 import { Secrets } from "../core/secrets.ts";
+import { parseHttpDate } from "../core/time.ts";
 import { joinUrl, type OdataQuery, redactUrl } from "./odata.ts";
 import {
   decodeBody,
@@ -173,8 +174,7 @@ type Parse<T> = (attempt: Attempt) => T;
 
 /** The server's clock at the response (its `Date` header), else the host's. */
 function serverNow(headers: Headers, hostNow: number): number {
-  const date = Date.parse(headers.get("date") ?? "");
-  return Number.isNaN(date) ? hostNow : date;
+  return parseHttpDate(headers.get("date") ?? "") ?? hostNow;
 }
 
 function defaultSleep(ms: number): Promise<void> {
@@ -273,8 +273,7 @@ export class ActClient {
     return this.#call(url, { auth: true, signal: init.signal }, (attempt): OdataPage => {
       const contentType = attempt.headers.get("content-type");
       const date = attempt.headers.get("date");
-      const parsed = date ? Date.parse(date) : NaN;
-      const serverDate = Number.isNaN(parsed) ? null : parsed;
+      const serverDate = date ? parseHttpDate(date) : null;
       const redact = (text: string) => this.#secrets.redact(text);
       const split = splitListBytes(attempt.bytes, contentType, redact);
       if (split && init.lazy) {

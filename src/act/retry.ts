@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { parseHttpDate } from "../core/time.ts";
 
 /** When and how {@linkcode ActClient} retries a request. */
 export const RETRY_POLICY = {
@@ -105,8 +106,8 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | n
   if (/^\d+(\.\d+)?$/.test(text)) {
     ms = Number(text) * 1000;
   } else {
-    const date = Date.parse(text);
-    if (Number.isNaN(date)) return null;
+    const date = parseHttpDate(text);
+    if (date === null) return null;
     ms = date - nowMs;
   }
   return Math.round(Math.min(RETRY_POLICY.retryAfterCapMs, Math.max(0, ms)));
@@ -136,8 +137,8 @@ export function rateLimitWait(
     else if (n >= 1e9) ms = n * 1000 - nowMs; // Unix time in seconds
     else ms = n * 1000; // seconds from now
   } else if (text !== "") {
-    const date = Date.parse(text);
-    if (!Number.isNaN(date)) ms = date - nowMs;
+    const date = parseHttpDate(text);
+    if (date !== null) ms = date - nowMs;
   }
   if (ms === null) ms = RETRY_POLICY.rateLimitDefaultWaitMs;
   return Math.round(Math.min(cap, Math.max(0, ms)));

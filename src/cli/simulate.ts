@@ -16,6 +16,7 @@ import {
   type SimulatorSwitches,
   startSimulator,
 } from "../simulator/mod.ts";
+import { utcMs } from "../core/time.ts";
 
 const DATE_SHAPES: readonly DateShape[] = ["iso", "space", "lowercase", "long-fraction", "mixed"];
 
@@ -163,7 +164,7 @@ export function parseSimulateArgs(args: string[]): SimulatorOptions & { port: nu
   if (v["date-jump-to"] !== undefined) {
     const text = String(v["date-jump-to"]);
     const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text)
-      ? Date.parse(text)
+      ? utcMs(text)
       : NaN;
     if (Number.isNaN(ms)) {
       issues.push(

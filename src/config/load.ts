@@ -24,6 +24,7 @@ import {
   redactDestination,
   show,
 } from "./schema.ts";
+import { utcMs } from "../core/time.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Parsing.
@@ -149,7 +150,7 @@ export function parseConfig(
   const start = merged.default_start_date === undefined
     ? undefined
     : isoDate(merged.default_start_date);
-  if (start !== undefined && options.now !== undefined && Date.parse(start) > options.now) {
+  if (start !== undefined && options.now !== undefined && utcMs(start) > options.now) {
     const from = source.default_start_date === "env"
       ? ` (from ${envName("default_start_date")})`
       : source.default_start_date === "override"

@@ -10,7 +10,7 @@ import * as v from "valibot";
 import { Cron } from "croner";
 import { errorMessage } from "../core/errors.ts";
 import { LOG_LEVELS, type LogLevel } from "../core/log.ts";
-import { formatUtc } from "../core/time.ts";
+import { formatUtc, parseUtc } from "../core/time.ts";
 import { TABLE_NAMES, type TableName } from "../sync/tables.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -238,28 +238,11 @@ const hostName: Check = rule((input) => {
 
 const toHost = v.transform((input: unknown) => bareHost(input).host);
 
-const ISO_DATE =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
-
 /** An ISO-8601 date or date-time (no offset = UTC) as UTC, or undefined when invalid. */
 export function isoDate(input: unknown): string | undefined {
-  const m = ISO_DATE.exec(asText(input) ?? "");
-  if (!m) return undefined;
-  const [, y, mo, d, h = "00", mi = "00", s = "00", frac = "", zone] = m;
-  let offset = "Z";
-  if (zone && zone.toUpperCase() !== "Z") {
-    offset = zone.includes(":") ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
-  }
-  const ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}${frac.slice(0, 4)}${offset}`);
-  // Date.parse rolls 2023-02-30 over to March: check the fields against a UTC round trip.
-  const check = new Date(Date.UTC(+y, +mo - 1, +d, +h, +mi, +s));
-  if (
-    Number.isNaN(ms) || check.getUTCMonth() !== +mo - 1 || check.getUTCDate() !== +d ||
-    check.getUTCHours() !== +h || check.getUTCMinutes() !== +mi || check.getUTCSeconds() !== +s
-  ) {
-    return undefined;
-  }
-  return formatUtc(ms);
+  const text = asText(input) ?? "";
+  const ms = parseUtc(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
+  return ms === null ? undefined : formatUtc(ms);
 }
 
 const dateTime: Check = rule((input) =>

@@ -14,6 +14,7 @@ import type { State, TableStatus } from "../state/mod.ts";
 import { HISTORY_LIMIT, historyOf, type RunSummary } from "../state/history.ts";
 import type { ProgressEvent } from "../sync/engine.ts";
 import type { TableName } from "../sync/tables.ts";
+import { utcMs } from "../core/time.ts";
 
 /** Why a run started. */
 export type RunReason = "start-up" | "schedule" | "request";
@@ -401,7 +402,7 @@ export class Monitor {
 
   #finish(outcome: RunOutcome, error: string | null, tables: TableRun[]): RunRecord {
     const now = this.#now();
-    const started = this.#running ? Date.parse(this.#running.started_at) : now;
+    const started = this.#running ? utcMs(this.#running.started_at) : now;
     const record: RunRecord = {
       ...(this.#running ?? {
         id: "unknown",
@@ -477,8 +478,8 @@ function rowsTotalOf(state: State, tables: readonly TableName[]): Record<string,
 }
 
 function tableStatus(status: TableStatus): TableView["status"] {
-  const success = status.last_success ? Date.parse(status.last_success) : NaN;
-  const error = status.last_error?.at ? Date.parse(status.last_error.at) : NaN;
+  const success = status.last_success ? utcMs(status.last_success) : NaN;
+  const error = status.last_error?.at ? utcMs(status.last_error.at) : NaN;
   if (!Number.isNaN(error) && (Number.isNaN(success) || error >= success)) return "failed";
   if (!Number.isNaN(success)) return "ok";
   return "never";
@@ -497,7 +498,7 @@ function lastRunSuccessOf(
   tables: readonly TableName[],
 ): number | null {
   const ok = history.find((run) => run.result === "ok");
-  const end = ok ? Date.parse(ok.started_at) + ok.duration_seconds * 1000 : NaN;
+  const end = ok ? utcMs(ok.started_at) + ok.duration_seconds * 1000 : NaN;
   const oldest = lastSuccessOf(state, tables);
   if (Number.isNaN(end)) return oldest;
   return oldest === null ? end : Math.max(end, oldest);
@@ -509,7 +510,7 @@ function lastSuccessOf(state: State, tables: readonly TableName[]): number | nul
   for (const table of tables) {
     const status = state.tables?.[table];
     if (!status || tableStatus(status) !== "ok") return null;
-    const ms = Date.parse(status.last_success!);
+    const ms = utcMs(status.last_success!);
     oldest = oldest === null ? ms : Math.min(oldest, ms);
   }
   return oldest;

@@ -27,6 +27,7 @@ import { Buffer } from "node:buffer";
 import process from "node:process";
 import { LockError } from "../core/errors.ts";
 import { denoGlobal, RUNTIME } from "../core/runtime.ts";
+import { utcMs } from "../core/time.ts";
 
 /** A held lock; release() lets it go (and removes the lock file when it was a pid-only lock). */
 export interface StateLock {
@@ -393,7 +394,7 @@ function isHeld(holder: LockHolder): boolean {
     // A lock from an older act-sync (no identity recorded): the pid is another process when it
     // started after the lock was taken.
     const started = processStartMs(now.proc_start);
-    const taken = Date.parse(holder.started);
+    const taken = utcMs(holder.started);
     if (started !== undefined && !Number.isNaN(taken)) return started <= taken + 5_000;
   }
   if (process.platform === "win32" && holder.image !== undefined) {
