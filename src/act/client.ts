@@ -79,6 +79,11 @@ export interface ActClientOptions {
   random?: () => number;
   /** Retries after the first attempt. @default {3} */
   maxRetries?: number;
+  /**
+   * Time for connecting, with the default fetch (see `withConnectTimeout`); 0 turns it off.
+   * @default {5000}
+   */
+  connectTimeoutMs?: number;
   /** Timeout per HTTP attempt, body included. @default {120000} */
   timeoutMs?: number;
   /**
@@ -96,6 +101,8 @@ export interface ActClientOptions {
   secrets?: Secrets;
   /** Called after every HTTP attempt (for metrics); status 0 = no response. */
   onResponse?: (info: ResponseInfo) => void;
+  /** Called when an HTTP attempt is sent (for `/health`: how long it has waited). */
+  onRequest?: () => void;
 }
 
 /** One page of a list endpoint. */
@@ -197,6 +204,7 @@ export class ActClient {
   #logger?: Logger;
   #secrets: Secrets;
   #onResponse?: (info: ResponseInfo) => void;
+  #onRequest?: () => void;
   #token: string | null = null;
   /** The Act! refusal (4031, 4032) met so far: every later call fails with it at once. */
   #refused: AccessError | null = null;
@@ -214,7 +222,8 @@ export class ActClient {
     this.#password = options.password;
     this.#database = options.database;
     this.#logger = options.logger;
-    this.#fetch = options.fetch ?? createFetch({ logger: options.logger });
+    this.#fetch = options.fetch ??
+      createFetch({ logger: options.logger, connectTimeoutMs: options.connectTimeoutMs ?? 5_000 });
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? defaultSleep;
     this.#random = options.random ?? Math.random;
@@ -222,6 +231,7 @@ export class ActClient {
     this.#timeoutMs = options.timeoutMs ?? 120_000;
     this.#pauseMs = Math.max(0, options.pauseMs ?? 250);
     this.#onResponse = options.onResponse;
+    this.#onRequest = options.onRequest;
     this.#secrets = options.secrets ?? options.logger?.secrets ?? new Secrets();
     this.#secrets.addCredentials(options.username, options.password);
   }
@@ -496,6 +506,7 @@ export class ActClient {
     const started = this.#now();
     this.#lastStart = started;
     this.#requestCount++;
+    this.#onRequest?.();
     let status = 0;
     let rateLimitRemaining: number | null = null;
     try {

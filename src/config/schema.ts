@@ -458,6 +458,8 @@ const MAX_BATCH_SIZE = 100_000;
 const MAX_PAUSE_SECONDS = 3600;
 /** Timeout per request: one day. */
 const MAX_TIMEOUT_SECONDS = 86_400;
+/** Longest `connect_timeout_seconds`. */
+const MAX_CONNECT_SECONDS = 300;
 /** Re-read before the cursor: 366 days. */
 const MAX_LOOKBACK_SECONDS = 366 * 86_400;
 /** Retries for a transient error. */
@@ -551,6 +553,19 @@ export const ConfigSchema = v.object(
         toNumber,
       ),
       120,
+    ),
+    connect_timeout_seconds: v.optional(
+      v.pipe(
+        v.unknown(),
+        numberIn(
+          "connect_timeout_seconds",
+          0,
+          MAX_CONNECT_SECONDS,
+          `a number of seconds from 0 to ${MAX_CONNECT_SECONDS} (0 turns the check off)`,
+        ),
+        toNumber,
+      ),
+      5,
     ),
     max_retries: v.optional(
       v.pipe(v.unknown(), integerIn("max_retries", 0, MAX_RETRIES), toNumber),

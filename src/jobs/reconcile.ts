@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { ResponseInfo } from "../act/client.ts";
 import { collectGarbage } from "../core/runtime.ts";
 import { errorMessage } from "../core/errors.ts";
 import type { Config } from "../config/mod.ts";
@@ -29,6 +30,10 @@ export interface ReconcileRunDeps {
   fetch?: typeof fetch;
   /** Called with the saved state (the service's /state). */
   onState?: (state: State) => void;
+  /** Called for every HTTP attempt (metrics). */
+  onResponse?: (info: ResponseInfo) => void;
+  /** Called when an HTTP attempt to the Act! Web API is sent. */
+  onRequest?: () => void;
   /** Progress lines on a terminal (its stderr); without it, progress goes to the log. */
   progress?: (text: string) => void;
 }

@@ -82,6 +82,14 @@ export interface Health {
   running: boolean;
   /** Sync runs failed in a row (stopped runs do not count, a success resets it). */
   consecutive_failures: number;
+  /**
+   * Seconds the request to the Act! Web API in flight has waited for its answer so far (connect,
+   * response and body); null when no request is waiting. A number that keeps growing means the
+   * server does not answer.
+   */
+  act_waiting_seconds: number | null;
+  /** Seconds since the Act! Web API last answered (any status); null before its first answer. */
+  act_last_answer_seconds: number | null;
 }
 
 /** Per-table status for `/state` and the status page. */
@@ -175,6 +183,10 @@ export const STALE_INTERVALS = 3;
 export class Monitor {
   #options: MonitorOptions;
   #now: () => number;
+  /** When the request in flight was sent (null: none waiting). */
+  #waitingSince: number | null = null;
+  /** When the Act! Web API last answered (null: never). */
+  #lastAnswer: number | null = null;
   #startedAt: number;
   #state: State;
   #running: RunRecord | null = null;
@@ -239,8 +251,15 @@ export class Monitor {
     this.#state = state;
   }
 
+  /** An HTTP attempt to the Act! Web API was sent. */
+  requestStarted(): void {
+    this.#waitingSince = this.#now();
+  }
+
   /** An HTTP attempt to the Act! Web API ended. */
   response(info: ResponseInfo): void {
+    this.#waitingSince = null;
+    if (info.status > 0) this.#lastAnswer = this.#now();
     const key = String(info.status);
     this.#counters.http_requests[key] = (this.#counters.http_requests[key] ?? 0) + 1;
     if (info.rateLimitRemaining !== null && Number.isFinite(info.rateLimitRemaining)) {
@@ -342,6 +361,8 @@ export class Monitor {
       next_run: this.#options.nextRun?.()?.toISOString() ?? null,
       running: this.#running !== null,
       consecutive_failures: failures,
+      act_waiting_seconds: this.#waitingSince === null ? null : seconds(now - this.#waitingSince),
+      act_last_answer_seconds: this.#lastAnswer === null ? null : seconds(now - this.#lastAnswer),
     };
     if (last?.result === "failed" && failures >= (this.#options.unhealthyAfterFailures ?? 1)) {
       const failed = last.tables.filter((t) => t.status === "failed").map((t) => t.table);
@@ -514,4 +535,9 @@ function lastSuccessOf(state: State, tables: readonly TableName[]): number | nul
     oldest = oldest === null ? ms : Math.min(oldest, ms);
   }
   return oldest;
+}
+
+/** Milliseconds as whole seconds, never negative. */
+function seconds(ms: number): number {
+  return Math.max(0, Math.floor(ms / 1000));
 }

@@ -116,6 +116,7 @@ export class Runner {
             signal,
             fetch,
             onResponse: (info) => monitor.response(info),
+            onRequest: () => monitor.requestStarted(),
             onState: (state) => monitor.stateSaved(state),
             onProgress: (event) => monitor.progress(event),
           });
@@ -128,6 +129,8 @@ export class Runner {
             signal,
             fetch,
             onState: (state) => monitor.stateSaved(state),
+            onResponse: (info) => monitor.response(info),
+            onRequest: () => monitor.requestStarted(),
           });
           if (run.failure instanceof AuthError) refused = run.failure;
           record = monitor.reconcileFinished(run);
