@@ -21,9 +21,9 @@ import { basicAuthorization } from "../core/basic.ts";
 import { AccessError, AuthError, errorMessage, HttpError } from "../core/errors.ts";
 import { connectionProblem, errorCode } from "./connection.ts";
 import type { Logger } from "../core/log.ts";
-import { Secrets } from "../core/secrets.ts";
+import { redactUrlCredentials, Secrets } from "../core/secrets.ts";
 import { parseHttpDate } from "../core/time.ts";
-import { joinUrl, type OdataQuery, redactUrl } from "./odata.ts";
+import { joinUrl, type OdataQuery } from "./odata.ts";
 import {
   decodeBody,
   errorExcerpt,
@@ -334,7 +334,7 @@ export class ActClient {
     parse: Parse<T>,
   ): Promise<T> {
     const { signal } = options;
-    const shown = redactUrl(url);
+    const shown = redactUrlCredentials(url);
     let retries = 0;
     let renewed = false;
     let retryDelay = 0;

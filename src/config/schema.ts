@@ -11,6 +11,7 @@ import { Cron } from "croner";
 import { errorMessage } from "../core/errors.ts";
 import { LOG_LEVELS, type LogLevel } from "../core/log.ts";
 import { formatUtc, parseUtc } from "../core/time.ts";
+import { redactUrlCredentials } from "../core/secrets.ts";
 import { TABLE_NAMES, type TableName } from "../sync/tables.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -273,7 +274,7 @@ function parseDestination(input: unknown): { value: string } | { error: string }
     } catch {
       return {
         error: `'destination' is not a valid PostgreSQL URL: current value is ${
-          show(redactDestination(text))
+          show(redactUrlCredentials(text))
         }`,
       };
     }
@@ -286,7 +287,7 @@ function parseDestination(input: unknown): { value: string } | { error: string }
   } else if (/^[a-z]:[\\/]/i.test(text) || !/^[a-z][a-z0-9+.-]*:/i.test(text)) {
     file = text; // a bare path, Windows drive paths included
   } else {
-    return { error: expected + show(redactDestination(text)) };
+    return { error: expected + show(redactUrlCredentials(text)) };
   }
   if (!file) {
     return { error: `'destination' names no SQLite file: current value is ${show(input)}` };
@@ -658,23 +659,4 @@ function levenshtein(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length];
-}
-
-/** A destination safe to print: the password of a URL (`user:***@`, `?password=***`) removed. */
-export function redactDestination(destination: string): string {
-  return redactUrlCredentials(destination);
-}
-
-/**
- * Every `scheme://user:password@` in `text` becomes `scheme://user:***@` (up to the last `@` of
- * the word, so a password holding `/`, `:` or `@` goes too), and every `password=`,
- * `sslpassword=` or `pass=` query value becomes `***`.
- */
-export function redactUrlCredentials(text: string): string {
-  return text
-    .replace(/([a-z][a-z0-9+.-]*:\/\/)([^\s"'<>@]*(?:@[^\s"'<>@]*)*)@/gi, (_all, scheme, info) => {
-      const colon = (info as string).indexOf(":");
-      return colon < 0 ? `${scheme}${info}@` : `${scheme}${(info as string).slice(0, colon)}:***@`;
-    })
-    .replace(/([?&](?:ssl)?pass(?:word)?=)[^&#\s"']*/gi, "$1***");
 }

@@ -274,6 +274,66 @@ function htmlForms(text: string): string[] {
   ];
 }
 
+/** Query parameters whose value is a credential (matched against the decoded name). */
+const SECRET_PARAM =
+  /token|password|passwd|pwd|pass|secret|api[-_]?key|^key$|auth|signature|^sig$|jwt|session|credential|bearer/i;
+
+/**
+ * `scheme://userinfo@` in text: the userinfo runs up to the last `@` of the word, so that a
+ * password holding `/`, `:` or `@` (a URL that is not valid) is taken whole.
+ */
+const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^\s"'<>@]*(?:@[^\s"'<>@]*)*)@/gi;
+
+/**
+ * The one redaction of credentials in URLs, for a URL or for any text holding URLs: every
+ * `scheme://user:password@` becomes `scheme://user:***@` (a password holding `:` or `@` goes
+ * whole), and the value of every credential-like query parameter (`password`, `sslpassword`,
+ * `access_token`, `api_key`, `secret`, `auth`, `signature`, `jwt`, `session`…) becomes `***`.
+ * Everything else is left exactly as written.
+ *
+ * @example
+ * ```ts
+ * redactUrlCredentials("postgres://sync:s3cr@t@db:5432/act?sslpassword=x&schema=s");
+ * // "postgres://sync:***@db:5432/act?sslpassword=***&schema=s"
+ * ```
+ */
+export function redactUrlCredentials(text: string): string {
+  return text
+    .replace(USERINFO, (_all, scheme: string, info: string) => {
+      const colon = info.indexOf(":");
+      return colon < 0 ? `${scheme}${info}@` : `${scheme}${info.slice(0, colon)}:***@`;
+    })
+    .replace(/([?&])([^=&#\s"'<>?]+)=([^&#\s"'<>]*)/g, (all, sep: string, name: string) => {
+      let decoded = name;
+      try {
+        decoded = decodeURIComponent(name.replaceAll("+", " "));
+      } catch {
+        // keep the raw name
+      }
+      return SECRET_PARAM.test(decoded.replace(/^\$/, "")) ? `${sep}${name}=***` : all;
+    });
+}
+
+/**
+ * The passwords a `scheme://user:password@host` text may hold, to be registered as secrets: the
+ * one a URL parser reads, and the one {@linkcode redactUrlCredentials} hides (up to the last
+ * `@`); they differ when the password holds `@` or `/` unencoded.
+ */
+export function urlPasswords(text: string): string[] {
+  const trimmed = text.trim();
+  const out = new Set<string>();
+  try {
+    const url = new URL(trimmed);
+    if (url.password) out.add(url.password);
+  } catch {
+    // not a valid URL: the reading below still applies
+  }
+  const m = new RegExp(USERINFO.source, "i").exec(trimmed);
+  const colon = m && m.index === 0 ? m[2].indexOf(":") : -1;
+  if (m && colon >= 0 && m[2].length > colon + 1) out.add(m[2].slice(colon + 1));
+  return [...out];
+}
+
 // C0 controls, DEL, C1 controls (0x9b is CSI on some terminals), and the Unicode line/paragraph
 // separators and bidirectional overrides that reorder what a terminal shows.
 // deno-lint-ignore no-control-regex
