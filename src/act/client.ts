@@ -18,15 +18,13 @@
  * @module
  */
 import { basicAuthorization } from "../core/basic.ts";
-import { AccessError, AuthError, errorMessage, HttpError } from "../core/errors.ts";
-import { connectionProblem, errorCode } from "./connection.ts";
+import { AccessError } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
 import { redactUrlCredentials, Secrets } from "../core/secrets.ts";
 import { parseHttpDate } from "../core/time.ts";
 import { joinUrl, type OdataQuery } from "./odata.ts";
 import {
   decodeBody,
-  errorExcerpt,
   type LazyRows,
   parseListBytes,
   parseToken,
@@ -34,16 +32,18 @@ import {
   UnusableBodyError,
 } from "./body.ts";
 import {
-  ACT_REFUSALS,
-  actRefusal,
-  backoffDelay,
-  parseRetryAfter,
-  rateLimitWait,
-  RETRY_POLICY,
-} from "./retry.ts";
+  type Attempt,
+  AUTH_FAILED_MESSAGE,
+  classify,
+  exhausted,
+  type Parse,
+  serverNow,
+} from "./_classify.ts";
+import { backoffDelay, rateLimitWait, RETRY_POLICY } from "./retry.ts";
 import { createFetch } from "./tls.ts";
 
 export type { OdataQuery };
+export { AUTH_FAILED_MESSAGE };
 
 /** What {@linkcode ActClientOptions.onResponse} receives for every HTTP attempt. */
 export interface ResponseInfo {
@@ -157,31 +157,11 @@ export function systemVersions(system: Record<string, unknown>): SystemVersions 
   return { apiVersion: find("apiversion"), sdkVersion: find("sdkversion") };
 }
 
-/** The start of the message thrown when `/authorize` refuses the credentials. */
-export const AUTH_FAILED_MESSAGE =
-  "Failed to authenticate: check username, password and database name";
-
 class TimeoutError extends Error {
   constructor(ms: number) {
     super(`no response within ${ms} ms`);
     this.name = "TimeoutError";
   }
-}
-
-interface Attempt {
-  status: number;
-  headers: Headers;
-  /** The body as received (list pages are parsed from it: see `parseListBytes`). */
-  bytes: Uint8Array;
-  /** The body as text, decoded when first asked for; redacted unless the status is 2xx. */
-  readonly text: string;
-}
-
-type Parse<T> = (attempt: Attempt) => T;
-
-/** The server's clock at the response (its `Date` header), else the host's. */
-function serverNow(headers: Headers, hostNow: number): number {
-  return parseHttpDate(headers.get("date") ?? "") ?? hostNow;
 }
 
 function defaultSleep(ms: number): Promise<void> {
@@ -328,6 +308,7 @@ export class ActClient {
     return this.#authorizing;
   }
 
+  /** One call: attempts until one gives a value or an error (see `classify`). */
   async #call<T>(
     url: string,
     options: { auth: boolean; authorize?: boolean; signal?: AbortSignal },
@@ -352,112 +333,45 @@ export class ActClient {
         token = await this.#authorize(null, signal);
         headers["Authorization"] = `Bearer ${token}`;
       }
-      let attempt: Attempt | null = null;
-      let failure: { status: number; detail: string; retryAfter: number | null; cause?: unknown };
+      let outcome: { attempt: Attempt } | { error: unknown };
       const previous = this.#turn;
       const { promise: turn, resolve: done } = Promise.withResolvers<void>();
       this.#turn = turn;
       try {
         await previous;
         await this.#waitTurn(retryDelay, signal);
-        attempt = await this.#send(url, shown, headers, signal);
+        outcome = { attempt: await this.#send(url, shown, headers, signal) };
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
-        failure = {
-          status: 0,
-          detail: errorMessage(error, { cause: true }),
-          retryAfter: null,
-          cause: error,
-        };
-        const problem = connectionProblem(failure.detail, errorCode(error));
-        if (problem.unresolved) {
-          throw new HttpError(0, "GET", shown, failure.detail, {
-            message: `GET ${shown} failed: ${failure.detail}: ${problem.hint}`,
-            cause: error,
-          });
-        }
+        outcome = { error };
       } finally {
         done();
       }
       retryDelay = 0;
-      if (attempt) {
-        const { status } = attempt;
-        const refusal = status >= 200 && status < 300 ? null : actRefusal(attempt.text);
-        if (status >= 200 && status < 300) {
-          try {
-            return parse(attempt);
-          } catch (error) {
-            if (!(error instanceof UnusableBodyError)) throw error;
-            failure = { status, detail: error.message, retryAfter: null, cause: error };
-          }
-        } else if (refusal !== null) {
-          const detail = errorExcerpt(attempt.text);
-          const { what, advice } = ACT_REFUSALS[refusal];
-          this.#refused = new AccessError(refusal, status, shown, detail, {
-            message:
-              `Act! refused GET ${shown} with error ${refusal} (${what}, status ${status}): ` +
-              `${advice}; retrying does not help`,
-          });
-          throw this.#refused;
-        } else if (
-          options.authorize &&
-          (status === 400 || status === 401 || status === 403)
-        ) {
-          const detail = errorExcerpt(attempt.text);
-          throw new AuthError(status, "GET", shown, detail, {
-            message: `${AUTH_FAILED_MESSAGE}: GET ${shown} answered ${status}${
-              detail ? `: ${detail}` : ""
-            }${
-              status === 403
-                ? " (or the account lacks Web API access, or the server refuses this address)"
-                : ""
-            }`,
-          });
-        } else if (
-          options.auth && (RETRY_POLICY.renewStatuses as readonly number[]).includes(status)
-        ) {
-          if (!renewed) {
-            renewed = true;
-            this.#logger?.fine("Token refused; authenticating again", { url: shown, status });
-            await this.#authorize(token, signal);
-            continue;
-          }
-          const detail = errorExcerpt(attempt.text);
-          throw new HttpError(status, "GET", shown, detail, {
-            message: `GET ${shown} failed with status ${status} right after renewing the token${
-              detail ? `: ${detail}` : ""
-            }`,
-          });
-        } else if ((RETRY_POLICY.retryStatuses as readonly number[]).includes(status)) {
-          const retryAfter = (RETRY_POLICY.retryAfterStatuses as readonly number[]).includes(status)
-            ? parseRetryAfter(
-              attempt.headers.get("retry-after"),
-              serverNow(attempt.headers, this.#now()),
-            )
-            : null;
-          failure = { status, detail: errorExcerpt(attempt.text), retryAfter };
-        } else {
-          throw new HttpError(status, "GET", shown, errorExcerpt(attempt.text));
-        }
+      const verdict = classify(outcome, {
+        shown,
+        authorize: options.authorize === true,
+        auth: options.auth,
+        renewed,
+        now: this.#now(),
+        parse,
+      });
+      if (verdict.kind === "value") return verdict.value;
+      if (verdict.kind === "throw") {
+        if (verdict.error instanceof AccessError) this.#refused = verdict.error;
+        throw verdict.error;
       }
-      failure = failure!;
-      if (retries >= this.#maxRetries) {
-        const tries = `${retries + 1} attempt${retries ? "s" : ""}`;
-        const what = failure.status === 0
-          ? "failed with no response"
-          : failure.cause instanceof UnusableBodyError
-          ? `returned an unusable body (status ${failure.status})`
-          : `failed with status ${failure.status}`;
-        const hint = failure.status === 0
-          ? connectionProblem(failure.detail, errorCode(failure.cause)).hint
-          : "";
-        throw new HttpError(failure.status, "GET", shown, failure.detail, {
-          message: `GET ${shown} ${what} after ${tries}${
-            failure.detail ? `: ${failure.detail}` : ""
-          }${hint ? `: ${hint}` : ""}`,
-          cause: failure.cause,
+      if (verdict.kind === "renew") {
+        renewed = true;
+        this.#logger?.fine("Token refused; authenticating again", {
+          url: shown,
+          status: verdict.status,
         });
+        await this.#authorize(token, signal);
+        continue;
       }
+      const { failure } = verdict;
+      if (retries >= this.#maxRetries) throw exhausted(failure, retries + 1, shown);
       retries++;
       const delay = failure.retryAfter ?? backoffDelay(retries, this.#random);
       this.#logger?.warning(
