@@ -38,7 +38,7 @@ import {
   exhausted,
   type Parse,
   serverNow,
-} from "./_classify.ts";
+} from "./classify.ts";
 import { backoffDelay, rateLimitWait, RETRY_POLICY } from "./retry.ts";
 import { createFetch } from "./tls.ts";
 

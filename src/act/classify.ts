@@ -1,5 +1,5 @@
 /**
- * Private: what one HTTP attempt of the client means, decided from the attempt alone (its
+ * What one HTTP attempt of the client means, decided from the attempt alone (its
  * response or its network error) and the call's context: a value, an error to throw at once, a
  * token to renew, or a failure to retry. No I/O, no clock but the one passed in: the client's
  * loop does the sending, waiting and counting.
