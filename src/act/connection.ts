@@ -113,9 +113,18 @@ export function probeConnect(url: URL, timeoutMs: number, signal?: AbortSignal):
     const onAbort = () => done();
     const timer = setTimeout(() => done(new ConnectTimeoutError(timeoutMs, host, port)), timeoutMs);
     signal?.addEventListener("abort", onAbort, { once: true });
-    socket.once("connect", () => done());
+    // A socket that "connected" without a peer is not connected: the Windows build under Wine
+    // reports a refused connection that way (and its fetch then waits for ever).
+    socket.once("connect", () => done(socket.remoteAddress ? undefined : notConnected(host, port)));
     socket.once("error", (error) => done(error));
   });
+}
+
+/** The error for a connection that reported success without a peer: a refusal. */
+function notConnected(host: string, port: number): Error {
+  const error = new Error(`connect ECONNREFUSED ${host}:${port} (connected without a peer)`);
+  (error as Error & { code: string }).code = "ECONNREFUSED";
+  return error;
 }
 
 /**
@@ -123,7 +132,8 @@ export function probeConnect(url: URL, timeoutMs: number, signal?: AbortSignal):
  * port is opened (and closed at once). When it is refused or not made within `timeoutMs`, and
  * no response has come yet, the request is aborted with that error; so a closed port or a host
  * that never answers fails in seconds, whatever the runtime's own fetch does (under Wine, the
- * Windows build's fetch met a closed port with no error at all). `timeoutMs` 0 returns `inner`.
+ * Windows build's fetch meets a closed port with no error at all, and its sockets report such a
+ * connection as made, without a peer address). `timeoutMs` 0 returns `inner`.
  * Behind an HTTP proxy the check would go around it: turn it off there.
  */
 export function withConnectTimeout(
