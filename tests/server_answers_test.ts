@@ -207,6 +207,16 @@ describe("Act! refusals 4031 and 4032", () => {
     });
   }
 
+  test("check stops probing at the refusal and exits 4 with what to do", async () => {
+    const run = await runCommand(["check"], {
+      switches: { actError: { code: 4031, status: 403 } },
+    });
+    assert.equal(run.code, 4, run.stdout);
+    assert.equal(run.dataRequests, 1);
+    assert.match(run.log, /SEVERE +Check failed: Act! refused .*error 4031 .*\(exit code 4\)/);
+    assert.doesNotMatch(run.log, /fix 'username', 'password'/);
+  });
+
   test("reconcile ends the same way", async () => {
     const run = await runCommand(["reconcile"], {
       switches: { actError: { code: 4032, status: 403 } },

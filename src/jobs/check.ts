@@ -124,6 +124,7 @@ export async function runCheck(config: Config, deps: CheckDeps): Promise<CheckRe
   const probes: Probe[] = [];
   for (const table of config.tables) {
     probes.push(await probe(client, config, table));
+    if (client.refusal) break; // Act! refused the account: no table can pass
   }
   const nameWidth = Math.max(5, ...probes.map((p) => p.table.length));
   const pathWidth = Math.max(4, ...probes.map((p) => p.path.length));
@@ -137,5 +138,9 @@ export async function runCheck(config: Config, deps: CheckDeps): Promise<CheckRe
       ? `All ${probes.length} tables OK\n`
       : `${failed} of ${probes.length} tables failed\n`,
   );
+  if (client.refusal) {
+    const message = reason(client.refusal);
+    return { ok: false, refused: true, loginError: message, failure: client.refusal };
+  }
   return { ok: failed === 0, refused: false };
 }
