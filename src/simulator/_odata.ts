@@ -338,8 +338,13 @@ function evaluate(e: Expr, row: Record<string, unknown>): unknown {
   }
 }
 
+/**
+ * A row's date-time for `$filter`, read leniently, as a lenient server would: the stored values
+ * always carry a zone (`offsetlessDates` drops it only on the way out), so `Date.parse` reads
+ * them as UTC, and it rolls an hour 24 over to the next day where act-sync refuses it.
+ */
 function toMs(v: unknown): number {
-  return typeof v === "string" ? utcMs(v) : NaN;
+  return typeof v === "string" ? Date.parse(v) : NaN;
 }
 
 /**
