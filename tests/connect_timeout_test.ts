@@ -112,17 +112,27 @@ describe("the connect timeout", () => {
     );
   });
 
-  test("0 turns the check off; an answer that came first is kept", async () => {
+  test("0 turns the check off; a quick answer opens no second connection", async () => {
     const inner: typeof fetch = () => Promise.resolve(new Response("ok"));
     assert.equal(withConnectTimeout(inner, 0), inner);
     let probed = false;
     const wrapped = withConnectTimeout(inner, 1_000, () => {
       probed = true;
-      return Promise.reject(new Error("refused after the answer"));
+      return Promise.reject(new Error("refused"));
     });
     const response = await wrapped("http://127.0.0.1:1/");
     assert.equal(await response.text(), "ok");
-    assert.equal(probed, true);
+    assert.equal(probed, false);
+  });
+
+  test("a request still waiting is aborted with the connect check's error", async () => {
+    const hanging: typeof fetch = (_input, init) =>
+      new Promise((_resolve, reject) => {
+        init?.signal?.addEventListener("abort", () => reject(init.signal!.reason));
+      });
+    const refused = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+    const wrapped = withConnectTimeout(hanging, 200, () => Promise.reject(refused));
+    await assert.rejects(wrapped("http://127.0.0.1:1/"), (error) => error === refused);
   });
 });
 

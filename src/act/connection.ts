@@ -97,7 +97,13 @@ export class ConnectTimeoutError extends Error {
  * Open a TCP connection to `url`'s host and port and close it again; rejects with the connect
  * error (`ECONNREFUSED`…) or a {@linkcode ConnectTimeoutError} after `timeoutMs`.
  */
-export function probeConnect(url: URL, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+export function probeConnect(
+  url: URL,
+  timeoutMs: number,
+  signal?: AbortSignal,
+  /** The time the error names (the request's whole wait for a connection). */
+  shownMs: number = timeoutMs,
+): Promise<void> {
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
   const port = Number(url.port) || (url.protocol === "https:" ? 443 : 80);
   return new Promise<void>((resolve, reject) => {
@@ -111,7 +117,7 @@ export function probeConnect(url: URL, timeoutMs: number, signal?: AbortSignal):
       else reject(error);
     };
     const onAbort = () => done();
-    const timer = setTimeout(() => done(new ConnectTimeoutError(timeoutMs, host, port)), timeoutMs);
+    const timer = setTimeout(() => done(new ConnectTimeoutError(shownMs, host, port)), timeoutMs);
     signal?.addEventListener("abort", onAbort, { once: true });
     // A socket that "connected" without a peer is not connected: the Windows build under Wine
     // reports a refused connection that way (and its fetch then waits for ever).
@@ -128,13 +134,15 @@ function notConnected(host: string, port: number): Error {
 }
 
 /**
- * `inner` with a connect timeout: beside each request, a TCP connection to the same host and
- * port is opened (and closed at once). When it is refused or not made within `timeoutMs`, and
- * no response has come yet, the request is aborted with that error; so a closed port or a host
+ * `inner` with a connect timeout: when a request has no response after a moment (half the
+ * timeout, at most 1 s), a TCP connection to the same host and port is opened beside it (and
+ * closed at once). When that one is refused or not made within the rest of `timeoutMs`, and
+ * still no response has come, the request is aborted with that error; so a closed port or a host
  * that never answers fails in seconds, whatever the runtime's own fetch does (under Wine, the
  * Windows build's fetch meets a closed port with no error at all, and its sockets report such a
- * connection as made, without a peer address). `timeoutMs` 0 returns `inner`.
- * Behind an HTTP proxy the check would go around it: turn it off there.
+ * connection as made, without a peer address). A request answered in time opens no second
+ * connection. `timeoutMs` 0 returns `inner`. Behind an HTTP proxy the check would go around it:
+ * turn it off there.
  */
 export function withConnectTimeout(
   inner: typeof fetch,
@@ -142,6 +150,7 @@ export function withConnectTimeout(
   probe: typeof probeConnect = probeConnect,
 ): typeof fetch {
   if (!(timeoutMs > 0)) return inner;
+  const delayMs = Math.min(1_000, timeoutMs / 2);
   return async (input, init) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
     const outer = init?.signal ?? undefined;
@@ -151,9 +160,11 @@ export function withConnectTimeout(
     outer?.addEventListener("abort", onAbort, { once: true });
     const probing = new AbortController();
     let answered = false;
-    probe(url, timeoutMs, probing.signal).catch((error) => {
-      if (!answered) controller.abort(error);
-    });
+    const timer = setTimeout(() => {
+      probe(url, timeoutMs - delayMs, probing.signal, timeoutMs).catch((error) => {
+        if (!answered) controller.abort(error);
+      });
+    }, delayMs);
     try {
       // The outer signal keeps reaching the request while its body is read.
       const response = await inner(input, { ...init, signal: controller.signal });
@@ -164,6 +175,7 @@ export function withConnectTimeout(
       if (controller.signal.aborted && !outer?.aborted) throw controller.signal.reason;
       throw error;
     } finally {
+      clearTimeout(timer);
       probing.abort();
     }
   };
