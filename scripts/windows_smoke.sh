@@ -17,7 +17,8 @@
 # cleanly on Ctrl+C, and `demo`; dist/SHA256SUMS (`sha256sum -c`), `check --help`, a wrong password
 # (exit 4 from `--once` and `check`, a SEVERE line in log_file, never the password), the config
 # found next to the exe when started from another folder, and `act-sync.exe stop` ending a running
-# service (exit 0 from both). The steps added last are bounded with `timeout`.
+# service (exit 0 from both), and `--once` against a closed port ending in seconds with the refusal
+# named (the connect timeout). The steps added last are bounded with `timeout`.
 # Exits 0 when every step passed; prints the failing step and the programs' output otherwise.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -193,6 +194,23 @@ if grep -qF -- "$wrong" "$refused_log" "$tmp"/refused*.out "$tmp"/refused*.err; 
   fail "the wrong password appears in the output or the log"
 fi
 grep "SEVERE" "$refused_log" | head -n 1
+
+step "closed port: --once fails in seconds (the connect timeout), naming the refusal"
+closed_port=$(free_port) || fail "no free port"
+closed_start=$(date +%s)
+closed_rc=0
+ACT_PASSWORD="$password" ACT_PORT="$closed_port" win_env closed 120 --once --config "$config" \
+  --state "C:\\$c_dir\\closed\\state.json" --destination "sqlite:$(winpath "$work/closed.db")" ||
+  closed_rc=$?
+closed_secs=$(($(date +%s) - closed_start))
+[ "$closed_rc" != 124 ] || fail "--once against a closed port still ran after 120 s"
+[ "$closed_rc" = 1 ] || fail "--once against a closed port exited $closed_rc, expected 1"
+grep -Eqi "refused|no connection within" "$tmp/closed.out" "$tmp/closed.err" ||
+  fail "--once against a closed port did not name the refusal or the connect timeout"
+grep -q "check 'hostname'" "$tmp/closed.out" "$tmp/closed.err" ||
+  fail "--once against a closed port did not say what to check"
+echo "closed port $closed_port: exit $closed_rc after ${closed_secs} s:" \
+  "$(grep -Eoh "failed with no response after [^;]*" "$tmp/closed.err" | head -n 1 | cut -c1-160)"
 
 step "configuration.json next to the exe, started from another folder without --config"
 exe_copy="$tmp/Programme act-sync"

@@ -87,6 +87,10 @@ describe("parseSimulateArgs()", () => {
       "--ignore-skip",
       "--echo-credentials",
       "--fault-rate=0.5",
+      "--date-shape=mixed",
+      "--system-spelling=pascal",
+      "--html-password",
+      "--act-error=4031:500",
     ]);
     const defaults = defaultSwitches();
     assert.deepEqual(Object.keys(o.switches ?? {}).sort(), Object.keys(defaults).sort());
@@ -97,6 +101,10 @@ describe("parseSimulateArgs()", () => {
     assert.equal(o.switches?.usersOdata, true);
     assert.equal(o.switches?.historyFormat, false);
     assert.equal(o.switches?.lineItemsBumpOpportunity, false);
+    assert.deepEqual(o.switches?.actError, { code: 4031, status: 500 });
+    assert.equal(parseSimulateArgs(["--act-error=4032"]).switches?.actError?.status, 403);
+    assert.throws(() => parseSimulateArgs(["--act-error=4030"]), /'--act-error' must be/);
+    assert.throws(() => parseSimulateArgs(["--date-shape=x"]), /'--date-shape' must be one of/);
   });
 
   test("bad flags and values are UsageErrors naming the flag and value", () => {

@@ -139,6 +139,10 @@ Quirks:
   --no-date-header           send no Date header
   --echo-credentials         echo the credentials in error bodies (tests redaction)
   --offsetless-dates         dates without a zone offset
+  --date-shape SHAPE         offset-less dates as iso, space, lowercase, long-fraction or mixed
+  --system-spelling S        /api/system keys as camel (apiVersion), pascal (APIVersion) or empty
+  --html-password            data requests answer 200 with an HTML page carrying the password
+  --act-error CODE[:STATUS]  data requests answer STATUS (default 403) with Act! error 4031 or 4032
   --odd-fields               field names that collide by case or after flattening
   --no-groups-edited         groups without created/edited ($filter on edited answers 400)
   --users-odata              /api/users honours $top, $skip, $orderby, $filter (default: ignored)

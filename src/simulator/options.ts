@@ -44,6 +44,28 @@ export interface SimulatorSwitches {
   productsEdited: boolean;
   /** Date-times go out without an offset (`2024-06-01T00:00:03`, meant as UTC). @default {false} */
   offsetlessDates: boolean;
+  /**
+   * With `offsetlessDates`, how the date-times are written: ISO (`2024-06-01T00:00:03`), with a
+   * space (`2024-06-01 00:00:03`), with a lowercase `t`, with a 10-digit fraction
+   * (`2024-06-01T00:00:03.0000000000`), or each of these in turn. @default {"iso"}
+   */
+  dateShape: DateShape;
+  /**
+   * How `/api/system` spells its keys: `apiVersion` (`camel`), `APIVersion` (`pascal`), or an
+   * empty object (`empty`). @default {"camel"}
+   */
+  systemSpelling: "camel" | "pascal" | "empty";
+  /**
+   * A proxy's login page: every data request answers 200 with an HTML page that carries the
+   * password, raw and in its percent, HTML-entity and JSON-escape spellings, past its first 200
+   * characters. @default {false}
+   */
+  htmlPasswordBody: boolean;
+  /**
+   * Every data request answers `status` with an Act! error body holding `code` (4031: no
+   * subscription, 4032: no API permission). @default {null}
+   */
+  actError: { code: 4031 | 4032; status: number } | null;
   /** Records also carry colliding/odd field names and extreme values ({@linkcode oddFields}). @default {false} */
   oddFields: boolean;
   /** `$filter` works on `/api/products` (else 400). @default {true} */
@@ -94,6 +116,9 @@ export interface SimulatorSwitches {
   /** Each data request faults with this probability, kind drawn from `kinds`. @default {null} */
   randomFaults: { rate: number; kinds: FaultKind[]; seed?: number } | null;
 }
+
+/** The shapes of {@linkcode SimulatorSwitches.dateShape}. */
+export type DateShape = "iso" | "space" | "lowercase" | "long-fraction" | "mixed";
 
 /** Kinds of {@linkcode Fault}. */
 export type FaultKind =
@@ -164,6 +189,10 @@ export function defaultSwitches(): SimulatorSwitches {
     activityTypes: false,
     productsEdited: false,
     offsetlessDates: false,
+    dateShape: "iso",
+    systemSpelling: "camel",
+    htmlPasswordBody: false,
+    actError: null,
     oddFields: false,
     productsFilter: true,
     neFilter: true,

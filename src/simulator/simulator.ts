@@ -16,17 +16,20 @@ import { hash32, Random } from "./_random.ts";
 import { type Plan, TableStore } from "./_store.ts";
 import { groupView, historyDetails, LineItems } from "./_reports.ts";
 import {
+  actErrorBody,
   atobUrl,
   b64url,
   badRow,
   echoCredentials,
+  htmlPasswordPage,
   isDataPath,
   json,
   nonNegative,
   notFound,
   oddFields,
+  offsetlessDates,
   statusFault,
-  SYSTEM_INFO,
+  systemInfo,
 } from "./_responses.ts";
 import {
   defaultSwitches,
@@ -354,7 +357,11 @@ export class Simulator {
     } else if (lower === "/authorize") {
       response = this.#authorize(request);
     } else if (lower === "/api/system") {
-      response = json(200, SYSTEM_INFO);
+      response = systemInfo(this.switches.systemSpelling);
+    } else if (isData && this.switches.actError) {
+      response = actErrorBody(this.switches.actError.code, this.switches.actError.status);
+    } else if (isData && this.switches.htmlPasswordBody) {
+      response = htmlPasswordPage(this.#password);
     } else if (isData) {
       response = this.#data200(request, url, path, n);
     } else {
@@ -628,9 +635,7 @@ export class Simulator {
       (table === "contacts" || table === "companies" ? "value" : "array");
     let text = JSON.stringify(envelope === "value" ? { value: rows, Count: rows.length } : rows);
     if (this.switches.oddFields) text = text.replace(/"\\u0000raw:([^"]*)"/g, "$1");
-    if (this.switches.offsetlessDates) {
-      text = text.replace(/("\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)(?:\+00:00|Z)"/g, '$1"');
-    }
+    if (this.switches.offsetlessDates) text = offsetlessDates(text, this.switches.dateShape);
     return new Response(text, {
       status: 200,
       headers: { "content-type": "application/json; charset=utf-8" },

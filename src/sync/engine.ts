@@ -71,7 +71,7 @@ import {
   withProgress,
   withReset,
 } from "../state/mod.ts";
-import { formatUtc } from "../core/time.ts";
+import { formatUtc, utcMs } from "../core/time.ts";
 import { parseDateTime } from "./flatten.ts";
 import type { OdataQuery } from "../act/odata.ts";
 import {
@@ -387,8 +387,8 @@ class TableReader {
     let lo: number;
     let position: number;
     if (resume) {
-      position = Date.parse(resume.position);
-      lo = Date.parse(resume.window_start);
+      position = utcMs(resume.position);
+      lo = utcMs(resume.window_start);
       if (Number.isNaN(lo)) lo = position;
       this.#deps.logger.info(`Table ${name}: resuming the unfinished window`, {
         from: resume.position,
@@ -396,7 +396,7 @@ class TableReader {
     } else {
       const cursor = this.#options.fullRefresh ? null : cursorOf(this.state, name);
       lo = cursor === null
-        ? Date.parse(this.#options.defaultStartDate)
+        ? utcMs(this.#options.defaultStartDate)
         : this.#notAfterNow(cursor) - this.#options.lookbackSeconds * SECOND;
       position = lo;
     }
