@@ -189,7 +189,8 @@ const TITLES = [
   "",
 ];
 const DEPARTMENTS = ["Sales", "Marketing", "Finance", "Operations", "IT", "Purchasing", ""];
-const INDUSTRIES = [
+/** The industries of contacts and companies (a drop-down list in `_metadata.ts`). */
+export const INDUSTRIES = [
   "Manufacturing",
   "Retail",
   "Healthcare",
@@ -198,7 +199,8 @@ const INDUSTRIES = [
   "Finance",
   "Education",
 ];
-const TERRITORIES = ["West", "East", "Central", "North", "South", "International"];
+/** The territories (a drop-down list in `_metadata.ts`). */
+export const TERRITORIES = ["West", "East", "Central", "North", "South", "International"];
 const CONTACT_TYPES = ["Contact", "Customer", "Prospect", "Vendor", "Partner"];
 const ID_STATUS = ["Active", "Customer", "Prospect", "Inactive", "Referral", ""];
 const USERS = [

@@ -13,7 +13,16 @@
  *
  * @module
  */
-import { type Dataset, historyTypes, processGuid, type Row, stageGuid, STAGES } from "./_data.ts";
+import {
+  type Dataset,
+  historyTypes,
+  INDUSTRIES,
+  processGuid,
+  type Row,
+  stageGuid,
+  STAGES,
+  TERRITORIES,
+} from "./_data.ts";
 import { formatGuid, hash32, hex8 } from "./_random.ts";
 import { json } from "./_responses.ts";
 import type { SimulatorSwitches } from "./options.ts";
@@ -35,16 +44,8 @@ type Lists = Record<string, { id: number; name: string; items: string[] }>;
 
 /** The drop-down lists, by key. */
 const LISTS: Lists = {
-  territory: {
-    id: 11,
-    name: "Territories",
-    items: ["West", "East", "Central", "North", "South", "International"],
-  },
-  industry: {
-    id: 12,
-    name: "Industries",
-    items: ["Software", "Manufacturing", "Healthcare", "Retail", "Construction", "Finance"],
-  },
+  territory: { id: 11, name: "Territories", items: [...TERRITORIES] },
+  industry: { id: 12, name: "Industries", items: [...INDUSTRIES] },
   tier: { id: 13, name: "Tiers", items: ["Gold", "Silver", "Bronze"] },
   status: {
     id: 14,
@@ -88,7 +89,7 @@ function defaultFields(): Record<string, SimField[]> {
       // A system field hidden behind a custom one.
       custom("user6", "Referred By", "Character", { column: "REFERREDBY" }),
       custom("user10", "Tier", "Character", { list: "tier" }),
-      // The same label as user1: the labelled view names it "Territory (2)".
+      // The same label as user1: the labelled view names the later column "Territory (2)".
       custom("territory", "Territory", "Character"),
       custom("email_2_email", "E-mail 2", "Email"),
       custom("user30", "Never Used", "Character"),
