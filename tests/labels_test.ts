@@ -224,17 +224,18 @@ for (const dest of [sqliteDestination, postgresDestination("labels")]) {
     });
 
     test("metadata that fails or answers empty keeps the last labels; data tables still sync", async () => {
-      running.sim.inject({ kind: "status", status: 403, path: "/api/metadata/contact/fields" });
-      running.sim.switches.metadataEmpty = ["company", "activity"];
+      // Few enough rows that the mass-delete guard would not keep them on its own.
+      running.sim.inject({ kind: "status", status: 403, path: "/api/metadata/group/fields" });
+      running.sim.switches.metadataEmpty = ["opportunity", "activity"];
       const edited = String(running.sim.rows("contacts")[1].id);
       running.sim.edit("contacts", edited, { firstName: "Renamed" });
       try {
         const tables = await sync();
         assert.equal(tables.get("contacts")!.changes.updated, 1);
-        assert.ok(log.some((l) => /WARNING .*Cannot read the field labels of contact/.test(l)));
-        await assertLabels(); // contact's (failed) and company's (empty) labels are kept
-        assert.ok((await columnsOf("contacts_labeled")).includes("Referral Source"));
-        assert.ok((await columnsOf("companies_labeled")).includes("Rating"));
+        assert.ok(log.some((l) => /WARNING .*Cannot read the field labels of group/.test(l)));
+        await assertLabels(); // group's (failed) and opportunity's (empty) labels are kept
+        assert.ok((await columnsOf("groups_labeled")).includes("Group Name"));
+        assert.ok((await columnsOf("opportunities_labeled")).includes("Quarter"));
       } finally {
         running.sim.switches.metadataEmpty = ["activity", "history", "note", "user", "task"];
       }
