@@ -261,6 +261,17 @@ for (const dest of [sqliteDestination, postgresDestination("labels")]) {
       assert.ok((await columnsOf("contacts_labeled")).includes("Tier"));
     });
 
+    test("a column whose type widens under a labelled view is widened, the view rebuilt", async () => {
+      const company = String(running.sim.rows("companies")[0].id);
+      running.sim.edit("companies", company, { numberOfEmployees: "about 40", region: "West" });
+      await sync();
+      const [row] = await query(
+        `SELECT "numberOfEmployees" AS n FROM companies_labeled WHERE id = '${company}'`,
+      );
+      assert.equal(row.n, "about 40");
+      assert.ok((await columnsOf("companies_labeled")).includes("Region"));
+    });
+
     test("metadata in another shape gives the same labels and items", async () => {
       const before = await query(
         `SELECT id, value, item_order FROM picklist_items_live ORDER BY id`,
