@@ -653,11 +653,7 @@ class TableReader {
 
   /** A lookup table (`lookups.ts`); returns the new cursor, null when the table was skipped. */
   async #lookup(): Promise<string | null> {
-    const date = await readLookup(this.#spec, {
-      ...this.#extra(),
-      path: this.#path,
-      top: this.#top,
-    });
+    const date = await readLookup(this.#spec, this.#extra());
     return date === null ? null : formatUtc(this.#cursorCap(date));
   }
 
@@ -673,7 +669,8 @@ class TableReader {
     const { sink, logger, now } = this.#deps;
     const write = (rows: Row[]) => this.#write(rows);
     const list = (query: OdataQuery, path?: string) => this.#list(query, path);
-    return { sink, logger, now, write, list, maxDeleteFraction: this.#options.maxDeleteFraction };
+    const { maxDeleteFraction } = this.#options;
+    return { sink, logger, now, write, list, path: this.#path, top: this.#top, maxDeleteFraction };
   }
 
   /** Note the cursor values of rows read in full (tables with a cursor field only). */
