@@ -87,6 +87,11 @@ describe("parseSimulateArgs()", () => {
       "--ignore-skip",
       "--echo-credentials",
       "--fault-rate=0.5",
+      "--metadata-empty=contact",
+      "--metadata-alternate",
+      "--docs-forbidden",
+      "--lookups-missing=teams,history_types",
+      "--teams-embed-members",
     ]);
     const defaults = defaultSwitches();
     assert.deepEqual(Object.keys(o.switches ?? {}).sort(), Object.keys(defaults).sort());
@@ -97,6 +102,8 @@ describe("parseSimulateArgs()", () => {
     assert.equal(o.switches?.usersOdata, true);
     assert.equal(o.switches?.historyFormat, false);
     assert.equal(o.switches?.lineItemsBumpOpportunity, false);
+    assert.deepEqual(o.switches?.metadataEmpty, ["contact"]);
+    assert.deepEqual(o.switches?.lookupsMissing, ["teams", "history_types"]);
   });
 
   test("bad flags and values are UsageErrors naming the flag and value", () => {

@@ -14,7 +14,7 @@ import { escapeControl } from "../core/secrets.ts";
 import { formatTable, redactedState, withSession } from "./_session.ts";
 import { type ReconcileRecord, withReconciled } from "../state/reconcile.ts";
 import { reconcileTables, type TableReconcile } from "../sync/reconcile.ts";
-import { type TableName, TABLES } from "../act/tables.ts";
+import type { TableName } from "../act/tables.ts";
 import { createClient } from "./sync.ts";
 import { progressReporter } from "./progress.ts";
 
@@ -82,8 +82,7 @@ export async function runReconcile(
     async ({ client, sink }) => {
       const progress = progressReporter({ tty: deps.progress, logger: deps.logger, now });
       const result = await reconcileTables({
-        // The metadata tables are read whole every run: there is nothing to reconcile.
-        tables: (options.tables ?? config.tables).filter((table) => !TABLES[table].metadata),
+        tables: options.tables ?? config.tables,
         batchSize: config.batch_size,
         maxDeleteFraction: config.max_delete_fraction,
         force: options.force ?? false,

@@ -26,6 +26,7 @@ import {
 import { formatGuid, hash32, hex8 } from "./_random.ts";
 import { json } from "./_responses.ts";
 import type { SimulatorSwitches } from "./options.ts";
+import type { TableName } from "../act/tables.ts";
 
 /** One field of an entity type, as the simulator keeps it. */
 export interface SimField {
@@ -219,15 +220,75 @@ export class SimMetadata {
     return null;
   }
 
+  /**
+   * The rows of a lookup or metadata table as a sync stores them (null for other tables): teams
+   * with their `members` as the roster sends them; `field_labels` and `picklist_items` without
+   * `source_path` and `column_name`, which depend on the destination (types whose metadata is
+   * empty have no rows).
+   */
+  rows(table: TableName): Row[] | null {
+    switch (table) {
+      case "opportunity_processes":
+      case "opportunity_stages":
+      case "history_types":
+        return structuredClone(this.lookups[table]);
+      case "teams":
+        return this.lookups.teams.map((team) => ({ ...team, members: this.#members(team) }));
+      case "field_labels":
+        return this.#answered().flatMap(([type, table, fields]) =>
+          fields.map((f) => ({
+            id: `${table}/${f.name}`,
+            table_name: table,
+            entity_type: type,
+            field_name: f.name,
+            label: f.label,
+            act_type: f.type,
+            is_custom: f.custom,
+            act_column: this.#switches.metadataShape === "alternate" ? null : actColumn(f),
+          }))
+        );
+      case "picklist_items": {
+        const alternate = this.#switches.metadataShape === "alternate";
+        return this.#answered().flatMap(([type, table, fields]) =>
+          fields.filter((f) => f.list).flatMap((f) => {
+            const list = LISTS[f.list!];
+            return list.items.map((value, i) => ({
+              id: `${table}/${f.name}/${value}`,
+              table_name: table,
+              entity_type: type,
+              field_name: f.name,
+              list_id: String(list.id),
+              list_name: list.name,
+              value,
+              item_order: alternate ? i + 1 : i,
+            }));
+          })
+        );
+      }
+      default:
+        return null;
+    }
+  }
+
+  /** The entity types whose metadata answers with fields: type, table, fields. */
+  #answered(): [string, string, SimField[]][] {
+    return Object.entries(this.fields)
+      .filter(([type, fields]) => !this.#switches.metadataEmpty.includes(type) && fields.length)
+      .map(([type, fields]) => [type, TYPE_TABLES[type], fields]);
+  }
+
+  /** A team's members as its roster sends them (users that exist). */
+  #members(team: Row): Row[] {
+    const users = new Map(this.#data.users.map((u) => [u.id, u]));
+    return ((team.members as string[] | undefined) ?? []).filter((id) => users.has(id)).map((
+      id,
+    ) => ({ id, displayName: users.get(id)!.name }));
+  }
+
   #teams(p: readonly string[]): Response {
     const teams = this.lookups.teams;
     const embed = this.#switches.teamsEmbedMembers;
-    const users = new Map(this.#data.users.map((u) => [u.id, u]));
-    const members = (team: Row) =>
-      ((team.members as string[] | undefined) ?? []).filter((id) => users.has(id)).map((id) => ({
-        id,
-        displayName: users.get(id)!.name,
-      }));
+    const members = (team: Row) => this.#members(team);
     if (p.length === 2) {
       return json(
         200,
@@ -267,7 +328,7 @@ export class SimMetadata {
               displayName: f.label,
               fieldDataType: f.type,
               isCustomField: f.custom,
-              columnName: f.column ?? f.name.toUpperCase().replaceAll(".", "_"),
+              columnName: actColumn(f),
               tableName: `TBL_${type.toUpperCase()}`,
             }
         ),
@@ -283,6 +344,19 @@ export class SimMetadata {
     );
   }
 }
+
+/** Act!'s column of a field, as the Swagger shape sends it. */
+function actColumn(f: SimField): string {
+  return f.column ?? f.name.toUpperCase().replaceAll(".", "_");
+}
+
+/** The table of each entity type that has fields. */
+const TYPE_TABLES: Record<string, string> = {
+  contact: "contacts",
+  company: "companies",
+  group: "groups",
+  opportunity: "opportunities",
+};
 
 /** Entity types the metadata routes know (those without fields answer an empty list). */
 const KNOWN_TYPES = ["activity", "history", "note", "user", "task", "product"];

@@ -152,10 +152,13 @@ export class Simulator {
 
   /**
    * Current records of a table, as served, in storage order (builds every row); history with
-   * `details` as `format=text` sends them, line items of every opportunity.
+   * `details` as `format=text` sends them, line items of every opportunity; the lookup and
+   * metadata tables as a sync stores them (see `SimMetadata.rows`).
    */
   rows(table: TableName): Record<string, unknown>[] {
     if (table === "opportunity_products") return this.lineItems.all();
+    const served = this.metadata.rows(table);
+    if (served) return served;
     const rows = this.#stores[table].all();
     const text = table === "history" && this.switches.historyFormat;
     return text ? rows.map((row) => historyDetails(row, "text", true)) : rows;
@@ -170,6 +173,8 @@ export class Simulator {
   /** Number of live records of a table. */
   count(table: TableName): number {
     if (table === "opportunity_products") return this.lineItems.all().length;
+    const served = this.metadata.rows(table);
+    if (served) return served.length;
     return this.#stores[table].count();
   }
 
