@@ -175,7 +175,7 @@ echo "--config $config"
 
 step "check"
 win check check --config "$config" || fail "check exited with $?"
-grep -q "All 10 tables OK" "$tmp/check.out" || fail "check did not report all ten tables OK"
+grep -qE "All [0-9]+ tables OK" "$tmp/check.out" || fail "check did not report all tables OK"
 cat "$tmp/check.out"
 
 step "wrong password: --once and check exit 4, a SEVERE line in log_file, never the password"
@@ -223,7 +223,7 @@ rc=0
 (cd "$tmp/elsewhere" && ACT_PASSWORD="$password" timeout -k 5 90 bash "$run_exe" \
   "$exe_copy/act-sync.exe" check >"$tmp/nextto.out" 2>"$tmp/nextto.err") || rc=$?
 [ "$rc" = 0 ] || fail "check from another folder with the config next to the exe exited $rc"
-grep -q "All 10 tables OK" "$tmp/nextto.out" || fail "check from another folder: not all OK"
+grep -qE "All [0-9]+ tables OK" "$tmp/nextto.out" || fail "check from another folder: not all OK"
 rm -rf "$exe_copy"
 echo "found $(winpath "$exe_copy")\\configuration.json from $(winpath "$tmp/elsewhere")"
 
@@ -288,7 +288,7 @@ wait_for "$tmp/tls.out" "listening on" "$tls_pid" || fail "the HTTPS simulator d
 tls_port=$(grep -o '127\.0\.0\.1:[0-9]*' "$tmp/tls.out" | head -n1 | cut -d: -f2)
 ACT_PROTOCOL=https ACT_PORT="$tls_port" ACT_CA_FILE="$(winpath "$work/certs/act-ca.cer")" \
   win tls check --config "$config" || fail "check over HTTPS with ca_file exited with $?"
-grep -q "All 10 tables OK" "$tmp/tls.out" || fail "check over HTTPS with ca_file: not all OK"
+grep -qE "All [0-9]+ tables OK" "$tmp/tls.out" || fail "check over HTTPS with ca_file: not all OK"
 tls_rc=0
 ACT_PROTOCOL=https ACT_PORT="$tls_port" ACT_MAX_RETRIES=0 win notls check --config "$config" ||
   tls_rc=$?
@@ -296,7 +296,7 @@ kill -TERM "$tls_pid" 2>/dev/null || true
 wait "$tls_pid" 2>/dev/null || true
 tls_pid=""
 [ "$tls_rc" = 1 ] || fail "check over HTTPS without ca_file exited with $tls_rc, expected 1"
-echo "with ca_file: all 10 tables OK; without: exit 1 ($(grep -o 'unable to verify[^"]*' \
+echo "with ca_file: all tables OK; without: exit 1 ($(grep -o 'unable to verify[^"]*' \
   "$tmp/notls.err" | head -n1))"
 
 step "Ctrl+C during --once (the simulator answers slowly)"

@@ -148,6 +148,12 @@ Quirks:
   --users-odata              /api/users honours $top, $skip, $orderby, $filter (default: ignored)
   --no-history-format        history details always as stored (HTML), whatever format= asks
   --no-line-items-bump       a line item change does not bump its opportunity's edited
+  --metadata-empty T,T       entity types whose field metadata is an empty list
+                             (default: activity,history,note,user,task, like Premium Cloud)
+  --metadata-alternate       metadata with other field names, in {"value": [...]}, items embedded
+  --docs-forbidden           $metadata and /swagger answer 403, like the cloud host
+  --lookups-missing T,T      lookup tables whose endpoints answer 404 (e.g. teams)
+  --teams-embed-members      /api/teams embeds members (default: only the roster has them)
   --token-lifetime S|none    token lifetime in seconds
   --token-max-requests N     token expires after N requests
   --clock-skew S             server clock offset in seconds

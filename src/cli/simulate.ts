@@ -7,7 +7,7 @@
 import process from "node:process";
 import { errorMessage, UsageError } from "../core/errors.ts";
 import { parseFlags } from "./_flags.ts";
-import { TABLE_NAMES, type TableName } from "../act/tables.ts";
+import { LOOKUP_TABLE_NAMES, TABLE_NAMES, type TableName } from "../act/tables.ts";
 import {
   actDate,
   type DateShape,
@@ -148,6 +148,25 @@ export function parseSimulateArgs(args: string[]): SimulatorOptions & { port: nu
   if (v["users-odata"]) switches.usersOdata = true;
   if (v["no-history-format"]) switches.historyFormat = false;
   if (v["no-line-items-bump"]) switches.lineItemsBumpOpportunity = false;
+  if (v["metadata-empty"] !== undefined) {
+    switches.metadataEmpty = String(v["metadata-empty"]).split(",").map((t) => t.trim())
+      .filter(Boolean);
+  }
+  if (v["metadata-alternate"]) switches.metadataShape = "alternate";
+  if (v["docs-forbidden"]) switches.docsForbidden = true;
+  if (v["teams-embed-members"]) switches.teamsEmbedMembers = true;
+  if (v["lookups-missing"] !== undefined) {
+    const missing = String(v["lookups-missing"]).split(",").map((t) => t.trim()).filter(Boolean);
+    const lookups: readonly string[] = LOOKUP_TABLE_NAMES;
+    const bad = missing.find((t) => !lookups.includes(t));
+    if (bad !== undefined) {
+      issues.push(
+        `'--lookups-missing' must list lookup tables (${
+          LOOKUP_TABLE_NAMES.join(", ")
+        }): current value is "${bad}"`,
+      );
+    } else switches.lookupsMissing = missing as TableName[];
+  }
   if (v["token-lifetime"] !== undefined) {
     if (v["token-lifetime"] === "none") switches.tokenLifetimeSeconds = null;
     else {
@@ -234,6 +253,8 @@ function parseArgsStrict(args: string[]): Record<string, string | boolean | unde
     "date-shape",
     "system-spelling",
     "act-error",
+    "metadata-empty",
+    "lookups-missing",
   ];
   const booleans = [
     "multi-key-orderby",
@@ -252,6 +273,9 @@ function parseArgsStrict(args: string[]): Record<string, string | boolean | unde
     "users-odata",
     "no-history-format",
     "no-line-items-bump",
+    "metadata-alternate",
+    "docs-forbidden",
+    "teams-embed-members",
   ];
   const options: Record<string, { type: "string" | "boolean" }> = {};
   for (const s of strings) options[s] = { type: "string" };

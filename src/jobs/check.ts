@@ -48,7 +48,8 @@ async function probe(client: ActClient, config: Config, table: TableName): Promi
   const paths = pathsFor(config, table);
   const missing: string[] = [];
   for (const [i, template] of paths.entries()) {
-    let path = template;
+    // Metadata tables are read per entity type: probe the contacts' one.
+    let path = template.replace("{type}", "contact");
     try {
       const parent = TABLES[table].perParent;
       if (parent) {
@@ -79,6 +80,9 @@ async function probe(client: ActClient, config: Config, table: TableName): Promi
       if (error instanceof HttpError && error.status === 404 && i < paths.length - 1) {
         missing.push(path);
         continue;
+      }
+      if (error instanceof HttpError && error.status === 404 && TABLES[table].lookup) {
+        return { table, path, ok: true, result: "not offered by this server (404): sync skips it" };
       }
       return { table, path, ok: false, result: `FAILED: ${reason(error)}` };
     }

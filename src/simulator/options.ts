@@ -113,6 +113,22 @@ export interface SimulatorSwitches {
    * header, the Basic credentials decoded, the password, also JSON-escaped). @default {false}
    */
   echoCredentials: boolean;
+  /**
+   * Entity types whose `/api/metadata/{type}/fields` and `…/picklists` answer an empty list, as
+   * Premium Cloud does for these. @default {["activity", "history", "note", "user", "task"]}
+   */
+  metadataEmpty: string[];
+  /**
+   * The shape of the metadata answers (see `_metadata.ts`): the Swagger copy's names, or other
+   * plausible names in `{"value": […]}` with picklist items embedded. @default {"swagger"}
+   */
+  metadataShape: "swagger" | "alternate";
+  /** `$metadata` and `/swagger` answer 403, as on the cloud host (else a small 200). @default {false} */
+  docsForbidden: boolean;
+  /** Lookup tables whose endpoints answer 404 (`teams`: the roster too). @default {[]} */
+  lookupsMissing: TableName[];
+  /** `/api/teams` embeds each team's `members` (else only `/api/teams/{id}/roster` has them). @default {false} */
+  teamsEmbedMembers: boolean;
   /** Each data request faults with this probability, kind drawn from `kinds`. @default {null} */
   randomFaults: { rate: number; kinds: FaultKind[]; seed?: number } | null;
 }
@@ -210,6 +226,11 @@ export function defaultSwitches(): SimulatorSwitches {
     rateLimit: null,
     ignoreSkip: false,
     echoCredentials: false,
+    metadataEmpty: ["activity", "history", "note", "user", "task"],
+    metadataShape: "swagger",
+    docsForbidden: false,
+    lookupsMissing: [],
+    teamsEmbedMembers: false,
     randomFaults: null,
   };
 }
