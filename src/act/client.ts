@@ -23,16 +23,9 @@ import { connectionProblem, errorCode } from "./connection.ts";
 import type { Logger } from "../core/log.ts";
 import { Secrets } from "../core/secrets.ts";
 import { joinUrl, type OdataQuery, redactUrl } from "./odata.ts";
-import {
-  decodeBody,
-  errorExcerpt,
-  excerpt,
-  type LazyRows,
-  parseListBytes,
-  parseToken,
-  splitListBytes,
-  UnusableBodyError,
-} from "./body.ts";
+import { errorExcerpt, excerpt, UnusableBodyError } from "./body_errors.ts";
+import { decodeBody, parseListBytes, parseToken } from "./response_body.ts";
+import { type LazyRows, splitListBytes } from "./split_rows.ts";
 import { backoffDelay, parseRetryAfter, rateLimitWait, RETRY_POLICY } from "./retry.ts";
 import { createFetch } from "./tls.ts";
 

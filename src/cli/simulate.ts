@@ -11,6 +11,8 @@ import { TABLE_NAMES, type TableName } from "../sync/tables.ts";
 import {
   actDate,
   type FaultKind,
+  POISON_KINDS,
+  type PoisonKind,
   type SimulatorOptions,
   type SimulatorSwitches,
   startSimulator,
@@ -174,6 +176,22 @@ export function parseSimulateArgs(args: string[]): SimulatorOptions & { port: nu
       ...(faultSeed !== undefined ? { seed: faultSeed } : {}),
     };
   }
+  if (v.poison !== undefined) {
+    const poison: Record<string, PoisonKind> = {};
+    for (const part of String(v.poison).split(",")) {
+      const at = part.lastIndexOf("=");
+      const kind = part.slice(at + 1) as PoisonKind;
+      if (at < 1 || !POISON_KINDS.includes(kind)) {
+        issues.push(
+          `'--poison' must be a list of ID=KIND, KIND one of ${POISON_KINDS.join(", ")}: ` +
+            `current value is "${v.poison}"`,
+        );
+        break;
+      }
+      poison[part.slice(0, at)] = kind;
+    }
+    switches.poison = poison;
+  }
   if (issues.length) {
     throw new UsageError(
       issues.length === 1 ? issues[0] : `Invalid flags:\n  - ${issues.join("\n  - ")}`,
@@ -205,6 +223,7 @@ function parseArgsStrict(args: string[]): Record<string, string | boolean | unde
     "fault-rate",
     "fault-kinds",
     "fault-seed",
+    "poison",
   ];
   const booleans = [
     "multi-key-orderby",

@@ -81,6 +81,12 @@ export interface Health {
   running: boolean;
   /** Sync runs failed in a row (stopped runs do not count, a success resets it). */
   consecutive_failures: number;
+  /**
+   * Records kept in `_act_rejected` because they cannot be stored, over the configured tables
+   * (as of each table's last run). They do not make the status `failing`: every other row is
+   * stored, and each of these is kept whole, logged and tried again on every run.
+   */
+  rejected: number;
 }
 
 /** Per-table status for `/state` and the status page. */
@@ -341,6 +347,10 @@ export class Monitor {
       next_run: this.#options.nextRun?.()?.toISOString() ?? null,
       running: this.#running !== null,
       consecutive_failures: failures,
+      rejected: this.#options.tables.reduce(
+        (sum, table) => sum + (this.#state.tables?.[table]?.rejected ?? 0),
+        0,
+      ),
     };
     if (last?.result === "failed" && failures >= (this.#options.unhealthyAfterFailures ?? 1)) {
       const failed = last.tables.filter((t) => t.status === "failed").map((t) => t.table);

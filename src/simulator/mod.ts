@@ -25,6 +25,7 @@ import { TABLE_NAMES, type TableName } from "../sync/tables.ts";
 import { Dataset, defaultCounts, historyTypes, type Row } from "./_data.ts";
 import { parseFilter, parseOrderBy, parseSelect, resolverFor } from "./_odata.ts";
 import { hash32, Random } from "./_random.ts";
+import { listText, text200 } from "./_poison.ts";
 import { type Plan, TableStore } from "./_store.ts";
 import { groupView, historyDetails, LineItems } from "./_reports.ts";
 import {
@@ -52,6 +53,7 @@ import {
 export * from "./options.ts";
 export { oddFields, simulatorConfig } from "./_responses.ts";
 export { actDate } from "./_random.ts";
+export { POISON_KINDS, type PoisonKind, UNSTORABLE_KINDS } from "./_poison.ts";
 
 const ROUTES: Record<string, TableName> = {
   contacts: "contacts",
@@ -563,7 +565,10 @@ export class Simulator {
     const resource = parts[1]?.toLowerCase() ?? "";
     const table = ROUTES[resource];
     const sub = this.lineItems.route(parts);
-    if (sub) return sub.status === 200 ? json(200, sub.rows) : notFound(url);
+    const poison = this.switches.poison;
+    if (sub) {
+      return sub.status === 200 ? text200(listText(sub.rows, "array", poison)) : notFound(url);
+    }
     if (resource === "history-types" && parts.length === 2) return json(200, historyTypes());
     if (
       !table || parts.length > 3 || (resource === "activity-types" && !this.switches.activityTypes)
@@ -642,15 +647,17 @@ export class Simulator {
     if (this.switches.oddFields) rows = rows.map((row) => ({ ...row, ...oddFields(row.id) }));
     const envelope = this.switches.envelope[table] ??
       (table === "contacts" || table === "companies" ? "value" : "array");
-    let text = JSON.stringify(envelope === "value" ? { value: rows, Count: rows.length } : rows);
+    let text = listText(rows, envelope, poison);
     if (this.switches.oddFields) text = text.replace(/"\\u0000raw:([^"]*)"/g, "$1");
     if (this.switches.offsetlessDates) {
       text = text.replace(/("\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)(?:\+00:00|Z)"/g, '$1"');
     }
-    return new Response(text, {
-      status: 200,
-      headers: { "content-type": "application/json; charset=utf-8" },
-    });
+    return text200(text);
+  }
+
+  /** Serve a poisoned record normally again (see the `poison` switch). */
+  heal(id: string): void {
+    delete this.switches.poison[id];
   }
 }
 

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { PoisonKind } from "./_poison.ts";
 import type { TableName } from "../sync/tables.ts";
 
 /** Options for {@linkcode Simulator}. */
@@ -93,6 +94,11 @@ export interface SimulatorSwitches {
   echoCredentials: boolean;
   /** Each data request faults with this probability, kind drawn from `kinds`. @default {null} */
   randomFaults: { rate: number; kinds: FaultKind[]; seed?: number } | null;
+  /**
+   * Records served poisoned, by id (any table): see `PoisonKind`; delete an entry (or
+   * `Simulator.heal`) to serve the record normally again. @default {{}}
+   */
+  poison: Record<string, PoisonKind>;
 }
 
 /** Kinds of {@linkcode Fault}. */
@@ -182,5 +188,6 @@ export function defaultSwitches(): SimulatorSwitches {
     ignoreSkip: false,
     echoCredentials: false,
     randomFaults: null,
+    poison: {},
   };
 }

@@ -141,7 +141,7 @@ export function columnTypeOf(pgType: string): ColumnType {
 /**
  * The `ALTER COLUMN … TYPE … USING …` clause widening `column` from `from` to `to`, keeping
  * values readable: date-times become UTC ISO-8601 ending in `Z`, JSON its text, booleans
- * `true`/`false`.
+ * `1`/`0` (as SQLite and every boolean written to a text column).
  */
 export function widenClause(column: string, from: ColumnType, to: ColumnType): string {
   const c = quoteIdent(column);
@@ -151,6 +151,8 @@ export function widenClause(column: string, from: ColumnType, to: ColumnType): s
     using = `CASE WHEN ${c} IS NULL THEN NULL WHEN date_trunc('second', ${c}) = ${c} ` +
       `THEN to_char(${utc}, 'YYYY-MM-DD"T"HH24:MI:SS"Z"') ` +
       `ELSE to_char(${utc}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') END`;
+  } else if (to === "text" && from === "boolean") {
+    using = `CASE WHEN ${c} IS NULL THEN NULL WHEN ${c} THEN '1' ELSE '0' END`;
   } else {
     using = `${c}::${PG_TYPES[to]}`;
   }

@@ -24,12 +24,22 @@ import { type ColumnEntry, ColumnMap, COLUMNS_TABLE } from "./_columns.ts";
 import { PgShapes } from "./_pg_shape.ts";
 import { dropViewSql, refMigrations, textRefs } from "./_views.ts";
 import {
+  REJECTED_TABLE,
+  rejectedEntry,
+  rejectedParams,
+  type RejectedSql,
+  rejectedSql,
+  storable,
+} from "./_rejected.ts";
+import {
   type ColumnType,
   type FlatPage,
   type FlatValue,
   noChanges,
   pagesOf,
   PageSourceError,
+  type RejectedEntry,
+  type RejectedRecord,
   type Sink,
   type TableShape,
   widenType,
@@ -239,6 +249,49 @@ class PostgresSink implements Sink {
       [JSON.stringify(ids), at],
     );
     return rows ? rows.count : 0;
+  }
+
+  async reject(table: string, records: readonly RejectedRecord[], at: string): Promise<void> {
+    if (records.length === 0) return;
+    const sql = this.#rejectedSql();
+    try {
+      await this.#sql.begin(async (tx) => {
+        await tx.unsafe("SELECT pg_advisory_xact_lock(hashtext($1))", [REJECTED_TABLE]);
+        await tx.unsafe(sql.create);
+        for (const record of records) {
+          await tx.unsafe(sql.upsert, rejectedParams(table, storable(record), at));
+        }
+      });
+    } catch (error) {
+      throw new Error(
+        describePgError(error, `keep rejected records of "${table}" in`, this.#target),
+        { cause: error },
+      );
+    }
+  }
+
+  async unreject(table: string, keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    let removed = 0;
+    for (const key of keys) {
+      const rows = await this.#query(
+        REJECTED_TABLE,
+        "update",
+        this.#rejectedSql().remove + " RETURNING 1",
+        [table, key],
+      );
+      removed += rows?.length ?? 0;
+    }
+    return removed;
+  }
+
+  async rejected(): Promise<RejectedEntry[]> {
+    const rows = await this.#query(REJECTED_TABLE, "read", this.#rejectedSql().list);
+    return (rows ?? []).map((row) => rejectedEntry(row));
+  }
+
+  #rejectedSql(): RejectedSql {
+    return rejectedSql("postgres", this.#table(REJECTED_TABLE));
   }
 
   async close(): Promise<void> {
@@ -487,6 +540,7 @@ function toPg(
 ): string | number | bigint | boolean {
   switch (type) {
     case "text":
+      if (typeof value === "boolean") return value ? "1" : "0";
       return typeof value === "string" ? stripNul(value) : String(value);
     case "json":
       return typeof value === "string" ? stripNulEscapes(value) : JSON.stringify(value);

@@ -14,6 +14,14 @@ import { ColumnMap, COLUMNS_TABLE } from "./_columns.ts";
 import { columnEntries, SqliteShapes } from "./_sqlite_shape.ts";
 import { refMigrations, textRefs } from "./_views.ts";
 import {
+  REJECTED_TABLE,
+  rejectedEntry,
+  rejectedParams,
+  type RejectedSql,
+  rejectedSql,
+  storable,
+} from "./_rejected.ts";
+import {
   type ColumnType,
   type FlatPage,
   type FlatValue,
@@ -21,6 +29,8 @@ import {
   noChanges,
   pagesOf,
   PageSourceError,
+  type RejectedEntry,
+  type RejectedRecord,
   type Sink,
   type TableShape,
   widenType,
@@ -286,6 +296,53 @@ class SqliteSink implements Sink {
       throw this.#error(`mark rows deleted in "${table}"`, error);
     }
     return changed;
+  }
+
+  reject(table: string, records: readonly RejectedRecord[], at: string): Promise<void> {
+    return settle(() => {
+      if (records.length === 0) return;
+      const sql = this.#rejectedSql();
+      this.#db.exec(sql.create);
+      const upsert = this.#db.prepare(sql.upsert);
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        for (const record of records) {
+          upsert.run(...rejectedParams(table, storable(record), at));
+        }
+        this.#db.exec("COMMIT");
+      } catch (error) {
+        this.#db.exec("ROLLBACK");
+        throw this.#error(`keep rejected records of "${table}"`, error);
+      }
+    });
+  }
+
+  unreject(table: string, keys: readonly string[]): Promise<number> {
+    return settle(() => {
+      if (keys.length === 0 || !this.#hasRejected()) return 0;
+      const remove = this.#db.prepare(this.#rejectedSql().remove);
+      let removed = 0;
+      for (const key of keys) removed += Number(remove.run(table, key).changes);
+      return removed;
+    });
+  }
+
+  rejected(): Promise<RejectedEntry[]> {
+    return settle(() => {
+      if (!this.#hasRejected()) return [];
+      const rows = this.#db.prepare(this.#rejectedSql().list).all();
+      return rows.map((row) => rejectedEntry(row as Record<string, unknown>));
+    });
+  }
+
+  #rejectedSql(): RejectedSql {
+    return rejectedSql("sqlite", quoteIdent(REJECTED_TABLE));
+  }
+
+  #hasRejected(): boolean {
+    return this.#db.prepare(
+      "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?",
+    ).get(REJECTED_TABLE) !== undefined;
   }
 
   close(): Promise<void> {

@@ -51,6 +51,8 @@ export interface TableStatus {
   rows_unchanged_last_run?: number;
   duration_seconds?: number;
   rows_total?: number;
+  /** The table's records kept in `_act_rejected` (they could not be stored) after the last run. */
+  rejected?: number;
 }
 
 /** The state file's content. Unknown keys (e.g. from the seed's connector) are kept. */

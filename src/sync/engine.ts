@@ -53,15 +53,17 @@
  * @module
  */
 import { errorMessage, HttpError } from "../core/errors.ts";
-import { UnusableRowError } from "../act/body.ts";
+import { UnparsedRow, UnusableRowError } from "../act/response_body.ts";
+import { odataString } from "../act/odata.ts";
 import { noChanges, type WriteResult } from "../sink/sink.ts";
 import {
   checkedChunks,
   checkedLastValue,
   type CursorCheck,
-  cursorValue,
+  lastValueOf,
   readField,
 } from "./_cursor_rows.ts";
+import { Rejects } from "./rejects.ts";
 import {
   cursorOf,
   progressOf,
@@ -84,7 +86,7 @@ import {
   scanByOffset,
   scanByPrefix,
 } from "./scan.ts";
-import { flattenForSink, shapeOf } from "./relations.ts";
+import { shapeOf } from "./relations.ts";
 import { TABLES, type TableSpec } from "./tables.ts";
 import { type ChildReader, childReader, PARENT_PAGE, readWholeList } from "./children.ts";
 
@@ -171,6 +173,8 @@ class TableReader {
   #children: ChildReader | null = null;
   /** `$top` of every list request: `batch_size`, at most {@linkcode PARENT_PAGE} parents. */
   #top: number;
+  /** The table's records that cannot be stored (`rejects.ts`); loaded when the run starts. */
+  #rejects: Rejects | null = null;
 
   constructor(spec: TableSpec, options: SyncOptions, deps: EngineDeps, state: State) {
     this.#spec = spec;
@@ -198,6 +202,7 @@ class TableReader {
     let emptyFirstRead = false;
     try {
       await this.#deps.sink.prepare(name, shapeOf(this.#spec), startedIso);
+      this.#rejects = await Rejects.load(this.#spec, this.#deps.sink, log);
       const firstRead = this.#options.fullRefresh || cursorOf(this.state, name) === null;
       // A resumed window is open-ended like every other: it reads on up to the newest row.
       const spec = this.#spec;
@@ -207,6 +212,8 @@ class TableReader {
         ? this.#incremental
         : this.#fullRead;
       const cursor = await read.call(this);
+      await this.#retryRejected();
+      this.#rejects.finish();
       emptyFirstRead = firstRead && this.#rowsRead === 0;
       const duration = this.#deps.now() - this.#started;
       this.state = withCompleted(this.state, name, cursor, {
@@ -216,10 +223,12 @@ class TableReader {
         ...this.#counts(),
         duration_seconds: duration / 1000,
         rows_total: await this.#deps.sink.count(name),
+        rejected: this.#rejects.count,
       });
       await this.#deps.saveState(this.state);
       log.info(`Table ${name} synced`, {
         rows: this.#rowsWritten,
+        ...(this.#rejects.count > 0 ? { rejected: this.#rejects.count } : {}),
         requests: this.#requests,
         seconds: Math.round(duration / 100) / 10,
       });
@@ -238,6 +247,7 @@ class TableReader {
         last_error: { message, at: new Date(this.#deps.now()).toISOString() },
         ...this.#counts(),
         duration_seconds: (this.#deps.now() - this.#started) / 1000,
+        ...(this.#rejects ? { rejected: this.#rejects.count } : {}),
       });
       try {
         await this.#deps.saveState(this.state);
@@ -268,6 +278,8 @@ class TableReader {
       newColumns: this.#newColumns,
       durationMs: this.#deps.now() - this.#started,
       requests: this.#requests,
+      rejected: this.#rejects?.count ?? 0,
+      rejectedThisRun: this.#rejects?.rejectedThisRun ?? 0,
       emptyFirstRead,
       ...(error ? { error } : {}),
     };
@@ -318,25 +330,48 @@ class TableReader {
     return page;
   }
 
-  async #write(parentsOrRows: Row[]): Promise<void> {
+  /**
+   * Write rows (or, for a table read per parent, the rows of these parents), each record that
+   * cannot be stored kept in `_act_rejected` instead; `onCursor`: rows read on the table's cursor,
+   * which need a valid cursor value. The rejected records are stored before this returns, so
+   * before the caller's checkpoint.
+   */
+  async #write(parentsOrRows: Row[], onCursor = false): Promise<void> {
     if (parentsOrRows.length === 0) return;
     const synced = new Date(this.#deps.now()).toISOString();
-    const children = this.#children ? await this.#children.read(parentsOrRows) : null;
+    const rejects = this.#rejects!;
+    let children = null;
+    if (this.#children) {
+      // A parent that cannot be stored still has its rows read, when its id is known.
+      const parents = parentsOrRows.filter((parent) => {
+        if (String(parent.id ?? "") !== "") return true;
+        const why = parent instanceof UnparsedRow ? `: ${parent.reason}` : "";
+        rejects.add(parent, `its parent record has no id, so its rows cannot be read${why}`);
+        return false;
+      });
+      children = await this.#children.read(parents);
+    }
     const rows = children ? children.rows : parentsOrRows;
-    const result = rows.length > 0
-      ? await this.#deps.sink.write(this.#spec.name, flattenForSink(this.#spec, rows), synced)
+    const key = onCursor && !children ? this.#spec.cursorJsonField ?? undefined : undefined;
+    const page = rejects.flatten(rows, key);
+    const result = page.rows.length > 0
+      ? await this.#deps.sink.write(this.#spec.name, page, synced)
       : { written: 0, changes: noChanges(), newColumns: [], widenedColumns: [] };
     if (children) {
       await this.#children!.markRemoved(this.#deps.sink, this.#spec.name, children, synced);
     }
+    await rejects.flush(synced);
     this.#written(result);
   }
 
   /** Write a window page read a chunk at a time (`checkedChunks`), in one transaction. */
   async #writeChunked(rows: NonNullable<ListPage["lazy"]>, from: number): Promise<void> {
     const synced = new Date(this.#deps.now()).toISOString();
-    const chunks = checkedChunks(rows, this.#spec, this.#cursorCheck(from), this.#deps.afterPage);
-    this.#written(await this.#deps.sink.write(this.#spec.name, chunks, synced));
+    const check = this.#cursorCheck(from);
+    const chunks = checkedChunks(rows, this.#rejects!, check, this.#deps.afterPage);
+    const result = await this.#deps.sink.write(this.#spec.name, chunks, synced);
+    await this.#rejects!.flush(synced);
+    this.#written(result);
   }
 
   #cursorCheck(from: number): CursorCheck {
@@ -442,10 +477,21 @@ class TableReader {
       let tieGroup = false;
       try {
         // A lazy page's last row decides the next request; every row is checked as written.
+        // Rows without a valid cursor value are records that cannot be stored: they are kept
+        // in `_act_rejected` by the write, and the next request goes by the other rows.
         const last = page.lazy
-          ? cursorValue(page.lazy.at(size - 1), this.#cursorCheck(from))
+          ? lastValueOf(page.lazy, this.#cursorCheck(from))
           : checkedLastValue(page.rows, this.#cursorCheck(from));
-        if (last > from) {
+        if (last === null) {
+          // Every row is one that cannot be stored. A complete page ends the window (they are
+          // kept below); a capped one gives no value to go on from.
+          if (!(await this.#completeness.completeAfterProbe(size))) {
+            throw new RangeError(
+              `Paging is not advancing: no row of a full page of ${this.#path} has a valid ` +
+                `'${this.#spec.cursorJsonField}'`,
+            );
+          }
+        } else if (last > from) {
           next = last;
           // Not capped (smaller than a response we have seen) and sorted: it held every match.
           if (!(await this.#completeness.completeAfterProbe(size))) {
@@ -463,13 +509,14 @@ class TableReader {
         } else {
           const rows = page.rows; // a tie group's rows are needed whole
           if (page.lazy) checkedLastValue(rows, this.#cursorCheck(from));
-          await this.#write(rows);
+          await this.#write(rows, true);
           if (tieGroup) await this.#readTieGroup(from, rows);
         }
-        this.#noteRead(last);
+        if (last !== null) this.#noteRead(last);
       } catch (error) {
         pending?.catch(() => {}); // the request sent ahead is not needed any more
         if (!(error instanceof UnusableRowError)) throw error;
+        this.#rejects!.discard(); // the page was rolled back: it is read again whole
         // A row that is not JSON in a well-formed page, found as it was read (nothing of the
         // page is written): ask again for the page whole, retried like any unusable answer.
         pending = this.#list(query(from), this.#path, false);
@@ -554,9 +601,12 @@ class TableReader {
     await this.#readByPrefix({
       base: `${field} ge ${formatUtc(at)} and ${field} lt ${formatUtc(at + SECOND)}`,
       known: ids.length ? ids : undefined,
+      onCursor: true,
       matches: (row) => {
+        if (row instanceof UnparsedRow) return true; // kept as rejected by the write
         const value = parseDateTime(readField(row, this.#spec.cursorJsonField!));
-        if (value === null || value < at || value >= at + SECOND) return false;
+        if (value === null) return true; // no valid cursor value: kept as rejected by the write
+        if (value < at || value >= at + SECOND) return false;
         this.#noteRead(value);
         return true;
       },
@@ -565,17 +615,65 @@ class TableReader {
 
   /** {@linkcode scanByPrefix} over this table, writing every response. */
   async #readByPrefix(
-    part: { base?: string; known?: readonly string[]; matches?: (row: Row) => boolean },
+    part: {
+      base?: string;
+      known?: readonly string[];
+      matches?: (row: Row) => boolean;
+      onCursor?: boolean;
+    },
   ): Promise<void> {
+    const { onCursor, ...scan } = part;
     await scanByPrefix({
-      ...part,
+      ...scan,
       list: async (query) => (await this.#list(query)).rows,
       path: this.#path,
       top: this.#top,
       completeness: this.#completeness,
       who: WHO,
-      onRows: (rows) => this.#write(rows),
+      onRows: (rows) => this.#write(rows, onCursor),
     });
+  }
+
+  /**
+   * Read the table's records in `_act_rejected` again by id (`id eq '…'`), after the table's
+   * read: one that can be stored now is written and leaves it, one that Act! no longer has
+   * leaves it, one that still cannot be stored stays (its `last_seen` moves). A table read per
+   * parent reads the rows of those records' parents again (its items that are gone are marked
+   * deleted as on every read); lists that may ignore OData are read whole on every run. A
+   * server that rejects or ignores the filter ends the retry for this run.
+   */
+  async #retryRejected(): Promise<void> {
+    const rejects = this.#rejects!;
+    if (this.#children) {
+      for (const parent of rejects.heldParents) {
+        try {
+          await this.#write([{ id: parent }]);
+        } catch (error) {
+          if (!(error instanceof HttpError && error.status === 404)) throw error;
+          await rejects.gone(rejects.heldIds.filter((id) => rejects.parentOf(id) === parent));
+        }
+      }
+      return;
+    }
+    if (this.#spec.maybeNoOdata || rejects.heldIds.length === 0) return;
+    const onCursor = this.#spec.cursorField !== null;
+    for (const id of rejects.heldIds) {
+      let page: ListPage;
+      try {
+        page = await this.#list({ filter: `id eq ${odataString(id)}`, top: 2 });
+      } catch (error) {
+        if (!(error instanceof HttpError && error.status === 400)) throw error;
+        this.#deps.logger.fine(`Table ${this.#spec.name}: cannot read records by id`);
+        return;
+      }
+      const match = page.rows.filter((row) => String(row.id ?? "") === id);
+      if (match.length === 0 && page.rows.length > 0) {
+        this.#deps.logger.fine(`Table ${this.#spec.name}: the server ignores 'id eq'`);
+        return;
+      }
+      if (match.length === 0) await rejects.gone([id]);
+      else await this.#write(match, onCursor);
+    }
   }
 
   /**
