@@ -645,7 +645,9 @@ class TableReader {
   async #retryRejected(): Promise<void> {
     const rejects = this.#rejects!;
     if (this.#children) {
-      for (const parent of rejects.heldParents) {
+      const parents = rejects.heldIds.filter((id) => !rejects.rejectedNow(id))
+        .map((id) => rejects.parentOf(id));
+      for (const parent of new Set(parents.filter((p) => p !== undefined))) {
         try {
           await this.#write([{ id: parent }]);
         } catch (error) {
@@ -657,7 +659,7 @@ class TableReader {
     }
     if (this.#spec.maybeNoOdata || rejects.heldIds.length === 0) return;
     const onCursor = this.#spec.cursorField !== null;
-    for (const id of rejects.heldIds) {
+    for (const id of rejects.heldIds.filter((id) => !rejects.rejectedNow(id))) {
       let page: ListPage;
       try {
         page = await this.#list({ filter: `id eq ${odataString(id)}`, top: 2 });

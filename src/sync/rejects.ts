@@ -79,9 +79,9 @@ export class Rejects {
     return [...this.#held.keys()];
   }
 
-  /** The parents of the held records read per parent (line items: their opportunities). */
-  get heldParents(): string[] {
-    return [...new Set(this.#parents.values())];
+  /** Whether the record with this id was read and rejected in this run (no need to read it again). */
+  rejectedNow(id: string): boolean {
+    return this.#seen.has(this.#held.get(id) ?? "");
   }
 
   /** Whether the record with this id is in `_act_rejected`. */
