@@ -202,7 +202,7 @@ for (const dest of DESTINATIONS) {
         h.sim.edit("contacts", fresh, { jobTitle: "later" });
         assert.equal((await h.run()).tables[0].rejected, 1);
         const [result] = (await h.reconcile(["contacts"])).tables;
-        assert.equal(result.status, "ok", result.error);
+        assert.equal(result.status, "ok", result.error ?? "");
         assert.equal(result.fetched, 0);
         assert.equal(result.deleted, 0);
         assert.ok((await rowsOf(h, "contacts")).has(kept), "the stored version stays live");
