@@ -85,6 +85,8 @@ export function parseListBody(text: string, contentType: string | null): ParsedL
 }
 
 const UTF8 = new TextDecoder();
+/** Keeps a leading U+FEFF, for {@linkcode parseListBody} to drop exactly one. */
+const UTF8_KEEP_BOM = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** Decode a response body as UTF-8 (invalid bytes become U+FFFD, as `Response.text()` does). */
 export function decodeBody(bytes: Uint8Array): string {
@@ -110,7 +112,7 @@ export function parseListBytes(
   if (split && rows) {
     return { rows: rows as Record<string, unknown>[], envelope: split.envelope };
   }
-  return parseListBody(UTF8.decode(bytes), contentType);
+  return parseListBody(UTF8_KEEP_BOM.decode(bytes), contentType);
 }
 
 /** The JWT from an `/authorize` body: trimmed, surrounding quotes removed. */
