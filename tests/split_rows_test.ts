@@ -40,7 +40,7 @@ test("parseListBytes() refuses a body wrapped in whitespace JSON does not allow,
 
 test("parseExactJson() keeps every number exactly, in arrays too", () => {
   assert.deepEqual(parseExactJson("[12345678901234567e0]"), [12345678901234567n]);
-  assert.equal(parseExactJson("[1.2345678901234567e16]").toString(), "12345678901234567");
+  assert.deepEqual(parseExactJson("[1.2345678901234567e16]"), [12345678901234567n]);
   assert.deepEqual(parseExactJson("[0.1, 1e5, 1.5e300, -0]"), [0.1, 1e5, 1.5e300, -0]);
   const page = flattenPage(
     parseListBody(
