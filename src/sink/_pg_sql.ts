@@ -7,6 +7,7 @@
 import { ConfigError } from "../core/errors.ts";
 import { Secrets } from "../core/secrets.ts";
 import { type ColumnType, META_COLUMNS } from "./sink.ts";
+import { quoteIdent } from "./_sql.ts";
 
 /** Longest identifier PostgreSQL keeps (NAMEDATALEN - 1 bytes); longer names are cut. */
 export const MAX_IDENT_BYTES = 63;
@@ -97,32 +98,9 @@ export function stripPassword(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@?#]*):[^@/?#]*@/i, "$1@");
 }
 
-/** Quote an SQL identifier (case kept, `"` doubled, NUL dropped). */
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll("\0", "").replaceAll('"', '""')}"`;
-}
-
 /** The length of `text` in UTF-8 bytes. */
 export function byteLength(text: string): number {
   return new TextEncoder().encode(text).length;
-}
-
-/**
- * The name PostgreSQL stores for `name`: cut to 63 UTF-8 bytes on a character boundary, as
- * the server itself does, so a long name maps to the same column on every write.
- */
-export function pgIdent(name: string): string {
-  const clean = name.replaceAll("\0", "");
-  if (clean.length * 3 <= MAX_IDENT_BYTES || byteLength(clean) <= MAX_IDENT_BYTES) return clean;
-  let out = "";
-  let bytes = 0;
-  for (const char of clean) {
-    const size = byteLength(char);
-    if (bytes + size > MAX_IDENT_BYTES) break;
-    out += char;
-    bytes += size;
-  }
-  return out;
 }
 
 /** The column type of an existing PostgreSQL column, from `format_type()` output. */

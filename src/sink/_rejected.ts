@@ -10,12 +10,10 @@
  * @module
  */
 import { type RejectedEntry, type RejectedRecord, storableText } from "./sink.ts";
+import type { Dialect } from "./_sql.ts";
 
 /** The table of records that could not be stored. */
 export const REJECTED_TABLE = "_act_rejected";
-
-/** The dialect a statement is written for. */
-export type Dialect = "sqlite" | "postgres";
 
 /** The statements of `_act_rejected` in one dialect; `table` is the quoted table name. */
 export interface RejectedSql {

@@ -10,8 +10,9 @@ import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Logger } from "../core/log.ts";
 import { SqliteRowWriter } from "./_changes.ts";
-import { ColumnMap, COLUMNS_TABLE } from "./_columns.ts";
-import { columnEntries, SqliteShapes } from "./_sqlite_shape.ts";
+import { ColumnMap } from "./_columns.ts";
+import { quoteIdent } from "./_sql.ts";
+import { columnEntries, recordColumns, SqliteShapes } from "./_sqlite_shape.ts";
 import { refMigrations, textRefs } from "./_views.ts";
 import {
   REJECTED_TABLE,
@@ -62,11 +63,6 @@ function typeOfDeclared(declared: string): ColumnType {
     default:
       return "text";
   }
-}
-
-/** Quote an SQL identifier. */
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }
 
 interface TablePlan {
@@ -384,16 +380,7 @@ class SqliteSink implements Sink {
   #assign(table: string, plan: TablePlan, page: FlatPage): string[] {
     if (plan.map.covers(page.types.keys())) return [];
     const { entries, warnings } = plan.map.assign(page.types.keys());
-    this.#db.exec(
-      `CREATE TABLE IF NOT EXISTS ${COLUMNS_TABLE} (table_name TEXT NOT NULL, ` +
-        `source_path TEXT NOT NULL, column_name TEXT NOT NULL, ` +
-        `PRIMARY KEY (table_name, source_path))`,
-    );
-    const insert = this.#db.prepare(
-      `INSERT OR REPLACE INTO ${COLUMNS_TABLE} (table_name, source_path, column_name) ` +
-        `VALUES (?, ?, ?)`,
-    );
-    for (const { path, column } of entries) insert.run(table, path, column);
+    recordColumns(this.#db, table, entries);
     return warnings;
   }
 
