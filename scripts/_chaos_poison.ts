@@ -89,3 +89,18 @@ export function rejectedOnly(
   }
   return true;
 }
+
+/** A table's rows; an integer beyond 2^53 (a number kept exactly) as its digits. */
+export function readRows(conn: DatabaseSync, table: string): Record<string, unknown>[] {
+  const statement = conn.prepare(`SELECT * FROM "${table}"`);
+  statement.setReadBigInts(true);
+  const rows = statement.all() as Record<string, unknown>[];
+  for (const row of rows) {
+    for (const key in row) {
+      const value = row[key];
+      if (typeof value !== "bigint") continue;
+      row[key] = Number.isSafeInteger(Number(value)) ? Number(value) : String(value);
+    }
+  }
+  return rows;
+}

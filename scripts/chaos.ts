@@ -535,9 +535,7 @@ function compare(
       if (late && !exact) continue;
       const exists = conn.prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?")
         .get(table);
-      const rows = exists
-        ? conn.prepare(`SELECT * FROM "${table}"`).all() as Record<string, unknown>[]
-        : [];
+      const rows = exists ? poison.readRows(conn, table) : [];
       const byId = new Map<string, Record<string, unknown>>();
       for (const row of rows) {
         const id = String(row.id);
