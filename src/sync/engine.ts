@@ -43,6 +43,15 @@
  * the server ignored `$filter`/`$orderby`, which stops the table instead of silently skipping
  * rows.
  *
+ * A record that cannot be stored (`rejects.ts`: not JSON but showing its id, no id, nested more
+ * than 64 levels, no valid cursor value) does not stop its page: the other rows are written and
+ * the record goes, whole, into `_act_rejected` before the page's checkpoint, so the cursor passes
+ * it only once it is kept there. `M` is then the last value among the rows that have one; the
+ * rows in `[L, M)` are still all in the page, each stored or kept. A full page none of whose rows
+ * has a valid value gives no `M` and fails the table. A page that is not a list, a row that is not
+ * JSON and shows no id, or rows none of which is JSON are a broken response, retried and then
+ * failing the table, never kept as records.
+ *
  * Line items are read per opportunity, users as a list that may ignore OData: `children.ts`.
  *
  * Tables without a cursor field (activity types) and endpoints that reject the cursor filter
@@ -54,7 +63,6 @@
  */
 import { errorMessage, HttpError } from "../core/errors.ts";
 import { UnparsedRow, UnusableRowError } from "../act/response_body.ts";
-import { odataString } from "../act/odata.ts";
 import { noChanges, type WriteResult } from "../sink/sink.ts";
 import {
   checkedChunks,
@@ -63,7 +71,8 @@ import {
   lastValueOf,
   readField,
 } from "./_cursor_rows.ts";
-import { Rejects } from "./rejects.ts";
+import { Rejects, retryRejected } from "./rejects.ts";
+import { CursorClock } from "./_cursor_clock.ts";
 import {
   cursorOf,
   progressOf,
@@ -167,8 +176,8 @@ class TableReader {
   #newColumns: string[] = [];
   #completeness: Completeness;
   #started = 0;
-  /** The largest cursor value read in this run (null: no row read). */
-  #maxRead: number | null = null;
+  /** The largest cursor value read, and the clocks that bound the cursor. */
+  #clock: CursorClock;
   /** Reads the rows of each parent (tables read per parent only). */
   #children: ChildReader | null = null;
   /** `$top` of every list request: `batch_size`, at most {@linkcode PARENT_PAGE} parents. */
@@ -181,6 +190,7 @@ class TableReader {
     this.#options = options;
     this.#deps = deps;
     this.state = state;
+    this.#clock = new CursorClock(spec.name, deps.now, deps.logger);
     this.#path = options.endpoints?.[spec.name] ?? spec.path;
     this.#children = childReader(spec, options.endpoints, (path) => this.#list({}, path));
     if (this.#children) this.#path = this.#children.parentPath; // the cursor scans the parents
@@ -212,7 +222,15 @@ class TableReader {
         ? this.#incremental
         : this.#fullRead;
       const cursor = await read.call(this);
-      await this.#retryRejected();
+      await retryRejected(this.#rejects, {
+        table: name,
+        perParent: this.#children !== null,
+        wholeList: spec.maybeNoOdata === true,
+        onCursor: spec.cursorField !== null,
+        list: (query) => this.#list(query),
+        write: (rows, onCursor) => this.#write(rows, onCursor),
+        logger: log,
+      });
       this.#rejects.finish();
       emptyFirstRead = firstRead && this.#rowsRead === 0;
       const duration = this.#deps.now() - this.#started;
@@ -432,7 +450,7 @@ class TableReader {
       const cursor = this.#options.fullRefresh ? null : cursorOf(this.state, name);
       lo = cursor === null
         ? Date.parse(this.#options.defaultStartDate)
-        : this.#notAfterNow(cursor) - this.#options.lookbackSeconds * SECOND;
+        : this.#clock.notAfterNow(cursor) - this.#options.lookbackSeconds * SECOND;
       position = lo;
     }
 
@@ -462,8 +480,8 @@ class TableReader {
       }
       throw error;
     }
-    const cap = this.#cursorCap(first.serverDate);
-    this.#warnSkew(first.serverDate);
+    const cap = this.#clock.cap(first.serverDate);
+    this.#clock.warnSkew(first.serverDate);
 
     let pending: Promise<ListPage> | null = Promise.resolve(first);
     first = null; // each page is dropped before the next one is parsed (issue 16)
@@ -512,13 +530,14 @@ class TableReader {
           await this.#write(rows, true);
           if (tieGroup) await this.#readTieGroup(from, rows);
         }
-        if (last !== null) this.#noteRead(last);
+        if (last !== null) this.#clock.noteRead(last);
       } catch (error) {
         pending?.catch(() => {}); // the request sent ahead is not needed any more
         if (!(error instanceof UnusableRowError)) throw error;
         this.#rejects!.discard(); // the page was rolled back: it is read again whole
         // A row that is not JSON in a well-formed page, found as it was read (nothing of the
-        // page is written): ask again for the page whole, retried like any unusable answer.
+        // page is written): ask again for the page whole, where such a row that shows its id is
+        // kept as rejected and anything else is a broken answer, retried like any.
         pending = this.#list(query(from), this.#path, false);
         continue;
       }
@@ -531,59 +550,7 @@ class TableReader {
         throw new StopRequested();
       }
     }
-    return this.#cursorAfter(cap);
-  }
-
-  /** Note a cursor value read (only values of rows actually read and checked). */
-  #noteRead(value: number): void {
-    if (this.#maxRead === null || value > this.#maxRead) this.#maxRead = value;
-  }
-
-  /**
-   * The most the cursor may move to in this run: the server's clock (the `Date` header of the
-   * window's first response), or this host's when that is earlier or missing. It only keeps a
-   * row stamped in the future (a client's wrong clock) from dragging the cursor past rows not yet
-   * written; a `Date` header far off can make it lower, which costs re-reads, never rows.
-   */
-  #cursorCap(serverDate: number | null): number {
-    const host = this.#deps.now();
-    return serverDate === null ? host : Math.min(serverDate, host);
-  }
-
-  /**
-   * The cursor after a completed read: the largest cursor value actually read, never above
-   * `cap`; null (the cursor stays where it was) when no row was read.
-   */
-  #cursorAfter(cap: number): string | null {
-    return this.#maxRead === null ? null : formatUtc(Math.min(this.#maxRead, cap));
-  }
-
-  /**
-   * A stored cursor, but never after this host's clock: a cursor in the future (written by an
-   * older act-sync from a wrong `Date` header) would hide every later edit, so the read starts
-   * at the host's now instead (re-reading more, never less).
-   */
-  #notAfterNow(cursor: number): number {
-    const now = this.#deps.now();
-    if (cursor <= now) return cursor;
-    if (cursor - now > 120 * SECOND) {
-      this.#deps.logger.warning(
-        `Table ${this.#spec.name}: the cursor ${formatUtc(cursor)} is in the future; ` +
-          `reading from this host's clock instead`,
-      );
-    }
-    return now;
-  }
-
-  #warnSkew(serverDate: number | null): void {
-    if (serverDate === null) return;
-    const skew = serverDate - this.#deps.now();
-    if (Math.abs(skew) > 120 * SECOND) {
-      this.#deps.logger.warning(
-        `The Act! server's clock differs from this host's by ${Math.round(skew / 1000)} s; ` +
-          `act-sync follows the server's clock`,
-      );
-    }
+    return this.#clock.after(cap);
   }
 
   /**
@@ -607,7 +574,7 @@ class TableReader {
         const value = parseDateTime(readField(row, this.#spec.cursorJsonField!));
         if (value === null) return true; // no valid cursor value: kept as rejected by the write
         if (value < at || value >= at + SECOND) return false;
-        this.#noteRead(value);
+        this.#clock.noteRead(value);
         return true;
       },
     });
@@ -635,50 +602,6 @@ class TableReader {
   }
 
   /**
-   * Read the table's records in `_act_rejected` again by id (`id eq '…'`), after the table's
-   * read: one that can be stored now is written and leaves it, one that Act! no longer has
-   * leaves it, one that still cannot be stored stays (its `last_seen` moves). A table read per
-   * parent reads the rows of those records' parents again (its items that are gone are marked
-   * deleted as on every read); lists that may ignore OData are read whole on every run. A
-   * server that rejects or ignores the filter ends the retry for this run.
-   */
-  async #retryRejected(): Promise<void> {
-    const rejects = this.#rejects!;
-    if (this.#children) {
-      const parents = rejects.heldIds.filter((id) => !rejects.rejectedNow(id))
-        .map((id) => rejects.parentOf(id));
-      for (const parent of new Set(parents.filter((p) => p !== undefined))) {
-        try {
-          await this.#write([{ id: parent }]);
-        } catch (error) {
-          if (!(error instanceof HttpError && error.status === 404)) throw error;
-          await rejects.gone(rejects.heldIds.filter((id) => rejects.parentOf(id) === parent));
-        }
-      }
-      return;
-    }
-    if (this.#spec.maybeNoOdata || rejects.heldIds.length === 0) return;
-    const onCursor = this.#spec.cursorField !== null;
-    for (const id of rejects.heldIds.filter((id) => !rejects.rejectedNow(id))) {
-      let page: ListPage;
-      try {
-        page = await this.#list({ filter: `id eq ${odataString(id)}`, top: 2 });
-      } catch (error) {
-        if (!(error instanceof HttpError && error.status === 400)) throw error;
-        this.#deps.logger.fine(`Table ${this.#spec.name}: cannot read records by id`);
-        return;
-      }
-      const match = page.rows.filter((row) => String(row.id ?? "") === id);
-      if (match.length === 0 && page.rows.length > 0) {
-        this.#deps.logger.fine(`Table ${this.#spec.name}: the server ignores 'id eq'`);
-        return;
-      }
-      if (match.length === 0) await rejects.gone([id]);
-      else await this.#write(match, onCursor);
-    }
-  }
-
-  /**
    * A full read (no cursor field, or the cursor filter is rejected); returns the new cursor.
    * Offset pages ordered by id, each overlapping the previous one by a row
    * ({@linkcode scanByOffset}). A server that rejects `$orderby=id` is read by id prefix
@@ -696,7 +619,7 @@ class TableReader {
       ordered = false;
       first = await this.#list({ top });
     }
-    const cap = this.#cursorCap(first.serverDate);
+    const cap = this.#clock.cap(first.serverDate);
     this.#completeness.see(first.rows.length);
     await this.#write(first.rows);
     this.#noteRows(first.rows);
@@ -742,7 +665,7 @@ class TableReader {
     const list = (query: OdataQuery) => this.#list(query);
     const top = this.#top;
     const date = await readWholeList(list, this.#path, top, (rows) => this.#write(rows));
-    return formatUtc(this.#cursorCap(date));
+    return formatUtc(this.#clock.cap(date));
   }
 
   /** Note the cursor values of rows read in full (tables with a cursor field only). */
@@ -751,7 +674,7 @@ class TableReader {
     if (!key) return;
     for (const row of rows) {
       const value = parseDateTime(readField(row, key));
-      if (value !== null) this.#noteRead(value);
+      if (value !== null) this.#clock.noteRead(value);
     }
   }
 
@@ -760,6 +683,6 @@ class TableReader {
    * whose filter is rejected); else, for the record only, the capped clock of the read.
    */
   #fullReadCursor(cap: number): string | null {
-    return this.#spec.cursorField ? this.#cursorAfter(cap) : formatUtc(cap);
+    return this.#spec.cursorField ? this.#clock.after(cap) : formatUtc(cap);
   }
 }

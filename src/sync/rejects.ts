@@ -14,8 +14,9 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { errorMessage } from "../core/errors.ts";
+import { errorMessage, HttpError } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
+import { type OdataQuery, odataString } from "../act/odata.ts";
 import { UnparsedRow } from "../act/response_body.ts";
 import { rawText } from "../act/split_rows.ts";
 import type { FlatPage, RejectedRecord, Sink } from "../sink/sink.ts";
@@ -228,5 +229,64 @@ function textOf(row: Row): string {
     return JSON.stringify(row, (_key, v) => typeof v === "bigint" ? rawJson(String(v)) : v);
   } catch (error) {
     return `(the record's text cannot be written: ${errorMessage(error)})`;
+  }
+}
+
+/** What {@linkcode retryRejected} needs of a table's reader. */
+export interface RetryReader {
+  table: string;
+  /** The table is read per parent (line items). */
+  perParent: boolean;
+  /** The table is a list that may ignore OData, read whole on every run. */
+  wholeList: boolean;
+  /** Records are read on the table's cursor (they need a valid cursor value). */
+  onCursor: boolean;
+  /** One counted request. */
+  list(query: OdataQuery): Promise<{ rows: Row[] }>;
+  /** Write rows (for a table read per parent: the rows of these parents). */
+  write(rows: Row[], onCursor?: boolean): Promise<void>;
+  logger: Logger;
+}
+
+/**
+ * Read the table's records in `_act_rejected` again by id (`id eq '…'`), after the table's
+ * read, except those its read met again: one that can be stored now is written and leaves
+ * `_act_rejected`, one that Act! no longer has leaves it, one that still cannot be stored stays
+ * (its `last_seen` moves). A table read per parent reads the rows of those records' parents
+ * again (its items that are gone are marked deleted as on every read); lists that may ignore
+ * OData are read whole on every run. A server that rejects or ignores the filter ends the retry
+ * for this run.
+ */
+export async function retryRejected(rejects: Rejects, reader: RetryReader): Promise<void> {
+  const due = rejects.heldIds.filter((id) => !rejects.rejectedNow(id));
+  if (reader.perParent) {
+    const parents = due.map((id) => rejects.parentOf(id)).filter((p) => p !== undefined);
+    for (const parent of new Set(parents)) {
+      try {
+        await reader.write([{ id: parent }]);
+      } catch (error) {
+        if (!(error instanceof HttpError && error.status === 404)) throw error;
+        await rejects.gone(rejects.heldIds.filter((id) => rejects.parentOf(id) === parent));
+      }
+    }
+    return;
+  }
+  if (reader.wholeList) return;
+  for (const id of due) {
+    let rows: Row[];
+    try {
+      rows = (await reader.list({ filter: `id eq ${odataString(id)}`, top: 2 })).rows;
+    } catch (error) {
+      if (!(error instanceof HttpError && error.status === 400)) throw error;
+      reader.logger.fine(`Table ${reader.table}: cannot read records by id`);
+      return;
+    }
+    const match = rows.filter((row) => String(row.id ?? "") === id);
+    if (match.length === 0 && rows.length > 0) {
+      reader.logger.fine(`Table ${reader.table}: the server ignores 'id eq'`);
+      return;
+    }
+    if (match.length === 0) await rejects.gone([id]);
+    else await reader.write(match, reader.onCursor);
   }
 }
