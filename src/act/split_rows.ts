@@ -70,12 +70,7 @@ export class LazyRows {
     } catch (error) {
       const id = topLevelId(text);
       if (id === undefined) return null;
-      const why = errorMessage(error);
-      return new UnparsedRow(
-        id,
-        text,
-        `it is not valid JSON (${why}): got "${excerpt(text, 200)}"`,
-      );
+      return new UnparsedRow(id, text, `it is not valid JSON (${errorMessage(error)})`);
     }
     if (!isRow(row)) return null; // the splitter passes objects only
     RAW.set(row, { rows: this, i });

@@ -142,6 +142,8 @@ export class Rejects {
     const raw = isUnparsed(row) ? row.raw : textOf(row);
     const id = row.id === undefined || row.id === null || row.id === "" ? null : String(row.id);
     const key = id ?? `sha256:${createHash("sha256").update(raw).digest("hex")}`;
+    // The record's text is kept in `raw`: the reason (logged) does not repeat it.
+    if (id === null) reason = "it has no usable 'id'";
     const parentKey = this.#spec.perParent?.parentKey;
     const parentId = isUnparsed(row) ? row.parent : parentKey ? row[parentKey] : undefined;
     const parent = parentId === undefined || parentId === null ? null : String(parentId);
