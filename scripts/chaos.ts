@@ -165,7 +165,7 @@ export function formatSummary(s: ChaosSummary): string {
 }
 
 /** mulberry32: a small seeded generator. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

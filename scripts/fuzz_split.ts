@@ -23,23 +23,12 @@ import process from "node:process";
 import { UnparsedRow } from "../src/act/body_errors.ts";
 import { parseListBytes } from "../src/act/response_body.ts";
 import { splitListBytes } from "../src/act/split_rows.ts";
+import { random } from "./chaos.ts";
 
 /** A body the splitter and `JSON.parse` read differently. */
 export interface Mismatch {
   body: string;
   problem: string;
-}
-
-/** mulberry32. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const SPACES = [" ", "\n", "\r", "\t", ""];
