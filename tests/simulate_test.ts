@@ -87,6 +87,7 @@ describe("parseSimulateArgs()", () => {
       "--ignore-skip",
       "--echo-credentials",
       "--fault-rate=0.5",
+      "--poison=abc=deep,d=e=not-json",
     ]);
     const defaults = defaultSwitches();
     assert.deepEqual(Object.keys(o.switches ?? {}).sort(), Object.keys(defaults).sort());
@@ -97,6 +98,8 @@ describe("parseSimulateArgs()", () => {
     assert.equal(o.switches?.usersOdata, true);
     assert.equal(o.switches?.historyFormat, false);
     assert.equal(o.switches?.lineItemsBumpOpportunity, false);
+    assert.deepEqual(o.switches?.poison, { abc: "deep", "d=e": "not-json" });
+    assert.throws(() => parseSimulateArgs(["--poison=x=bad"]), /'--poison' must be a list/);
   });
 
   test("bad flags and values are UsageErrors naming the flag and value", () => {
