@@ -144,6 +144,8 @@ Quirks:
   --users-odata              /api/users honours $top, $skip, $orderby, $filter (default: ignored)
   --no-history-format        history details always as stored (HTML), whatever format= asks
   --no-line-items-bump       a line item change does not bump its opportunity's edited
+  --sub-list-cap N           line items: at most N per answer, paged by $top/$skip/$orderby=id
+  --line-items-upper-key     line items carry OpportunityID instead of opportunityID
   --token-lifetime S|none    token lifetime in seconds
   --token-max-requests N     token expires after N requests
   --clock-skew S             server clock offset in seconds

@@ -122,6 +122,9 @@ export function parseSimulateArgs(args: string[]): SimulatorOptions & { port: nu
   if (v["users-odata"]) switches.usersOdata = true;
   if (v["no-history-format"]) switches.historyFormat = false;
   if (v["no-line-items-bump"]) switches.lineItemsBumpOpportunity = false;
+  if (v["line-items-upper-key"]) switches.lineItemsUpperKey = true;
+  const subCap = int("sub-list-cap", 1, 1_000_000);
+  if (subCap !== undefined) switches.subListCap = subCap;
   if (v["token-lifetime"] !== undefined) {
     if (v["token-lifetime"] === "none") switches.tokenLifetimeSeconds = null;
     else {
@@ -194,6 +197,7 @@ function parseArgsStrict(args: string[]): Record<string, string | boolean | unde
     "counts",
     "envelope",
     "page-cap",
+    "sub-list-cap",
     "default-page-size",
     "token-lifetime",
     "token-max-requests",
@@ -222,6 +226,7 @@ function parseArgsStrict(args: string[]): Record<string, string | boolean | unde
     "users-odata",
     "no-history-format",
     "no-line-items-bump",
+    "line-items-upper-key",
   ];
   const options: Record<string, { type: "string" | "boolean" }> = {};
   for (const s of strings) options[s] = { type: "string" };

@@ -118,6 +118,7 @@ export async function runSync(
         defaultStartDate: config.default_start_date,
         fullRefresh: options.fullRefresh ?? false,
         endpoints: config.endpoints,
+        maxDeleteFraction: config.max_delete_fraction,
       }, {
         source: client,
         sink,

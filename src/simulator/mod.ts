@@ -26,7 +26,7 @@ import { Dataset, defaultCounts, historyTypes, type Row } from "./_data.ts";
 import { parseFilter, parseOrderBy, parseSelect, resolverFor } from "./_odata.ts";
 import { hash32, Random } from "./_random.ts";
 import { type Plan, TableStore } from "./_store.ts";
-import { groupView, historyDetails, LineItems } from "./_reports.ts";
+import { groupView, historyDetails, LineItems, lineItemView, subListPage } from "./_reports.ts";
 import {
   atobUrl,
   b64url,
@@ -167,7 +167,9 @@ export class Simulator {
    * `details` as `format=text` sends them, line items of every opportunity.
    */
   rows(table: TableName): Record<string, unknown>[] {
-    if (table === "opportunity_products") return this.lineItems.all();
+    if (table === "opportunity_products") {
+      return this.lineItems.all().map((row) => lineItemView(row, this.switches.lineItemsUpperKey));
+    }
     const rows = this.#stores[table].all();
     const text = table === "history" && this.switches.historyFormat;
     return text ? rows.map((row) => historyDetails(row, "text", true)) : rows;
@@ -563,7 +565,13 @@ export class Simulator {
     const resource = parts[1]?.toLowerCase() ?? "";
     const table = ROUTES[resource];
     const sub = this.lineItems.route(parts);
-    if (sub) return sub.status === 200 ? json(200, sub.rows) : notFound(url);
+    if (sub && sub.status === 404) return notFound(url);
+    if (sub && resource === "opportunities") {
+      const cap = this.switches.subListCap;
+      const items = sub.rows.map((row) => lineItemView(row, this.switches.lineItemsUpperKey));
+      return json(200, cap === null ? items : subListPage(items, url.searchParams, cap));
+    }
+    if (sub) return json(200, sub.rows);
     if (resource === "history-types" && parts.length === 2) return json(200, historyTypes());
     if (
       !table || parts.length > 3 || (resource === "activity-types" && !this.switches.activityTypes)

@@ -86,7 +86,13 @@ import {
 } from "./scan.ts";
 import { flattenForSink, shapeOf } from "./relations.ts";
 import { TABLES, type TableSpec } from "./tables.ts";
-import { type ChildReader, childReader, PARENT_PAGE, readWholeList } from "./children.ts";
+import {
+  type ChildReader,
+  childReader,
+  DEFAULT_MAX_DELETE_FRACTION,
+  PARENT_PAGE,
+  readWholeTable,
+} from "./children.ts";
 
 /** Endpoint fallbacks already logged (the same 404 every run is news only once). */
 const FALLBACKS_LOGGED = new Set<string>();
@@ -178,9 +184,14 @@ class TableReader {
     this.#deps = deps;
     this.state = state;
     this.#path = options.endpoints?.[spec.name] ?? spec.path;
-    this.#children = childReader(spec, options.endpoints, (path) => this.#list({}, path));
+    const top = options.batchSize;
+    this.#children = childReader(
+      spec,
+      { endpoints: options.endpoints, top },
+      async (path, query) => (await this.#list(query, path)).rows,
+    );
     if (this.#children) this.#path = this.#children.parentPath; // the cursor scans the parents
-    this.#top = this.#children ? Math.min(options.batchSize, PARENT_PAGE) : options.batchSize;
+    this.#top = this.#children ? Math.min(top, PARENT_PAGE) : top;
     // A probe asks for the table's first rows (full rows, like every other response); it reads
     // no data.
     this.#completeness = new Completeness(this.#top, async (top) => {
@@ -637,11 +648,20 @@ class TableReader {
     return this.#fullReadCursor(cap);
   }
 
-  /** A list that may ignore OData ({@linkcode readWholeList}); returns the new cursor. */
+  /** A list that may ignore OData, read whole ({@linkcode readWholeTable}); the new cursor. */
   async #wholeList(): Promise<string | null> {
-    const list = (query: OdataQuery) => this.#list(query);
-    const top = this.#top;
-    const date = await readWholeList(list, this.#path, top, (rows) => this.#write(rows));
+    const date = await readWholeTable({
+      list: (query) => this.#list(query),
+      path: this.#path,
+      top: this.#top,
+      completeness: this.#completeness,
+      write: (rows) => this.#write(rows),
+      sink: this.#deps.sink,
+      logger: this.#deps.logger,
+      table: this.#spec.name,
+      at: () => new Date(this.#deps.now()).toISOString(),
+      maxDeleteFraction: this.#options.maxDeleteFraction ?? DEFAULT_MAX_DELETE_FRACTION,
+    });
     return formatUtc(this.#cursorCap(date));
   }
 

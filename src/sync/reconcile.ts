@@ -33,6 +33,7 @@ import {
   MAX_REQUESTS,
   notAdvancing,
   prefixDepth,
+  readWholeList,
   type Row,
   type ScanBase,
   scanByOffset,
@@ -40,7 +41,7 @@ import {
 } from "./scan.ts";
 import { flattenForSink } from "./relations.ts";
 import { type TableName, TABLES } from "./tables.ts";
-import { childReader, readWholeList } from "./children.ts";
+import { childReader, DEFAULT_MAX_DELETE_FRACTION, exceedsDeleteGuard } from "./children.ts";
 
 /** Options of {@linkcode reconcileTables}. */
 export interface ReconcileOptions {
@@ -367,13 +368,17 @@ async function scanWhole(
   const list = async (query: OdataQuery, at = path) => {
     if (deps.signal?.aborted) throw new Stopped();
     requests++;
-    return await deps.source.list(at, query, { signal: deps.signal });
+    return (await deps.source.list(at, query, { signal: deps.signal })).rows;
   };
   const keep = (found: Row[]) => {
     for (const row of found) rows.set(String(row.id), row);
-    return Promise.resolve();
   };
-  const children = childReader(spec, options.endpoints, (at) => list({}, at));
+  const top = options.batchSize;
+  const children = childReader(
+    spec,
+    { endpoints: options.endpoints, top },
+    (at, query) => list(query, at),
+  );
   if (children) {
     const parents = await scanIds(deps.source, children.parentPath, {
       batchSize: options.batchSize,
@@ -385,7 +390,15 @@ async function scanWhole(
       await keep((await children.read(ids.slice(i, i + options.batchSize))).rows);
     }
   } else {
-    await readWholeList(list, path, options.batchSize, keep);
+    await readWholeList({
+      list,
+      path,
+      top,
+      completeness: new Completeness(top),
+      endpoint: { ignoresPaging: false },
+      who: WHO,
+      onRows: keep,
+    });
   }
   return {
     ids: new Set(rows.keys()),
@@ -497,8 +510,8 @@ async function reconcileTable(
       }
     }
 
-    const fraction = options.maxDeleteFraction ?? 0.5;
-    if (gone.length > 0 && gone.length > fraction * local.size && !options.force) {
+    const fraction = options.maxDeleteFraction ?? DEFAULT_MAX_DELETE_FRACTION;
+    if (exceedsDeleteGuard(gone.length, local.size, fraction) && !options.force) {
       result.status = "refused";
       result.refusedDeletes = gone.length;
       result.error = `Refused to mark ${gone.length} of ${local.size} rows deleted ` +

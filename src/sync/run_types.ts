@@ -101,4 +101,9 @@ export interface SyncOptions {
   fullRefresh?: boolean;
   /** Per-table path overrides. */
   endpoints?: Partial<Record<TableName, string>>;
+  /**
+   * Largest share of a table's rows a whole read (users) may mark deleted because it no longer
+   * lists them. @default {0.5}
+   */
+  maxDeleteFraction?: number;
 }
