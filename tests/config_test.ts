@@ -241,6 +241,7 @@ describe("parseConfig()", () => {
       ["lookback_seconds", 0, 31_622_400, -1, 99_999_999_999_999],
       ["request_timeout_seconds", 1, 86_400, 0.5, 1e12],
       ["max_retries", 0, 100, -1, 1_000_000],
+      ["max_parallel_requests", 1, 16, 0, 17],
       ["unhealthy_after_failures", 1, 100, 0, 101],
       ["log_max_bytes", 1024, 1_073_741_824, 1023, 2 ** 31],
       ["max_delete_fraction", 0, 1, -0.1, 1.5],

@@ -35,6 +35,7 @@ import {
 } from "./body.ts";
 import { backoffDelay, parseRetryAfter, rateLimitWait, RETRY_POLICY } from "./retry.ts";
 import { createFetch } from "./tls.ts";
+import { Pacer, type Slot } from "./pacer.ts";
 
 export type { OdataQuery };
 
@@ -75,10 +76,16 @@ export interface ActClientOptions {
   /** Timeout per HTTP attempt, body included. @default {120000} */
   timeoutMs?: number;
   /**
-   * Least time between the starts of consecutive requests (at most one request per `pauseMs`);
-   * the latency of a request and the caller's work overlap with it. @default {250}
+   * Least time between the starts of consecutive requests on one connection (at most one
+   * request per `pauseMs` on each); the latency of a request and the caller's work overlap with
+   * it. @default {250}
    */
   pauseMs?: number;
+  /**
+   * Requests in flight at most (`max_parallel_requests`), paced by `src/act/pacer.ts`: one after
+   * a 429 or 503, climbing back gradually. @default {1}
+   */
+  maxParallel?: number;
   /** FINE logs every request (method, URL without secrets, status, ms); retries log WARNING. */
   logger?: Logger;
   /**
@@ -120,6 +127,9 @@ export interface ListInit extends CallInit {
    */
   lazy?: boolean;
 }
+
+/** Most extra token renewals of one call (see {@linkcode ActClient}'s 401 handling). */
+const MAX_TOKEN_RACES = 16;
 
 /** The start of the message thrown when `/authorize` refuses the credentials. */
 export const AUTH_FAILED_MESSAGE =
@@ -165,18 +175,15 @@ export class ActClient {
   #random: () => number;
   #maxRetries: number;
   #timeoutMs: number;
-  #pauseMs: number;
+  #pacer: Pacer;
   #logger?: Logger;
   #secrets: Secrets;
   #onResponse?: (info: ResponseInfo) => void;
   #token: string | null = null;
   #authorizing: Promise<string> | null = null;
   #requestCount = 0;
-  /** When the previous request started (null: none yet). */
-  #lastStart: number | null = null;
-  #notBefore = 0;
-  /** Settles when the request in flight is done: one request at a time. */
-  #turn: Promise<void> = Promise.resolve();
+  /** Data requests sent with the current token. */
+  #tokenUses = 0;
 
   constructor(options: ActClientOptions) {
     this.#base = options.baseUrl.replace(/\/+$/, "");
@@ -190,7 +197,12 @@ export class ActClient {
     this.#random = options.random ?? Math.random;
     this.#maxRetries = Math.max(0, options.maxRetries ?? RETRY_POLICY.limit);
     this.#timeoutMs = options.timeoutMs ?? 120_000;
-    this.#pauseMs = Math.max(0, options.pauseMs ?? 250);
+    this.#pacer = new Pacer({
+      maxParallel: options.maxParallel ?? 1,
+      intervalMs: Math.max(0, options.pauseMs ?? 250),
+      now: this.#now,
+      sleep: this.#sleep,
+    });
     this.#onResponse = options.onResponse;
     this.#secrets = options.secrets ?? options.logger?.secrets ?? new Secrets();
     this.#secrets.addCredentials(options.username, options.password);
@@ -272,6 +284,7 @@ export class ActClient {
       this.#authorizing = promise.then((token) => {
         this.#secrets.addToken(token);
         this.#token = token;
+        this.#tokenUses = 0;
         this.#logger?.fine("Authenticated with the Act! Web API", { database: this.#database });
         return token;
       }).finally(() => {
@@ -290,7 +303,9 @@ export class ActClient {
     const shown = redactUrl(url);
     let retries = 0;
     let renewed = false;
-    let retryDelay = 0;
+    /** Renewals after the first, each for a 401 while other requests were in flight. */
+    let races = 0;
+    let retryAt = 0;
     for (;;) {
       signal?.throwIfAborted();
       let token: string | null = null;
@@ -306,12 +321,21 @@ export class ActClient {
       }
       let attempt: Attempt | null = null;
       let failure: { status: number; detail: string; retryAfter: number | null; cause?: unknown };
-      const previous = this.#turn;
-      const { promise: turn, resolve: done } = Promise.withResolvers<void>();
-      this.#turn = turn;
+      let slot: Slot | null = null;
       try {
-        await previous;
-        await this.#waitTurn(retryDelay, signal);
+        slot = await this.#pacer.acquire(signal, retryAt);
+        // Renewed by another request while this one waited for its turn: send the new token.
+        for (let i = 0; token !== null && token !== this.#token && i < MAX_TOKEN_RACES; i++) {
+          if (this.#token === null) {
+            slot.release();
+            slot = null;
+            const fresh = await this.#authorize(null, signal);
+            slot = await this.#pacer.acquire(signal, retryAt);
+            token = fresh;
+          } else token = this.#token;
+          headers["Authorization"] = `Bearer ${token}`;
+        }
+        if (token !== null && token === this.#token) this.#tokenUses++;
         attempt = await this.#send(url, shown, headers, signal);
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
@@ -329,9 +353,9 @@ export class ActClient {
           });
         }
       } finally {
-        done();
+        slot?.release();
       }
-      retryDelay = 0;
+      retryAt = 0;
       if (attempt) {
         const { status } = attempt;
         if (status >= 200 && status < 300) {
@@ -358,7 +382,13 @@ export class ActClient {
         } else if (
           options.auth && (RETRY_POLICY.renewStatuses as readonly number[]).includes(status)
         ) {
-          if (!renewed) {
+          // A token renewed meanwhile, or used by other requests too (a server that expires
+          // tokens after a few requests), is no proof of refused access: one request at a time
+          // from then on, and a new token.
+          const raced = token !== this.#token || this.#tokenUses > 1;
+          if (!renewed || (raced && races < MAX_TOKEN_RACES)) {
+            if (renewed) races++;
+            if (renewed) this.#pacer.throttle();
             renewed = true;
             this.#logger?.fine("Token refused; authenticating again", { url: shown, status });
             await this.#authorize(token, signal);
@@ -378,6 +408,8 @@ export class ActClient {
             )
             : null;
           failure = { status, detail: errorExcerpt(attempt.text), retryAfter };
+          if (status === 429 || status === 503) this.#pacer.throttle();
+          if (retryAfter !== null) this.#pacer.pauseUntil(this.#now() + retryAfter);
         } else {
           throw new HttpError(status, "GET", shown, errorExcerpt(attempt.text));
         }
@@ -406,30 +438,7 @@ export class ActClient {
         `Retrying GET ${shown} in ${delay} ms (retry ${retries} of ${this.#maxRetries})`,
         { status: failure.status, reason: failure.detail },
       );
-      retryDelay = delay;
-    }
-  }
-
-  /**
-   * Wait for the retry delay, the pause since the previous request's start (time that request
-   * and the caller's work already took counts), or a rate-limit reset.
-   */
-  async #waitTurn(retryDelay: number, signal?: AbortSignal): Promise<void> {
-    const now = this.#now();
-    let wait = Math.max(retryDelay, this.#notBefore - now);
-    if (this.#pauseMs > 0 && this.#lastStart !== null) {
-      wait = Math.max(wait, this.#lastStart + this.#pauseMs - now);
-    }
-    if (wait <= 0) return;
-    if (!signal) return await this.#sleep(wait);
-    signal.throwIfAborted();
-    const { promise, reject } = Promise.withResolvers<never>();
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    try {
-      await Promise.race([this.#sleep(wait), promise]);
-    } finally {
-      signal.removeEventListener("abort", onAbort);
+      retryAt = this.#now() + delay;
     }
   }
 
@@ -446,7 +455,6 @@ export class ActClient {
     const onAbort = () => controller.abort(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
     const started = this.#now();
-    this.#lastStart = started;
     this.#requestCount++;
     let status = 0;
     let rateLimitRemaining: number | null = null;
@@ -467,7 +475,7 @@ export class ActClient {
       );
       if (wait !== null && wait > 0) {
         this.#logger?.fine(`Rate limit reached; waiting ${wait} ms before the next request`);
-        this.#notBefore = Math.max(this.#notBefore, end + wait);
+        this.#pacer.pauseUntil(end + wait);
       }
       // An error body may echo what we sent (the Basic header, the token): redact it before it
       // is cut into an excerpt, which could otherwise keep a piece of a secret.

@@ -47,7 +47,7 @@ export function exceedsDeleteGuard(gone: number, stored: number, fraction: numbe
  */
 export function childReader(
   spec: TableSpec,
-  options: { endpoints?: Partial<Record<TableName, string>>; top: number },
+  options: { endpoints?: Partial<Record<TableName, string>>; top: number; parallel?: number },
   fetch: (path: string, query: OdataQuery) => Promise<Row[]>,
 ): ChildReader | null {
   const parent = spec.perParent;
@@ -57,6 +57,7 @@ export function childReader(
     parentPath: options.endpoints?.[parent.table] ?? TABLES[parent.table].path,
     parentKey: parent.parentKey,
     top: options.top,
+    parallel: options.parallel ?? 1,
     fetch,
   });
 }
@@ -69,12 +70,6 @@ export function childReader(
  * loses at most one such page.
  */
 export const PARENT_PAGE = 100;
-
-/**
- * Parents whose rows are read at once: one, since concurrent requests race a token that expires
- * after a few requests (seen in the chaos suite: 401 right after renewing).
- */
-const CONCURRENCY = 1;
 
 /** The rows of one page of parents, read by {@linkcode ChildReader.read}. */
 export interface Children {
@@ -94,6 +89,11 @@ export interface ChildReaderOptions {
   parentKey: string;
   /** `$top` of every request. */
   top: number;
+  /**
+   * Parents whose rows are read at once (`max_parallel_requests`; the client caps the requests
+   * in flight across the run and paces them).
+   */
+  parallel: number;
   /** One counted request. */
   fetch: (path: string, query: OdataQuery) => Promise<Row[]>;
 }
@@ -113,18 +113,18 @@ export class ChildReader {
     this.#completeness = new Completeness(options.top);
   }
 
-  /** Read the rows of every parent, each list whole; any failed read fails the whole read. */
-  async read(parents: readonly Row[]): Promise<Children> {
+  /**
+   * Read the rows of every parent, each list whole, `parallel` parents at once; any failed read
+   * fails the whole read (no parent starts after it; those being read finish first).
+   * `onRead` gets the number of parents read so far.
+   */
+  async read(parents: readonly Row[], onRead?: (read: number) => void): Promise<Children> {
     const ids = [...new Set(parents.map((p) => String(p.id ?? "")).filter((id) => id !== ""))];
     const results = new Map<string, Row[]>();
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < ids.length) {
-        const id = ids[next++];
-        results.set(id, await this.#readOne(id));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, ids.length) }, worker));
+    await forEachParallel(ids, this.#options.parallel, async (id) => {
+      results.set(id, await this.#readOne(id));
+      onRead?.(results.size);
+    });
     const rows: Row[] = [];
     const byParent = new Map<string, Set<string>>();
     for (const id of ids) {
@@ -166,6 +166,32 @@ export class ChildReader {
     }
     return removed;
   }
+}
+
+/**
+ * Run `work` for every item, at most `parallel` at once. After the first failure no item
+ * starts; the ones running end, then that failure is thrown (nothing is left in flight).
+ */
+export async function forEachParallel<T>(
+  items: readonly T[],
+  parallel: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | null = null;
+  const worker = async (): Promise<void> => {
+    while (failure === null && next < items.length) {
+      const item = items[next++];
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  const workers = Math.max(1, Math.min(Math.floor(parallel), items.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  if (failure !== null) throw (failure as { error: unknown }).error;
 }
 
 /** What {@linkcode readWholeTable} needs. */

@@ -187,7 +187,7 @@ class TableReader {
     const top = options.batchSize;
     this.#children = childReader(
       spec,
-      { endpoints: options.endpoints, top },
+      { endpoints: options.endpoints, top, parallel: options.maxParallelRequests ?? 1 },
       async (path, query) => (await this.#list(query, path)).rows,
     );
     if (this.#children) this.#path = this.#children.parentPath; // the cursor scans the parents

@@ -57,6 +57,8 @@ export interface ReconcileOptions {
   endpoints?: Partial<Record<TableName, string>>;
   /** Scan and count only: `deleted` and `fetched` say what a real run would do. @default {false} */
   dryRun?: boolean;
+  /** Parents whose rows are read at once (`max_parallel_requests`). @default {1} */
+  maxParallelRequests?: number;
 }
 
 /** What {@linkcode reconcileTables} needs from outside. */
@@ -376,7 +378,7 @@ async function scanWhole(
   const top = options.batchSize;
   const children = childReader(
     spec,
-    { endpoints: options.endpoints, top },
+    { endpoints: options.endpoints, top, parallel: options.maxParallelRequests ?? 1 },
     (at, query) => list(query, at),
   );
   if (children) {
@@ -386,8 +388,18 @@ async function scanWhole(
     });
     requests += parents.requests;
     const ids = [...parents.ids].map((id) => ({ id }));
+    const started = deps.now();
+    const progress = (read: number) =>
+      deps.onProgress?.({
+        table,
+        rows: read,
+        total: ids.length,
+        elapsedMs: deps.now() - started,
+        what: "parents",
+      });
     for (let i = 0; i < ids.length; i += options.batchSize) {
-      await keep((await children.read(ids.slice(i, i + options.batchSize))).rows);
+      const chunk = ids.slice(i, i + options.batchSize);
+      keep((await children.read(chunk, (read) => progress(i + read))).rows);
     }
   } else {
     await readWholeList({

@@ -38,8 +38,11 @@ export interface ProgressEvent {
   table: TableName;
   rows: number;
   elapsedMs: number;
-  /** What `rows` counts. @default {"rows"} (written); `"ids"`: ids read by a reconcile scan */
-  what?: "rows" | "ids";
+  /**
+   * What `rows` counts. @default {"rows"} (written); `"ids"`: ids read by a reconcile scan;
+   * `"parents"`: parents whose rows a reconcile has read
+   */
+  what?: "rows" | "ids" | "parents";
   /** The number `rows` will reach, when known (a bar is drawn). */
   total?: number;
 }
@@ -106,4 +109,9 @@ export interface SyncOptions {
    * lists them. @default {0.5}
    */
   maxDeleteFraction?: number;
+  /**
+   * Requests in flight at once where a table's reads are independent (each parent's line
+   * items); the client caps them across the run. @default {1}
+   */
+  maxParallelRequests?: number;
 }
