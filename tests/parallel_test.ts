@@ -158,6 +158,7 @@ for (const dest of destinations) {
           },
         });
         assert.ok(inFlightAtStop >= 0, "stopped while line items were read");
+        assert.ok(h.flight.most > 1, `${h.flight.most} requests in flight at most`);
         assert.equal(h.flight.now, 0, "no request left in flight");
         const products = stopped.tables.find((t) => t.table === "opportunity_products");
         assert.equal(products?.status, "stopped");

@@ -5,10 +5,10 @@
  *   their own, only `/api/opportunities/{id}/products`. The engine scans the parent table on
  *   this table's own cursor, exactly like an incremental table (the same lossless window, its
  *   own `position` and cursor in the state) but in pages of at most {@linkcode PARENT_PAGE}
- *   parents, and for each page of new or changed parents reads
- *   every parent's rows, writes them with the parent's id in `parentKey`, and marks deleted the
- *   stored rows of those parents that are no longer sent (a line item removed from its
- *   opportunity). The page's checkpoint is saved only after that, so the cursor never passes a
+ *   parents, and for each page of new or changed parents reads every parent's rows
+ *   (`max_parallel_requests` parents at once), writes them with the parent's id in `parentKey`,
+ *   and marks deleted the stored rows of those parents that are no longer sent (a line item
+ *   removed from its opportunity). The page's checkpoint is saved only after that, so the cursor never passes a
  *   parent whose rows were not stored: a failed fetch fails the table and the next run reads
  *   that parent again. This relies on a change to a parent's rows bumping the parent's
  *   `edited`; where it does not, `act-sync reconcile opportunity_products` re-reads the rows of
