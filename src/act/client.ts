@@ -303,7 +303,7 @@ export class ActClient {
     const shown = redactUrl(url);
     let retries = 0;
     let renewed = false;
-    /** Renewals after the first, each for a 401 while other requests were in flight. */
+    /** Renewals after the first, each for a 401 on a token other requests used too. */
     let races = 0;
     let retryAt = 0;
     for (;;) {
