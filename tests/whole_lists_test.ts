@@ -181,8 +181,10 @@ for (const dest of destinations) {
       test(`users removed in Act! are marked deleted by the next sync (users ${odata ? "with" : "without"} OData), within the mass-delete guard`, async () => {
         const h = await setup(dest, { switches: { usersOdata: odata } });
         try {
-          assertOk(await h.run(["users"]));
+          const first = await h.run(["users"]);
+          assertOk(first);
           const users = h.sim.rows("users").map((u) => String(u.id));
+          assert.equal(first.tables[0].rowsRead, users.length, "each user counted once");
           assert.ok(users.length >= 6, `${users.length} users`);
           assert.equal(h.sim.remove("users", users[0]), true);
           assertOk(await h.run(["users"]));

@@ -188,7 +188,7 @@ class TableReader {
     this.#children = childReader(
       spec,
       { endpoints: options.endpoints, top, parallel: options.maxParallelRequests ?? 1 },
-      async (path, query) => (await this.#list(query, path)).rows,
+      async (path, query) => (await this.#listUncounted(query, path)).rows,
     );
     if (this.#children) this.#path = this.#children.parentPath; // the cursor scans the parents
     this.#top = this.#children ? Math.min(top, PARENT_PAGE) : top;
@@ -324,6 +324,13 @@ class TableReader {
     }
   }
 
+  /** A request of a list read whole: its new rows are counted once, as they are written. */
+  async #listUncounted(query: OdataQuery, path = this.#path): Promise<ListPage> {
+    const page = await this.#list(query, path);
+    this.#rowsRead -= page.rows.length;
+    return page;
+  }
+
   #seen(page: ListPage): ListPage {
     this.#rowsRead += (page.lazy ?? page.rows).length;
     return page;
@@ -334,6 +341,7 @@ class TableReader {
     const synced = new Date(this.#deps.now()).toISOString();
     const children = this.#children ? await this.#children.read(parentsOrRows) : null;
     const rows = children ? children.rows : parentsOrRows;
+    if (children) this.#rowsRead += rows.length;
     const result = rows.length > 0
       ? await this.#deps.sink.write(this.#spec.name, flattenForSink(this.#spec, rows), synced)
       : { written: 0, changes: noChanges(), newColumns: [], widenedColumns: [] };
@@ -651,11 +659,14 @@ class TableReader {
   /** A list that may ignore OData, read whole ({@linkcode readWholeTable}); the new cursor. */
   async #wholeList(): Promise<string | null> {
     const date = await readWholeTable({
-      list: (query) => this.#list(query),
+      list: (query) => this.#listUncounted(query),
       path: this.#path,
       top: this.#top,
       completeness: this.#completeness,
-      write: (rows) => this.#write(rows),
+      write: (rows) => {
+        this.#rowsRead += rows.length;
+        return this.#write(rows);
+      },
       sink: this.#deps.sink,
       logger: this.#deps.logger,
       table: this.#spec.name,
