@@ -144,7 +144,7 @@ describe("Pacer", () => {
 /** A fake Act! server: `/authorize` gives a token; data calls answer what `answer` says. */
 function fakeServer(clock: FakeClock, answer: (n: number) => Response, latency = 100) {
   const log = { starts: [] as number[], inFlight: 0, most: 0, n: 0 };
-  const fetch = (async (input: RequestInfo | URL) => {
+  const serve = (async (input: RequestInfo | URL) => {
     const url = String(input);
     if (url.includes("/authorize")) return new Response("token");
     const n = ++log.n;
@@ -153,8 +153,8 @@ function fakeServer(clock: FakeClock, answer: (n: number) => Response, latency =
     await clock.sleep(latency);
     log.inFlight--;
     return answer(n);
-  }) as typeof fetch;
-  return { fetch, log };
+  }) as typeof globalThis.fetch;
+  return { fetch: serve, log };
 }
 
 function client(clock: FakeClock, fetch: typeof globalThis.fetch, maxParallel: number) {

@@ -137,7 +137,7 @@ for (const dest of destinations) {
           assertOk(await h.run(ITEMS));
           await h.mirrors(ITEMS);
           const reconciled = await h.reconcile(["opportunity_products"]);
-          assert.equal(reconciled.tables[0].status, "ok", reconciled.tables[0].error);
+          assert.equal(reconciled.tables[0].status, "ok", reconciled.tables[0].error ?? "");
           assert.equal(reconciled.tables[0].deleted, 0);
           await h.mirrors(ITEMS);
         } finally {

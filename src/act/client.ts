@@ -305,7 +305,7 @@ export class ActClient {
     let renewed = false;
     /** Renewals after the first, each for a 401 on a token other requests used too. */
     let races = 0;
-    let retryAt = 0;
+    let retryDelay = 0;
     for (;;) {
       signal?.throwIfAborted();
       let token: string | null = null;
@@ -323,14 +323,14 @@ export class ActClient {
       let failure: { status: number; detail: string; retryAfter: number | null; cause?: unknown };
       let slot: Slot | null = null;
       try {
-        slot = await this.#pacer.acquire(signal, retryAt);
+        slot = await this.#pacer.acquire(signal, retryDelay);
         // Renewed by another request while this one waited for its turn: send the new token.
         for (let i = 0; token !== null && token !== this.#token && i < MAX_TOKEN_RACES; i++) {
           if (this.#token === null) {
             slot.release();
             slot = null;
             const fresh = await this.#authorize(null, signal);
-            slot = await this.#pacer.acquire(signal, retryAt);
+            slot = await this.#pacer.acquire(signal);
             token = fresh;
           } else token = this.#token;
           headers["Authorization"] = `Bearer ${token}`;
@@ -355,7 +355,7 @@ export class ActClient {
       } finally {
         slot?.release();
       }
-      retryAt = 0;
+      retryDelay = 0;
       if (attempt) {
         const { status } = attempt;
         if (status >= 200 && status < 300) {
@@ -438,7 +438,7 @@ export class ActClient {
         `Retrying GET ${shown} in ${delay} ms (retry ${retries} of ${this.#maxRetries})`,
         { status: failure.status, reason: failure.detail },
       );
-      retryAt = this.#now() + delay;
+      retryDelay = delay;
     }
   }
 

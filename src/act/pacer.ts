@@ -87,10 +87,10 @@ export class Pacer {
 
   /**
    * Wait for a connection under the current limit, then until that connection's interval has
-   * passed, any pause has ended and `earliest` (ms, e.g. a retry's backoff) has come; the
+   * passed, any pause has ended and `delayMs` more (e.g. a retry's backoff) have passed; the
    * request starts when this resolves.
    */
-  async acquire(signal?: AbortSignal, earliest = 0): Promise<Slot> {
+  async acquire(signal?: AbortSignal, delayMs = 0): Promise<Slot> {
     signal?.throwIfAborted();
     while (this.#inFlight >= this.limit || this.#free.length === 0) {
       await this.#waitForRelease(signal);
@@ -111,6 +111,7 @@ export class Pacer {
         this.#wake();
       },
     };
+    const earliest = delayMs > 0 ? this.#now() + delayMs : 0;
     try {
       // One sleep, unless a pause was set meanwhile (another request got a 429).
       for (let at = -Infinity; at < this.#notBefore;) {
