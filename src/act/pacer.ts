@@ -96,8 +96,8 @@ export class Pacer {
       await this.#waitForRelease(signal);
     }
     this.#inFlight++;
-    // The free connection that may start soonest.
-    this.#free.sort((a, b) => (this.#starts[a] ?? -Infinity) - (this.#starts[b] ?? -Infinity));
+    // The free connection that may start soonest (one never used first).
+    this.#free.sort((a, b) => (this.#starts[a] ?? -1) - (this.#starts[b] ?? -1));
     const connection = this.#free.shift()!;
     let released = false;
     const slot: Slot = {

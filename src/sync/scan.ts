@@ -44,7 +44,8 @@
  *    when a later offset brings no id not read before and the server is known to ignore `$top`
  *    as well (the response was longer than `$top`, or one probe for fewer rows got them all):
  *    such a server answers every request with its whole list, since nothing could ask it for
- *    the rest. A server that honours `$top` but answers a later offset with the same rows
+ *    the rest (once it showed this, each later list of the endpoint is whole at its first
+ *    response). A server that honours `$top` but answers a later offset with the same rows
  *    ignores `$skip` while it may cap: the read fails ("is not advancing") rather than take a
  *    possibly capped answer for the whole list. A short response alone never ends the read.
  *    The caller may mark deleted what a whole read did not return; a read that fails marks
