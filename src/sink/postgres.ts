@@ -60,6 +60,8 @@ interface TablePlan {
   mapped: boolean;
   /** The upsert for the current columns (null after a change). */
   upsert: string | null;
+  /** `double precision` columns still to store as `numeric`. */
+  floats?: string[];
 }
 
 /**
@@ -225,6 +227,7 @@ class PostgresSink implements Sink {
         });
       });
     if (!plan) return;
+    if (plan.floats?.length) await this.#exact(table, plan);
     await this.write(table, { rows: [], types: refMigrations(plan, shape), shape }, at);
   }
 
@@ -299,12 +302,36 @@ class PostgresSink implements Sink {
     );
     if (rows.length === 0) return undefined;
     const columns = new Map<string, ColumnType>();
+    const floats: string[] = [];
     for (const { name, type } of rows) {
       if (RESERVED.has(String(name).toLowerCase())) continue;
       columns.set(name, columnTypeOf(type));
+      if (type === "double precision") floats.push(name);
     }
     const { mapped, entries } = await this.#entries(tx, table);
-    return { columns, map: new ColumnMap(table, entries, columns.keys()), mapped, upsert: null };
+    const map = new ColumnMap(table, entries, columns.keys());
+    return { columns, map, mapped, upsert: null, floats };
+  }
+
+  /**
+   * Store the table's `double precision` columns (written by an older version) as `numeric`:
+   * the view goes first (it is created again by the next write).
+   */
+  async #exact(table: string, plan: TablePlan): Promise<void> {
+    const alter = (plan.floats ?? []).map((c) => `ALTER COLUMN ${quoteIdent(c)} TYPE numeric`);
+    await this.#sql.begin(async (tx) => {
+      await tx.unsafe("SELECT pg_advisory_xact_lock(hashtext($1))", [this.#table(table)]);
+      await tx.unsafe(dropViewSql(table, this.#target.schema));
+      await tx.unsafe(`ALTER TABLE ${this.#table(table)} ${alter.join(", ")}`);
+    }).catch((error) => {
+      throw new Error(
+        describePgError(error, `store exact numbers in "${table}" of`, this.#target),
+        {
+          cause: error,
+        },
+      );
+    });
+    plan.floats = [];
   }
 
   /** The table's rows of `_act_columns`, and whether that table exists. */
