@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { TableName } from "../src/act/tables.ts";
 import { type RunningSimulator, startSimulator } from "../src/simulator/mod.ts";
-import { tempDir } from "./_helpers.ts";
+import process from "node:process";
+import { simulatorClient, syncOnce, tempDir } from "./_helpers.ts";
 import { odbcQuery, odbcSkip } from "./_odbc.ts";
 import { postgresDestination, sqliteDestination, syncInto } from "./_report_db.ts";
 import { TestDatabase } from "./_postgres.ts";
@@ -233,5 +234,62 @@ describe("PostgreSQL: exact numbers", { skip: postgresSkip() }, () => {
     assert.notEqual(String(float.s), want, "double precision sums are not exact");
     await syncInto(running, url, state, ["opportunities"]);
     assert.deepEqual(await sum(), { sum: trimmed, type: "numeric" });
+  });
+});
+
+describe("PostgreSQL: report_role", { skip: postgresSkip() }, () => {
+  const db = new TestDatabase("rrole", { max: 2 });
+  const role = `act_reports_${process.pid}`;
+  let running: RunningSimulator;
+  before(async () => {
+    running = await startSimulator({ records: 40, seed: 8 });
+    const sql = await db.sql();
+    await sql.unsafe(`DROP ROLE IF EXISTS "${role}"`).catch(() => {});
+    await sql.unsafe(`CREATE ROLE "${role}" NOLOGIN`);
+  });
+  after(async () => {
+    await running.close();
+    await db.drop();
+    const { default: postgres } = await import("postgres");
+    const admin = postgres(process.env.ACT_SYNC_TEST_PG!, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`DROP ROLE IF EXISTS "${role}"`).catch(() => {});
+    await admin.end();
+  });
+
+  /** Run a query as the report role, with the schema on its search_path. */
+  async function asRole(query: string): Promise<Record<string, unknown>[]> {
+    const sql = await db.sql();
+    return await sql.begin(async (tx) => {
+      await tx.unsafe(`SET LOCAL ROLE "${role}"`);
+      await tx.unsafe(`SET LOCAL search_path TO reports`);
+      return [...await tx.unsafe(query)];
+    });
+  }
+
+  test("the role keeps SELECT after a new field appears and the views are rebuilt", async () => {
+    const url = db.url("schema=reports");
+    const state = join(dir, "role-state.json");
+    const sync = (tables: TableName[]) =>
+      syncOnce(url, state, {
+        tables,
+        source: simulatorClient(running.url),
+        sinkOptions: { reportRole: role },
+      });
+    await sync(["opportunities"]);
+    const count = running.sim.count("opportunities");
+    for (const from of ["opportunities", "opportunities_live", "opportunity_contacts_live"]) {
+      const [row] = await asRole(`SELECT count(*)::int AS n FROM ${from}`);
+      assert.ok(Number(row.n) > 0, `${from} readable`);
+    }
+    const target = running.sim.rows("opportunities")[0];
+    running.sim.edit("opportunities", String(target.id), { reportingRegion: "North" });
+    const second = await sync(["opportunities", "contacts"]);
+    assert.equal(second.ok, true);
+    const rows = await asRole(
+      `SELECT count(*)::int AS n, count("reportingRegion")::int AS r FROM opportunities_live`,
+    );
+    assert.deepEqual(rows.map((r) => ({ ...r })), [{ n: count, r: 1 }], "the rebuilt view");
+    const [contacts] = await asRole(`SELECT count(*)::int AS n FROM contacts_live`);
+    assert.equal(contacts.n, running.sim.count("contacts"), "a table created later");
   });
 });

@@ -13,10 +13,12 @@ import {
   createLinkViewSql,
   createViewSql,
   dropViewSql,
+  grantSelectSql,
   linkText,
   POSITION_COLUMN,
   quote,
   type ShapedTable,
+  viewName,
 } from "./_views.ts";
 import {
   type ColumnType,
@@ -47,8 +49,12 @@ export class PgShapes {
   #current = new Set<string>();
   #links = new Map<string, LinkPlan>();
 
-  constructor(schema: string) {
+  /** The role granted SELECT on every table and view built here (`report_role`). */
+  #reportRole: string | undefined;
+
+  constructor(schema: string, reportRole?: string) {
     this.#schema = schema;
+    this.#reportRole = reportRole;
   }
 
   /** Forget what is known (after a rolled-back transaction). */
@@ -82,10 +88,16 @@ export class PgShapes {
     await this.#index(tx, table, plan, shape);
     await tx.unsafe(dropViewSql(table, schema));
     await tx.unsafe(createViewSql("postgres", table, plan.columns, schema));
+    const built = [table, viewName(table)];
     for (const link of shape.links) {
       const linkPlan = await this.#linkPlan(tx, link);
       await tx.unsafe(dropViewSql(link.table, schema));
       await tx.unsafe(createLinkViewSql("postgres", table, link, linkPlan.columns, schema));
+      built.push(link.table, viewName(link.table));
+    }
+    // Default privileges cover what is created later; the grant again makes sure of it.
+    if (this.#reportRole !== undefined) {
+      await tx.unsafe(grantSelectSql(schema, built, this.#reportRole));
     }
     this.#current.add(table);
   }

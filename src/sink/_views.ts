@@ -180,6 +180,26 @@ export function createLinkViewSql(
     `t.${quote(link.parentColumn)} AND ${live(dialect, "p")})`;
 }
 
+/**
+ * PostgreSQL: what a report role needs to read the schema, now and later: USAGE on the schema,
+ * SELECT on every table and view in it, and the same on those the connecting user creates later
+ * (default privileges, so a view dropped and created again keeps the grant).
+ */
+export function grantSchemaSql(schema: string, role: string): string[] {
+  const s = quote(schema), r = quote(role);
+  return [
+    `GRANT USAGE ON SCHEMA ${s} TO ${r}`,
+    `GRANT SELECT ON ALL TABLES IN SCHEMA ${s} TO ${r}`,
+    `ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT SELECT ON TABLES TO ${r}`,
+  ];
+}
+
+/** PostgreSQL: `GRANT SELECT` on these tables or views of a schema to a report role. */
+export function grantSelectSql(schema: string, names: readonly string[], role: string): string {
+  return `GRANT SELECT ON ${names.map((n) => `${quote(schema)}.${quote(n)}`).join(", ")} ` +
+    `TO ${quote(role)}`;
+}
+
 /** The name of the index on one column: `<table>_<column>_idx`, shortened with a hash if long. */
 export function indexName(table: string, column: string): string {
   const name = `${table}_${column}_idx`;

@@ -22,7 +22,7 @@ import {
 import { pgCompareSql } from "./_changes.ts";
 import { type ColumnEntry, ColumnMap, COLUMNS_TABLE } from "./_columns.ts";
 import { PgShapes } from "./_pg_shape.ts";
-import { dropViewSql, refMigrations, textRefs } from "./_views.ts";
+import { dropViewSql, grantSchemaSql, refMigrations, textRefs } from "./_views.ts";
 import {
   type ColumnType,
   type FlatPage,
@@ -46,6 +46,8 @@ export interface PostgresSinkOptions {
   connectTimeoutSeconds?: number;
   /** Rows per upsert statement within a page. @default {2000} */
   chunkRows?: number;
+  /** A role granted SELECT on every table and view the sink creates (`report_role`). */
+  reportRole?: string;
 }
 
 type Sql = postgres.Sql;
@@ -97,6 +99,11 @@ export async function openPostgresSink(
       await sql.unsafe(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.schema)}`);
       options.logger?.info(`Created schema "${target.schema}" in ${target.safeUrl}`);
     }
+    if (options.reportRole !== undefined) {
+      for (const statement of grantSchemaSql(target.schema, options.reportRole)) {
+        await sql.unsafe(statement);
+      }
+    }
   } catch (error) {
     await sql.end({ timeout: 0 }).catch(() => {});
     throw new Error(describePgError(error, "prepare schema in", target), { cause: error });
@@ -116,7 +123,7 @@ class PostgresSink implements Sink {
 
   constructor(sql: Sql, target: PgTarget, options: PostgresSinkOptions) {
     this.#sql = sql;
-    this.#shapes = new PgShapes(target.schema);
+    this.#shapes = new PgShapes(target.schema, options.reportRole);
     this.#target = target;
     this.#logger = options.logger;
     this.#chunkRows = Math.max(1, options.chunkRows ?? 2000);
