@@ -63,7 +63,7 @@ describe("SQLite through the ODBC driver", { skip: odbcSkip() }, () => {
       ]),
     );
     const seen = new Map<string, number>();
-    views.forEach(({ view, table }, i) => {
+    views.forEach(({ view }, i) => {
       const [inView, inTable] = [results[2 * i], results[2 * i + 1]];
       const tableTypes = new Map(inTable.columns);
       assert.equal(inView.rows.length > 0, inTable.rows.length > 0, `${view} has rows`);
