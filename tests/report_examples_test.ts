@@ -137,6 +137,15 @@ for (const dest of [sqliteDestination, postgresDestination("rexamples")]) {
       assert.ok(differ.length > 0, "the two routes give different answers for some companies");
     });
 
+    test("history durations come as a number of minutes too", async () => {
+      const rows = await dest.query(url, `SELECT duration, duration_minutes FROM history_live`);
+      assert.equal(rows.length, running.sim.count("history"));
+      for (const { duration, duration_minutes } of rows) {
+        const [h, m, s] = String(duration).split(":").map(Number);
+        assert.equal(Number(duration_minutes), h * 60 + m + s / 60, String(duration));
+      }
+    });
+
     test("primary contact: the link with position 0", async () => {
       const want = expected(running.sim).primary;
       const rows = await dest.query(url, PRIMARY_CONTACT);
