@@ -188,6 +188,66 @@ for (const dest of [sqliteDestination, postgresDestination("rtypes")]) {
   });
 }
 
+for (const dest of [sqliteDestination, postgresDestination("rlegacy")]) {
+  describe(`${dest.name}: link tables of an older version`, { skip: dest.skip }, () => {
+    let running: RunningSimulator;
+    let url: string;
+    before(async () => {
+      await dest.ready();
+      running = await startSimulator({ records: 40, seed: 6 });
+      url = dest.create(join(dir, `legacy-${dest.name}`), 2);
+    });
+    after(async () => {
+      await running.close();
+      await dest.close();
+    });
+
+    test("get a position column and keep their rows; changed parents get positions", async () => {
+      const state = join(dir, `legacy-state-${dest.name}.json`);
+      await syncInto(running, url, state, ["opportunities"]);
+      const before = await dest.query(url, "SELECT count(*) AS n FROM opportunity_contacts");
+      // What an older version left: no position, every value as text.
+      const legacy = dest.name === "SQLite"
+        ? [
+          "DROP VIEW opportunity_contacts_live",
+          `CREATE TABLE old_links (opportunity_id TEXT NOT NULL, contact_id TEXT NOT NULL, ` +
+          `"_act_synced" TEXT, "displayName" TEXT, company TEXT, "isInvited" TEXT, ` +
+          `PRIMARY KEY (opportunity_id, contact_id))`,
+          `INSERT INTO old_links SELECT opportunity_id, contact_id, "_act_synced", ` +
+          `"displayName", company, CAST("isInvited" AS TEXT) FROM opportunity_contacts`,
+          "DROP TABLE opportunity_contacts",
+          "ALTER TABLE old_links RENAME TO opportunity_contacts",
+        ]
+        : [
+          "DROP VIEW opportunity_contacts_live",
+          "ALTER TABLE opportunity_contacts DROP COLUMN position",
+          `ALTER TABLE opportunity_contacts ALTER COLUMN "isInvited" TYPE text ` +
+          `USING CASE WHEN "isInvited" THEN '1' ELSE '0' END`,
+        ];
+      for (const sql of legacy) await dest.query(url, sql);
+      await syncInto(running, url, state, ["opportunities"]);
+      assert.deepEqual(
+        await dest.query(url, "SELECT count(*) AS n FROM opportunity_contacts"),
+        before,
+        "every link kept",
+      );
+      const o = running.sim.rows("opportunities").find((o) =>
+        (o.contacts as unknown[]).length > 1
+      )!;
+      const reversed = [...(o.contacts as { id: string }[])].reverse();
+      running.sim.edit("opportunities", String(o.id), { contacts: reversed });
+      await syncInto(running, url, state, ["opportunities"]);
+      const rows = await dest.query(
+        url,
+        `SELECT contact_id, position, "isInvited" FROM opportunity_contacts_live ` +
+          `WHERE opportunity_id = '${o.id}' ORDER BY position`,
+      );
+      assert.deepEqual(rows.map((r) => r.contact_id), reversed.map((c) => c.id));
+      assert.ok(rows.every((r) => r.isInvited === 0 || r.isInvited === "0"));
+    });
+  });
+}
+
 describe("PostgreSQL: exact numbers", { skip: postgresSkip() }, () => {
   const db = new TestDatabase("rnum", { max: 2 });
   let running: RunningSimulator;

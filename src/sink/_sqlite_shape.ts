@@ -56,6 +56,9 @@ export class SqliteShapes {
     this.#minutes(table, plan);
     this.#db.exec(createViewSql("sqlite", table, plan.columns));
     for (const link of shape.links) {
+      // A link table of an older version gets its position column before the view names it.
+      const types = page.links?.find((rows) => rows.link.table === link.table)?.types;
+      this.#migrateLink(link, this.#linkMap(link), types ?? new Map());
       this.#db.exec(createLinkTableSql("sqlite", link));
       this.#db.exec(createIndexSql(link.table, link.relatedColumn));
       this.#db.exec(dropViewSql(link.table));
@@ -97,6 +100,15 @@ export class SqliteShapes {
     return new Map(
       info.filter((c) => !own.has(c.name)).map((c) => [c.name, typeOfDeclared(c.type)]),
     );
+  }
+
+  /** The column mapping of a link table (its id and position columns reserved). */
+  #linkMap(link: LinkShape, columns = this.#linkColumns(link)): ColumnMap {
+    return new ColumnMap(link.table, columnEntries(this.#db, link.table), columns.keys(), [
+      link.parentColumn,
+      link.relatedColumn,
+      POSITION_COLUMN,
+    ]);
   }
 
   /**
@@ -142,17 +154,10 @@ export class SqliteShapes {
   #writeLinks(page: FlatPage, rows: LinkRows, at: string): boolean {
     const db = this.#db;
     const { link } = rows;
-    const reserved = [link.parentColumn, link.relatedColumn, POSITION_COLUMN];
-    let map = new ColumnMap(
-      link.table,
-      columnEntries(this.#db, link.table),
-      this.#linkColumns(link).keys(),
-      reserved,
-    );
-    this.#migrateLink(link, map, rows.types);
+    this.#migrateLink(link, this.#linkMap(link), rows.types);
     db.exec(createLinkTableSql("sqlite", link));
     const existing = this.#linkColumns(link);
-    map = new ColumnMap(link.table, columnEntries(this.#db, link.table), existing.keys(), reserved);
+    const map = this.#linkMap(link, existing);
     let added = false;
     if (!map.covers(rows.types.keys())) {
       const { entries } = map.assign(rows.types.keys());
