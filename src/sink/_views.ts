@@ -1,10 +1,12 @@
 /**
- * Private: the SQL of the reporting schema both sinks share: `<table>_live` views, index names.
+ * Private: the SQL of the reporting schema both sinks share: `<table>_live` views, link tables,
+ * index names, a report role's grants.
  *
  * A `<table>_live` view has the table's `id`, data columns and `_act_synced`, without rows
  * marked deleted; empty strings and the "no date" sentinel (`9999-12-31…`, Act!'s value for an
- * open opportunity's close date) read as NULL. A link table's view keeps only the links of
- * parents that are not marked deleted.
+ * open opportunity's close date) read as NULL; every column keeps its table's declared type (see
+ * {@linkcode createViewSql}). A link table's view keeps only the links of parents that are not
+ * marked deleted.
  *
  * @module
  */
