@@ -53,7 +53,7 @@ export class SqliteShapes {
     if (!changed && !linksChanged && this.#current.has(table)) return;
     this.#index(table, plan, shape);
     this.#db.exec(dropViewSql(table));
-    this.#minutes(table, plan);
+    this.minutes(table, plan);
     this.#db.exec(createViewSql("sqlite", table, plan.columns));
     for (const link of shape.links) {
       // A link table of an older version gets its position column before the view names it.
@@ -68,7 +68,7 @@ export class SqliteShapes {
   }
 
   /** Add the generated minutes column of each duration column that has none yet. */
-  #minutes(table: string, plan: ShapedTable): void {
+  minutes(table: string, plan: ShapedTable): void {
     const info = this.#db.prepare(`PRAGMA table_xinfo(${quote(table)})`).all() as {
       name: string;
     }[];

@@ -27,26 +27,32 @@ export function quote(name: string): string {
 }
 
 /** `"schema".` for PostgreSQL, nothing for SQLite. */
-function prefix(schema: string | null): string {
+export function prefix(schema: string | null): string {
   return schema === null ? "" : `${quote(schema)}.`;
 }
 
 /**
- * The view's expression for one column of table alias `t`. In SQLite a date column is read
- * through `join`, a self-join by rowid whose column keeps the declared type (see
- * {@linkcode createViewSql}).
+ * The view's expression for one column of table alias `t`, named `as` in the view. In SQLite a
+ * date column is read through `join`, a self-join by rowid whose column keeps the declared type
+ * (see {@linkcode createViewSql}).
  */
-function shown(dialect: Dialect, column: string, type: ColumnType, join?: string): string {
+function shown(
+  dialect: Dialect,
+  column: string,
+  type: ColumnType,
+  as = column,
+  join?: string,
+): string {
   const c = `t.${quote(column)}`;
   if (type === "text") {
     return `CASE WHEN ${c} = '' OR substr(${c}, 1, 10) = '9999-12-31' THEN NULL ELSE ${c} END ` +
-      `AS ${quote(column)}`;
+      `AS ${quote(as)}`;
   }
   if (type === "datetime") {
-    if (join !== undefined) return `${quote(join)}.${quote(column)} AS ${quote(column)}`;
-    return `CASE WHEN ${c} >= ${DATE_LIMIT[dialect]} THEN NULL ELSE ${c} END AS ${quote(column)}`;
+    if (join !== undefined) return `${quote(join)}.${quote(column)} AS ${quote(as)}`;
+    return `CASE WHEN ${c} >= ${DATE_LIMIT[dialect]} THEN NULL ELSE ${c} END AS ${quote(as)}`;
   }
-  return c;
+  return as === column ? c : `${c} AS ${quote(as)}`;
 }
 
 /** From this UTC value on a date is Act!'s "no date" sentinel, whatever offset it was sent with. */
@@ -98,7 +104,7 @@ function pgMinutes(column: string): string {
 const MAX_DATE_JOINS = 60;
 
 /** Whether the row of alias `alias` is not marked deleted. */
-function live(dialect: Dialect, alias: string): string {
+export function live(dialect: Dialect, alias: string): string {
   return dialect === "sqlite" ? `${alias}."_act_deleted" = 0` : `NOT ${alias}."_act_deleted"`;
 }
 
@@ -131,15 +137,18 @@ export function createViewSql(
 
 /**
  * The view columns of these data columns of `table` (alias `t`), and the self-joins they read
- * dates through (see {@linkcode createViewSql}).
+ * dates through (see {@linkcode createViewSql}). `names` renames view columns: a data column by
+ * its name, a duration's minutes column by {@linkcode minutesColumn}; the minutes column of a
+ * `_live` view is {@linkcode minutesName}, left out when a data column has that name.
  */
-function typedSelect(
+export function typedSelect(
   dialect: Dialect,
   table: string,
   columns: Iterable<[string, ColumnType]>,
+  names?: ReadonlyMap<string, string>,
 ): { select: string[]; joins: string } {
   const list = [...columns];
-  const names = new Set(list.map(([name]) => name.toLowerCase()));
+  const taken = new Set(list.map(([name]) => name.toLowerCase()));
   const select: string[] = [];
   const joins: string[] = [];
   for (const [name, type] of list) {
@@ -151,11 +160,12 @@ function typedSelect(
           `${quote(join)}.${quote(name)} < ${DATE_LIMIT.sqlite}`,
       );
     }
-    select.push(shown(dialect, name, type, join));
-    if (isDuration(name, type) && !names.has(minutesName(name).toLowerCase())) {
-      const minutes = dialect === "sqlite" ? `t.${quote(minutesColumn(name))}` : pgMinutes(name);
-      select.push(`${minutes} AS ${quote(minutesName(name))}`);
-    }
+    select.push(shown(dialect, name, type, names?.get(name) ?? name, join));
+    if (!isDuration(name, type)) continue;
+    const as = names ? names.get(minutesColumn(name)) : minutesName(name);
+    if (as === undefined || (!names && taken.has(as.toLowerCase()))) continue;
+    const minutes = dialect === "sqlite" ? `t.${quote(minutesColumn(name))}` : pgMinutes(name);
+    select.push(`${minutes} AS ${quote(as)}`);
   }
   return { select, joins: joins.join("") };
 }
