@@ -28,6 +28,7 @@ const TABLES: TableName[] = [
   "history",
   "products",
   "opportunity_products",
+  "field_labels",
 ];
 
 /** The views of a SQLite file with the table each one reads. */
@@ -63,7 +64,8 @@ describe("SQLite through the ODBC driver", { skip: odbcSkip() }, () => {
       ]),
     );
     const seen = new Map<string, number>();
-    views.forEach(({ view }, i) => {
+    const byView = new Map(views.map(({ view }, i) => [view, results[2 * i]]));
+    views.forEach(({ view, table }, i) => {
       const [inView, inTable] = [results[2 * i], results[2 * i + 1]];
       const tableTypes = new Map(inTable.columns);
       assert.equal(inView.rows.length > 0, inTable.rows.length > 0, `${view} has rows`);
@@ -72,7 +74,18 @@ describe("SQLite through the ODBC driver", { skip: odbcSkip() }, () => {
         if (!tableTypes.has(column)) continue;
         assert.equal(`${view}.${column}: ${type}`, `${view}.${column}: ${tableTypes.get(column)}`);
       }
+      if (!view.endsWith("_labeled")) return;
+      // A labelled view has the live view's columns in its order, named by their labels.
+      const live = byView.get(`${table}_live`)!.columns;
+      assert.deepEqual(
+        inView.columns.map(([column, type], n) => `${live[n]?.[0]}: ${type} (${column})`),
+        live.map(([column, type], n) => `${column}: ${type} (${inView.columns[n]?.[0]})`),
+      );
     });
+    const labeled = views.filter(({ view }) => view.endsWith("_labeled")).map((v) => v.table);
+    for (const table of ["contacts", "opportunities", "history"]) {
+      assert.ok(labeled.includes(table), `${table}_labeled is checked`);
+    }
     assert.ok((seen.get("datetime") ?? 0) >= 10, "dates read as dates in the views");
     assert.ok((seen.get("float") ?? 0) >= 3, "fractions read as numbers");
     assert.ok((seen.get("bool") ?? 0) >= 3, "booleans read as booleans");
@@ -108,12 +121,14 @@ describe("SQLite through the ODBC driver", { skip: odbcSkip() }, () => {
   });
 
   test("history durations get a number of minutes", () => {
-    const [live] = odbcQuery(path, [`SELECT duration, duration_minutes FROM history_live`]);
-    assert.equal(Object.fromEntries(live.columns).duration_minutes, "float");
-    assert.ok(live.rows.length > 0);
-    for (const [duration, minutes] of live.rows) {
-      const [h, m, s] = String(duration).split(":").map(Number);
-      assert.equal(minutes, h * 60 + m + s / 60, `${duration} in minutes`);
+    for (const view of ["history_live", "history_labeled"]) {
+      const [live] = odbcQuery(path, [`SELECT duration, duration_minutes FROM ${view}`]);
+      assert.equal(Object.fromEntries(live.columns).duration_minutes, "float", view);
+      assert.ok(live.rows.length > 0);
+      for (const [duration, minutes] of live.rows) {
+        const [h, m, s] = String(duration).split(":").map(Number);
+        assert.equal(minutes, h * 60 + m + s / 60, `${view}: ${duration} in minutes`);
+      }
     }
   });
 
