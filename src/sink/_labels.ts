@@ -13,16 +13,8 @@
  * @module
  */
 import { cutToBytes, MAX_COLUMN_BYTES } from "./_columns.ts";
-import {
-  type Dialect,
-  isDuration,
-  live,
-  minutesColumn,
-  minutesName,
-  prefix,
-  quote,
-  typedSelect,
-} from "./_views.ts";
+import { type Dialect, quoteIdent } from "./_sql.ts";
+import { isDuration, live, minutesColumn, minutesName, prefix, typedSelect } from "./_views.ts";
 import type { ColumnType } from "./sink.ts";
 
 /** The labelled view of a table. */
@@ -77,8 +69,8 @@ export function createLabeledViewSql(
   const names = viewColumnNames(order, named);
   const { select, joins } = typedSelect(dialect, table, list, names);
   const all = [`t."id"`, ...select, `t."_act_synced"`].join(", ");
-  return `CREATE VIEW ${prefix(schema)}${quote(labeledName(table))} AS SELECT ${all} ` +
-    `FROM ${prefix(schema)}${quote(table)} AS t${joins} WHERE ${live(dialect, "t")}`;
+  return `CREATE VIEW ${prefix(schema)}${quoteIdent(labeledName(table))} AS SELECT ${all} ` +
+    `FROM ${prefix(schema)}${quoteIdent(table)} AS t${joins} WHERE ${live(dialect, "t")}`;
 }
 
 /** A short stable hash of a view's text (PostgreSQL keeps it in the view's comment). */

@@ -6,7 +6,8 @@
  * @module
  */
 import type postgres from "postgres";
-import { type ColumnEntry, ColumnMap, COLUMNS_TABLE } from "./_columns.ts";
+import { type ColumnEntry, ColumnMap } from "./_columns.ts";
+import { columnEntriesJson, columnsSql, quoteIdent } from "./_sql.ts";
 import {
   createIndexSql,
   createLinkTableSql,
@@ -16,7 +17,6 @@ import {
   grantSelectSql,
   linkText,
   POSITION_COLUMN,
-  quote,
   type ShapedTable,
   viewName,
 } from "./_views.ts";
@@ -104,7 +104,7 @@ export class PgShapes {
 
   /** The schema-qualified, quoted name of a table. */
   #name(table: string): string {
-    return `${quote(this.#schema)}.${quote(table)}`;
+    return `${quoteIdent(this.#schema)}.${quoteIdent(table)}`;
   }
 
   async #index(tx: TxSql, table: string, plan: ShapedTable, shape: TableShape): Promise<void> {
@@ -134,7 +134,7 @@ export class PgShapes {
     if (untyped) {
       await tx.unsafe(
         `ALTER TABLE ${this.#name(link.table)} ADD COLUMN IF NOT EXISTS ` +
-          `${quote(POSITION_COLUMN)} integer`,
+          `${quoteIdent(POSITION_COLUMN)} integer`,
       );
     }
     const own = new Set([link.parentColumn, link.relatedColumn, POSITION_COLUMN, "_act_synced"]);
@@ -142,7 +142,8 @@ export class PgShapes {
     for (const r of rows) {
       if (!own.has(String(r.name))) columns.set(String(r.name), columnTypeOf(String(r.type)));
     }
-    const map = new ColumnMap(link.table, await this.#entries(tx, link.table), columns.keys(), [
+    const entries = await pgColumnEntries(tx, this.#schema, link.table) ?? [];
+    const map = new ColumnMap(link.table, entries, columns.keys(), [
       link.parentColumn,
       link.relatedColumn,
       POSITION_COLUMN,
@@ -179,18 +180,6 @@ export class PgShapes {
     await tx.unsafe(`ALTER TABLE ${this.#name(link.table)} ${clauses.join(", ")}`);
   }
 
-  async #entries(tx: TxSql, table: string): Promise<ColumnEntry[]> {
-    const [{ found }] = await tx.unsafe(`SELECT to_regclass($1) IS NOT NULL AS found`, [
-      this.#name(COLUMNS_TABLE),
-    ]);
-    if (!found) return [];
-    const rows = await tx.unsafe(
-      `SELECT source_path, column_name FROM ${this.#name(COLUMNS_TABLE)} WHERE table_name = $1`,
-      [table],
-    );
-    return rows.map((row) => ({ path: row.source_path, column: row.column_name }));
-  }
-
   /** Replace the links of the page's parents; returns whether columns were added. */
   async #writeLinks(tx: TxSql, page: FlatPage, rows: LinkRows, at: string): Promise<boolean> {
     const { link } = rows;
@@ -202,23 +191,11 @@ export class PgShapes {
       plan = await this.#linkPlan(tx, link);
       const { entries } = plan.map.assign(rows.types.keys());
       if (entries.length > 0) {
-        const columns = this.#name(COLUMNS_TABLE);
-        await tx.unsafe("SELECT pg_advisory_xact_lock(hashtext($1))", [columns]);
-        await tx.unsafe(
-          `CREATE TABLE IF NOT EXISTS ${columns} (table_name text NOT NULL, ` +
-            `source_path text NOT NULL, column_name text NOT NULL, ` +
-            `PRIMARY KEY (table_name, source_path))`,
-        );
-        await tx.unsafe(
-          `INSERT INTO ${columns} (table_name, source_path, column_name) ` +
-            `SELECT $1, x.p, x.c FROM json_to_recordset($2::text::json) AS x(p text, c text) ` +
-            `ON CONFLICT (table_name, source_path) DO UPDATE SET column_name = EXCLUDED.column_name`,
-          [link.table, JSON.stringify(entries.map(({ path, column }) => ({ p: path, c: column })))],
-        );
+        await recordPgColumns(tx, this.#schema, link.table, entries, true);
         const adds = entries.map(({ path, column }) => {
           const type = linkType(rows.types.get(path) ?? "text");
           plan.columns.set(column, type);
-          return `ADD COLUMN IF NOT EXISTS ${quote(column)} ${PG_TYPES[type]}`;
+          return `ADD COLUMN IF NOT EXISTS ${quoteIdent(column)} ${PG_TYPES[type]}`;
         });
         await tx.unsafe(`ALTER TABLE ${name} ${adds.join(", ")}`);
         added = true;
@@ -226,7 +203,7 @@ export class PgShapes {
     }
     await this.#typeLinks(tx, link, plan, rows);
     await tx.unsafe(
-      `DELETE FROM ${name} WHERE ${quote(link.parentColumn)} IN ` +
+      `DELETE FROM ${name} WHERE ${quoteIdent(link.parentColumn)} IN ` +
         `(SELECT json_array_elements_text($1::text::json))`,
       [JSON.stringify(page.rows.map((row) => stripNul(row.id)))],
     );
@@ -253,7 +230,7 @@ export class PgShapes {
       ...columns,
       "_act_synced",
     ]
-      .map(quote);
+      .map(quoteIdent);
     const select = ["x.p", "x.r", "x.n", ...columns.map((_, i) => `x.c${i}`), "$2::timestamptz"];
     const record = [
       "p text",
@@ -279,7 +256,7 @@ function linkType(type: ColumnType): ColumnType {
 
 /** `ALTER COLUMN … TYPE` of a column that held every value as text (booleans as 0/1). */
 function fromText(column: string, to: ColumnType): string {
-  const c = quote(column);
+  const c = quoteIdent(column);
   const using = to === "boolean"
     ? `CASE ${c} WHEN '1' THEN true WHEN '0' THEN false END`
     : `NULLIF(${c}, '')::${PG_TYPES[to]}`;
@@ -297,4 +274,36 @@ function linkJson(value: FlatValue, type: ColumnType): string | number | boolean
 /** PostgreSQL text cannot hold NUL characters: drop them. */
 function stripNul(text: string): string {
   return text.includes("\0") ? text.replaceAll("\0", "") : text;
+}
+
+/** The table's rows of `_act_columns` in `schema`; null when `_act_columns` does not exist. */
+export async function pgColumnEntries(
+  tx: TxSql,
+  schema: string,
+  table: string,
+): Promise<ColumnEntry[] | null> {
+  const sql = columnsSql("postgres", schema);
+  const [{ found }] = await tx.unsafe(`SELECT to_regclass($1) IS NOT NULL AS found`, [sql.table]);
+  if (!found) return null;
+  const rows = await tx.unsafe(sql.select, [table]);
+  return rows.map((row) => ({ path: row.path, column: row.column }));
+}
+
+/**
+ * Record mappings in `_act_columns` of `schema`; with `create`, first create it when missing
+ * (under a lock, as concurrent writers may).
+ */
+export async function recordPgColumns(
+  tx: TxSql,
+  schema: string,
+  table: string,
+  entries: readonly ColumnEntry[],
+  create: boolean,
+): Promise<void> {
+  const sql = columnsSql("postgres", schema);
+  if (create) {
+    await tx.unsafe("SELECT pg_advisory_xact_lock(hashtext($1))", [sql.table]);
+    await tx.unsafe(sql.create);
+  }
+  await tx.unsafe(sql.upsert, [table, columnEntriesJson(entries)]);
 }

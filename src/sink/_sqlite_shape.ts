@@ -7,6 +7,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { type ColumnEntry, ColumnMap, COLUMNS_TABLE } from "./_columns.ts";
+import { columnsSql, quoteIdent } from "./_sql.ts";
 import {
   addMinutesColumnSql,
   createIndexSql,
@@ -18,7 +19,6 @@ import {
   linkText,
   minutesColumn,
   POSITION_COLUMN,
-  quote,
   type ShapedTable,
 } from "./_views.ts";
 import type { ColumnType, FlatPage, LinkRows, LinkShape, TableShape } from "./sink.ts";
@@ -69,7 +69,7 @@ export class SqliteShapes {
 
   /** Add the generated minutes column of each duration column that has none yet. */
   minutes(table: string, plan: ShapedTable): void {
-    const info = this.#db.prepare(`PRAGMA table_xinfo(${quote(table)})`).all() as {
+    const info = this.#db.prepare(`PRAGMA table_xinfo(${quoteIdent(table)})`).all() as {
       name: string;
     }[];
     const have = new Set(info.map((c) => c.name));
@@ -92,7 +92,7 @@ export class SqliteShapes {
 
   /** Data columns of a link table with their types (not its id columns, position, sync time). */
   #linkColumns(link: LinkShape, table = link.table): Map<string, ColumnType> {
-    const info = this.#db.prepare(`PRAGMA table_info(${quote(table)})`).all() as {
+    const info = this.#db.prepare(`PRAGMA table_info(${quoteIdent(table)})`).all() as {
       name: string;
       type: string;
     }[];
@@ -118,7 +118,7 @@ export class SqliteShapes {
    */
   #migrateLink(link: LinkShape, map: ColumnMap, types: Map<string, ColumnType>): void {
     const db = this.#db;
-    const info = db.prepare(`PRAGMA table_info(${quote(link.table)})`).all() as {
+    const info = db.prepare(`PRAGMA table_info(${quoteIdent(link.table)})`).all() as {
       name: string;
     }[];
     if (info.length === 0 || info.some((c) => c.name === POSITION_COLUMN)) return;
@@ -129,21 +129,23 @@ export class SqliteShapes {
     }
     const old = this.#linkColumns(link);
     const temp = `${link.table}__act_sync_rebuild`;
-    db.exec(`DROP TABLE IF EXISTS ${quote(temp)}`);
+    db.exec(`DROP TABLE IF EXISTS ${quoteIdent(temp)}`);
     db.exec(createLinkTableSql("sqlite", link, null, temp));
     for (const column of old.keys()) {
       const type = DECLARED_LINK[typeOf.get(column) ?? "text"];
-      db.exec(`ALTER TABLE ${quote(temp)} ADD COLUMN ${quote(column)} ${type}`);
+      db.exec(`ALTER TABLE ${quoteIdent(temp)} ADD COLUMN ${quoteIdent(column)} ${type}`);
     }
     const names = [link.parentColumn, link.relatedColumn, ...old.keys(), "_act_synced"]
-      .map(quote).join(", ");
-    db.exec(`INSERT INTO ${quote(temp)} (${names}) SELECT ${names} FROM ${quote(link.table)}`);
+      .map(quoteIdent).join(", ");
+    db.exec(
+      `INSERT INTO ${quoteIdent(temp)} (${names}) SELECT ${names} FROM ${quoteIdent(link.table)}`,
+    );
     db.exec(dropViewSql(link.table));
-    db.exec(`DROP TABLE ${quote(link.table)}`);
+    db.exec(`DROP TABLE ${quoteIdent(link.table)}`);
     // Other views may name the table: rename without checking them.
     db.exec("PRAGMA legacy_alter_table = ON");
     try {
-      db.exec(`ALTER TABLE ${quote(temp)} RENAME TO ${quote(link.table)}`);
+      db.exec(`ALTER TABLE ${quoteIdent(temp)} RENAME TO ${quoteIdent(link.table)}`);
     } finally {
       db.exec("PRAGMA legacy_alter_table = OFF");
     }
@@ -161,27 +163,20 @@ export class SqliteShapes {
     let added = false;
     if (!map.covers(rows.types.keys())) {
       const { entries } = map.assign(rows.types.keys());
-      db.exec(
-        `CREATE TABLE IF NOT EXISTS ${COLUMNS_TABLE} (table_name TEXT NOT NULL, ` +
-          `source_path TEXT NOT NULL, column_name TEXT NOT NULL, ` +
-          `PRIMARY KEY (table_name, source_path))`,
-      );
-      const insert = db.prepare(
-        `INSERT OR REPLACE INTO ${COLUMNS_TABLE} (table_name, source_path, column_name) ` +
-          `VALUES (?, ?, ?)`,
-      );
+      recordColumns(db, link.table, entries);
       for (const { path, column } of entries) {
-        insert.run(link.table, path, column);
         const type = rows.types.get(path) ?? "text";
         db.exec(
-          `ALTER TABLE ${quote(link.table)} ADD COLUMN ${quote(column)} ${DECLARED_LINK[type]}`,
+          `ALTER TABLE ${quoteIdent(link.table)} ADD COLUMN ${quoteIdent(column)} ${
+            DECLARED_LINK[type]
+          }`,
         );
         existing.set(column, type);
         added = true;
       }
     }
     const remove = db.prepare(
-      `DELETE FROM ${quote(link.table)} WHERE ${quote(link.parentColumn)} = ?`,
+      `DELETE FROM ${quoteIdent(link.table)} WHERE ${quoteIdent(link.parentColumn)} = ?`,
     );
     for (const row of page.rows) remove.run(row.id);
     const paths = [...rows.types.keys()];
@@ -194,10 +189,10 @@ export class SqliteShapes {
       ...columns,
       "_act_synced",
     ]
-      .map(quote);
+      .map(quoteIdent);
     // The first item with a related id keeps its pair (and its place).
     const insert = db.prepare(
-      `INSERT OR IGNORE INTO ${quote(link.table)} (${names.join(", ")}) VALUES (${
+      `INSERT OR IGNORE INTO ${quoteIdent(link.table)} (${names.join(", ")}) VALUES (${
         names.map(() => "?").join(", ")
       })`,
     );
@@ -253,8 +248,13 @@ export function columnEntries(db: DatabaseSync, table: string): ColumnEntry[] {
     "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?",
   ).get(COLUMNS_TABLE);
   if (!exists) return [];
-  return db.prepare(
-    `SELECT source_path AS path, column_name AS "column" FROM ${COLUMNS_TABLE} ` +
-      `WHERE table_name = ?`,
-  ).all(table) as unknown as ColumnEntry[];
+  return db.prepare(columnsSql("sqlite").select).all(table) as unknown as ColumnEntry[];
+}
+
+/** Record mappings in `_act_columns` (created when missing). */
+export function recordColumns(db: DatabaseSync, table: string, entries: readonly ColumnEntry[]) {
+  const sql = columnsSql("sqlite");
+  db.exec(sql.create);
+  const insert = db.prepare(sql.upsert);
+  for (const { path, column } of entries) insert.run(table, path, column);
 }

@@ -11,24 +11,19 @@
  * @module
  */
 import { type ColumnMap, cutToBytes, MAX_COLUMN_BYTES } from "./_columns.ts";
+import { type Dialect, quoteIdent } from "./_sql.ts";
 import type { ColumnType, FlatPage, LinkShape, TableShape } from "./sink.ts";
 
-/** Which database the SQL is for. */
-export type Dialect = "sqlite" | "postgres";
+export type { Dialect };
 
 /** The view of a table. */
 export function viewName(table: string): string {
   return `${table}_live`;
 }
 
-/** Quote an identifier (`"` doubled, NUL dropped), as both databases take it. */
-export function quote(name: string): string {
-  return `"${name.replaceAll("\0", "").replaceAll('"', '""')}"`;
-}
-
 /** `"schema".` for PostgreSQL, nothing for SQLite. */
 export function prefix(schema: string | null): string {
-  return schema === null ? "" : `${quote(schema)}.`;
+  return schema === null ? "" : `${quoteIdent(schema)}.`;
 }
 
 /**
@@ -43,16 +38,16 @@ function shown(
   as = column,
   join?: string,
 ): string {
-  const c = `t.${quote(column)}`;
+  const c = `t.${quoteIdent(column)}`;
   if (type === "text") {
     return `CASE WHEN ${c} = '' OR substr(${c}, 1, 10) = '9999-12-31' THEN NULL ELSE ${c} END ` +
-      `AS ${quote(as)}`;
+      `AS ${quoteIdent(as)}`;
   }
   if (type === "datetime") {
-    if (join !== undefined) return `${quote(join)}.${quote(column)} AS ${quote(as)}`;
-    return `CASE WHEN ${c} >= ${DATE_LIMIT[dialect]} THEN NULL ELSE ${c} END AS ${quote(as)}`;
+    if (join !== undefined) return `${quoteIdent(join)}.${quoteIdent(column)} AS ${quoteIdent(as)}`;
+    return `CASE WHEN ${c} >= ${DATE_LIMIT[dialect]} THEN NULL ELSE ${c} END AS ${quoteIdent(as)}`;
   }
-  return as === column ? c : `${c} AS ${quote(as)}`;
+  return as === column ? c : `${c} AS ${quoteIdent(as)}`;
 }
 
 /** From this UTC value on a date is Act!'s "no date" sentinel, whatever offset it was sent with. */
@@ -84,9 +79,9 @@ export function minutesColumn(column: string): string {
 
 /** `ALTER TABLE … ADD COLUMN` of a duration column's generated minutes column (SQLite). */
 export function addMinutesColumnSql(table: string, column: string): string {
-  const c = quote(column);
+  const c = quoteIdent(column);
   const hours = `substr(${c}, 1, length(${c}) - 6)`;
-  return `ALTER TABLE ${quote(table)} ADD COLUMN ${quote(minutesColumn(column))} REAL ` +
+  return `ALTER TABLE ${quoteIdent(table)} ADD COLUMN ${quoteIdent(minutesColumn(column))} REAL ` +
     `GENERATED ALWAYS AS (CASE WHEN ${c} GLOB '[0-9]*:[0-9][0-9]:[0-9][0-9]' AND ${hours} ` +
     `NOT GLOB '*[^0-9]*' THEN CAST(${hours} AS INTEGER) * 60 + ` +
     `CAST(substr(${c}, -5, 2) AS INTEGER) + CAST(substr(${c}, -2) AS INTEGER) / 60.0 END) VIRTUAL`;
@@ -94,7 +89,7 @@ export function addMinutesColumnSql(table: string, column: string): string {
 
 /** A duration column in minutes, as numeric (PostgreSQL's view expression). */
 function pgMinutes(column: string): string {
-  const c = `t.${quote(column)}`;
+  const c = `t.${quoteIdent(column)}`;
   return `CASE WHEN ${c} ~ '^[0-9]+:[0-9]{2}:[0-9]{2}$' THEN ` +
     `split_part(${c}, ':', 1)::numeric * 60 + split_part(${c}, ':', 2)::numeric + ` +
     `round(split_part(${c}, ':', 3)::numeric / 60, 6) END`;
@@ -110,7 +105,7 @@ export function live(dialect: Dialect, alias: string): string {
 
 /** `DROP VIEW IF EXISTS` of a table's view. */
 export function dropViewSql(table: string, schema: string | null = null): string {
-  return `DROP VIEW IF EXISTS ${prefix(schema)}${quote(viewName(table))}`;
+  return `DROP VIEW IF EXISTS ${prefix(schema)}${quoteIdent(viewName(table))}`;
 }
 
 /**
@@ -131,8 +126,8 @@ export function createViewSql(
 ): string {
   const { select, joins } = typedSelect(dialect, table, columns);
   const all = [`t."id"`, ...select, `t."_act_synced"`].join(", ");
-  return `CREATE VIEW ${prefix(schema)}${quote(viewName(table))} AS SELECT ${all} ` +
-    `FROM ${prefix(schema)}${quote(table)} AS t${joins} WHERE ${live(dialect, "t")}`;
+  return `CREATE VIEW ${prefix(schema)}${quoteIdent(viewName(table))} AS SELECT ${all} ` +
+    `FROM ${prefix(schema)}${quoteIdent(table)} AS t${joins} WHERE ${live(dialect, "t")}`;
 }
 
 /**
@@ -156,16 +151,18 @@ export function typedSelect(
     if (dialect === "sqlite" && type === "datetime" && joins.length < MAX_DATE_JOINS) {
       join = `_d${joins.length}`;
       joins.push(
-        ` LEFT JOIN ${quote(table)} AS ${quote(join)} ON ${quote(join)}.rowid = t.rowid AND ` +
-          `${quote(join)}.${quote(name)} < ${DATE_LIMIT.sqlite}`,
+        ` LEFT JOIN ${quoteIdent(table)} AS ${quoteIdent(join)} ON ${
+          quoteIdent(join)
+        }.rowid = t.rowid AND ` +
+          `${quoteIdent(join)}.${quoteIdent(name)} < ${DATE_LIMIT.sqlite}`,
       );
     }
     select.push(shown(dialect, name, type, names?.get(name) ?? name, join));
     if (!isDuration(name, type)) continue;
     const as = names ? names.get(minutesColumn(name)) : minutesName(name);
     if (as === undefined || (!names && taken.has(as.toLowerCase()))) continue;
-    const minutes = dialect === "sqlite" ? `t.${quote(minutesColumn(name))}` : pgMinutes(name);
-    select.push(`${minutes} AS ${quote(as)}`);
+    const minutes = dialect === "sqlite" ? `t.${quoteIdent(minutesColumn(name))}` : pgMinutes(name);
+    select.push(`${minutes} AS ${quoteIdent(as)}`);
   }
   return { select, joins: joins.join("") };
 }
@@ -184,12 +181,14 @@ export function createLinkViewSql(
     isDuration(name, type) ? "json" : type,
   ]);
   const { select, joins } = typedSelect(dialect, link.table, typed);
-  const ids = [link.parentColumn, link.relatedColumn, POSITION_COLUMN].map((c) => `t.${quote(c)}`);
-  return `CREATE VIEW ${prefix(schema)}${quote(viewName(link.table))} AS SELECT ` +
+  const ids = [link.parentColumn, link.relatedColumn, POSITION_COLUMN].map((c) =>
+    `t.${quoteIdent(c)}`
+  );
+  return `CREATE VIEW ${prefix(schema)}${quoteIdent(viewName(link.table))} AS SELECT ` +
     `${[...ids, ...select, `t."_act_synced"`].join(", ")} FROM ${prefix(schema)}` +
-    `${quote(link.table)} AS t${joins} WHERE EXISTS ` +
-    `(SELECT 1 FROM ${prefix(schema)}${quote(parent)} AS p WHERE p."id" = ` +
-    `t.${quote(link.parentColumn)} AND ${live(dialect, "p")})`;
+    `${quoteIdent(link.table)} AS t${joins} WHERE EXISTS ` +
+    `(SELECT 1 FROM ${prefix(schema)}${quoteIdent(parent)} AS p WHERE p."id" = ` +
+    `t.${quoteIdent(link.parentColumn)} AND ${live(dialect, "p")})`;
 }
 
 /**
@@ -198,7 +197,7 @@ export function createLinkViewSql(
  * (default privileges, so a view dropped and created again keeps the grant).
  */
 export function grantSchemaSql(schema: string, role: string): string[] {
-  const s = quote(schema), r = quote(role);
+  const s = quoteIdent(schema), r = quoteIdent(role);
   return [
     `GRANT USAGE ON SCHEMA ${s} TO ${r}`,
     `GRANT SELECT ON ALL TABLES IN SCHEMA ${s} TO ${r}`,
@@ -208,8 +207,10 @@ export function grantSchemaSql(schema: string, role: string): string[] {
 
 /** PostgreSQL: `GRANT SELECT` on these tables or views of a schema to a report role. */
 export function grantSelectSql(schema: string, names: readonly string[], role: string): string {
-  return `GRANT SELECT ON ${names.map((n) => `${quote(schema)}.${quote(n)}`).join(", ")} ` +
-    `TO ${quote(role)}`;
+  return `GRANT SELECT ON ${
+    names.map((n) => `${quoteIdent(schema)}.${quoteIdent(n)}`).join(", ")
+  } ` +
+    `TO ${quoteIdent(role)}`;
 }
 
 /** The name of the index on one column: `<table>_<column>_idx`, shortened with a hash if long. */
@@ -228,8 +229,8 @@ export function createIndexSql(
   schema: string | null = null,
 ): string {
   // PostgreSQL puts the index in the table's schema and takes no schema on its name.
-  return `CREATE INDEX IF NOT EXISTS ${quote(indexName(table, column))} ON ` +
-    `${prefix(schema)}${quote(table)} (${quote(column)})`;
+  return `CREATE INDEX IF NOT EXISTS ${quoteIdent(indexName(table, column))} ON ` +
+    `${prefix(schema)}${quoteIdent(table)} (${quoteIdent(column)})`;
 }
 
 /** The link table column holding the item's place in the source array (0 = first). */
@@ -246,12 +247,14 @@ export function createLinkTableSql(
   schema: string | null = null,
   name: string = link.table,
 ): string {
-  const p = quote(link.parentColumn), r = quote(link.relatedColumn);
+  const p = quoteIdent(link.parentColumn), r = quoteIdent(link.relatedColumn);
   const synced = dialect === "sqlite" ? "TEXT" : "timestamptz";
   const text = dialect === "sqlite" ? "TEXT" : "text";
   const integer = dialect === "sqlite" ? "INTEGER" : "integer";
-  return `CREATE TABLE IF NOT EXISTS ${prefix(schema)}${quote(name)} (${p} ${text} NOT NULL, ` +
-    `${r} ${text} NOT NULL, ${quote(POSITION_COLUMN)} ${integer}, "_act_synced" ${synced}, ` +
+  return `CREATE TABLE IF NOT EXISTS ${prefix(schema)}${
+    quoteIdent(name)
+  } (${p} ${text} NOT NULL, ` +
+    `${r} ${text} NOT NULL, ${quoteIdent(POSITION_COLUMN)} ${integer}, "_act_synced" ${synced}, ` +
     `PRIMARY KEY (${p}, ${r}))`;
 }
 
