@@ -286,7 +286,7 @@ describe("PostgreSQL: exact numbers", { skip: postgresSkip() }, () => {
     const url = db.url("schema=money");
     const sql = await db.sql();
     const state = join(dir, "money-state.json");
-    await syncInto(running, url, state, ["opportunities"]);
+    await syncInto(running, url, state, ["opportunities", "field_labels"]);
     const want = exactSum(running.sim.rows("opportunities").map((o) => Number(o.weightedTotal)));
     const sum = async () => {
       const [row] = await sql.unsafe(
@@ -298,17 +298,27 @@ describe("PostgreSQL: exact numbers", { skip: postgresSkip() }, () => {
     };
     const trimmed = want.replace(/\.?0+$/, "");
     assert.deepEqual(await sum(), { sum: trimmed, type: "numeric" });
-    // A table an older version wrote: double precision, migrated on the next run.
+    // A table an older version wrote: double precision under both views, migrated on the next
+    // run.
     await sql.unsafe(`DROP VIEW money.opportunities_live`);
+    await sql.unsafe(`DROP VIEW money.opportunities_labeled`);
     await sql.unsafe(
       `ALTER TABLE money.opportunities ALTER COLUMN "weightedTotal" TYPE double precision`,
+    );
+    await sql.unsafe(
+      `CREATE VIEW money.opportunities_labeled AS SELECT id, "weightedTotal" ` +
+        `FROM money.opportunities`,
     );
     const [float] = await sql.unsafe(
       `SELECT sum("weightedTotal")::text AS s FROM money.opportunities`,
     );
     assert.notEqual(String(float.s), want, "double precision sums are not exact");
-    await syncInto(running, url, state, ["opportunities"]);
+    await syncInto(running, url, state, ["opportunities", "field_labels"]);
     assert.deepEqual(await sum(), { sum: trimmed, type: "numeric" });
+    const [labeled] = await sql.unsafe(
+      `SELECT sum("weightedTotal")::text AS s FROM money.opportunities_labeled`,
+    );
+    assert.equal(String(labeled.s).replace(/\.?0+$/, ""), trimmed, "the labelled view again");
   });
 });
 
@@ -350,20 +360,23 @@ describe("PostgreSQL: report_role", { skip: postgresSkip() }, () => {
         source: simulatorClient(running.url),
         sinkOptions: { reportRole: role },
       });
-    await sync(["opportunities"]);
+    await sync(["opportunities", "field_labels"]);
     const count = running.sim.count("opportunities");
-    for (const from of ["opportunities", "opportunities_live", "opportunity_contacts_live"]) {
+    const views = ["opportunities_live", "opportunity_contacts_live", "opportunities_labeled"];
+    for (const from of ["opportunities", ...views]) {
       const [row] = await asRole(`SELECT count(*)::int AS n FROM ${from}`);
       assert.ok(Number(row.n) > 0, `${from} readable`);
     }
     const target = running.sim.rows("opportunities")[0];
     running.sim.edit("opportunities", String(target.id), { reportingRegion: "North" });
-    const second = await sync(["opportunities", "contacts"]);
+    const second = await sync(["opportunities", "contacts", "field_labels"]);
     assert.equal(second.ok, true);
-    const rows = await asRole(
-      `SELECT count(*)::int AS n, count("reportingRegion")::int AS r FROM opportunities_live`,
-    );
-    assert.deepEqual(rows.map((r) => ({ ...r })), [{ n: count, r: 1 }], "the rebuilt view");
+    for (const view of ["opportunities_live", "opportunities_labeled"]) {
+      const rows = await asRole(
+        `SELECT count(*)::int AS n, count("reportingRegion")::int AS r FROM ${view}`,
+      );
+      assert.deepEqual(rows.map((r) => ({ ...r })), [{ n: count, r: 1 }], `the rebuilt ${view}`);
+    }
     const [contacts] = await asRole(`SELECT count(*)::int AS n FROM contacts_live`);
     assert.equal(contacts.n, running.sim.count("contacts"), "a table created later");
   });
