@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { TableName } from "../src/act/tables.ts";
 import { type RunningSimulator, startSimulator } from "../src/simulator/mod.ts";
+import { REPORT_QUERIES } from "../src/sink/queries.ts";
 import process from "node:process";
 import { simulatorClient, syncOnce, tempDir } from "./_helpers.ts";
 import { odbcQuery, odbcSkip } from "./_odbc.ts";
@@ -379,5 +380,25 @@ describe("PostgreSQL: report_role", { skip: postgresSkip() }, () => {
     }
     const [contacts] = await asRole(`SELECT count(*)::int AS n FROM contacts_live`);
     assert.equal(contacts.n, running.sim.count("contacts"), "a table created later");
+  });
+
+  test("every example query of docs/reporting.md runs as written as the role", async () => {
+    const url = db.url("schema=reports");
+    await syncOnce(url, join(dir, "role-state.json"), {
+      tables: [
+        "contacts",
+        "companies",
+        "opportunities",
+        "activities",
+        "history",
+        "opportunity_products",
+      ],
+      source: simulatorClient(running.url),
+      sinkOptions: { reportRole: role },
+    });
+    for (const query of Object.values(REPORT_QUERIES)) {
+      const rows = await asRole(query.postgres);
+      assert.ok(rows.length > 0, query.title);
+    }
   });
 });
