@@ -28,7 +28,7 @@ import type { Logger } from "../core/log.ts";
 import { UnparsedRow } from "../act/response_body.ts";
 import type { OdataQuery } from "../act/odata.ts";
 import type { Sink } from "../sink/sink.ts";
-import { Completeness, readWholeList, type Row } from "./scan.ts";
+import { Completeness, idOf, readWholeList, type Row } from "./scan.ts";
 import { type TableName, TABLES, type TableSpec } from "../act/tables.ts";
 
 /** Largest share of a table's stored rows a run may mark deleted unless forced. */
@@ -120,7 +120,7 @@ export class ChildReader {
    * `onRead` gets the number of parents read so far.
    */
   async read(parents: readonly Row[], onRead?: (read: number) => void): Promise<Children> {
-    const ids = [...new Set(parents.map((p) => String(p.id ?? "")).filter((id) => id !== ""))];
+    const ids = [...new Set(parents.map(idOf).filter((id) => id !== ""))];
     const results = new Map<string, Row[]>();
     await forEachParallel(ids, this.#options.parallel, async (id) => {
       results.set(id, await this.#readOne(id));
@@ -131,7 +131,7 @@ export class ChildReader {
     for (const id of ids) {
       const own = results.get(id)!;
       rows.push(...own);
-      byParent.set(id, new Set(own.map((row) => String(row.id ?? ""))));
+      byParent.set(id, new Set(own.map(idOf)));
     }
     return { rows, byParent };
   }
@@ -241,7 +241,7 @@ export async function readWholeTable(read: WholeTableRead): Promise<number | nul
     endpoint: { ignoresPaging: false },
     who: "Paging",
     onRows: async (rows) => {
-      for (const row of rows) listed.add(String(row.id ?? ""));
+      for (const row of rows) listed.add(idOf(row));
       await read.write(rows);
     },
   });
