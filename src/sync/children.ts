@@ -30,6 +30,7 @@ import type { OdataQuery } from "../act/odata.ts";
 import type { Sink } from "../sink/sink.ts";
 import { Completeness, idOf, readWholeList, type Row } from "./scan.ts";
 import { type TableName, TABLES, type TableSpec } from "../act/tables.ts";
+import type { ListPage } from "./run_types.ts";
 
 /** Largest share of a table's stored rows a run may mark deleted unless forced. */
 export const DEFAULT_MAX_DELETE_FRACTION = 0.5;
@@ -204,7 +205,7 @@ export async function forEachParallel<T>(
 /** What {@linkcode readWholeTable} needs. */
 export interface WholeTableRead {
   /** One counted request; its page's `Date` header (ms or null) is the read's server time. */
-  list: (query: OdataQuery) => Promise<{ rows: Row[]; serverDate: number | null }>;
+  list: (query: OdataQuery) => Promise<ListPage>;
   path: string;
   /** `$top` of every request. */
   top: number;
