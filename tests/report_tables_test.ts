@@ -9,14 +9,8 @@ import { type EngineDeps, type RunResult } from "../src/sync/engine.ts";
 import { reconcileTables } from "../src/sync/reconcile.ts";
 import type { TableName } from "../src/act/tables.ts";
 import { type SimulatorOptions, startSimulator } from "../src/simulator/mod.ts";
-import {
-  assertMirrors,
-  type Destination,
-  simulatorClient,
-  syncOnce,
-  tempDir,
-  testDestinations,
-} from "./_helpers.ts";
+import { assertMirrors, simulatorClient, syncOnce, tempDir } from "./_helpers.ts";
+import { type Destination, testDestinations } from "./_destinations.ts";
 import { TestDatabase } from "./_postgres.ts";
 
 // The tables reports need beyond the Python connector's six: history, groups, users, opportunity

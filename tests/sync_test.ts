@@ -19,14 +19,8 @@ import {
   type SimulatorOptions,
   startSimulator,
 } from "../src/simulator/mod.ts";
-import {
-  assertMirrors,
-  type Destination,
-  simulatorClient,
-  syncOnce,
-  tempDir,
-  testDestinations,
-} from "./_helpers.ts";
+import { assertMirrors, simulatorClient, syncOnce, tempDir } from "./_helpers.ts";
+import { type Destination, testDestinations } from "./_destinations.ts";
 import { TestDatabase } from "./_postgres.ts";
 
 // The same cases run against SQLite and, when ACT_SYNC_TEST_PG names a PostgreSQL superuser URL
