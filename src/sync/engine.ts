@@ -328,7 +328,7 @@ class TableReader {
     } catch (error) {
       const fallbacks = this.#options.endpoints?.[this.#spec.name] ? [] : this.#spec.fallbackPaths;
       if (!(isNotFound(error) && this.#source.requests === 1 && fallbacks.length > 0)) throw error;
-      let found;
+      let found: { path: string; answer: ListPage };
       try {
         found = await firstAnswering(fallbacks, (at) => this.#source.again(at, query, lazy));
       } catch (fallbackError) {
