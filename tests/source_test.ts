@@ -1,10 +1,10 @@
-// The one request path of a table's read (src/sync/_source.ts): requests counted, a stop
+// The one request path of a table's read (src/sync/source.ts): requests counted, a stop
 // request turned into StopRequested, the 404 fallback over a list of paths.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { HttpError } from "../src/core/errors.ts";
 import type { ListPage, PageSource } from "../src/sync/run_types.ts";
-import { CountedSource, firstAnswering, StopRequested } from "../src/sync/_source.ts";
+import { CountedSource, firstAnswering, StopRequested } from "../src/sync/source.ts";
 
 /** A source that answers 404 for the paths in `missing` and one row for any other path. */
 function fakeSource(missing: string[] = []): PageSource & { sent: string[] } {

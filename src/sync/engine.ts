@@ -95,7 +95,7 @@ import {
   scanByOffset,
   scanByPrefix,
 } from "./scan.ts";
-import { CountedSource, firstAnswering, isNotFound, StopRequested } from "./_source.ts";
+import { CountedSource, firstAnswering, isNotFound, StopRequested } from "./source.ts";
 import { shapeOf } from "./relations.ts";
 import { TABLES, type TableSpec } from "../act/tables.ts";
 import {

@@ -40,7 +40,7 @@ import {
   scanByPrefix,
 } from "./scan.ts";
 import { Rejects } from "./rejects.ts";
-import { CountedSource, firstAnswering, StopRequested } from "./_source.ts";
+import { CountedSource, firstAnswering, StopRequested } from "./source.ts";
 import { type TableName, TABLES } from "../act/tables.ts";
 import { childReader, DEFAULT_MAX_DELETE_FRACTION, exceedsDeleteGuard } from "./children.ts";
 
