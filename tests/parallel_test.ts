@@ -1,4 +1,4 @@
-import { after, before, describe, postgresSkip, test } from "./_skip.ts";
+import { after, before, describe, test } from "./_skip.ts";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
@@ -10,7 +10,8 @@ import type { EngineDeps, ProgressEvent, RunResult } from "../src/sync/engine.ts
 import { reconcileTables } from "../src/sync/reconcile.ts";
 import type { TableName } from "../src/act/tables.ts";
 import { type SimulatorOptions, startSimulator } from "../src/simulator/mod.ts";
-import { assertMirrors, simulatorClient, sqliteRows, syncOnce, tempDir } from "./_helpers.ts";
+import { assertMirrors, simulatorClient, syncOnce, tempDir } from "./_helpers.ts";
+import { type Destination, testDestinations } from "./_destinations.ts";
 import { TestDatabase } from "./_postgres.ts";
 
 // Line items read several at a time (max_parallel_requests): the same rows as one at a time,
@@ -21,37 +22,12 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const testDb = new TestDatabase("parallel", { max: 2 });
 let counter = 0;
 
-interface Dest {
-  name: string;
-  skip: string | false;
-  url(n: number): string;
-  rows(url: string, table: TableName): Promise<Map<string, Record<string, unknown>>>;
-}
-
-const destinations: Dest[] = [
-  {
-    name: "SQLite",
-    skip: false,
-    url: (n) => `sqlite:${join(dir, `p${n}.db`)}`,
-    rows: (url, table) => Promise.resolve(sqliteRows(url.slice("sqlite:".length), table)),
-  },
-  {
-    name: "PostgreSQL",
-    skip: postgresSkip(),
-    url: (n) => testDb.url(`schema=p${n}`),
-    async rows(url, table) {
-      const schema = new URL(url).searchParams.get("schema")!;
-      const sql = await testDb.sql();
-      const rows = await sql.unsafe(`SELECT * FROM "${schema}"."${table}" WHERE NOT _act_deleted`);
-      return new Map(rows.map((r) => [String(r.id), { ...r }]));
-    },
-  },
-];
+const destinations = testDestinations(dir, testDb, "p");
 
 const TABLES: TableName[] = ["opportunities", "opportunity_products", "users"];
 const PARALLEL = 4;
 
-async function setup(dest: Dest, options: SimulatorOptions = {}) {
+async function setup(dest: Destination, options: SimulatorOptions = {}) {
   const running = await startSimulator({ records: 60, seed: 9, ...options });
   const url = dest.url(++counter);
   const statePath = join(dir, `state${counter}.json`);

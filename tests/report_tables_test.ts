@@ -1,4 +1,4 @@
-import { after, before, describe, postgresSkip, test } from "./_skip.ts";
+import { after, before, describe, test } from "./_skip.ts";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
@@ -9,7 +9,8 @@ import { type EngineDeps, type RunResult } from "../src/sync/engine.ts";
 import { reconcileTables } from "../src/sync/reconcile.ts";
 import type { TableName } from "../src/act/tables.ts";
 import { type SimulatorOptions, startSimulator } from "../src/simulator/mod.ts";
-import { assertMirrors, simulatorClient, sqliteRows, syncOnce, tempDir } from "./_helpers.ts";
+import { assertMirrors, simulatorClient, syncOnce, tempDir } from "./_helpers.ts";
+import { type Destination, testDestinations } from "./_destinations.ts";
 import { TestDatabase } from "./_postgres.ts";
 
 // The tables reports need beyond the Python connector's six: history, groups, users, opportunity
@@ -23,37 +24,9 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const testDb = new TestDatabase("reports", { max: 2 });
 let counter = 0;
 
-interface Dest {
-  name: string;
-  skip: string | false;
-  url(n: number): string;
-  rows(url: string, table: TableName): Promise<Map<string, Record<string, unknown>>>;
-}
+const destinations = testDestinations(dir, testDb, "r");
 
-const destinations: Dest[] = [
-  {
-    name: "SQLite",
-    skip: false,
-    url: (n) => `sqlite:${join(dir, `r${n}.db`)}`,
-    rows: (url, table) => Promise.resolve(sqliteRows(url.slice("sqlite:".length), table)),
-  },
-  {
-    name: "PostgreSQL",
-    skip: postgresSkip(),
-    url: (n) => testDb.url(`schema=r${n}`),
-    async rows(url, table) {
-      const schema = new URL(url).searchParams.get("schema")!;
-      const sql = await testDb.sql();
-      const exists = await sql`SELECT 1 FROM information_schema.tables
-        WHERE table_schema = ${schema} AND table_name = ${table}`;
-      if (exists.length === 0) return new Map();
-      const rows = await sql.unsafe(`SELECT * FROM "${schema}"."${table}" WHERE NOT _act_deleted`);
-      return new Map(rows.map((r) => [String(r.id), { ...r }]));
-    },
-  },
-];
-
-async function setup(dest: Dest, options: SimulatorOptions = {}) {
+async function setup(dest: Destination, options: SimulatorOptions = {}) {
   const running = await startSimulator({ records: 80, seed: 11, ...options });
   const url = dest.url(++counter);
   const statePath = join(dir, `state${counter}.json`);

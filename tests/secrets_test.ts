@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../src/cli/mod.ts";
 import { createLogger } from "../src/core/log.ts";
-import { escapeControl, Secrets } from "../src/core/secrets.ts";
+import { escapeControl, redactUrlCredentials, Secrets, urlPasswords } from "../src/core/secrets.ts";
 import { parseSimulateArgs } from "../src/cli/simulate.ts";
 import { simulatorConfig, startSimulator } from "../src/simulator/mod.ts";
 import { tempDir } from "./_helpers.ts";
@@ -255,4 +255,40 @@ test("a malformed secret in the config exits 2 without showing it; the CLI's Sec
   assert.match(out, /mysql:\/\/u:\*\*\*@h\/db/);
   assert.ok(!out.includes(pgPassword), out);
   assert.equal(secrets.redact("Env-T0ken-abc"), "***");
+});
+
+describe("redactUrlCredentials()", () => {
+  const redactUrl = redactUrlCredentials;
+  test("keeps the user of user:password@ and hides the password", () => {
+    const out = redactUrl("postgres://sync:s3cret!@db.example:5432/act");
+    assert.equal(out, "postgres://sync:***@db.example:5432/act");
+    assert.ok(!out.includes("s3cret"));
+  });
+
+  test("hides a password holding @, / and : whole, in any text, and finds it for registration", () => {
+    const text =
+      'bad: "postgres://sync:p@ss/w:rd@db:5432/act" and mysql://u:x@h/db?sslpassword=y&a=1';
+    assert.equal(
+      redactUrl(text),
+      'bad: "postgres://sync:***@db:5432/act" and mysql://u:***@h/db?sslpassword=***&a=1',
+    );
+    assert.ok(urlPasswords("postgres://sync:p@ss/w:rd@db:5432/act").includes("p@ss/w:rd"));
+    assert.deepEqual(urlPasswords("postgres://sync:s3cret@db/act"), ["s3cret"]);
+    assert.deepEqual(urlPasswords("postgres://sync@db/act"), []);
+  });
+
+  test("hides token-like query parameters and keeps the others as encoded", () => {
+    const out = redactUrl(
+      "https://h/api/contacts?$filter=edited%20ge%202024-01-01T00:00:00Z&access_token=abc123&$top=5&password=pw1#frag",
+    );
+    assert.equal(
+      out,
+      "https://h/api/contacts?$filter=edited%20ge%202024-01-01T00:00:00Z&access_token=***&$top=5&password=***#frag",
+    );
+  });
+
+  test("leaves a URL without secrets unchanged", () => {
+    const url = "https://api.act.com/act.web.api/api/contacts?$top=1";
+    assert.equal(redactUrl(url), url);
+  });
 });

@@ -1,4 +1,4 @@
-import { after, before, describe, postgresSkip, test } from "./_skip.ts";
+import { after, before, describe, test } from "./_skip.ts";
 import assert from "node:assert/strict";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -19,71 +19,17 @@ import {
   type SimulatorOptions,
   startSimulator,
 } from "../src/simulator/mod.ts";
-import {
-  assertMirrors,
-  simulatorClient,
-  sqliteCount,
-  sqliteRows,
-  syncOnce,
-  tempDir,
-} from "./_helpers.ts";
+import { assertMirrors, simulatorClient, syncOnce, tempDir } from "./_helpers.ts";
+import { type Destination, testDestinations } from "./_destinations.ts";
 import { TestDatabase } from "./_postgres.ts";
 
 // The same cases run against SQLite and, when ACT_SYNC_TEST_PG names a PostgreSQL superuser URL
 // (CI starts one with scripts/postgres.sh), against PostgreSQL: same simulator, same truth.
 
-/** A destination under test: where rows go and how to read them back. */
-interface Destination {
-  name: string;
-  skip: string | false;
-  /** A fresh destination URL for one harness. */
-  create(folder: string, n: number): string;
-  rows(url: string, table: TableName): Promise<Map<string, Record<string, unknown>>>;
-  /** Rows with this table's ids, deleted ones included (duplicates would show here). */
-  count(url: string, table: TableName): Promise<number>;
-  close(): Promise<void>;
-}
-
-const sqlite: Destination = {
-  name: "SQLite",
-  skip: false,
-  create: (folder) => `sqlite:${join(folder, "act.db")}`,
-  rows: (url, table) => Promise.resolve(sqliteRows(url.slice("sqlite:".length), table)),
-  count: (url, table) => Promise.resolve(sqliteCount(url.slice("sqlite:".length), table)),
-  close: () => Promise.resolve(),
-};
-
-const testDb = new TestDatabase("sync", { max: 2 });
-const pgUrl = (query = "") => testDb.url(query);
-const pg = () => testDb.sql();
-
-const postgresDestination: Destination = {
-  name: "PostgreSQL",
-  skip: postgresSkip(),
-  create: (_folder, n) => pgUrl(`schema=h${n}`),
-  async rows(url, table) {
-    const schema = new URL(url).searchParams.get("schema")!;
-    const sql = await pg();
-    const exists = await sql`SELECT 1 FROM information_schema.tables
-      WHERE table_schema = ${schema} AND table_name = ${table}`;
-    if (exists.length === 0) return new Map();
-    const rows = await sql.unsafe(
-      `SELECT * FROM "${schema}"."${table}" WHERE NOT _act_deleted`,
-    );
-    return new Map(rows.map((r) => [String(r.id), { ...r }]));
-  },
-  async count(url, table) {
-    const schema = new URL(url).searchParams.get("schema")!;
-    const rows = await (await pg()).unsafe(`SELECT count(*)::int AS n FROM "${schema}"."${table}"`);
-    return Number(rows[0].n);
-  },
-  async close() {
-    await testDb.drop();
-  },
-};
-
 const dir = tempDir("act-sync-sync-");
 after(() => rmSync(dir, { recursive: true, force: true }));
+const testDb = new TestDatabase("sync", { max: 2 });
+const [sqlite, postgresDestination] = testDestinations(dir, testDb, "h");
 let counter = 0;
 
 interface Harness {
@@ -113,7 +59,7 @@ async function harness(options: SimulatorOptions = {}): Promise<Harness> {
   const n = ++counter;
   const folder = join(dir, `h${n}`);
   const dest = destination;
-  const url = dest.create(folder, n);
+  const url = dest.url(n);
   const statePath = join(folder, "state.json");
   const client = simulatorClient(running.url);
   return {
@@ -165,9 +111,9 @@ for (const dest of [sqlite, postgresDestination]) {
   describe(`${dest.name} destination`, { skip: dest.skip }, () => {
     before(async () => {
       destination = dest;
-      if (dest === postgresDestination) await pg(); // creates the test database
+      if (dest === postgresDestination) await testDb.sql(); // creates the test database
     });
-    after(() => dest.close());
+    after(() => dest === postgresDestination ? testDb.drop() : undefined);
 
     describe("sync engine against the simulator", () => {
       let h: Harness;

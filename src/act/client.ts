@@ -108,8 +108,11 @@ export interface ActClientOptions {
   onRequest?: () => void;
 }
 
-/** One page of a list endpoint. */
-export interface OdataPage {
+/**
+ * One response of a list endpoint: the one page type of the read path (the sync engine and
+ * reconcile read these, as `sync/`'s `PageSource`).
+ */
+export interface ListPage {
   /**
    * The records, in server order. With {@linkcode ListInit.lazy}, parsed when first asked for
    * (a bad row then throws `UnusableRowError` here, without a retry).
@@ -132,7 +135,7 @@ export interface CallInit {
 /** Options for one {@linkcode ActClient.list} call. */
 export interface ListInit extends CallInit {
   /**
-   * Parse rows only when asked for ({@linkcode OdataPage.lazy}): the response's structure is
+   * Parse rows only when asked for ({@linkcode ListPage.lazy}): the response's structure is
    * checked before the call returns, a row's JSON when it is read.
    */
   lazy?: boolean;
@@ -266,9 +269,9 @@ export class ActClient {
   }
 
   /** `GET {base}{path}?{query}` on a list endpoint; accepts both envelopes, rejects anything else. */
-  list(path: string, query?: OdataQuery, init: ListInit = {}): Promise<OdataPage> {
+  list(path: string, query?: OdataQuery, init: ListInit = {}): Promise<ListPage> {
     const url = joinUrl(this.#base, path, query);
-    return this.#call(url, { auth: true, signal: init.signal }, (attempt): OdataPage => {
+    return this.#call(url, { auth: true, signal: init.signal }, (attempt): ListPage => {
       const contentType = attempt.headers.get("content-type");
       const date = attempt.headers.get("date");
       const serverDate = date ? parseHttpDate(date) : null;

@@ -28,8 +28,9 @@ import type { Logger } from "../core/log.ts";
 import { UnparsedRow } from "../act/response_body.ts";
 import type { OdataQuery } from "../act/odata.ts";
 import type { Sink } from "../sink/sink.ts";
-import { Completeness, readWholeList, type Row } from "./scan.ts";
+import { Completeness, idOf, readWholeList, type Row } from "./scan.ts";
 import { type TableName, TABLES, type TableSpec } from "../act/tables.ts";
+import type { ListPage } from "./run_types.ts";
 
 /** Largest share of a table's stored rows a run may mark deleted unless forced. */
 export const DEFAULT_MAX_DELETE_FRACTION = 0.5;
@@ -120,7 +121,7 @@ export class ChildReader {
    * `onRead` gets the number of parents read so far.
    */
   async read(parents: readonly Row[], onRead?: (read: number) => void): Promise<Children> {
-    const ids = [...new Set(parents.map((p) => String(p.id ?? "")).filter((id) => id !== ""))];
+    const ids = [...new Set(parents.map(idOf).filter((id) => id !== ""))];
     const results = new Map<string, Row[]>();
     await forEachParallel(ids, this.#options.parallel, async (id) => {
       results.set(id, await this.#readOne(id));
@@ -131,7 +132,7 @@ export class ChildReader {
     for (const id of ids) {
       const own = results.get(id)!;
       rows.push(...own);
-      byParent.set(id, new Set(own.map((row) => String(row.id ?? ""))));
+      byParent.set(id, new Set(own.map(idOf)));
     }
     return { rows, byParent };
   }
@@ -204,7 +205,7 @@ export async function forEachParallel<T>(
 /** What {@linkcode readWholeTable} needs. */
 export interface WholeTableRead {
   /** One counted request; its page's `Date` header (ms or null) is the read's server time. */
-  list: (query: OdataQuery) => Promise<{ rows: Row[]; serverDate: number | null }>;
+  list: (query: OdataQuery) => Promise<ListPage>;
   path: string;
   /** `$top` of every request. */
   top: number;
@@ -241,7 +242,7 @@ export async function readWholeTable(read: WholeTableRead): Promise<number | nul
     endpoint: { ignoresPaging: false },
     who: "Paging",
     onRows: async (rows) => {
-      for (const row of rows) listed.add(String(row.id ?? ""));
+      for (const row of rows) listed.add(idOf(row));
       await read.write(rows);
     },
   });

@@ -87,14 +87,15 @@ import { parseDateTime } from "./flatten.ts";
 import type { OdataQuery } from "../act/odata.ts";
 import {
   Completeness,
+  idOf,
   isHexId,
   MAX_EXCLUDED_IDS,
   MAX_REQUESTS,
-  notAdvancing,
   type Row,
   scanByOffset,
   scanByPrefix,
 } from "./scan.ts";
+import { CountedSource, firstAnswering, isNotFound, StopRequested } from "./source.ts";
 import { shapeOf } from "./relations.ts";
 import { TABLES, type TableSpec } from "../act/tables.ts";
 import {
@@ -169,15 +170,14 @@ export async function syncTables(
   };
 }
 
-class StopRequested extends Error {}
-
 class TableReader {
   state: State;
   #spec: TableSpec;
   #options: SyncOptions;
   #deps: EngineDeps;
   #path: string;
-  #requests = 0;
+  /** Every request of the table's read. */
+  #source: CountedSource;
   #rowsRead = 0;
   #rowsWritten = 0;
   #changes = noChanges();
@@ -198,6 +198,7 @@ class TableReader {
     this.#options = options;
     this.#deps = deps;
     this.state = state;
+    this.#source = new CountedSource(deps.source, { signal: deps.signal, who: WHO });
     this.#clock = new CursorClock(spec.name, deps.now, deps.logger);
     this.#path = options.endpoints?.[spec.name] ?? spec.path;
     const top = options.batchSize;
@@ -264,7 +265,7 @@ class TableReader {
       log.info(`Table ${name} synced`, {
         rows: this.#rowsWritten,
         ...(this.#rejects.count > 0 ? { rejected: this.#rejects.count } : {}),
-        requests: this.#requests,
+        requests: this.#source.requests,
         seconds: Math.round(duration / 100) / 10,
       });
       return this.#result("ok", emptyFirstRead);
@@ -312,7 +313,7 @@ class TableReader {
       changes: { ...this.#changes },
       newColumns: this.#newColumns,
       durationMs: this.#deps.now() - this.#started,
-      requests: this.#requests,
+      requests: this.#source.requests,
       rejected: this.#rejects?.count ?? 0,
       rejectedThisRun: this.#rejects?.rejectedThisRun ?? 0,
       emptyFirstRead,
@@ -320,43 +321,24 @@ class TableReader {
     };
   }
 
-  /** One request, with endpoint fallback on the very first 404 and counting. */
+  /** One counted request, with endpoint fallback on the very first 404. */
   async #list(query: OdataQuery, path = this.#path, lazy = false): Promise<ListPage> {
-    if (this.#deps.signal?.aborted) throw new StopRequested();
-    if (++this.#requests > MAX_REQUESTS) {
-      throw notAdvancing(WHO, `more than ${MAX_REQUESTS} requests`);
-    }
     try {
-      const page = await this.#deps.source.list(path, query, {
-        signal: this.#deps.signal,
-        lazy,
-      });
-      return this.#seen(page);
+      return this.#seen(await this.#source.list(path, query, lazy));
     } catch (error) {
-      if (
-        error instanceof HttpError && error.status === 404 && this.#requests === 1 &&
-        !this.#options.endpoints?.[this.#spec.name]
-      ) {
-        for (const fallback of this.#spec.fallbackPaths) {
-          try {
-            const page = await this.#deps.source.list(fallback, query, {
-              signal: this.#deps.signal,
-              lazy,
-            });
-            const note = `Table ${this.#spec.name}: ${this.#path} answered 404, using ${fallback}`;
-            if (!FALLBACKS_LOGGED.has(note)) this.#deps.logger.info(note); // once per process
-            FALLBACKS_LOGGED.add(note);
-            this.#path = fallback;
-            return this.#seen(page);
-          } catch (fallbackError) {
-            if (!(fallbackError instanceof HttpError && fallbackError.status === 404)) {
-              throw fallbackError;
-            }
-          }
-        }
+      const fallbacks = this.#options.endpoints?.[this.#spec.name] ? [] : this.#spec.fallbackPaths;
+      if (!(isNotFound(error) && this.#source.requests === 1 && fallbacks.length > 0)) throw error;
+      let found: { path: string; answer: ListPage };
+      try {
+        found = await firstAnswering(fallbacks, (at) => this.#source.again(at, query, lazy));
+      } catch (fallbackError) {
+        throw isNotFound(fallbackError) ? error : fallbackError;
       }
-      if (this.#deps.signal?.aborted) throw new StopRequested();
-      throw error;
+      const note = `Table ${this.#spec.name}: ${this.#path} answered 404, using ${found.path}`;
+      if (!FALLBACKS_LOGGED.has(note)) this.#deps.logger.info(note); // once per process
+      FALLBACKS_LOGGED.add(note);
+      this.#path = found.path;
+      return this.#seen(found.answer);
     }
   }
 
@@ -386,7 +368,7 @@ class TableReader {
     if (this.#children) {
       // A parent that cannot be stored still has its rows read, when its id is known.
       const parents = parentsOrRows.filter((parent) => {
-        if (String(parent.id ?? "") !== "") return true;
+        if (idOf(parent) !== "") return true;
         const why = parent instanceof UnparsedRow ? `: ${parent.reason}` : "";
         rejects.add(parent, `its parent record has no id, so its rows cannot be read${why}`);
         return false;
@@ -589,7 +571,7 @@ class TableReader {
       `Table ${this.#spec.name}: ${read.length}+ rows share '${field}' ${formatUtc(at)}; ` +
         `reading them by id`,
     );
-    const ids = read.length <= MAX_EXCLUDED_IDS ? read.map((row) => String(row.id ?? "")) : [];
+    const ids = read.length <= MAX_EXCLUDED_IDS ? read.map(idOf) : [];
     await this.#readByPrefix({
       base: `${field} ge ${formatUtc(at)} and ${field} lt ${formatUtc(at + SECOND)}`,
       known: ids.length ? ids : undefined,

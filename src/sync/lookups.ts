@@ -19,7 +19,7 @@ import type { OdataQuery } from "../act/odata.ts";
 import type { Sink } from "../sink/sink.ts";
 import type { TableSpec } from "../act/tables.ts";
 import type { ListPage } from "./run_types.ts";
-import { type Completeness, readWholeList, type Row } from "./scan.ts";
+import { type Completeness, idOf, readWholeList, type Row } from "./scan.ts";
 
 /** What a lookup read needs from the engine. */
 export interface LookupContext {
@@ -58,7 +58,7 @@ export async function readLookup(spec: TableSpec, ctx: LookupContext): Promise<n
       who: "Paging",
       onRows: async (rows) => {
         const full = await withMembers(spec, rows, ctx);
-        for (const row of full) seen.add(String(row.id ?? ""));
+        for (const row of full) seen.add(idOf(row));
         await ctx.write(full);
       },
     });

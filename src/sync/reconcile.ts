@@ -40,6 +40,7 @@ import {
   scanByPrefix,
 } from "./scan.ts";
 import { Rejects } from "./rejects.ts";
+import { CountedSource, firstAnswering, StopRequested } from "./source.ts";
 import { type TableName, TABLES } from "../act/tables.ts";
 import { childReader, DEFAULT_MAX_DELETE_FRACTION, exceedsDeleteGuard } from "./children.ts";
 
@@ -164,8 +165,6 @@ const LOOKUP_CHUNK = 25;
 /** Who scans, in "… is not advancing" messages. */
 const WHO = "Id scan";
 
-class Stopped extends Error {}
-
 /**
  * Read the complete id list of the endpoint `path`, loss-free under concurrent deletes and
  * inserts (see the module comment). Throws when the list cannot be proven complete.
@@ -179,18 +178,17 @@ export async function scanIds(
 }
 
 class IdScanner {
-  #source: PageSource;
+  #source: CountedSource;
   #path: string;
   #options: ScanOptions;
   #top: number;
   #select: boolean;
   #filter = true;
   #completeness: Completeness;
-  #requests = 0;
   #rows = new Map<string, Record<string, unknown>>();
 
   constructor(source: PageSource, path: string, options: ScanOptions) {
-    this.#source = source;
+    this.#source = new CountedSource(source, { signal: options.signal, who: WHO });
     this.#path = path;
     this.#options = options;
     this.#select = !options.fullRows;
@@ -225,18 +223,12 @@ class IdScanner {
       selectSupported: this.#select,
       filterSupported: this.#filter,
       path: this.#path,
-      requests: this.#requests,
+      requests: this.#source.requests,
     };
   }
 
   async #list(query: OdataQuery, path = this.#path): Promise<Row[]> {
-    if (this.#options.signal?.aborted) throw new Stopped();
-    if (++this.#requests > MAX_REQUESTS) {
-      throw notAdvancing(WHO, `more than ${MAX_REQUESTS} requests`);
-    }
-    const page = await this.#source.list(path, this.#select ? { ...query, select: "id" } : query, {
-      signal: this.#options.signal,
-    });
+    const page = await this.#source.list(path, this.#select ? { ...query, select: "id" } : query);
     const keep = this.#options.keep;
     for (const row of page.rows) {
       if (row.id === undefined || row.id === null) {
@@ -250,19 +242,10 @@ class IdScanner {
   /** The first request: finds the working path, whether `$select` works, and a page size. */
   async #first(): Promise<Row[]> {
     const paths = [this.#path, ...(this.#options.fallbackPaths ?? [])];
-    for (let i = 0; i < paths.length; i++) {
-      try {
-        const rows = await this.#firstAt(paths[i]);
-        this.#path = paths[i];
-        this.#completeness.see(rows.length);
-        return rows;
-      } catch (error) {
-        if (!(error instanceof HttpError && error.status === 404 && i < paths.length - 1)) {
-          throw error;
-        }
-      }
-    }
-    throw new RangeError("unreachable");
+    const first = await firstAnswering(paths, (path) => this.#firstAt(path));
+    this.#path = first.path;
+    this.#completeness.see(first.answer.length);
+    return first.answer;
   }
 
   async #firstAt(path: string): Promise<Row[]> {
@@ -365,13 +348,10 @@ async function scanWhole(
 ): Promise<IdScan> {
   const spec = TABLES[table];
   const rows = new Map<string, Record<string, unknown>>();
-  let requests = 0;
+  let requests = 0; // of the parents' id scan
+  const source = new CountedSource(deps.source, { signal: deps.signal, who: WHO });
   const path = options.endpoints?.[table] ?? spec.path;
-  const list = async (query: OdataQuery, at = path) => {
-    if (deps.signal?.aborted) throw new Stopped();
-    requests++;
-    return (await deps.source.list(at, query, { signal: deps.signal })).rows;
-  };
+  const list = async (query: OdataQuery, at = path) => (await source.list(at, query)).rows;
   const keep = (found: Row[]) => {
     for (const row of found) rows.set(String(row.id), row);
   };
@@ -418,7 +398,7 @@ async function scanWhole(
     selectSupported: false,
     filterSupported: false,
     path,
-    requests,
+    requests: requests + source.requests,
   };
 }
 
@@ -547,7 +527,7 @@ async function reconcileTable(
       fetched: result.fetched,
     });
   } catch (error) {
-    const stopped = error instanceof Stopped || deps.signal?.aborted === true;
+    const stopped = error instanceof StopRequested || deps.signal?.aborted === true;
     result.status = stopped ? "stopped" : "failed";
     result.remote = 0;
     result.error = stopped ? "stopped by request" : errorMessage(error);
@@ -574,7 +554,7 @@ async function lookup(
   const batchSize = options.batchSize;
   const size = Math.max(1, Math.min(LOOKUP_CHUNK, batchSize));
   for (let guard = 0; queue.length > 0 && guard < MAX_REQUESTS; guard++) {
-    if (deps.signal?.aborted) throw new Stopped();
+    if (deps.signal?.aborted) throw new StopRequested();
     const chunk = queue.splice(0, size);
     result.requests++;
     const page = await source.list(path, {

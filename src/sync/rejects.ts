@@ -23,7 +23,7 @@ import type { FlatPage, RejectedRecord, Sink } from "../sink/sink.ts";
 import { parseDateTime } from "./flatten.ts";
 import { readField } from "./_cursor_rows.ts";
 import { flattenForSink } from "./relations.ts";
-import type { Row } from "./scan.ts";
+import { idOf, type Row } from "./scan.ts";
 import type { TableSpec } from "../act/tables.ts";
 
 /** Most WARNING lines a table logs for its rejected records in one run (the rest are counted). */
@@ -283,7 +283,7 @@ export async function retryRejected(rejects: Rejects, reader: RetryReader): Prom
       reader.logger.fine(`Table ${reader.table}: cannot read records by id`);
       return;
     }
-    const match = rows.filter((row) => String(row.id ?? "") === id);
+    const match = rows.filter((row) => idOf(row) === id);
     if (match.length === 0 && rows.length > 0) {
       reader.logger.fine(`Table ${reader.table}: the server ignores 'id eq'`);
       return;

@@ -1,36 +1,23 @@
 /**
- * The types of a sync run: what the engine reads from (a {@linkcode PageSource}), what it needs
- * ({@linkcode EngineDeps}, {@linkcode SyncOptions}) and what it reports ({@linkcode RunResult}).
+ * The types of a sync run: what the engine reads from (a {@linkcode PageSource} of
+ * {@linkcode ListPage}s), what it needs ({@linkcode EngineDeps}, {@linkcode SyncOptions}) and
+ * what it reports ({@linkcode RunResult}).
  *
  * @module
  */
 import type { Logger } from "../core/log.ts";
 import type { OdataQuery } from "../act/odata.ts";
+import type { ListInit, ListPage } from "../act/client.ts";
 import type { RowChanges, Sink } from "../sink/sink.ts";
 import type { State } from "../state/mod.ts";
 import type { TableName } from "../act/tables.ts";
 
-/** One response of a list endpoint. */
-export interface ListPage {
-  readonly rows: Record<string, unknown>[];
-  /** The same rows parsed one at a time, none kept (when the source can: see `init.lazy`). */
-  lazy?: {
-    readonly length: number;
-    at(i: number): Record<string, unknown>;
-    slice(start: number, end: number): Record<string, unknown>[];
-  };
-  /** The response's `Date` header in ms, when present. */
-  serverDate: number | null;
-}
+export type { ListPage };
 
 /** Where pages come from: the Act! client (or anything with the same `list`). */
 export interface PageSource {
   /** With `lazy`, the page may come with {@linkcode ListPage.lazy} (its `rows` then parse all). */
-  list(
-    path: string,
-    query?: OdataQuery,
-    init?: { signal?: AbortSignal; lazy?: boolean },
-  ): Promise<ListPage>;
+  list(path: string, query?: OdataQuery, init?: ListInit): Promise<ListPage>;
 }
 
 /** Progress of one table, for progress lines and the status page. */

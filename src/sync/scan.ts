@@ -425,6 +425,7 @@ export function asText(value: unknown, max = 200): string {
   return (text ?? String(value)).slice(0, max);
 }
 
-function idOf(row: Row): string {
+/** A row's id as a string, `""` when it has none. */
+export function idOf(row: Row): string {
   return String(row.id ?? "");
 }

@@ -1,8 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { redactUrlCredentials, urlPasswords } from "../src/core/secrets.ts";
 import { buildBaseUrl, joinUrl, odataQueryString, odataString } from "../src/act/odata.ts";
-import { formatUtc, formatUtcForDisplay } from "../src/core/time.ts";
 
 describe("buildBaseUrl()", () => {
   test("builds the four documented examples exactly", () => {
@@ -138,66 +136,9 @@ describe("joinUrl()", () => {
   });
 });
 
-describe("formatUtc()", () => {
-  test("formats whole seconds without milliseconds", () => {
-    assert.equal(formatUtc(Date.UTC(2024, 0, 1)), "2024-01-01T00:00:00Z");
-  });
-
-  test("keeps non-zero milliseconds", () => {
-    assert.equal(formatUtc(Date.UTC(2024, 0, 1, 12, 30, 5, 123)), "2024-01-01T12:30:05.123Z");
-  });
-
-  test("rejects an invalid time", () => {
-    assert.throws(() => formatUtc(Number.NaN), RangeError);
-  });
-
-  test("for display: whole seconds and UTC spelt out", () => {
-    assert.equal(
-      formatUtcForDisplay(Date.UTC(2024, 0, 1, 12, 30, 5, 123)),
-      "2024-01-01 12:30:05 UTC",
-    );
-  });
-});
-
 describe("odataString()", () => {
   test("doubles single quotes", () => {
     assert.equal(odataString("O'Brien"), "'O''Brien'");
     assert.equal(odataString(""), "''");
-  });
-});
-
-describe("redactUrlCredentials()", () => {
-  const redactUrl = redactUrlCredentials;
-  test("keeps the user of user:password@ and hides the password", () => {
-    const out = redactUrl("postgres://sync:s3cret!@db.example:5432/act");
-    assert.equal(out, "postgres://sync:***@db.example:5432/act");
-    assert.ok(!out.includes("s3cret"));
-  });
-
-  test("hides a password holding @, / and : whole, in any text, and finds it for registration", () => {
-    const text =
-      'bad: "postgres://sync:p@ss/w:rd@db:5432/act" and mysql://u:x@h/db?sslpassword=y&a=1';
-    assert.equal(
-      redactUrl(text),
-      'bad: "postgres://sync:***@db:5432/act" and mysql://u:***@h/db?sslpassword=***&a=1',
-    );
-    assert.ok(urlPasswords("postgres://sync:p@ss/w:rd@db:5432/act").includes("p@ss/w:rd"));
-    assert.deepEqual(urlPasswords("postgres://sync:s3cret@db/act"), ["s3cret"]);
-    assert.deepEqual(urlPasswords("postgres://sync@db/act"), []);
-  });
-
-  test("hides token-like query parameters and keeps the others as encoded", () => {
-    const out = redactUrl(
-      "https://h/api/contacts?$filter=edited%20ge%202024-01-01T00:00:00Z&access_token=abc123&$top=5&password=pw1#frag",
-    );
-    assert.equal(
-      out,
-      "https://h/api/contacts?$filter=edited%20ge%202024-01-01T00:00:00Z&access_token=***&$top=5&password=***#frag",
-    );
-  });
-
-  test("leaves a URL without secrets unchanged", () => {
-    const url = "https://api.act.com/act.web.api/api/contacts?$top=1";
-    assert.equal(redactUrl(url), url);
   });
 });
