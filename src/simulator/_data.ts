@@ -194,7 +194,7 @@ const USERS = [
   "Juliette Bertrand",
   "Sarah Whiting",
 ];
-const STAGES = [
+export const STAGES = [
   ["Initial Communication", 10],
   ["Needs Assessment", 25],
   ["Presentation", 50],

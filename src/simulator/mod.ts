@@ -21,3 +21,4 @@ export { type RunningSimulator, Simulator, startSimulator } from "./simulator.ts
 export * from "./options.ts";
 export { oddFields, simulatorConfig } from "./_responses.ts";
 export { actDate } from "./_random.ts";
+export { type PipelineChange, PipelineMutator, type PipelineValues } from "./_pipeline.ts";

@@ -1,0 +1,264 @@
+/**
+ * History mode: `<table>_history` against the simulator's own log of pipeline changes, on both
+ * sinks; the report queries of the docs run against it.
+ */
+import { after } from "node:test";
+import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { silentLogger } from "../src/core/log.ts";
+import { openSink } from "../src/sink/mod.ts";
+import { validFrom } from "../src/sink/_history.ts";
+import { reconcileTables } from "../src/sync/reconcile.ts";
+import {
+  type PipelineChange,
+  PipelineMutator,
+  type RunningSimulator,
+  startSimulator,
+} from "../src/simulator/mod.ts";
+import { simulatorClient, syncOnce, tempDir } from "./_helpers.ts";
+import { TestDatabase } from "./_postgres.ts";
+import { describe, postgresSkip, test } from "./_skip.ts";
+
+const dir = tempDir("act-sync-history-");
+after(() => rmSync(dir, { recursive: true, force: true }));
+let counter = 0;
+const DAY = 86_400_000;
+
+/** The report queries of the docs (reporting), the same text on both sinks. */
+export const PIPELINE_AT_MONTH_END = `
+SELECT stage_name AS stage, count(*) AS deals, sum("productTotal") AS amount
+FROM opportunities_history
+WHERE "_act_valid_from" <= '2026-10-01T00:00:00.000Z'
+  AND ("_act_valid_to" IS NULL OR "_act_valid_to" > '2026-10-01T00:00:00.000Z')
+  AND NOT "_act_deleted"
+GROUP BY stage_name ORDER BY stage_name`;
+
+export const AVERAGE_DAYS_IN_STAGE = `
+SELECT previous_stage AS stage, avg(previous_stage_days) AS days, count(*) AS changes
+FROM opportunity_stage_changes
+GROUP BY previous_stage ORDER BY previous_stage`;
+
+export const CLOSE_DATE_MOVES = `
+SELECT id, count(*) AS moves FROM (
+  SELECT id, "estimatedCloseDate" AS close_date,
+    LAG("estimatedCloseDate") OVER (PARTITION BY id ORDER BY "_act_version") AS previous,
+    ROW_NUMBER() OVER (PARTITION BY id ORDER BY "_act_version") AS n
+  FROM opportunities_history WHERE NOT "_act_deleted") AS v
+WHERE n > 1 AND close_date IS DISTINCT FROM previous
+GROUP BY id ORDER BY id`;
+
+/** One destination: its URL and a plain query on it. */
+interface Target {
+  destination: string;
+  query(sql: string): Promise<Record<string, unknown>[]>;
+  close(): Promise<void>;
+}
+
+function sqliteTarget(): Target {
+  const path = join(dir, `h${++counter}.db`);
+  return {
+    destination: `sqlite:${path}`,
+    query(sql) {
+      const db = new DatabaseSync(path);
+      try {
+        return Promise.resolve(db.prepare(sql).all() as Record<string, unknown>[]);
+      } finally {
+        db.close();
+      }
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
+function postgresTarget(): Target {
+  const database = new TestDatabase("history");
+  return {
+    destination: database.url(),
+    async query(sql) {
+      return [...await (await database.sql()).unsafe(sql)];
+    },
+    close: () => database.drop(),
+  };
+}
+
+/** A value as comparable text: date-times as ms, numbers as numbers, booleans as 0/1. */
+function ms(value: unknown): number {
+  return value instanceof Date ? value.getTime() : Date.parse(String(value));
+}
+
+interface Version {
+  id: string;
+  version: number;
+  from: number;
+  to: number | null;
+  deleted: boolean;
+  stage: string;
+  close: number;
+  amount: number;
+}
+
+async function versions(target: Target): Promise<Map<string, Version[]>> {
+  const rows = await target.query(
+    `SELECT id, "_act_version" AS v, "_act_valid_from" AS f, "_act_valid_to" AS t, ` +
+      `"_act_deleted" AS d, stage_name AS s, "estimatedCloseDate" AS c, "productTotal" AS a ` +
+      `FROM opportunities_history ORDER BY id, "_act_version"`,
+  );
+  const out = new Map<string, Version[]>();
+  for (const r of rows) {
+    const list = out.get(String(r.id)) ?? [];
+    list.push({
+      id: String(r.id),
+      version: Number(r.v),
+      from: ms(r.f),
+      to: r.t === null ? null : ms(r.t),
+      deleted: r.d === true || Number(r.d) === 1,
+      stage: String(r.s),
+      close: ms(r.c),
+      amount: Number(r.a),
+    });
+    out.set(String(r.id), list);
+  }
+  return out;
+}
+
+/** Versions numbered 1, 2, … whose periods follow each other without overlap or gap. */
+function assertPeriods(all: Map<string, Version[]>): void {
+  for (const [id, list] of all) {
+    list.forEach((v, i) => {
+      assert.equal(v.version, i + 1, `${id}: version numbers`);
+      const next = list[i + 1];
+      if (next) {
+        assert.equal(v.to, next.from, `${id} v${v.version}: ends where the next begins`);
+        assert.ok(next.from > v.from, `${id} v${next.version}: starts after v${v.version}`);
+      } else assert.equal(v.to, null, `${id}: the last version is current`);
+    });
+  }
+}
+
+async function count(target: Target, table: string): Promise<number> {
+  const [row] = await target.query(`SELECT count(*) AS n FROM ${table}`);
+  return Number(row.n);
+}
+
+function sinks(): [string, () => Target, string | false][] {
+  return [["sqlite", sqliteTarget, false], ["postgres", postgresTarget, postgresSkip()]];
+}
+
+for (const [kind, make, skip] of sinks()) {
+  describe(`history mode (${kind})`, { skip }, () => {
+    test("every version the simulator made between syncs, once, in order", async () => {
+      const target = make();
+      let clock = Date.parse("2026-09-15T00:00:00Z");
+      const running = await startSimulator({ records: 200, seed: 24, now: () => clock });
+      const t = target;
+      const url = target.destination;
+      try {
+        await t.query("SELECT 1"); // creates the PostgreSQL database
+        const state = join(dir, `s${++counter}.json`);
+        const client = simulatorClient(running.url);
+        const sync = async (fullRefresh = false) => {
+          const result = await syncOnce(url, state, {
+            tables: ["opportunities"],
+            source: client,
+            now: () => clock,
+            fullRefresh,
+            sinkOptions: { history: ["opportunities"] },
+          });
+          assert.equal(result.ok, true, JSON.stringify(result.tables.map((x) => x.error)));
+          return result;
+        };
+        await sync();
+        const live = running.sim.count("opportunities");
+        assert.equal(await count(t, "opportunities_history"), live, "version 1 of every row");
+        const first = await versions(t);
+        const mutator = new PipelineMutator(running.sim, 7);
+        /** Per id, the values after each sync that saw it change, in order. */
+        const expected = new Map<string, PipelineChange[]>();
+        for (let round = 0; round < 5; round++) {
+          clock += 4 * DAY;
+          const changes = mutator.mutate(10);
+          // A second change of one deal before the next sync: one version for both.
+          clock += 60_000;
+          changes.push(mutator.moveCloseDate(changes[0].id, 3));
+          clock += DAY;
+          const last = new Map(changes.map((c) => [c.id, c]));
+          for (const [id, change] of last) {
+            expected.set(id, [...expected.get(id) ?? [], change]);
+          }
+          await sync();
+        }
+        const all = await versions(t);
+        assertPeriods(all);
+        for (const [id, list] of all) {
+          const want = expected.get(id) ?? [];
+          assert.equal(list.length, 1 + want.length, `${id}: versions`);
+          if (first.has(id)) assert.deepEqual(list[0], { ...first.get(id)![0], to: list[0].to });
+          want.forEach((change, i) => {
+            const got = list[i + 1];
+            assert.equal(got.from, Date.parse(change.edited!), `${id} v${got.version}: from`);
+            assert.equal(got.stage, change.values!.stage);
+            assert.equal(got.close, Date.parse(change.values!.estimatedCloseDate));
+            assert.equal(got.amount, change.values!.productTotal);
+          });
+        }
+        // Re-reads (lookback, a run with no change, a full refresh) write no version.
+        const before = await count(t, "opportunities_history");
+        clock += DAY;
+        await sync();
+        await sync(true);
+        assert.equal(await count(t, "opportunities_history"), before, "no version for re-reads");
+
+        // A new column appearing (one new record carries it) is no change to the others.
+        running.sim.insert("opportunities", { newField: "x" });
+        clock += DAY;
+        await sync(true);
+        assert.equal(await count(t, "opportunities_history"), before + 1, "only the new row");
+
+        // A delete found by reconcile closes the current version and adds a deleted one.
+        const gone = [...expected.keys()][0];
+        mutator.remove(gone);
+        clock += DAY;
+        const sink = await openSink(url, { history: ["opportunities"] });
+        try {
+          const result = await reconcileTables({ tables: ["opportunities"], batchSize: 50 }, {
+            source: client,
+            sink,
+            logger: silentLogger(),
+            now: () => clock,
+          });
+          assert.equal(result.tables[0].deleted, 1);
+        } finally {
+          await sink.close();
+        }
+        const after = await versions(t);
+        assertPeriods(after);
+        const end = after.get(gone)!;
+        assert.equal(end.length, expected.get(gone)!.length + 2);
+        assert.equal(end.at(-1)!.deleted, true);
+        assert.equal(end.at(-1)!.from, clock);
+        assert.equal(end.at(-2)!.to, clock);
+        assert.equal(end.at(-1)!.stage, end.at(-2)!.stage, "the delete keeps the last values");
+      } finally {
+        await target.close();
+        await running.close();
+      }
+    });
+  });
+}
+
+test("validFrom: edited when later than the previous start, else the sync time, else +1 ms", () => {
+  const prev = Date.parse("2026-10-01T00:00:00Z");
+  const at = "2026-10-05T00:00:00.000Z";
+  assert.equal(validFrom("2026-10-02T00:00:00Z", at, prev), "2026-10-02T00:00:00.000Z");
+  assert.equal(validFrom("2026-09-01T00:00:00Z", at, prev), at, "edited went backwards");
+  assert.equal(validFrom("2026-10-01T00:00:00Z", at, prev), at, "edited equals the previous");
+  assert.equal(validFrom(null, at, prev), at, "no edited");
+  assert.equal(validFrom(null, at, null), at);
+  assert.equal(
+    validFrom("2026-09-01T00:00:00Z", "2026-09-30T00:00:00Z", prev),
+    "2026-10-01T00:00:00.001Z",
+    "sync time not later either",
+  );
+});
