@@ -83,6 +83,11 @@ function postgresTarget(): Target {
   };
 }
 
+/** An amount in whole cents (sums of doubles differ in their last bits). */
+function cents(value: unknown): number {
+  return Math.round(Number(value) * 100);
+}
+
 /** A value as comparable text: date-times as ms, numbers as numbers, booleans as 0/1. */
 function ms(value: unknown): number {
   return value instanceof Date ? value.getTime() : Date.parse(String(value));
@@ -210,11 +215,29 @@ for (const [kind, make, skip] of sinks()) {
         await sync(true);
         assert.equal(await count(t, "opportunities_history"), before, "no version for re-reads");
 
+        // Reset (the state file gone: every row read again) writes none either.
+        rmSync(state);
+        clock += DAY;
+        await sync();
+        assert.equal(await count(t, "opportunities_history"), before, "no version after reset");
+
+        // An edit whose `edited` goes back in time starts at the sync time instead.
+        running.sim.switches.stampSkewSeconds = -30 * 86_400;
+        const back = mutator.changeAmount([...expected.keys()][1], 12_345);
+        running.sim.switches.stampSkewSeconds = 0;
+        clock += DAY;
+        await sync(true);
+        const backwards = (await versions(t)).get(back.id)!;
+        assert.ok(Date.parse(back.edited!) < backwards.at(-2)!.from, "edited went backwards");
+        assert.equal(backwards.at(-1)!.from, clock, "valid from the sync time");
+        assert.equal(backwards.at(-1)!.amount, 12_345);
+        assertPeriods(await versions(t));
+
         // A new column appearing (one new record carries it) is no change to the others.
         running.sim.insert("opportunities", { newField: "x" });
         clock += DAY;
         await sync(true);
-        assert.equal(await count(t, "opportunities_history"), before + 1, "only the new row");
+        assert.equal(await count(t, "opportunities_history"), before + 2, "only the new row");
 
         // A delete found by reconcile closes the current version and adds a deleted one.
         const gone = [...expected.keys()][0];
@@ -235,11 +258,159 @@ for (const [kind, make, skip] of sinks()) {
         const after = await versions(t);
         assertPeriods(after);
         const end = after.get(gone)!;
+        assert.notEqual(gone, back.id);
         assert.equal(end.length, expected.get(gone)!.length + 2);
         assert.equal(end.at(-1)!.deleted, true);
         assert.equal(end.at(-1)!.from, clock);
         assert.equal(end.at(-2)!.to, clock);
         assert.equal(end.at(-1)!.stage, end.at(-2)!.stage, "the delete keeps the last values");
+      } finally {
+        await target.close();
+        await running.close();
+      }
+    });
+  });
+}
+
+for (const [kind, make, skip] of sinks()) {
+  describe(`history reports (${kind})`, { skip }, () => {
+    test("the three example queries answer what the simulator did", async () => {
+      const target = make();
+      let clock = Date.parse("2026-09-01T00:00:00Z");
+      const running = await startSimulator({ records: 200, seed: 5, now: () => clock });
+      try {
+        await target.query("SELECT 1");
+        const state = join(dir, `s${++counter}.json`);
+        const client = simulatorClient(running.url);
+        const sync = async () => {
+          const result = await syncOnce(target.destination, state, {
+            tables: ["opportunities"],
+            source: client,
+            now: () => clock,
+            sinkOptions: { history: ["opportunities"] },
+          });
+          assert.equal(result.ok, true, JSON.stringify(result.tables.map((x) => x.error)));
+        };
+        type Snap = Map<string, Record<string, unknown>>;
+        const snap = (): Snap =>
+          new Map(running.sim.rows("opportunities").map((row) => [String(row.id), row]));
+        await sync();
+        const snaps: Snap[] = [snap()];
+        const mutator = new PipelineMutator(running.sim, 3);
+        let monthEnd: Snap | null = null;
+        for (const day of ["09-10", "09-20", "09-28", "10-08", "10-20"]) {
+          clock = Date.parse(`2026-${day}T10:00:00Z`);
+          mutator.mutate(12);
+          if (day === "10-08") monthEnd = snaps.at(-1)!;
+          snaps.push(snap());
+          clock += DAY;
+          await sync();
+        }
+
+        // Pipeline by stage at the end of September: the simulator's state after 09-28.
+        const pipeline = new Map<string, { deals: number; amount: number }>();
+        for (const row of monthEnd!.values()) {
+          if (row.status !== 0) continue;
+          const stage = (row.stage as { name: string }).name;
+          const entry = pipeline.get(stage) ?? { deals: 0, amount: 0 };
+          entry.deals++;
+          entry.amount += Number(row.productTotal);
+          pipeline.set(stage, entry);
+        }
+        const gotPipeline = await target.query(
+          PIPELINE_AT_MONTH_END.replace("GROUP BY", "AND status = 0 GROUP BY"),
+        );
+        assert.deepEqual(
+          gotPipeline.map((r) => [String(r.stage), Number(r.deals), cents(r.amount)]),
+          [...pipeline].sort(([a], [b]) => a < b ? -1 : 1).map(([k, v]) => [
+            k,
+            v.deals,
+            cents(v.amount),
+          ]),
+        );
+
+        // Days in each stage and close date moves, from the snapshots.
+        const days = new Map<string, number[]>();
+        const moves = new Map<string, number>();
+        for (const [id, first] of snaps[0]) {
+          let stage = (first.stage as { name: string }).name;
+          let since = Date.parse(String(first.edited));
+          let close = first.estimatedCloseDate;
+          for (const s of snaps.slice(1)) {
+            const row = s.get(id)!;
+            const now = (row.stage as { name: string }).name;
+            if (now !== stage) {
+              const at = Date.parse(String(row.edited));
+              days.set(stage, [...days.get(stage) ?? [], (at - since) / DAY]);
+              stage = now;
+              since = at;
+            }
+            if (row.estimatedCloseDate !== close) moves.set(id, (moves.get(id) ?? 0) + 1);
+            close = row.estimatedCloseDate;
+          }
+        }
+        assert.ok(days.size > 1 && moves.size > 1, "the rounds moved stages and close dates");
+        const gotDays = await target.query(AVERAGE_DAYS_IN_STAGE);
+        assert.deepEqual(
+          gotDays.map((r) => [String(r.stage), Number(r.changes)]),
+          [...days].sort(([a], [b]) => a < b ? -1 : 1).map(([k, v]) => [k, v.length]),
+        );
+        for (const r of gotDays) {
+          const list = days.get(String(r.stage))!;
+          const mean = list.reduce((a, b) => a + b, 0) / list.length;
+          assert.ok(Math.abs(Number(r.days) - mean) < 1e-6, `${r.stage}: ${r.days} ≠ ${mean}`);
+        }
+        const gotMoves = await target.query(CLOSE_DATE_MOVES);
+        assert.deepEqual(
+          gotMoves.map((r) => [String(r.id), Number(r.moves)]),
+          [...moves].sort(([a], [b]) => a < b ? -1 : 1),
+        );
+      } finally {
+        await target.close();
+        await running.close();
+      }
+    });
+
+    test("turning history on later starts from that sync, with version 1 of every row", async () => {
+      const target = make();
+      let clock = Date.parse("2026-09-01T00:00:00Z");
+      const running = await startSimulator({ records: 100, seed: 9, now: () => clock });
+      try {
+        await target.query("SELECT 1");
+        const state = join(dir, `s${++counter}.json`);
+        const client = simulatorClient(running.url);
+        const sync = async (history: string[]) => {
+          const result = await syncOnce(target.destination, state, {
+            tables: ["opportunities"],
+            source: client,
+            now: () => clock,
+            sinkOptions: { history },
+          });
+          assert.equal(result.ok, true, JSON.stringify(result.tables.map((x) => x.error)));
+        };
+        await sync([]);
+        const [{ n }] = await target.query(
+          kind === "sqlite"
+            ? "SELECT count(*) AS n FROM sqlite_master WHERE name = 'opportunities_history'"
+            : "SELECT count(*) AS n FROM pg_class WHERE relname = 'opportunities_history'",
+        );
+        assert.equal(Number(n), 0, "no history table while history mode is off");
+        clock += DAY;
+        const id = new PipelineMutator(running.sim).changeAmount(
+          running.sim.idAt("opportunities", 0),
+          777,
+        ).id;
+        clock += DAY;
+        await sync(["opportunities"]);
+        const all = await versions(target);
+        assert.equal(all.size, running.sim.count("opportunities"));
+        for (const [key, list] of all) {
+          if (key === id) continue;
+          assert.equal(list.length, 1);
+          assert.equal(list[0].from, clock, "valid from the sync that turned it on");
+        }
+        assert.deepEqual(all.get(id)!.map((v) => v.amount).slice(-1), [777]);
+        assertPeriods(all);
       } finally {
         await target.close();
         await running.close();
