@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { compareHistory } from "./_chaos_history.ts";
 import type { DatabaseSync } from "node:sqlite";
 import type { RunningSimulator } from "../src/simulator/mod.ts";
 import { RELATIONS } from "../src/sync/relations.ts";
@@ -107,6 +108,7 @@ export function mutateReports(
  * more (links of deleted parents are not checked: they keep their last links, like their row).
  */
 export function compareLinks(sim: Sim, conn: DatabaseSync, counts: LinkCounts): void {
+  compareHistory(conn, counts); // and the history tables (its own file, as chaos.ts is full)
   for (const [table, relations] of Object.entries(RELATIONS)) {
     if (relations.links.length === 0) continue;
     const parents = sim.rows(table as TableName);

@@ -17,6 +17,7 @@ import {
   type RunningSimulator,
   startSimulator,
 } from "../src/simulator/mod.ts";
+import { compareHistory } from "../scripts/_chaos_history.ts";
 import { simulatorClient, syncOnce, tempDir } from "./_helpers.ts";
 import { TestDatabase } from "./_postgres.ts";
 import { describe, postgresSkip, test } from "./_skip.ts";
@@ -418,6 +419,42 @@ for (const [kind, make, skip] of sinks()) {
     });
   });
 }
+
+test("the chaos suite's history check finds a missing version and a stale one", async () => {
+  const target = sqliteTarget();
+  const running = await startSimulator({ records: 40, seed: 2 });
+  try {
+    const result = await syncOnce(target.destination, join(dir, `s${++counter}.json`), {
+      tables: ["opportunities"],
+      source: simulatorClient(running.url),
+      sinkOptions: { history: ["opportunities"] },
+    });
+    assert.equal(result.ok, true);
+    const path = target.destination.slice("sqlite:".length);
+    const check = () => {
+      const conn = new DatabaseSync(path, { readOnly: true });
+      const counts = { lost: 0, stale: 0, problems: [] as string[] };
+      try {
+        compareHistory(conn, counts);
+      } finally {
+        conn.close();
+      }
+      return counts;
+    };
+    assert.deepEqual(check(), { lost: 0, stale: 0, problems: [] });
+    const [a, b] = running.sim.rows("opportunities").map((row) => String(row.id));
+    const db = new DatabaseSync(path);
+    db.prepare("DELETE FROM opportunities_history WHERE id = ?").run(a);
+    db.prepare(`UPDATE opportunities_history SET "productTotal" = -1 WHERE id = ?`).run(b);
+    db.close();
+    const found = check();
+    assert.equal(found.lost, 1);
+    assert.equal(found.stale, 1);
+    assert.match(found.problems.join("\n"), /productTotal/);
+  } finally {
+    await running.close();
+  }
+});
 
 test("validFrom: edited when later than the previous start, else the sync time, else +1 ms", () => {
   const prev = Date.parse("2026-10-01T00:00:00Z");
