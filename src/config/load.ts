@@ -375,7 +375,7 @@ export async function loadConfig(
         `Config file not found: tried "${
           tried.join('", "')
         }": create it with at least "hostname", "username", ` +
-        `"password" and "database_name" (see the configuration table in README.md), or pass ` +
+        `"password" and "database_name" (see docs/configuration.md), or pass ` +
         `--config FILE, or set ACT_SYNC_CONFIG`,
       ], { cause: error });
     }
