@@ -4,9 +4,10 @@
  */
 import { after } from "node:test";
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { parseConfig } from "../src/config/mod.ts";
 import { silentLogger } from "../src/core/log.ts";
 import { openSink } from "../src/sink/mod.ts";
 import { validFrom } from "../src/sink/_history.ts";
@@ -14,11 +15,11 @@ import { reconcileTables } from "../src/sync/reconcile.ts";
 import {
   type PipelineChange,
   PipelineMutator,
-  type RunningSimulator,
+  simulatorConfig,
   startSimulator,
 } from "../src/simulator/mod.ts";
 import { compareHistory } from "../scripts/_chaos_history.ts";
-import { simulatorClient, syncOnce, tempDir } from "./_helpers.ts";
+import { runCliProcess, simulatorClient, syncOnce, tempDir } from "./_helpers.ts";
 import { TestDatabase } from "./_postgres.ts";
 import { describe, postgresSkip, test } from "./_skip.ts";
 
@@ -454,6 +455,66 @@ test("the chaos suite's history check finds a missing version and a stale one", 
   } finally {
     await running.close();
   }
+});
+
+test("act-sync --once keeps opportunities_history by default, and no history with []", async () => {
+  const running = await startSimulator({ records: 40, seed: 4 });
+  try {
+    for (const [history, expected] of [[undefined, true], [[], false]] as const) {
+      const folder = join(dir, `cli${++counter}`);
+      mkdirSync(folder);
+      const config = join(folder, "configuration.json");
+      const extra: Record<string, unknown> = {
+        tables: ["opportunities"],
+        destination: `sqlite:${join(folder, "act.db")}`,
+        state_file: join(folder, "state.json"),
+      };
+      if (history) extra.history_mode = history;
+      writeFileSync(config, JSON.stringify(simulatorConfig(running.url, extra)));
+      const result = await runCliProcess(["--once", "--config", config]);
+      assert.equal(result.code, 0, result.stderr);
+      const db = new DatabaseSync(join(folder, "act.db"), { readOnly: true });
+      try {
+        const found = db.prepare(
+          "SELECT count(*) AS n FROM sqlite_master WHERE name = 'opportunities_history'",
+        ).get() as { n: number };
+        assert.equal(Number(found.n), expected ? 1 : 0);
+        if (expected) {
+          const rows = db.prepare("SELECT count(*) AS n FROM opportunities_history").get() as {
+            n: number;
+          };
+          assert.equal(Number(rows.n), running.sim.count("opportunities"));
+        }
+      } finally {
+        db.close();
+      }
+    }
+  } finally {
+    await running.close();
+  }
+});
+
+test("history_mode: opportunities by default, any table, [] turns it off, unknown names refused", () => {
+  const base = {
+    hostname: "act.example.com",
+    username: "u",
+    password: "p",
+    database_name: "db",
+  };
+  const parse = (extra: Record<string, unknown>, env: Record<string, string> = {}) =>
+    parseConfig({ ...base, ...extra }, { baseDir: dir, env }).config.history_mode;
+  assert.deepEqual(parse({}), ["opportunities"]);
+  assert.deepEqual(parse({ history_mode: [] }), []);
+  assert.deepEqual(parse({ history_mode: ["Contacts", "opportunities"] }), [
+    "contacts",
+    "opportunities",
+  ]);
+  assert.deepEqual(parse({}, { ACT_HISTORY_MODE: "products,history" }), ["products", "history"]);
+  assert.throws(
+    () => parse({ history_mode: ["oportunities"] }),
+    /'history_mode' contains an unknown table "oportunities": .*did you mean "opportunities"\?/,
+  );
+  assert.throws(() => parse({ history_mode: 3 }), /'history_mode' must be a list of table names/);
 });
 
 test("validFrom: edited when later than the previous start, else the sync time, else +1 ms", () => {
