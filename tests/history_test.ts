@@ -10,6 +10,7 @@ import { DatabaseSync } from "node:sqlite";
 import { parseConfig } from "../src/config/mod.ts";
 import { silentLogger } from "../src/core/log.ts";
 import { openSink } from "../src/sink/mod.ts";
+import type { ColumnType, FlatRow } from "../src/sink/sink.ts";
 import { validFrom } from "../src/sink/_history.ts";
 import { reconcileTables } from "../src/sync/reconcile.ts";
 import {
@@ -456,6 +457,70 @@ test("the chaos suite's history check finds a missing version and a stale one", 
     await running.close();
   }
 });
+
+for (const [kind, make, skip] of sinks()) {
+  describe(`history through the sink (${kind})`, { skip }, () => {
+    test("a widened column keeps every version; a delete and a comeback are versions", async () => {
+      const target = make();
+      await target.query("SELECT 1");
+      const sink = await openSink(target.destination, { history: ["contacts"] });
+      const shape = { refs: [], cursor: "edited", links: [] };
+      const page = (rows: FlatRow[], types: [string, ColumnType][]) => ({
+        rows,
+        types: new Map(types),
+        shape,
+      });
+      const e = (day: number) => `2026-10-0${day}T00:00:00Z`;
+      try {
+        await sink.write(
+          "contacts",
+          page([{ id: "a", n: 5, edited: e(1) }, { id: "b", n: 7, edited: e(1) }], [
+            ["n", "integer"],
+            ["edited", "datetime"],
+          ]),
+          "2026-10-01T12:00:00.000Z",
+        );
+        // "b" unchanged, "a" changed to a text value: the column widens to text.
+        await sink.write(
+          "contacts",
+          page([{ id: "a", n: "five", edited: e(2) }, { id: "b", n: 7, edited: e(1) }], [
+            ["n", "text"],
+            ["edited", "datetime"],
+          ]),
+          "2026-10-02T12:00:00.000Z",
+        );
+        assert.equal(await sink.markDeleted("contacts", ["b"], "2026-10-03T12:00:00.000Z"), 1);
+        await sink.write(
+          "contacts",
+          page([{ id: "b", n: 7, edited: e(1) }], [["n", "integer"], ["edited", "datetime"]]),
+          "2026-10-04T12:00:00.000Z",
+        );
+      } finally {
+        await sink.close();
+      }
+      try {
+        const rows = await target.query(
+          `SELECT id, "_act_version" AS v, n, "_act_deleted" AS d, "_act_valid_from" AS f, ` +
+            `"_act_valid_to" AS t FROM contacts_history ORDER BY id, "_act_version"`,
+        );
+        const iso = (x: unknown) => x === null ? null : new Date(ms(x)).toISOString();
+        assert.deepEqual(
+          rows.map((r) => [r.id, Number(r.v), String(r.n), Number(r.d), iso(r.f), iso(r.t)]),
+          [
+            ["a", 1, "5", 0, "2026-10-01T00:00:00.000Z", "2026-10-02T00:00:00.000Z"],
+            ["a", 2, "five", 0, "2026-10-02T00:00:00.000Z", null],
+            ["b", 1, "7", 0, "2026-10-01T00:00:00.000Z", "2026-10-03T12:00:00.000Z"],
+            ["b", 2, "7", 1, "2026-10-03T12:00:00.000Z", "2026-10-04T12:00:00.000Z"],
+            // Back with the same `edited`, not later than the delete: from the sync time.
+            ["b", 3, "7", 0, "2026-10-04T12:00:00.000Z", null],
+          ],
+        );
+      } finally {
+        await target.close();
+      }
+    });
+  });
+}
 
 test("act-sync --once keeps opportunities_history by default, and no history with []", async () => {
   const running = await startSimulator({ records: 40, seed: 4 });

@@ -31,9 +31,6 @@ export interface HistoryPlan {
 /** The suffix of a history table's name. */
 export const HISTORY_SUFFIX = "_history";
 
-/** The columns a history table has besides the table's own. */
-export const HISTORY_COLUMNS = ["_act_valid_from", "_act_valid_to", "_act_version"] as const;
-
 /** The history table of a table. */
 export function historyName(table: string): string {
   return table + HISTORY_SUFFIX;

@@ -91,8 +91,8 @@ export class SqliteHistory {
   }
 
   /**
-   * Write a version of each changed row (`changed`: id → its cursor value); `deleted`: the rows
-   * were just marked deleted at `at`.
+   * Write a version of each changed row, a copy of the row as the table now holds it
+   * (`changed`: id → its cursor value, null for a delete); `at`: the sync or delete time.
    */
   record(table: string, changed: Map<string, FlatValue>, at: string): void {
     const statements = this.#statements.get(table);
