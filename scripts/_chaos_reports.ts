@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { compareHistory } from "./_chaos_history.ts";
+import { compareHistory } from "./chaos_history.ts";
 import type { DatabaseSync } from "node:sqlite";
 import type { RunningSimulator } from "../src/simulator/mod.ts";
 import { RELATIONS } from "../src/sync/relations.ts";

@@ -1,160 +1,26 @@
 /**
- * History mode: `<table>_history` against the simulator's own log of pipeline changes, on both
- * sinks; the report queries of the docs run against it.
+ * History mode: `<table>_history` against the simulator's own log of pipeline changes and
+ * through the sink, on both sinks; the config key and the rule for `_act_valid_from`.
  */
 import { after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { parseConfig } from "../src/config/mod.ts";
 import { silentLogger } from "../src/core/log.ts";
-import { openSink } from "../src/sink/mod.ts";
+import { openSink, validFrom } from "../src/sink/mod.ts";
 import type { ColumnType, FlatRow } from "../src/sink/sink.ts";
-import { validFrom } from "../src/sink/_history.ts";
 import { reconcileTables } from "../src/sync/reconcile.ts";
-import {
-  type PipelineChange,
-  PipelineMutator,
-  simulatorConfig,
-  startSimulator,
-} from "../src/simulator/mod.ts";
-import { compareHistory } from "../scripts/_chaos_history.ts";
-import { runCliProcess, simulatorClient, syncOnce, tempDir } from "./_helpers.ts";
-import { TestDatabase } from "./_postgres.ts";
-import { describe, postgresSkip, test } from "./_skip.ts";
+import { type PipelineChange, PipelineMutator, startSimulator } from "../src/simulator/mod.ts";
+import { simulatorClient, syncOnce, tempDir } from "./_helpers.ts";
+import { assertPeriods, count, ms, nextName, sinks, versions } from "./_history.ts";
+import { describe, test } from "./_skip.ts";
 
 const dir = tempDir("act-sync-history-");
 after(() => rmSync(dir, { recursive: true, force: true }));
-let counter = 0;
 const DAY = 86_400_000;
 
-/** The report queries of the docs (reporting), the same text on both sinks. */
-export const PIPELINE_AT_MONTH_END = `
-SELECT stage_name AS stage, count(*) AS deals, sum("productTotal") AS amount
-FROM opportunities_history
-WHERE "_act_valid_from" <= '2026-10-01T00:00:00.000Z'
-  AND ("_act_valid_to" IS NULL OR "_act_valid_to" > '2026-10-01T00:00:00.000Z')
-  AND NOT "_act_deleted"
-GROUP BY stage_name ORDER BY stage_name`;
-
-export const AVERAGE_DAYS_IN_STAGE = `
-SELECT previous_stage AS stage, avg(previous_stage_days) AS days, count(*) AS changes
-FROM opportunity_stage_changes
-GROUP BY previous_stage ORDER BY previous_stage`;
-
-export const CLOSE_DATE_MOVES = `
-SELECT id, count(*) AS moves FROM (
-  SELECT id, "estimatedCloseDate" AS close_date,
-    LAG("estimatedCloseDate") OVER (PARTITION BY id ORDER BY "_act_version") AS previous,
-    ROW_NUMBER() OVER (PARTITION BY id ORDER BY "_act_version") AS n
-  FROM opportunities_history WHERE NOT "_act_deleted") AS v
-WHERE n > 1 AND close_date IS DISTINCT FROM previous
-GROUP BY id ORDER BY id`;
-
-/** One destination: its URL and a plain query on it. */
-interface Target {
-  destination: string;
-  query(sql: string): Promise<Record<string, unknown>[]>;
-  close(): Promise<void>;
-}
-
-function sqliteTarget(): Target {
-  const path = join(dir, `h${++counter}.db`);
-  return {
-    destination: `sqlite:${path}`,
-    query(sql) {
-      const db = new DatabaseSync(path);
-      try {
-        return Promise.resolve(db.prepare(sql).all() as Record<string, unknown>[]);
-      } finally {
-        db.close();
-      }
-    },
-    close: () => Promise.resolve(),
-  };
-}
-
-function postgresTarget(): Target {
-  const database = new TestDatabase("history");
-  return {
-    destination: database.url(),
-    async query(sql) {
-      return [...await (await database.sql()).unsafe(sql)];
-    },
-    close: () => database.drop(),
-  };
-}
-
-/** An amount in whole cents (sums of doubles differ in their last bits). */
-function cents(value: unknown): number {
-  return Math.round(Number(value) * 100);
-}
-
-/** A value as comparable text: date-times as ms, numbers as numbers, booleans as 0/1. */
-function ms(value: unknown): number {
-  return value instanceof Date ? value.getTime() : Date.parse(String(value));
-}
-
-interface Version {
-  id: string;
-  version: number;
-  from: number;
-  to: number | null;
-  deleted: boolean;
-  stage: string;
-  close: number;
-  amount: number;
-}
-
-async function versions(target: Target): Promise<Map<string, Version[]>> {
-  const rows = await target.query(
-    `SELECT id, "_act_version" AS v, "_act_valid_from" AS f, "_act_valid_to" AS t, ` +
-      `"_act_deleted" AS d, stage_name AS s, "estimatedCloseDate" AS c, "productTotal" AS a ` +
-      `FROM opportunities_history ORDER BY id, "_act_version"`,
-  );
-  const out = new Map<string, Version[]>();
-  for (const r of rows) {
-    const list = out.get(String(r.id)) ?? [];
-    list.push({
-      id: String(r.id),
-      version: Number(r.v),
-      from: ms(r.f),
-      to: r.t === null ? null : ms(r.t),
-      deleted: r.d === true || Number(r.d) === 1,
-      stage: String(r.s),
-      close: ms(r.c),
-      amount: Number(r.a),
-    });
-    out.set(String(r.id), list);
-  }
-  return out;
-}
-
-/** Versions numbered 1, 2, … whose periods follow each other without overlap or gap. */
-function assertPeriods(all: Map<string, Version[]>): void {
-  for (const [id, list] of all) {
-    list.forEach((v, i) => {
-      assert.equal(v.version, i + 1, `${id}: version numbers`);
-      const next = list[i + 1];
-      if (next) {
-        assert.equal(v.to, next.from, `${id} v${v.version}: ends where the next begins`);
-        assert.ok(next.from > v.from, `${id} v${next.version}: starts after v${v.version}`);
-      } else assert.equal(v.to, null, `${id}: the last version is current`);
-    });
-  }
-}
-
-async function count(target: Target, table: string): Promise<number> {
-  const [row] = await target.query(`SELECT count(*) AS n FROM ${table}`);
-  return Number(row.n);
-}
-
-function sinks(): [string, () => Target, string | false][] {
-  return [["sqlite", sqliteTarget, false], ["postgres", postgresTarget, postgresSkip()]];
-}
-
-for (const [kind, make, skip] of sinks()) {
+for (const [kind, make, skip] of sinks(dir)) {
   describe(`history mode (${kind})`, { skip }, () => {
     test("every version the simulator made between syncs, once, in order", async () => {
       const target = make();
@@ -164,7 +30,7 @@ for (const [kind, make, skip] of sinks()) {
       const url = target.destination;
       try {
         await t.query("SELECT 1"); // creates the PostgreSQL database
-        const state = join(dir, `s${++counter}.json`);
+        const state = join(dir, nextName("s") + ".json");
         const client = simulatorClient(running.url);
         const sync = async (fullRefresh = false) => {
           const result = await syncOnce(url, state, {
@@ -275,190 +141,7 @@ for (const [kind, make, skip] of sinks()) {
   });
 }
 
-for (const [kind, make, skip] of sinks()) {
-  describe(`history reports (${kind})`, { skip }, () => {
-    test("the three example queries answer what the simulator did", async () => {
-      const target = make();
-      let clock = Date.parse("2026-09-01T00:00:00Z");
-      const running = await startSimulator({ records: 200, seed: 5, now: () => clock });
-      try {
-        await target.query("SELECT 1");
-        const state = join(dir, `s${++counter}.json`);
-        const client = simulatorClient(running.url);
-        const sync = async () => {
-          const result = await syncOnce(target.destination, state, {
-            tables: ["opportunities"],
-            source: client,
-            now: () => clock,
-            sinkOptions: { history: ["opportunities"] },
-          });
-          assert.equal(result.ok, true, JSON.stringify(result.tables.map((x) => x.error)));
-        };
-        type Snap = Map<string, Record<string, unknown>>;
-        const snap = (): Snap =>
-          new Map(running.sim.rows("opportunities").map((row) => [String(row.id), row]));
-        await sync();
-        const snaps: Snap[] = [snap()];
-        const mutator = new PipelineMutator(running.sim, 3);
-        let monthEnd: Snap | null = null;
-        for (const day of ["09-10", "09-20", "09-28", "10-08", "10-20"]) {
-          clock = Date.parse(`2026-${day}T10:00:00Z`);
-          mutator.mutate(12);
-          if (day === "10-08") monthEnd = snaps.at(-1)!;
-          snaps.push(snap());
-          clock += DAY;
-          await sync();
-        }
-
-        // Pipeline by stage at the end of September: the simulator's state after 09-28.
-        const pipeline = new Map<string, { deals: number; amount: number }>();
-        for (const row of monthEnd!.values()) {
-          if (row.status !== 0) continue;
-          const stage = (row.stage as { name: string }).name;
-          const entry = pipeline.get(stage) ?? { deals: 0, amount: 0 };
-          entry.deals++;
-          entry.amount += Number(row.productTotal);
-          pipeline.set(stage, entry);
-        }
-        const gotPipeline = await target.query(
-          PIPELINE_AT_MONTH_END.replace("GROUP BY", "AND status = 0 GROUP BY"),
-        );
-        assert.deepEqual(
-          gotPipeline.map((r) => [String(r.stage), Number(r.deals), cents(r.amount)]),
-          [...pipeline].sort(([a], [b]) => a < b ? -1 : 1).map(([k, v]) => [
-            k,
-            v.deals,
-            cents(v.amount),
-          ]),
-        );
-
-        // Days in each stage and close date moves, from the snapshots.
-        const days = new Map<string, number[]>();
-        const moves = new Map<string, number>();
-        for (const [id, first] of snaps[0]) {
-          let stage = (first.stage as { name: string }).name;
-          let since = Date.parse(String(first.edited));
-          let close = first.estimatedCloseDate;
-          for (const s of snaps.slice(1)) {
-            const row = s.get(id)!;
-            const now = (row.stage as { name: string }).name;
-            if (now !== stage) {
-              const at = Date.parse(String(row.edited));
-              days.set(stage, [...days.get(stage) ?? [], (at - since) / DAY]);
-              stage = now;
-              since = at;
-            }
-            if (row.estimatedCloseDate !== close) moves.set(id, (moves.get(id) ?? 0) + 1);
-            close = row.estimatedCloseDate;
-          }
-        }
-        assert.ok(days.size > 1 && moves.size > 1, "the rounds moved stages and close dates");
-        const gotDays = await target.query(AVERAGE_DAYS_IN_STAGE);
-        assert.deepEqual(
-          gotDays.map((r) => [String(r.stage), Number(r.changes)]),
-          [...days].sort(([a], [b]) => a < b ? -1 : 1).map(([k, v]) => [k, v.length]),
-        );
-        for (const r of gotDays) {
-          const list = days.get(String(r.stage))!;
-          const mean = list.reduce((a, b) => a + b, 0) / list.length;
-          assert.ok(Math.abs(Number(r.days) - mean) < 1e-6, `${r.stage}: ${r.days} ≠ ${mean}`);
-        }
-        const gotMoves = await target.query(CLOSE_DATE_MOVES);
-        assert.deepEqual(
-          gotMoves.map((r) => [String(r.id), Number(r.moves)]),
-          [...moves].sort(([a], [b]) => a < b ? -1 : 1),
-        );
-      } finally {
-        await target.close();
-        await running.close();
-      }
-    });
-
-    test("turning history on later starts from that sync, with version 1 of every row", async () => {
-      const target = make();
-      let clock = Date.parse("2026-09-01T00:00:00Z");
-      const running = await startSimulator({ records: 100, seed: 9, now: () => clock });
-      try {
-        await target.query("SELECT 1");
-        const state = join(dir, `s${++counter}.json`);
-        const client = simulatorClient(running.url);
-        const sync = async (history: string[]) => {
-          const result = await syncOnce(target.destination, state, {
-            tables: ["opportunities"],
-            source: client,
-            now: () => clock,
-            sinkOptions: { history },
-          });
-          assert.equal(result.ok, true, JSON.stringify(result.tables.map((x) => x.error)));
-        };
-        await sync([]);
-        const [{ n }] = await target.query(
-          kind === "sqlite"
-            ? "SELECT count(*) AS n FROM sqlite_master WHERE name = 'opportunities_history'"
-            : "SELECT count(*) AS n FROM pg_class WHERE relname = 'opportunities_history'",
-        );
-        assert.equal(Number(n), 0, "no history table while history mode is off");
-        clock += DAY;
-        const id = new PipelineMutator(running.sim).changeAmount(
-          running.sim.idAt("opportunities", 0),
-          777,
-        ).id;
-        clock += DAY;
-        await sync(["opportunities"]);
-        const all = await versions(target);
-        assert.equal(all.size, running.sim.count("opportunities"));
-        for (const [key, list] of all) {
-          if (key === id) continue;
-          assert.equal(list.length, 1);
-          assert.equal(list[0].from, clock, "valid from the sync that turned it on");
-        }
-        assert.deepEqual(all.get(id)!.map((v) => v.amount).slice(-1), [777]);
-        assertPeriods(all);
-      } finally {
-        await target.close();
-        await running.close();
-      }
-    });
-  });
-}
-
-test("the chaos suite's history check finds a missing version and a stale one", async () => {
-  const target = sqliteTarget();
-  const running = await startSimulator({ records: 40, seed: 2 });
-  try {
-    const result = await syncOnce(target.destination, join(dir, `s${++counter}.json`), {
-      tables: ["opportunities"],
-      source: simulatorClient(running.url),
-      sinkOptions: { history: ["opportunities"] },
-    });
-    assert.equal(result.ok, true);
-    const path = target.destination.slice("sqlite:".length);
-    const check = () => {
-      const conn = new DatabaseSync(path, { readOnly: true });
-      const counts = { lost: 0, stale: 0, problems: [] as string[] };
-      try {
-        compareHistory(conn, counts);
-      } finally {
-        conn.close();
-      }
-      return counts;
-    };
-    assert.deepEqual(check(), { lost: 0, stale: 0, problems: [] });
-    const [a, b] = running.sim.rows("opportunities").map((row) => String(row.id));
-    const db = new DatabaseSync(path);
-    db.prepare("DELETE FROM opportunities_history WHERE id = ?").run(a);
-    db.prepare(`UPDATE opportunities_history SET "productTotal" = -1 WHERE id = ?`).run(b);
-    db.close();
-    const found = check();
-    assert.equal(found.lost, 1);
-    assert.equal(found.stale, 1);
-    assert.match(found.problems.join("\n"), /productTotal/);
-  } finally {
-    await running.close();
-  }
-});
-
-for (const [kind, make, skip] of sinks()) {
+for (const [kind, make, skip] of sinks(dir)) {
   describe(`history through the sink (${kind})`, { skip }, () => {
     test("a widened column keeps every version; a delete and a comeback are versions", async () => {
       const target = make();
@@ -521,43 +204,6 @@ for (const [kind, make, skip] of sinks()) {
     });
   });
 }
-
-test("act-sync --once keeps opportunities_history by default, and no history with []", async () => {
-  const running = await startSimulator({ records: 40, seed: 4 });
-  try {
-    for (const [history, expected] of [[undefined, true], [[], false]] as const) {
-      const folder = join(dir, `cli${++counter}`);
-      mkdirSync(folder);
-      const config = join(folder, "configuration.json");
-      const extra: Record<string, unknown> = {
-        tables: ["opportunities"],
-        destination: `sqlite:${join(folder, "act.db")}`,
-        state_file: join(folder, "state.json"),
-      };
-      if (history) extra.history_mode = history;
-      writeFileSync(config, JSON.stringify(simulatorConfig(running.url, extra)));
-      const result = await runCliProcess(["--once", "--config", config]);
-      assert.equal(result.code, 0, result.stderr);
-      const db = new DatabaseSync(join(folder, "act.db"), { readOnly: true });
-      try {
-        const found = db.prepare(
-          "SELECT count(*) AS n FROM sqlite_master WHERE name = 'opportunities_history'",
-        ).get() as { n: number };
-        assert.equal(Number(found.n), expected ? 1 : 0);
-        if (expected) {
-          const rows = db.prepare("SELECT count(*) AS n FROM opportunities_history").get() as {
-            n: number;
-          };
-          assert.equal(Number(rows.n), running.sim.count("opportunities"));
-        }
-      } finally {
-        db.close();
-      }
-    }
-  } finally {
-    await running.close();
-  }
-});
 
 test("history_mode: opportunities by default, any table, [] turns it off, unknown names refused", () => {
   const base = {

@@ -6,3 +6,4 @@
  */
 export { openSink, type OpenSinkOptions } from "./open.ts";
 export type { Sink } from "./sink.ts";
+export { validFrom } from "./_history.ts";
