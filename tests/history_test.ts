@@ -221,6 +221,8 @@ test("history_mode: opportunities by default, any table, [] turns it off, unknow
     "opportunities",
   ]);
   assert.deepEqual(parse({}, { ACT_HISTORY_MODE: "products,history" }), ["products", "history"]);
+  assert.deepEqual(parse({}, { ACT_HISTORY_MODE: "none" }), []);
+  assert.deepEqual(parse({}, { ACT_HISTORY_MODE: "[]" }), []);
   assert.throws(
     () => parse({ history_mode: ["oportunities"] }),
     /'history_mode' contains an unknown table "oportunities": .*did you mean "opportunities"\?/,

@@ -1,7 +1,7 @@
 /**
  * `history_mode`: the tables that keep every version of their rows (`<table>_history`), in
- * canonical order; an empty list turns history mode off. A table that is not synced keeps no
- * history (nothing is written to it).
+ * canonical order; an empty list (or `none`) turns history mode off. A table that is not synced
+ * keeps no history (nothing is written to it).
  *
  * @module
  */
@@ -21,6 +21,10 @@ export function historyTables(
     return {
       error: `'history_mode' must be a list of table names: current value is ${show(input)}`,
     };
+  }
+  // `none` (or `[]` as text, as in an environment variable) turns history mode off.
+  if (names.length === 1 && ["none", "[]"].includes(String(names[0]).trim().toLowerCase())) {
+    return { value: [] };
   }
   const chosen = new Set<TableName>();
   const errors: string[] = [];
