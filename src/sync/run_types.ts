@@ -101,4 +101,9 @@ export interface SyncOptions {
   fullRefresh?: boolean;
   /** Per-table path overrides. */
   endpoints?: Partial<Record<TableName, string>>;
+  /**
+   * Largest share of a lookup or metadata table's rows that a run may mark deleted (rows no
+   * longer sent). @default {0.5}
+   */
+  maxDeleteFraction?: number;
 }
