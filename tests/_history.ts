@@ -15,7 +15,13 @@ export function nextName(prefix: string): string {
   return `${prefix}${++counter}`;
 }
 
-/** The report queries of the docs (reporting), the same text on both sinks. */
+/** The query pattern and report queries of docs/history-mode.md, the same text on both sinks. */
+export const AS_OF = `
+SELECT * FROM opportunities_history
+WHERE "_act_valid_from" <= '2026-10-01T00:00:00.000Z'
+  AND ("_act_valid_to" IS NULL OR "_act_valid_to" > '2026-10-01T00:00:00.000Z')
+  AND NOT "_act_deleted"`;
+
 export const PIPELINE_AT_MONTH_END = `
 SELECT stage_name AS stage, count(*) AS deals, sum("productTotal") AS amount
 FROM opportunities_history

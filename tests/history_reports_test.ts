@@ -4,13 +4,14 @@
  */
 import { after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { PipelineMutator, simulatorConfig, startSimulator } from "../src/simulator/mod.ts";
 import { compareHistory } from "../scripts/chaos_history.ts";
 import { runCliProcess, simulatorClient, syncOnce, tempDir } from "./_helpers.ts";
 import {
+  AS_OF,
   assertPeriods,
   AVERAGE_DAYS_IN_STAGE,
   cents,
@@ -62,7 +63,18 @@ for (const [kind, make, skip] of sinks(dir)) {
           await sync();
         }
 
-        // Pipeline by stage at the end of September: the simulator's state after 09-28.
+        // The table at the end of September: the simulator's state after 09-28, row by row.
+        const asOf = await target.query(AS_OF);
+        assert.deepEqual(
+          asOf.map((r) => [String(r.id), String(r.stage_name), cents(r.productTotal)]).sort(),
+          [...monthEnd!.values()].map((row) => [
+            String(row.id),
+            (row.stage as { name: string }).name,
+            cents(row.productTotal),
+          ]).sort(),
+        );
+
+        // Pipeline by stage at the end of September.
         const pipeline = new Map<string, { deals: number; amount: number }>();
         for (const row of monthEnd!.values()) {
           if (row.status !== 0) continue;
@@ -173,6 +185,14 @@ for (const [kind, make, skip] of sinks(dir)) {
     });
   });
 }
+
+test("docs/history-mode.md shows exactly the queries run here", () => {
+  const page = readFileSync(new URL("../docs/history-mode.md", import.meta.url), "utf8");
+  const blocks = [...page.matchAll(/^```sql\n([\s\S]*?)^```$/gm)]
+    .map((m) => m[1].trim().replace(/;$/, ""));
+  const run = [AS_OF, PIPELINE_AT_MONTH_END, AVERAGE_DAYS_IN_STAGE, CLOSE_DATE_MOVES];
+  assert.deepEqual(blocks, run.map((q) => q.trim()));
+});
 
 test("the chaos suite's history check finds a missing version and a stale one", async () => {
   const target = sqliteTarget(dir);
