@@ -19,7 +19,7 @@
  * @module
  */
 import type { ColumnMap } from "./_columns.ts";
-import { quote } from "./_views.ts";
+import { quoteIdent } from "./_sql.ts";
 import type { ColumnType, FlatPage, FlatValue } from "./sink.ts";
 
 /** What the history needs of the table's plan. */
@@ -91,8 +91,9 @@ export function stageChangesViewSql(
   stageColumn: string,
   schema: string | null = null,
 ): string {
-  const q = (name: string) => schema === null ? quote(name) : `${quote(schema)}.${quote(name)}`;
-  const stage = quote(stageColumn);
+  const q = (name: string) =>
+    schema === null ? quoteIdent(name) : `${quoteIdent(schema)}.${quoteIdent(name)}`;
+  const stage = quoteIdent(stageColumn);
   const days = dialect === "sqlite"
     ? "julianday(changed_at) - julianday(previous_stage_since)"
     : "extract(epoch FROM changed_at - previous_stage_since) / 86400.0";
@@ -112,15 +113,17 @@ export function stageChangesViewSql(
 /** Drop the stage changes view. */
 export function dropStageChangesSql(schema: string | null = null): string {
   const name = schema === null
-    ? quote(STAGE_CHANGES_VIEW)
-    : `${quote(schema)}.${quote(STAGE_CHANGES_VIEW)}`;
+    ? quoteIdent(STAGE_CHANGES_VIEW)
+    : `${quoteIdent(schema)}.${quoteIdent(STAGE_CHANGES_VIEW)}`;
   return `DROP VIEW IF EXISTS ${name}`;
 }
 
 /** The index on (`id`, `_act_valid_from`) of a history table. */
 export function historyIndexSql(table: string, schema: string | null = null): string {
   const history = historyName(table);
-  const name = quote(`${history}_id_valid_from`);
-  const target = schema === null ? quote(history) : `${quote(schema)}.${quote(history)}`;
+  const name = quoteIdent(`${history}_id_valid_from`);
+  const target = schema === null
+    ? quoteIdent(history)
+    : `${quoteIdent(schema)}.${quoteIdent(history)}`;
   return `CREATE INDEX IF NOT EXISTS ${name} ON ${target} ("id", "_act_valid_from")`;
 }

@@ -19,7 +19,7 @@ import {
   validFrom,
 } from "./_history.ts";
 import { columnTypeOf, PG_TYPES, widenClause } from "./_pg_sql.ts";
-import { quote } from "./_views.ts";
+import { quoteIdent } from "./_sql.ts";
 import { type ColumnType, type FlatValue, widenType } from "./sink.ts";
 
 type TxSql = postgres.TransactionSql;
@@ -51,7 +51,7 @@ export class PgHistory {
   }
 
   #name(table: string): string {
-    return `${quote(this.#schema)}.${quote(table)}`;
+    return `${quoteIdent(this.#schema)}.${quoteIdent(table)}`;
   }
 
   /** Bring the history table up to the table's columns (creating and seeding it when missing). */
@@ -67,7 +67,7 @@ export class PgHistory {
       [history],
     );
     if (rows.length === 0) {
-      const columns = [...plan.columns].map(([n, t]) => `, ${quote(n)} ${PG_TYPES[t]}`);
+      const columns = [...plan.columns].map(([n, t]) => `, ${quoteIdent(n)} ${PG_TYPES[t]}`);
       await tx.unsafe(
         `CREATE TABLE ${history} ("id" text NOT NULL, "_act_synced" timestamptz, ` +
           `"_act_deleted" boolean NOT NULL DEFAULT false, "_act_deleted_at" timestamptz, ` +
@@ -75,7 +75,7 @@ export class PgHistory {
           `"_act_version" integer NOT NULL${columns.join("")}, PRIMARY KEY ("id", "_act_version"))`,
       );
       await tx.unsafe(historyIndexSql(table, this.#schema));
-      const all = [...OWN, ...plan.columns.keys()].map(quote).join(", ");
+      const all = [...OWN, ...plan.columns.keys()].map(quoteIdent).join(", ");
       await tx.unsafe(
         `INSERT INTO ${history} (${all}, "_act_valid_from", "_act_version") ` +
           `SELECT ${all}, $1::timestamptz, 1 FROM ${this.#name(table)} WHERE NOT "_act_deleted"`,
@@ -88,7 +88,7 @@ export class PgHistory {
       const clauses: string[] = [];
       for (const [name, type] of plan.columns) {
         const current = have.get(name);
-        if (current === undefined) clauses.push(`ADD COLUMN ${quote(name)} ${PG_TYPES[type]}`);
+        if (current === undefined) clauses.push(`ADD COLUMN ${quoteIdent(name)} ${PG_TYPES[type]}`);
         else if (current !== type && widenType(current, type) === type) {
           clauses.push(widenClause(name, current, type));
         }
@@ -120,7 +120,7 @@ export class PgHistory {
       "k text",
       ...columns.map(([, type], i) => `c${i} ${type === "json" ? "text" : PG_TYPES[type]}`),
     ];
-    const stored = columns.map(([name]) => `t.${quote(name)}`);
+    const stored = columns.map(([name]) => `t.${quoteIdent(name)}`);
     const incoming = columns.map(([, type], i) => type === "json" ? `x.c${i}::jsonb` : `x.c${i}`);
     const differs = columns.length === 0
       ? ""
@@ -162,7 +162,7 @@ export class PgHistory {
         `WHERE h."id" = x.k AND h."_act_valid_to" IS NULL`,
       [json],
     );
-    const all = [...OWN, ...plan.columns.keys()].map(quote);
+    const all = [...OWN, ...plan.columns.keys()].map(quoteIdent);
     await tx.unsafe(
       `INSERT INTO ${history} (${all.join(", ")}, "_act_valid_from", "_act_version") ` +
         `SELECT ${all.map((c) => `t.${c}`).join(", ")}, x.f::timestamptz, x.v ` +

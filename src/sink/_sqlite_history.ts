@@ -17,7 +17,7 @@ import {
   stageChangesViewSql,
   validFrom,
 } from "./_history.ts";
-import { quote } from "./_views.ts";
+import { quoteIdent } from "./_sql.ts";
 import type { ColumnType, FlatValue } from "./sink.ts";
 
 /** Statements for one history table and its current columns. */
@@ -57,7 +57,7 @@ export class SqliteHistory {
     const key = [...plan.columns].map(([n, t]) => `${n}:${t}`).join(",");
     if (this.#statements.get(table)?.key === key) return;
     const history = historyName(table);
-    const info = this.#db.prepare(`PRAGMA table_info(${quote(history)})`).all() as {
+    const info = this.#db.prepare(`PRAGMA table_info(${quoteIdent(history)})`).all() as {
       name: string;
       type: string;
     }[];
@@ -67,10 +67,10 @@ export class SqliteHistory {
       this.#create(history, plan);
       this.#db.exec(historyIndexSql(table));
       const all = ["id", "_act_synced", "_act_deleted", "_act_deleted_at", ...dataColumns]
-        .map(quote).join(", ");
+        .map(quoteIdent).join(", ");
       this.#db.prepare(
-        `INSERT INTO ${quote(history)} (${all}, "_act_valid_from", "_act_version") ` +
-          `SELECT ${all}, ?, 1 FROM ${quote(table)} WHERE "_act_deleted" = 0`,
+        `INSERT INTO ${quoteIdent(history)} (${all}, "_act_valid_from", "_act_version") ` +
+          `SELECT ${all}, ?, 1 FROM ${quoteIdent(table)} WHERE "_act_deleted" = 0`,
       ).run(at);
     } else {
       const have = new Map(info.map((c) => [c.name, c.type.toUpperCase()]));
@@ -81,7 +81,7 @@ export class SqliteHistory {
         for (const name of dataColumns) {
           if (have.has(name)) continue;
           this.#db.exec(
-            `ALTER TABLE ${quote(history)} ADD COLUMN ${quote(name)} ${declared(name)}`,
+            `ALTER TABLE ${quoteIdent(history)} ADD COLUMN ${quoteIdent(name)} ${declared(name)}`,
           );
         }
       }
@@ -106,9 +106,9 @@ export class SqliteHistory {
   }
 
   #create(history: string, plan: HistoryPlan): void {
-    const columns = [...plan.columns].map(([n, t]) => `, ${quote(n)} ${this.#declared[t]}`);
+    const columns = [...plan.columns].map(([n, t]) => `, ${quoteIdent(n)} ${this.#declared[t]}`);
     this.#db.exec(
-      `CREATE TABLE ${quote(history)} (id TEXT NOT NULL, _act_synced TEXT, ` +
+      `CREATE TABLE ${quoteIdent(history)} (id TEXT NOT NULL, _act_synced TEXT, ` +
         `_act_deleted INTEGER NOT NULL DEFAULT 0, _act_deleted_at TEXT, ` +
         `_act_valid_from TEXT NOT NULL, _act_valid_to TEXT, _act_version INTEGER NOT NULL` +
         columns.join("") + `, PRIMARY KEY (id, _act_version))`,
@@ -119,7 +119,7 @@ export class SqliteHistory {
   #rebuild(table: string, plan: HistoryPlan, have: Map<string, string>): void {
     const history = historyName(table);
     const temp = `${history}__act_sync_rebuild`;
-    this.#db.exec(`DROP TABLE IF EXISTS ${quote(temp)}`);
+    this.#db.exec(`DROP TABLE IF EXISTS ${quoteIdent(temp)}`);
     this.#db.exec(dropStageChangesSql());
     this.#create(temp, plan);
     const own = ["id", "_act_synced", "_act_deleted", "_act_deleted_at"];
@@ -129,26 +129,28 @@ export class SqliteHistory {
       "_act_valid_to",
       "_act_version",
       ...[...plan.columns.keys()].filter((n) => have.has(n)),
-    ].map(quote).join(", ");
-    this.#db.exec(`INSERT INTO ${quote(temp)} (${names}) SELECT ${names} FROM ${quote(history)}`);
+    ].map(quoteIdent).join(", ");
+    this.#db.exec(
+      `INSERT INTO ${quoteIdent(temp)} (${names}) SELECT ${names} FROM ${quoteIdent(history)}`,
+    );
     // A REAL copied into a TEXT column would read "5.0": write it as new values are written.
     for (const [column, type] of plan.columns) {
       if (type !== "text" || have.get(column) !== "REAL") continue;
-      const c = quote(column);
+      const c = quoteIdent(column);
       const reals = this.#db.prepare(
         `SELECT id, _act_version AS v, ${c} AS x FROM ${
-          quote(history)
+          quoteIdent(history)
         } WHERE typeof(${c}) = 'real'`,
       ).all() as { id: string; v: number; x: number }[];
       const update = this.#db.prepare(
-        `UPDATE ${quote(temp)} SET ${c} = ? WHERE id = ? AND _act_version = ?`,
+        `UPDATE ${quoteIdent(temp)} SET ${c} = ? WHERE id = ? AND _act_version = ?`,
       );
       for (const { id, v, x } of reals) update.run(String(x), id, v);
     }
-    this.#db.exec(`DROP TABLE ${quote(history)}`);
+    this.#db.exec(`DROP TABLE ${quoteIdent(history)}`);
     this.#db.exec("PRAGMA legacy_alter_table = ON");
     try {
-      this.#db.exec(`ALTER TABLE ${quote(temp)} RENAME TO ${quote(history)}`);
+      this.#db.exec(`ALTER TABLE ${quoteIdent(temp)} RENAME TO ${quoteIdent(history)}`);
     } finally {
       this.#db.exec("PRAGMA legacy_alter_table = OFF");
     }
@@ -165,9 +167,9 @@ export class SqliteHistory {
   }
 
   #prepareStatements(table: string, key: string, dataColumns: string[]): Statements {
-    const history = quote(historyName(table));
+    const history = quoteIdent(historyName(table));
     const all = ["id", "_act_synced", "_act_deleted", "_act_deleted_at", ...dataColumns]
-      .map(quote).join(", ");
+      .map(quoteIdent).join(", ");
     return {
       key,
       current: this.#db.prepare(
@@ -179,7 +181,7 @@ export class SqliteHistory {
       ),
       copy: this.#db.prepare(
         `INSERT INTO ${history} (${all}, "_act_valid_from", "_act_version") ` +
-          `SELECT ${all}, ?, ? FROM ${quote(table)} WHERE id = ?`,
+          `SELECT ${all}, ?, ? FROM ${quoteIdent(table)} WHERE id = ?`,
       ),
     };
   }
