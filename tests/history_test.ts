@@ -205,6 +205,73 @@ for (const [kind, make, skip] of sinks(dir)) {
   });
 }
 
+for (const [kind, make, skip] of sinks(dir)) {
+  describe(`history and records that cannot be stored (${kind})`, { skip }, () => {
+    test("a rejected record writes no version; once stored, its change is one", async () => {
+      const target = make();
+      let clock = Date.parse("2026-09-15T00:00:00Z");
+      const running = await startSimulator({ records: 60, seed: 9, now: () => clock });
+      try {
+        await target.query("SELECT 1");
+        const state = join(dir, nextName("s") + ".json");
+        const client = simulatorClient(running.url);
+        const sync = async () => {
+          const result = await syncOnce(target.destination, state, {
+            tables: ["opportunities"],
+            source: client,
+            now: () => clock,
+            sinkOptions: { history: ["opportunities"] },
+          });
+          assert.equal(result.ok, true, JSON.stringify(result.tables.map((x) => x.error)));
+          return result;
+        };
+        await sync();
+        const before = await versions(target);
+        const [deep, badEdited] = [...before.keys()];
+        const mutator = new PipelineMutator(running.sim, 2);
+        const poison = running.sim.switches.poison;
+        // Changed in Act!, then served in a shape that cannot be stored; and a new record that
+        // never could be.
+        clock += DAY;
+        const changes = [mutator.changeAmount(deep, 4_321), mutator.changeAmount(badEdited, 99)];
+        poison[deep] = "deep";
+        poison[badEdited] = "bad-edited";
+        const fresh = String(running.sim.insert("opportunities").id);
+        poison[fresh] = "not-json";
+        clock += DAY;
+        const result = await sync();
+        assert.equal(result.tables[0].rejected, 3);
+        const during = await versions(target);
+        assert.deepEqual(during, before, "no version for a record kept in _act_rejected");
+        const amounts = new Map(
+          (await target.query(`SELECT id, "productTotal" AS a FROM opportunities`))
+            .map((r) => [String(r.id), Number(r.a)]),
+        );
+        for (const id of [deep, badEdited]) {
+          assert.equal(amounts.get(id), during.get(id)!.at(-1)!.amount, `${id}: the row's version`);
+        }
+        // Served normally again: the change is one version, valid from its `edited`.
+        for (const id of [deep, badEdited, fresh]) delete poison[id];
+        clock += DAY;
+        assert.equal((await sync()).tables[0].rejected ?? 0, 0);
+        const healed = await versions(target);
+        assertPeriods(healed);
+        for (const change of changes) {
+          const list = healed.get(change.id)!;
+          assert.equal(list.length, 2, `${change.id}: versions`);
+          assert.equal(list[1].amount, change.values!.productTotal);
+          assert.equal(list[1].from, Date.parse(change.edited!));
+        }
+        assert.equal(healed.get(fresh)?.length, 1, "the new record's first version");
+        assert.equal(healed.size, before.size + 1);
+      } finally {
+        await target.close();
+        await running.close();
+      }
+    });
+  });
+}
+
 test("history_mode: opportunities by default, any table, [] turns it off, unknown names refused", () => {
   const base = {
     hostname: "act.example.com",
