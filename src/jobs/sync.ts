@@ -85,6 +85,7 @@ export function createClient(
     maxRetries: config.max_retries,
     timeoutMs: config.request_timeout_seconds * 1000,
     pauseMs: config.rate_limit_pause * 1000,
+    maxParallel: config.max_parallel_requests,
     logger: deps.logger,
     onResponse: deps.onResponse,
     onRequest: deps.onRequest,
@@ -127,6 +128,7 @@ export async function runSync(
         fullRefresh: options.fullRefresh ?? false,
         endpoints: config.endpoints,
         maxDeleteFraction: config.max_delete_fraction,
+        maxParallelRequests: config.max_parallel_requests,
       }, {
         source: client,
         sink,
