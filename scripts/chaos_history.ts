@@ -1,10 +1,11 @@
 /**
  * The chaos suite's check of history mode (the CLI's default keeps `opportunities_history`):
- * after every kill, each history table agrees with its table. For every id: versions numbered
- * 1, 2, … whose periods follow each other without overlap or gap, the last one current; every
- * row of the table has a current version holding its values (`_act_deleted` included, only
- * `_act_synced` may differ: an unchanged re-read moves it on the row alone); no history for an
- * id the table lacks.
+ * when a trial's runs (killed at random moments) have converged, and again after its reconcile,
+ * each history table agrees with its table (a version lost to a kill is never written later: the
+ * row is then unchanged). For every id: versions numbered 1, 2, … whose periods follow each
+ * other without overlap or gap, the last one current; every row of the table has a current
+ * version holding its values (`_act_deleted` included, only `_act_synced` may differ: an
+ * unchanged re-read moves it on the row alone); no history for an id the table lacks.
  *
  * @module
  */
