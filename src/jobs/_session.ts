@@ -71,6 +71,7 @@ export async function withSession<T>(
         logger: deps.logger,
         dryRun: deps.dryRun,
         history: config.history_mode,
+        reportRole: config.report_role,
       });
     } catch (error) {
       return failed(new DestinationError(errorMessage(error), { cause: error }), state);

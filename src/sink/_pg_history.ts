@@ -13,6 +13,7 @@ import {
   historyIndexSql,
   historyName,
   type HistoryPlan,
+  STAGE_CHANGES_VIEW,
   STAGE_PATH,
   STAGE_TABLE,
   stageChangesViewSql,
@@ -20,6 +21,7 @@ import {
 } from "./_history.ts";
 import { columnTypeOf, PG_TYPES, widenClause } from "./_pg_sql.ts";
 import { quoteIdent } from "./_sql.ts";
+import { grantSelectSql } from "./_views.ts";
 import { type ColumnType, type FlatValue, widenType } from "./sink.ts";
 
 type TxSql = postgres.TransactionSql;
@@ -34,10 +36,13 @@ export class PgHistory {
   /** Table → the columns (`name:type,…`) its history table is known to match. */
   #known = new Map<string, string>();
   #changed = new Map<string, string>();
+  /** The role granted SELECT on the history tables and views (`report_role`). */
+  #reportRole: string | undefined;
 
-  constructor(schema: string, tables: readonly string[]) {
+  constructor(schema: string, tables: readonly string[], reportRole?: string) {
     this.#schema = schema;
     this.#tables = new Set(tables);
+    this.#reportRole = reportRole;
   }
 
   /** Whether the table keeps history. */
@@ -98,12 +103,18 @@ export class PgHistory {
         await tx.unsafe(`ALTER TABLE ${history} ${clauses.join(", ")}`);
       }
     }
+    const built = [historyName(table)];
     if (table === STAGE_TABLE) {
       const column = plan.map.get(STAGE_PATH);
       if (column !== undefined && plan.columns.has(column)) {
         await tx.unsafe(dropStageChangesSql(this.#schema));
         await tx.unsafe(stageChangesViewSql("postgres", column, this.#schema));
+        built.push(STAGE_CHANGES_VIEW);
       }
+    }
+    // Default privileges cover what is created later; the grant again makes sure of it.
+    if (this.#reportRole !== undefined) {
+      await tx.unsafe(grantSelectSql(this.#schema, built, this.#reportRole));
     }
     this.#known.set(table, key);
   }

@@ -22,6 +22,8 @@ export interface OpenSinkOptions {
   dryRun?: boolean;
   /** Tables that keep every version of their rows in `<table>_history`. @default {[]} */
   history?: readonly string[];
+  /** PostgreSQL: a role granted SELECT on every table and view the sink creates. */
+  reportRole?: string;
 }
 
 /** Open `sqlite:PATH` (or a bare path) or `postgres://…` as a {@linkcode Sink}. */
@@ -31,6 +33,7 @@ export async function openSink(destination: string, options: OpenSinkOptions = {
     return await openPostgresSink(destination, {
       logger: options.logger,
       history: options.history,
+      reportRole: options.reportRole,
     });
   }
   const path = sqlitePath(destination);
