@@ -28,8 +28,12 @@ export function compareHistory(conn: DatabaseSync, counts: HistoryCounts): void 
     const exists = conn.prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?")
       .get(table);
     if (!exists) continue;
+    // The stored columns only: table_info leaves out generated ones (the minutes of a duration,
+    // computed on read), which the history table does not copy.
+    const columns = (conn.prepare(`PRAGMA table_info("${table}")`).all() as { name: string }[])
+      .map((c) => `"${c.name.replaceAll('"', '""')}"`);
     const rows = new Map<string, Record<string, unknown>>();
-    for (const row of conn.prepare(`SELECT * FROM "${table}"`).all()) {
+    for (const row of conn.prepare(`SELECT ${columns.join(", ")} FROM "${table}"`).all()) {
       rows.set(String(row.id), row as Record<string, unknown>);
     }
     const versions = new Map<string, Record<string, unknown>[]>();
