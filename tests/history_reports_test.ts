@@ -269,56 +269,70 @@ test("act-sync --once keeps opportunities_history by default, and no history wit
   }
 });
 
-test("report_role reads the history table, the stage view and runs the page's queries", {
-  skip: postgresSkip(),
-}, async () => {
-  const database = new TestDatabase("history_role", { max: 2 });
-  const role = `act_history_reports_${process.pid}`;
-  let clock = Date.parse("2026-09-01T00:00:00Z");
-  const running = await startSimulator({ records: 80, seed: 6, now: () => clock });
-  const sql = await database.sql();
-  try {
-    await sql.unsafe(`DROP ROLE IF EXISTS "${role}"`).catch(() => {});
-    await sql.unsafe(`CREATE ROLE "${role}" NOLOGIN`);
-    const state = join(dir, nextName("role") + ".json");
-    const sync = async () => {
-      const result = await syncOnce(database.url("schema=hist"), state, {
-        tables: ["opportunities"],
-        source: simulatorClient(running.url),
-        now: () => clock,
-        sinkOptions: { history: ["opportunities"], reportRole: role },
-      });
-      assert.equal(result.ok, true, JSON.stringify(result.tables.map((x) => x.error)));
-    };
-    await sync();
-    const mutator = new PipelineMutator(running.sim, 4);
-    for (const day of ["09-10", "09-20", "10-05"]) {
-      clock = Date.parse(`2026-${day}T10:00:00Z`);
-      const ids = running.sim.rows("opportunities").slice(0, 6).map((r) => String(r.id));
-      for (const id of ids) mutator.advanceStage(id);
-      mutator.moveCloseDate(ids[0], 7);
-      clock += DAY;
+test(
+  "report_role reads the history table, the stage view and runs the page's queries; a view on the stage view stays",
+  {
+    skip: postgresSkip(),
+  },
+  async () => {
+    const database = new TestDatabase("history_role", { max: 2 });
+    const role = `act_history_reports_${process.pid}`;
+    let clock = Date.parse("2026-09-01T00:00:00Z");
+    const running = await startSimulator({ records: 80, seed: 6, now: () => clock });
+    const sql = await database.sql();
+    try {
+      await sql.unsafe(`DROP ROLE IF EXISTS "${role}"`).catch(() => {});
+      await sql.unsafe(`CREATE ROLE "${role}" NOLOGIN`);
+      const state = join(dir, nextName("role") + ".json");
+      const sync = async () => {
+        const result = await syncOnce(database.url("schema=hist"), state, {
+          tables: ["opportunities"],
+          source: simulatorClient(running.url),
+          now: () => clock,
+          sinkOptions: { history: ["opportunities"], reportRole: role },
+        });
+        assert.equal(result.ok, true, JSON.stringify(result.tables.map((x) => x.error)));
+      };
       await sync();
+      // A report's own view on the stage view: the next runs keep the stage view under it.
+      await sql.unsafe(
+        `CREATE VIEW hist.my_stages AS SELECT * FROM hist.opportunity_stage_changes`,
+      );
+      const mutator = new PipelineMutator(running.sim, 4);
+      for (const day of ["09-10", "09-20", "10-05"]) {
+        clock = Date.parse(`2026-${day}T10:00:00Z`);
+        const ids = running.sim.rows("opportunities").slice(0, 6).map((r) => String(r.id));
+        for (const id of ids) mutator.advanceStage(id);
+        mutator.moveCloseDate(ids[0], 7);
+        // A field Act! starts to send: a new column in the table and its history.
+        if (day === "09-20") {
+          running.sim.edit("opportunities", ids[1], { reportingRegion: "North" });
+        }
+        clock += DAY;
+        await sync();
+      }
+      const asRole = (query: string) =>
+        sql.begin(async (tx) => {
+          await tx.unsafe(`SET LOCAL ROLE "${role}"`);
+          await tx.unsafe(`SET LOCAL search_path TO hist`);
+          return [...await tx.unsafe(query)];
+        });
+      const [versions] = await asRole(`SELECT count(*)::int AS n FROM opportunities_history`);
+      assert.ok(Number(versions.n) > running.sim.count("opportunities"));
+      const [changes] = await asRole(`SELECT count(*)::int AS n FROM opportunity_stage_changes`);
+      assert.ok(Number(changes.n) > 0);
+      const [mine] = await sql.unsafe(`SELECT count(*)::int AS n FROM hist.my_stages`);
+      assert.equal(mine.n, changes.n);
+      for (const query of [AS_OF, PIPELINE_AT_MONTH_END, AVERAGE_DAYS_IN_STAGE, CLOSE_DATE_MOVES]) {
+        assert.ok((await asRole(query)).length > 0, query);
+      }
+    } finally {
+      await running.close();
+      await database.drop();
+      const { default: postgres } = await import("postgres");
+      const admin = postgres(process.env.ACT_SYNC_TEST_PG!, { max: 1, onnotice: () => {} });
+      await admin.unsafe(`DROP ROLE IF EXISTS "${role}"`).catch(() => {});
+      await admin.end();
     }
-    const asRole = (query: string) =>
-      sql.begin(async (tx) => {
-        await tx.unsafe(`SET LOCAL ROLE "${role}"`);
-        await tx.unsafe(`SET LOCAL search_path TO hist`);
-        return [...await tx.unsafe(query)];
-      });
-    const [versions] = await asRole(`SELECT count(*)::int AS n FROM opportunities_history`);
-    assert.ok(Number(versions.n) > running.sim.count("opportunities"));
-    const [changes] = await asRole(`SELECT count(*)::int AS n FROM opportunity_stage_changes`);
-    assert.ok(Number(changes.n) > 0);
-    for (const query of [AS_OF, PIPELINE_AT_MONTH_END, AVERAGE_DAYS_IN_STAGE, CLOSE_DATE_MOVES]) {
-      assert.ok((await asRole(query)).length > 0, query);
-    }
-  } finally {
-    await running.close();
-    await database.drop();
-    const { default: postgres } = await import("postgres");
-    const admin = postgres(process.env.ACT_SYNC_TEST_PG!, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`DROP ROLE IF EXISTS "${role}"`).catch(() => {});
-    await admin.end();
-  }
-});
+  },
+);

@@ -84,7 +84,8 @@ export function cursorValues(
  * The view `opportunity_stage_changes`: one row per change of stage, with the opportunity, the
  * previous and the new stage, when it changed, when the previous stage began and how many days
  * it lasted. Deleted versions are left out; a version whose stage equals the one before is not
- * a change.
+ * a change. PostgreSQL replaces the view in place (`CREATE OR REPLACE`), so views that reports
+ * build on it stay; its columns never change.
  */
 export function stageChangesViewSql(
   dialect: "sqlite" | "postgres",
@@ -97,7 +98,8 @@ export function stageChangesViewSql(
   const days = dialect === "sqlite"
     ? "julianday(changed_at) - julianday(previous_stage_since)"
     : "extract(epoch FROM changed_at - previous_stage_since) / 86400.0";
-  return `CREATE VIEW ${q(STAGE_CHANGES_VIEW)} AS ` +
+  const create = dialect === "postgres" ? "CREATE OR REPLACE VIEW" : "CREATE VIEW";
+  return `${create} ${q(STAGE_CHANGES_VIEW)} AS ` +
     `WITH versions AS (SELECT "id", ${stage} AS stage, "_act_valid_from" AS valid_from, ` +
     `"_act_version" AS version, LAG(${stage}) OVER (PARTITION BY "id" ORDER BY "_act_version") ` +
     `AS before, ROW_NUMBER() OVER (PARTITION BY "id" ORDER BY "_act_version") AS n ` +

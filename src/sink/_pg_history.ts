@@ -91,23 +91,24 @@ export class PgHistory {
         rows.map((r) => [String(r.name), columnTypeOf(String(r.type))]),
       );
       const clauses: string[] = [];
+      // The stage view reads the stage column: PostgreSQL changes its type only without the view.
+      const stage = table === STAGE_TABLE ? plan.map.get(STAGE_PATH) : undefined;
+      let stageWidened = false;
       for (const [name, type] of plan.columns) {
         const current = have.get(name);
         if (current === undefined) clauses.push(`ADD COLUMN ${quoteIdent(name)} ${PG_TYPES[type]}`);
         else if (current !== type && widenType(current, type) === type) {
           clauses.push(widenClause(name, current, type));
+          stageWidened ||= name === stage;
         }
       }
-      if (clauses.length > 0) {
-        if (table === STAGE_TABLE) await tx.unsafe(dropStageChangesSql(this.#schema));
-        await tx.unsafe(`ALTER TABLE ${history} ${clauses.join(", ")}`);
-      }
+      if (stageWidened) await tx.unsafe(dropStageChangesSql(this.#schema));
+      if (clauses.length > 0) await tx.unsafe(`ALTER TABLE ${history} ${clauses.join(", ")}`);
     }
     const built = [historyName(table)];
     if (table === STAGE_TABLE) {
       const column = plan.map.get(STAGE_PATH);
       if (column !== undefined && plan.columns.has(column)) {
-        await tx.unsafe(dropStageChangesSql(this.#schema));
         await tx.unsafe(stageChangesViewSql("postgres", column, this.#schema));
         built.push(STAGE_CHANGES_VIEW);
       }
