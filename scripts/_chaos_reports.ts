@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { compareHistory } from "./chaos_history.ts";
 import type { DatabaseSync } from "node:sqlite";
 import type { RunningSimulator } from "../src/simulator/mod.ts";
 import { RELATIONS } from "../src/sync/relations.ts";
@@ -135,6 +136,7 @@ export function compareLinks(
   counts: LinkCounts,
   rejected: ReadonlySet<string> = new Set(),
 ): void {
+  compareHistory(conn, counts); // and the history tables (its own file, as chaos.ts is full)
   for (const [table, relations] of Object.entries(RELATIONS)) {
     if (relations.links.length === 0) continue;
     // A parent kept in _act_rejected has no links stored.

@@ -13,6 +13,7 @@ import { LOG_LEVELS, type LogLevel } from "../core/log.ts";
 import { formatUtc, parseUtc } from "../core/time.ts";
 import { redactUrlCredentials } from "../core/secrets.ts";
 import { parseDecimal } from "./_decimal.ts";
+import { historyTables } from "./_history_mode.ts";
 import { TABLE_NAMES, type TableName } from "../act/tables.ts";
 import { closest } from "../core/closest.ts";
 
@@ -367,6 +368,17 @@ const toTables = v.transform((input: unknown) =>
   (parseTables(input) as { value: TableName[] }).value
 );
 
+const parseHistoryTables = (input: unknown) => historyTables(input, listItems(input), show);
+
+const historyList: Check = rule((input) => {
+  const parsed = parseHistoryTables(input);
+  return "error" in parsed ? parsed.error : undefined;
+});
+
+const toHistoryTables = v.transform((input: unknown) =>
+  (parseHistoryTables(input) as { value: TableName[] }).value
+);
+
 /** `http_allowed_hosts`: host names (no port), lower-cased; IPv6 without brackets. */
 function allowedHost(name: unknown): string | undefined {
   const text = typeof name === "string"
@@ -553,6 +565,10 @@ export const ConfigSchema = v.object(
     destination: v.optional(v.pipe(v.unknown(), destination, toDestination), "sqlite:act.db"),
     state_file: v.optional(v.pipe(v.unknown(), nonEmpty("state_file"), toText), "state.json"),
     tables: v.optional(v.pipe(v.unknown(), tableList, toTables), () => [...TABLE_NAMES]),
+    history_mode: v.optional(
+      v.pipe(v.unknown(), historyList, toHistoryTables),
+      (): TableName[] => ["opportunities"],
+    ),
     schedule: v.optional(v.pipe(v.unknown(), cron("schedule"), toCron), "*/15 * * * *"),
     reconcile_schedule: v.optional(
       v.pipe(v.unknown(), cron("reconcile_schedule"), toCron),

@@ -70,6 +70,7 @@ export async function withSession<T>(
       sink = await openSink(config.destination, {
         logger: deps.logger,
         dryRun: deps.dryRun,
+        history: config.history_mode,
         reportRole: config.report_role,
       });
     } catch (error) {

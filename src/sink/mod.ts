@@ -7,5 +7,6 @@
  */
 export { openSink, type OpenSinkOptions } from "./open.ts";
 export type { Sink } from "./sink.ts";
+export { validFrom } from "./_history.ts";
 export { writeSnapshot } from "./snapshot.ts";
 export { sqlitePath } from "./sqlite.ts";

@@ -20,6 +20,8 @@ export interface OpenSinkOptions {
    * stands in for it (the destination is empty). @default {false}
    */
   dryRun?: boolean;
+  /** Tables that keep every version of their rows in `<table>_history`. @default {[]} */
+  history?: readonly string[];
   /** PostgreSQL: a role granted SELECT on every table and view the sink creates. */
   reportRole?: string;
 }
@@ -30,6 +32,7 @@ export async function openSink(destination: string, options: OpenSinkOptions = {
     const { openPostgresSink } = await import("./postgres.ts");
     return await openPostgresSink(destination, {
       logger: options.logger,
+      history: options.history,
       reportRole: options.reportRole,
     });
   }

@@ -19,6 +19,8 @@ import {
   widenClause,
 } from "./_pg_sql.ts";
 import { pgCompareSql } from "./_changes.ts";
+import { cursorValues } from "./_history.ts";
+import { PgHistory } from "./_pg_history.ts";
 import { type ColumnEntry, ColumnMap, fieldColumn } from "./_columns.ts";
 import { pgColumnEntries, PgShapes, recordPgColumns } from "./_pg_shape.ts";
 import { quoteIdent } from "./_sql.ts";
@@ -57,6 +59,8 @@ export interface PostgresSinkOptions {
   connectTimeoutSeconds?: number;
   /** Rows per upsert statement within a page. @default {2000} */
   chunkRows?: number;
+  /** Tables that keep every version of their rows in `<table>_history`. @default {[]} */
+  history?: readonly string[];
   /** A role granted SELECT on every table and view the sink creates (`report_role`). */
   reportRole?: string;
 }
@@ -131,6 +135,7 @@ class PostgresSink implements Sink {
   #plans = new Map<string, TablePlan>();
   #compares = new Map<string, string>();
   #shapes: PgShapes;
+  #history: PgHistory;
   /** The role granted SELECT on every table and view created here (`report_role`). */
   #reportRole: string | undefined;
 
@@ -138,6 +143,7 @@ class PostgresSink implements Sink {
     this.#sql = sql;
     this.#reportRole = options.reportRole;
     this.#shapes = new PgShapes(target.schema, options.reportRole);
+    this.#history = new PgHistory(target.schema, options.history ?? [], options.reportRole);
     this.#target = target;
     this.#logger = options.logger;
     this.#chunkRows = Math.max(1, options.chunkRows ?? 2000);
@@ -173,6 +179,7 @@ class PostgresSink implements Sink {
     } catch (error) {
       this.#plans.delete(table); // the schema change may have been rolled back
       this.#shapes.forget();
+      this.#history.forget();
       if (error instanceof PageSourceError) throw error.cause;
       throw new Error(
         describePgError(error, `write ${offered} rows to table "${table}" in`, this.#target),
@@ -207,12 +214,21 @@ class PostgresSink implements Sink {
     const upsert = plan.upsert ??= upsertSql(this.#table(table), columns);
     const chunks = encodeRows(page, plan, columns, this.#chunkRows);
     const compare = this.#compareSql(upsert, table, columns);
+    const history = this.#history.has(table);
+    if (history) await this.#history.prepare(tx, table, plan, syncedAt);
     for (const chunk of chunks) {
       // New / updated / unchanged, asked before the upsert changes the answer (_changes.ts).
       const [counted] = await tx.unsafe(compare, [chunk]);
       result.changes.inserted += counted.inserted;
       result.changes.updated += counted.updated;
+      const changed = history
+        ? await tx.unsafe(this.#history.changedSql(table, columns), [chunk])
+        : null;
       await tx.unsafe(upsert, [chunk, syncedAt]);
+      if (changed && changed.length > 0) {
+        const ids = changed.map((row) => String(row.id));
+        await this.#history.record(tx, table, plan, cursorValues(page, ids, stripNul), syncedAt);
+      }
     }
     const changed = result.newColumns.length + result.widenedColumns.length > before;
     await this.#shapes.apply(tx, table, plan, page, changed, syncedAt);
@@ -259,6 +275,7 @@ class PostgresSink implements Sink {
 
   async markDeleted(table: string, ids: readonly string[], at: string): Promise<number> {
     if (ids.length === 0) return 0;
+    if (this.#history.has(table)) return await this.#markDeletedWithHistory(table, ids, at);
     const rows = await this.#query(
       table,
       "mark rows deleted in",
@@ -268,6 +285,38 @@ class PostgresSink implements Sink {
       [JSON.stringify(ids), at],
     );
     return rows ? rows.count : 0;
+  }
+
+  /** Mark rows deleted and write their delete versions, in one transaction. */
+  async #markDeletedWithHistory(
+    table: string,
+    ids: readonly string[],
+    at: string,
+  ): Promise<number> {
+    try {
+      return await this.#sql.begin(async (tx) => {
+        const plan = this.#plans.get(table) ?? await this.#load(tx, table);
+        if (!plan) return 0;
+        await this.#history.prepare(tx, table, plan, at);
+        const gone = await tx.unsafe(
+          `UPDATE ${this.#table(table)} SET "_act_deleted" = true, ` +
+            `"_act_deleted_at" = $2::timestamptz WHERE NOT "_act_deleted" ` +
+            `AND "id" IN (SELECT json_array_elements_text($1::text::json)) RETURNING "id"`,
+          [JSON.stringify(ids), at],
+        );
+        const versions = new Map(gone.map((row) => [String(row.id), null]));
+        await this.#history.record(tx, table, plan, versions, at);
+        return gone.length;
+      });
+    } catch (error) {
+      this.#history.forget();
+      throw new Error(
+        describePgError(error, `mark rows deleted in table "${table}" in`, this.#target),
+        {
+          cause: error,
+        },
+      );
+    }
   }
 
   async columnsOf(table: string): Promise<Map<string, string>> {

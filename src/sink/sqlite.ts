@@ -10,6 +10,8 @@ import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Logger } from "../core/log.ts";
 import { SqliteRowWriter } from "./_changes.ts";
+import { cursorValues } from "./_history.ts";
+import { SqliteHistory } from "./_sqlite_history.ts";
 import { ColumnMap, fieldColumn } from "./_columns.ts";
 import { quoteIdent } from "./_sql.ts";
 import { columnEntries, recordColumns, SqliteShapes } from "./_sqlite_shape.ts";
@@ -81,6 +83,8 @@ export interface SqliteSinkOptions {
   busyTimeoutMs?: number;
   /** Where disambiguated column names are logged (WARNING). */
   logger?: Logger;
+  /** Tables that keep every version of their rows in `<table>_history`. @default {[]} */
+  history?: readonly string[];
 }
 
 /** Open (creating file and folders as needed) a SQLite database as a {@linkcode Sink}. */
@@ -95,7 +99,7 @@ export function openSqliteSink(path: string, options: SqliteSinkOptions = {}): P
       // 16 MiB: enough for random id inserts at 1M rows (the OS caches the rest of the file);
       // 32 MiB was no faster and held 16 MiB more (scripts/bench.ts).
       db.exec("PRAGMA cache_size = -16384");
-      return new SqliteSink(db, path, options.logger);
+      return new SqliteSink(db, path, options.logger, options.history ?? []);
     } catch (error) {
       const detail = errorMessage(error);
       const hint = /disk I\/O|full|readonly|unable to open/i.test(detail)
@@ -134,10 +138,17 @@ class SqliteSink implements Sink {
   #plans = new Map<string, TablePlan>();
   #logger: Logger | undefined;
   #shapes: SqliteShapes;
+  #history: SqliteHistory;
 
-  constructor(db: DatabaseSync, path: string, logger?: Logger) {
+  constructor(
+    db: DatabaseSync,
+    path: string,
+    logger: Logger | undefined,
+    history: readonly string[],
+  ) {
     this.#db = db;
     this.#shapes = new SqliteShapes(db);
+    this.#history = new SqliteHistory(db, history, DECLARED);
     this.#path = path;
     this.#logger = logger;
     this.description = `sqlite:${path}`;
@@ -180,6 +191,7 @@ class SqliteSink implements Sink {
       } catch { /* the transaction may already be gone */ }
       this.#plans.delete(table); // schema may have been rolled back too
       this.#shapes.forget();
+      this.#history.forget();
       if (error instanceof PageSourceError) throw error.cause;
       throw this.#error(`write ${offered} rows to table "${table}"`, error);
     }
@@ -198,6 +210,9 @@ class SqliteSink implements Sink {
     warnings.push(...this.#assign(table, plan, page));
     const before = result.newColumns.length + result.widenedColumns.length;
     this.#evolve(table, plan, page, result);
+    const history = this.#history.has(table);
+    if (history) this.#history.prepare(table, plan, syncedAt);
+    const versioned: string[] = []; // ids of rows inserted or updated, for the history
     const names = [...plan.columns.keys()];
     const types = names.map((n) => plan.columns.get(n)!);
     const upsert = plan.upsert ??= new SqliteRowWriter(
@@ -229,9 +244,12 @@ class SqliteSink implements Sink {
         }
       }
       values[names.length + 1] = syncedAt;
+      const unchanged = result.changes.unchanged;
       upsert.write(values, result.changes); // and counts it new / updated / unchanged
+      if (history && result.changes.unchanged === unchanged) versioned.push(row.id);
       result.written++;
     }
+    if (history) this.#history.record(table, cursorValues(page, versioned), syncedAt);
     const changed = result.newColumns.length + result.widenedColumns.length > before;
     this.#shapes.apply(table, plan, page, changed, syncedAt);
   }
@@ -278,7 +296,9 @@ class SqliteSink implements Sink {
   }
 
   #markDeleted(table: string, ids: readonly string[], at: string): number {
-    if (!this.#plan(table, false) || ids.length === 0) return 0;
+    const plan = this.#plan(table, false);
+    if (!plan || ids.length === 0) return 0;
+    const history = this.#history.has(table);
     const statement = this.#db.prepare(
       `UPDATE ${
         quoteIdent(table)
@@ -287,10 +307,18 @@ class SqliteSink implements Sink {
     let changed = 0;
     this.#db.exec("BEGIN IMMEDIATE");
     try {
-      for (const id of ids) changed += Number(statement.run(at, id).changes);
+      if (history) this.#history.prepare(table, plan, at);
+      const gone = new Map<string, null>(); // the history's delete versions
+      for (const id of ids) {
+        const n = Number(statement.run(at, id).changes);
+        changed += n;
+        if (history && n > 0) gone.set(id, null);
+      }
+      if (history) this.#history.record(table, gone, at);
       this.#db.exec("COMMIT");
     } catch (error) {
       this.#db.exec("ROLLBACK");
+      this.#history.forget();
       throw this.#error(`mark rows deleted in "${table}"`, error);
     }
     return changed;
