@@ -7,7 +7,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import type { RunningSimulator } from "../src/simulator/mod.ts";
 import { RELATIONS } from "../src/sync/relations.ts";
-import type { TableName } from "../src/act/tables.ts";
+import type { BuiltinTableName as TableName } from "../src/act/tables.ts";
 
 type Sim = RunningSimulator["sim"];
 

@@ -54,7 +54,7 @@ import {
   startSimulator,
 } from "../src/simulator/mod.ts";
 import { flattenRecord } from "../src/sync/flatten.ts";
-import { TABLE_NAMES, type TableName } from "../src/act/tables.ts";
+import { type BuiltinTableName as TableName, TABLE_NAMES } from "../src/act/tables.ts";
 import { type ColumnType, plainName } from "../src/sink/sink.ts";
 import * as reports from "./_chaos_reports.ts";
 

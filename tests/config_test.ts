@@ -447,7 +447,7 @@ describe("parseConfig()", () => {
     const protocol: "http" | "https" = config.protocol;
     const level: "INFO" | "FINE" | "WARNING" | "SEVERE" = config.log_level;
     const token: string | undefined = config.http_token;
-    const first: (typeof TABLE_NAMES)[number] | undefined = config.tables[0];
+    const first: string | undefined = config.tables[0];
     assert.deepEqual([port, protocol, level, token, first], [
       null,
       "https",

@@ -6,7 +6,7 @@ import type { ActClient } from "../src/act/client.ts";
 import type { Sink } from "../src/sink/sink.ts";
 import { readState, writeState } from "../src/state/mod.ts";
 import { type RunResult } from "../src/sync/engine.ts";
-import { TABLE_NAMES, type TableName } from "../src/act/tables.ts";
+import { type BuiltinTableName as TableName, TABLE_NAMES } from "../src/act/tables.ts";
 import {
   type RunningSimulator,
   type SimulatorOptions,

@@ -16,10 +16,18 @@ export const TABLE_NAMES = [
   "groups",
   "users",
   "opportunity_products",
+  // Notes (custom tables follow every table named here, see `src/act/custom_tables.ts`).
+  "notes",
 ] as const;
 
-/** One of {@linkcode TABLE_NAMES}. */
-export type TableName = typeof TABLE_NAMES[number];
+/** One of {@linkcode TABLE_NAMES}: a table every Act! database has. */
+export type BuiltinTableName = typeof TABLE_NAMES[number];
+
+/** A table copied from one of the customer's Act! custom tables (`src/act/custom_tables.ts`). */
+export type CustomTableName = `custom_${string}`;
+
+/** A destination table read from Act!: a built-in one or a custom table. */
+export type TableName = BuiltinTableName | CustomTableName;
 
 /** How one table is read from the Act! Web API. */
 export interface TableSpec {
@@ -48,11 +56,20 @@ export interface TableSpec {
    * is scanned on its own cursor (ids and cursor only) and each new or changed parent's rows
    * replace its previous ones; `parentKey` (set on every row) names the parent.
    */
-  readonly perParent?: { readonly table: TableName; readonly parentKey: string };
+  readonly perParent?: { readonly table: BuiltinTableName; readonly parentKey: string };
+  /**
+   * When the server rejects `$filter` on the cursor field, read the table as a whole list
+   * (which may ignore every OData option) and mark deleted the stored rows it no longer holds,
+   * within the mass-delete guard (notes, which Act! does not list as OData-enabled).
+   * @default {false}
+   */
+  readonly wholeListFallback?: boolean;
+  /** The Act! custom table this table copies (custom tables only). */
+  readonly custom?: { readonly entity: string };
 }
 
 /** The table specs, keyed by name. */
-export const TABLES: Readonly<Record<TableName, TableSpec>> = {
+export const TABLES: Readonly<Record<BuiltinTableName, TableSpec>> = {
   contacts: {
     name: "contacts",
     path: "/api/contacts",
@@ -128,9 +145,56 @@ export const TABLES: Readonly<Record<TableName, TableSpec>> = {
     cursorJsonField: "edited",
     perParent: { table: "opportunities", parentKey: "opportunityID" },
   },
+  notes: {
+    name: "notes",
+    // `noteText` as plain text where the server supports it (others ignore the parameter).
+    path: "/api/notes?format=text",
+    fallbackPaths: [],
+    cursorField: "edited",
+    cursorJsonField: "edited",
+    cursorOptional: true,
+    wholeListFallback: true,
+  },
 };
 
-/** Whether `name` is one of the table names. */
-export function isTableName(name: string): name is TableName {
+/** Whether `name` is one of the built-in table names. */
+export function isBuiltinTableName(name: string): name is BuiltinTableName {
   return (TABLE_NAMES as readonly string[]).includes(name);
+}
+
+/** Whether `name` is a table name: a built-in one or a custom table's (`custom_…`). */
+export function isTableName(name: string): name is TableName {
+  return isBuiltinTableName(name) || isCustomTableName(name);
+}
+
+/** Whether `name` has the form of a custom table's name (`custom_` and `[a-z0-9_]`). */
+export function isCustomTableName(name: string): name is CustomTableName {
+  return /^custom_[a-z0-9_]+$/.test(name);
+}
+
+/**
+ * The `tables` entry that stands for every custom table Act! lists (the default includes it).
+ * An entry `-NAME` leaves a table out.
+ */
+export const ALL_CUSTOM = "custom_*";
+
+/**
+ * The tables a `tables` selection chooses, in sync order: the built-in ones chosen, then the
+ * custom tables `customs` (in their order) that the selection includes by name or with
+ * {@linkcode ALL_CUSTOM}, less every `-NAME` entry.
+ */
+export function selectTables(
+  selection: readonly string[],
+  customs: readonly CustomTableName[],
+): TableName[] {
+  const out = new Set<string>(selection.filter((name) => isBuiltinTableName(name)));
+  const all = selection.includes(ALL_CUSTOM);
+  for (const name of customs) if (all || selection.includes(name)) out.add(name);
+  for (const entry of selection) if (entry.startsWith("-")) out.delete(entry.slice(1));
+  return [...out] as TableName[];
+}
+
+/** The spec of a table: a built-in one, else the custom table's among `customs` (or undefined). */
+export function specOf(name: string, customs: readonly TableSpec[] = []): TableSpec | undefined {
+  return isBuiltinTableName(name) ? TABLES[name] : customs.find((spec) => spec.name === name);
 }

@@ -14,7 +14,6 @@ import { escapeControl } from "../core/secrets.ts";
 import { type State, writeState } from "../state/mod.ts";
 import { formatTable, redactedState, withSession } from "./_session.ts";
 import { type ProgressEvent, type RunResult, syncTables } from "../sync/engine.ts";
-import type { TableName } from "../act/tables.ts";
 import { buildBaseUrl } from "../act/odata.ts";
 import { progressReporter } from "./progress.ts";
 
@@ -43,8 +42,8 @@ export interface RunDeps {
 export interface RunOptions {
   /** Ignore cursors. @default {false} */
   fullRefresh?: boolean;
-  /** Tables to sync. @default {config.tables} */
-  tables?: readonly TableName[];
+  /** Tables to sync: a `tables` selection (see `SyncOptions.tables`). @default {config.tables} */
+  tables?: readonly string[];
 }
 
 /** The outcome of {@linkcode runSync}. */
@@ -118,6 +117,7 @@ export async function runSync(
         defaultStartDate: config.default_start_date,
         fullRefresh: options.fullRefresh ?? false,
         endpoints: config.endpoints,
+        maxDeleteFraction: config.max_delete_fraction,
       }, {
         source: client,
         sink,

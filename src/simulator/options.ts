@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { TableName } from "../act/tables.ts";
+import type { BuiltinTableName as TableName } from "../act/tables.ts";
 
 /** Options for {@linkcode Simulator}. */
 export interface SimulatorOptions {
@@ -93,7 +93,37 @@ export interface SimulatorSwitches {
   echoCredentials: boolean;
   /** Each data request faults with this probability, kind drawn from `kinds`. @default {null} */
   randomFaults: { rate: number; kinds: FaultKind[]; seed?: number } | null;
+  /**
+   * `/api/notes` honours `$filter`/`$orderby`/`$select` (else each answers 400, "not
+   * supported on this resource", while `$top`/`$skip` still page). @default {true}
+   */
+  notesOdata: boolean;
+  /** `/api/notes` sends `noteText` in the form `format=text|html|rtf` asks for (else HTML). @default {true} */
+  notesFormat: boolean;
+  /**
+   * The custom tables `/api/metadata/entities` lists, by Act! entity name; change it between
+   * runs to add or remove one (a removed entity's rows come back if it is listed again). Known
+   * names get realistic generated rows ({@linkcode CUSTOM_ENTITY_KINDS}), others a generic kind.
+   * @default {["Projects", "Équipement Rentals & Service"]}
+   */
+  customEntities: string[];
 }
+
+/** The custom entities a simulator serves by default: a plain name and an awkward one. */
+export const DEFAULT_CUSTOM_ENTITIES: readonly string[] = [
+  "Projects",
+  "Équipement Rentals & Service",
+];
+
+/** A third entity the tests add between runs. */
+export const EXTRA_CUSTOM_ENTITY = "Site Inspections";
+
+/** The generated kinds of custom entity rows, by entity name (others are "generic"). */
+export const CUSTOM_ENTITY_KINDS: Readonly<Record<string, "project" | "rental" | "inspection">> = {
+  [DEFAULT_CUSTOM_ENTITIES[0]]: "project",
+  [DEFAULT_CUSTOM_ENTITIES[1]]: "rental",
+  [EXTRA_CUSTOM_ENTITY]: "inspection",
+};
 
 /** Kinds of {@linkcode Fault}. */
 export type FaultKind =
@@ -182,5 +212,8 @@ export function defaultSwitches(): SimulatorSwitches {
     ignoreSkip: false,
     echoCredentials: false,
     randomFaults: null,
+    notesOdata: true,
+    notesFormat: true,
+    customEntities: [...DEFAULT_CUSTOM_ENTITIES],
   };
 }

@@ -9,12 +9,13 @@ import { createHmac } from "node:crypto";
 import { Hono } from "hono";
 import { decodeBasic } from "../core/basic.ts";
 import { listen, type ListenOptions } from "../core/listen.ts";
-import { TABLE_NAMES, type TableName } from "../act/tables.ts";
+import { type BuiltinTableName as TableName, TABLE_NAMES } from "../act/tables.ts";
 import { Dataset, defaultCounts, historyTypes, type Row } from "./_data.ts";
 import { parseFilter, parseOrderBy, parseSelect, resolverFor } from "./_odata.ts";
 import { hash32, Random } from "./_random.ts";
 import { type Plan, TableStore } from "./_store.ts";
 import { groupView, historyDetails, LineItems } from "./_reports.ts";
+import { checkNotesQuery, CustomEntities, noteView } from "./_custom.ts";
 import {
   atobUrl,
   b64url,
@@ -49,6 +50,7 @@ const ROUTES: Record<string, TableName> = {
   history: "history",
   groups: "groups",
   users: "users",
+  notes: "notes",
 };
 
 const ODATA_OPTIONS = new Set(["$filter", "$orderby", "$top", "$skip", "$select", "$expand"]);
@@ -79,6 +81,8 @@ export class Simulator {
   readonly fetch: (request: Request) => Promise<Response>;
   /** Opportunity line items (`/api/opportunities/{id}/products`): read and change them here. */
   readonly lineItems: LineItems;
+  /** The custom tables (`/api/custom/entities/{name}`): read and change their rows here. */
+  readonly custom: CustomEntities;
 
   #data: Dataset;
   #stores: Record<TableName, TableStore>;
@@ -131,6 +135,7 @@ export class Simulator {
       bumps: () => this.switches.lineItemsBumpOpportunity,
       editOpportunity: (id, patch) => this.edit("opportunities", id, patch),
     });
+    this.custom = new CustomEntities(this.#data, () => this.switches.customEntities);
     const app = new Hono();
     app.all("*", (c) => this.#handle(c.req.raw));
     this.fetch = async (request) => await app.fetch(request);
@@ -153,6 +158,9 @@ export class Simulator {
   rows(table: TableName): Record<string, unknown>[] {
     if (table === "opportunity_products") return this.lineItems.all();
     const rows = this.#stores[table].all();
+    if (table === "notes") {
+      return rows.map((row) => noteView(row, "text", this.switches.notesFormat));
+    }
     const text = table === "history" && this.switches.historyFormat;
     return text ? rows.map((row) => historyDetails(row, "text", true)) : rows;
   }
@@ -545,17 +553,22 @@ export class Simulator {
     token.requests++;
     const parts = path.split("/").filter(Boolean); // ["api", resource, id?]
     const resource = parts[1]?.toLowerCase() ?? "";
-    const table = ROUTES[resource];
+    const custom = this.custom.route(parts);
+    if (custom && !("store" in custom)) {
+      return "list" in custom ? json(200, custom.list) : notFound(url);
+    }
+    const table = custom ? custom.store.table : ROUTES[resource];
     const sub = this.lineItems.route(parts);
     if (sub) return sub.status === 200 ? json(200, sub.rows) : notFound(url);
     if (resource === "history-types" && parts.length === 2) return json(200, historyTypes());
     if (
-      !table || parts.length > 3 || (resource === "activity-types" && !this.switches.activityTypes)
+      !table || (parts.length > 3 && !custom) ||
+      (resource === "activity-types" && !this.switches.activityTypes)
     ) {
       return notFound(url);
     }
-    const store = this.#stores[table];
-    if (parts.length === 3) {
+    const store = custom ? custom.store : this.#stores[table];
+    if (parts.length === 3 && !custom) {
       const row = store.get(decodeURIComponent(parts[2]));
       return row ? json(200, store.view(row)) : notFound(url);
     }
@@ -570,7 +583,8 @@ export class Simulator {
           throw new SyntaxError(`The query parameter '${key}' is not supported`);
         }
       }
-      const n = this.#data.counts[table];
+      if (table === "notes") checkNotesQuery(q, this.switches.notesOdata);
+      const n = this.#data.counts[table] ?? 0;
       const sample = store.view(
         // An empty table still has its shape: a generated record stands in for the schema.
         n > 0 ? this.#data.record(table, 0) : store.extra.values().next().value ??
@@ -615,9 +629,12 @@ export class Simulator {
       });
     }
     let rows = store.query(plan);
+    const format = url.searchParams.get("format");
     if (table === "history") {
-      const format = url.searchParams.get("format");
       rows = rows.map((row) => historyDetails(row, format, this.switches.historyFormat));
+    }
+    if (table === "notes") {
+      rows = rows.map((row) => noteView(row, format, this.switches.notesFormat));
     }
     if (select) {
       const keys = select.includes("id") ? select : ["id", ...select];

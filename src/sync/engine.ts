@@ -85,8 +85,17 @@ import {
   scanByPrefix,
 } from "./scan.ts";
 import { flattenForSink, shapeOf } from "./relations.ts";
-import { TABLES, type TableSpec } from "../act/tables.ts";
+import {
+  ALL_CUSTOM,
+  type CustomTableName,
+  isCustomTableName,
+  selectTables,
+  specOf,
+  type TableSpec,
+} from "../act/tables.ts";
 import { type ChildReader, childReader, PARENT_PAGE, readWholeList } from "./children.ts";
+import { discoverCustomTables } from "./custom.ts";
+import { markNotSent } from "./_whole_list.ts";
 
 /** Endpoint fallbacks already logged (the same 404 every run is news only once). */
 const FALLBACKS_LOGGED = new Set<string>();
@@ -114,18 +123,32 @@ export async function syncTables(
 ): Promise<RunResult> {
   let state = initial;
   const results: TableResult[] = [];
+  let customs: TableSpec[] = [];
+  const wantsCustom = options.tables.some((t) => t === ALL_CUSTOM || isCustomTableName(t));
+  if (wantsCustom && !deps.signal?.aborted) {
+    const found = await discoverCustomTables(deps.source, state, deps);
+    state = found.state;
+    customs = found.specs;
+    await deps.saveState(state);
+  }
+  const names = selectTables(options.tables, customs.map((spec) => spec.name as CustomTableName));
   for (const name of options.tables) {
+    if (isCustomTableName(name) && name !== ALL_CUSTOM && !names.includes(name)) {
+      deps.logger.warning(`Table ${name} is not among the custom tables Act! lists`);
+    }
+  }
+  for (const name of names) {
     if (deps.signal?.aborted) break;
-    const reader = new TableReader(TABLES[name], options, deps, state);
+    const reader = new TableReader(specOf(name, customs)!, options, deps, state);
     const result = await reader.run();
     state = reader.state;
     results.push(result);
   }
   let failSafe: string | undefined;
   // Lookup tables (activity types) stay visible to users who see no record at all.
-  const records = results.filter((r) => TABLES[r.table].cursorField !== null);
+  const records = results.filter((r) => specOf(r.table, customs)?.cursorField != null);
   if (
-    records.length > 0 && results.length === options.tables.length &&
+    records.length > 0 && results.length === names.length &&
     records.every((r) => r.emptyFirstRead)
   ) {
     failSafe = "Too many empty results: every table came back empty on its first full read " +
@@ -177,7 +200,8 @@ class TableReader {
     this.#options = options;
     this.#deps = deps;
     this.state = state;
-    this.#path = options.endpoints?.[spec.name] ?? spec.path;
+    this.#path = (spec.custom ? undefined : options.endpoints?.[spec.name]) ??
+      spec.path;
     this.#children = childReader(spec, options.endpoints, (path) => this.#list({}, path));
     if (this.#children) this.#path = this.#children.parentPath; // the cursor scans the parents
     this.#top = this.#children ? Math.min(options.batchSize, PARENT_PAGE) : options.batchSize;
@@ -423,6 +447,7 @@ class TableReader {
           }); ` +
             `reading it in full`,
         );
+        if (spec.wholeListFallback) return await this.#wholeList(true);
         return await this.#fullRead();
       }
       throw error;
@@ -637,12 +662,27 @@ class TableReader {
     return this.#fullReadCursor(cap);
   }
 
-  /** A list that may ignore OData ({@linkcode readWholeList}); returns the new cursor. */
-  async #wholeList(): Promise<string | null> {
+  /**
+   * A list that may ignore OData ({@linkcode readWholeList}); returns the new cursor. With
+   * `deletes`, the stored rows the complete list no longer holds are then marked deleted, within
+   * the mass-delete guard ({@linkcode markNotSent}), and the cursor is the largest value read
+   * (as after a window: should `$filter` work on a later run, it reads on from there).
+   */
+  async #wholeList(deletes = false): Promise<string | null> {
     const list = (query: OdataQuery) => this.#list(query);
     const top = this.#top;
-    const date = await readWholeList(list, this.#path, top, (rows) => this.#write(rows));
-    return formatUtc(this.#cursorCap(date));
+    const sent = new Set<string>();
+    const date = await readWholeList(list, this.#path, top, async (rows) => {
+      for (const row of rows) sent.add(String(row.id ?? ""));
+      await this.#write(rows);
+      this.#noteRows(rows);
+    });
+    if (!deletes) return formatUtc(this.#cursorCap(date));
+    await markNotSent(this.#deps, this.#spec.name, sent, {
+      maxFraction: this.#options.maxDeleteFraction ?? 0.5,
+      at: new Date(this.#deps.now()).toISOString(),
+    });
+    return this.#cursorAfter(this.#cursorCap(date));
   }
 
   /** Note the cursor values of rows read in full (tables with a cursor field only). */

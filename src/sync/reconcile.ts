@@ -39,7 +39,7 @@ import {
   scanByPrefix,
 } from "./scan.ts";
 import { flattenForSink } from "./relations.ts";
-import { type TableName, TABLES } from "../act/tables.ts";
+import { specOf, type TableName, type TableSpec } from "../act/tables.ts";
 import { childReader, readWholeList } from "./children.ts";
 
 /** Options of {@linkcode reconcileTables}. */
@@ -54,6 +54,8 @@ export interface ReconcileOptions {
   force?: boolean;
   /** Per-table path overrides. */
   endpoints?: Partial<Record<TableName, string>>;
+  /** The specs of the custom tables among `tables`. @default {[]} */
+  customs?: readonly TableSpec[];
   /** Scan and count only: `deleted` and `fetched` say what a real run would do. @default {false} */
   dryRun?: boolean;
 }
@@ -360,7 +362,7 @@ async function scanWhole(
   options: ReconcileOptions,
   deps: ReconcileDeps,
 ): Promise<IdScan> {
-  const spec = TABLES[table];
+  const spec = specOf(table, options.customs)!;
   const rows = new Map<string, Record<string, unknown>>();
   let requests = 0;
   const path = options.endpoints?.[table] ?? spec.path;
@@ -419,7 +421,7 @@ async function reconcileTable(
     const local = new Set(await deps.sink.ids(table));
     deps.afterPage?.(); // the rows the ids came in are garbage now
     result.local = local.size;
-    const spec = TABLES[table];
+    const spec = specOf(table, options.customs)!;
     const override = options.endpoints?.[table];
     const scanOptions: ScanOptions = {
       batchSize: options.batchSize,
@@ -490,7 +492,7 @@ async function reconcileTable(
       if (rows.length > 0) {
         const written = await deps.sink.write(
           table,
-          flattenForSink(TABLES[table], rows),
+          flattenForSink(specOf(table, options.customs)!, rows),
           new Date(deps.now()).toISOString(),
         );
         result.fetched = written.written;

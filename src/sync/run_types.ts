@@ -90,7 +90,11 @@ export interface EngineDeps {
 
 /** Options of a run. */
 export interface SyncOptions {
-  tables: readonly TableName[];
+  /**
+   * The `tables` selection: table names, `custom_*` for every custom table Act! lists, and
+   * `-NAME` to leave one out (`selectTables()` in `src/act/tables.ts`).
+   */
+  tables: readonly string[];
   /** `$top` of every request. */
   batchSize: number;
   /** Overlap re-read at the start of each incremental window, in seconds. */
@@ -101,4 +105,9 @@ export interface SyncOptions {
   fullRefresh?: boolean;
   /** Per-table path overrides. */
   endpoints?: Partial<Record<TableName, string>>;
+  /**
+   * Largest share of a table's rows a whole-list read may mark deleted (notes without OData).
+   * @default {0.5}
+   */
+  maxDeleteFraction?: number;
 }
