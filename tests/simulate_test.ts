@@ -87,6 +87,9 @@ describe("parseSimulateArgs()", () => {
       "--ignore-skip",
       "--echo-credentials",
       "--fault-rate=0.5",
+      "--no-notes-odata",
+      "--no-notes-format",
+      "--custom-entities=Projects, Site Inspections",
     ]);
     const defaults = defaultSwitches();
     assert.deepEqual(Object.keys(o.switches ?? {}).sort(), Object.keys(defaults).sort());
@@ -97,6 +100,8 @@ describe("parseSimulateArgs()", () => {
     assert.equal(o.switches?.usersOdata, true);
     assert.equal(o.switches?.historyFormat, false);
     assert.equal(o.switches?.lineItemsBumpOpportunity, false);
+    assert.equal(o.switches?.notesOdata, false);
+    assert.deepEqual(o.switches?.customEntities, ["Projects", "Site Inspections"]);
   });
 
   test("bad flags and values are UsageErrors naming the flag and value", () => {

@@ -144,6 +144,10 @@ Quirks:
   --users-odata              /api/users honours $top, $skip, $orderby, $filter (default: ignored)
   --no-history-format        history details always as stored (HTML), whatever format= asks
   --no-line-items-bump       a line item change does not bump its opportunity's edited
+  --no-notes-odata           /api/notes answers 400 to $filter, $orderby and $select
+  --no-notes-format          noteText always as stored (HTML), whatever format= asks
+  --custom-entities A,B      the custom tables Act! lists (default: Projects and
+                             "Équipement Rentals & Service"; "" for none)
   --token-lifetime S|none    token lifetime in seconds
   --token-max-requests N     token expires after N requests
   --clock-skew S             server clock offset in seconds

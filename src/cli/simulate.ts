@@ -122,6 +122,12 @@ export function parseSimulateArgs(args: string[]): SimulatorOptions & { port: nu
   if (v["users-odata"]) switches.usersOdata = true;
   if (v["no-history-format"]) switches.historyFormat = false;
   if (v["no-line-items-bump"]) switches.lineItemsBumpOpportunity = false;
+  if (v["no-notes-odata"]) switches.notesOdata = false;
+  if (v["no-notes-format"]) switches.notesFormat = false;
+  if (v["custom-entities"] !== undefined) {
+    const text = String(v["custom-entities"]);
+    switches.customEntities = text.split(",").map((e) => e.trim()).filter(Boolean);
+  }
   if (v["token-lifetime"] !== undefined) {
     if (v["token-lifetime"] === "none") switches.tokenLifetimeSeconds = null;
     else {
@@ -205,6 +211,7 @@ function parseArgsStrict(args: string[]): Record<string, string | boolean | unde
     "fault-rate",
     "fault-kinds",
     "fault-seed",
+    "custom-entities",
   ];
   const booleans = [
     "multi-key-orderby",
@@ -222,6 +229,8 @@ function parseArgsStrict(args: string[]): Record<string, string | boolean | unde
     "users-odata",
     "no-history-format",
     "no-line-items-bump",
+    "no-notes-odata",
+    "no-notes-format",
   ];
   const options: Record<string, { type: "string" | "boolean" }> = {};
   for (const s of strings) options[s] = { type: "string" };
