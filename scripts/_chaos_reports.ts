@@ -8,6 +8,9 @@ import type { DatabaseSync } from "node:sqlite";
 import type { RunningSimulator } from "../src/simulator/mod.ts";
 import { RELATIONS } from "../src/sync/relations.ts";
 import type { BuiltinTableName as TableName } from "../src/act/tables.ts";
+import { customChaosOf } from "./_chaos_custom.ts";
+
+export { withCustomChaos } from "./_chaos_custom.ts";
 
 type Sim = RunningSimulator["sim"];
 
@@ -15,6 +18,7 @@ type Sim = RunningSimulator["sim"];
 export interface LinkCounts {
   lost: number;
   stale: number;
+  extra: number;
   problems: string[];
 }
 
@@ -59,6 +63,8 @@ export function mutateReports(
   rnd: () => number,
   removed: Map<TableName, Set<string>>,
 ): void {
+  const custom = customChaosOf(sim); // notes and custom tables
+  if (custom && rnd() < 0.4) return custom.mutate(removed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rnd() * items.length)];
   const kind = pick(["history", "groups", "opportunity_products"] as const);
   const r = rnd();
@@ -106,7 +112,13 @@ export function mutateReports(
  * Compare every link table with the arrays of the parents Act! holds: each pair there, none
  * more (links of deleted parents are not checked: they keep their last links, like their row).
  */
-export function compareLinks(sim: Sim, conn: DatabaseSync, counts: LinkCounts): void {
+export function compareLinks(
+  sim: Sim,
+  conn: DatabaseSync,
+  counts: LinkCounts,
+  exact = true,
+): void {
+  customChaosOf(sim)?.compare(conn, counts, exact); // and the custom tables with theirs
   for (const [table, relations] of Object.entries(RELATIONS)) {
     if (relations.links.length === 0) continue;
     const parents = sim.rows(table as TableName);

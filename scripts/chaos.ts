@@ -362,7 +362,7 @@ async function runTrial(
   const rnd = random(seed * 2654435761);
   const running = await startSimulator({ records: options.records ?? 80, seed });
   const sim = running.sim;
-  const p = plan(rnd, trial, options, sim.switches);
+  const p = reports.withCustomChaos(sim, rnd, plan(rnd, trial, options, sim.switches));
   const result: TrialResult = {
     trial,
     seed,
@@ -577,7 +577,7 @@ function compare(
         }
       }
     }
-    reports.compareLinks(sim, conn, result);
+    reports.compareLinks(sim, conn, result, exact);
   } finally {
     conn.close();
   }

@@ -12,6 +12,7 @@ import { createLogger } from "../src/core/log.ts";
 import { HttpError } from "../src/core/errors.ts";
 import type { ListPage, PageSource } from "../src/sync/engine.ts";
 import { emptyState, type State } from "../src/state/mod.ts";
+import { Monitor } from "../src/service/monitor.ts";
 
 describe("customBaseName()", () => {
   test("folds to ASCII, lower-cases and joins other characters with one underscore", () => {
@@ -136,5 +137,32 @@ describe("discoverCustomTables()", () => {
     const kept = await discoverCustomTables(failing, known, d);
     assert.deepEqual(kept.specs.map((s) => s.name), ["custom_x"]);
     assert.ok(d.lines.some((l) => l.includes("Cannot list the Act! custom tables: boom")));
+  });
+});
+
+describe("Monitor with custom tables", () => {
+  test("/state's tables hold the custom tables the state records, less those left out", () => {
+    const state: State = {
+      ...emptyState(),
+      custom_tables: {
+        Projects: { table: "custom_projects", first_seen: "2026-01-01T00:00:00Z" },
+        Old: {
+          table: "custom_old",
+          first_seen: "2026-01-01T00:00:00Z",
+          missing_since: "2026-02-01T00:00:00Z",
+        },
+        Hidden: { table: "custom_hidden", first_seen: "2026-01-01T00:00:00Z" },
+      },
+      tables: { custom_projects: { rows_total: 7 } },
+    };
+    const monitor = new Monitor({
+      tables: ["contacts", "custom_*", "-custom_hidden"],
+      schedule: "*/15 * * * *",
+      intervalMs: 900_000,
+      state,
+    });
+    const tables = monitor.snapshot().tables;
+    assert.deepEqual(Object.keys(tables), ["contacts", "custom_old", "custom_projects"]);
+    assert.equal(tables.custom_projects.rows_total, 7);
   });
 });

@@ -236,12 +236,14 @@ for (const dest of destinations) {
     });
 
     test("notes on a server without OData on them are read whole, deletions marked within the guard", async () => {
-      const h = await setup(dest, { switches: { notesOdata: false } });
+      // Nor a plain-text form: the rich text is kept as sent.
+      const h = await setup(dest, { switches: { notesOdata: false, notesFormat: false } });
       const sim = h.sim;
       try {
         assertOk(await h.run(["notes"]));
         const notes = sim.rows("notes");
         assertMirrors("notes", notes, await h.byId("notes"));
+        assert.ok([...(await h.byId("notes")).values()].every((n) => /^<html>/.test(n.noteText)));
         sim.edit("notes", String(notes[1].id), { noteText: "Edited without OData" });
         sim.insert("notes");
         sim.remove("notes", String(notes[2].id));
