@@ -22,7 +22,7 @@ export interface LinkCounts {
   problems: string[];
 }
 
-/** The open points of the report collections (README: The simulator), each drawn by chance. */
+/** The open points of the report collections (docs/simulator.md), each drawn by chance. */
 export function reportSwitches(
   sw: Sim["switches"],
   chance: (p: number) => boolean,

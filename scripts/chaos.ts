@@ -533,7 +533,7 @@ function compare(
   const conn = new DatabaseSync(db, { readOnly: true });
   try {
     for (const table of TABLE_NAMES) {
-      // Line items changed without a bump show only after reconcile (README: Tables).
+      // Line items changed without a bump show only after reconcile (docs/tables.md).
       const late = table === "opportunity_products" && !sim.switches.lineItemsBumpOpportunity;
       if (late && !exact) continue;
       const exists = conn.prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?")

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The one gate (`npm test`): format check, lint, type check, doc-example check, the doc examples
-# run (`deno test --doc`: a JSDoc example marked `ignore` says why), the layout rules
-# (scripts/check_layout.ts), then the whole test suite under Deno and under Bun. Its last line is
-# "tests: N passed, N failed, N skipped" (both runtimes summed, leaf tests counted the same way for
-# each: scripts/test_summary.ts), after the per-runtime counts, the number of distinct tests and the
+# The one gate (`npm test`): format check, lint, type check, doc-example check (the code and every
+# Markdown file: README.md, CONTRIBUTING.md, docs/*.md), the doc examples run (`deno test --doc`: a
+# JSDoc example marked `ignore` says why), the layout rules (scripts/check_layout.ts), then the
+# whole test suite under Deno and under Bun. Its last line is "tests: N passed, N failed, N
+# skipped" (both runtimes summed, leaf tests counted the same way for each:
+# scripts/test_summary.ts), after the per-runtime counts, the number of distinct tests and the
 # skipped tests with their reasons. Exits 1 when anything failed, or when a runtime ran no test.
 #
 # PostgreSQL: with ACT_SYNC_TEST_PG set, the tests use that server. Unset, and Debian's server
@@ -37,7 +38,7 @@ trap 'exit 130' INT TERM
 step deno fmt --check
 step deno lint
 step deno check mod.ts src tests scripts
-step deno check --doc-only mod.ts src scripts README.md
+step deno check --doc-only mod.ts src scripts README.md CONTRIBUTING.md docs/*.md
 step deno test --doc -A mod.ts src scripts
 step deno run --allow-read --no-check scripts/check_layout.ts
 

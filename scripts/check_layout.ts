@@ -63,9 +63,6 @@ export const LONG_FILES: Readonly<Record<string, string>> = {
   "src/act/body.ts":
     "four jobs, list envelopes, the byte splitter, exact-number JSON and error excerpts: due " +
     "for a split",
-  "src/state/lock.ts":
-    "three jobs, the lock protocol, three kernel-lock back ends and process identity: due for " +
-    "a split",
   "src/sink/sqlite.ts": "the SQLite Sink: one class, plus its value conversion",
   "src/config/load.ts":
     "two halves, the pure merge of file, environment and flags (warnings, secrets) and reading " +

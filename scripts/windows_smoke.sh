@@ -2,7 +2,10 @@
 # Try the Windows binary for real: run dist/act-sync.exe under Wine against the simulator.
 #   usage: scripts/windows_smoke.sh [PATH/TO/act-sync.exe]
 # Needs dist/act-sync (Linux, runs the simulator) and dist/act-sync.exe: `npm run build` first.
-# Wine comes from ../shared/wine/run-exe.sh (installs wine64 + mingw with apt on first use, as root).
+# Wine comes from the program named by ACT_SYNC_WINE_RUN, else ../shared/wine/run-exe.sh beside the
+# clone (a helper of the development machine, not in the repository: it installs wine64 + mingw with
+# apt on first use, as root, and builds a bcryptprimitives.dll stand-in); CONTRIBUTING.md says how
+# to run it without that helper.
 #
 # What it checks, the Windows way: a Notepad-saved configuration.json (UTF-8 BOM, CRLF) in a folder
 # with a space and non-ASCII letters, given as a `Z:\...` path; a non-ASCII Act! user and password
@@ -20,11 +23,17 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 export PATH="$repo/node_modules/.bin:$PATH"
 run_exe="${ACT_SYNC_WINE_RUN:-$(cd "$repo/.." && pwd)/shared/wine/run-exe.sh}"
-exe="$(cd "$(dirname "${1:-$repo/dist/act-sync.exe}")" && pwd)/$(basename "${1:-act-sync.exe}")"
+exe="${1:-$repo/dist/act-sync.exe}"
 linux="$repo/dist/act-sync"
-for f in "$run_exe" "$exe" "$linux"; do
+if [ ! -e "$run_exe" ]; then
+  echo "windows smoke: missing $run_exe: set ACT_SYNC_WINE_RUN to a program that runs" \
+    "'PROGRAM.exe ARGS...' under Wine (CONTRIBUTING.md, The Windows smoke test)" >&2
+  exit 2
+fi
+for f in "$exe" "$linux"; do
   [ -e "$f" ] || { echo "windows smoke: missing $f (run 'npm run build' first)" >&2; exit 2; }
 done
+exe="$(cd "$(dirname "$exe")" && pwd)/$(basename "$exe")"
 # Same prefix as run-exe.sh, so that C:\ is a folder we can look into.
 export WINEPREFIX="${WINEPREFIX:-${TMPDIR:-/tmp}/act-sync-wine}" WINEDEBUG="${WINEDEBUG:--all}"
 # Wine decodes argv and the environment with the Unix locale: non-ASCII needs a UTF-8 one.

@@ -243,7 +243,9 @@ for (const dest of destinations) {
         assertOk(await h.run(["notes"]));
         const notes = sim.rows("notes");
         assertMirrors("notes", notes, await h.byId("notes"));
-        assert.ok([...(await h.byId("notes")).values()].every((n) => /^<html>/.test(n.noteText)));
+        assert.ok(
+          [...(await h.byId("notes")).values()].every((n) => /^<html>/.test(String(n.noteText))),
+        );
         sim.edit("notes", String(notes[1].id), { noteText: "Edited without OData" });
         sim.insert("notes");
         sim.remove("notes", String(notes[2].id));

@@ -143,6 +143,38 @@ describe("Monitor and /health", () => {
     assert.equal((await app.request("/health")).status, 200);
   });
 
+  test("a sync and a reconcile cut short are stopped by one rule; a refused table is a failure", () => {
+    const { monitor } = setup();
+    const reconcile = (ok: boolean, statuses: ("ok" | "refused" | "failed" | "stopped")[]) => {
+      monitor.runStarted("r", "request", "reconcile");
+      return monitor.reconcileFinished({
+        ok,
+        tables: statuses.map((status, i) => ({
+          table: (["contacts", "companies"] as const)[i],
+          status,
+          remote: 0,
+          local: 0,
+          deleted: 0,
+          fetched: 0,
+          refusedDeletes: 0,
+          requests: 1,
+          durationMs: 1,
+        })),
+        startedAt: new Date(T0).toISOString(),
+        durationMs: 1,
+      }).result;
+    };
+    // Stopped between two tables: the first done, the second never started.
+    assert.equal(reconcile(false, ["ok"]), "stopped");
+    assert.equal(reconcile(false, ["ok", "stopped"]), "stopped");
+    assert.equal(reconcile(false, ["refused", "stopped"]), "failed");
+    assert.equal(reconcile(false, ["failed"]), "failed");
+    assert.equal(reconcile(true, ["ok", "ok"]), "ok");
+    monitor.runStarted("s", "request");
+    const sync = run(false, stateAt(new Date(T0).toISOString(), ["contacts"]), [], ["contacts"]);
+    assert.equal(monitor.runFinished(sync).result, "stopped");
+  });
+
   test("GET /health turns stale after three schedule intervals without success", async () => {
     const { app, monitor, time } = setup();
     monitor.runStarted("a1", "start-up");
@@ -608,5 +640,55 @@ describe("hardening of the HTTP endpoint", () => {
       const text = await (await hono.request(path)).text();
       assert.ok(!text.includes("Secr"), `${path} leaks the password: ${text.slice(0, 2000)}`);
     }
+  });
+
+  test("POST /stop: Bearer with a token, loopback without one, never from another site", async () => {
+    const stopper = (options: { token?: string; host: string }) => {
+      let stops = 0;
+      const hono = createApp({
+        monitor: new Monitor({ tables: ["contacts"], schedule: "* * * * *", intervalMs: MINUTE }),
+        startRun: () => null,
+        token: options.token,
+        host: options.host,
+        allowedHosts: ["act-sync.lan"],
+        requestStop: () => stops++,
+      });
+      const post = async (headers: Record<string, string>) => {
+        const response = await hono.request("/stop", { method: "POST", headers });
+        return { status: response.status, error: (await response.json()).error as string };
+      };
+      return { post, stops: () => stops };
+    };
+    const open = stopper({ host: "127.0.0.1" });
+    const cross = await open.post({ host: "127.0.0.1:8787", origin: "http://evil.example" });
+    assert.deepEqual(cross, {
+      status: 403,
+      error: `Forbidden: POST /stop from another site: origin "http://evil.example"`,
+    });
+    assert.equal((await open.post({ "sec-fetch-site": "cross-site" })).status, 403);
+    assert.equal(open.stops(), 0);
+    assert.equal((await open.post({})).status, 202);
+    assert.equal(open.stops(), 1);
+
+    const exposed = stopper({ host: "0.0.0.0" });
+    assert.deepEqual(await exposed.post({ host: "act-sync.lan" }), {
+      status: 403,
+      error: "Forbidden: POST /stop needs 'http_token' when 'http_host' is not a loopback address",
+    });
+    assert.equal(exposed.stops(), 0);
+
+    const guarded = stopper({ token, host: "0.0.0.0" });
+    assert.deepEqual(await guarded.post({ authorization: `Basic ${btoa(`me:${token}`)}` }), {
+      status: 401,
+      error: "Unauthorized: POST /stop needs 'Authorization: Bearer <http_token>'",
+    });
+    assert.equal(
+      (await guarded.post({ authorization: `Bearer ${token}`, origin: "http://evil.example" }))
+        .status,
+      403,
+    );
+    assert.equal(guarded.stops(), 0);
+    assert.equal((await guarded.post({ authorization: `Bearer ${token}` })).status, 202);
+    assert.equal(guarded.stops(), 1);
   });
 });

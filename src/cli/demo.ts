@@ -74,8 +74,8 @@ export async function runDemo(args: string[], deps: CliDeps): Promise<boolean> {
       db.close();
     }
     say(
-      `\nMore report queries (won revenue per quarter, last contact per company…): see the ` +
-        `README's "Reporting" section.`,
+      `\nMore report queries (won revenue per quarter, last contact per company…): see ` +
+        `docs/reporting.md.`,
     );
     say(`\nTry it yourself:`);
     say(

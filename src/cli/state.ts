@@ -1,12 +1,14 @@
 /**
  * `act-sync state`: print the state file as a readable table (`--json`: the raw file). A state
- * file that does not exist is an error, not an empty state.
+ * file that does not exist is an error, not an empty state. Text from the file (table names,
+ * cursors, errors) is escaped as the logs do: no control character or bidi override reaches the
+ * terminal (in `--json`, as `\uXXXX`, which keeps the JSON equal).
  *
  * @module
  */
 import { existsSync } from "node:fs";
 import { UsageError } from "../core/errors.ts";
-import { escapeControl } from "../core/secrets.ts";
+import { escapeControl, escapeControlInJson } from "../core/secrets.ts";
 import { progressOf, readState, type State } from "../state/mod.ts";
 import { configFromArgs, parseCommand } from "./_flags.ts";
 import type { CliDeps } from "./command.ts";
@@ -25,12 +27,17 @@ export async function stateCommand(args: string[], deps: CliDeps): Promise<boole
   }
   const state = readState(config.state_file);
   deps.stdout(
-    parsed.values.json ? JSON.stringify(state, null, 2) + "\n" : formatState(state, config.tables),
+    parsed.values.json
+      ? escapeControlInJson(JSON.stringify(state, null, 2)) + "\n"
+      : formatState(state, config.tables),
   );
   return true;
 }
 
-/** The state as a table: per table its cursor, last success, rows and last error. */
+/**
+ * The state as a table: per table its cursor, last success, rows and last error, every cell
+ * escaped as the logs do.
+ */
 export function formatState(state: State, configured: readonly string[]): string {
   const names = [
     ...new Set([
@@ -48,8 +55,8 @@ export function formatState(state: State, configured: readonly string[]): string
       status?.last_success ?? "never",
       status?.rows_total === undefined ? "" : String(status.rows_total),
       resume ? `resumes at ${resume.position}` : "",
-      status?.last_error ? escapeControl(status.last_error.message) : "",
-    ];
+      status?.last_error ? status.last_error.message : "",
+    ].map(escapeControl);
   });
   const header = ["table", "cursor", "last success", "rows", "in progress", "last error"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

@@ -6,13 +6,13 @@
  * @module
  */
 import * as v from "valibot";
-import { readFile } from "node:fs/promises";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { ConfigError, errorMessage } from "../core/errors.ts";
+import { readRegularFile, readRegularFileSync } from "../core/files.ts";
 import { Secrets } from "../core/secrets.ts";
 import { caFileProblem } from "../act/tls.ts";
-import { findJsonError } from "./_json_locator.ts";
+import { findDuplicateKeys, findJsonError } from "./_json_locator.ts";
 import { closest } from "../core/closest.ts";
 import {
   type Config,
@@ -355,7 +355,7 @@ export async function loadConfig(
   const file = tried.find((candidate) => existsSync(candidate)) ?? tried[0];
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(file);
+    bytes = await readRegularFile(file);
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === "ENOENT") {
@@ -375,14 +375,15 @@ export async function loadConfig(
         `Config file not found: tried "${
           tried.join('", "')
         }": create it with at least "hostname", "username", ` +
-        `"password" and "database_name" (see the configuration table in README.md), or pass ` +
+        `"password" and "database_name" (see docs/configuration.md), or pass ` +
         `--config FILE, or set ACT_SYNC_CONFIG`,
       ], { cause: error });
     }
-    const reason = errorMessage(error);
+    const reason = errorMessage(error) +
+      (code === "ENOTREG" ? ": give the path of the JSON file (--config, ACT_SYNC_CONFIG)" : "");
     throw new ConfigError([`Cannot read the config file "${file}": ${reason}`], { cause: error });
   }
-  const raw = parseJsonFile(file, bytes);
+  const { raw, duplicates } = parseJsonFile(file, bytes);
   const { config, warnings } = parseConfig(raw, {
     env: options.env,
     overrides: options.overrides,
@@ -391,15 +392,18 @@ export async function loadConfig(
     now: Date.now(),
     secrets: options.secrets,
   });
-  return { config, warnings, path: file };
+  return { config, warnings: [...duplicates, ...warnings], path: file };
 }
 
 function readText(file: string): string {
-  return readFileSync(file, "utf8");
+  return readRegularFileSync(file).toString("utf8");
 }
 
-/** Decode (UTF-8 with or without BOM, or UTF-16 with BOM) and parse, with line and column on error. */
-function parseJsonFile(file: string, bytes: Uint8Array): unknown {
+/**
+ * Decode (UTF-8 with or without BOM, or UTF-16 with BOM) and parse, with line and column on error;
+ * `duplicates` warns of every key written twice in one object (the last one is used).
+ */
+function parseJsonFile(file: string, bytes: Uint8Array): { raw: unknown; duplicates: string[] } {
   let text: string;
   try {
     if (bytes[0] === 0xff && bytes[1] === 0xfe) text = new TextDecoder("utf-16le").decode(bytes);
@@ -412,8 +416,9 @@ function parseJsonFile(file: string, bytes: Uint8Array): unknown {
     ], { cause: error });
   }
   text = text.replace(/^\uFEFF/, "");
+  let raw: unknown;
   try {
-    return JSON.parse(text);
+    raw = JSON.parse(text);
   } catch (error) {
     const found = findJsonError(text);
     const where = found ? ` at line ${found.line}, column ${found.column}: ${found.reason}` : "";
@@ -421,4 +426,9 @@ function parseJsonFile(file: string, bytes: Uint8Array): unknown {
       cause: error,
     });
   }
+  const duplicates = findDuplicateKeys(text).map(({ path, lines }) =>
+    `Key ${show(path.join("."))} is written ${lines.length} times in the config file ` +
+    `(lines ${lines.join(", ")}): the last one, on line ${lines.at(-1)}, is used`
+  );
+  return { raw, duplicates };
 }

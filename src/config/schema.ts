@@ -11,6 +11,7 @@ import { Cron } from "croner";
 import { errorMessage } from "../core/errors.ts";
 import { LOG_LEVELS, type LogLevel } from "../core/log.ts";
 import { formatUtc } from "../core/time.ts";
+import { parseDecimal } from "./_decimal.ts";
 import {
   ALL_CUSTOM,
   isBuiltinTableName,
@@ -59,13 +60,10 @@ function asText(input: unknown): string | undefined {
   return undefined;
 }
 
-function asNumber(input: unknown): number | undefined {
+/** The value as a number: a JSON number, or text in decimal notation (`integer`: digits only). */
+function asNumber(input: unknown, integer = false): number | undefined {
   if (typeof input === "number") return Number.isFinite(input) ? input : undefined;
-  if (typeof input === "string" && input.trim() !== "") {
-    const n = Number(input.trim());
-    return Number.isFinite(n) ? n : undefined;
-  }
-  return undefined;
+  return typeof input === "string" ? parseDecimal(input, integer) : undefined;
 }
 
 function isBlank(input: unknown): boolean {
@@ -129,13 +127,26 @@ function secret(key: string, what: string, isRequired: boolean): Check {
   });
 }
 
+/**
+ * A token sent as `Authorization: Bearer <token>`: printable ASCII without whitespace (around it is
+ * trimmed), since a header cannot carry anything else intact. Never echoed.
+ */
+function bearerToken(key: string): Check {
+  return rule((input) =>
+    isBlank(input) || /^[\x21-\x7e]*$/.test(String(input).trim())
+      ? undefined
+      : `'${key}' must be printable ASCII without spaces: it is sent in the header ` +
+        `'Authorization: Bearer <${key}>'`
+  );
+}
+
 /** A secret as written (numbers as their digits; blank as ""). */
 const toSecret = v.transform((input: unknown) => isBlank(input) ? "" : String(input));
 
 /** An integer from `min` to `max` (both inclusive). */
 function integerIn(key: string, min: number, max: number, unit = ""): Check {
   return rule((input) => {
-    const n = asNumber(input);
+    const n = asNumber(input, true);
     return n === undefined || !Number.isSafeInteger(n) || n < min || n > max
       ? `'${key}' must be an integer${unit} from ${min} to ${max}: current value is ${show(input)}`
       : undefined;
@@ -157,7 +168,7 @@ function port(key: string, blankAllowed = false): Check {
   const hint = blankAllowed ? `, or "" for the protocol's default port` : "";
   return rule((input) => {
     if (blankAllowed && isBlank(input)) return undefined;
-    const n = asNumber(input);
+    const n = asNumber(input, true);
     return n === undefined || !Number.isInteger(n) || n < 1 || n > 65535
       ? `'${key}' must be between 1 and 65535: current value is ${show(input)} ` +
         `(Port must be between 1 and 65535${hint})`
@@ -565,6 +576,7 @@ export const ConfigSchema = v.object(
     http_token: v.pipe(
       v.unknown(),
       secret("http_token", "the service's bearer token", false),
+      bearerToken("http_token"),
       toOptionalText,
     ),
     http_allowed_hosts: v.optional(v.pipe(v.unknown(), hostList, toHosts), () => []),

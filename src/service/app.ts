@@ -1,6 +1,6 @@
 /**
  * The monitoring HTTP app of service mode, built from its dependencies (no globals): pure
- * request → response, served by `listen()` from `_listen.ts`.
+ * request → response, served by `listen()` from `src/core/listen.ts`.
  *
  * | route | auth | answer |
  * | --- | --- | --- |
@@ -23,6 +23,13 @@
  * `Host`, since a rebinding page cannot know the token. A `POST /sync` whose `Origin` (or
  * `Sec-Fetch-Site: cross-site`) shows it comes from another site is refused with 403.
  *
+ * A malformed request is answered 400 with a one-line JSON error before any route, token or `Host`
+ * check: more than one `Host`, a `Host` that is not one host name or address with an optional
+ * port from 0 to 65535, a request URL that does not parse, or, with `requireHost` (the service),
+ * no `Host` at all (HTTP/1.0 included). No answer ever carries a stack trace, a path on this
+ * machine or source code: an unexpected error is a 500 with a fixed text, and its message goes to
+ * the service log.
+ *
  * Every response body passes through the one redaction ({@linkcode Secrets}: strings, then the
  * serialized text), so a registered secret (password, Act! token) never leaves the process.
  *
@@ -41,6 +48,7 @@
 import { decodeBasic } from "../core/basic.ts";
 import { errorMessage } from "../core/errors.ts";
 import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
 import type { Context } from "hono";
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Logger } from "../core/log.ts";
@@ -77,6 +85,11 @@ export interface AppDeps {
   warnings?: readonly string[];
   /** Clock for request durations. @default {performance.now} */
   now?: () => number;
+  /**
+   * Refuse (400) a request without a `Host` header; the service sets it for its socket. Without
+   * it, such a request is judged by its URL's host (`app.request()` in tests). @default {false}
+   */
+  requireHost?: boolean;
 }
 
 /** Build the monitoring app. */
@@ -99,10 +112,16 @@ export function createApp(deps: AppDeps): Hono {
   app.use(async (c, next) => {
     const started = now();
     await next();
-    deps.logger?.fine(`HTTP ${c.req.method} ${new URL(c.req.url).pathname}`, {
+    deps.logger?.fine(`HTTP ${c.req.method} ${pathOf(c.req.url)}`, {
       status: c.res.status,
       ms: Math.round((now() - started) * 10) / 10,
     });
+  });
+
+  app.use(async (c, next) => {
+    const problem = requestProblem(c.req.raw, { requireHost: deps.requireHost });
+    if (problem !== undefined) return json(c, { error: `Bad request: ${problem}` }, 400);
+    await next();
   });
 
   app.use(async (c, next) => {
@@ -178,22 +197,40 @@ export function createApp(deps: AppDeps): Hono {
       ),
   );
 
-  app.post("/sync", (c) => {
-    if (deps.token && !authorized(c.req.header("authorization"), deps.token, { basic: false })) {
-      c.header("www-authenticate", `Bearer realm="act-sync"`);
-      return json(c, {
-        error: "Unauthorized: POST /sync needs 'Authorization: Bearer <http_token>'",
-      }, 401);
-    }
-    const origin = c.req.header("origin");
-    if (
-      c.req.header("sec-fetch-site") === "cross-site" ||
-      (origin !== undefined && !sameOrigin(origin, requestHost(c).value))
-    ) {
-      return json(c, {
-        error: `Forbidden: POST /sync from another site: origin "${origin ?? "unknown"}"`,
-      }, 403);
-    }
+  /**
+   * The checks of a route that acts (POST): with a token, Bearer only (a browser resends a cached
+   * Basic credential by itself, so a form on another site could otherwise act); without one, and
+   * with `tokenOffLoopback`, only a service bound to loopback; and never a request that shows it
+   * comes from another site (`Origin`, `Sec-Fetch-Site: cross-site`).
+   */
+  const acting = (route: string, options: { tokenOffLoopback?: boolean } = {}) =>
+    createMiddleware(async (c, next) => {
+      if (deps.token) {
+        if (!authorized(c.req.header("authorization"), deps.token, { basic: false })) {
+          c.header("www-authenticate", `Bearer realm="act-sync"`);
+          return json(c, {
+            error: `Unauthorized: ${route} needs 'Authorization: Bearer <http_token>'`,
+          }, 401);
+        }
+      } else if (options.tokenOffLoopback && !loopbackBind(deps.host)) {
+        return json(c, {
+          error:
+            `Forbidden: ${route} needs 'http_token' when 'http_host' is not a loopback address`,
+        }, 403);
+      }
+      const origin = c.req.header("origin");
+      if (
+        c.req.header("sec-fetch-site") === "cross-site" ||
+        (origin !== undefined && !sameOrigin(origin, requestHost(c).value))
+      ) {
+        return json(c, {
+          error: `Forbidden: ${route} from another site: origin "${origin ?? "unknown"}"`,
+        }, 403);
+      }
+      await next();
+    });
+
+  app.post("/sync", acting("POST /sync"), (c) => {
     const id = deps.startRun();
     if (id === null) {
       const running = deps.monitor.snapshot().running;
@@ -204,39 +241,17 @@ export function createApp(deps: AppDeps): Hono {
 
   if (deps.requestStop) {
     const requestStop = deps.requestStop;
-    app.post("/stop", (c) => {
-      if (deps.token) {
-        if (!authorized(c.req.header("authorization"), deps.token, { basic: false })) {
-          c.header("www-authenticate", `Bearer realm="act-sync"`);
-          return json(c, {
-            error: "Unauthorized: POST /stop needs 'Authorization: Bearer <http_token>'",
-          }, 401);
-        }
-      } else if (!loopbackBind(deps.host)) {
-        return json(c, {
-          error:
-            "Forbidden: POST /stop needs 'http_token' when 'http_host' is not a loopback address",
-        }, 403);
-      }
-      const origin = c.req.header("origin");
-      if (
-        c.req.header("sec-fetch-site") === "cross-site" ||
-        (origin !== undefined && !sameOrigin(origin, requestHost(c).value))
-      ) {
-        return json(c, {
-          error: `Forbidden: POST /stop from another site: origin "${origin ?? "unknown"}"`,
-        }, 403);
-      }
+    app.post("/stop", acting("POST /stop", { tokenOffLoopback: true }), (c) => {
       deps.logger?.info("Stop requested over HTTP (act-sync stop)");
       requestStop();
       return json(c, { status: "stopping" }, 202);
     });
   }
 
-  app.notFound((c) => json(c, { error: `Not found: ${new URL(c.req.url).pathname}` }, 404));
+  app.notFound((c) => json(c, { error: `Not found: ${pathOf(c.req.url)}` }, 404));
   app.onError((error, c) => {
-    deps.logger?.severe(`HTTP ${c.req.method} ${new URL(c.req.url).pathname} failed`, {
-      error: error.message,
+    deps.logger?.severe(`HTTP ${c.req.method} ${pathOf(c.req.url)} failed`, {
+      error: errorMessage(error),
     });
     return json(c, { error: "Internal error; see the service log" }, 500);
   });
@@ -277,6 +292,47 @@ function ourHosts(bound: string | undefined, allowed: readonly string[]): Set<st
   if (!WILDCARDS.has(name)) hosts.add(name);
   for (const host of allowed) hosts.add(host.toLowerCase().replace(/^\[(.*)\]$/, "$1"));
   return hosts;
+}
+
+/**
+ * A `Host` header we can read: one host name, IPv4 address or bracketed IPv6 address, with an
+ * optional port of at most five digits (checked against 65535 apart).
+ */
+const HOST_HEADER = /^(?:\[[0-9a-f:.]+\]|[a-z0-9_](?:[a-z0-9_.-]*))(?::(\d{1,5}))?$/i;
+
+/**
+ * Why a request is malformed (more than one `Host`, one that names no single host and port, a URL
+ * that does not parse, no `Host` when `requireHost`), or undefined when it can be served. A
+ * runtime joins repeated headers with ", ", so two `Host` lines fail like `Host: a, b`.
+ */
+export function requestProblem(
+  request: Request,
+  options: { requireHost?: boolean } = {},
+): string | undefined {
+  const host = request.headers.get("host");
+  if (host === null) {
+    if (options.requireHost) return "the request has no 'Host' header";
+  } else {
+    const match = HOST_HEADER.exec(host.trim());
+    if (!match || (match[1] !== undefined && Number(match[1]) > 65535)) {
+      return "'Host' must be one host name or address, with an optional port from 0 to 65535";
+    }
+  }
+  try {
+    new URL(request.url);
+  } catch {
+    return "the request target is not a valid URL";
+  }
+  return undefined;
+}
+
+/** The path of a request URL for a log line or a message; never throws. */
+function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return url.startsWith("/") ? url.replace(/[?#].*$/s, "") : "(malformed URL)";
+  }
 }
 
 /** The `Host` of a request: as sent (`value`) and its name without port or brackets (`name`). */

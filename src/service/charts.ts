@@ -1,15 +1,15 @@
 /**
  * Small inline SVG charts for the status page: one point per run, oldest on the left. Pure, no
- * script, no external asset; built with `html` from hono/html, so every label (a table name, a
- * run id) is escaped, and every coordinate is a number formatted here.
+ * script, no external asset; built with `h` (src/service/_html.ts), so every label (a table name,
+ * a run id) is escaped, and every coordinate is a number formatted here.
  *
  * A chart is decoration: the status page's tables carry the same numbers, so the page reads the
  * same where SVG is not shown.
  *
  * @module
  */
-import { html } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
+import { h } from "./_html.ts";
 
 /** One point of a chart. */
 export interface ChartPoint {
@@ -119,12 +119,6 @@ export function svgChart(points: readonly ChartPoint[], options: ChartOptions): 
   return h`<svg${id} class="chart" role="img" aria-label="${options.title}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" xmlns="http://www.w3.org/2000/svg"><title>${options.title}</title>${label}<line class="axis" x1="${PAD}" y1="${base}" x2="${
     width - PAD
   }" y2="${base}"></line>${polylines}${circles}</svg>`;
-}
-
-/** `html` from hono/html: every interpolated string is escaped, nested fragments are not. */
-function h(strings: TemplateStringsArray, ...values: unknown[]): HtmlEscapedString {
-  // Synchronous: nothing interpolated here is a promise.
-  return html(strings, ...values) as HtmlEscapedString;
 }
 
 function round(n: number): number {

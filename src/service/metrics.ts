@@ -87,7 +87,7 @@ export function formatMetrics(snapshot: Snapshot): string {
   family(
     "act_sync_rows",
     "gauge",
-    "Rows in the destination table (deleted rows included), after its last successful sync.",
+    "Live rows in the destination table (rows marked deleted not counted), after its last successful sync.",
     perTable((view) => view.rows_total),
   );
   family(

@@ -22,6 +22,21 @@ export type RunReason = "start-up" | "schedule" | "request";
 /** How a run ended: `stopped` is a run cut short by a stop request (not a failure). */
 export type RunOutcome = "ok" | "failed" | "stopped";
 
+/**
+ * How a run (sync or reconcile) ended: `ok` when it says so; else `stopped` when it was cut short
+ * with nothing gone wrong (no run error or fail-safe, every table it reached `ok` or `stopped`),
+ * else `failed` (a failed or refused table among them).
+ */
+function outcomeOf(
+  ok: boolean,
+  error: string | undefined,
+  tables: readonly Pick<TableRun, "status">[],
+): RunOutcome {
+  if (ok) return "ok";
+  const cut = !error && tables.every((t) => t.status === "ok" || t.status === "stopped");
+  return cut ? "stopped" : "failed";
+}
+
 /** One table within a run. */
 export interface TableRun {
   table: TableName;
@@ -281,9 +296,7 @@ export class Monitor {
       add(this.#counters.rows_updated, t.table, t.changes.updated);
       add(this.#counters.rows_unchanged, t.table, t.changes.unchanged);
     }
-    const stopped = !run.ok && !run.error && !run.failSafe &&
-      run.tables.every((t) => t.status !== "failed");
-    const outcome: RunOutcome = run.ok ? "ok" : stopped ? "stopped" : "failed";
+    const outcome = outcomeOf(run.ok, run.error || run.failSafe, tables);
     this.#state = run.error && run.tables.length === 0
       ? this.#failedBeforeTables(run.error)
       : run.state;
@@ -304,10 +317,7 @@ export class Monitor {
       duration_seconds: 0,
       ...(t.error ? { error: t.error } : {}),
     }));
-    const stopped = !run.ok && !run.error && run.tables.some((t) => t.status === "stopped") &&
-      run.tables.every((t) => t.status !== "failed");
-    const outcome: RunOutcome = run.ok ? "ok" : stopped ? "stopped" : "failed";
-    return this.#finish(outcome, run.error ?? null, tables);
+    return this.#finish(outcomeOf(run.ok, run.error, tables), run.error ?? null, tables);
   }
 
   /** The run in progress ended with an exception (e.g. another process holds the lock). */

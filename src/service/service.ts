@@ -105,11 +105,16 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
     host: hostname,
     allowedHosts: [...config.http_allowed_hosts, ...wildcardAddresses(hostname)],
     warnings: exposed ? [exposure] : [],
+    requireHost: true,
   });
 
   let listener: Listener;
   try {
-    listener = await listen(app.fetch, { hostname, port });
+    listener = await listen(app.fetch, {
+      hostname,
+      port,
+      onError: (error) => logger.severe(`HTTP request failed: ${errorMessage(error)}`),
+    });
   } catch (error) {
     logger.severe(
       `Cannot serve the monitoring endpoint on ${hostname}:${port} ('http_host', 'http_port'): ${

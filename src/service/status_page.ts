@@ -1,14 +1,16 @@
 /**
  * The status page (`GET /`): plain HTML, no script, refreshing itself. Pure. Every value is
- * escaped by `html` from hono/html; only the page's own markup is trusted.
+ * escaped by `h` (src/service/_html.ts: control characters and bidi overrides as the logs escape
+ * them, then markup); only the page's own markup is trusted.
  *
  * Inline SVG charts (src/service/charts.ts) show the last runs at a glance: duration and rows
  * written per run, and each table's row count. The tables below them carry the same numbers.
  *
  * @module
  */
-import { html, raw } from "hono/html";
+import { raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
+import { h, join } from "./_html.ts";
 import type { RunRecord, Snapshot, TableView } from "./monitor.ts";
 import type { RunSummary } from "../state/history.ts";
 import { type ChartPoint, svgChart } from "./charts.ts";
@@ -118,17 +120,6 @@ svg.chart circle.stopped { fill: #999; }
 svg.chart text { font-size: 9px; fill: #777; }
 footer { margin-top: 2rem; color: #777; font-size: .85rem; }
 </style>`;
-
-/** `html` from hono/html: every interpolated string is escaped, nested fragments are not. */
-function h(strings: TemplateStringsArray, ...values: unknown[]): HtmlEscapedString {
-  // Synchronous: nothing interpolated here is a promise.
-  return html(strings, ...values) as HtmlEscapedString;
-}
-
-/** Fragments joined by a (trusted) separator. */
-function join(fragments: HtmlEscapedString[], separator: string): HtmlEscapedString {
-  return raw(fragments.join(separator));
-}
 
 /** Rows of the runs table: the page lists as many runs as the charts draw. */
 const MAX_RUN_ROWS = 50;

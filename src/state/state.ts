@@ -11,7 +11,6 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
-  readFileSync,
   readlinkSync,
   realpathSync,
   renameSync,
@@ -22,6 +21,7 @@ import {
 import { randomUUID } from "node:crypto";
 
 import { basename, dirname, join } from "node:path";
+import { readRegularFileSync } from "../core/files.ts";
 
 /** Where an unfinished incremental read of one table stands. */
 export interface TableProgress {
@@ -189,11 +189,14 @@ export function parseState(text: string, path: string): State {
   return result;
 }
 
-/** Read the state file; a missing file is an empty state, a corrupt one throws (file untouched). */
+/**
+ * Read the state file; a missing file is an empty state, a corrupt one throws (file untouched),
+ * and so does one that is not a regular file (a named pipe would block the read).
+ */
 export function readState(path: string): State {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readRegularFileSync(path).toString("utf8");
   } catch (error) {
     if ((error as { code?: string }).code === "ENOENT") return emptyState();
     throw new Error(`Cannot read state file "${path}": ${(error as Error).message}`, {
