@@ -179,15 +179,16 @@ export function isCustomTableName(name: string): name is CustomTableName {
 export const ALL_CUSTOM = "custom_*";
 
 /**
- * The tables a `tables` selection chooses, in sync order: the built-in ones chosen, then the
- * custom tables `customs` (in their order) that the selection includes by name or with
+ * The tables a `tables` selection chooses, in sync order: the other tables it names, then the
+ * custom tables `customs` (in their order) that it includes by name or with
  * {@linkcode ALL_CUSTOM}, less every `-NAME` entry.
  */
 export function selectTables(
   selection: readonly string[],
   customs: readonly CustomTableName[],
 ): TableName[] {
-  const out = new Set<string>(selection.filter((name) => isBuiltinTableName(name)));
+  const named = (name: string) => name !== ALL_CUSTOM && !name.startsWith("-");
+  const out = new Set(selection.filter((name) => named(name) && !isCustomTableName(name)));
   const all = selection.includes(ALL_CUSTOM);
   for (const name of customs) if (all || selection.includes(name)) out.add(name);
   for (const entry of selection) if (entry.startsWith("-")) out.delete(entry.slice(1));

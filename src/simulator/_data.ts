@@ -278,7 +278,7 @@ export function defaultCounts(records: number): Record<TableName, number> {
     users: USERS.length,
     // Line items are read per opportunity: about two on most opportunities (see lineItems).
     opportunity_products: 0,
-    notes: Math.ceil(records * 1.5),
+    notes: Math.ceil(records / 2),
   };
 }
 
