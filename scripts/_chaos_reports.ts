@@ -7,12 +7,31 @@
 import type { DatabaseSync } from "node:sqlite";
 import type { RunningSimulator } from "../src/simulator/mod.ts";
 import { RELATIONS } from "../src/sync/relations.ts";
-import type { BuiltinTableName as TableName } from "../src/act/tables.ts";
+import {
+  ALL_CUSTOM,
+  type BuiltinTableName as TableName,
+  TABLE_NAMES,
+  TABLES,
+} from "../src/act/tables.ts";
 import { customChaosOf } from "./_chaos_custom.ts";
 
 export { withCustomChaos } from "./_chaos_custom.ts";
 
 type Sim = RunningSimulator["sim"];
+
+/**
+ * The built-in tables a trial syncs and compares: the record tables. The lookup and metadata
+ * tables are read whole every run (tests/lookups_test.ts, tests/labels_test.ts); in a trial they
+ * would only add requests for the faults to hit. The custom tables are synced too
+ * (`_chaos_custom.ts` compares them).
+ */
+export const TRIAL_TABLES = TABLE_NAMES.filter((t) => !TABLES[t].lookup && !TABLES[t].metadata);
+
+/** Configuration keys every trial's run shares. */
+export const TRIAL_CONFIG = {
+  log_level: "WARNING",
+  tables: [...TRIAL_TABLES, ALL_CUSTOM].join(","),
+};
 
 /** What {@linkcode compareLinks} adds to a trial. */
 export interface LinkCounts {

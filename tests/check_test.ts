@@ -5,7 +5,7 @@ import type { Config } from "../src/config/mod.ts";
 import { configForSimulator } from "./_helpers.ts";
 import { createLogger } from "../src/core/log.ts";
 import { startSimulator } from "../src/simulator/mod.ts";
-import { TABLE_NAMES } from "../src/act/tables.ts";
+import { METADATA_TABLE_NAMES, TABLE_NAMES } from "../src/act/tables.ts";
 
 type Sim = Awaited<ReturnType<typeof startSimulator>>;
 
@@ -38,8 +38,15 @@ describe("runCheck()", () => {
     const { ok, out, log } = await check(configFor(sim));
     assert.equal(ok, true, out);
     const lines = out.trimEnd().split("\n");
-    // The built-in tables, then the custom tables Act! lists (see the custom tables' tests).
-    const names = [...TABLE_NAMES, "custom_equipement_rentals_service", "custom_projects"];
+    // The built-in tables, with the custom tables Act! lists (see the custom tables' tests)
+    // before the metadata tables.
+    const metadata: readonly string[] = METADATA_TABLE_NAMES;
+    const names = [
+      ...TABLE_NAMES.filter((t) => !metadata.includes(t)),
+      "custom_equipement_rentals_service",
+      "custom_projects",
+      ...METADATA_TABLE_NAMES,
+    ];
     assert.equal(lines.length, names.length + 1);
     for (const [i, table] of names.entries()) {
       assert.match(lines[i], new RegExp(`^${table}\\s+/api/\\S+\\s+OK \\(`), lines[i]);

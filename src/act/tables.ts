@@ -4,6 +4,20 @@
  * @module
  */
 
+/** The lookup tables: small lists read in full every run, so that the records' ids decode. */
+export const LOOKUP_TABLE_NAMES = [
+  "opportunity_processes",
+  "opportunity_stages",
+  "history_types",
+  "teams",
+] as const;
+
+/**
+ * The tables of Act!'s field metadata: labels and picklists. Synced last, so that the labelled
+ * views see every column the run added.
+ */
+export const METADATA_TABLE_NAMES = ["field_labels", "picklist_items"] as const;
+
 /** Table names, in the order they are synced. */
 export const TABLE_NAMES = [
   "contacts",
@@ -16,8 +30,10 @@ export const TABLE_NAMES = [
   "groups",
   "users",
   "opportunity_products",
-  // Notes (custom tables follow every table named here, see `src/act/custom_tables.ts`).
   "notes",
+  // The custom tables (`src/act/custom_tables.ts`) are synced here, before the metadata tables.
+  ...LOOKUP_TABLE_NAMES,
+  ...METADATA_TABLE_NAMES,
 ] as const;
 
 /** One of {@linkcode TABLE_NAMES}: a table every Act! database has. */
@@ -66,6 +82,15 @@ export interface TableSpec {
   readonly wholeListFallback?: boolean;
   /** The Act! custom table this table copies (custom tables only). */
   readonly custom?: { readonly entity: string };
+  /**
+   * A lookup table (`src/sync/lookups.ts`): read in full every run as a whole list; rows no
+   * longer sent are marked deleted (within the mass-delete guard); a 404 skips the table with a
+   * WARNING. `members`: an embedded array read per row from `{id}` in this path when a row
+   * does not embed it (team rosters).
+   */
+  readonly lookup?: { readonly members?: { readonly field: string; readonly path: string } };
+  /** Read from Act!'s field metadata (`src/sync/metadata.ts`), not from a list of records. */
+  readonly metadata?: "fields" | "picklists";
 }
 
 /** The table specs, keyed by name. */
@@ -155,7 +180,42 @@ export const TABLES: Readonly<Record<BuiltinTableName, TableSpec>> = {
     cursorOptional: true,
     wholeListFallback: true,
   },
+  // The lookup tables and the metadata tables: see LOOKUP_TABLE_NAMES, METADATA_TABLE_NAMES.
+  opportunity_processes: lookup("opportunity_processes", "/api/opportunities/processes"),
+  opportunity_stages: lookup("opportunity_stages", "/api/opportunities/stages"),
+  history_types: lookup("history_types", "/api/history-types"),
+  teams: {
+    ...lookup("teams", "/api/teams"),
+    lookup: { members: { field: "members", path: "/api/teams/{id}/roster" } },
+  },
+  field_labels: metadata("field_labels", "/api/metadata/{type}/fields", "fields"),
+  picklist_items: metadata("picklist_items", "/api/metadata/{type}/picklists", "picklists"),
 };
+
+/** The spec of a lookup table read from `path`. */
+function lookup(name: BuiltinTableName, path: string): TableSpec {
+  return {
+    name,
+    path,
+    fallbackPaths: [],
+    cursorField: null,
+    cursorJsonField: null,
+    maybeNoOdata: true,
+    lookup: {},
+  };
+}
+
+/** The spec of a metadata table read from `path` for each entity type. */
+function metadata(name: BuiltinTableName, path: string, kind: "fields" | "picklists"): TableSpec {
+  return {
+    name,
+    path,
+    fallbackPaths: [],
+    cursorField: null,
+    cursorJsonField: null,
+    metadata: kind,
+  };
+}
 
 /** Whether `name` is one of the built-in table names. */
 export function isBuiltinTableName(name: string): name is BuiltinTableName {
@@ -179,18 +239,22 @@ export function isCustomTableName(name: string): name is CustomTableName {
 export const ALL_CUSTOM = "custom_*";
 
 /**
- * The tables a `tables` selection chooses, in sync order: the other tables it names, then the
+ * The tables a `tables` selection chooses, in sync order: the other tables it names, with the
  * custom tables `customs` (in their order) that it includes by name or with
- * {@linkcode ALL_CUSTOM}, less every `-NAME` entry.
+ * {@linkcode ALL_CUSTOM} before the metadata tables (whose labelled views cover them), less
+ * every `-NAME` entry.
  */
 export function selectTables(
   selection: readonly string[],
   customs: readonly CustomTableName[],
 ): TableName[] {
   const named = (name: string) => name !== ALL_CUSTOM && !name.startsWith("-");
-  const out = new Set(selection.filter((name) => named(name) && !isCustomTableName(name)));
+  const others = selection.filter((name) => named(name) && !isCustomTableName(name));
+  const last = (name: string) => (METADATA_TABLE_NAMES as readonly string[]).includes(name);
   const all = selection.includes(ALL_CUSTOM);
+  const out = new Set(others.filter((name) => !last(name)));
   for (const name of customs) if (all || selection.includes(name)) out.add(name);
+  for (const name of others) if (last(name)) out.add(name);
   for (const entry of selection) if (entry.startsWith("-")) out.delete(entry.slice(1));
   return [...out] as TableName[];
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ActClient, AUTH_FAILED_MESSAGE } from "../act/client.ts";
+import { ActClient, AUTH_FAILED_MESSAGE, systemVersions } from "../act/client.ts";
 import type { Config } from "../config/mod.ts";
 import { createClient } from "./sync.ts";
 import { AuthError, errorMessage, HttpError } from "../core/errors.ts";
@@ -60,7 +60,8 @@ async function probe(client: ActClient, config: Config, spec: TableSpec): Promis
   const paths = pathsFor(config, spec);
   const missing: string[] = [];
   for (const [i, template] of paths.entries()) {
-    let path = template;
+    // Metadata tables are read per entity type: probe the contacts' one.
+    let path = template.replace("{type}", "contact");
     try {
       const parent = spec.perParent;
       if (parent) {
@@ -92,6 +93,9 @@ async function probe(client: ActClient, config: Config, spec: TableSpec): Promis
         missing.push(path);
         continue;
       }
+      if (error instanceof HttpError && error.status === 404 && spec.lookup) {
+        return { table, path, ok: true, result: "not offered by this server (404): sync skips it" };
+      }
       return { table, path, ok: false, result: `FAILED: ${reason(error)}` };
     }
   }
@@ -107,6 +111,8 @@ export interface CheckResult {
   refused: boolean;
   /** Why the login failed, when it did. */
   loginError?: string;
+  /** What the failed login threw. */
+  failure?: unknown;
 }
 
 /**
@@ -117,10 +123,7 @@ export async function runCheck(config: Config, deps: CheckDeps): Promise<CheckRe
   const client = deps.client ?? createClient(config, { logger, fetch: deps.fetch });
   try {
     const system = await client.system();
-    logger.info("Act! Web API", {
-      apiVersion: system.apiVersion ?? system.APIVersion ?? null,
-      sdkVersion: system.sdkVersion ?? system.SDKVersion ?? null,
-    });
+    logger.info("Act! Web API", { ...systemVersions(system) });
   } catch (error) {
     logger.warning(`Cannot read /api/system (continuing): ${reason(error)}`);
   }
@@ -132,7 +135,7 @@ export async function runCheck(config: Config, deps: CheckDeps): Promise<CheckRe
       ? message
       : `Failed to authenticate: ${message}`;
     stdout(`${loginError}\n`);
-    return { ok: false, refused: error instanceof AuthError, loginError };
+    return { ok: false, refused: error instanceof AuthError, loginError, failure: error };
   }
   const probes: Probe[] = [];
   let customs: TableSpec[] = [];
@@ -148,7 +151,10 @@ export async function runCheck(config: Config, deps: CheckDeps): Promise<CheckRe
     missing = found.missing;
   }
   const names = selectTables(config.tables, customs.map((c) => c.name as CustomTableName));
-  for (const table of names) probes.push(await probe(client, config, specOf(table, customs)!));
+  for (const table of names) {
+    probes.push(await probe(client, config, specOf(table, customs)!));
+    if (client.refusal) break; // Act! refused the account: no table can pass
+  }
   for (const table of selectTables(config.tables, missing as CustomTableName[])) {
     if (!missing.includes(table)) continue;
     probes.push({ table, path: "", ok: true, result: "kept: no longer listed by Act!" });
@@ -165,5 +171,9 @@ export async function runCheck(config: Config, deps: CheckDeps): Promise<CheckRe
       ? `All ${probes.length} tables OK\n`
       : `${failed} of ${probes.length} tables failed\n`,
   );
+  if (client.refusal) {
+    const message = reason(client.refusal);
+    return { ok: false, refused: true, loginError: message, failure: client.refusal };
+  }
   return { ok: failed === 0, refused: false };
 }

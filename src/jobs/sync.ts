@@ -12,7 +12,7 @@ import type { Config } from "../config/mod.ts";
 import type { Logger } from "../core/log.ts";
 import { escapeControl } from "../core/secrets.ts";
 import { type State, writeState } from "../state/mod.ts";
-import { formatTable, redactedState, withSession } from "./_session.ts";
+import { formatTable, redactedState, refusedRun, withSession } from "./_session.ts";
 import { type ProgressEvent, type RunResult, syncTables } from "../sync/engine.ts";
 import { buildBaseUrl } from "../act/odata.ts";
 import { progressReporter } from "./progress.ts";
@@ -32,6 +32,8 @@ export interface RunDeps {
   fetch?: typeof fetch;
   /** Called for every HTTP attempt (metrics). */
   onResponse?: (info: ResponseInfo) => void;
+  /** Called when an HTTP attempt to the Act! Web API is sent. */
+  onRequest?: () => void;
   /** Called with each saved state (the service's /state). */
   onState?: (state: State) => void;
   /** Called with the rows written so far to the table being read (the service's status page). */
@@ -65,7 +67,7 @@ export interface SyncRun extends RunResult {
 /** Create the Act! client for a configuration. */
 export function createClient(
   config: Config,
-  deps: Pick<RunDeps, "logger" | "fetch" | "onResponse" | "now">,
+  deps: Pick<RunDeps, "logger" | "fetch" | "onResponse" | "onRequest" | "now">,
 ): ActClient {
   return new ActClient({
     baseUrl: buildBaseUrl(config),
@@ -73,12 +75,18 @@ export function createClient(
     password: config.password,
     database: config.database_name,
     fetch: deps.fetch ??
-      createFetch({ caFile: config.ca_file, tlsVerify: config.tls_verify, logger: deps.logger }),
+      createFetch({
+        caFile: config.ca_file,
+        tlsVerify: config.tls_verify,
+        logger: deps.logger,
+        connectTimeoutMs: config.connect_timeout_seconds * 1000,
+      }),
     maxRetries: config.max_retries,
     timeoutMs: config.request_timeout_seconds * 1000,
     pauseMs: config.rate_limit_pause * 1000,
     logger: deps.logger,
     onResponse: deps.onResponse,
+    onRequest: deps.onRequest,
     ...(deps.now ? { now: deps.now } : {}),
   });
 }
@@ -99,7 +107,7 @@ export async function runSync(
     startedAt: new Date(started).toISOString(),
     durationMs: now() - started,
   });
-  return await withSession(
+  return await withSession<SyncRun>(
     config,
     { logger, signal: deps.signal, client: () => createClient(config, deps) },
     async ({ state, client, sink }) => {
@@ -134,6 +142,7 @@ export async function runSync(
       printer.done();
       const run: SyncRun = {
         ...result,
+        ...(client.refusal ? refusedRun(client.refusal) : {}),
         destination: sink.description,
         planned: tables.length,
         ...(deps.signal?.aborted && !result.ok ? { stopped: true } : {}),

@@ -10,24 +10,28 @@ import { Hono } from "hono";
 import { decodeBasic } from "../core/basic.ts";
 import { listen, type ListenOptions } from "../core/listen.ts";
 import { type BuiltinTableName as TableName, TABLE_NAMES } from "../act/tables.ts";
-import { Dataset, defaultCounts, historyTypes, type Row } from "./_data.ts";
+import { Dataset, defaultCounts, type Row } from "./_data.ts";
 import { parseFilter, parseOrderBy, parseSelect, resolverFor } from "./_odata.ts";
 import { hash32, Random } from "./_random.ts";
 import { type Plan, TableStore } from "./_store.ts";
 import { groupView, historyDetails, LineItems } from "./_reports.ts";
 import { checkNotesQuery, CustomEntities, noteView } from "./_custom.ts";
+import { SimMetadata } from "./_metadata.ts";
 import {
+  actErrorBody,
   atobUrl,
   b64url,
   badRow,
   echoCredentials,
+  htmlPasswordPage,
   isDataPath,
   json,
   nonNegative,
   notFound,
   oddFields,
+  offsetlessDates,
   statusFault,
-  SYSTEM_INFO,
+  systemInfo,
 } from "./_responses.ts";
 import {
   defaultSwitches,
@@ -83,6 +87,8 @@ export class Simulator {
   readonly lineItems: LineItems;
   /** The custom tables (`/api/custom/entities/{name}`): read and change their rows here. */
   readonly custom: CustomEntities;
+  /** Field labels, picklists and the lookup lists (`_metadata.ts`): read and change them here. */
+  readonly metadata: SimMetadata;
 
   #data: Dataset;
   #stores: Record<TableName, TableStore>;
@@ -136,6 +142,7 @@ export class Simulator {
       editOpportunity: (id, patch) => this.edit("opportunities", id, patch),
     });
     this.custom = new CustomEntities(this.#data, () => this.switches.customEntities);
+    this.metadata = new SimMetadata(this.#data, this.switches);
     const app = new Hono();
     app.all("*", (c) => this.#handle(c.req.raw));
     this.fetch = async (request) => await app.fetch(request);
@@ -153,10 +160,13 @@ export class Simulator {
 
   /**
    * Current records of a table, as served, in storage order (builds every row); history with
-   * `details` as `format=text` sends them, line items of every opportunity.
+   * `details` as `format=text` sends them, line items of every opportunity; the lookup and
+   * metadata tables as a sync stores them (see `SimMetadata.rows`).
    */
   rows(table: TableName): Record<string, unknown>[] {
     if (table === "opportunity_products") return this.lineItems.all();
+    const served = this.metadata.rows(table);
+    if (served) return served;
     const rows = this.#stores[table].all();
     if (table === "notes") {
       return rows.map((row) => noteView(row, "text", this.switches.notesFormat));
@@ -174,6 +184,8 @@ export class Simulator {
   /** Number of live records of a table. */
   count(table: TableName): number {
     if (table === "opportunity_products") return this.lineItems.all().length;
+    const served = this.metadata.rows(table);
+    if (served) return served.length;
     return this.#stores[table].count();
   }
 
@@ -361,8 +373,18 @@ export class Simulator {
       });
     } else if (lower === "/authorize") {
       response = this.#authorize(request);
+    } else if (
+      lower.endsWith("/$metadata") || lower === "/swagger" || lower.startsWith("/swagger/")
+    ) {
+      response = this.switches.docsForbidden
+        ? json(403, { message: "Access to this resource is forbidden." })
+        : json(200, { note: "The simulator does not describe itself" });
     } else if (lower === "/api/system") {
-      response = json(200, SYSTEM_INFO);
+      response = systemInfo(this.switches.systemSpelling);
+    } else if (isData && this.switches.actError) {
+      response = actErrorBody(this.switches.actError.code, this.switches.actError.status);
+    } else if (isData && this.switches.htmlPasswordBody) {
+      response = htmlPasswordPage(this.#password);
     } else if (isData) {
       response = this.#data200(request, url, path, n);
     } else {
@@ -558,9 +580,10 @@ export class Simulator {
       return "list" in custom ? json(200, custom.list) : notFound(url);
     }
     const table = custom ? custom.store.table : ROUTES[resource];
+    const meta = custom ? null : this.metadata.route(parts);
+    if (meta) return meta;
     const sub = this.lineItems.route(parts);
     if (sub) return sub.status === 200 ? json(200, sub.rows) : notFound(url);
-    if (resource === "history-types" && parts.length === 2) return json(200, historyTypes());
     if (
       !table || (parts.length > 3 && !custom) ||
       (resource === "activity-types" && !this.switches.activityTypes)
@@ -645,9 +668,7 @@ export class Simulator {
       (table === "contacts" || table === "companies" ? "value" : "array");
     let text = JSON.stringify(envelope === "value" ? { value: rows, Count: rows.length } : rows);
     if (this.switches.oddFields) text = text.replace(/"\\u0000raw:([^"]*)"/g, "$1");
-    if (this.switches.offsetlessDates) {
-      text = text.replace(/("\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)(?:\+00:00|Z)"/g, '$1"');
-    }
+    if (this.switches.offsetlessDates) text = offsetlessDates(text, this.switches.dateShape);
     return new Response(text, {
       status: 200,
       headers: { "content-type": "application/json; charset=utf-8" },

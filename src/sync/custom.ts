@@ -14,8 +14,15 @@ import { errorMessage, HttpError } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
 import type { State } from "../state/mod.ts";
 import { assignCustomNames, customTableSpec, entityNames } from "../act/custom_tables.ts";
-import type { CustomTableName, TableSpec } from "../act/tables.ts";
-import type { PageSource } from "./run_types.ts";
+import {
+  ALL_CUSTOM,
+  type CustomTableName,
+  isCustomTableName,
+  selectTables,
+  type TableName,
+  type TableSpec,
+} from "../act/tables.ts";
+import type { EngineDeps, PageSource } from "./run_types.ts";
 
 /** Where Act! lists the custom tables. */
 export const ENTITIES_PATH = "/api/metadata/entities";
@@ -121,4 +128,31 @@ export async function discoverCustomTables(
   }
   const next: State = { ...state, custom_tables: records };
   return { state: next, specs: recordedCustomSpecs(next), missing, requests: 1 };
+}
+
+/**
+ * The tables a run syncs, in order, from the `tables` selection: the custom tables are listed
+ * first when it includes any (the state saved with their names), and a custom table it names
+ * that Act! does not list is a WARNING.
+ */
+export async function tablesOfRun(
+  selection: readonly string[],
+  initial: State,
+  deps: EngineDeps,
+): Promise<{ state: State; names: TableName[]; customs: TableSpec[] }> {
+  let state = initial;
+  let customs: TableSpec[] = [];
+  if (selection.some((t) => t === ALL_CUSTOM || isCustomTableName(t)) && !deps.signal?.aborted) {
+    const found = await discoverCustomTables(deps.source, state, deps);
+    state = found.state;
+    customs = found.specs;
+    await deps.saveState(state);
+  }
+  const names = selectTables(selection, customs.map((spec) => spec.name as CustomTableName));
+  for (const name of selection) {
+    if (isCustomTableName(name) && !names.includes(name)) {
+      deps.logger.warning(`Table ${name} is not among the custom tables Act! lists`);
+    }
+  }
+  return { state, names, customs };
 }

@@ -71,7 +71,7 @@ import {
   withProgress,
   withReset,
 } from "../state/mod.ts";
-import { formatUtc } from "../core/time.ts";
+import { formatUtc, utcMs } from "../core/time.ts";
 import { parseDateTime } from "./flatten.ts";
 import type { OdataQuery } from "../act/odata.ts";
 import {
@@ -85,17 +85,11 @@ import {
   scanByPrefix,
 } from "./scan.ts";
 import { flattenForSink, shapeOf } from "./relations.ts";
-import {
-  ALL_CUSTOM,
-  type CustomTableName,
-  isCustomTableName,
-  selectTables,
-  specOf,
-  type TableSpec,
-} from "../act/tables.ts";
+import { specOf, type TableSpec } from "../act/tables.ts";
 import { type ChildReader, childReader, PARENT_PAGE, readWholeList } from "./children.ts";
-import { discoverCustomTables } from "./custom.ts";
-import { markNotSent } from "./_whole_list.ts";
+import { tablesOfRun } from "./custom.ts";
+import { readLookup } from "./lookups.ts";
+import { readMetadata } from "./metadata.ts";
 
 /** Endpoint fallbacks already logged (the same 404 every run is news only once). */
 const FALLBACKS_LOGGED = new Set<string>();
@@ -123,23 +117,14 @@ export async function syncTables(
 ): Promise<RunResult> {
   let state = initial;
   const results: TableResult[] = [];
-  let customs: TableSpec[] = [];
-  const wantsCustom = options.tables.some((t) => t === ALL_CUSTOM || isCustomTableName(t));
-  if (wantsCustom && !deps.signal?.aborted) {
-    const found = await discoverCustomTables(deps.source, state, deps);
-    state = found.state;
-    customs = found.specs;
-    await deps.saveState(state);
-  }
-  const names = selectTables(options.tables, customs.map((spec) => spec.name as CustomTableName));
-  for (const name of options.tables) {
-    if (isCustomTableName(name) && name !== ALL_CUSTOM && !names.includes(name)) {
-      deps.logger.warning(`Table ${name} is not among the custom tables Act! lists`);
-    }
-  }
+  const run = await tablesOfRun(options.tables, state, deps);
+  state = run.state;
+  const { names, customs } = run;
+  // The metadata tables label the tables this run syncs, custom ones included.
+  const runOptions = { ...options, tables: names };
   for (const name of names) {
     if (deps.signal?.aborted) break;
-    const reader = new TableReader(specOf(name, customs)!, options, deps, state);
+    const reader = new TableReader(specOf(name, customs)!, runOptions, deps, state);
     const result = await reader.run();
     state = reader.state;
     results.push(result);
@@ -200,8 +185,7 @@ class TableReader {
     this.#options = options;
     this.#deps = deps;
     this.state = state;
-    this.#path = (spec.custom ? undefined : options.endpoints?.[spec.name]) ??
-      spec.path;
+    this.#path = (spec.custom ? undefined : options.endpoints?.[spec.name]) ?? spec.path;
     this.#children = childReader(spec, options.endpoints, (path) => this.#list({}, path));
     if (this.#children) this.#path = this.#children.parentPath; // the cursor scans the parents
     this.#top = this.#children ? Math.min(options.batchSize, PARENT_PAGE) : options.batchSize;
@@ -225,7 +209,11 @@ class TableReader {
       const firstRead = this.#options.fullRefresh || cursorOf(this.state, name) === null;
       // A resumed window is open-ended like every other: it reads on up to the newest row.
       const spec = this.#spec;
-      const read = spec.maybeNoOdata
+      const read = spec.metadata
+        ? this.#metadata
+        : spec.lookup
+        ? this.#lookup
+        : spec.maybeNoOdata
         ? this.#wholeList
         : spec.cursorField
         ? this.#incremental
@@ -411,8 +399,8 @@ class TableReader {
     let lo: number;
     let position: number;
     if (resume) {
-      position = Date.parse(resume.position);
-      lo = Date.parse(resume.window_start);
+      position = utcMs(resume.position);
+      lo = utcMs(resume.window_start);
       if (Number.isNaN(lo)) lo = position;
       this.#deps.logger.info(`Table ${name}: resuming the unfinished window`, {
         from: resume.position,
@@ -420,7 +408,7 @@ class TableReader {
     } else {
       const cursor = this.#options.fullRefresh ? null : cursorOf(this.state, name);
       lo = cursor === null
-        ? Date.parse(this.#options.defaultStartDate)
+        ? utcMs(this.#options.defaultStartDate)
         : this.#notAfterNow(cursor) - this.#options.lookbackSeconds * SECOND;
       position = lo;
     }
@@ -447,7 +435,7 @@ class TableReader {
           }); ` +
             `reading it in full`,
         );
-        if (spec.wholeListFallback) return await this.#wholeList(true);
+        if (spec.wholeListFallback) return await this.#wholeListMarking();
         return await this.#fullRead();
       }
       throw error;
@@ -662,27 +650,47 @@ class TableReader {
     return this.#fullReadCursor(cap);
   }
 
-  /**
-   * A list that may ignore OData ({@linkcode readWholeList}); returns the new cursor. With
-   * `deletes`, the stored rows the complete list no longer holds are then marked deleted, within
-   * the mass-delete guard ({@linkcode markNotSent}), and the cursor is the largest value read
-   * (as after a window: should `$filter` work on a later run, it reads on from there).
-   */
-  async #wholeList(deletes = false): Promise<string | null> {
+  /** A list that may ignore OData ({@linkcode readWholeList}); returns the new cursor. */
+  async #wholeList(): Promise<string | null> {
     const list = (query: OdataQuery) => this.#list(query);
     const top = this.#top;
-    const sent = new Set<string>();
-    const date = await readWholeList(list, this.#path, top, async (rows) => {
-      for (const row of rows) sent.add(String(row.id ?? ""));
+    const date = await readWholeList(list, this.#path, top, (rows) => this.#write(rows));
+    return formatUtc(this.#cursorCap(date));
+  }
+
+  /**
+   * Notes on a server that rejects `$filter` on them: read whole, as a lookup table (rows no
+   * longer sent marked deleted within the mass-delete guard); the cursor as after a window.
+   */
+  async #wholeListMarking(): Promise<string | null> {
+    const write = async (rows: Row[]) => {
       await this.#write(rows);
       this.#noteRows(rows);
-    });
-    if (!deletes) return formatUtc(this.#cursorCap(date));
-    await markNotSent(this.#deps, this.#spec.name, sent, {
-      maxFraction: this.#options.maxDeleteFraction ?? 0.5,
-      at: new Date(this.#deps.now()).toISOString(),
-    });
-    return this.#cursorAfter(this.#cursorCap(date));
+    };
+    const date = await readLookup(this.#spec, { ...this.#extra(), write });
+    return date === null ? null : this.#cursorAfter(this.#cursorCap(date));
+  }
+
+  /** A lookup table (`lookups.ts`); returns the new cursor, null when the table was skipped. */
+  async #lookup(): Promise<string | null> {
+    const date = await readLookup(this.#spec, this.#extra());
+    return date === null ? null : formatUtc(this.#cursorCap(date));
+  }
+
+  /** A metadata table (`metadata.ts`); the cursor records when it was read. */
+  async #metadata(): Promise<string | null> {
+    const list = (path: string) => this.#list({}, path);
+    const spec = { ...this.#spec, path: this.#path };
+    await readMetadata(spec, { ...this.#extra(), list, tables: this.#options.tables });
+    return formatUtc(this.#deps.now());
+  }
+
+  #extra() {
+    const { sink, logger, now } = this.#deps;
+    const write = (rows: Row[]) => this.#write(rows);
+    const list = (query: OdataQuery, path?: string) => this.#list(query, path);
+    const { maxDeleteFraction } = this.#options;
+    return { sink, logger, now, write, list, path: this.#path, top: this.#top, maxDeleteFraction };
   }
 
   /** Note the cursor values of rows read in full (tables with a cursor field only). */

@@ -67,6 +67,8 @@ export const RELATIONS: Readonly<Record<string, Relations>> = {
       opportunities: "opportunity",
     }),
   },
+  // Lookup tables: a team's members (read from its roster when not embedded) are users.
+  teams: { refs: ["managerID"], links: links("team", { members: "user" }) },
 };
 
 /**

@@ -106,8 +106,8 @@ export interface SyncOptions {
   /** Per-table path overrides. */
   endpoints?: Partial<Record<TableName, string>>;
   /**
-   * Largest share of a table's rows a whole-list read may mark deleted (notes without OData).
-   * @default {0.5}
+   * Largest share of a lookup or metadata table's rows, or of notes read whole, that a run may
+   * mark deleted (rows no longer sent). @default {0.5}
    */
   maxDeleteFraction?: number;
 }
