@@ -174,9 +174,12 @@ function tableRow(
     height: 32,
     zero: false,
   });
-  const error = view.last_error && view.status === "failed"
-    ? h`${view.last_error.message} <small>(${time(view.last_error.at)})</small>`
+  const rejected = view.rejected
+    ? h` <span class="rejected">${count(view.rejected)} in _act_rejected</span>`
     : "";
+  const error = view.last_error && view.status === "failed"
+    ? h`${view.last_error.message} <small>(${time(view.last_error.at)})</small>${rejected}`
+    : rejected;
   return h`<tr data-table="${name}"><td>${name}</td><td><span class="badge ${view.status}">${view.status}</span></td><td>${
     time(view.last_success)
   }</td><td class="n">${count(view.rows_total)}</td><td>${trend}</td><td class="n">${

@@ -5,6 +5,7 @@
  * @module
  */
 import type { BuiltinTableName as TableName } from "../act/tables.ts";
+import type { PoisonKind } from "./_poison.ts";
 
 /** Options for {@linkcode Simulator}. */
 export interface SimulatorOptions {
@@ -145,6 +146,11 @@ export interface SimulatorSwitches {
    * @default {["Projects", "Équipement Rentals & Service"]}
    */
   customEntities: string[];
+  /**
+   * Records served poisoned, by id (any table): see `PoisonKind`; delete an entry (or
+   * `Simulator.heal`) to serve the record normally again. @default {{}}
+   */
+  poison: Record<string, PoisonKind>;
 }
 
 /** The custom entities a simulator serves by default: a plain name and an awkward one. */
@@ -265,5 +271,6 @@ export function defaultSwitches(): SimulatorSwitches {
     notesOdata: true,
     notesFormat: true,
     customEntities: [...DEFAULT_CUSTOM_ENTITIES],
+    poison: {},
   };
 }
