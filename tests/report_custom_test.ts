@@ -4,38 +4,17 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type RunningSimulator, startSimulator } from "../src/simulator/mod.ts";
 import type { TableName } from "../src/act/tables.ts";
+import { REPORT_QUERIES } from "../src/sink/queries.ts";
 import { tempDir } from "./_helpers.ts";
 import { postgresDestination, reconcileInto, sqliteDestination, syncInto } from "./_report_db.ts";
 
 // The reporting guide's queries over notes and a custom table, run against a synced simulator
 // database on both sinks and checked against the simulator's records (computed here,
-// independently of the SQL). The SQL is the guide's, word for word.
+// independently of the SQL). The SQL is the guide's (tests/report_queries_test.ts checks that
+// docs/reporting.md shows exactly REPORT_QUERIES).
 
-/** Notes per company per month (UTC), over the `_live` views: deleted notes do not count. */
-const NOTES_PER_COMPANY = (month: string) =>
-  `SELECT co.name AS company, ${month} AS month, count(*) AS notes
-FROM note_companies_live nc
-JOIN notes_live n ON n.id = nc.note_id
-JOIN companies_live co ON co.id = nc.company_id
-GROUP BY co.id, co.name, month
-ORDER BY month, company`;
-
-const NOTES_SQLITE = NOTES_PER_COMPANY(`substr(n.created, 1, 7)`);
-const NOTES_POSTGRES = NOTES_PER_COMPANY(`to_char(n.created AT TIME ZONE 'UTC', 'YYYY-MM')`);
-
-/** Open projects (the custom table "Projects") per contact, with their budget. */
-const PROJECTS_PER_CONTACT = (number: string) =>
-  `SELECT c."fullName" AS contact, count(*) AS projects,
-       sum(CAST(p.budget AS ${number})) AS budget
-FROM custom_projects_live p
-JOIN custom_projects_contacts_live pc ON pc.custom_projects_id = p.id
-JOIN contacts_live c ON c.id = pc.contact_id
-WHERE p.status <> 'Done'
-GROUP BY c.id, c."fullName"
-ORDER BY budget DESC, contact`;
-
-const PROJECTS_SQLITE = PROJECTS_PER_CONTACT("REAL");
-const PROJECTS_POSTGRES = PROJECTS_PER_CONTACT("numeric");
+const NOTES = REPORT_QUERIES.notesPerCompanyPerMonth;
+const PROJECTS = REPORT_QUERIES.openProjectsPerContact;
 
 type Rec = Record<string, unknown>;
 const TABLES = ["contacts", "companies", "notes", "custom_*"] as TableName[];
@@ -117,7 +96,7 @@ for (const dest of [sqliteDestination, postgresDestination("report_custom")]) {
             ),
         () => [1],
       );
-      const rows = await dest.query(url, postgres ? NOTES_POSTGRES : NOTES_SQLITE);
+      const rows = await dest.query(url, postgres ? NOTES.postgres : NOTES.sqlite);
       assert.ok(rows.length > 10, `${rows.length} rows`);
       assert.deepEqual(lines(rows), want);
     });
@@ -132,7 +111,7 @@ for (const dest of [sqliteDestination, postgresDestination("report_custom")]) {
             .map((id) => `${id}\0${contacts.get(id)}`),
         (p) => [1, Number(p.budget)],
       );
-      const rows = await dest.query(url, postgres ? PROJECTS_POSTGRES : PROJECTS_SQLITE);
+      const rows = await dest.query(url, postgres ? PROJECTS.postgres : PROJECTS.sqlite);
       assert.ok(rows.length > 5, `${rows.length} rows`);
       assert.ok(lines(rows).some((line) => line.includes("99000.00")), "the raised budget");
       assert.deepEqual(lines(rows), want);
