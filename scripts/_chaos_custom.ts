@@ -28,7 +28,11 @@ export interface Counts {
 /** The {@linkcode CustomChaos} of each trial's simulator. */
 const TRIALS = new WeakMap<Sim, CustomChaos>();
 
-/** Give the trial of `sim` its notes and custom tables part (drawn with `rnd`); returns `plan`. */
+/**
+ * Give the trial of `sim` its notes and custom tables part, returning `plan`. It draws from its
+ * own generator `rnd`, never from the trial's, so the rest of every trial (its faults, poison
+ * records and mutations of the other tables) is the one it would be without this part.
+ */
 export function withCustomChaos<P extends { faults: string[] }>(
   sim: Sim,
   rnd: () => number,
@@ -82,6 +86,11 @@ export class CustomChaos {
     this.#sim.onRequest((info) => {
       if (info.n === n) change();
     });
+  }
+
+  /** Whether a mutation of the trial goes to notes or a custom table (two in five do). */
+  takesTurn(): boolean {
+    return this.#rnd() < 0.4;
   }
 
   /**

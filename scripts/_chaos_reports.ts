@@ -83,7 +83,7 @@ export function mutateReports(
   removed: Map<TableName, Set<string>>,
 ): void {
   const custom = customChaosOf(sim); // notes and custom tables
-  if (custom && rnd() < 0.4) return custom.mutate(removed);
+  if (custom?.takesTurn()) return custom.mutate(removed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rnd() * items.length)];
   const kind = pick(["history", "groups", "opportunity_products"] as const);
   const r = rnd();

@@ -354,7 +354,8 @@ async function runTrial(
   const rnd = random(seed * 2654435761);
   const running = await startSimulator({ records: options.records ?? 80, seed });
   const sim = running.sim;
-  const p = reports.withCustomChaos(sim, rnd, plan(rnd, trial, options, sim.switches));
+  const own = random(seed * 2654435761 + 2); // notes and custom tables: their own draws
+  const p = reports.withCustomChaos(sim, own, plan(rnd, trial, options, sim.switches));
   const planted = poison.plant(sim, rnd, p.faults);
   const result: TrialResult = {
     trial,

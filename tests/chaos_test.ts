@@ -25,4 +25,8 @@ test("a short seeded chaos run (kills, HTTP faults, mutations, locked destinatio
   assert.ok(summary.kills > 0, `kills: ${summary.kills}`);
   assert.ok(summary.trials.some((t) => t.faults.includes("destination locked")));
   assert.ok(summary.runs > summary.trials.length * 3, `runs: ${summary.runs}`);
+  // And those of notes and the custom tables.
+  for (const fault of ["notes without OData", "custom table added", 'custom table "']) {
+    assert.ok(summary.trials.some((t) => t.faults.some((f) => f.startsWith(fault))), fault);
+  }
 });
