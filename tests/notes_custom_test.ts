@@ -267,6 +267,67 @@ for (const dest of destinations) {
       }
     });
 
+    test("notes and each custom table get a labelled view with the labels of Act!'s metadata", async () => {
+      const h = await setup(dest);
+      try {
+        // Notes answer with fields here (Premium Cloud sends an empty list: the default).
+        h.sim.switches.metadataEmpty = [];
+        h.sim.metadata.fields.note = [
+          { name: "noteText", label: "Regarding", type: "Memo", custom: false },
+          { name: "isPrivate", label: "Private", type: "YesNo", custom: false },
+        ];
+        assertOk(await h.run(["notes", "custom_*", "field_labels"]));
+        const labels = await dest.rows(h.url, "field_labels");
+        const of = (table: string) =>
+          labels.filter((r) => r.table_name === table)
+            .map((r) => `${r.entity_type}|${r.field_name}|${r.label}|${r.column_name}`).sort();
+        for (const [table, entity] of [[PROJECTS, PROJECTS_ENTITY], [RENTALS, RENTALS_ENTITY]]) {
+          const want = h.sim.custom.fields(entity).map((f) =>
+            `${entity}|${f.name}|${f.label}|${f.name}`
+          );
+          assert.deepEqual(of(table), want.sort(), table);
+        }
+        assert.deepEqual(of("notes"), [
+          "note|isPrivate|Private|isPrivate",
+          "note|noteText|Regarding|noteText",
+        ]);
+        // The views carry the labels, over the live rows.
+        const projects = await dest.rows(h.url, `${PROJECTS}_labeled`, false);
+        const truth = h.sim.custom.rows(PROJECTS_ENTITY);
+        assert.equal(projects.length, truth.length);
+        const status = new Map(truth.map((r) => [String(r.id), r.status]));
+        for (const row of projects) {
+          assert.equal(row["Project Status"], status.get(String(row.id)));
+          for (const key of ["Project Name", "Budget", "Due Date"]) assert.ok(key in row, key);
+          assert.ok(!("status" in row));
+        }
+        const rentals = await dest.rows(h.url, `${RENTALS}_labeled`, false);
+        assert.ok(rentals.length > 0 && "Equipment" in rentals[0] && "Daily Rate" in rentals[0]);
+        const notes = await dest.rows(h.url, "notes_labeled", false);
+        assert.equal(notes.length, h.sim.rows("notes").length);
+        assert.ok("Regarding" in notes[0] && "Private" in notes[0] && !("noteText" in notes[0]));
+        assert.deepEqual(h.warnings, []);
+      } finally {
+        await h.close();
+      }
+    });
+
+    test("a custom table without metadata gets its labelled view with column names, no warning", async () => {
+      const h = await setup(dest);
+      try {
+        h.sim.switches.customMetadata = false;
+        assertOk(await h.run(["custom_*", "field_labels"]));
+        const labels = await dest.rows(h.url, "field_labels");
+        assert.ok(labels.every((r) => !String(r.table_name).startsWith("custom_")));
+        const projects = await dest.rows(h.url, `${PROJECTS}_labeled`, false);
+        assert.equal(projects.length, h.sim.custom.rows(PROJECTS_ENTITY).length);
+        assert.ok("status" in projects[0] && "budget" in projects[0]);
+        assert.deepEqual(h.warnings, []);
+      } finally {
+        await h.close();
+      }
+    });
+
     test("a no-change run reads notes and each custom table with a request or two", async () => {
       const h = await setup(dest);
       try {
@@ -285,7 +346,9 @@ for (const dest of destinations) {
             `them (per table ${JSON.stringify(counts)}, and 1 for the list of custom tables)`,
         );
         assert.ok(counts.notes <= 2 && counts[PROJECTS] <= 2 && counts[RENTALS] <= 2);
-        assert.ok(withNew - without <= 1 + 2 * 3, `${without} → ${withNew}`);
+        // The list of custom tables, notes' 2, and each custom table's 2 plus its field labels'
+        // and picklists' requests.
+        assert.ok(withNew - without <= 1 + 2 + 2 * 4, `${without} → ${withNew}`);
         assert.equal(
           idle.tables.reduce((n, t) => n + t.changes.inserted + t.changes.updated, 0),
           0,

@@ -90,6 +90,7 @@ describe("parseSimulateArgs()", () => {
       "--no-notes-odata",
       "--no-notes-format",
       "--custom-entities=Projects, Site Inspections",
+      "--no-custom-metadata",
       "--date-shape=mixed",
       "--system-spelling=pascal",
       "--html-password",
@@ -112,6 +113,7 @@ describe("parseSimulateArgs()", () => {
     assert.equal(o.switches?.lineItemsBumpOpportunity, false);
     assert.equal(o.switches?.notesOdata, false);
     assert.deepEqual(o.switches?.customEntities, ["Projects", "Site Inspections"]);
+    assert.equal(o.switches?.customMetadata, false);
     assert.deepEqual(o.switches?.actError, { code: 4031, status: 500 });
     assert.equal(parseSimulateArgs(["--act-error=4032"]).switches?.actError?.status, 403);
     assert.throws(() => parseSimulateArgs(["--act-error=4030"]), /'--act-error' must be/);

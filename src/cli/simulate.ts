@@ -156,6 +156,7 @@ export function parseSimulateArgs(args: string[]): SimulatorOptions & { port: nu
   if (v["no-line-items-bump"]) switches.lineItemsBumpOpportunity = false;
   if (v["no-notes-odata"]) switches.notesOdata = false;
   if (v["no-notes-format"]) switches.notesFormat = false;
+  if (v["no-custom-metadata"]) switches.customMetadata = false;
   if (v["custom-entities"] !== undefined) {
     const text = String(v["custom-entities"]);
     switches.customEntities = text.split(",").map((e) => e.trim()).filter(Boolean);
@@ -305,6 +306,7 @@ function parseArgsStrict(args: string[]): Record<string, string | boolean | unde
     "no-line-items-bump",
     "no-notes-odata",
     "no-notes-format",
+    "no-custom-metadata",
     "metadata-alternate",
     "docs-forbidden",
     "teams-embed-members",

@@ -2,7 +2,9 @@
  * Private: the simulator's notes quirks and the customer's custom tables. `/api/metadata/entities`
  * lists the entities of the `customEntities` switch; `/api/custom/entities/{name}` serves each
  * one's rows (full OData, `created`/`edited`, embedded contacts, companies, groups and
- * opportunities), generated on first use, deterministic by seed and entity name.
+ * opportunities), generated on first use, deterministic by seed and entity name;
+ * `/api/metadata/{name}/fields` describes each one's fields (their labels) in the Swagger shape,
+ * and `…/picklists` answers an empty list (both 404 with the `customMetadata` switch off).
  *
  * @module
  */
@@ -18,19 +20,60 @@ const STATUSES = ["Planned", "Active", "On hold", "Done"];
 const EQUIPMENT = ["Excavator", "Mini loader", "Scissor lift", "Generator 20 kVA", "Forklift"];
 const RESULTS = ["Passed", "Passed with remarks", "Failed", "Re-inspection due"];
 
-/** What a route below `/api/custom` or `/api/metadata/entities` asks for. */
+/** One field of a custom entity as `/api/metadata/{name}/fields` describes it. */
+export interface CustomField {
+  name: string;
+  label: string;
+  type: string;
+}
+
+/** The fields of each kind of custom entity (the generated rows' fields, with labels). */
+const FIELDS: Readonly<Record<string, readonly [string, string, string][]>> = {
+  project: [
+    ["name", "Project Name", "Character"],
+    ["status", "Project Status", "Character"],
+    ["budget", "Budget", "Currency"],
+    ["dueDate", "Due Date", "Date"],
+  ],
+  rental: [
+    ["Équipement", "Equipment", "Character"],
+    ["Daily Rate", "Daily Rate", "Currency"],
+    ["rentedFrom", "Rented From", "Date"],
+    ["rentedTo", "Rented To", "Date"],
+    ["returned", "Returned", "YesNo"],
+  ],
+  inspection: [
+    ["site", "Site", "Character"],
+    ["result", "Inspection Result", "Character"],
+    ["inspectedOn", "Inspected On", "Date"],
+  ],
+  generic: [["name", "Name", "Character"]],
+};
+
+/** What a route below `/api/custom` or `/api/metadata` asks for. */
 export type CustomRoute = { list: Row[] } | { store: TableStore } | { missing: true };
 
 /** The custom entities of one simulator (see the module comment). */
 export class CustomEntities {
   #data: Dataset;
   #listed: () => readonly string[];
+  #metadata: () => boolean;
   #stores = new Map<string, TableStore>();
 
-  /** `listed` gives the entity names listed now (the `customEntities` switch). */
-  constructor(data: Dataset, listed: () => readonly string[]) {
+  /**
+   * `listed` gives the entity names listed now (the `customEntities` switch), `metadata` whether
+   * their field metadata answers (the `customMetadata` switch).
+   */
+  constructor(data: Dataset, listed: () => readonly string[], metadata: () => boolean) {
     this.#data = data;
     this.#listed = listed;
+    this.#metadata = metadata;
+  }
+
+  /** The fields Act! describes for an entity, with their labels. */
+  fields(entity: string): CustomField[] {
+    const kind = CUSTOM_ENTITY_KINDS[entity] ?? "generic";
+    return FIELDS[kind].map(([name, label, type]) => ({ name, label, type }));
   }
 
   /** The route for path segments `["api", …]`, or null when it is not one of these. */
@@ -43,6 +86,22 @@ export class CustomEntities {
           displayName: entity,
           description: `${entity} (custom table)`,
           isCustom: true,
+        })),
+      };
+    }
+    if (first === "metadata" && parts.length === 4 && (name === "fields" || name === "picklists")) {
+      const wanted = decodeURIComponent(parts[2]).toLowerCase();
+      const entity = this.#listed().find((e) => e.toLowerCase() === wanted);
+      if (entity === undefined) return null; // not a custom entity: Act!'s own types
+      if (!this.#metadata()) return { missing: true };
+      if (name === "picklists") return { list: [] };
+      return {
+        list: this.fields(entity).map((f) => ({
+          name: f.name,
+          displayName: f.label,
+          fieldDataType: f.type,
+          isCustomField: true,
+          tableName: `TBL_${entity.toUpperCase()}`,
         })),
       };
     }

@@ -147,6 +147,11 @@ export interface SimulatorSwitches {
    */
   customEntities: string[];
   /**
+   * `/api/metadata/{name}/fields` (and `…/picklists`) answer for each custom entity `name` (else
+   * 404: where Act! keeps a custom table's labels is not confirmed). @default {true}
+   */
+  customMetadata: boolean;
+  /**
    * Records served poisoned, by id (any table): see `PoisonKind`; delete an entry (or
    * `Simulator.heal`) to serve the record normally again. @default {{}}
    */
@@ -271,6 +276,7 @@ export function defaultSwitches(): SimulatorSwitches {
     notesOdata: true,
     notesFormat: true,
     customEntities: [...DEFAULT_CUSTOM_ENTITIES],
+    customMetadata: true,
     poison: {},
   };
 }

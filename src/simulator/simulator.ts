@@ -142,7 +142,11 @@ export class Simulator {
       bumps: () => this.switches.lineItemsBumpOpportunity,
       editOpportunity: (id, patch) => this.edit("opportunities", id, patch),
     });
-    this.custom = new CustomEntities(this.#data, () => this.switches.customEntities);
+    this.custom = new CustomEntities(
+      this.#data,
+      () => this.switches.customEntities,
+      () => this.switches.customMetadata,
+    );
     this.metadata = new SimMetadata(this.#data, this.switches);
     const app = new Hono();
     app.all("*", (c) => this.#handle(c.req.raw));

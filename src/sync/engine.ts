@@ -132,7 +132,7 @@ export async function syncTables(
   state = run.state;
   const { names, customs } = run;
   // The metadata tables label the tables this run syncs, custom ones included.
-  const runOptions = { ...options, tables: names };
+  const runOptions = { ...options, tables: names, customs };
   for (const name of names) {
     if (deps.signal?.aborted) break;
     const reader = new TableReader(specOf(name, customs)!, runOptions, deps, state);
@@ -704,7 +704,8 @@ class TableReader {
   async #metadata(): Promise<string | null> {
     const list = (path: string) => this.#list({}, path);
     const spec = { ...this.#spec, path: this.#path };
-    await readMetadata(spec, { ...this.#extra(), list, tables: this.#options.tables });
+    const { tables, customs } = this.#options;
+    await readMetadata(spec, { ...this.#extra(), list, tables, customs });
     return formatUtc(this.#deps.now());
   }
 

@@ -8,7 +8,7 @@ import type { Logger } from "../core/log.ts";
 import type { OdataQuery } from "../act/odata.ts";
 import type { RowChanges, Sink } from "../sink/sink.ts";
 import type { State } from "../state/mod.ts";
-import type { TableName } from "../act/tables.ts";
+import type { TableName, TableSpec } from "../act/tables.ts";
 
 /** One response of a list endpoint. */
 export interface ListPage {
@@ -99,6 +99,8 @@ export interface SyncOptions {
    * `-NAME` to leave one out (`selectTables()` in `src/act/tables.ts`).
    */
   tables: readonly string[];
+  /** The custom tables Act! lists (set by the engine for its tables' reads). */
+  customs?: readonly TableSpec[];
   /** `$top` of every request. */
   batchSize: number;
   /** Overlap re-read at the start of each incremental window, in seconds. */
