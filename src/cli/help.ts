@@ -47,6 +47,19 @@ Examples:
   act-sync check
   act-sync check -c other.json --tables contacts
 `,
+  backup: `Usage: act-sync backup FILE [options]
+
+Write a consistent, read-only snapshot of the SQLite destination to FILE: one file, not in WAL
+mode, written under a temporary name in FILE's folder and renamed over the old copy, so that a
+reader never sees half a file. Safe while the service runs (the snapshot is the last committed
+state). The same snapshot 'publish_to' writes after each successful run.
+
+${CONFIG_OPTIONS}
+
+Examples:
+  act-sync backup D:\\backup\\act.db
+  act-sync backup \\\\fileserver\\reports\\act.db -c C:\\act-sync\\configuration.json
+`,
   state: `Usage: act-sync state [options]
 
 Print the state file as a table: per table its cursor, last success, rows and last error.
@@ -159,6 +172,8 @@ Quirks:
   --docs-forbidden           $metadata and /swagger answer 403, like the cloud host
   --lookups-missing T,T      lookup tables whose endpoints answer 404 (e.g. teams)
   --teams-embed-members      /api/teams embeds members (default: only the roster has them)
+  --sub-list-cap N           line items: at most N per answer, paged by $top/$skip/$orderby=id
+  --line-items-upper-key     line items carry OpportunityID instead of opportunityID
   --token-lifetime S|none    token lifetime in seconds
   --token-max-requests N     token expires after N requests
   --clock-skew S             server clock offset in seconds

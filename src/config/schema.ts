@@ -476,6 +476,17 @@ const toEndpoints = v.transform((input: unknown) =>
   (parseEndpoints(input) as { value: Partial<Record<TableName, string>> }).value
 );
 
+/** A PostgreSQL role name: blank, or 1 to 63 bytes without NUL. */
+const roleName: Check = rule((input) => {
+  const text = asText(input);
+  if (!text) return undefined;
+  return new TextEncoder().encode(text).length > 63 || text.includes("\0")
+    ? `'report_role' must be a PostgreSQL role name of at most 63 bytes: current value is ${
+      show(input)
+    }`
+    : undefined;
+});
+
 // ---------------------------------------------------------------------------------------------
 // The schema.
 
@@ -493,6 +504,7 @@ const MAX_CONNECT_SECONDS = 300;
 const MAX_LOOKBACK_SECONDS = 366 * 86_400;
 /** Retries for a transient error. */
 const MAX_RETRIES = 100;
+const MAX_PARALLEL_REQUESTS = 16;
 /** Log file size before rotation: 1 GiB. */
 const MAX_LOG_BYTES = 1024 * 1024 * 1024;
 
@@ -544,6 +556,14 @@ export const ConfigSchema = v.object(
         toNumber,
       ),
       0.25,
+    ),
+    /**
+     * Requests in flight at most, across the run (1–16); `rate_limit_pause` spaces the starts
+     * on each of these connections. 1: one request at a time.
+     */
+    max_parallel_requests: v.optional(
+      v.pipe(v.unknown(), integerIn("max_parallel_requests", 1, MAX_PARALLEL_REQUESTS), toNumber),
+      4,
     ),
     default_start_date: v.optional(v.pipe(v.unknown(), dateTime, toUtc), "1900-01-01T00:00:00Z"),
     destination: v.optional(v.pipe(v.unknown(), destination, toDestination), "sqlite:act.db"),
@@ -640,6 +660,13 @@ export const ConfigSchema = v.object(
       v.pipe(v.unknown(), numberIn("max_delete_fraction", 0, 1, "a number from 0 to 1"), toNumber),
       0.5,
     ),
+    /**
+     * A file (e.g. on a share) that gets a read-only snapshot of the SQLite destination after
+     * each successful run; unset: none.
+     */
+    publish_to: v.pipe(v.unknown(), optionalText("publish_to"), toOptionalText),
+    /** A PostgreSQL role granted SELECT on everything act-sync creates; unset: none. */
+    report_role: v.pipe(v.unknown(), optionalText("report_role"), roleName, toOptionalText),
   },
   (issue) => {
     const key = issue.expected?.replace(/^"|"$/g, "");

@@ -95,6 +95,7 @@ export async function runReconcile(
         customs,
         batchSize: config.batch_size,
         maxDeleteFraction: config.max_delete_fraction,
+        maxParallelRequests: config.max_parallel_requests,
         force: options.force ?? false,
         endpoints: config.endpoints,
         dryRun: options.dryRun ?? false,

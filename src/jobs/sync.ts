@@ -16,6 +16,7 @@ import { formatTable, redactedState, refusedRun, withSession } from "./_session.
 import { type ProgressEvent, type RunResult, syncTables } from "../sync/engine.ts";
 import { buildBaseUrl } from "../act/odata.ts";
 import { progressReporter } from "./progress.ts";
+import { publishSnapshot } from "./publish.ts";
 
 /** What a run needs from outside. */
 export interface RunDeps {
@@ -62,6 +63,8 @@ export interface SyncRun extends RunResult {
   planned?: number;
   /** Stopped by request (Ctrl+C, `act-sync stop`) before every table was synced. */
   stopped?: boolean;
+  /** Why `publish_to` got no snapshot (a WARNING; the run still succeeded). */
+  publishError?: string;
 }
 
 /** Create the Act! client for a configuration. */
@@ -84,6 +87,7 @@ export function createClient(
     maxRetries: config.max_retries,
     timeoutMs: config.request_timeout_seconds * 1000,
     pauseMs: config.rate_limit_pause * 1000,
+    maxParallel: config.max_parallel_requests,
     logger: deps.logger,
     onResponse: deps.onResponse,
     onRequest: deps.onRequest,
@@ -126,6 +130,7 @@ export async function runSync(
         fullRefresh: options.fullRefresh ?? false,
         endpoints: config.endpoints,
         maxDeleteFraction: config.max_delete_fraction,
+        maxParallelRequests: config.max_parallel_requests,
       }, {
         source: client,
         sink,
@@ -140,11 +145,14 @@ export async function runSync(
         },
       });
       printer.done();
+      // The snapshot is taken under the run's lock, so no other run writes meanwhile.
+      const publishError = result.ok ? publishSnapshot(config, logger, now) : undefined;
       const run: SyncRun = {
         ...result,
         ...(client.refusal ? refusedRun(client.refusal) : {}),
         destination: sink.description,
         planned: tables.length,
+        ...(publishError !== undefined ? { publishError } : {}),
         ...(deps.signal?.aborted && !result.ok ? { stopped: true } : {}),
         ...timing(),
       };
