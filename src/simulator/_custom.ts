@@ -9,6 +9,7 @@
  * @module
  */
 import type { BuiltinTableName } from "../act/tables.ts";
+import { assignCustomNames } from "../act/custom_tables.ts";
 import type { Dataset, Row } from "./_data.ts";
 import { actDate, formatGuid, hash32, Random } from "./_random.ts";
 import { TableStore } from "./_store.ts";
@@ -59,6 +60,8 @@ export class CustomEntities {
   #listed: () => readonly string[];
   #metadata: () => boolean;
   #stores = new Map<string, TableStore>();
+  /** Entities whose fields `/api/metadata/{name}/fields` has described. */
+  #described = new Set<string>();
 
   /**
    * `listed` gives the entity names listed now (the `customEntities` switch), `metadata` whether
@@ -95,6 +98,7 @@ export class CustomEntities {
       if (entity === undefined) return null; // not a custom entity: Act!'s own types
       if (!this.#metadata()) return { missing: true };
       if (name === "picklists") return { list: [] };
+      this.#described.add(entity);
       return {
         list: this.fields(entity).map((f) => ({
           name: f.name,
@@ -123,6 +127,27 @@ export class CustomEntities {
       this.#stores.set(entity, store);
     }
     return store;
+  }
+
+  /**
+   * The `field_labels` rows a sync stores for the custom entities whose fields have been asked
+   * (a sync asks for those of the custom tables it reads, and keeps them when a table goes
+   * missing), without `source_path` and `column_name` (see `SimMetadata.rows`).
+   */
+  labelRows(): Row[] {
+    const names = assignCustomNames([...this.#described].sort(), {});
+    return [...this.#described].flatMap((entity) =>
+      this.fields(entity).map((f) => ({
+        id: `${names[entity]}/${f.name}`,
+        table_name: names[entity],
+        entity_type: entity,
+        field_name: f.name,
+        label: f.label,
+        act_type: f.type,
+        is_custom: true,
+        act_column: null,
+      }))
+    );
   }
 
   /** The rows of an entity as served, in storage order. */

@@ -166,14 +166,15 @@ export class Simulator {
   /**
    * Current records of a table, as served, in storage order (builds every row); history with
    * `details` as `format=text` sends them, line items of every opportunity; the lookup and
-   * metadata tables as a sync stores them (see `SimMetadata.rows`).
+   * metadata tables as a sync stores them (see `SimMetadata.rows`; `field_labels` also holds the
+   * fields of each custom entity whose metadata has been asked, see `CustomEntities.labelRows`).
    */
   rows(table: TableName): Record<string, unknown>[] {
     if (table === "opportunity_products") {
       return this.lineItems.all().map((row) => lineItemView(row, this.switches.lineItemsUpperKey));
     }
     const served = this.metadata.rows(table);
-    if (served) return served;
+    if (served) return table === "field_labels" ? [...served, ...this.custom.labelRows()] : served;
     const rows = this.#stores[table].all();
     if (table === "notes") {
       return rows.map((row) => noteView(row, "text", this.switches.notesFormat));
@@ -191,6 +192,7 @@ export class Simulator {
   /** Number of live records of a table. */
   count(table: TableName): number {
     if (table === "opportunity_products") return this.lineItems.all().length;
+    if (table === "field_labels" || table === "picklist_items") return this.rows(table).length;
     const served = this.metadata.rows(table);
     if (served) return served.length;
     return this.#stores[table].count();
