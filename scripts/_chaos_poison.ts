@@ -8,7 +8,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import type { PoisonKind, RunningSimulator } from "../src/simulator/mod.ts";
-import type { TableName } from "../src/act/tables.ts";
+import type { BuiltinTableName as TableName } from "../src/act/tables.ts";
 
 type Sim = RunningSimulator["sim"];
 

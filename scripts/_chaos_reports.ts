@@ -8,24 +8,37 @@ import { compareHistory } from "./chaos_history.ts";
 import type { DatabaseSync } from "node:sqlite";
 import type { RunningSimulator } from "../src/simulator/mod.ts";
 import { RELATIONS } from "../src/sync/relations.ts";
-import { TABLE_NAMES, type TableName, TABLES } from "../src/act/tables.ts";
+import {
+  ALL_CUSTOM,
+  type BuiltinTableName as TableName,
+  TABLE_NAMES,
+  TABLES,
+} from "../src/act/tables.ts";
+import { customChaosOf } from "./_chaos_custom.ts";
+
+export { withCustomChaos } from "./_chaos_custom.ts";
 
 type Sim = RunningSimulator["sim"];
 
 /**
- * The tables a trial syncs and compares: the record tables. The lookup and metadata tables are
- * read whole every run (tests/lookups_test.ts, tests/labels_test.ts); in a trial they would only
- * add requests for the faults to hit.
+ * The built-in tables a trial syncs and compares: the record tables. The lookup and metadata
+ * tables are read whole every run (tests/lookups_test.ts, tests/labels_test.ts); in a trial they
+ * would only add requests for the faults to hit. The custom tables are synced too
+ * (`_chaos_custom.ts` compares them).
  */
 export const TRIAL_TABLES = TABLE_NAMES.filter((t) => !TABLES[t].lookup && !TABLES[t].metadata);
 
 /** Configuration keys every trial's run shares. */
-export const TRIAL_CONFIG = { log_level: "WARNING", tables: TRIAL_TABLES.join(",") };
+export const TRIAL_CONFIG = {
+  log_level: "WARNING",
+  tables: [...TRIAL_TABLES, ALL_CUSTOM].join(","),
+};
 
 /** What {@linkcode compareLinks} adds to a trial. */
 export interface LinkCounts {
   lost: number;
   stale: number;
+  extra: number;
   problems: string[];
 }
 
@@ -79,6 +92,8 @@ export function mutateReports(
   rnd: () => number,
   removed: Map<TableName, Set<string>>,
 ): void {
+  const custom = customChaosOf(sim); // notes and custom tables
+  if (custom?.takesTurn()) return custom.mutate(removed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rnd() * items.length)];
   const kind = pick(["history", "groups", "users", "opportunity_products"] as const);
   const r = rnd();
@@ -135,8 +150,10 @@ export function compareLinks(
   conn: DatabaseSync,
   counts: LinkCounts,
   rejected: ReadonlySet<string> = new Set(),
+  exact = true,
 ): void {
   compareHistory(conn, counts); // and the history tables (its own file, as chaos.ts is full)
+  customChaosOf(sim)?.compare(conn, counts, exact); // and the custom tables with theirs
   for (const [table, relations] of Object.entries(RELATIONS)) {
     if (relations.links.length === 0) continue;
     // A parent kept in _act_rejected has no links stored.

@@ -55,7 +55,7 @@ import {
   startSimulator,
 } from "../src/simulator/mod.ts";
 import { flattenRecord } from "../src/sync/flatten.ts";
-import type { TableName } from "../src/act/tables.ts";
+import type { BuiltinTableName as TableName } from "../src/act/tables.ts";
 import { type ColumnType, plainName } from "../src/sink/sink.ts";
 import * as reports from "./_chaos_reports.ts";
 import * as poison from "./_chaos_poison.ts";
@@ -326,7 +326,8 @@ async function runTrial(
   const rnd = random(seed * 2654435761);
   const running = await startSimulator({ records: options.records ?? 80, seed });
   const sim = running.sim;
-  const p = plan(rnd, trial, options, sim.switches);
+  const own = random(seed * 2654435761 + 2); // notes and custom tables: their own draws
+  const p = reports.withCustomChaos(sim, own, plan(rnd, trial, options, sim.switches));
   const planted = poison.plant(sim, rnd, p.faults);
   const result: TrialResult = {
     trial,
@@ -546,7 +547,7 @@ function compare(
         }
       }
     }
-    reports.compareLinks(sim, conn, result, unstorable);
+    reports.compareLinks(sim, conn, result, unstorable, exact);
   } finally {
     conn.close();
   }

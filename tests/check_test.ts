@@ -5,7 +5,7 @@ import type { Config } from "../src/config/mod.ts";
 import { configForSimulator } from "./_helpers.ts";
 import { createLogger } from "../src/core/log.ts";
 import { startSimulator } from "../src/simulator/mod.ts";
-import { TABLE_NAMES } from "../src/act/tables.ts";
+import { METADATA_TABLE_NAMES, TABLE_NAMES } from "../src/act/tables.ts";
 
 type Sim = Awaited<ReturnType<typeof startSimulator>>;
 
@@ -38,8 +38,17 @@ describe("runCheck()", () => {
     const { ok, out, log } = await check(configFor(sim));
     assert.equal(ok, true, out);
     const lines = out.trimEnd().split("\n");
-    assert.equal(lines.length, TABLE_NAMES.length + 1);
-    for (const [i, table] of TABLE_NAMES.entries()) {
+    // The built-in tables, with the custom tables Act! lists (see the custom tables' tests)
+    // before the metadata tables.
+    const metadata: readonly string[] = METADATA_TABLE_NAMES;
+    const names = [
+      ...TABLE_NAMES.filter((t) => !metadata.includes(t)),
+      "custom_equipement_rentals_service",
+      "custom_projects",
+      ...METADATA_TABLE_NAMES,
+    ];
+    assert.equal(lines.length, names.length + 1);
+    for (const [i, table] of names.entries()) {
       assert.match(lines[i], new RegExp(`^${table}\\s+/api/\\S+\\s+OK \\(`), lines[i]);
     }
     assert.match(lines[0], /^contacts\s+\/api\/contacts\s+OK \(\{"value": \[\.\.\.\]\}, 1 row\)$/);
@@ -49,9 +58,14 @@ describe("runCheck()", () => {
       /^activity_types\s+\/api\/task-types\s+OK .*\/api\/activity-types answered 404/,
     );
     // Aligned: the result column starts at the same offset on every line.
-    const starts = lines.slice(0, TABLE_NAMES.length).map((line) => line.indexOf(" OK ("));
+    const starts = lines.slice(0, names.length).map((line) => line.indexOf(" OK ("));
     assert.equal(new Set(starts).size, 1, out);
-    assert.match(lines[TABLE_NAMES.length], new RegExp(`All ${TABLE_NAMES.length} tables OK`));
+    assert.match(lines[names.length], new RegExp(`All ${names.length} tables OK`));
+    assert.match(out, /^notes\s+\/api\/notes\?format=text\s+OK/m);
+    assert.match(
+      out,
+      /^custom_equipement_rentals_service\s+\/api\/custom\/entities\/%C3%89quipement%20Rentals%20%26%20Service\s+OK/m,
+    );
     // Line items are probed on the first opportunity, users even when they ignore $top.
     assert.match(
       lines[9],
@@ -79,7 +93,7 @@ describe("runCheck()", () => {
     assert.equal(ok, false);
     assert.match(out, /^products\s+\/api\/no-such-products\s+FAILED: .*404/m);
     assert.match(out, /^contacts\s+\/api\/contacts\s+OK/m);
-    assert.match(out, new RegExp(`1 of ${TABLE_NAMES.length} tables failed`));
+    assert.match(out, new RegExp(`1 of ${TABLE_NAMES.length + 2} tables failed`));
   });
 
   test("a refused login prints 'Failed to authenticate…' without the password", async () => {

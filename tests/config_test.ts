@@ -98,7 +98,7 @@ describe("parseConfig()", () => {
     assert.equal(config.default_start_date, "1900-01-01T00:00:00Z");
     assert.equal(config.destination, `sqlite:${join(BASE, "act.db")}`);
     assert.equal(config.state_file, join(BASE, "state.json"));
-    assert.deepEqual(config.tables, [...TABLE_NAMES]);
+    assert.deepEqual(config.tables, [...TABLE_NAMES, "custom_*"]);
     assert.equal(config.schedule, "*/15 * * * *");
     assert.equal(config.reconcile_schedule, "0 3 * * *");
     assert.equal(config.http_host, "127.0.0.1");
@@ -307,6 +307,21 @@ describe("parseConfig()", () => {
     ]);
   });
 
+  test("tables: custom_* and custom tables by name, -NAME leaves a table out", () => {
+    const tables = (value: unknown) => parse({ tables: value }).config.tables;
+    assert.deepEqual(tables("all"), [...TABLE_NAMES, "custom_*"]);
+    assert.deepEqual(tables(["contacts", "custom_projects"]), ["contacts", "custom_projects"]);
+    assert.deepEqual(tables("contacts custom_*"), ["contacts", "custom_*"]);
+    assert.deepEqual(tables(["all", "-custom_projects", "-notes"]), [
+      ...TABLE_NAMES.filter((t) => t !== "notes"),
+      "custom_*",
+      "-custom_projects",
+    ]);
+    // Only exclusions: everything else.
+    assert.deepEqual(tables("-custom_projects"), [...TABLE_NAMES, "custom_*", "-custom_projects"]);
+    assertIssue(fail({ tables: "custom_Ä" }), "tables", '"custom_Ä"');
+  });
+
   test("rejects an unknown table, listing the valid ones and the closest match", () => {
     const error = fail({ tables: "contacts,oportunities" });
     assertIssue(error, "tables", '"oportunities"', TABLE_NAMES.join(", "), '"opportunities"');
@@ -449,7 +464,7 @@ describe("parseConfig()", () => {
     const protocol: "http" | "https" = config.protocol;
     const level: "INFO" | "FINE" | "WARNING" | "SEVERE" = config.log_level;
     const token: string | undefined = config.http_token;
-    const first: (typeof TABLE_NAMES)[number] | undefined = config.tables[0];
+    const first: string | undefined = config.tables[0];
     assert.deepEqual([port, protocol, level, token, first], [
       null,
       "https",

@@ -8,7 +8,7 @@ import { openSink } from "../src/sink/mod.ts";
 import { progressOf, readState } from "../src/state/mod.ts";
 import type { EngineDeps, ProgressEvent, RunResult } from "../src/sync/engine.ts";
 import { reconcileTables } from "../src/sync/reconcile.ts";
-import type { TableName } from "../src/act/tables.ts";
+import type { BuiltinTableName as TableName } from "../src/act/tables.ts";
 import { type SimulatorOptions, startSimulator } from "../src/simulator/mod.ts";
 import { assertMirrors, simulatorClient, syncOnce, tempDir } from "./_helpers.ts";
 import { type Destination, testDestinations } from "./_destinations.ts";

@@ -146,7 +146,9 @@ describe("PostgreSQL: report_role", { skip: postgresSkip() }, () => {
         "activities",
         "history",
         "opportunity_products",
-      ],
+        "notes",
+        "custom_*",
+      ] as TableName[],
       source: simulatorClient(running.url),
       sinkOptions: { reportRole: role },
     });

@@ -89,6 +89,10 @@ describe("parseSimulateArgs()", () => {
       "--ignore-skip",
       "--echo-credentials",
       "--fault-rate=0.5",
+      "--no-notes-odata",
+      "--no-notes-format",
+      "--custom-entities=Projects, Site Inspections",
+      "--no-custom-metadata",
       "--date-shape=mixed",
       "--system-spelling=pascal",
       "--html-password",
@@ -109,6 +113,9 @@ describe("parseSimulateArgs()", () => {
     assert.equal(o.switches?.usersOdata, true);
     assert.equal(o.switches?.historyFormat, false);
     assert.equal(o.switches?.lineItemsBumpOpportunity, false);
+    assert.equal(o.switches?.notesOdata, false);
+    assert.deepEqual(o.switches?.customEntities, ["Projects", "Site Inspections"]);
+    assert.equal(o.switches?.customMetadata, false);
     assert.deepEqual(o.switches?.actError, { code: 4031, status: 500 });
     assert.equal(parseSimulateArgs(["--act-error=4032"]).switches?.actError?.status, 403);
     assert.throws(() => parseSimulateArgs(["--act-error=4030"]), /'--act-error' must be/);

@@ -30,12 +30,20 @@ export const TABLE_NAMES = [
   "groups",
   "users",
   "opportunity_products",
+  "notes",
+  // The custom tables (`src/act/custom_tables.ts`) are synced here, before the metadata tables.
   ...LOOKUP_TABLE_NAMES,
   ...METADATA_TABLE_NAMES,
 ] as const;
 
-/** One of {@linkcode TABLE_NAMES}. */
-export type TableName = typeof TABLE_NAMES[number];
+/** One of {@linkcode TABLE_NAMES}: a table every Act! database has. */
+export type BuiltinTableName = typeof TABLE_NAMES[number];
+
+/** A table copied from one of the customer's Act! custom tables (`src/act/custom_tables.ts`). */
+export type CustomTableName = `custom_${string}`;
+
+/** A destination table read from Act!: a built-in one or a custom table. */
+export type TableName = BuiltinTableName | CustomTableName;
 
 /** How one table is read from the Act! Web API. */
 export interface TableSpec {
@@ -64,7 +72,16 @@ export interface TableSpec {
    * is scanned on its own cursor (ids and cursor only) and each new or changed parent's rows
    * replace its previous ones; `parentKey` (set on every row) names the parent.
    */
-  readonly perParent?: { readonly table: TableName; readonly parentKey: string };
+  readonly perParent?: { readonly table: BuiltinTableName; readonly parentKey: string };
+  /**
+   * When the server rejects `$filter` on the cursor field, read the table as a whole list
+   * (which may ignore every OData option) and mark deleted the stored rows it no longer holds,
+   * within the mass-delete guard (notes, which Act! does not list as OData-enabled).
+   * @default {false}
+   */
+  readonly wholeListFallback?: boolean;
+  /** The Act! custom table this table copies (custom tables only). */
+  readonly custom?: { readonly entity: string };
   /**
    * A lookup table (`src/sync/lookups.ts`): read in full every run as a whole list; rows no
    * longer sent are marked deleted (within the mass-delete guard); a 404 skips the table with a
@@ -77,7 +94,7 @@ export interface TableSpec {
 }
 
 /** The table specs, keyed by name. */
-export const TABLES: Readonly<Record<TableName, TableSpec>> = {
+export const TABLES: Readonly<Record<BuiltinTableName, TableSpec>> = {
   contacts: {
     name: "contacts",
     path: "/api/contacts",
@@ -153,6 +170,16 @@ export const TABLES: Readonly<Record<TableName, TableSpec>> = {
     cursorJsonField: "edited",
     perParent: { table: "opportunities", parentKey: "opportunityID" },
   },
+  notes: {
+    name: "notes",
+    // `noteText` as plain text where the server supports it (others ignore the parameter).
+    path: "/api/notes?format=text",
+    fallbackPaths: [],
+    cursorField: "edited",
+    cursorJsonField: "edited",
+    cursorOptional: true,
+    wholeListFallback: true,
+  },
   // The lookup tables and the metadata tables: see LOOKUP_TABLE_NAMES, METADATA_TABLE_NAMES.
   opportunity_processes: lookup("opportunity_processes", "/api/opportunities/processes"),
   opportunity_stages: lookup("opportunity_stages", "/api/opportunities/stages"),
@@ -166,7 +193,7 @@ export const TABLES: Readonly<Record<TableName, TableSpec>> = {
 };
 
 /** The spec of a lookup table read from `path`. */
-function lookup(name: TableName, path: string): TableSpec {
+function lookup(name: BuiltinTableName, path: string): TableSpec {
   return {
     name,
     path,
@@ -179,7 +206,7 @@ function lookup(name: TableName, path: string): TableSpec {
 }
 
 /** The spec of a metadata table read from `path` for each entity type. */
-function metadata(name: TableName, path: string, kind: "fields" | "picklists"): TableSpec {
+function metadata(name: BuiltinTableName, path: string, kind: "fields" | "picklists"): TableSpec {
   return {
     name,
     path,
@@ -190,7 +217,49 @@ function metadata(name: TableName, path: string, kind: "fields" | "picklists"): 
   };
 }
 
-/** Whether `name` is one of the table names. */
-export function isTableName(name: string): name is TableName {
+/** Whether `name` is one of the built-in table names. */
+export function isBuiltinTableName(name: string): name is BuiltinTableName {
   return (TABLE_NAMES as readonly string[]).includes(name);
+}
+
+/** Whether `name` is a table name: a built-in one or a custom table's (`custom_…`). */
+export function isTableName(name: string): name is TableName {
+  return isBuiltinTableName(name) || isCustomTableName(name);
+}
+
+/** Whether `name` has the form of a custom table's name (`custom_` and `[a-z0-9_]`). */
+export function isCustomTableName(name: string): name is CustomTableName {
+  return /^custom_[a-z0-9_]+$/.test(name);
+}
+
+/**
+ * The `tables` entry that stands for every custom table Act! lists (the default includes it).
+ * An entry `-NAME` leaves a table out.
+ */
+export const ALL_CUSTOM = "custom_*";
+
+/**
+ * The tables a `tables` selection chooses, in sync order: the other tables it names, with the
+ * custom tables `customs` (in their order) that it includes by name or with
+ * {@linkcode ALL_CUSTOM} before the metadata tables (whose labelled views cover them), less
+ * every `-NAME` entry.
+ */
+export function selectTables(
+  selection: readonly string[],
+  customs: readonly CustomTableName[],
+): TableName[] {
+  const named = (name: string) => name !== ALL_CUSTOM && !name.startsWith("-");
+  const others = selection.filter((name) => named(name) && !isCustomTableName(name));
+  const last = (name: string) => (METADATA_TABLE_NAMES as readonly string[]).includes(name);
+  const all = selection.includes(ALL_CUSTOM);
+  const out = new Set(others.filter((name) => !last(name)));
+  for (const name of customs) if (all || selection.includes(name)) out.add(name);
+  for (const name of others) if (last(name)) out.add(name);
+  for (const entry of selection) if (entry.startsWith("-")) out.delete(entry.slice(1));
+  return [...out] as TableName[];
+}
+
+/** The spec of a table: a built-in one, else the custom table's among `customs` (or undefined). */
+export function specOf(name: string, customs: readonly TableSpec[] = []): TableSpec | undefined {
+  return isBuiltinTableName(name) ? TABLES[name] : customs.find((spec) => spec.name === name);
 }

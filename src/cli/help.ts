@@ -161,6 +161,11 @@ Quirks:
   --users-odata              /api/users honours $top, $skip, $orderby, $filter (default: ignored)
   --no-history-format        history details always as stored (HTML), whatever format= asks
   --no-line-items-bump       a line item change does not bump its opportunity's edited
+  --no-notes-odata           /api/notes answers 400 to $filter, $orderby and $select
+  --no-notes-format          noteText always as stored (HTML), whatever format= asks
+  --custom-entities A,B      the custom tables Act! lists (default: Projects and
+                             "Équipement Rentals & Service"; "" for none)
+  --no-custom-metadata       /api/metadata/{custom table}/fields answers 404 (no labels)
   --metadata-empty T,T       entity types whose field metadata is an empty list
                              (default: activity,history,note,user,task, like Premium Cloud)
   --metadata-alternate       metadata with other field names, in {"value": [...]}, items embedded

@@ -7,7 +7,11 @@
 import process from "node:process";
 import { errorMessage, UsageError } from "../core/errors.ts";
 import { parseFlags } from "./_flags.ts";
-import { LOOKUP_TABLE_NAMES, TABLE_NAMES, type TableName } from "../act/tables.ts";
+import {
+  type BuiltinTableName as TableName,
+  LOOKUP_TABLE_NAMES,
+  TABLE_NAMES,
+} from "../act/tables.ts";
 import {
   actDate,
   type DateShape,
@@ -150,6 +154,13 @@ export function parseSimulateArgs(args: string[]): SimulatorOptions & { port: nu
   if (v["users-odata"]) switches.usersOdata = true;
   if (v["no-history-format"]) switches.historyFormat = false;
   if (v["no-line-items-bump"]) switches.lineItemsBumpOpportunity = false;
+  if (v["no-notes-odata"]) switches.notesOdata = false;
+  if (v["no-notes-format"]) switches.notesFormat = false;
+  if (v["no-custom-metadata"]) switches.customMetadata = false;
+  if (v["custom-entities"] !== undefined) {
+    const text = String(v["custom-entities"]);
+    switches.customEntities = text.split(",").map((e) => e.trim()).filter(Boolean);
+  }
   if (v["metadata-empty"] !== undefined) {
     switches.metadataEmpty = String(v["metadata-empty"]).split(",").map((t) => t.trim())
       .filter(Boolean);
@@ -272,6 +283,7 @@ function parseArgsStrict(args: string[]): Record<string, string | boolean | unde
     "fault-rate",
     "fault-kinds",
     "fault-seed",
+    "custom-entities",
     "date-shape",
     "system-spelling",
     "act-error",
@@ -296,6 +308,9 @@ function parseArgsStrict(args: string[]): Record<string, string | boolean | unde
     "users-odata",
     "no-history-format",
     "no-line-items-bump",
+    "no-notes-odata",
+    "no-notes-format",
+    "no-custom-metadata",
     "metadata-alternate",
     "docs-forbidden",
     "teams-embed-members",

@@ -14,7 +14,13 @@ import { formatUtc, parseUtc } from "../core/time.ts";
 import { redactUrlCredentials } from "../core/secrets.ts";
 import { parseDecimal } from "./_decimal.ts";
 import { historyTables } from "./_history_mode.ts";
-import { TABLE_NAMES, type TableName } from "../act/tables.ts";
+import {
+  ALL_CUSTOM,
+  isBuiltinTableName,
+  isCustomTableName,
+  TABLE_NAMES,
+  type TableName,
+} from "../act/tables.ts";
 import { closest } from "../core/closest.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -324,39 +330,51 @@ function listItems(input: unknown): unknown[] | undefined {
   return undefined;
 }
 
-/** The chosen tables in their canonical order, or the problems (one per bad name). */
-function parseTables(input: unknown): { value: TableName[] } | { error: string } {
+/**
+ * The chosen tables, or the problems (one per bad name): built-in names in their canonical order,
+ * then `custom_*` (every custom table Act! lists) and custom tables named one by one, then
+ * `-NAME` entries that leave a custom table out. `all` (or `*`) is every built-in table and
+ * `custom_*`; a list of `-NAME` entries alone starts from `all`.
+ */
+function parseTables(input: unknown): { value: string[] } | { error: string } {
   const names = listItems(input);
   if (!names) {
     return { error: `'tables' must be a list of table names: current value is ${show(input)}` };
   }
-  const chosen = new Set<TableName>();
+  const valid = `${TABLE_NAMES.join(", ")}, ${ALL_CUSTOM} or a custom table's name`;
+  const chosen = new Set<string>();
+  const left = new Set<string>();
   const errors: string[] = [];
   for (const name of names) {
     const text = typeof name === "string" ? name.trim().toLowerCase() : "";
-    if (text === "*" || text === "all") {
-      for (const table of TABLE_NAMES) chosen.add(table);
-    } else if ((TABLE_NAMES as readonly string[]).includes(text)) {
-      chosen.add(text as TableName);
+    const bare = text.startsWith("-") ? text.slice(1) : text;
+    const into = text.startsWith("-") ? left : chosen;
+    if (bare === "*" || bare === "all") {
+      for (const table of [...TABLE_NAMES, ALL_CUSTOM]) into.add(table);
+    } else if (isBuiltinTableName(bare) || isCustomTableName(bare) || bare === ALL_CUSTOM) {
+      into.add(bare);
     } else {
-      const guess = closest(String(name), TABLE_NAMES);
+      const guess = closest(String(name), [...TABLE_NAMES, ALL_CUSTOM]);
       errors.push(
-        `'tables' contains an unknown table ${show(name)}: valid tables are ${
-          TABLE_NAMES.join(", ")
-        }` +
+        `'tables' contains an unknown table ${show(name)}: valid tables are ${valid}` +
           (guess ? `; did you mean "${guess}"?` : ""),
       );
     }
   }
   if (errors.length) return { error: errors.join("\n  - ") };
+  if (chosen.size === 0 && left.size > 0) {
+    for (const t of [...TABLE_NAMES, ALL_CUSTOM]) chosen.add(t);
+  }
+  for (const table of left) if (!isCustomTableName(table)) chosen.delete(table);
   if (chosen.size === 0) {
     return {
-      error: `'tables' is empty: current value is ${show(input)}; valid tables are ${
-        TABLE_NAMES.join(", ")
-      }`,
+      error: `'tables' is empty: current value is ${show(input)}; valid tables are ${valid}`,
     };
   }
-  return { value: TABLE_NAMES.filter((table) => chosen.has(table)) };
+  const builtin = TABLE_NAMES.filter((table) => chosen.has(table));
+  const custom = [...chosen].filter((table) => !isBuiltinTableName(table));
+  const except = [...left].filter((table) => isCustomTableName(table)).map((t) => `-${t}`);
+  return { value: [...builtin, ...custom, ...except] };
 }
 
 const tableList: Check = rule((input) => {
@@ -364,9 +382,7 @@ const tableList: Check = rule((input) => {
   return "error" in parsed ? parsed.error : undefined;
 });
 
-const toTables = v.transform((input: unknown) =>
-  (parseTables(input) as { value: TableName[] }).value
-);
+const toTables = v.transform((input: unknown) => (parseTables(input) as { value: string[] }).value);
 
 const parseHistoryTables = (input: unknown) => historyTables(input, listItems(input), show);
 
@@ -564,7 +580,10 @@ export const ConfigSchema = v.object(
     default_start_date: v.optional(v.pipe(v.unknown(), dateTime, toUtc), "1900-01-01T00:00:00Z"),
     destination: v.optional(v.pipe(v.unknown(), destination, toDestination), "sqlite:act.db"),
     state_file: v.optional(v.pipe(v.unknown(), nonEmpty("state_file"), toText), "state.json"),
-    tables: v.optional(v.pipe(v.unknown(), tableList, toTables), () => [...TABLE_NAMES]),
+    tables: v.optional(
+      v.pipe(v.unknown(), tableList, toTables),
+      () => [...TABLE_NAMES, ALL_CUSTOM] as string[],
+    ),
     history_mode: v.optional(
       v.pipe(v.unknown(), historyList, toHistoryTables),
       (): TableName[] => ["opportunities"],

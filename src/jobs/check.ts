@@ -10,7 +10,18 @@ import { createClient } from "./sync.ts";
 import { AuthError, errorMessage, HttpError } from "../core/errors.ts";
 import { escapeControl } from "../core/secrets.ts";
 import type { Logger } from "../core/log.ts";
-import { type TableName, TABLES } from "../act/tables.ts";
+import {
+  ALL_CUSTOM,
+  type CustomTableName,
+  isCustomTableName,
+  selectTables,
+  specOf,
+  type TableName,
+  TABLES,
+  type TableSpec,
+} from "../act/tables.ts";
+import { discoverCustomTables } from "../sync/custom.ts";
+import { emptyState, readState } from "../state/mod.ts";
 
 /** What {@linkcode runCheck} needs from outside. */
 export interface CheckDeps {
@@ -38,20 +49,21 @@ function reason(error: unknown): string {
 }
 
 /** Paths to try for a table: the configured override alone, else the default and its fallbacks. */
-function pathsFor(config: Config, table: TableName): string[] {
-  const override = config.endpoints[table];
+function pathsFor(config: Config, spec: TableSpec): string[] {
+  const override = spec.custom ? undefined : config.endpoints[spec.name];
   if (override) return [override];
-  return [TABLES[table].path, ...TABLES[table].fallbackPaths];
+  return [spec.path, ...spec.fallbackPaths];
 }
 
-async function probe(client: ActClient, config: Config, table: TableName): Promise<Probe> {
-  const paths = pathsFor(config, table);
+async function probe(client: ActClient, config: Config, spec: TableSpec): Promise<Probe> {
+  const table = spec.name;
+  const paths = pathsFor(config, spec);
   const missing: string[] = [];
   for (const [i, template] of paths.entries()) {
     // Metadata tables are read per entity type: probe the contacts' one.
     let path = template.replace("{type}", "contact");
     try {
-      const parent = TABLES[table].perParent;
+      const parent = spec.perParent;
       if (parent) {
         // Rows read per parent: probe those of the first parent record.
         const first = await client.list(
@@ -81,7 +93,7 @@ async function probe(client: ActClient, config: Config, table: TableName): Promi
         missing.push(path);
         continue;
       }
-      if (error instanceof HttpError && error.status === 404 && TABLES[table].lookup) {
+      if (error instanceof HttpError && error.status === 404 && spec.lookup) {
         return { table, path, ok: true, result: "not offered by this server (404): sync skips it" };
       }
       return { table, path, ok: false, result: `FAILED: ${reason(error)}` };
@@ -126,9 +138,26 @@ export async function runCheck(config: Config, deps: CheckDeps): Promise<CheckRe
     return { ok: false, refused: error instanceof AuthError, loginError, failure: error };
   }
   const probes: Probe[] = [];
-  for (const table of config.tables) {
-    probes.push(await probe(client, config, table));
+  let customs: TableSpec[] = [];
+  let missing: TableName[] = [];
+  if (config.tables.some((t) => t === ALL_CUSTOM || isCustomTableName(t))) {
+    // Named as the next run would name them: from the state file's names, when it has them.
+    let state = emptyState();
+    try {
+      state = readState(config.state_file);
+    } catch { /* a state file that cannot be read: names as a first run gives them */ }
+    const found = await discoverCustomTables(client, state, { logger, now: Date.now });
+    customs = found.specs;
+    missing = found.missing;
+  }
+  const names = selectTables(config.tables, customs.map((c) => c.name as CustomTableName));
+  for (const table of names) {
+    probes.push(await probe(client, config, specOf(table, customs)!));
     if (client.refusal) break; // Act! refused the account: no table can pass
+  }
+  for (const table of selectTables(config.tables, missing as CustomTableName[])) {
+    if (!missing.includes(table)) continue;
+    probes.push({ table, path: "", ok: true, result: "kept: no longer listed by Act!" });
   }
   const nameWidth = Math.max(5, ...probes.map((p) => p.table.length));
   const pathWidth = Math.max(4, ...probes.map((p) => p.path.length));

@@ -15,7 +15,8 @@ import { escapeControl } from "../core/secrets.ts";
 import { formatTable, redactedState, refusedRun, withSession } from "./_session.ts";
 import { type ReconcileRecord, withReconciled } from "../state/reconcile.ts";
 import { reconcileTables, type TableReconcile } from "../sync/reconcile.ts";
-import type { TableName } from "../act/tables.ts";
+import { type CustomTableName, selectTables, type TableName } from "../act/tables.ts";
+import { recordedCustomSpecs } from "../sync/custom.ts";
 import { createClient } from "./sync.ts";
 import { progressReporter } from "./progress.ts";
 
@@ -84,10 +85,14 @@ export async function runReconcile(
       client: () => createClient(config, { ...deps, now }),
       dryRun: options.dryRun ?? false,
     },
-    async ({ client, sink }) => {
+    async ({ client, sink, state: read }) => {
       const progress = progressReporter({ tty: deps.progress, logger: deps.logger, now });
+      // Custom tables as the last sync found them (those Act! still listed).
+      const customs = recordedCustomSpecs(read);
+      const names = customs.map((spec) => spec.name as CustomTableName);
       const result = await reconcileTables({
-        tables: options.tables ?? config.tables,
+        tables: options.tables ?? selectTables(config.tables, names),
+        customs,
         batchSize: config.batch_size,
         maxDeleteFraction: config.max_delete_fraction,
         maxParallelRequests: config.max_parallel_requests,

@@ -14,7 +14,6 @@ import { escapeControl } from "../core/secrets.ts";
 import { type State, writeState } from "../state/mod.ts";
 import { formatTable, redactedState, refusedRun, withSession } from "./_session.ts";
 import { type ProgressEvent, type RunResult, syncTables } from "../sync/engine.ts";
-import type { TableName } from "../act/tables.ts";
 import { buildBaseUrl } from "../act/odata.ts";
 import { progressReporter } from "./progress.ts";
 import { publishSnapshot } from "./publish.ts";
@@ -46,8 +45,8 @@ export interface RunDeps {
 export interface RunOptions {
   /** Ignore cursors. @default {false} */
   fullRefresh?: boolean;
-  /** Tables to sync. @default {config.tables} */
-  tables?: readonly TableName[];
+  /** Tables to sync: a `tables` selection (see `SyncOptions.tables`). @default {config.tables} */
+  tables?: readonly string[];
 }
 
 /** The outcome of {@linkcode runSync}. */

@@ -13,7 +13,8 @@ import type { SyncRun } from "../jobs/sync.ts";
 import type { State, TableStatus } from "../state/mod.ts";
 import { HISTORY_LIMIT, historyOf, type RunSummary } from "../state/history.ts";
 import type { ProgressEvent } from "../sync/engine.ts";
-import type { TableName } from "../act/tables.ts";
+import { type CustomTableName, selectTables, type TableName } from "../act/tables.ts";
+import { recordedCustomSpecs } from "../sync/custom.ts";
 import { utcMs } from "../core/time.ts";
 
 /** Why a run started. */
@@ -167,8 +168,8 @@ export interface Snapshot {
 
 /** Options for {@linkcode Monitor}. */
 export interface MonitorOptions {
-  /** Tables the service syncs. */
-  tables: readonly TableName[];
+  /** The `tables` selection the service syncs (custom tables: those the state file records). */
+  tables: readonly string[];
   /** The cron pattern, for display. */
   schedule: string;
   /** One schedule interval in ms; no success for three of them means stale. */
@@ -216,13 +217,19 @@ export class Monitor {
   #lastSuccess: number | null;
   #counters: Counters;
 
+  /** The tables of the selection: built-in ones and the custom tables the state records. */
+  #tables(): TableName[] {
+    const customs = recordedCustomSpecs(this.#state, true).map((s) => s.name as CustomTableName);
+    return selectTables(this.#options.tables, customs);
+  }
+
   constructor(options: MonitorOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#startedAt = this.#now();
     this.#state = options.state ?? { table_cursors: {}, table_batch_tracking: {} };
     this.#history = historyOf(this.#state);
-    this.#lastSuccess = lastRunSuccessOf(this.#history, this.#state, options.tables);
+    this.#lastSuccess = lastRunSuccessOf(this.#history, this.#state, this.#tables());
     this.#counters = {
       runs: { ok: 0, failed: 0, stopped: 0 },
       ticks_skipped: 0,
@@ -362,7 +369,7 @@ export class Monitor {
   #failedBeforeTables(message: string): State {
     const at = this.#iso();
     const tables = { ...this.#state.tables };
-    for (const table of this.#options.tables) {
+    for (const table of this.#tables()) {
       tables[table] = { ...tables[table], last_error: { message, at } };
     }
     return { ...this.#state, tables };
@@ -427,7 +434,7 @@ export class Monitor {
   /** Everything the HTTP app shows. */
   snapshot(): Snapshot {
     const tables: Record<string, TableView> = {};
-    for (const table of this.#options.tables) {
+    for (const table of this.#tables()) {
       const status = this.#state.tables?.[table] ?? {};
       const cursor = this.#state.table_cursors[table];
       tables[table] = {
@@ -467,7 +474,7 @@ export class Monitor {
       error,
       tables,
       current: null,
-      rows_total: rowsTotalOf(this.#state, this.#options.tables),
+      rows_total: rowsTotalOf(this.#state, this.#tables()),
     };
     this.#running = null;
     const keep = Math.max(1, this.#options.keepRuns ?? HISTORY_LIMIT);

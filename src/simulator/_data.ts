@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { TableName } from "../act/tables.ts";
+import type { BuiltinTableName as TableName } from "../act/tables.ts";
 import { actDate, formatGuid, hash32, hashFloat, hex8, Random } from "./_random.ts";
 
 /** A JSON record. */
@@ -25,6 +25,7 @@ const TABLE_NO: Record<TableName, number> = {
   groups: 8,
   users: 9,
   opportunity_products: 10,
+  notes: 21,
   // Served by `_metadata.ts`, not generated here.
   opportunity_processes: 11,
   opportunity_stages: 12,
@@ -297,6 +298,7 @@ export function defaultCounts(records: number): Record<TableName, number> {
     users: USERS.length,
     // Line items are read per opportunity: about two on most opportunities (see lineItems).
     opportunity_products: 0,
+    notes: Math.ceil(records / 2),
     // Served by `_metadata.ts`: no generated rows.
     opportunity_processes: 0,
     opportunity_stages: 0,
@@ -514,6 +516,8 @@ export class Dataset {
         return this.#history(r, i, id, stamp, created);
       case "groups":
         return this.#group(r, i, id, stamp, created);
+      case "notes":
+        return this.#note(r, i, id, stamp, created);
       default:
         return this.#product(r, i, id, stamp, created);
     }
@@ -974,6 +978,40 @@ export class Dataset {
       companies: this.#companyRefs(hash32(this.seed, TABLE_NO.history, i, 40), 0.6),
       groups: r.chance(0.05) ? this.#groupRefs(r.hex(12), 1) : [],
       opportunities: this.#opportunityRefs(hash32(this.seed, TABLE_NO.history, i, 41), 0.3),
+    };
+  }
+
+  /** A note on one or two contacts, often their company, sometimes an opportunity or a group. */
+  #note(r: Random, i: number, id: string, stamp: number, created: number): Row {
+    const nc = this.counts.contacts;
+    const contacts: Row[] = [];
+    for (let m = 0; m < Math.min(nc, r.int(1, 2)); m++) {
+      const cj = hash32(this.seed, TABLE_NO.notes, i, 30 + m) % nc;
+      const [f, l] = this.contactName(cj);
+      if (!contacts.some((c) => c.id === this.guid("contacts", cj))) {
+        contacts.push({ id: this.guid("contacts", cj), displayName: `${f} ${l}` });
+      }
+    }
+    const author = this.#user(r);
+    const editor = this.#user(r);
+    const subject = r.pick(SUBJECTS);
+    return {
+      id,
+      noteText: `<html><body><p>${subject}: ${r.pick(OUTCOMES)} &amp; follow up.</p></body></html>`,
+      noteTypeID: r.pick([0, 0, 0, 1, 2]),
+      isPrivate: r.chance(0.05),
+      created: actDate(created),
+      edited: actDate(stamp),
+      editedBy: editor.name,
+      recordManager: author.name,
+      recordManagerID: author.id,
+      attachment: r.chance(0.04)
+        ? { displayName: "scan.pdf", fileExtension: ".pdf", fileSize: r.int(1000, 90000) }
+        : null,
+      contacts,
+      companies: this.#companyRefs(hash32(this.seed, TABLE_NO.notes, i, 40), 0.6),
+      groups: r.chance(0.05) ? this.#groupRefs(r.hex(12), 1) : [],
+      opportunities: this.#opportunityRefs(hash32(this.seed, TABLE_NO.notes, i, 41), 0.2),
     };
   }
 

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { TableName } from "../act/tables.ts";
+import type { BuiltinTableName as TableName } from "../act/tables.ts";
 import type { Dataset, Row } from "./_data.ts";
 import { compareValues, type Expr, getPath, matches, type OrderKey, propsOf } from "./_odata.ts";
 import { actDate, Random } from "./_random.ts";
@@ -50,7 +50,7 @@ export class TableStore {
 
   /** Number of live rows. */
   count(): number {
-    return this.data.counts[this.table] - this.#deleted + this.extra.size;
+    return this.#base() - this.#deleted + this.extra.size;
   }
 
   /** The stored row with this id, or undefined (unshaped). */
@@ -92,6 +92,11 @@ export class TableStore {
     return true;
   }
 
+  /** Generated base rows: none for a table the dataset does not generate (custom entities). */
+  #base(): number {
+    return this.data.counts[this.table] ?? 0;
+  }
+
   /** A sequence number for the next insert. */
   nextInsert(): number {
     return ++this.#inserted;
@@ -116,12 +121,12 @@ export class TableStore {
   /** Run a query; returns the rows of the page as served. */
   query(plan: Plan): Row[] {
     const data = this.data;
-    const n = data.counts[this.table];
+    const n = this.#base();
     const stampKey = data.stampKey(this.table);
     const sample = this.view(n > 0 ? data.record(this.table, 0) : {});
     const stampNames = this.stampNames(sample);
     const { bounds, residual } = splitBounds(plan.filter, stampNames);
-    const stamps = stampKey ? data.stamps(this.table) : null;
+    const stamps = stampKey ? (n > 0 ? data.stamps(this.table) : new Float64Array(0)) : null;
     let a = 0;
     let b = n;
     if (bounds && stamps) {

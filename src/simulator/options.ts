@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { TableName } from "../act/tables.ts";
+import type { BuiltinTableName as TableName } from "../act/tables.ts";
 import type { PoisonKind } from "./_poison.ts";
 
 /** Options for {@linkcode Simulator}. */
@@ -141,11 +141,46 @@ export interface SimulatorSwitches {
   /** Each data request faults with this probability, kind drawn from `kinds`. @default {null} */
   randomFaults: { rate: number; kinds: FaultKind[]; seed?: number } | null;
   /**
+   * `/api/notes` honours `$filter`/`$orderby`/`$select` (else each answers 400, "not
+   * supported on this resource", while `$top`/`$skip` still page). @default {true}
+   */
+  notesOdata: boolean;
+  /** `/api/notes` sends `noteText` in the form `format=text|html|rtf` asks for (else HTML). @default {true} */
+  notesFormat: boolean;
+  /**
+   * The custom tables `/api/metadata/entities` lists, by Act! entity name; change it between
+   * runs to add or remove one (a removed entity's rows come back if it is listed again). Known
+   * names get realistic generated rows ({@linkcode CUSTOM_ENTITY_KINDS}), others a generic kind.
+   * @default {["Projects", "Équipement Rentals & Service"]}
+   */
+  customEntities: string[];
+  /**
+   * `/api/metadata/{name}/fields` (and `…/picklists`) answer for each custom entity `name` (else
+   * 404: where Act! keeps a custom table's labels is not confirmed). @default {true}
+   */
+  customMetadata: boolean;
+  /**
    * Records served poisoned, by id (any table): see `PoisonKind`; delete an entry (or
    * `Simulator.heal`) to serve the record normally again. @default {{}}
    */
   poison: Record<string, PoisonKind>;
 }
+
+/** The custom entities a simulator serves by default: a plain name and an awkward one. */
+export const DEFAULT_CUSTOM_ENTITIES: readonly string[] = [
+  "Projects",
+  "Équipement Rentals & Service",
+];
+
+/** A third entity the tests add between runs. */
+export const EXTRA_CUSTOM_ENTITY = "Site Inspections";
+
+/** The generated kinds of custom entity rows, by entity name (others are "generic"). */
+export const CUSTOM_ENTITY_KINDS: Readonly<Record<string, "project" | "rental" | "inspection">> = {
+  [DEFAULT_CUSTOM_ENTITIES[0]]: "project",
+  [DEFAULT_CUSTOM_ENTITIES[1]]: "rental",
+  [EXTRA_CUSTOM_ENTITY]: "inspection",
+};
 
 /** The shapes of {@linkcode SimulatorSwitches.dateShape}. */
 export type DateShape = "iso" | "space" | "lowercase" | "long-fraction" | "mixed";
@@ -248,6 +283,10 @@ export function defaultSwitches(): SimulatorSwitches {
     lookupsMissing: [],
     teamsEmbedMembers: false,
     randomFaults: null,
+    notesOdata: true,
+    notesFormat: true,
+    customEntities: [...DEFAULT_CUSTOM_ENTITIES],
+    customMetadata: true,
     poison: {},
   };
 }

@@ -9,13 +9,14 @@ import { createHmac } from "node:crypto";
 import { Hono } from "hono";
 import { decodeBasic } from "../core/basic.ts";
 import { listen, type ListenOptions } from "../core/listen.ts";
-import { TABLE_NAMES, type TableName } from "../act/tables.ts";
+import { type BuiltinTableName as TableName, TABLE_NAMES } from "../act/tables.ts";
 import { Dataset, defaultCounts, type Row } from "./_data.ts";
 import { parseFilter, parseOrderBy, parseSelect, resolverFor } from "./_odata.ts";
 import { hash32, Random } from "./_random.ts";
 import { listText, text200 } from "./_poison.ts";
 import { type Plan, TableStore } from "./_store.ts";
 import { groupView, historyDetails, LineItems, lineItemView, subListPage } from "./_reports.ts";
+import { checkNotesQuery, CustomEntities, noteView } from "./_custom.ts";
 import { SimMetadata } from "./_metadata.ts";
 import {
   actErrorBody,
@@ -54,6 +55,7 @@ const ROUTES: Record<string, TableName> = {
   history: "history",
   groups: "groups",
   users: "users",
+  notes: "notes",
 };
 
 const ODATA_OPTIONS = new Set(["$filter", "$orderby", "$top", "$skip", "$select", "$expand"]);
@@ -84,6 +86,8 @@ export class Simulator {
   readonly fetch: (request: Request) => Promise<Response>;
   /** Opportunity line items (`/api/opportunities/{id}/products`): read and change them here. */
   readonly lineItems: LineItems;
+  /** The custom tables (`/api/custom/entities/{name}`): read and change their rows here. */
+  readonly custom: CustomEntities;
   /** Field labels, picklists and the lookup lists (`_metadata.ts`): read and change them here. */
   readonly metadata: SimMetadata;
 
@@ -138,6 +142,11 @@ export class Simulator {
       bumps: () => this.switches.lineItemsBumpOpportunity,
       editOpportunity: (id, patch) => this.edit("opportunities", id, patch),
     });
+    this.custom = new CustomEntities(
+      this.#data,
+      () => this.switches.customEntities,
+      () => this.switches.customMetadata,
+    );
     this.metadata = new SimMetadata(this.#data, this.switches);
     const app = new Hono();
     app.all("*", (c) => this.#handle(c.req.raw));
@@ -157,15 +166,19 @@ export class Simulator {
   /**
    * Current records of a table, as served, in storage order (builds every row); history with
    * `details` as `format=text` sends them, line items of every opportunity; the lookup and
-   * metadata tables as a sync stores them (see `SimMetadata.rows`).
+   * metadata tables as a sync stores them (see `SimMetadata.rows`; `field_labels` also holds the
+   * fields of each custom entity whose metadata has been asked, see `CustomEntities.labelRows`).
    */
   rows(table: TableName): Record<string, unknown>[] {
     if (table === "opportunity_products") {
       return this.lineItems.all().map((row) => lineItemView(row, this.switches.lineItemsUpperKey));
     }
     const served = this.metadata.rows(table);
-    if (served) return served;
+    if (served) return table === "field_labels" ? [...served, ...this.custom.labelRows()] : served;
     const rows = this.#stores[table].all();
+    if (table === "notes") {
+      return rows.map((row) => noteView(row, "text", this.switches.notesFormat));
+    }
     const text = table === "history" && this.switches.historyFormat;
     return text ? rows.map((row) => historyDetails(row, "text", true)) : rows;
   }
@@ -179,6 +192,7 @@ export class Simulator {
   /** Number of live records of a table. */
   count(table: TableName): number {
     if (table === "opportunity_products") return this.lineItems.all().length;
+    if (table === "field_labels" || table === "picklist_items") return this.rows(table).length;
     const served = this.metadata.rows(table);
     if (served) return served.length;
     return this.#stores[table].count();
@@ -570,8 +584,12 @@ export class Simulator {
     token.requests++;
     const parts = path.split("/").filter(Boolean); // ["api", resource, id?]
     const resource = parts[1]?.toLowerCase() ?? "";
-    const table = ROUTES[resource];
-    const meta = this.metadata.route(parts);
+    const custom = this.custom.route(parts);
+    if (custom && !("store" in custom)) {
+      return "list" in custom ? json(200, custom.list) : notFound(url);
+    }
+    const table = custom ? custom.store.table : ROUTES[resource];
+    const meta = custom ? null : this.metadata.route(parts);
     if (meta) return meta;
     const sub = this.lineItems.route(parts);
     const poison = this.switches.poison;
@@ -584,12 +602,13 @@ export class Simulator {
     }
     if (sub) return text200(listText(sub.rows, "array", poison));
     if (
-      !table || parts.length > 3 || (resource === "activity-types" && !this.switches.activityTypes)
+      !table || (parts.length > 3 && !custom) ||
+      (resource === "activity-types" && !this.switches.activityTypes)
     ) {
       return notFound(url);
     }
-    const store = this.#stores[table];
-    if (parts.length === 3) {
+    const store = custom ? custom.store : this.#stores[table];
+    if (parts.length === 3 && !custom) {
       const row = store.get(decodeURIComponent(parts[2]));
       return row ? json(200, store.view(row)) : notFound(url);
     }
@@ -604,7 +623,8 @@ export class Simulator {
           throw new SyntaxError(`The query parameter '${key}' is not supported`);
         }
       }
-      const n = this.#data.counts[table];
+      if (table === "notes") checkNotesQuery(q, this.switches.notesOdata);
+      const n = this.#data.counts[table] ?? 0;
       const sample = store.view(
         // An empty table still has its shape: a generated record stands in for the schema.
         n > 0 ? this.#data.record(table, 0) : store.extra.values().next().value ??
@@ -649,9 +669,12 @@ export class Simulator {
       });
     }
     let rows = store.query(plan);
+    const format = url.searchParams.get("format");
     if (table === "history") {
-      const format = url.searchParams.get("format");
       rows = rows.map((row) => historyDetails(row, format, this.switches.historyFormat));
+    }
+    if (table === "notes") {
+      rows = rows.map((row) => noteView(row, format, this.switches.notesFormat));
     }
     if (select) {
       const keys = select.includes("id") ? select : ["id", ...select];

@@ -90,7 +90,30 @@ LEFT JOIN companies_live co ON co.id = c."companyID"
 WHERE o.status = 0
 ORDER BY stage, opportunity_id`;
 
-/** The example queries, in the order of docs/reporting.md. */
+/** Notes per company per month (UTC), over the `_live` views: deleted notes do not count. */
+const NOTES_PER_COMPANY = (month: string) =>
+  `SELECT co.name AS company, ${month} AS month, count(*) AS notes
+FROM note_companies_live nc
+JOIN notes_live n ON n.id = nc.note_id
+JOIN companies_live co ON co.id = nc.company_id
+GROUP BY co.id, co.name, month
+ORDER BY month, company`;
+
+/** Open projects (the custom table "Projects", `budget` sent as text) per contact. */
+const PROJECTS_PER_CONTACT = (number: string) =>
+  `SELECT c."fullName" AS contact, count(*) AS projects,
+       sum(CAST(p.budget AS ${number})) AS budget
+FROM custom_projects_live p
+JOIN custom_projects_contacts_live pc ON pc.custom_projects_id = p.id
+JOIN contacts_live c ON c.id = pc.contact_id
+WHERE p.status <> 'Done'
+GROUP BY c.id, c."fullName"
+ORDER BY budget DESC, contact`;
+
+/**
+ * The example queries, in the order of docs/reporting.md (the last two, over notes and a custom
+ * table, are checked against the records by tests/report_custom_test.ts).
+ */
 export const REPORT_QUERIES = {
   pipelineByStage: { title: "Pipeline by stage", sqlite: PIPELINE, postgres: PIPELINE },
   wonRevenueByManager: {
@@ -130,5 +153,15 @@ export const REPORT_QUERIES = {
     title: "Open opportunities with their primary contact and its company",
     sqlite: PRIMARY_CONTACT,
     postgres: PRIMARY_CONTACT,
+  },
+  notesPerCompanyPerMonth: {
+    title: "Notes per company per month (UTC)",
+    sqlite: NOTES_PER_COMPANY(`substr(n.created, 1, 7)`),
+    postgres: NOTES_PER_COMPANY(`to_char(n.created AT TIME ZONE 'UTC', 'YYYY-MM')`),
+  },
+  openProjectsPerContact: {
+    title: "Open projects per contact, with their budget (a custom table)",
+    sqlite: PROJECTS_PER_CONTACT("REAL"),
+    postgres: PROJECTS_PER_CONTACT("numeric"),
   },
 } as const satisfies Record<string, ReportQuery>;

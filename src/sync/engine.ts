@@ -97,7 +97,7 @@ import {
 } from "./scan.ts";
 import { CountedSource, firstAnswering, isNotFound, StopRequested } from "./source.ts";
 import { shapeOf } from "./relations.ts";
-import { TABLES, type TableSpec } from "../act/tables.ts";
+import { specOf, type TableSpec } from "../act/tables.ts";
 import {
   type ChildReader,
   childReader,
@@ -105,6 +105,7 @@ import {
   PARENT_PAGE,
   readWholeTable,
 } from "./children.ts";
+import { tablesOfRun } from "./custom.ts";
 import { readLookup } from "./lookups.ts";
 import { readMetadata } from "./metadata.ts";
 
@@ -134,18 +135,23 @@ export async function syncTables(
 ): Promise<RunResult> {
   let state = initial;
   const results: TableResult[] = [];
-  for (const name of options.tables) {
+  const run = await tablesOfRun(options.tables, state, deps);
+  state = run.state;
+  const { names, customs } = run;
+  // The metadata tables label the tables this run syncs, custom ones included.
+  const runOptions = { ...options, tables: names, customs };
+  for (const name of names) {
     if (deps.signal?.aborted) break;
-    const reader = new TableReader(TABLES[name], options, deps, state);
+    const reader = new TableReader(specOf(name, customs)!, runOptions, deps, state);
     const result = await reader.run();
     state = reader.state;
     results.push(result);
   }
   let failSafe: string | undefined;
   // Lookup tables (activity types) stay visible to users who see no record at all.
-  const records = results.filter((r) => TABLES[r.table].cursorField !== null);
+  const records = results.filter((r) => specOf(r.table, customs)?.cursorField != null);
   if (
-    records.length > 0 && results.length === options.tables.length &&
+    records.length > 0 && results.length === names.length &&
     records.every((r) => r.emptyFirstRead)
   ) {
     failSafe = "Too many empty results: every table came back empty on its first full read " +
@@ -200,7 +206,7 @@ class TableReader {
     this.state = state;
     this.#source = new CountedSource(deps.source, { signal: deps.signal, who: WHO });
     this.#clock = new CursorClock(spec.name, deps.now, deps.logger);
-    this.#path = options.endpoints?.[spec.name] ?? spec.path;
+    this.#path = (spec.custom ? undefined : options.endpoints?.[spec.name]) ?? spec.path;
     const top = options.batchSize;
     this.#children = childReader(
       spec,
@@ -483,6 +489,7 @@ class TableReader {
           }); ` +
             `reading it in full`,
         );
+        if (spec.wholeListFallback) return await this.#wholeListMarking();
         return await this.#fullRead();
       }
       throw error;
@@ -687,6 +694,19 @@ class TableReader {
     return formatUtc(this.#clock.cap(date));
   }
 
+  /**
+   * Notes on a server that rejects `$filter` on them: read whole, as a lookup table (rows no
+   * longer sent marked deleted within the mass-delete guard); the cursor as after a window.
+   */
+  async #wholeListMarking(): Promise<string | null> {
+    const write = async (rows: Row[]) => {
+      await this.#write(rows);
+      this.#noteRows(rows);
+    };
+    const date = await readLookup(this.#spec, { ...this.#extra(), write });
+    return date === null ? null : this.#clock.after(this.#clock.cap(date));
+  }
+
   /** A lookup table (`lookups.ts`); returns the new cursor, null when the table was skipped. */
   async #lookup(): Promise<string | null> {
     const date = await readLookup(this.#spec, this.#extra());
@@ -697,7 +717,8 @@ class TableReader {
   async #metadata(): Promise<string | null> {
     const list = (path: string) => this.#list({}, path);
     const spec = { ...this.#spec, path: this.#path };
-    await readMetadata(spec, { ...this.#extra(), list, tables: this.#options.tables });
+    const { tables, customs } = this.#options;
+    await readMetadata(spec, { ...this.#extra(), list, tables, customs });
     return formatUtc(this.#deps.now());
   }
 

@@ -15,6 +15,9 @@
  *   synced).
  * - After `field_labels` is written, each synced table gets its view `<table>_labeled` (see
  *   `src/sink/_labels.ts`), rebuilt only when its text changed.
+ * - Each custom table of the run is an entity type too, by its Act! name
+ *   (`/api/metadata/Projects/fields`; where Act! keeps a custom table's labels is not confirmed):
+ *   a 404 there means no labels for it (no WARNING), and its `entity_type` is the Act! name.
  *
  * A field is matched to a source path by its name: as a path (`businessAddress.city` →
  * `businessAddress/city`) and under `customFields` (first for a custom field), exactly, then
@@ -29,7 +32,7 @@
  *
  * @module
  */
-import { errorMessage } from "../core/errors.ts";
+import { errorMessage, HttpError } from "../core/errors.ts";
 import { plainName } from "../sink/sink.ts";
 import type { TableSpec } from "../act/tables.ts";
 import { type LookupContext, markGone } from "./lookups.ts";
@@ -57,6 +60,35 @@ export interface MetadataContext extends Omit<LookupContext, "list" | "top" | "p
   list: (path: string) => Promise<ListPage>;
   /** The tables of this run (each synced one gets its labelled view). */
   tables: readonly string[];
+  /** The custom tables Act! lists (those among `tables` are entity types too). @default {[]} */
+  customs?: readonly TableSpec[];
+}
+
+/** An entity type whose metadata is read: its name in the path, its table, whether custom. */
+interface MetadataType {
+  type: string;
+  table: string;
+  custom: boolean;
+}
+
+/** Act!'s entity types ({@linkcode METADATA_TYPES}), then the run's custom tables. */
+function metadataTypes(ctx: MetadataContext): MetadataType[] {
+  const out = Object.entries(METADATA_TYPES).map(([type, table]) => ({
+    type,
+    table,
+    custom: false,
+  }));
+  for (const spec of ctx.customs ?? []) {
+    if (spec.custom && ctx.tables.includes(spec.name)) {
+      out.push({ type: spec.custom.entity, table: spec.name, custom: true });
+    }
+  }
+  return out;
+}
+
+/** The metadata path of `spec` for an entity type. */
+function pathOf(spec: TableSpec, t: MetadataType): string {
+  return spec.path.replace("{type}", t.custom ? encodeURIComponent(t.type) : t.type);
 }
 
 /** One field as Act! describes it. */
@@ -138,11 +170,20 @@ export async function readMetadata(spec: TableSpec, ctx: MetadataContext): Promi
   } else await readPicklists(spec, ctx);
 }
 
-/** The answer of one metadata request, or null (a WARNING logged: the last rows are kept). */
-async function ask(ctx: MetadataContext, path: string, what: string): Promise<Row[] | null> {
+/**
+ * The answer of one metadata request, or null (a WARNING logged: the last rows are kept; with
+ * `optional`, a 404 is null without one).
+ */
+async function ask(
+  ctx: MetadataContext,
+  path: string,
+  what: string,
+  optional = false,
+): Promise<Row[] | null> {
   try {
     return (await ctx.list(path)).rows;
   } catch (error) {
+    if (optional && error instanceof HttpError && error.status === 404) return null;
     ctx.logger.warning(
       `Cannot read ${what} (${path}): ${errorMessage(error)}; keeping the last ones`,
     );
@@ -153,8 +194,9 @@ async function ask(ctx: MetadataContext, path: string, what: string): Promise<Ro
 async function readFields(spec: TableSpec, ctx: MetadataContext): Promise<void> {
   const rows: Row[] = [];
   const answered = new Set<string>();
-  for (const [type, table] of Object.entries(METADATA_TYPES)) {
-    const items = await ask(ctx, spec.path.replace("{type}", type), `the field labels of ${type}`);
+  for (const t of metadataTypes(ctx)) {
+    const { type, table } = t;
+    const items = await ask(ctx, pathOf(spec, t), `the field labels of ${type}`, t.custom);
     const fields = (items ?? []).map(fieldOf).filter((f): f is ActField => f !== null);
     if (fields.length === 0) continue; // no answer, or an empty list: the last labels stay
     answered.add(table);
@@ -223,21 +265,21 @@ async function labelViews(ctx: MetadataContext): Promise<void> {
 }
 
 /** The types whose picklists are asked for: those with field labels, else all. */
-async function picklistTypes(ctx: MetadataContext): Promise<string[]> {
-  const all = Object.keys(METADATA_TYPES);
+async function picklistTypes(ctx: MetadataContext): Promise<MetadataType[]> {
+  const all = metadataTypes(ctx);
   if (!ctx.tables.includes("field_labels") || !ctx.sink.liveRows) return all;
   const rows = await ctx.sink.liveRows("field_labels", ["entity_type"]);
   const known = new Set(rows.map((row) => String(row.entity_type)));
-  return all.filter((type) => known.has(type));
+  return all.filter((t) => known.has(t.type));
 }
 
 async function readPicklists(spec: TableSpec, ctx: MetadataContext): Promise<void> {
   const rows: Row[] = [];
   const answered = new Set<string>();
   const lists = new Map<string, Row[] | null>();
-  for (const type of await picklistTypes(ctx)) {
-    const table = METADATA_TYPES[type];
-    const picklists = await ask(ctx, spec.path.replace("{type}", type), `the picklists of ${type}`);
+  for (const t of await picklistTypes(ctx)) {
+    const { type, table } = t;
+    const picklists = await ask(ctx, pathOf(spec, t), `the picklists of ${type}`, t.custom);
     if (picklists === null) continue;
     let complete = true;
     const columns = await ctx.sink.columnsOf?.(table) ?? new Map<string, string>();

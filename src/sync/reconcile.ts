@@ -41,7 +41,7 @@ import {
 } from "./scan.ts";
 import { Rejects } from "./rejects.ts";
 import { CountedSource, firstAnswering, StopRequested } from "./source.ts";
-import { type TableName, TABLES } from "../act/tables.ts";
+import { specOf, type TableName, type TableSpec } from "../act/tables.ts";
 import { childReader, DEFAULT_MAX_DELETE_FRACTION, exceedsDeleteGuard } from "./children.ts";
 
 /** Options of {@linkcode reconcileTables}. */
@@ -56,6 +56,8 @@ export interface ReconcileOptions {
   force?: boolean;
   /** Per-table path overrides. */
   endpoints?: Partial<Record<TableName, string>>;
+  /** The specs of the custom tables among `tables`. @default {[]} */
+  customs?: readonly TableSpec[];
   /** Scan and count only: `deleted` and `fetched` say what a real run would do. @default {false} */
   dryRun?: boolean;
   /** Parents whose rows are read at once (`max_parallel_requests`). @default {1} */
@@ -346,7 +348,7 @@ async function scanWhole(
   options: ReconcileOptions,
   deps: ReconcileDeps,
 ): Promise<IdScan> {
-  const spec = TABLES[table];
+  const spec = specOf(table, options.customs)!;
   const rows = new Map<string, Record<string, unknown>>();
   let requests = 0; // of the parents' id scan
   const source = new CountedSource(deps.source, { signal: deps.signal, who: WHO });
@@ -421,12 +423,12 @@ async function reconcileTable(
     durationMs: 0,
   };
   // The metadata tables are read whole every run: there is nothing to reconcile.
-  if (TABLES[table].metadata) return result;
+  if (specOf(table, options.customs)?.metadata) return result;
   try {
     const local = new Set(await deps.sink.ids(table));
     deps.afterPage?.(); // the rows the ids came in are garbage now
     result.local = local.size;
-    const spec = TABLES[table];
+    const spec = specOf(table, options.customs)!;
     // Records that cannot be stored are kept in `_act_rejected` and tried by every sync: they
     // are not missing, and one fetched here that cannot be stored joins them.
     const rejects = await Rejects.load(spec, deps.sink, log);

@@ -9,6 +9,7 @@
 import type { FlatPage, LinkRows, LinkShape, TableShape } from "../sink/sink.ts";
 import { flattenPage, flattenRecord } from "./flatten.ts";
 import type { TableSpec } from "../act/tables.ts";
+import { CUSTOM_LINKS } from "../act/custom_tables.ts";
 
 /** The relations of one table. */
 export interface Relations {
@@ -57,13 +58,31 @@ export const RELATIONS: Readonly<Record<string, Relations>> = {
     }),
   },
   opportunity_products: { refs: ["opportunityID", "productID"], links: [] },
+  notes: {
+    refs: [...MANAGED],
+    links: links("note", {
+      contacts: "contact",
+      companies: "company",
+      groups: "group",
+      opportunities: "opportunity",
+    }),
+  },
   // Lookup tables: a team's members (read from its roster when not embedded) are users.
   teams: { refs: ["managerID"], links: links("team", { members: "user" }) },
 };
 
+/**
+ * The relations of a custom table: its owner, and link tables named after the whole table
+ * (`custom_projects_contacts`: `custom_projects_id`, `contact_id`), as a custom table's name
+ * has no singular form.
+ */
+function customRelations(table: string): Relations {
+  return { refs: ["recordOwnerID"], links: links(table, CUSTOM_LINKS) };
+}
+
 /** The schema shape of a table: its references, cursor and link tables. */
 export function shapeOf(spec: TableSpec): TableShape {
-  const relations = RELATIONS[spec.name];
+  const relations = spec.custom ? customRelations(spec.name) : RELATIONS[spec.name];
   return {
     refs: relations?.refs ?? [],
     cursor: spec.cursorJsonField,

@@ -10,7 +10,7 @@ import type { OdataQuery } from "../act/odata.ts";
 import type { ListInit, ListPage } from "../act/client.ts";
 import type { RowChanges, Sink } from "../sink/sink.ts";
 import type { State } from "../state/mod.ts";
-import type { TableName } from "../act/tables.ts";
+import type { TableName, TableSpec } from "../act/tables.ts";
 
 export type { ListPage };
 
@@ -84,7 +84,13 @@ export interface EngineDeps {
 
 /** Options of a run. */
 export interface SyncOptions {
-  tables: readonly TableName[];
+  /**
+   * The `tables` selection: table names, `custom_*` for every custom table Act! lists, and
+   * `-NAME` to leave one out (`selectTables()` in `src/act/tables.ts`).
+   */
+  tables: readonly string[];
+  /** The custom tables Act! lists (set by the engine for its tables' reads). */
+  customs?: readonly TableSpec[];
   /** `$top` of every request. */
   batchSize: number;
   /** Overlap re-read at the start of each incremental window, in seconds. */
@@ -96,8 +102,9 @@ export interface SyncOptions {
   /** Per-table path overrides. */
   endpoints?: Partial<Record<TableName, string>>;
   /**
-   * Largest share of a table's rows that a whole read (users, a lookup or metadata table) may
-   * mark deleted because it no longer lists them. @default {0.5}
+   * Largest share of a table's rows that a whole read (users, a lookup or metadata table, notes
+   * on a server without OData on them) may mark deleted because it no longer lists them.
+   * @default {0.5}
    */
   maxDeleteFraction?: number;
   /**
