@@ -25,11 +25,14 @@ export interface ListPage {
 
 /** Where pages come from: the Act! client (or anything with the same `list`). */
 export interface PageSource {
-  /** With `lazy`, the page may come with {@linkcode ListPage.lazy} (its `rows` then parse all). */
+  /**
+   * With `lazy`, the page may come with {@linkcode ListPage.lazy} (its `rows` then parse all);
+   * `whole`: the rows are small (ids), parse the body as one text when it can be.
+   */
   list(
     path: string,
     query?: OdataQuery,
-    init?: { signal?: AbortSignal; lazy?: boolean },
+    init?: { signal?: AbortSignal; lazy?: boolean; whole?: boolean },
   ): Promise<ListPage>;
 }
 
