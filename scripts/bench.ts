@@ -140,7 +140,7 @@ interface Row {
   changedRequests: number;
   pgRps: number | null;
   /** The baseline checkout's first sync (`--baseline`), measured in the same run. */
-  baseline: { rps: number; ratio: number; peakMb: number } | null;
+  baseline: { rps: number; ratio: number; peakMb: number; cpuS: number } | null;
 }
 
 const results: Row[] = [];
@@ -184,6 +184,7 @@ for (const n of sections.has("sync") ? sizes : []) {
         rps: n / (run.ms / 1000),
         ratio: (n / run.ms) / (plainResult.rows / plain.ms),
         peakMb: run.peakMb,
+        cpuS: run.cpuS,
       };
       rmSync(other, { recursive: true, force: true });
     }
@@ -433,12 +434,16 @@ const lines = [
       `First sync, same run: baseline (\`bun ${values.baseline}/mod.ts\`) and ` +
       `\`${binary || "bun mod.ts"}\`, batch_size ${batch}:`,
       "",
-      "| N | baseline rows/s | ratio | peak RSS | act-sync rows/s | ratio | peak RSS |",
-      "|---:|---:|---:|---:|---:|---:|---:|",
+      "| N | baseline rows/s | ratio | peak RSS | CPU (ratio) | act-sync rows/s | ratio | peak RSS | CPU (ratio) |",
+      "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
       ...results.filter((r) => r.baseline).map((r) =>
         `| ${fmt(r.n)} | ${fmt(r.baseline!.rps)} | ${r.baseline!.ratio.toFixed(2)}× | ${
           fmt(r.baseline!.peakMb)
-        } MB | ${fmt(r.syncRps)} | ${r.ratio.toFixed(2)}× | ${fmt(r.syncPeak)} MB |`
+        } MB | ${r.baseline!.cpuS.toFixed(2)} s (${
+          (r.baseline!.cpuS / r.plainCpu).toFixed(2)
+        }×) | ${fmt(r.syncRps)} | ${r.ratio.toFixed(2)}× | ${fmt(r.syncPeak)} MB | ${
+          r.syncCpu.toFixed(2)
+        } s (${(r.syncCpu / r.plainCpu).toFixed(2)}×) |`
       ),
       "",
     ]
