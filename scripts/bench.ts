@@ -73,16 +73,26 @@ const work = join(values.out!, "tmp");
 interface Measured {
   ms: number;
   peakMb: number;
+  /** CPU time (user + sys) in seconds, from GNU time; NaN without /usr/bin/time. */
+  cpuS: number;
   stdout: string;
   stderr: string;
   code: number | null;
 }
 
-/** Run a command; peak RSS from /proc/PID/status VmHWM, polled until it exits. */
+const GNU_TIME = "/usr/bin/time";
+
+/**
+ * Run a command; peak RSS from /proc/PID/status VmHWM, polled until it exits, and CPU time and
+ * the kernel's peak RSS from GNU time (`/usr/bin/time`) when the machine has it.
+ */
 function measure(command: string[], cwd: string): Promise<Measured> {
+  const timeFile = join(cwd, `.time-${process.pid}-${Date.now()}.txt`);
+  const timed = existsSync(GNU_TIME);
+  const argv = timed ? [GNU_TIME, "-f", "%U %S %M", "-o", timeFile, ...command] : command;
   return new Promise((done, fail) => {
     const started = performance.now();
-    const child = spawn(command[0], command.slice(1), { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(argv[0], argv.slice(1), { cwd, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     let peak = 0;
@@ -98,7 +108,16 @@ function measure(command: string[], cwd: string): Promise<Measured> {
     child.on("error", fail);
     child.on("close", (code) => {
       clearInterval(poll);
-      done({ ms: performance.now() - started, peakMb: peak / 1024, stdout, stderr, code });
+      const ms = performance.now() - started;
+      let cpuS = NaN;
+      if (timed && existsSync(timeFile)) {
+        // The last line: a killed child's "Command terminated …" line comes before it.
+        const last = readFileSync(timeFile, "utf8").trim().split("\n").at(-1)!.split(" ");
+        cpuS = Number(last[0]) + Number(last[1]);
+        peak = Math.max(peak, Number(last[2]));
+        rmSync(timeFile, { force: true });
+      }
+      done({ ms, peakMb: peak / 1024, cpuS, stdout, stderr, code });
     });
   });
 }
@@ -110,6 +129,9 @@ interface Row {
   syncRps: number;
   syncPeak: number;
   ratio: number;
+  /** CPU seconds (user + sys) of the plain client and of act-sync's first sync. */
+  plainCpu: number;
+  syncCpu: number;
   syncRequests: number;
   idleMs: number;
   idleRequests: number;
@@ -118,7 +140,7 @@ interface Row {
   changedRequests: number;
   pgRps: number | null;
   /** The baseline checkout's first sync (`--baseline`), measured in the same run. */
-  baseline: { rps: number; ratio: number; peakMb: number } | null;
+  baseline: { rps: number; ratio: number; peakMb: number; cpuS: number } | null;
 }
 
 const results: Row[] = [];
@@ -162,6 +184,7 @@ for (const n of sections.has("sync") ? sizes : []) {
         rps: n / (run.ms / 1000),
         ratio: (n / run.ms) / (plainResult.rows / plain.ms),
         peakMb: run.peakMb,
+        cpuS: run.cpuS,
       };
       rmSync(other, { recursive: true, force: true });
     }
@@ -209,6 +232,8 @@ for (const n of sections.has("sync") ? sizes : []) {
       syncRps: n / (once.ms / 1000),
       syncPeak: once.peakMb,
       ratio: (n / once.ms) / (plainResult.rows / plain.ms),
+      plainCpu: plain.cpuS,
+      syncCpu: once.cpuS,
       syncRequests,
       idleMs: idle.ms,
       idleRequests,
@@ -386,16 +411,20 @@ const lines = [
   "Contacts (~2 KB of JSON each) served by the in-process simulator; SQLite destination;",
   "rate_limit_pause 0. The plain client fetches the same pages and only JSON.parses them.",
   "",
-  "| N | plain client rows/s | act-sync rows/s | ratio | act-sync peak RSS | plain peak RSS | requests | no-change run | 1% changed run | act-sync → PostgreSQL rows/s |",
-  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  "CPU = user + sys seconds of the process (GNU time); CPU ratio = act-sync's / the plain client's.",
+  "",
+  "| N | plain client rows/s | act-sync rows/s | ratio | act-sync peak RSS | plain peak RSS | act-sync CPU | plain CPU | CPU ratio | requests | no-change run | 1% changed run | act-sync → PostgreSQL rows/s |",
+  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ...results.map((r) =>
     `| ${fmt(r.n)} | ${fmt(r.plainRps)} | ${fmt(r.syncRps)} | ${r.ratio.toFixed(2)}× | ${
       fmt(r.syncPeak)
-    } MB | ${fmt(r.plainPeak)} MB | ${r.syncRequests} | ${
-      (r.idleMs / 1000).toFixed(2)
-    } s, ${r.idleRequests} req | ${(r.changedMs / 1000).toFixed(2)} s, ${
-      fmt(r.changedRows)
-    } rows, ${r.changedRequests} req | ${r.pgRps === null ? "not run" : fmt(r.pgRps)} |`
+    } MB | ${fmt(r.plainPeak)} MB | ${r.syncCpu.toFixed(2)} s | ${r.plainCpu.toFixed(2)} s | ${
+      (r.syncCpu / r.plainCpu).toFixed(2)
+    }× | ${r.syncRequests} | ${(r.idleMs / 1000).toFixed(2)} s, ${r.idleRequests} req | ${
+      (r.changedMs / 1000).toFixed(2)
+    } s, ${fmt(r.changedRows)} rows, ${r.changedRequests} req | ${
+      r.pgRps === null ? "not run" : fmt(r.pgRps)
+    } |`
   ),
   "",
   "![rows/s and peak memory against N](results.svg)",
@@ -405,12 +434,16 @@ const lines = [
       `First sync, same run: baseline (\`bun ${values.baseline}/mod.ts\`) and ` +
       `\`${binary || "bun mod.ts"}\`, batch_size ${batch}:`,
       "",
-      "| N | baseline rows/s | ratio | peak RSS | act-sync rows/s | ratio | peak RSS |",
-      "|---:|---:|---:|---:|---:|---:|---:|",
+      "| N | baseline rows/s | ratio | peak RSS | CPU (ratio) | act-sync rows/s | ratio | peak RSS | CPU (ratio) |",
+      "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
       ...results.filter((r) => r.baseline).map((r) =>
         `| ${fmt(r.n)} | ${fmt(r.baseline!.rps)} | ${r.baseline!.ratio.toFixed(2)}× | ${
           fmt(r.baseline!.peakMb)
-        } MB | ${fmt(r.syncRps)} | ${r.ratio.toFixed(2)}× | ${fmt(r.syncPeak)} MB |`
+        } MB | ${r.baseline!.cpuS.toFixed(2)} s (${
+          (r.baseline!.cpuS / r.plainCpu).toFixed(2)
+        }×) | ${fmt(r.syncRps)} | ${r.ratio.toFixed(2)}× | ${fmt(r.syncPeak)} MB | ${
+          r.syncCpu.toFixed(2)
+        } s (${(r.syncCpu / r.plainCpu).toFixed(2)}×) |`
       ),
       "",
     ]

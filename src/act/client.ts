@@ -25,7 +25,7 @@ import { redactUrlCredentials, Secrets } from "../core/secrets.ts";
 import { parseHttpDate } from "../core/time.ts";
 import { joinUrl, type OdataQuery } from "./odata.ts";
 import { UnusableBodyError } from "./body_errors.ts";
-import { decodeBody, parseListBytes, parseToken } from "./response_body.ts";
+import { decodeBody, parseListBytes, parseListText, parseToken } from "./response_body.ts";
 import { type LazyRows, splitListBytes } from "./split_rows.ts";
 import {
   type Attempt,
@@ -139,6 +139,12 @@ export interface ListInit extends CallInit {
    * checked before the call returns, a row's JSON when it is read.
    */
   lazy?: boolean;
+  /**
+   * Small rows (`$select=id`): parse the body as one text, where one `JSON.parse` takes less time
+   * and memory than one per row; a body that is not valid JSON as a whole is read row by row,
+   * as without it.
+   */
+  whole?: boolean;
 }
 
 /** The versions `/api/system` reports, whatever the spelling of their keys; null when absent. */
@@ -276,6 +282,14 @@ export class ActClient {
       const date = attempt.headers.get("date");
       const serverDate = date ? parseHttpDate(date) : null;
       const redact = (text: string) => this.#secrets.redact(text);
+      if (init.whole && !init.lazy) {
+        try {
+          const { rows, envelope } = parseListText(attempt.bytes, contentType, redact);
+          return { rows, envelope, serverDate };
+        } catch (error) {
+          if (!(error instanceof UnusableBodyError)) throw error;
+        }
+      }
       const split = splitListBytes(attempt.bytes, contentType, redact);
       if (split && init.lazy) {
         const lazy = split.rows;

@@ -261,6 +261,17 @@ class PostgresSink implements Sink {
     return rows ? rows.map((row) => row.id as string) : [];
   }
 
+  async idsAfter(table: string, after: string | null, limit: number): Promise<string[]> {
+    const rows = await this.#query(
+      table,
+      "read ids of",
+      `SELECT "id" FROM ${this.#table(table)} WHERE NOT "_act_deleted"` +
+        (after === null ? "" : ` AND "id" > $2`) + ` ORDER BY "id" LIMIT $1::int`,
+      after === null ? [String(limit)] : [String(limit), after],
+    );
+    return rows ? rows.map((row) => row.id as string) : [];
+  }
+
   async prepare(table: string, shape: TableShape, at: string): Promise<void> {
     const plan = this.#plans.get(table) ??
       await this.#sql.begin((tx) => this.#load(tx, table)).catch((error) => {

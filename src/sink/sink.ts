@@ -149,6 +149,12 @@ export interface Sink {
    * `RangeError`.
    */
   ids(table: string, where?: { field: string; value: string }): Promise<string[]>;
+  /**
+   * Up to `limit` ids of rows not marked deleted, the first ones after `after` in the table's id
+   * order (from the first when null): every id a part at a time, each part asked after the last
+   * id of the one before (empty when the table does not exist). Optional: without it, `ids()`.
+   */
+  idsAfter?(table: string, after: string | null, limit: number): Promise<string[]>;
   /** Set `_act_deleted = 1`, `_act_deleted_at = at` for these ids; returns rows changed. */
   markDeleted(table: string, ids: readonly string[], at: string): Promise<number>;
   /**

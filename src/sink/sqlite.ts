@@ -282,6 +282,21 @@ class SqliteSink implements Sink {
     });
   }
 
+  idsAfter(table: string, after: string | null, limit: number): Promise<string[]> {
+    return settle(() => {
+      if (!this.#plan(table, false)) return [];
+      const rows = (after === null
+        ? this.#db.prepare(
+          `SELECT id FROM ${quoteIdent(table)} WHERE _act_deleted = 0 ORDER BY id LIMIT ?`,
+        ).all(limit)
+        : this.#db.prepare(
+          `SELECT id FROM ${quoteIdent(table)} WHERE _act_deleted = 0 AND id > ? ORDER BY id ` +
+            `LIMIT ?`,
+        ).all(after, limit)) as { id: string }[];
+      return rows.map((r) => r.id);
+    });
+  }
+
   prepare(table: string, shape: TableShape, at: string): Promise<void> {
     return settle(() => {
       const plan = this.#plan(table, false);

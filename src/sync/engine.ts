@@ -330,13 +330,13 @@ class TableReader {
   /** One counted request, with endpoint fallback on the very first 404. */
   async #list(query: OdataQuery, path = this.#path, lazy = false): Promise<ListPage> {
     try {
-      return this.#seen(await this.#source.list(path, query, lazy));
+      return this.#seen(await this.#source.list(path, query, { lazy }));
     } catch (error) {
       const fallbacks = this.#options.endpoints?.[this.#spec.name] ? [] : this.#spec.fallbackPaths;
       if (!(isNotFound(error) && this.#source.requests === 1 && fallbacks.length > 0)) throw error;
       let found: { path: string; answer: ListPage };
       try {
-        found = await firstAnswering(fallbacks, (at) => this.#source.again(at, query, lazy));
+        found = await firstAnswering(fallbacks, (at) => this.#source.again(at, query, { lazy }));
       } catch (fallbackError) {
         throw isNotFound(fallbackError) ? error : fallbackError;
       }

@@ -30,11 +30,32 @@ import {
  * valid date-time (`2023-02-30T00:00:00Z` is not) or its UTC year is outside 0000–9999.
  */
 export function normalizeDateTime(text: string): string | null {
+  const utc = asUtc(text);
+  if (utc !== null) return utc;
   const parts = parseDateTimeParts(text);
   if (parts === null) return null;
   const iso = new Date(parts.ms).toISOString();
   if (iso.length !== 24) return null; // year outside 0000–9999 after the shift
   return iso.slice(0, 19) + (parts.fraction ? `.${parts.fraction}` : "") + "Z";
+}
+
+/** The shape Act! writes, already UTC: `YYYY-MM-DDTHH:MM:SS[.fraction]` with `+00:00` or `Z`. */
+const UTC_SHAPE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:\+00:00|Z)$/;
+const MONTH_DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * {@linkcode normalizeDateTime} of a value already in UTC, without a `Date`: its own text ending
+ * in `Z`; null for any other shape or an invalid field (the general path decides those).
+ */
+function asUtc(text: string): string | null {
+  const m = UTC_SHAPE.exec(text);
+  if (m === null) return null;
+  const year = +m[1], month = +m[2], day = +m[3];
+  if (month < 1 || month > 12 || day < 1 || day > MONTH_DAYS[month - 1]) return null;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (month === 2 && day === 29 && !leap) return null;
+  if (+m[4] > 23 || +m[5] > 59 || +m[6] > 59) return null;
+  return text.charCodeAt(text.length - 1) === 90 ? text : text.slice(0, 19) + (m[7] ?? "") + "Z";
 }
 
 /**

@@ -4,15 +4,9 @@
  * with the destination; the same comparison finds rows the destination lacks (a lost write, a
  * row whose `edited` stamp never moved, a row hidden by permissions for a while) and fetches them.
  *
- * ## How the id scan misses no id
- *
- * A row wrongly missing from the scan would be marked deleted, so the scan never pages with
- * `$skip` over the live table when it can avoid it. It is the engine's scan, written once in
- * `src/sync/scan.ts` (the argument is there): string (GUID) ids are read by id prefix with
- * `$select=id` ({@linkcode scanByPrefix}); integer ids (activity types, a dozen rows) and
- * servers that reject `$filter` are read by offset pages ordered by id with an overlap row
- * ({@linkcode scanByOffset}), and that whole scan is repeated until two consecutive scans agree.
- * Unlike the engine, the scan sends no probe. A server that rejects `$select` gets full rows.
+ * The complete list comes from the id scan ({@linkcode scanIds}, `src/sync/id_scan.ts`, which
+ * argues why it misses no id); the destination's ids are read a part at a time
+ * (`Sink.idsAfter`). Both lists are held as {@linkcode IdSet}s, GUIDs packed into 16 bytes.
  *
  * Deletions are marked only after a complete, successful scan of the table, and never more than
  * `maxDeleteFraction` of the table's rows unless forced: a wrong database name or lost
@@ -31,18 +25,19 @@ import {
   filterIgnored,
   isHexId,
   MAX_REQUESTS,
-  notAdvancing,
-  prefixDepth,
   readWholeList,
   type Row,
-  type ScanBase,
-  scanByOffset,
-  scanByPrefix,
 } from "./scan.ts";
+import { type IdScan, scanIds, type ScanOptions, WHO } from "./id_scan.ts";
+import { IdSet } from "./id_set.ts";
+import { compareHeld, compareStreamed, LOCAL_ID_PART, localIds } from "./id_compare.ts";
 import { Rejects } from "./rejects.ts";
 import { CountedSource, firstAnswering, StopRequested } from "./source.ts";
 import { specOf, type TableName, type TableSpec } from "../act/tables.ts";
 import { childReader, DEFAULT_MAX_DELETE_FRACTION, exceedsDeleteGuard } from "./children.ts";
+
+export { ID_PAGE_FACTOR, type IdScan, scanIds, type ScanOptions } from "./id_scan.ts";
+export type { IdList } from "./id_set.ts";
 
 /** Options of {@linkcode reconcileTables}. */
 export interface ReconcileOptions {
@@ -62,6 +57,8 @@ export interface ReconcileOptions {
   dryRun?: boolean;
   /** Parents whose rows are read at once (`max_parallel_requests`). @default {1} */
   maxParallelRequests?: number;
+  /** Destination ids read per `Sink.idsAfter` call. @default {LOCAL_ID_PART} */
+  localIdPart?: number;
 }
 
 /** What {@linkcode reconcileTables} needs from outside. */
@@ -76,8 +73,8 @@ export interface ReconcileDeps {
   /** Ids read so far by the table's scan (progress lines). */
   onProgress?: (event: ProgressEvent) => void;
   /**
-   * Called once the destination's ids are held and after every response of the id scan (the
-   * CLI returns memory here: 431 MB peak at 1,000,000 ids without, 362–365 MB with).
+   * Called after every response of the id scan and every part of the destination's ids read
+   * (the CLI returns memory here: under Bun the garbage of a response is otherwise kept).
    */
   afterPage?: () => void;
 }
@@ -113,210 +110,7 @@ export interface ReconcileResult {
   tables: TableReconcile[];
 }
 
-/** The complete id list of one table, from {@linkcode scanIds}. */
-export interface IdScan {
-  /** Every id Act! holds, as strings. */
-  ids: Set<string>;
-  /** Full rows captured during the scan (only when `$select` was rejected and `keep` wanted them). */
-  rows: Map<string, Record<string, unknown>>;
-  /** Whether the server honoured `$select=id`. */
-  selectSupported: boolean;
-  /** Whether the server honoured `$filter` (prefix scan or id lookups possible). */
-  filterSupported: boolean;
-  /** The path that answered (after a 404 fallback). */
-  path: string;
-  /** Requests made. */
-  requests: number;
-}
-
-/**
- * An id scan asks for this many times `batchSize` ids per request: a row of `$select=id` is
- * about 50 bytes against about 2 KB for a full record, so 100,000 ids (the default `batch_size`
- * 10,000) make a response of about 5 MB. A server that caps responses lower gets more requests
- * (the scan splits by prefix), never a missed id.
- */
-export const ID_PAGE_FACTOR = 10;
-
-/** Options of {@linkcode scanIds}. */
-export interface ScanOptions {
-  /**
-   * `$top` of full-row requests; id-only requests (`$select=id`) ask for
-   * {@linkcode ID_PAGE_FACTOR} times as many.
-   */
-  batchSize: number;
-  /**
-   * About how many ids the table holds (the destination's row count): the id scan splits into
-   * parts that fit a response from the start instead of finding the splits request by request.
-   * @default {0: the size of the first response}
-   */
-  expectedRows?: number;
-  /** Paths tried, in order, when `path` answers 404 on the first request. @default {[]} */
-  fallbackPaths?: readonly string[];
-  /** Keep full rows for these ids when the server returns full rows. @default {() => false} */
-  keep?: (id: string) => boolean;
-  /** Do not ask for `$select=id` (full rows). @default {false} */
-  fullRows?: boolean;
-  /** Aborts the scan. */
-  signal?: AbortSignal;
-  /** Called after every response with the number of distinct ids found so far (progress lines). */
-  onPage?: (found: number) => void;
-}
-
-const MAX_OFFSET_SCANS = 5;
 const LOOKUP_CHUNK = 25;
-/** Who scans, in "… is not advancing" messages. */
-const WHO = "Id scan";
-
-/**
- * Read the complete id list of the endpoint `path`, loss-free under concurrent deletes and
- * inserts (see the module comment). Throws when the list cannot be proven complete.
- */
-export async function scanIds(
-  source: PageSource,
-  path: string,
-  options: ScanOptions,
-): Promise<IdScan> {
-  return await new IdScanner(source, path, options).scan();
-}
-
-class IdScanner {
-  #source: CountedSource;
-  #path: string;
-  #options: ScanOptions;
-  #top: number;
-  #select: boolean;
-  #filter = true;
-  #completeness: Completeness;
-  #rows = new Map<string, Record<string, unknown>>();
-
-  constructor(source: PageSource, path: string, options: ScanOptions) {
-    this.#source = new CountedSource(source, { signal: options.signal, who: WHO });
-    this.#path = path;
-    this.#options = options;
-    this.#select = !options.fullRows;
-    this.#top = this.#select ? options.batchSize * ID_PAGE_FACTOR : options.batchSize;
-    this.#completeness = new Completeness(this.#top);
-  }
-
-  async scan(): Promise<IdScan> {
-    const probe = await this.#first();
-    let ids: Set<string>;
-    if (probe.length === 0) {
-      ids = new Set(); // an empty answer to an unfiltered request: the table is empty
-    } else if (probe.every((row) => typeof row.id === "string" && isHexId(row.id))) {
-      try {
-        ids = await this.#byPrefix(
-          prefixDepth(
-            Math.max(this.#options.expectedRows ?? 0, probe.length),
-            this.#completeness.largest,
-          ),
-        );
-      } catch (error) {
-        if (!(error instanceof HttpError && error.status === 400)) throw error;
-        this.#filter = false;
-        ids = await this.#byOffsetVerified();
-      }
-    } else {
-      ids = await this.#byOffsetVerified();
-    }
-    return {
-      ids,
-      rows: this.#rows,
-      selectSupported: this.#select,
-      filterSupported: this.#filter,
-      path: this.#path,
-      requests: this.#source.requests,
-    };
-  }
-
-  async #list(query: OdataQuery, path = this.#path): Promise<Row[]> {
-    const page = await this.#source.list(path, this.#select ? { ...query, select: "id" } : query);
-    const keep = this.#options.keep;
-    for (const row of page.rows) {
-      if (row.id === undefined || row.id === null) {
-        throw new TypeError(`Record without an id in ${this.#path}: ${asText(row)}`);
-      }
-      if (!this.#select && keep?.(String(row.id))) this.#rows.set(String(row.id), row);
-    }
-    return page.rows;
-  }
-
-  /** The first request: finds the working path, whether `$select` works, and a page size. */
-  async #first(): Promise<Row[]> {
-    const paths = [this.#path, ...(this.#options.fallbackPaths ?? [])];
-    const first = await firstAnswering(paths, (path) => this.#firstAt(path));
-    this.#path = first.path;
-    this.#completeness.see(first.answer.length);
-    return first.answer;
-  }
-
-  async #firstAt(path: string): Promise<Row[]> {
-    if (!this.#select) return await this.#list({ top: this.#top }, path);
-    try {
-      return await this.#list({ top: this.#top }, path);
-    } catch (error) {
-      if (!(error instanceof HttpError && error.status === 400)) throw error;
-      this.#select = false; // the server rejects $select: read full rows, full pages
-      this.#top = this.#options.batchSize;
-      this.#completeness = new Completeness(this.#top);
-      return await this.#list({ top: this.#top }, path);
-    }
-  }
-
-  /** The id scan by prefix ({@linkcode scanByPrefix}), first parts `depth` characters long. */
-  async #byPrefix(depth: number): Promise<Set<string>> {
-    const ids = new Set<string>();
-    await scanByPrefix({
-      ...this.#scan(),
-      depth,
-      onRows: (rows) => {
-        for (const row of rows) ids.add(String(row.id));
-        this.#options.onPage?.(ids.size);
-      },
-    });
-    return ids;
-  }
-
-  /** What both scans need: the requests, the path, the page size, the tracker. */
-  #scan(): Omit<ScanBase, "onRows"> {
-    return {
-      list: (query) => this.#list(query),
-      path: this.#path,
-      top: this.#top,
-      completeness: this.#completeness,
-      who: WHO,
-    };
-  }
-
-  /** Offset scans repeated until two consecutive ones agree. */
-  async #byOffsetVerified(): Promise<Set<string>> {
-    let previous = await this.#byOffset();
-    for (let scan = 1; scan < MAX_OFFSET_SCANS; scan++) {
-      const next = await this.#byOffset();
-      if (next.size === previous.size && [...next].every((id) => previous.has(id))) return next;
-      previous = next;
-    }
-    throw notAdvancing(
-      WHO,
-      `${MAX_OFFSET_SCANS} offset scans of ${this.#path} disagree (rows keep changing)`,
-    );
-  }
-
-  /** One offset scan until an empty page ({@linkcode scanByOffset}). */
-  async #byOffset(): Promise<Set<string>> {
-    const ids = new Set<string>();
-    await scanByOffset({
-      ...this.#scan(),
-      ordered: true,
-      onRows: (rows) => {
-        for (const row of rows) ids.add(String(row.id));
-        this.#options.onPage?.(ids.size);
-      },
-      onRestart: () => ids.clear(),
-    });
-    return ids;
-  }
-}
 
 /**
  * Reconcile the tables: for each, a complete id scan, then fetch the rows the destination lacks
@@ -425,19 +219,26 @@ async function reconcileTable(
   // The metadata tables are read whole every run: there is nothing to reconcile.
   if (specOf(table, options.customs)?.metadata) return result;
   try {
-    const local = new Set(await deps.sink.ids(table));
-    deps.afterPage?.(); // the rows the ids came in are garbage now
-    result.local = local.size;
     const spec = specOf(table, options.customs)!;
+    const part = options.localIdPart ?? LOCAL_ID_PART;
+    const expected = await deps.sink.count(table);
+    // The destination's ids are held only where the scan needs them while it reads (full rows:
+    // to keep the missing ones); else they are read after the scan, a part at a time.
+    const held: { local?: IdSet } = {};
+    const holdLocal = async () => {
+      held.local ??= await localIds(deps.sink, table, part, deps.afterPage);
+    };
+    if (spec.maybeNoOdata || spec.perParent) await holdLocal();
     // Records that cannot be stored are kept in `_act_rejected` and tried by every sync: they
     // are not missing, and one fetched here that cannot be stored joins them.
     const rejects = await Rejects.load(spec, deps.sink, log);
     const override = options.endpoints?.[table];
     const scanOptions: ScanOptions = {
       batchSize: options.batchSize,
-      expectedRows: local.size,
+      expectedRows: expected,
       fallbackPaths: override ? [] : spec.fallbackPaths,
-      keep: (id) => !local.has(id),
+      keep: (id) => !held.local!.has(id),
+      beforeFullRows: holdLocal,
       signal: deps.signal,
       onPage: (found) => {
         deps.afterPage?.();
@@ -447,7 +248,7 @@ async function reconcileTable(
           rows: found,
           elapsedMs: deps.now() - started,
           what: "ids",
-          ...(local.size > 0 ? { total: local.size } : {}),
+          ...(expected > 0 ? { total: expected } : {}),
         });
       },
     };
@@ -456,15 +257,18 @@ async function reconcileTable(
       : await scanIds(deps.source, override ?? spec.path, scanOptions);
     result.requests += scan.requests;
     result.remote = scan.ids.size;
-    const missing = [...scan.ids].filter((id) => !local.has(id) && !rejects.holds(id));
+    const notRejected = (id: string) => rejects.holds(id);
+    const { missing, gone, local } = held.local === undefined && scan.ids instanceof IdSet
+      ? await compareStreamed(deps.sink, table, scan.ids, part, notRejected, deps.afterPage)
+      : compareHeld(held.local ?? await localIds(deps.sink, table, part), scan.ids, notRejected);
+    result.local = local;
     if (spec.perParent) {
       // A parent's `edited` may not move with its rows: the ones held are written again too.
-      const held = [...scan.rows.values()].filter((row) => local.has(String(row.id)));
+      const rows = [...scan.rows.values()].filter((row) => held.local!.has(String(row.id)));
       const at = new Date(deps.now()).toISOString();
-      if (held.length > 0) await deps.sink.write(table, rejects.flatten(held), at);
+      if (rows.length > 0) await deps.sink.write(table, rejects.flatten(rows), at);
       await rejects.flush(at);
     }
-    const gone = [...local].filter((id) => !scan.ids.has(id));
 
     if (options.dryRun) {
       result.fetched = missing.length;
@@ -511,10 +315,10 @@ async function reconcileTable(
     // Rejected records the complete scan no longer finds are gone from Act!.
     await rejects.gone(rejects.heldIds.filter((id) => !scan.ids.has(id)));
     const fraction = options.maxDeleteFraction ?? DEFAULT_MAX_DELETE_FRACTION;
-    if (exceedsDeleteGuard(gone.length, local.size, fraction) && !options.force) {
+    if (exceedsDeleteGuard(gone.length, local, fraction) && !options.force) {
       result.status = "refused";
       result.refusedDeletes = gone.length;
-      result.error = `Refused to mark ${gone.length} of ${local.size} rows deleted ` +
+      result.error = `Refused to mark ${gone.length} of ${local} rows deleted ` +
         `(more than 'max_delete_fraction' ${fraction}): check the database name and the Act! ` +
         `user's permissions, then run 'act-sync reconcile --force ${table}' if the deletions ` +
         `are real`;

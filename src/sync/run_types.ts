@@ -16,7 +16,10 @@ export type { ListPage };
 
 /** Where pages come from: the Act! client (or anything with the same `list`). */
 export interface PageSource {
-  /** With `lazy`, the page may come with {@linkcode ListPage.lazy} (its `rows` then parse all). */
+  /**
+   * With `lazy`, the page may come with {@linkcode ListPage.lazy} (its `rows` then parse all);
+   * `whole`: the rows are small (ids), parse the body as one text when it can be.
+   */
   list(path: string, query?: OdataQuery, init?: ListInit): Promise<ListPage>;
 }
 

@@ -18,6 +18,9 @@ import { MAX_REQUESTS, notAdvancing } from "./scan.ts";
  */
 export class StopRequested extends Error {}
 
+/** How a page's body is parsed (see `ListInit` of the client): `lazy` or `whole`. */
+export type Parsing = { lazy?: boolean; whole?: boolean };
+
 /** The list requests of one read: counted, at most {@linkcode MAX_REQUESTS}, stopped on request. */
 export class CountedSource {
   #source: PageSource;
@@ -44,26 +47,26 @@ export class CountedSource {
    * One counted request. Throws {@linkcode StopRequested} when the read was stopped before it
    * or while it failed, and a RangeError once the read passes {@linkcode MAX_REQUESTS}.
    */
-  async list(path: string, query: OdataQuery, lazy = false): Promise<ListPage> {
+  async list(path: string, query: OdataQuery, init: Parsing = {}): Promise<ListPage> {
     if (this.#signal?.aborted) throw new StopRequested();
     if (++this.#requests > MAX_REQUESTS) {
       throw notAdvancing(this.#who, `more than ${MAX_REQUESTS} requests`);
     }
-    return await this.#send(path, query, lazy);
+    return await this.#send(path, query, init);
   }
 
   /**
    * A counted request asked again at another path (the engine's endpoint fallback): not counted
    * again, as it stands in for the request that answered 404.
    */
-  async again(path: string, query: OdataQuery, lazy = false): Promise<ListPage> {
+  async again(path: string, query: OdataQuery, init: Parsing = {}): Promise<ListPage> {
     if (this.#signal?.aborted) throw new StopRequested();
-    return await this.#send(path, query, lazy);
+    return await this.#send(path, query, init);
   }
 
-  async #send(path: string, query: OdataQuery, lazy: boolean): Promise<ListPage> {
+  async #send(path: string, query: OdataQuery, init: Parsing): Promise<ListPage> {
     try {
-      return await this.#source.list(path, query, { signal: this.#signal, lazy });
+      return await this.#source.list(path, query, { ...init, signal: this.#signal });
     } catch (error) {
       if (this.#signal?.aborted) throw new StopRequested();
       throw error;
