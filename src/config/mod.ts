@@ -35,3 +35,12 @@ export {
   type ParseConfigOptions,
   redactConfig,
 } from "./load.ts";
+export {
+  type EmailTarget,
+  NOTIFY_EVENTS,
+  type NotifyEvent,
+  type NotifyTarget,
+  showWebhook,
+  type WebhookTarget,
+  webhookTokens,
+} from "./_notify.ts";

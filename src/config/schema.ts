@@ -14,6 +14,7 @@ import { formatUtc } from "../core/time.ts";
 import { parseDecimal } from "./_decimal.ts";
 import { TABLE_NAMES, type TableName } from "../act/tables.ts";
 import { closest } from "../core/closest.ts";
+import { notifyKey, notifyOnKey } from "./_notify.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The rules, as valibot actions. Each key's pipe reads as its specification: `v.unknown()` (a value
@@ -622,6 +623,8 @@ export const ConfigSchema = v.object(
       v.pipe(v.unknown(), numberIn("max_delete_fraction", 0, 1, "a number from 0 to 1"), toNumber),
       0.5,
     ),
+    notify: notifyKey,
+    notify_on: notifyOnKey,
   },
   (issue) => {
     const key = issue.expected?.replace(/^"|"$/g, "");

@@ -201,6 +201,27 @@ export function formatMetrics(snapshot: Snapshot): string {
     "The last X-RateLimit-Remaining header from the Act! Web API.",
     counters.rate_limit_remaining === null ? [] : [[{}, counters.rate_limit_remaining]],
   );
+  const alerts = snapshot.alerts;
+  if (alerts.length > 0) {
+    family(
+      "act_sync_alerts_total",
+      "counter",
+      "Alerts per target (URL without path) by result: sent, or failed after every retry.",
+      alerts.flatMap((a): Sample[] => [
+        [{ target: a.target, result: "sent" }, a.sent],
+        [{ target: a.target, result: "failed" }, a.failed],
+      ]),
+    );
+    family(
+      "act_sync_alert_failing",
+      "gauge",
+      "1 when the last alert to the target failed (or is being retried).",
+      alerts.map((a): Sample => [
+        { target: a.target },
+        a.last_result === "failed" || a.last_result === "retrying" ? 1 : 0,
+      ]),
+    );
+  }
   return out.join("\n") + "\n";
 }
 

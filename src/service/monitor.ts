@@ -50,6 +50,12 @@ export interface TableRun {
   rows_unchanged?: number;
   /** A reconcile: rows marked deleted. */
   rows_deleted?: number;
+  /** A sync: the table's records kept in `_act_rejected` after the run (0 when none). */
+  rows_rejected?: number;
+  /** A sync: columns added to a table synced before (schema change). */
+  new_columns?: string[];
+  /** A sync: the table was stored for the first time while others had been synced before. */
+  new_table?: boolean;
   duration_seconds: number;
   error?: string;
 }
@@ -75,6 +81,23 @@ export interface RunRecord {
   current: { table: TableName; rows: number } | null;
   /** Once ended: rows in each destination table after the run (as last counted). */
   rows_total?: Record<string, number>;
+}
+
+/** One target as the status page and `/metrics` show it. */
+export interface AlertTargetStatus {
+  /** The target, safe to show: `webhook https://hooks.example.com/***`, `email it@example.com`. */
+  target: string;
+  kind: "webhook" | "email";
+  /** The last send that ended (UTC), or null. */
+  last_at: string | null;
+  /** `sent`, `failed` (after every retry), `retrying`, or null before the first alert. */
+  last_result: "sent" | "failed" | "retrying" | null;
+  /** Why the last send failed (redacted), or null. */
+  last_error: string | null;
+  /** The last alert's subject. */
+  last_subject: string | null;
+  sent: number;
+  failed: number;
 }
 
 /** What `/health` answers. */
@@ -148,6 +171,8 @@ export interface Snapshot {
   history: RunSummary[];
   state: State;
   counters: Counters;
+  /** The alert targets (URLs redacted) and their last result. */
+  alerts: AlertTargetStatus[];
 }
 
 /** Options for {@linkcode Monitor}. */
@@ -168,6 +193,8 @@ export interface MonitorOptions {
   keepRuns?: number;
   /** Consecutive failed runs before `/health` is failing (`unhealthy_after_failures`). @default {1} */
   unhealthyAfterFailures?: number;
+  /** The alert targets and their last result (status page, `/metrics`). @default {() => []} */
+  alerts?: () => AlertTargetStatus[];
 }
 
 /** Bucket bounds of `act_sync_run_duration_seconds`, in seconds. */
@@ -192,6 +219,8 @@ export class Monitor {
   #startedAt: number;
   #state: State;
   #running: RunRecord | null = null;
+  /** The state when the run in progress started (which tables had been synced before). */
+  #stateAtStart: State | null = null;
   #runs: RunRecord[] = [];
   #history: RunSummary[];
   #lastSuccess: number | null;
@@ -229,6 +258,7 @@ export class Monitor {
 
   /** A run started. */
   runStarted(id: string, reason: RunReason, kind: RunRecord["kind"] = "sync"): void {
+    this.#stateAtStart = this.#state;
     this.#running = {
       id,
       kind,
@@ -269,17 +299,27 @@ export class Monitor {
 
   /** The run in progress ended with `run`; returns its record. */
   runFinished(run: SyncRun): RunRecord {
-    const tables: TableRun[] = run.tables.map((t) => ({
-      table: t.table,
-      status: t.status,
-      rows_read: t.rowsRead,
-      rows_written: t.rowsWritten,
-      rows_new: t.changes.inserted,
-      rows_updated: t.changes.updated,
-      rows_unchanged: t.changes.unchanged,
-      duration_seconds: t.durationMs / 1000,
-      ...(t.error ? { error: t.error } : {}),
-    }));
+    const before = (this.#stateAtStart ?? this.#state).tables ?? {};
+    const anySynced = Object.values(before).some((t) => t?.last_success);
+    const tables: TableRun[] = run.tables.map((t) => {
+      const known = Boolean(before[t.table]?.last_success);
+      return {
+        table: t.table,
+        status: t.status,
+        rows_read: t.rowsRead,
+        rows_written: t.rowsWritten,
+        rows_new: t.changes.inserted,
+        rows_updated: t.changes.updated,
+        rows_unchanged: t.changes.unchanged,
+        // Fed by the run's rejected-records count where the engine reports one.
+        rows_rejected: (t as { rejected?: number }).rejected ?? 0,
+        ...(known && t.newColumns.length > 0 ? { new_columns: [...t.newColumns] } : {}),
+        // New: never attempted before (added to `tables`), while others had synced.
+        ...(!before[t.table] && anySynced && t.status === "ok" ? { new_table: true } : {}),
+        duration_seconds: t.durationMs / 1000,
+        ...(t.error ? { error: t.error } : {}),
+      };
+    });
     const add = (counter: Partial<Record<TableName, number>>, table: TableName, n: number) => {
       counter[table] = (counter[table] ?? 0) + n;
     };
@@ -406,6 +446,7 @@ export class Monitor {
       history: [...this.#history],
       state: this.#state,
       counters: structuredClone(this.#counters),
+      alerts: this.#options.alerts?.() ?? [],
     };
   }
 

@@ -83,7 +83,9 @@ ${join(tableRows, "\n")}
 </table>
 <h2>Recent runs</h2>
 ${runs}
-<footer>act-sync ${VERSION} · started ${time(snapshot.started_at)} · page generated ${
+${alerts(snapshot)}<footer>act-sync ${VERSION} · started ${
+    time(snapshot.started_at)
+  } · page generated ${
     time(snapshot.now)
   }, refreshes every ${REFRESH_SECONDS} s · <a href="health">health</a> · <a href="state">state</a> · <a href="metrics">metrics</a></footer>
 </body>
@@ -207,6 +209,28 @@ function runRow(run: RunRecord): HtmlEscapedString {
   }</td><td class="n">${count(of((t) => t.rows_updated))}</td><td class="n">${
     count(of((t) => t.rows_unchanged))
   }</td><td class="error">${join(errors.map((e) => h`${e}`), "<br>")}</td></tr>`;
+}
+
+/** The alert targets (URLs without path or query) and their last result; none without one. */
+function alerts(snapshot: Snapshot): HtmlEscapedString | string {
+  if (snapshot.alerts.length === 0) return "";
+  const rows = snapshot.alerts.map((a, i) => {
+    const result = a.last_result ?? "none yet";
+    const badge = a.last_result === "sent" ? "ok" : a.last_result ? "failed" : "never";
+    return h`<tr data-alert="${i}"><td>${a.target}</td><td><span class="badge ${badge}">${result}</span></td><td>${
+      time(a.last_at)
+    }</td><td>${a.last_subject ?? ""}</td><td class="n">${count(a.sent)}</td><td class="n">${
+      count(a.failed)
+    }</td><td class="error">${a.last_error ?? ""}</td></tr>`;
+  });
+  return h`<h2>Alerts</h2>
+<table id="alerts">
+<thead><tr><th>Target</th><th>Last result</th><th>At</th><th>Last alert</th><th>Sent</th><th>Failed</th><th>Last error</th></tr></thead>
+<tbody>
+${join(rows, "\n")}
+</tbody>
+</table>
+`;
 }
 
 /** A run from the state file's history (before the service restarted): its numbers, no errors. */
