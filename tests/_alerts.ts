@@ -45,7 +45,12 @@ export function email(port: number) {
   };
 }
 
-export function configFor(sim: RunningSimulator, where: string, notify: unknown[]): Config {
+export function configFor(
+  sim: RunningSimulator,
+  where: string,
+  notify: unknown[],
+  extra: Record<string, unknown> = {},
+): Config {
   return parseConfig(
     simulatorConfig(sim.url, {
       password: PASSWORD,
@@ -54,13 +59,18 @@ export function configFor(sim: RunningSimulator, where: string, notify: unknown[
       schedule: NEVER,
       max_retries: 0,
       notify,
+      ...extra,
     }),
     { baseDir: where, env: { ACT_TEST_SMTP_PASSWORD: SMTP_PASSWORD } },
   ).config;
 }
 
 /** A service in-process on a free port; `run(n)` resolves with its n-th finished run. */
-export async function startService(config: Config, notifier: ServiceDeps["notifier"] = {}) {
+export async function startService(
+  config: Config,
+  notifier: ServiceDeps["notifier"] = {},
+  now?: () => number,
+) {
   const controller = new AbortController();
   const runs: RunRecord[] = [];
   const waiters: { n: number; resolve: () => void }[] = [];
@@ -79,6 +89,7 @@ export async function startService(config: Config, notifier: ServiceDeps["notifi
       for (const w of waiters.filter((w) => runs.length >= w.n)) w.resolve();
     },
     notifier: { retryDelayMs: 50, retryForMs: 2000, ...notifier },
+    now,
   });
   const base = `http://127.0.0.1:${await listening}`;
   return {
@@ -95,6 +106,10 @@ export async function startService(config: Config, notifier: ServiceDeps["notifi
       await response.body?.cancel();
       assert.equal(response.status, 202);
       return await this.run(n);
+    },
+    async health(): Promise<{ status: number; body: Record<string, unknown> }> {
+      const response = await fetch(`${base}/health`);
+      return { status: response.status, body: await response.json() };
     },
     async stop(): Promise<number> {
       controller.abort();

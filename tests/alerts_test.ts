@@ -22,6 +22,7 @@ function health(status: Health["status"], reason?: string): Health {
     next_run: null,
     running: false,
     consecutive_failures: status === "failing" ? 1 : 0,
+    table_age_seconds: {},
   };
 }
 

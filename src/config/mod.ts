@@ -44,3 +44,4 @@ export {
   type WebhookTarget,
   webhookTokens,
 } from "./_notify.ts";
+export { formatDuration, type MaxStaleness } from "./_freshness.ts";

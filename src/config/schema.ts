@@ -15,6 +15,7 @@ import { parseDecimal } from "./_decimal.ts";
 import { TABLE_NAMES, type TableName } from "../act/tables.ts";
 import { closest } from "../core/closest.ts";
 import { notifyKey, notifyOnKey } from "./_notify.ts";
+import { maxStalenessKey } from "./_freshness.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The rules, as valibot actions. Each key's pipe reads as its specification: `v.unknown()` (a value
@@ -625,6 +626,7 @@ export const ConfigSchema = v.object(
     ),
     notify: notifyKey,
     notify_on: notifyOnKey,
+    max_staleness: maxStalenessKey,
   },
   (issue) => {
     const key = issue.expected?.replace(/^"|"$/g, "");

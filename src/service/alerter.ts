@@ -39,8 +39,6 @@ export interface AlerterOptions {
   stateFile: string;
   /** The status page's address, when reachable from other machines. */
   statusUrl?: string;
-  /** Per-table staleness now: table → reason (see `Monitor.staleTables`). @default {() => ({})} */
-  staleTables?: () => Record<string, string>;
   /** Host clock in ms. @default {Date.now} */
   now?: () => number;
 }
@@ -73,7 +71,7 @@ export class Alerter {
     const { alerts, memory } = detectAlerts(this.#memory, {
       record,
       health: monitor.health(),
-      staleTables: this.#options.staleTables?.() ?? {},
+      staleTables: monitor.staleTables(),
       events,
       at: new Date(now).toISOString(),
       statusUrl,

@@ -129,7 +129,9 @@ export function detectAlerts(
 
   // stale: the service as a whole, or tables past their `max_staleness`.
   const stale: Record<string, string> = { ...input.staleTables };
-  if (health.status === "stale") stale[""] = health.reason ?? "No run has succeeded for too long";
+  if (health.status === "stale" && !health.stale_tables?.length) {
+    stale[""] = health.reason ?? "No run has succeeded for too long";
+  }
   for (const [table, reason] of Object.entries(stale)) {
     const key = table ? `stale:${table}` : "stale";
     if (!chosen("stale") || open[key]) continue;

@@ -73,6 +73,21 @@ export function formatMetrics(snapshot: Snapshot): string {
     perTable((view) => seconds(view.last_success)),
   );
   family(
+    "act_sync_table_age_seconds",
+    "gauge",
+    "Seconds since each table last synced successfully (absent: never synced).",
+    tables.flatMap(([table]): Sample[] => {
+      const age = health.table_age_seconds[table];
+      return age === null || age === undefined ? [] : [[{ table }, age]];
+    }),
+  );
+  family(
+    "act_sync_table_stale",
+    "gauge",
+    "1 when the table is past its 'max_staleness'.",
+    tables.map(([table]): Sample => [{ table }, health.stale_tables?.includes(table) ? 1 : 0]),
+  );
+  family(
     "act_sync_last_error_timestamp_seconds",
     "gauge",
     "Last time each table failed, in Unix seconds.",

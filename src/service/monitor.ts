@@ -14,6 +14,7 @@ import type { State, TableStatus } from "../state/mod.ts";
 import { HISTORY_LIMIT, historyOf, type RunSummary } from "../state/history.ts";
 import type { ProgressEvent } from "../sync/engine.ts";
 import type { TableName } from "../act/tables.ts";
+import { formatDuration, type MaxStaleness } from "../config/mod.ts";
 
 /** Why a run started. */
 export type RunReason = "start-up" | "schedule" | "request";
@@ -119,6 +120,10 @@ export interface Health {
   running: boolean;
   /** Sync runs failed in a row (stopped runs do not count, a success resets it). */
   consecutive_failures: number;
+  /** Per table: seconds since its last successful sync (null: never synced). */
+  table_age_seconds: Record<string, number | null>;
+  /** When `stale` because tables passed their `max_staleness`: those tables. */
+  stale_tables?: string[];
 }
 
 /** Per-table status for `/state` and the status page. */
@@ -193,6 +198,8 @@ export interface MonitorOptions {
   keepRuns?: number;
   /** Consecutive failed runs before `/health` is failing (`unhealthy_after_failures`). @default {1} */
   unhealthyAfterFailures?: number;
+  /** Per table (and `"*"`), seconds without a successful sync before `/health` is stale. */
+  maxStaleness?: MaxStaleness;
   /** The alert targets and their last result (status page, `/metrics`). @default {() => []} */
   alerts?: () => AlertTargetStatus[];
 }
@@ -391,6 +398,7 @@ export class Monitor {
       next_run: this.#options.nextRun?.()?.toISOString() ?? null,
       running: this.#running !== null,
       consecutive_failures: failures,
+      table_age_seconds: this.#tableAges(now),
     };
     if (last?.result === "failed" && failures >= (this.#options.unhealthyAfterFailures ?? 1)) {
       const failed = last.tables.filter((t) => t.status === "failed").map((t) => t.table);
@@ -417,9 +425,52 @@ export class Monitor {
         ...base,
       };
     }
+    const stale = this.staleTables();
+    const names = Object.keys(stale);
+    if (names.length > 0) {
+      return {
+        status: "stale",
+        reason: Object.values(stale).join("; "),
+        ...base,
+        stale_tables: names,
+      };
+    }
     // Until the first run ends, "ok" would claim a success nobody has seen yet.
     if (syncs.length === 0) return { status: "starting", ...base };
     return { status: "ok", ...base };
+  }
+
+  /**
+   * The tables past their `max_staleness` now, each with the reason `/health` gives: its age, since
+   * when, and the limit. A table never synced counts from the service's start.
+   */
+  staleTables(): Record<string, string> {
+    const limits = this.#options.maxStaleness ?? {};
+    const now = this.#now();
+    const out: Record<string, string> = {};
+    for (const table of this.#options.tables) {
+      const limit = limits[table] ?? limits["*"];
+      if (limit === undefined) continue;
+      const last = this.#state.tables?.[table]?.last_success;
+      const since = last ? Date.parse(last) : this.#startedAt;
+      if (Number.isNaN(since) || now - since <= limit * 1000) continue;
+      const when = last
+        ? `since ${new Date(since).toISOString()}`
+        : `since the service started at ${new Date(since).toISOString()}`;
+      out[table] = `Table ${table} has not synced successfully for ${
+        formatDuration((now - since) / 1000)
+      } (${when}; 'max_staleness' is ${formatDuration(limit)})`;
+    }
+    return out;
+  }
+
+  #tableAges(now: number): Record<string, number | null> {
+    const out: Record<string, number | null> = {};
+    for (const table of this.#options.tables) {
+      const last = Date.parse(this.#state.tables?.[table]?.last_success ?? "");
+      out[table] = Number.isNaN(last) ? null : Math.max(0, Math.round((now - last) / 1000));
+    }
+    return out;
   }
 
   /** Everything the HTTP app shows. */

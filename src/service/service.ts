@@ -94,6 +94,7 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
     state: initial,
     unhealthyAfterFailures: config.unhealthy_after_failures,
     alerts: () => notifier.status(),
+    maxStaleness: config.max_staleness,
   });
   const alerter = config.notify.length > 0
     ? new Alerter({

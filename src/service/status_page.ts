@@ -30,7 +30,10 @@ export function renderStatusPage(
   // Oldest first, as the charts draw them.
   const history = [...snapshot.history].reverse();
   const tableRows = Object.entries(snapshot.tables).map(([name, view]) =>
-    tableRow(name, view, history)
+    tableRow(name, view, history, {
+      age: health.table_age_seconds[name] ?? null,
+      stale: health.stale_tables?.includes(name) ?? false,
+    })
   );
   const shown = new Set(snapshot.runs.map((r) => r.id));
   const earlier = snapshot.history.filter((s) => !shown.has(s.id));
@@ -74,7 +77,7 @@ ${warnings}${reason}<dl>
 </dl>
 ${charts(history)}<h2>Tables</h2>
 <table id="tables">
-<thead><tr><th>Table</th><th>Status</th><th>Last success</th><th>Rows in destination</th><th>${
+<thead><tr><th>Table</th><th>Status</th><th>Last success</th><th>Age</th><th>Rows in destination</th><th>${
     history.length > 0 ? h`Rows, last ${history.length} runs` : ""
   }</th><th>Rows last run</th><th>Duration</th><th>Last error</th></tr></thead>
 <tbody>
@@ -163,6 +166,7 @@ function tableRow(
   name: string,
   view: TableView,
   history: readonly RunSummary[],
+  freshness: { age: number | null; stale: boolean },
 ): HtmlEscapedString {
   const points: ChartPoint[] = history.map((s) => {
     const value = Object.hasOwn(s.rows_total, name) ? s.rows_total[name] : null;
@@ -179,8 +183,11 @@ function tableRow(
   const error = view.last_error && view.status === "failed"
     ? h`${view.last_error.message} <small>(${time(view.last_error.at)})</small>`
     : "";
+  const age = freshness.age === null ? "–" : duration(freshness.age);
   return h`<tr data-table="${name}"><td>${name}</td><td><span class="badge ${view.status}">${view.status}</span></td><td>${
     time(view.last_success)
+  }</td><td class="n${freshness.stale ? " stale" : ""}" data-age="${freshness.age ?? ""}">${age}${
+    freshness.stale ? " (stale)" : ""
   }</td><td class="n">${count(view.rows_total)}</td><td>${trend}</td><td class="n">${
     count(view.rows_last_run)
   }</td><td class="n">${duration(view.duration_seconds)}</td><td class="error">${error}</td></tr>`;
