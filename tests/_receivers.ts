@@ -184,9 +184,25 @@ export async function startSmtpServer(options: {
 
 function parseMail(user: string | null, from: string, to: string[], data: string): Mail {
   const split = data.indexOf("\r\n\r\n");
-  const headers = data.slice(0, split);
-  const body = data.slice(split + 4);
-  const subject = /^Subject: (.*)$/m.exec(headers)?.[1]?.trim() ?? "";
-  const text = Buffer.from(body.replace(/\s+/g, ""), "base64").toString("utf8");
+  const headers = data.slice(0, split).replace(/\r\n[ \t]+/g, " ");
+  // DATA doubles a leading dot on every line: undo that first.
+  const body = data.slice(split + 4).replace(/\r\n$/, "").replace(/^\.\./gm, ".");
+  const subject = /^Subject: (.*)$/im.exec(headers)?.[1]?.trim() ?? "";
+  const encoding = /^Content-Transfer-Encoding: *(\S+)/im.exec(headers)?.[1]?.toLowerCase();
+  let text = body;
+  if (encoding === "base64") {
+    text = Buffer.from(body.replace(/\s+/g, ""), "base64").toString("utf8");
+  } else if (encoding === "quoted-printable") {
+    const bytes: number[] = [];
+    const soft = body.replace(/=\r\n/g, "");
+    for (let i = 0; i < soft.length; i++) {
+      const hex = soft[i] === "=" ? /^[0-9A-F]{2}$/i.exec(soft.slice(i + 1, i + 3)) : null;
+      if (hex) {
+        bytes.push(parseInt(hex[0], 16));
+        i += 2;
+      } else bytes.push(...Buffer.from(soft[i], "utf8"));
+    }
+    text = Buffer.from(bytes).toString("utf8");
+  }
   return { user, from, to: [...to], data, subject, text };
 }
