@@ -15,6 +15,7 @@ import { caFileProblem } from "../act/tls.ts";
 import { findDuplicateKeys, findJsonError } from "./_json_locator.ts";
 import { closest } from "../core/closest.ts";
 import { notifySecrets, resolveNotifyPasswords, showWebhook } from "./_notify.ts";
+import { fieldRuleProblems } from "./_fields.ts";
 import {
   type Config,
   CONFIG_KEYS,
@@ -165,7 +166,7 @@ export function parseConfig(
 
   if (result.success) {
     const problems = resolveNotifyPasswords(result.output.notify, options.env ?? {});
-    issues.push(...problems);
+    issues.push(...problems, ...fieldRuleProblems(result.output));
     for (const target of result.output.notify) {
       if (target.kind === "email") options.secrets?.add(target.password);
     }
@@ -273,6 +274,7 @@ function rawSecrets(merged: Record<string, unknown>): string[] {
   const out = [
     ...texts(merged.password),
     ...texts(merged.http_token),
+    ...texts(merged.hash_key),
     ...notifySecrets(merged.notify),
   ];
   const username = typeof merged.username === "string" ? merged.username.trim() : "";
@@ -323,6 +325,7 @@ export function redactConfig(config: Config): Record<string, unknown> {
   const out: Record<string, unknown> = structuredClone(config);
   if (config.password) out.password = "***";
   if (config.http_token) out.http_token = "***";
+  if (config.hash_key) out.hash_key = "***";
   out.destination = redactDestination(config.destination);
   out.notify = config.notify.map((target) =>
     target.kind === "webhook"

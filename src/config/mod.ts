@@ -45,3 +45,4 @@ export {
   webhookTokens,
 } from "./_notify.ts";
 export { formatDuration, type MaxStaleness } from "./_freshness.ts";
+export type { FieldLists } from "./_fields.ts";

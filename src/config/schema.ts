@@ -16,6 +16,7 @@ import { TABLE_NAMES, type TableName } from "../act/tables.ts";
 import { closest } from "../core/closest.ts";
 import { notifyKey, notifyOnKey } from "./_notify.ts";
 import { maxStalenessKey } from "./_freshness.ts";
+import { excludeFieldsKey, hashFieldsKey } from "./_fields.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The rules, as valibot actions. Each key's pipe reads as its specification: `v.unknown()` (a value
@@ -627,6 +628,13 @@ export const ConfigSchema = v.object(
     notify: notifyKey,
     notify_on: notifyOnKey,
     max_staleness: maxStalenessKey,
+    exclude_fields: excludeFieldsKey,
+    hash_fields: hashFieldsKey,
+    hash_key: v.pipe(
+      v.unknown(),
+      secret("hash_key", "the key of 'hash_fields'", false),
+      toOptionalText,
+    ),
   },
   (issue) => {
     const key = issue.expected?.replace(/^"|"$/g, "");

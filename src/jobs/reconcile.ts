@@ -11,7 +11,7 @@ import type { Config } from "../config/mod.ts";
 import type { Logger } from "../core/log.ts";
 import { readState, type State, writeState } from "../state/mod.ts";
 import { escapeControl } from "../core/secrets.ts";
-import { formatTable, redactedState, withSession } from "./_session.ts";
+import { fieldRulesOf, formatTable, redactedState, withSession } from "./_session.ts";
 import { type ReconcileRecord, withReconciled } from "../state/reconcile.ts";
 import { reconcileTables, type TableReconcile } from "../sync/reconcile.ts";
 import type { TableName } from "../act/tables.ts";
@@ -87,6 +87,7 @@ export async function runReconcile(
         maxDeleteFraction: config.max_delete_fraction,
         force: options.force ?? false,
         endpoints: config.endpoints,
+        fields: fieldRulesOf(config),
         dryRun: options.dryRun ?? false,
       }, {
         source: client,

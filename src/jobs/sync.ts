@@ -12,7 +12,7 @@ import type { Config } from "../config/mod.ts";
 import type { Logger } from "../core/log.ts";
 import { escapeControl } from "../core/secrets.ts";
 import { type State, writeState } from "../state/mod.ts";
-import { formatTable, redactedState, withSession } from "./_session.ts";
+import { fieldRulesOf, formatTable, redactedState, withSession } from "./_session.ts";
 import { type ProgressEvent, type RunResult, syncTables } from "../sync/engine.ts";
 import type { TableName } from "../act/tables.ts";
 import { buildBaseUrl } from "../act/odata.ts";
@@ -118,6 +118,7 @@ export async function runSync(
         defaultStartDate: config.default_start_date,
         fullRefresh: options.fullRefresh ?? false,
         endpoints: config.endpoints,
+        fields: fieldRulesOf(config),
       }, {
         source: client,
         sink,

@@ -10,6 +10,7 @@ import type { FlatPage } from "../sink/sink.ts";
 import { formatUtc } from "../core/time.ts";
 import { parseDateTime } from "./flatten.ts";
 import { flattenForSink } from "./relations.ts";
+import type { FieldRules } from "./fields.ts";
 import { asText } from "./scan.ts";
 import type { TableSpec } from "../act/tables.ts";
 import type { ListPage } from "./run_types.ts";
@@ -83,6 +84,7 @@ export function* checkedChunks(
   spec: TableSpec,
   check: CursorCheck,
   between?: () => void,
+  fields?: FieldRules,
 ): Generator<FlatPage> {
   let previous = -Infinity;
   for (let start = 0; start < rows.length; start += WRITE_CHUNK) {
@@ -91,7 +93,7 @@ export function* checkedChunks(
       if (start > 0) between?.();
       const chunk = rows.slice(start, Math.min(rows.length, start + WRITE_CHUNK));
       for (const row of chunk) previous = sorted(cursorValue(row, check), previous, check);
-      flat = flattenForSink(spec, chunk);
+      flat = flattenForSink(spec, chunk, fields);
     } catch (error) {
       throw new PageSourceError(error);
     }

@@ -85,6 +85,7 @@ import {
   scanByPrefix,
 } from "./scan.ts";
 import { flattenForSink, shapeOf } from "./relations.ts";
+import { type FieldRules, fieldWarnings } from "./fields.ts";
 import { TABLES, type TableSpec } from "../act/tables.ts";
 import { type ChildReader, childReader, PARENT_PAGE, readWholeList } from "./children.ts";
 
@@ -156,6 +157,7 @@ class TableReader {
   state: State;
   #spec: TableSpec;
   #options: SyncOptions;
+  #fieldsChecked = false;
   #deps: EngineDeps;
   #path: string;
   #requests = 0;
@@ -324,7 +326,11 @@ class TableReader {
     const children = this.#children ? await this.#children.read(parentsOrRows) : null;
     const rows = children ? children.rows : parentsOrRows;
     const result = rows.length > 0
-      ? await this.#deps.sink.write(this.#spec.name, flattenForSink(this.#spec, rows), synced)
+      ? await this.#deps.sink.write(
+        this.#spec.name,
+        flattenForSink(this.#spec, this.#checkFields(rows), this.#fields),
+        synced,
+      )
       : { written: 0, changes: noChanges(), newColumns: [], widenedColumns: [] };
     if (children) {
       await this.#children!.markRemoved(this.#deps.sink, this.#spec.name, children, synced);
@@ -335,8 +341,29 @@ class TableReader {
   /** Write a window page read a chunk at a time (`checkedChunks`), in one transaction. */
   async #writeChunked(rows: NonNullable<ListPage["lazy"]>, from: number): Promise<void> {
     const synced = new Date(this.#deps.now()).toISOString();
-    const chunks = checkedChunks(rows, this.#spec, this.#cursorCheck(from), this.#deps.afterPage);
+    this.#checkFields(rows.slice(0, Math.min(rows.length, 100)));
+    const chunks = checkedChunks(
+      rows,
+      this.#spec,
+      this.#cursorCheck(from),
+      this.#deps.afterPage,
+      this.#fields,
+    );
     this.#written(await this.#deps.sink.write(this.#spec.name, chunks, synced));
+  }
+
+  get #fields(): FieldRules | undefined {
+    return this.#options.fields?.[this.#spec.name];
+  }
+
+  /** Once per table and run, on its first records: the WARNINGs of `fieldWarnings`. */
+  #checkFields<T extends Record<string, unknown>>(rows: T[]): T[] {
+    if (!this.#fields || this.#fieldsChecked || rows.length === 0) return rows;
+    this.#fieldsChecked = true;
+    for (const w of fieldWarnings(rows, this.#fields, this.#spec.name)) {
+      this.#deps.logger.warning(w);
+    }
+    return rows;
   }
 
   #cursorCheck(from: number): CursorCheck {

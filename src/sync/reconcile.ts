@@ -39,6 +39,7 @@ import {
   scanByPrefix,
 } from "./scan.ts";
 import { flattenForSink } from "./relations.ts";
+import type { FieldRules } from "./fields.ts";
 import { type TableName, TABLES } from "../act/tables.ts";
 import { childReader, readWholeList } from "./children.ts";
 
@@ -54,6 +55,8 @@ export interface ReconcileOptions {
   force?: boolean;
   /** Per-table path overrides. */
   endpoints?: Partial<Record<TableName, string>>;
+  /** Per-table `exclude_fields` / `hash_fields` (src/sync/fields.ts). */
+  fields?: Partial<Record<TableName, FieldRules>>;
   /** Scan and count only: `deleted` and `fetched` say what a real run would do. @default {false} */
   dryRun?: boolean;
 }
@@ -449,7 +452,9 @@ async function reconcileTable(
       // A parent's `edited` may not move with its rows: the ones held are written again too.
       const held = [...scan.rows.values()].filter((row) => local.has(String(row.id)));
       const at = new Date(deps.now()).toISOString();
-      if (held.length > 0) await deps.sink.write(table, flattenForSink(spec, held), at);
+      if (held.length > 0) {
+        await deps.sink.write(table, flattenForSink(spec, held, options.fields?.[table]), at);
+      }
     }
     const gone = [...local].filter((id) => !scan.ids.has(id));
 
@@ -490,7 +495,7 @@ async function reconcileTable(
       if (rows.length > 0) {
         const written = await deps.sink.write(
           table,
-          flattenForSink(TABLES[table], rows),
+          flattenForSink(TABLES[table], rows, options.fields?.[table]),
           new Date(deps.now()).toISOString(),
         );
         result.fetched = written.written;

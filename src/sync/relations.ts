@@ -8,6 +8,7 @@
  */
 import type { FlatPage, LinkRows, LinkShape, TableShape } from "../sink/sink.ts";
 import { flattenPage, flattenRecord } from "./flatten.ts";
+import { applyFieldRules, type FieldRules } from "./fields.ts";
 import type { TableSpec } from "../act/tables.ts";
 
 /** The relations of one table. */
@@ -72,12 +73,16 @@ export function shapeOf(spec: TableSpec): TableShape {
 /**
  * Flatten a page of records for the sink with the table's shape and link rows: each array of
  * related records gives one link row per distinct related id (items without an id are left
- * out; a record read twice in the page links as its last copy does).
+ * out; a record read twice in the page links as its last copy does). With `fields`, excluded
+ * paths are removed and hashed ones replaced before anything is flattened.
  */
 export function flattenForSink(
   spec: TableSpec,
-  rows: readonly Record<string, unknown>[],
+  records: readonly Record<string, unknown>[],
+  fields?: FieldRules,
 ): FlatPage {
+  // `exclude_fields` and `hash_fields` first: nothing below (columns, link rows) sees the values.
+  const rows = fields ? records.map((record) => applyFieldRules(record, fields)) : records;
   const page = flattenPage(rows, { table: spec.name });
   const shape = shapeOf(spec);
   page.shape = shape;

@@ -9,6 +9,7 @@ import type { OdataQuery } from "../act/odata.ts";
 import type { RowChanges, Sink } from "../sink/sink.ts";
 import type { State } from "../state/mod.ts";
 import type { TableName } from "../act/tables.ts";
+import type { FieldRules } from "./fields.ts";
 
 /** One response of a list endpoint. */
 export interface ListPage {
@@ -101,4 +102,6 @@ export interface SyncOptions {
   fullRefresh?: boolean;
   /** Per-table path overrides. */
   endpoints?: Partial<Record<TableName, string>>;
+  /** Per-table `exclude_fields` / `hash_fields` (src/sync/fields.ts). */
+  fields?: Partial<Record<TableName, FieldRules>>;
 }
