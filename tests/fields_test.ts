@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { type Config, parseConfig, redactConfig } from "../src/config/mod.ts";
 import { createLogger } from "../src/core/log.ts";
 import { runSync } from "../src/jobs/sync.ts";
+import { runScrub } from "../src/jobs/scrub.ts";
 import { applyFieldRules, hashValue } from "../src/sync/fields.ts";
 import { type RunningSimulator, simulatorConfig, startSimulator } from "../src/simulator/mod.ts";
 import { sqliteRows, tempDir } from "./_helpers.ts";
@@ -185,6 +186,56 @@ describe("excluded and hashed fields in the destination", () => {
       }
     } finally {
       await pg.drop();
+      await sim.close();
+    }
+  });
+
+  test("act-sync scrub clears excluded and hashes hashed values already stored, in both sinks", async () => {
+    const sim = await startSimulator({ records: 30, seed: 24 });
+    const pg = postgresSkip() ? null : new TestDatabase("scrub");
+    try {
+      if (pg) await pg.sql();
+      const destinations = [undefined, ...(pg ? [pg.url()] : [])];
+      for (const destination of destinations) {
+        const plain = configFor(sim, destination, { exclude_fields: {}, hash_fields: {} });
+        await sync(plain);
+        const config = { ...configFor(sim, destination), state_file: plain.state_file };
+        if (!destination) config.destination = plain.destination;
+        const lines: string[] = [];
+        const out: string[] = [];
+        const logger = createLogger({ level: "INFO", write: (l) => lines.push(l) });
+        const run = await runScrub(config, { logger, stdout: (t) => out.push(t) });
+        assert.equal(run.ok, true, run.error ?? "");
+        const done = Object.fromEntries(run.columns.map((c) => [c.column, c.action]));
+        assert.equal(done.emailAddress, "cleared");
+        assert.equal(done.customFields_user7, "cleared");
+        assert.equal(done.homeAddress_line1, "cleared");
+        assert.equal(done.businessPhone, "hashed");
+        assert.match(out.join(""), /contacts +businessPhone +hashed +\d+/);
+        const sql = destination ? await pg!.sql() : null;
+        const stored = sql
+          ? await sql`SELECT * FROM contacts`
+          : [...sqliteRows(config.destination.slice("sqlite:".length), "contacts").values()];
+        for (const row of stored) {
+          const source = sim.sim.rows("contacts").find((r) => String(r.id) === String(row.id))!;
+          assert.equal(row.emailAddress, null);
+          assert.equal(row.businessPhone, hashValue(source.businessPhone, KEY));
+        }
+        if (!destination) {
+          const folder = join(config.destination.slice("sqlite:".length), "..");
+          const bytes = readdirSync(folder).filter((f) => f.includes(".db"))
+            .map((f) => readFileSync(join(folder, f)).toString("latin1")).join("\n");
+          for (const value of excludedValues(sim)) {
+            assert.ok(!bytes.includes(value), `${value} still in the SQLite file`);
+          }
+        }
+        // A second scrub changes nothing; a sync with the rules keeps the same hashes.
+        const again = await runScrub(config, { logger, stdout: () => {} });
+        assert.ok(again.columns.every((c) => c.action === "cleared" || c.rows === 0));
+        await sync(config);
+      }
+    } finally {
+      await pg?.drop();
       await sim.close();
     }
   });

@@ -103,6 +103,18 @@ Examples:
   act-sync stop
   act-sync stop -c C:\\act-sync\\configuration.json
 `,
+  scrub: `Usage: act-sync scrub [options]
+
+Apply 'exclude_fields' and 'hash_fields' to the values already stored, in place: the columns of
+excluded fields are set to NULL, those of hashed fields replaced by their HMAC-SHA-256 (with
+ACT_HASH_KEY). Takes the state file's lock as a run does (exit 3 while another run holds it).
+
+${CONFIG_OPTIONS}
+
+Examples:
+  act-sync scrub
+  act-sync scrub -c C:\\act-sync\\configuration.json
+`,
   notify: `Usage: act-sync notify --test [options]
 
 Send a test alert to every target of 'notify' (webhooks and e-mail) and print each result. Exit
