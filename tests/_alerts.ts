@@ -70,6 +70,7 @@ export async function startService(
   config: Config,
   notifier: ServiceDeps["notifier"] = {},
   now?: () => number,
+  extra: Partial<ServiceDeps> = {},
 ) {
   const controller = new AbortController();
   const runs: RunRecord[] = [];
@@ -90,6 +91,7 @@ export async function startService(
     },
     notifier: { retryDelayMs: 50, retryForMs: 2000, ...notifier },
     now,
+    ...extra,
   });
   const base = `http://127.0.0.1:${await listening}`;
   return {

@@ -10,7 +10,7 @@ import { TABLE_NAMES } from "../src/act/tables.ts";
 type Sim = Awaited<ReturnType<typeof startSimulator>>;
 
 function configFor(sim: Sim, extra: Record<string, unknown> = {}): Config {
-  return configForSimulator(sim.url, { max_retries: 0, ...extra });
+  return configForSimulator(sim.url, { max_retries: 0, destination: "sqlite::memory:", ...extra });
 }
 
 async function check(
@@ -38,7 +38,7 @@ describe("runCheck()", () => {
     const { ok, out, log } = await check(configFor(sim));
     assert.equal(ok, true, out);
     const lines = out.trimEnd().split("\n");
-    assert.equal(lines.length, TABLE_NAMES.length + 1);
+    assert.equal(lines.length, TABLE_NAMES.length + 2);
     for (const [i, table] of TABLE_NAMES.entries()) {
       assert.match(lines[i], new RegExp(`^${table}\\s+/api/\\S+\\s+OK \\(`), lines[i]);
     }
@@ -52,6 +52,10 @@ describe("runCheck()", () => {
     const starts = lines.slice(0, TABLE_NAMES.length).map((line) => line.indexOf(" OK ("));
     assert.equal(new Set(starts).size, 1, out);
     assert.match(lines[TABLE_NAMES.length], /All 10 tables OK/);
+    assert.match(
+      lines[TABLE_NAMES.length + 1],
+      /^Destination OK: opened and wrote one row to _act_check$/,
+    );
     // Line items are probed on the first opportunity, users even when they ignore $top.
     assert.match(
       lines[9],

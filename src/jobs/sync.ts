@@ -146,8 +146,10 @@ export async function runSync(
       ok: false,
       tables: [],
       state: state ?? { table_cursors: {}, table_batch_tracking: {} },
-      error: errorMessage(error),
-      failure: error,
+      // A stop requested while logging in or opening the destination is a stop, not a failure.
+      ...(deps.signal?.aborted
+        ? { stopped: true, planned: (options.tables ?? config.tables).length }
+        : { error: errorMessage(error), failure: error }),
       ...timing(),
     }),
   );

@@ -304,6 +304,16 @@ export class Monitor {
     this.#counters.ticks_skipped++;
   }
 
+  /**
+   * The run just started did not run: another process holds the lock. Not a run (health, the
+   * runs list and the counters do not see it), a skipped tick.
+   */
+  runSkipped(): void {
+    this.#running = null;
+    this.#stateAtStart = null;
+    this.#counters.ticks_skipped++;
+  }
+
   /** The run in progress ended with `run`; returns its record. */
   runFinished(run: SyncRun): RunRecord {
     const before = (this.#stateAtStart ?? this.#state).tables ?? {};

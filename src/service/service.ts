@@ -44,6 +44,8 @@ export interface ServiceDeps {
   fetch?: typeof fetch;
   /** Host clock in ms. @default {Date.now} */
   now?: () => number;
+  /** How long a run that found the lock held waits before trying again, in ms. @default {30000} */
+  lockRetryMs?: number;
   /** Alert delivery overrides (tests: short retries). */
   notifier?: Partial<
     Pick<
@@ -116,6 +118,7 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
     signal: stop.signal,
     now,
     fetch: deps.fetch,
+    lockRetryMs: deps.lockRetryMs,
     onRunEnd: (record) => {
       alerter?.afterRun(record);
       deps.onRunEnd?.(record);
@@ -138,7 +141,11 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
     token: config.http_token,
     logger,
     host: hostname,
-    allowedHosts: [...config.http_allowed_hosts, ...wildcardAddresses(hostname)],
+    allowedHosts: [
+      ...config.http_allowed_hosts,
+      ...wildcardAddresses(hostname),
+      ...machineNames(),
+    ],
     warnings: exposed ? [exposure] : [],
     requireHost: true,
   });
@@ -237,6 +244,21 @@ export function statusPageUrl(host: string, port: number): string | undefined {
   let name = ["0.0.0.0", "::", "[::]"].includes(host.trim()) ? machineName() : host.trim();
   if (name.includes(":") && !name.startsWith("[")) name = `[${name}]`;
   return `http://${name}:${port}/`;
+}
+
+/**
+ * This machine's own names (`sync01`, and `sync01.example.lan` when the system gives its domain):
+ * a `Host` naming them is ours, whatever `http_allowed_hosts` says. A rebinding page uses its own
+ * domain, never this machine's name.
+ */
+export function machineNames(): string[] {
+  try {
+    const name = machineName().trim().toLowerCase();
+    if (!/^[a-z0-9._-]+$/.test(name)) return [];
+    return name.includes(".") ? [name, name.split(".")[0]] : [name];
+  } catch {
+    return [];
+  }
 }
 
 /** For a wildcard bind (0.0.0.0, ::), this machine's addresses: a `Host` naming one is ours. */
