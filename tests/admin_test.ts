@@ -7,7 +7,10 @@ import { join } from "node:path";
 import { parseConfig } from "../src/config/mod.ts";
 import { createLogger } from "../src/core/log.ts";
 import { runCheck } from "../src/jobs/check.ts";
-import { runSync } from "../src/jobs/sync.ts";
+import { formatSummary, READ_VS_WRITTEN, runSync } from "../src/jobs/sync.ts";
+import { runReconcile } from "../src/jobs/reconcile.ts";
+import { Monitor } from "../src/service/monitor.ts";
+import { plainText, renderStatusPage } from "../src/service/status_page.ts";
 import { acquireLock } from "../src/state/mod.ts";
 import { machineNames } from "../src/service/service.ts";
 import { simulatorConfig, startSimulator } from "../src/simulator/mod.ts";
@@ -148,6 +151,83 @@ describe("act-sync check and the destination", () => {
     assert.equal(result.ok, false);
     assert.match(out, /\nDestination failed: .*password/i);
     assert.ok(!(out + lines.join("\n")).includes("Wrong-pg-pass-1"));
+    await sim.close();
+  });
+});
+
+describe("messages", () => {
+  const IIS = `<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN"><html><head><title>500 - ` +
+    `Internal server error.</title><style type="text/css">body{margin:0}</style></head><body>` +
+    `<div id="content"><h2>There is a problem with the resource you are looking for, and it ` +
+    `cannot be displayed.</h2></div></body></html>`;
+
+  test("the status page shows an HTML error page quoted in an error as its text", () => {
+    const message = `GET /api/contacts failed with status 500: ${IIS}`;
+    assert.equal(
+      plainText(message),
+      "GET /api/contacts failed with status 500: 500 - Internal server error. There is a " +
+        "problem with the resource you are looking for, and it cannot be displayed.",
+    );
+    assert.equal(plainText("a < b and c > d"), "a < b and c > d");
+    const monitor = new Monitor({
+      tables: ["contacts"],
+      schedule: "*/15 * * * *",
+      intervalMs: 900_000,
+      state: {
+        table_cursors: {},
+        table_batch_tracking: {},
+        tables: { contacts: { last_error: { message, at: "2026-03-01T00:00:00Z" } } },
+      },
+    });
+    const page = renderStatusPage(monitor.snapshot());
+    const row = /<tr data-table="contacts">(.*?)<\/tr>/.exec(page)?.[1] ?? "";
+    assert.match(row, /500 - Internal server error\. There is a problem/);
+    assert.doesNotMatch(row, /&lt;|DOCTYPE|<div/);
+  });
+
+  test("the summary says why read and written differ, only when they do", () => {
+    const table = (read: number, written: number) => ({
+      table: "contacts" as const,
+      status: "ok" as const,
+      rowsRead: read,
+      rowsWritten: written,
+      changes: { inserted: written, updated: 0, unchanged: 0 },
+      newColumns: [],
+      durationMs: 100,
+      requests: 1,
+      emptyFirstRead: false,
+    });
+    const run = (read: number, written: number) => ({
+      ok: true,
+      tables: [table(read, written)],
+      state: { table_cursors: {}, table_batch_tracking: {} },
+      startedAt: "2026-03-01T00:00:00Z",
+      durationMs: 1000,
+    });
+    assert.ok(formatSummary(run(120, 100)).includes(READ_VS_WRITTEN));
+    assert.match(READ_VS_WRITTEN, /read counts every record received, also those read again/);
+    assert.ok(!formatSummary(run(100, 100)).includes(READ_VS_WRITTEN));
+  });
+
+  test("a dry-run reconcile says what a real one would change, or that nothing differs", async () => {
+    const sim = await startSimulator({ records: 20, seed: 37, password: PASSWORD });
+    const config = configFor(sim, folder(), [], { tables: ["contacts", "companies"] });
+    const logger = createLogger({ write: () => {} });
+    assert.equal((await runSync(config, {}, { logger })).ok, true);
+    const [gone] = sim.sim.rows("contacts");
+    sim.sim.remove("contacts", String(gone.id));
+    const lines: string[] = [];
+    const log = createLogger({ format: "json", write: (l) => lines.push(l) });
+    await runReconcile(config, { dryRun: true }, { logger: log });
+    const messages = levels(lines).map((l) => l.message);
+    assert.ok(
+      messages.includes(
+        "Table contacts: dry run (nothing changed): a real reconcile would mark 1 row " +
+          "deleted and fetch 0 rows missing here",
+      ),
+      messages.join("\n"),
+    );
+    assert.ok(messages.includes("Table companies: dry run: no differences, nothing to change"));
     await sim.close();
   });
 });

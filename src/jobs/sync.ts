@@ -173,6 +173,11 @@ export function stopNote(run: SyncRun): string | null {
       : "");
 }
 
+/** Why the summary's read and written differ, printed below it when they do. */
+export const READ_VS_WRITTEN = "(read counts every record received, also those read again: the " +
+  "'lookback_seconds' overlap, a window read again after the server moved rows, the parent " +
+  "records of line items; written counts the rows stored, a record read twice in a page once)\n";
+
 /** Summary errors longer than this go below the table, which says "failed (see below)". */
 const INLINE_ERROR = 40;
 
@@ -229,6 +234,9 @@ export function formatSummary(run: SyncRun): string {
       run.destination ? ` into ${run.destination}` : ""
     }\n`,
   );
+  const read = run.tables.reduce((n, t) => n + t.rowsRead, 0);
+  const written = run.tables.reduce((n, t) => n + t.rowsWritten, 0);
+  if (read !== written) out.push(READ_VS_WRITTEN);
   if (below.length > 0) out.push(`\n${below.join("\n")}\n`);
   if (run.failSafe) out.push(`\n${run.failSafe}\n`);
   const stopped = stopNote(run);

@@ -181,7 +181,7 @@ function tableRow(
     zero: false,
   });
   const error = view.last_error && view.status === "failed"
-    ? h`${view.last_error.message} <small>(${time(view.last_error.at)})</small>`
+    ? h`${plainText(view.last_error.message)} <small>(${time(view.last_error.at)})</small>`
     : "";
   const age = freshness.age === null ? "–" : duration(freshness.age);
   return h`<tr data-table="${name}"><td>${name}</td><td><span class="badge ${view.status}">${view.status}</span></td><td>${
@@ -215,7 +215,7 @@ function runRow(run: RunRecord): HtmlEscapedString {
     count(of((t) => t.rows_new))
   }</td><td class="n">${count(of((t) => t.rows_updated))}</td><td class="n">${
     count(of((t) => t.rows_unchanged))
-  }</td><td class="error">${join(errors.map((e) => h`${e}`), "<br>")}</td></tr>`;
+  }</td><td class="error">${join(errors.map((e) => h`${plainText(e)}`), "<br>")}</td></tr>`;
 }
 
 /** The alert targets (URLs without path or query) and their last result; none without one. */
@@ -251,6 +251,24 @@ function summaryRow(run: RunSummary): HtmlEscapedString {
   }</td><td class="n">${count(run.rows_updated)}</td><td class="n">${
     count(run.rows_unchanged)
   }</td><td class="error"></td></tr>`;
+}
+
+/**
+ * An error message as readable text: a server's HTML error page quoted in it (IIS answers
+ * `<!DOCTYPE html …><html><head><title>500 - Internal server error.</title>…`) becomes its text,
+ * tags and styles dropped, common entities decoded, spaces collapsed. The result is escaped as
+ * any other value.
+ */
+export function plainText(message: string): string {
+  if (!/<\/?[a-z!][^>]*>/i.test(message)) return message;
+  return message
+    .replace(/<(script|style|head)\b[^]*?<\/\1\s*>/gi, (m) =>
+      // The title says most ("500 - Internal server error."): keep it.
+      /<title>([^<]*)<\/title>/i.exec(m)?.[1] ? ` ${/<title>([^<]*)<\/title>/i.exec(m)![1]} ` : " ")
+    .replace(/<[^>]*>/g, " ")
+    .replace(/&nbsp;/g, " ").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'").replace(/&amp;/g, "&")
+    .replace(/\s+/g, " ").trim();
 }
 
 function time(iso: string | null | undefined): HtmlEscapedString | string {

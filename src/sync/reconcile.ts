@@ -461,12 +461,20 @@ async function reconcileTable(
     if (options.dryRun) {
       result.fetched = missing.length;
       result.deleted = gone.length;
-      log.info(`Table ${table}: dry run, nothing changed`, {
-        remote: result.remote,
-        local: result.local,
-        would_delete: gone.length,
-        would_fetch: missing.length,
-      });
+      log.info(
+        gone.length + missing.length === 0
+          ? `Table ${table}: dry run: no differences, nothing to change`
+          : `Table ${table}: dry run (nothing changed): a real reconcile would mark ${
+            rows(gone.length)
+          } ` +
+            `deleted and fetch ${rows(missing.length)} missing here`,
+        {
+          remote: result.remote,
+          local: result.local,
+          would_delete: gone.length,
+          would_fetch: missing.length,
+        },
+      );
       result.durationMs = deps.now() - started;
       return result;
     }
@@ -570,4 +578,9 @@ async function lookup(
     if (hits > 0) queue.unshift(...chunk.filter((id) => !found.has(id)));
   }
   return [...found.values()];
+}
+
+/** "1 row", "2 rows". */
+function rows(n: number): string {
+  return `${n} ${n === 1 ? "row" : "rows"}`;
 }
