@@ -7,9 +7,19 @@
 import type { DatabaseSync } from "node:sqlite";
 import type { RunningSimulator } from "../src/simulator/mod.ts";
 import { RELATIONS } from "../src/sync/relations.ts";
-import type { TableName } from "../src/act/tables.ts";
+import { TABLE_NAMES, type TableName, TABLES } from "../src/act/tables.ts";
 
 type Sim = RunningSimulator["sim"];
+
+/**
+ * The tables a trial syncs and compares: the record tables. The lookup and metadata tables are
+ * read whole every run (tests/lookups_test.ts, tests/labels_test.ts); in a trial they would only
+ * add requests for the faults to hit.
+ */
+export const TRIAL_TABLES = TABLE_NAMES.filter((t) => !TABLES[t].lookup && !TABLES[t].metadata);
+
+/** Configuration keys every trial's run shares. */
+export const TRIAL_CONFIG = { log_level: "WARNING", tables: TRIAL_TABLES.join(",") };
 
 /** What {@linkcode compareLinks} adds to a trial. */
 export interface LinkCounts {

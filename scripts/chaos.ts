@@ -54,7 +54,7 @@ import {
   startSimulator,
 } from "../src/simulator/mod.ts";
 import { flattenRecord } from "../src/sync/flatten.ts";
-import { TABLE_NAMES, type TableName } from "../src/act/tables.ts";
+import type { TableName } from "../src/act/tables.ts";
 import { type ColumnType, plainName } from "../src/sink/sink.ts";
 import * as reports from "./_chaos_reports.ts";
 
@@ -398,7 +398,7 @@ async function runTrial(
         request_timeout_seconds: 1,
         destination: `sqlite:${db}`,
         state_file: statePath,
-        log_level: "WARNING",
+        ...reports.TRIAL_CONFIG,
       })),
     );
     const removed = new Map<TableName, Set<string>>();
@@ -532,7 +532,7 @@ function compare(
 ): void {
   const conn = new DatabaseSync(db, { readOnly: true });
   try {
-    for (const table of TABLE_NAMES) {
+    for (const table of reports.TRIAL_TABLES) {
       // Line items changed without a bump show only after reconcile (docs/tables.md).
       const late = table === "opportunity_products" && !sim.switches.lineItemsBumpOpportunity;
       if (late && !exact) continue;

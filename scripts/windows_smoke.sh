@@ -17,7 +17,8 @@
 # cleanly on Ctrl+C, and `demo`; dist/SHA256SUMS (`sha256sum -c`), `check --help`, a wrong password
 # (exit 4 from `--once` and `check`, a SEVERE line in log_file, never the password), the config
 # found next to the exe when started from another folder, and `act-sync.exe stop` ending a running
-# service (exit 0 from both). The steps added last are bounded with `timeout`.
+# service (exit 0 from both), and `--once` against a closed port ending in seconds with the refusal
+# named (the connect timeout). The steps added last are bounded with `timeout`.
 # Exits 0 when every step passed; prints the failing step and the programs' output otherwise.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -174,7 +175,7 @@ echo "--config $config"
 
 step "check"
 win check check --config "$config" || fail "check exited with $?"
-grep -q "All 10 tables OK" "$tmp/check.out" || fail "check did not report all ten tables OK"
+grep -qE "All [0-9]+ tables OK" "$tmp/check.out" || fail "check did not report all tables OK"
 cat "$tmp/check.out"
 
 step "wrong password: --once and check exit 4, a SEVERE line in log_file, never the password"
@@ -194,6 +195,23 @@ if grep -qF -- "$wrong" "$refused_log" "$tmp"/refused*.out "$tmp"/refused*.err; 
 fi
 grep "SEVERE" "$refused_log" | head -n 1
 
+step "closed port: --once fails in seconds (the connect timeout), naming the refusal"
+closed_port=$(free_port) || fail "no free port"
+closed_start=$(date +%s)
+closed_rc=0
+ACT_PASSWORD="$password" ACT_PORT="$closed_port" win_env closed 120 --once --config "$config" \
+  --state "C:\\$c_dir\\closed\\state.json" --destination "sqlite:$(winpath "$work/closed.db")" ||
+  closed_rc=$?
+closed_secs=$(($(date +%s) - closed_start))
+[ "$closed_rc" != 124 ] || fail "--once against a closed port still ran after 120 s"
+[ "$closed_rc" = 1 ] || fail "--once against a closed port exited $closed_rc, expected 1"
+grep -Eqi "refused|no connection within" "$tmp/closed.out" "$tmp/closed.err" ||
+  fail "--once against a closed port did not name the refusal or the connect timeout"
+grep -q "check 'hostname'" "$tmp/closed.out" "$tmp/closed.err" ||
+  fail "--once against a closed port did not say what to check"
+echo "closed port $closed_port: exit $closed_rc after ${closed_secs} s:" \
+  "$(grep -Eoh "failed with no response after [^;]*" "$tmp/closed.err" | head -n 1 | cut -c1-160)"
+
 step "configuration.json next to the exe, started from another folder without --config"
 exe_copy="$tmp/Programme act-sync"
 mkdir -p "$exe_copy" "$tmp/elsewhere"
@@ -205,7 +223,7 @@ rc=0
 (cd "$tmp/elsewhere" && ACT_PASSWORD="$password" timeout -k 5 90 bash "$run_exe" \
   "$exe_copy/act-sync.exe" check >"$tmp/nextto.out" 2>"$tmp/nextto.err") || rc=$?
 [ "$rc" = 0 ] || fail "check from another folder with the config next to the exe exited $rc"
-grep -q "All 10 tables OK" "$tmp/nextto.out" || fail "check from another folder: not all OK"
+grep -qE "All [0-9]+ tables OK" "$tmp/nextto.out" || fail "check from another folder: not all OK"
 rm -rf "$exe_copy"
 echo "found $(winpath "$exe_copy")\\configuration.json from $(winpath "$tmp/elsewhere")"
 
@@ -270,7 +288,7 @@ wait_for "$tmp/tls.out" "listening on" "$tls_pid" || fail "the HTTPS simulator d
 tls_port=$(grep -o '127\.0\.0\.1:[0-9]*' "$tmp/tls.out" | head -n1 | cut -d: -f2)
 ACT_PROTOCOL=https ACT_PORT="$tls_port" ACT_CA_FILE="$(winpath "$work/certs/act-ca.cer")" \
   win tls check --config "$config" || fail "check over HTTPS with ca_file exited with $?"
-grep -q "All 10 tables OK" "$tmp/tls.out" || fail "check over HTTPS with ca_file: not all OK"
+grep -qE "All [0-9]+ tables OK" "$tmp/tls.out" || fail "check over HTTPS with ca_file: not all OK"
 tls_rc=0
 ACT_PROTOCOL=https ACT_PORT="$tls_port" ACT_MAX_RETRIES=0 win notls check --config "$config" ||
   tls_rc=$?
@@ -278,7 +296,7 @@ kill -TERM "$tls_pid" 2>/dev/null || true
 wait "$tls_pid" 2>/dev/null || true
 tls_pid=""
 [ "$tls_rc" = 1 ] || fail "check over HTTPS without ca_file exited with $tls_rc, expected 1"
-echo "with ca_file: all 10 tables OK; without: exit 1 ($(grep -o 'unable to verify[^"]*' \
+echo "with ca_file: all tables OK; without: exit 1 ($(grep -o 'unable to verify[^"]*' \
   "$tmp/notls.err" | head -n1))"
 
 step "Ctrl+C during --once (the simulator answers slowly)"

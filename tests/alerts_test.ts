@@ -23,6 +23,8 @@ function health(status: Health["status"], reason?: string): Health {
     running: false,
     consecutive_failures: status === "failing" ? 1 : 0,
     table_age_seconds: {},
+    act_waiting_seconds: null,
+    act_last_answer_seconds: null,
   };
 }
 

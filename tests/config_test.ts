@@ -240,6 +240,7 @@ describe("parseConfig()", () => {
       ["rate_limit_pause", 0, 3600, -0.5, 3_000_000],
       ["lookback_seconds", 0, 31_622_400, -1, 99_999_999_999_999],
       ["request_timeout_seconds", 1, 86_400, 0.5, 1e12],
+      ["connect_timeout_seconds", 0, 300, -1, 301],
       ["max_retries", 0, 100, -1, 1_000_000],
       ["unhealthy_after_failures", 1, 100, 0, 101],
       ["log_max_bytes", 1024, 1_073_741_824, 1023, 2 ** 31],

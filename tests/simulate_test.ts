@@ -87,6 +87,15 @@ describe("parseSimulateArgs()", () => {
       "--ignore-skip",
       "--echo-credentials",
       "--fault-rate=0.5",
+      "--date-shape=mixed",
+      "--system-spelling=pascal",
+      "--html-password",
+      "--act-error=4031:500",
+      "--metadata-empty=contact",
+      "--metadata-alternate",
+      "--docs-forbidden",
+      "--lookups-missing=teams,history_types",
+      "--teams-embed-members",
     ]);
     const defaults = defaultSwitches();
     assert.deepEqual(Object.keys(o.switches ?? {}).sort(), Object.keys(defaults).sort());
@@ -97,6 +106,12 @@ describe("parseSimulateArgs()", () => {
     assert.equal(o.switches?.usersOdata, true);
     assert.equal(o.switches?.historyFormat, false);
     assert.equal(o.switches?.lineItemsBumpOpportunity, false);
+    assert.deepEqual(o.switches?.actError, { code: 4031, status: 500 });
+    assert.equal(parseSimulateArgs(["--act-error=4032"]).switches?.actError?.status, 403);
+    assert.throws(() => parseSimulateArgs(["--act-error=4030"]), /'--act-error' must be/);
+    assert.throws(() => parseSimulateArgs(["--date-shape=x"]), /'--date-shape' must be one of/);
+    assert.deepEqual(o.switches?.metadataEmpty, ["contact"]);
+    assert.deepEqual(o.switches?.lookupsMissing, ["teams", "history_types"]);
   });
 
   test("bad flags and values are UsageErrors naming the flag and value", () => {

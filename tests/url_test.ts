@@ -1,12 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  buildBaseUrl,
-  joinUrl,
-  odataQueryString,
-  odataString,
-  redactUrl,
-} from "../src/act/odata.ts";
+import { redactUrlCredentials, urlPasswords } from "../src/core/secrets.ts";
+import { buildBaseUrl, joinUrl, odataQueryString, odataString } from "../src/act/odata.ts";
 import { formatUtc, formatUtcForDisplay } from "../src/core/time.ts";
 
 describe("buildBaseUrl()", () => {
@@ -171,11 +166,24 @@ describe("odataString()", () => {
   });
 });
 
-describe("redactUrl()", () => {
-  test("strips user:password@", () => {
+describe("redactUrlCredentials()", () => {
+  const redactUrl = redactUrlCredentials;
+  test("keeps the user of user:password@ and hides the password", () => {
     const out = redactUrl("postgres://sync:s3cret!@db.example:5432/act");
-    assert.equal(out, "postgres://db.example:5432/act");
+    assert.equal(out, "postgres://sync:***@db.example:5432/act");
     assert.ok(!out.includes("s3cret"));
+  });
+
+  test("hides a password holding @, / and : whole, in any text, and finds it for registration", () => {
+    const text =
+      'bad: "postgres://sync:p@ss/w:rd@db:5432/act" and mysql://u:x@h/db?sslpassword=y&a=1';
+    assert.equal(
+      redactUrl(text),
+      'bad: "postgres://sync:***@db:5432/act" and mysql://u:***@h/db?sslpassword=***&a=1',
+    );
+    assert.ok(urlPasswords("postgres://sync:p@ss/w:rd@db:5432/act").includes("p@ss/w:rd"));
+    assert.deepEqual(urlPasswords("postgres://sync:s3cret@db/act"), ["s3cret"]);
+    assert.deepEqual(urlPasswords("postgres://sync@db/act"), []);
   });
 
   test("hides token-like query parameters and keeps the others as encoded", () => {

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { excerpt } from "../core/secrets.ts";
 
 /** Rows of one list response and the envelope they came in. */
 export interface ParsedList {
@@ -29,15 +30,22 @@ export class UnusableRowError extends UnusableBodyError {
   }
 }
 
-/** Collapse whitespace and cut `text` to `max` characters (with an ellipsis). */
-export function excerpt(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+/**
+ * What the functions here apply to a body before a piece of it goes into a message: the
+ * client's redaction, so that the cut (after it) keeps no piece of a secret.
+ */
+export type Redact = (text: string) => string;
+
+const asIs: Redact = (text) => text;
+
+/** `text` redacted, then with its whitespace collapsed and cut to `max` characters. */
+function cut(text: string, max: number, redact: Redact): string {
+  return excerpt(redact(text), max);
 }
 
-function describe(text: string, contentType: string | null): string {
+function describe(text: string, contentType: string | null, redact: Redact): string {
   const type = contentType ? contentType : "no content type";
-  const body = text.trim() === "" ? "an empty body" : `"${excerpt(text, 200)}"`;
+  const body = text.trim() === "" ? "an empty body" : `"${cut(text, 200, redact)}"`;
   return `${type}: ${body}`;
 }
 
@@ -45,7 +53,12 @@ function isRow(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function checkRows(rows: unknown[], text: string, contentType: string | null): void {
+function checkRows(
+  rows: unknown[],
+  text: string,
+  contentType: string | null,
+  redact: Redact,
+): void {
   const bad = rows.findIndex((row) => !isRow(row));
   if (bad !== -1) {
     const kind = rows[bad] === null
@@ -55,7 +68,7 @@ function checkRows(rows: unknown[], text: string, contentType: string | null): v
       : typeof rows[bad];
     throw new UnusableBodyError(
       `Cannot read list response: row ${bad} is ${kind}, not an object: got ${
-        describe(text, contentType)
+        describe(text, contentType, redact)
       }`,
     );
   }
@@ -65,11 +78,15 @@ function checkRows(rows: unknown[], text: string, contentType: string | null): v
  * Parse a list body: `{"value": [...], "Count": n}` or a bare JSON array. Anything else throws
  * {@linkcode UnusableBodyError} naming what came back.
  */
-export function parseListBody(text: string, contentType: string | null): ParsedList {
+export function parseListBody(
+  text: string,
+  contentType: string | null,
+  redact: Redact = asIs,
+): ParsedList {
   const trimmed = text.trim();
   if (trimmed.startsWith("<") || /html|xml/i.test(contentType ?? "")) {
     throw new UnusableBodyError(
-      `Cannot read list response: expected JSON, got ${describe(text, contentType)}`,
+      `Cannot read list response: expected JSON, got ${describe(text, contentType, redact)}`,
     );
   }
   let data: unknown;
@@ -78,13 +95,13 @@ export function parseListBody(text: string, contentType: string | null): ParsedL
   } catch (error) {
     throw new UnusableBodyError(
       `Cannot read list response: invalid or truncated JSON (${text.length} characters), got ${
-        describe(text, contentType)
+        describe(text, contentType, redact)
       }`,
       { cause: error },
     );
   }
   if (Array.isArray(data)) {
-    checkRows(data, text, contentType);
+    checkRows(data, text, contentType, redact);
     return { rows: data as Record<string, unknown>[], envelope: "array" };
   }
   if (isRow(data)) {
@@ -92,20 +109,22 @@ export function parseListBody(text: string, contentType: string | null): ParsedL
       throw new UnusableBodyError(
         `Cannot read list response: expected a JSON array or an object with "value", got an object with keys ${
           JSON.stringify(Object.keys(data).slice(0, 10))
-        }: ${describe(text, contentType)}`,
+        }: ${describe(text, contentType, redact)}`,
       );
     }
     if (!Array.isArray(data.value)) {
       throw new UnusableBodyError(
-        `Cannot read list response: "value" is not an array: got ${describe(text, contentType)}`,
+        `Cannot read list response: "value" is not an array: got ${
+          describe(text, contentType, redact)
+        }`,
       );
     }
-    checkRows(data.value, text, contentType);
+    checkRows(data.value, text, contentType, redact);
     return { rows: data.value as Record<string, unknown>[], envelope: "value" };
   }
   throw new UnusableBodyError(
     `Cannot read list response: expected a JSON array or an object with "value", got ${
-      describe(text, contentType)
+      describe(text, contentType, redact)
     }`,
   );
 }
@@ -132,6 +151,7 @@ export function parseListBytes(
   bytes: Uint8Array,
   contentType: string | null,
   split: ReturnType<typeof splitListBytes> = splitListBytes(bytes, contentType),
+  redact: Redact = asIs,
 ): ParsedList {
   if (split !== null) {
     try {
@@ -140,7 +160,7 @@ export function parseListBytes(
       // one row is not what it seemed: the whole-text path says what is wrong
     }
   }
-  return parseListBody(UTF8.decode(bytes), contentType);
+  return parseListBody(UTF8.decode(bytes), contentType, redact);
 }
 
 /**
@@ -152,10 +172,12 @@ export class LazyRows {
   readonly length: number;
   #bytes: Uint8Array;
   #split: SplitBody;
+  #redact: Redact;
 
-  constructor(bytes: Uint8Array, split: SplitBody) {
+  constructor(bytes: Uint8Array, split: SplitBody, redact: Redact = asIs) {
     this.#bytes = bytes;
     this.#split = split;
+    this.#redact = redact;
     this.length = split.starts.length;
   }
 
@@ -171,13 +193,17 @@ export class LazyRows {
       row = split.exact[i] ? parseExactJson(text) : JSON.parse(text);
     } catch (error) {
       throw new UnusableRowError(
-        `Cannot read list response: row ${i} is not valid JSON: got "${excerpt(text, 200)}"`,
+        `Cannot read list response: row ${i} is not valid JSON: got "${
+          cut(text, 200, this.#redact)
+        }"`,
         { cause: error },
       );
     }
     if (!isRow(row)) {
       throw new UnusableRowError(
-        `Cannot read list response: row ${i} is not an object: got "${excerpt(text, 200)}"`,
+        `Cannot read list response: row ${i} is not an object: got "${
+          cut(text, 200, this.#redact)
+        }"`,
       );
     }
     return row;
@@ -200,6 +226,7 @@ export class LazyRows {
 export function splitListBytes(
   bytes: Uint8Array,
   contentType: string | null,
+  redact: Redact = asIs,
 ): { rows: LazyRows; envelope: ParsedList["envelope"] } | null {
   const split = /html|xml/i.test(contentType ?? "") ? null : splitArray(bytes);
   if (split === null) return null;
@@ -216,7 +243,7 @@ export function splitListBytes(
   } catch {
     return null;
   }
-  return { rows: new LazyRows(bytes, split), envelope: split.envelope };
+  return { rows: new LazyRows(bytes, split, redact), envelope: split.envelope };
 }
 
 /** Where the rows of a list body are: `[open` … `close]`, element `i` is `starts[i]..ends[i]`. */
@@ -429,7 +456,7 @@ function exactLiteral(literal: string): string | null {
  * The server's own words from an error body: the ASP.NET `message` / `exceptionMessage`, else the
  * first ~300 characters of the body.
  */
-export function errorExcerpt(text: string): string {
+export function errorExcerpt(text: string, redact: Redact = asIs): string {
   const trimmed = text.trim();
   if (trimmed.startsWith("{")) {
     try {
@@ -437,12 +464,12 @@ export function errorExcerpt(text: string): string {
       const parts = [data.message, data.Message, data.exceptionMessage, data.ExceptionMessage]
         .filter((part): part is string => typeof part === "string" && part.trim() !== "");
       const unique = [...new Set(parts)];
-      if (unique.length) return excerpt(unique.join(": "), 300);
+      if (unique.length) return cut(unique.join(": "), 300, redact);
     } catch {
       // not JSON after all: fall through to the raw excerpt
     }
   }
-  return excerpt(trimmed, 300);
+  return cut(trimmed, 300, redact);
 }
 
 /** The JWT from an `/authorize` body: trimmed, surrounding quotes removed. */

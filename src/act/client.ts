@@ -19,25 +19,32 @@
  * @module
  */
 import { basicAuthorization } from "../core/basic.ts";
-import { AuthError, errorMessage, HttpError } from "../core/errors.ts";
-import { connectionProblem, errorCode } from "./connection.ts";
+import { AccessError } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
-import { Secrets } from "../core/secrets.ts";
-import { joinUrl, type OdataQuery, redactUrl } from "./odata.ts";
+import { redactUrlCredentials, Secrets } from "../core/secrets.ts";
+import { parseHttpDate } from "../core/time.ts";
+import { joinUrl, type OdataQuery } from "./odata.ts";
 import {
   decodeBody,
-  errorExcerpt,
-  excerpt,
   type LazyRows,
   parseListBytes,
   parseToken,
   splitListBytes,
   UnusableBodyError,
 } from "./body.ts";
-import { backoffDelay, parseRetryAfter, rateLimitWait, RETRY_POLICY } from "./retry.ts";
+import {
+  type Attempt,
+  AUTH_FAILED_MESSAGE,
+  classify,
+  exhausted,
+  type Parse,
+  serverNow,
+} from "./classify.ts";
+import { backoffDelay, rateLimitWait, RETRY_POLICY } from "./retry.ts";
 import { createFetch } from "./tls.ts";
 
 export type { OdataQuery };
+export { AUTH_FAILED_MESSAGE };
 
 /** What {@linkcode ActClientOptions.onResponse} receives for every HTTP attempt. */
 export interface ResponseInfo {
@@ -73,6 +80,11 @@ export interface ActClientOptions {
   random?: () => number;
   /** Retries after the first attempt. @default {3} */
   maxRetries?: number;
+  /**
+   * Time for connecting, with the default fetch (see `withConnectTimeout`); 0 turns it off.
+   * @default {5000}
+   */
+  connectTimeoutMs?: number;
   /** Timeout per HTTP attempt, body included. @default {120000} */
   timeoutMs?: number;
   /**
@@ -90,6 +102,8 @@ export interface ActClientOptions {
   secrets?: Secrets;
   /** Called after every HTTP attempt (for metrics); status 0 = no response. */
   onResponse?: (info: ResponseInfo) => void;
+  /** Called when an HTTP attempt is sent (for `/health`: how long it has waited). */
+  onRequest?: () => void;
 }
 
 /** One page of a list endpoint. */
@@ -122,32 +136,33 @@ export interface ListInit extends CallInit {
   lazy?: boolean;
 }
 
-/** The start of the message thrown when `/authorize` refuses the credentials. */
-export const AUTH_FAILED_MESSAGE =
-  "Failed to authenticate: check username, password and database name";
+/** The versions `/api/system` reports, whatever the spelling of their keys; null when absent. */
+export interface SystemVersions {
+  apiVersion: string | null;
+  sdkVersion: string | null;
+}
+
+/**
+ * The versions from an `/api/system` body: `apiVersion`, `APIVersion` or any other case of the
+ * key; a value that is not a string or number counts as absent.
+ */
+export function systemVersions(system: Record<string, unknown>): SystemVersions {
+  const find = (name: string): string | null => {
+    for (const [key, value] of Object.entries(system)) {
+      if (key.toLowerCase() !== name) continue;
+      if (typeof value === "string" && value.trim() !== "") return value;
+      if (typeof value === "number") return String(value);
+    }
+    return null;
+  };
+  return { apiVersion: find("apiversion"), sdkVersion: find("sdkversion") };
+}
 
 class TimeoutError extends Error {
   constructor(ms: number) {
     super(`no response within ${ms} ms`);
     this.name = "TimeoutError";
   }
-}
-
-interface Attempt {
-  status: number;
-  headers: Headers;
-  /** The body as received (list pages are parsed from it: see `parseListBytes`). */
-  bytes: Uint8Array;
-  /** The body as text, decoded when first asked for; redacted unless the status is 2xx. */
-  readonly text: string;
-}
-
-type Parse<T> = (attempt: Attempt) => T;
-
-/** The server's clock at the response (its `Date` header), else the host's. */
-function serverNow(headers: Headers, hostNow: number): number {
-  const date = Date.parse(headers.get("date") ?? "");
-  return Number.isNaN(date) ? hostNow : date;
 }
 
 function defaultSleep(ms: number): Promise<void> {
@@ -170,7 +185,10 @@ export class ActClient {
   #logger?: Logger;
   #secrets: Secrets;
   #onResponse?: (info: ResponseInfo) => void;
+  #onRequest?: () => void;
   #token: string | null = null;
+  /** The Act! refusal (4031, 4032) met so far: every later call fails with it at once. */
+  #refused: AccessError | null = null;
   #authorizing: Promise<string> | null = null;
   #requestCount = 0;
   /** When the previous request started (null: none yet). */
@@ -185,7 +203,8 @@ export class ActClient {
     this.#password = options.password;
     this.#database = options.database;
     this.#logger = options.logger;
-    this.#fetch = options.fetch ?? createFetch({ logger: options.logger });
+    this.#fetch = options.fetch ??
+      createFetch({ logger: options.logger, connectTimeoutMs: options.connectTimeoutMs ?? 5_000 });
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? defaultSleep;
     this.#random = options.random ?? Math.random;
@@ -193,8 +212,14 @@ export class ActClient {
     this.#timeoutMs = options.timeoutMs ?? 120_000;
     this.#pauseMs = Math.max(0, options.pauseMs ?? 250);
     this.#onResponse = options.onResponse;
+    this.#onRequest = options.onRequest;
     this.#secrets = options.secrets ?? options.logger?.secrets ?? new Secrets();
     this.#secrets.addCredentials(options.username, options.password);
+  }
+
+  /** The Act! refusal (error 4031 or 4032) that ended this client's calls, or null. */
+  get refusal(): AccessError | null {
+    return this.#refused;
   }
 
   /** HTTP requests sent so far, retries and `/authorize` included. */
@@ -216,14 +241,16 @@ export class ActClient {
         data = JSON.parse(attempt.text);
       } catch (error) {
         throw new UnusableBodyError(
-          `Cannot read /api/system response: invalid JSON: got "${excerpt(attempt.text, 200)}"`,
+          `Cannot read /api/system response: invalid JSON: got "${
+            this.#secrets.excerpt(attempt.text, 200)
+          }"`,
           { cause: error },
         );
       }
       if (typeof data !== "object" || data === null || Array.isArray(data)) {
         throw new UnusableBodyError(
           `Cannot read /api/system response: expected an object: got "${
-            excerpt(attempt.text, 200)
+            this.#secrets.excerpt(attempt.text, 200)
           }"`,
         );
       }
@@ -237,9 +264,9 @@ export class ActClient {
     return this.#call(url, { auth: true, signal: init.signal }, (attempt): OdataPage => {
       const contentType = attempt.headers.get("content-type");
       const date = attempt.headers.get("date");
-      const parsed = date ? Date.parse(date) : NaN;
-      const serverDate = Number.isNaN(parsed) ? null : parsed;
-      const split = splitListBytes(attempt.bytes, contentType);
+      const serverDate = date ? parseHttpDate(date) : null;
+      const redact = (text: string) => this.#secrets.redact(text);
+      const split = splitListBytes(attempt.bytes, contentType, redact);
       if (split && init.lazy) {
         const lazy = split.rows;
         let rows: Record<string, unknown>[] | null = null;
@@ -252,7 +279,7 @@ export class ActClient {
           serverDate,
         };
       }
-      const { rows, envelope } = parseListBytes(attempt.bytes, contentType, split);
+      const { rows, envelope } = parseListBytes(attempt.bytes, contentType, split, redact);
       return { rows, envelope, serverDate };
     });
   }
@@ -282,18 +309,20 @@ export class ActClient {
     return this.#authorizing;
   }
 
+  /** One call: attempts until one gives a value or an error (see `classify`). */
   async #call<T>(
     url: string,
     options: { auth: boolean; authorize?: boolean; signal?: AbortSignal },
     parse: Parse<T>,
   ): Promise<T> {
     const { signal } = options;
-    const shown = redactUrl(url);
+    const shown = redactUrlCredentials(url);
     let retries = 0;
     let renewed = false;
     let retryDelay = 0;
     for (;;) {
       signal?.throwIfAborted();
+      if (this.#refused) throw this.#refused;
       let token: string | null = null;
       const headers: Record<string, string> = {
         "Accept": "application/json",
@@ -305,102 +334,45 @@ export class ActClient {
         token = await this.#authorize(null, signal);
         headers["Authorization"] = `Bearer ${token}`;
       }
-      let attempt: Attempt | null = null;
-      let failure: { status: number; detail: string; retryAfter: number | null; cause?: unknown };
+      let outcome: { attempt: Attempt } | { error: unknown };
       const previous = this.#turn;
       const { promise: turn, resolve: done } = Promise.withResolvers<void>();
       this.#turn = turn;
       try {
         await previous;
         await this.#waitTurn(retryDelay, signal);
-        attempt = await this.#send(url, shown, headers, signal);
+        outcome = { attempt: await this.#send(url, shown, headers, signal) };
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
-        failure = {
-          status: 0,
-          detail: errorMessage(error, { cause: true }),
-          retryAfter: null,
-          cause: error,
-        };
-        const problem = connectionProblem(failure.detail, errorCode(error));
-        if (problem.unresolved) {
-          throw new HttpError(0, "GET", shown, failure.detail, {
-            message: `GET ${shown} failed: ${failure.detail}: ${problem.hint}`,
-            cause: error,
-          });
-        }
+        outcome = { error };
       } finally {
         done();
       }
       retryDelay = 0;
-      if (attempt) {
-        const { status } = attempt;
-        if (status >= 200 && status < 300) {
-          try {
-            return parse(attempt);
-          } catch (error) {
-            if (!(error instanceof UnusableBodyError)) throw error;
-            failure = { status, detail: error.message, retryAfter: null, cause: error };
-          }
-        } else if (
-          options.authorize &&
-          (status === 400 || status === 401 || status === 403 || /\b4032\b/.test(attempt.text))
-        ) {
-          const detail = errorExcerpt(attempt.text);
-          throw new AuthError(status, "GET", shown, detail, {
-            message: `${AUTH_FAILED_MESSAGE}: GET ${shown} answered ${status}${
-              detail ? `: ${detail}` : ""
-            }${
-              status === 403
-                ? " (or the account lacks Web API access, or the server refuses this address)"
-                : ""
-            }`,
-          });
-        } else if (
-          options.auth && (RETRY_POLICY.renewStatuses as readonly number[]).includes(status)
-        ) {
-          if (!renewed) {
-            renewed = true;
-            this.#logger?.fine("Token refused; authenticating again", { url: shown, status });
-            await this.#authorize(token, signal);
-            continue;
-          }
-          const detail = errorExcerpt(attempt.text);
-          throw new HttpError(status, "GET", shown, detail, {
-            message: `GET ${shown} failed with status ${status} right after renewing the token${
-              detail ? `: ${detail}` : ""
-            }`,
-          });
-        } else if ((RETRY_POLICY.retryStatuses as readonly number[]).includes(status)) {
-          const retryAfter = (RETRY_POLICY.retryAfterStatuses as readonly number[]).includes(status)
-            ? parseRetryAfter(
-              attempt.headers.get("retry-after"),
-              serverNow(attempt.headers, this.#now()),
-            )
-            : null;
-          failure = { status, detail: errorExcerpt(attempt.text), retryAfter };
-        } else {
-          throw new HttpError(status, "GET", shown, errorExcerpt(attempt.text));
-        }
+      const verdict = classify(outcome, {
+        shown,
+        authorize: options.authorize === true,
+        auth: options.auth,
+        renewed,
+        now: this.#now(),
+        parse,
+      });
+      if (verdict.kind === "value") return verdict.value;
+      if (verdict.kind === "throw") {
+        if (verdict.error instanceof AccessError) this.#refused = verdict.error;
+        throw verdict.error;
       }
-      failure = failure!;
-      if (retries >= this.#maxRetries) {
-        const tries = `${retries + 1} attempt${retries ? "s" : ""}`;
-        const what = failure.status === 0
-          ? "failed with no response"
-          : failure.cause instanceof UnusableBodyError
-          ? `returned an unusable body (status ${failure.status})`
-          : `failed with status ${failure.status}`;
-        const hint = failure.status === 0
-          ? connectionProblem(failure.detail, errorCode(failure.cause)).hint
-          : "";
-        throw new HttpError(failure.status, "GET", shown, failure.detail, {
-          message: `GET ${shown} ${what} after ${tries}${
-            failure.detail ? `: ${failure.detail}` : ""
-          }${hint ? `: ${hint}` : ""}`,
-          cause: failure.cause,
+      if (verdict.kind === "renew") {
+        renewed = true;
+        this.#logger?.fine("Token refused; authenticating again", {
+          url: shown,
+          status: verdict.status,
         });
+        await this.#authorize(token, signal);
+        continue;
       }
+      const { failure } = verdict;
+      if (retries >= this.#maxRetries) throw exhausted(failure, retries + 1, shown);
       retries++;
       const delay = failure.retryAfter ?? backoffDelay(retries, this.#random);
       this.#logger?.warning(
@@ -449,6 +421,7 @@ export class ActClient {
     const started = this.#now();
     this.#lastStart = started;
     this.#requestCount++;
+    this.#onRequest?.();
     let status = 0;
     let rateLimitRemaining: number | null = null;
     try {

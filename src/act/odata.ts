@@ -98,38 +98,6 @@ export function odataString(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;
 }
 
-const SECRET_PARAM =
-  /token|password|passwd|pwd|secret|api[-_]?key|^key$|auth|signature|^sig$|jwt|session|credential|bearer/i;
-
-/**
- * A URL safe to log: `user:password@` is removed and the value of every token-like query
- * parameter (token, password, secret, key, auth, signature, jwt, session…) becomes `***`.
- * Other parameters are left exactly as they were encoded.
- */
-export function redactUrl(url: string): string {
-  const hashAt = url.indexOf("#");
-  const hash = hashAt >= 0 ? url.slice(hashAt) : "";
-  const withoutHash = hashAt >= 0 ? url.slice(0, hashAt) : url;
-  const queryAt = withoutHash.indexOf("?");
-  let head = queryAt >= 0 ? withoutHash.slice(0, queryAt) : withoutHash;
-  const query = queryAt >= 0 ? withoutHash.slice(queryAt + 1) : null;
-  // Userinfo: everything between "//" and the last "@" before the path.
-  head = head.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/]*@)/i, "$1");
-  if (query === null) return head + hash;
-  const params = query.split("&").map((pair) => {
-    const eq = pair.indexOf("=");
-    if (eq < 0) return pair;
-    let name = pair.slice(0, eq);
-    try {
-      name = decodeURIComponent(name.replaceAll("+", " "));
-    } catch {
-      // keep the raw name
-    }
-    return SECRET_PARAM.test(name.replace(/^\$/, "")) ? `${pair.slice(0, eq)}=***` : pair;
-  });
-  return `${head}?${params.join("&")}${hash}`;
-}
-
 function encodeValue(value: string): string {
   return encodeURIComponent(value)
     .replaceAll("'", "%27")

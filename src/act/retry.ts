@@ -4,23 +4,22 @@
  *
  * @module
  */
+import { parseHttpDate } from "../core/time.ts";
 
 /** When and how {@linkcode ActClient} retries a request. */
 export const RETRY_POLICY = {
   /** Retries after the first attempt, unless the client is given `maxRetries`. */
   limit: 3,
-  /** Statuses retried with backoff (429 and 503 honour `Retry-After`). */
+  /**
+   * Statuses retried with backoff (429 and 503 honour `Retry-After`); every other non-2xx status
+   * fails at once. No response (timeout, dropped connection, a body cut off mid-read) and a 2xx
+   * body that cannot be read are retried like a 503.
+   */
   retryStatuses: [429, 500, 502, 503, 504],
-  /** Statuses that fail at once; so does every other status not listed in `retryStatuses`. */
-  fatalStatuses: [400, 403, 404],
   /** A data call answered with one of these renews the token once and repeats the call. */
   renewStatuses: [401],
   /** Statuses whose `Retry-After` header is honoured. */
   retryAfterStatuses: [429, 503],
-  /** No response (timeout, dropped connection, body cut off mid-read) is retried like a 503. */
-  retryNetworkErrors: true,
-  /** A 2xx body that is not a JSON array or `{"value": [...]}` is retried (proxy hiccups). */
-  retryUnusableBodies: true,
   /** Exponential backoff: `min(capMs, baseMs * factor ** (retry - 1))`, minus up to `jitter` of it. */
   backoff: { baseMs: 1_000, factor: 2, capMs: 30_000, jitter: 0.5 },
   /** Longest wait taken from a `Retry-After` header. */
@@ -30,6 +29,54 @@ export const RETRY_POLICY = {
   /** Wait used when `X-RateLimit-Remaining` is 0 and no usable `X-RateLimit-Reset` came. */
   rateLimitDefaultWaitMs: 1_000,
 } as const;
+
+/**
+ * Act! error codes that no retry cures, each with what the user must do about it: the run ends
+ * at the first one (see {@linkcode actRefusal}).
+ */
+export const ACT_REFUSALS = {
+  4031: {
+    what: "no subscription",
+    advice: "the Act! database has no active subscription that includes the Web API: " +
+      "renew or extend the Act! subscription (Act! Premium Cloud: the account's subscription " +
+      "page; on premises: the Act! license), then run again",
+  },
+  4032: {
+    what: "no API permission",
+    advice: "the Act! user in 'username' lacks the \"Web API Access\" permission: " +
+      "an Act! administrator grants it to that user (or set 'username' to a user who has it), " +
+      "then run again",
+  },
+} as const;
+
+/** A code of {@linkcode ACT_REFUSALS}. */
+export type ActRefusalCode = keyof typeof ACT_REFUSALS;
+
+/**
+ * The Act! refusal code (4031, 4032) in an error body, or null: a `code`/`errorCode` property
+ * of a JSON body (number or text, any case of the key), else the number as a word in the body.
+ */
+export function actRefusal(text: string): ActRefusalCode | null {
+  const known = (value: unknown): ActRefusalCode | null => {
+    const n = typeof value === "number" ? value : typeof value === "string" ? Number(value) : NaN;
+    return n === 4031 || n === 4032 ? n : null;
+  };
+  const trimmed = text.trim();
+  if (trimmed.startsWith("{")) {
+    try {
+      const data = JSON.parse(trimmed);
+      if (typeof data === "object" && data !== null) {
+        for (const [key, value] of Object.entries(data)) {
+          if (/^(?:error_?)?code$/i.test(key) && known(value) !== null) return known(value);
+        }
+      }
+    } catch {
+      // not JSON: the text itself
+    }
+  }
+  const m = /(?<![\w.])(4031|4032)(?![\w.])/.exec(trimmed);
+  return m ? known(m[1]) : null;
+}
 
 /**
  * The backoff before retry number `retry` (1 for the first retry), with jitter from `random`.
@@ -59,8 +106,8 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | n
   if (/^\d+(\.\d+)?$/.test(text)) {
     ms = Number(text) * 1000;
   } else {
-    const date = Date.parse(text);
-    if (Number.isNaN(date)) return null;
+    const date = parseHttpDate(text);
+    if (date === null) return null;
     ms = date - nowMs;
   }
   return Math.round(Math.min(RETRY_POLICY.retryAfterCapMs, Math.max(0, ms)));
@@ -90,8 +137,8 @@ export function rateLimitWait(
     else if (n >= 1e9) ms = n * 1000 - nowMs; // Unix time in seconds
     else ms = n * 1000; // seconds from now
   } else if (text !== "") {
-    const date = Date.parse(text);
-    if (!Number.isNaN(date)) ms = date - nowMs;
+    const date = parseHttpDate(text);
+    if (date !== null) ms = date - nowMs;
   }
   if (ms === null) ms = RETRY_POLICY.rateLimitDefaultWaitMs;
   return Math.round(Math.min(cap, Math.max(0, ms)));

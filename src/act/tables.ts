@@ -4,6 +4,20 @@
  * @module
  */
 
+/** The lookup tables: small lists read in full every run, so that the records' ids decode. */
+export const LOOKUP_TABLE_NAMES = [
+  "opportunity_processes",
+  "opportunity_stages",
+  "history_types",
+  "teams",
+] as const;
+
+/**
+ * The tables of Act!'s field metadata: labels and picklists. Synced last, so that the labelled
+ * views see every column the run added.
+ */
+export const METADATA_TABLE_NAMES = ["field_labels", "picklist_items"] as const;
+
 /** Table names, in the order they are synced. */
 export const TABLE_NAMES = [
   "contacts",
@@ -16,6 +30,8 @@ export const TABLE_NAMES = [
   "groups",
   "users",
   "opportunity_products",
+  ...LOOKUP_TABLE_NAMES,
+  ...METADATA_TABLE_NAMES,
 ] as const;
 
 /** One of {@linkcode TABLE_NAMES}. */
@@ -49,6 +65,15 @@ export interface TableSpec {
    * replace its previous ones; `parentKey` (set on every row) names the parent.
    */
   readonly perParent?: { readonly table: TableName; readonly parentKey: string };
+  /**
+   * A lookup table (`src/sync/lookups.ts`): read in full every run as a whole list; rows no
+   * longer sent are marked deleted (within the mass-delete guard); a 404 skips the table with a
+   * WARNING. `members`: an embedded array read per row from `{id}` in this path when a row
+   * does not embed it (team rosters).
+   */
+  readonly lookup?: { readonly members?: { readonly field: string; readonly path: string } };
+  /** Read from Act!'s field metadata (`src/sync/metadata.ts`), not from a list of records. */
+  readonly metadata?: "fields" | "picklists";
 }
 
 /** The table specs, keyed by name. */
@@ -128,7 +153,42 @@ export const TABLES: Readonly<Record<TableName, TableSpec>> = {
     cursorJsonField: "edited",
     perParent: { table: "opportunities", parentKey: "opportunityID" },
   },
+  // The lookup tables and the metadata tables: see LOOKUP_TABLE_NAMES, METADATA_TABLE_NAMES.
+  opportunity_processes: lookup("opportunity_processes", "/api/opportunities/processes"),
+  opportunity_stages: lookup("opportunity_stages", "/api/opportunities/stages"),
+  history_types: lookup("history_types", "/api/history-types"),
+  teams: {
+    ...lookup("teams", "/api/teams"),
+    lookup: { members: { field: "members", path: "/api/teams/{id}/roster" } },
+  },
+  field_labels: metadata("field_labels", "/api/metadata/{type}/fields", "fields"),
+  picklist_items: metadata("picklist_items", "/api/metadata/{type}/picklists", "picklists"),
 };
+
+/** The spec of a lookup table read from `path`. */
+function lookup(name: TableName, path: string): TableSpec {
+  return {
+    name,
+    path,
+    fallbackPaths: [],
+    cursorField: null,
+    cursorJsonField: null,
+    maybeNoOdata: true,
+    lookup: {},
+  };
+}
+
+/** The spec of a metadata table read from `path` for each entity type. */
+function metadata(name: TableName, path: string, kind: "fields" | "picklists"): TableSpec {
+  return {
+    name,
+    path,
+    fallbackPaths: [],
+    cursorField: null,
+    cursorJsonField: null,
+    metadata: kind,
+  };
+}
 
 /** Whether `name` is one of the table names. */
 export function isTableName(name: string): name is TableName {

@@ -15,6 +15,7 @@ import { ConfigError, errorMessage } from "../core/errors.ts";
 import { denoGlobal, RUNTIME } from "../core/runtime.ts";
 import type { Logger } from "../core/log.ts";
 import { createNodeFetch } from "./_node_fetch.ts";
+import { withConnectTimeout } from "./connection.ts";
 
 /** Options for {@linkcode createFetch}. */
 export interface CreateFetchOptions {
@@ -24,6 +25,11 @@ export interface CreateFetchOptions {
   tlsVerify?: boolean;
   /** Where the warning about `tls_verify: false` goes. */
   logger?: Logger;
+  /**
+   * Time for connecting, apart from the request's timeout (`connect_timeout_seconds`); 0 turns
+   * the connect check off (see {@linkcode withConnectTimeout}). @default {0}
+   */
+  connectTimeoutMs?: number;
 }
 
 interface DenoHttp {
@@ -55,8 +61,15 @@ export function caFileProblem(file: string, read: (path: string) => string): str
   return undefined;
 }
 
-/** The fetch for the configured TLS options (the global fetch when nothing is configured). */
+/**
+ * The fetch for the configured TLS options (the global fetch when nothing is configured), with
+ * the connect timeout.
+ */
 export function createFetch(options: CreateFetchOptions = {}): typeof fetch {
+  return withConnectTimeout(tlsFetch(options), options.connectTimeoutMs ?? 0);
+}
+
+function tlsFetch(options: CreateFetchOptions): typeof fetch {
   const verify = options.tlsVerify !== false;
   let ca: string | undefined;
   if (options.caFile) {

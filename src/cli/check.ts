@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { LOGIN_ADVICE } from "../core/errors.ts";
+import { refusedAdvice } from "../core/errors.ts";
 import { configFromArgs, parseCommand } from "./_flags.ts";
 import { type CliDeps, EXIT } from "./command.ts";
 
@@ -15,7 +15,7 @@ export async function checkCommand(args: string[], deps: CliDeps): Promise<numbe
   const result = await runCheck(config, { stdout: deps.stdout, logger });
   if (result.refused) {
     logger.severe(
-      `Check failed: ${result.loginError}: ${LOGIN_ADVICE}; retrying does not help (exit code 4)`,
+      `Check failed: ${result.loginError}${refusedAdvice(result.failure)} (exit code 4)`,
     );
     return EXIT.auth;
   }

@@ -166,11 +166,21 @@ Quirks:
   --no-date-header           send no Date header
   --echo-credentials         echo the credentials in error bodies (tests redaction)
   --offsetless-dates         dates without a zone offset
+  --date-shape SHAPE         offset-less dates as iso, space, lowercase, long-fraction or mixed
+  --system-spelling S        /api/system keys as camel (apiVersion), pascal (APIVersion) or empty
+  --html-password            data requests answer 200 with an HTML page carrying the password
+  --act-error CODE[:STATUS]  data requests answer STATUS (default 403) with Act! error 4031 or 4032
   --odd-fields               field names that collide by case or after flattening
   --no-groups-edited         groups without created/edited ($filter on edited answers 400)
   --users-odata              /api/users honours $top, $skip, $orderby, $filter (default: ignored)
   --no-history-format        history details always as stored (HTML), whatever format= asks
   --no-line-items-bump       a line item change does not bump its opportunity's edited
+  --metadata-empty T,T       entity types whose field metadata is an empty list
+                             (default: activity,history,note,user,task, like Premium Cloud)
+  --metadata-alternate       metadata with other field names, in {"value": [...]}, items embedded
+  --docs-forbidden           $metadata and /swagger answer 403, like the cloud host
+  --lookups-missing T,T      lookup tables whose endpoints answer 404 (e.g. teams)
+  --teams-embed-members      /api/teams embeds members (default: only the roster has them)
   --token-lifetime S|none    token lifetime in seconds
   --token-max-requests N     token expires after N requests
   --clock-skew S             server clock offset in seconds

@@ -11,7 +11,7 @@ import {
   DestinationError,
   errorMessage,
   LockError,
-  LOGIN_ADVICE,
+  refusedAdvice,
 } from "../core/errors.ts";
 import { formatSummary, runSync, stopNote, type SyncRun } from "../jobs/sync.ts";
 import { type CommonArgs, configFromArgs } from "./_flags.ts";
@@ -84,7 +84,7 @@ export async function runOnce(parsed: CommonArgs, deps: CliDeps): Promise<number
 /** What to do about a run that could not start, unless its message says it already. */
 function advice(run: SyncRun, refused: boolean): string {
   if (refused) {
-    return `: ${LOGIN_ADVICE}; retrying does not help (exit code 4)`;
+    return `${refusedAdvice(run.failure)} (exit code 4)`;
   }
   if (run.failure instanceof DestinationError) {
     return ": the next run tries again; check 'destination' (or ACT_DESTINATION): its host, port, " +

@@ -6,7 +6,7 @@
  * @module
  */
 import { onStopSignal } from "../core/runtime.ts";
-import { AuthError, errorMessage, LockError, LOGIN_ADVICE } from "../core/errors.ts";
+import { AuthError, errorMessage, LockError, refusedAdvice } from "../core/errors.ts";
 import { configFromArgs, parseCommand, tableArgs } from "./_flags.ts";
 import { type CliDeps, EXIT } from "./command.ts";
 
@@ -47,7 +47,7 @@ export async function reconcileCommand(args: string[], deps: CliDeps): Promise<n
     const refused = run.failure instanceof AuthError;
     if (refused) {
       logger.severe(
-        `Reconcile failed: ${run.error}: ${LOGIN_ADVICE}; retrying does not help (exit code 4)`,
+        `Reconcile failed: ${run.error}${refusedAdvice(run.failure)} (exit code 4)`,
       );
     } else if (run.error !== undefined) {
       logger.severe(`Reconcile failed: ${run.error}`);

@@ -7,14 +7,18 @@
 import process from "node:process";
 import { errorMessage, UsageError } from "../core/errors.ts";
 import { parseFlags } from "./_flags.ts";
-import { TABLE_NAMES, type TableName } from "../act/tables.ts";
+import { LOOKUP_TABLE_NAMES, TABLE_NAMES, type TableName } from "../act/tables.ts";
 import {
   actDate,
+  type DateShape,
   type FaultKind,
   type SimulatorOptions,
   type SimulatorSwitches,
   startSimulator,
 } from "../simulator/mod.ts";
+import { utcMs } from "../core/time.ts";
+
+const DATE_SHAPES: readonly DateShape[] = ["iso", "space", "lowercase", "long-fraction", "mixed"];
 
 const FAULT_KINDS: readonly FaultKind[] = [
   "status",
@@ -118,10 +122,51 @@ export function parseSimulateArgs(args: string[]): SimulatorOptions & { port: nu
   if (v["echo-credentials"]) switches.echoCredentials = true;
   if (v["offsetless-dates"]) switches.offsetlessDates = true;
   if (v["odd-fields"]) switches.oddFields = true;
+  if (v["html-password"]) switches.htmlPasswordBody = true;
+  const choice = <T extends string>(name: string, allowed: readonly T[]): T | undefined => {
+    const text = v[name] as string | undefined;
+    if (text === undefined) return undefined;
+    if ((allowed as readonly string[]).includes(text)) return text as T;
+    issues.push(`'--${name}' must be one of ${allowed.join(", ")}: current value is "${text}"`);
+    return undefined;
+  };
+  const shape = choice("date-shape", DATE_SHAPES);
+  if (shape !== undefined) switches.dateShape = shape;
+  const spelling = choice("system-spelling", ["camel", "pascal", "empty"] as const);
+  if (spelling !== undefined) switches.systemSpelling = spelling;
+  if (v["act-error"] !== undefined) {
+    const text = String(v["act-error"]);
+    const m = /^(4031|4032)(?::([1-5]\d\d))?$/.exec(text);
+    if (m) switches.actError = { code: Number(m[1]) as 4031 | 4032, status: Number(m[2] ?? 403) };
+    else {
+      issues.push(
+        `'--act-error' must be 4031 or 4032, optionally with a status like 4031:500: current value is "${text}"`,
+      );
+    }
+  }
   if (v["no-groups-edited"]) switches.groupsEdited = false;
   if (v["users-odata"]) switches.usersOdata = true;
   if (v["no-history-format"]) switches.historyFormat = false;
   if (v["no-line-items-bump"]) switches.lineItemsBumpOpportunity = false;
+  if (v["metadata-empty"] !== undefined) {
+    switches.metadataEmpty = String(v["metadata-empty"]).split(",").map((t) => t.trim())
+      .filter(Boolean);
+  }
+  if (v["metadata-alternate"]) switches.metadataShape = "alternate";
+  if (v["docs-forbidden"]) switches.docsForbidden = true;
+  if (v["teams-embed-members"]) switches.teamsEmbedMembers = true;
+  if (v["lookups-missing"] !== undefined) {
+    const missing = String(v["lookups-missing"]).split(",").map((t) => t.trim()).filter(Boolean);
+    const lookups: readonly string[] = LOOKUP_TABLE_NAMES;
+    const bad = missing.find((t) => !lookups.includes(t));
+    if (bad !== undefined) {
+      issues.push(
+        `'--lookups-missing' must list lookup tables (${
+          LOOKUP_TABLE_NAMES.join(", ")
+        }): current value is "${bad}"`,
+      );
+    } else switches.lookupsMissing = missing as TableName[];
+  }
   if (v["token-lifetime"] !== undefined) {
     if (v["token-lifetime"] === "none") switches.tokenLifetimeSeconds = null;
     else {
@@ -138,7 +183,7 @@ export function parseSimulateArgs(args: string[]): SimulatorOptions & { port: nu
   if (v["date-jump-to"] !== undefined) {
     const text = String(v["date-jump-to"]);
     const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text)
-      ? Date.parse(text)
+      ? utcMs(text)
       : NaN;
     if (Number.isNaN(ms)) {
       issues.push(
@@ -205,6 +250,11 @@ function parseArgsStrict(args: string[]): Record<string, string | boolean | unde
     "fault-rate",
     "fault-kinds",
     "fault-seed",
+    "date-shape",
+    "system-spelling",
+    "act-error",
+    "metadata-empty",
+    "lookups-missing",
   ];
   const booleans = [
     "multi-key-orderby",
@@ -218,10 +268,14 @@ function parseArgsStrict(args: string[]): Record<string, string | boolean | unde
     "echo-credentials",
     "offsetless-dates",
     "odd-fields",
+    "html-password",
     "no-groups-edited",
     "users-odata",
     "no-history-format",
     "no-line-items-bump",
+    "metadata-alternate",
+    "docs-forbidden",
+    "teams-embed-members",
   ];
   const options: Record<string, { type: "string" | "boolean" }> = {};
   for (const s of strings) options[s] = { type: "string" };

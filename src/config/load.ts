@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { ConfigError, errorMessage } from "../core/errors.ts";
 import { readRegularFile, readRegularFileSync } from "../core/files.ts";
-import { Secrets } from "../core/secrets.ts";
+import { redactUrlCredentials, Secrets, urlPasswords } from "../core/secrets.ts";
 import { caFileProblem } from "../act/tls.ts";
 import { findDuplicateKeys, findJsonError } from "./_json_locator.ts";
 import { closest } from "../core/closest.ts";
@@ -23,9 +23,9 @@ import {
   envName,
   isoDate,
   normalisePath,
-  redactDestination,
   show,
 } from "./schema.ts";
+import { utcMs } from "../core/time.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Parsing.
@@ -151,7 +151,7 @@ export function parseConfig(
   const start = merged.default_start_date === undefined
     ? undefined
     : isoDate(merged.default_start_date);
-  if (start !== undefined && options.now !== undefined && Date.parse(start) > options.now) {
+  if (start !== undefined && options.now !== undefined && utcMs(start) > options.now) {
     const from = source.default_start_date === "env"
       ? ` (from ${envName("default_start_date")})`
       : source.default_start_date === "override"
@@ -282,8 +282,7 @@ function rawSecrets(merged: Record<string, unknown>): string[] {
     if (username) out.push(`${username}:${password}`);
   }
   for (const text of texts(merged.destination)) {
-    const password = urlPassword(text);
-    if (password) out.push(password, decodeSafely(password));
+    for (const password of urlPasswords(text)) out.push(password, decodeSafely(password));
   }
   return out;
 }
@@ -294,19 +293,6 @@ function texts(value: unknown, depth = 0): string[] {
   if (typeof value === "number" && Number.isFinite(value)) return [String(value)];
   if (!value || typeof value !== "object" || depth > 8) return [];
   return Object.values(value).flatMap((item) => texts(item, depth + 1));
-}
-
-/** The password of `scheme://user:password@host`, also when the text is not a valid URL. */
-function urlPassword(text: string): string | undefined {
-  const trimmed = text.trim();
-  try {
-    const url = new URL(trimmed);
-    if (url.password) return url.password;
-  } catch {
-    // Not a valid URL: take what is between the first ":" after "://" and the last "@".
-  }
-  const m = /^[a-z][a-z0-9+.-]*:\/\/[^:@\s]*:([^\s]*)@/i.exec(trimmed);
-  return m?.[1] || undefined;
 }
 
 function decodeSafely(text: string): string {
@@ -326,7 +312,7 @@ export function redactConfig(config: Config): Record<string, unknown> {
   if (config.password) out.password = "***";
   if (config.http_token) out.http_token = "***";
   if (config.hash_key) out.hash_key = "***";
-  out.destination = redactDestination(config.destination);
+  out.destination = redactUrlCredentials(config.destination);
   out.notify = config.notify.map((target) =>
     target.kind === "webhook"
       ? { ...target, url: showWebhook(target.url) }

@@ -10,7 +10,8 @@ import * as v from "valibot";
 import { Cron } from "croner";
 import { errorMessage } from "../core/errors.ts";
 import { LOG_LEVELS, type LogLevel } from "../core/log.ts";
-import { formatUtc } from "../core/time.ts";
+import { formatUtc, parseUtc } from "../core/time.ts";
+import { redactUrlCredentials } from "../core/secrets.ts";
 import { parseDecimal } from "./_decimal.ts";
 import { TABLE_NAMES, type TableName } from "../act/tables.ts";
 import { closest } from "../core/closest.ts";
@@ -253,28 +254,11 @@ const hostName: Check = rule((input) => {
 
 const toHost = v.transform((input: unknown) => bareHost(input).host);
 
-const ISO_DATE =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
-
 /** An ISO-8601 date or date-time (no offset = UTC) as UTC, or undefined when invalid. */
 export function isoDate(input: unknown): string | undefined {
-  const m = ISO_DATE.exec(asText(input) ?? "");
-  if (!m) return undefined;
-  const [, y, mo, d, h = "00", mi = "00", s = "00", frac = "", zone] = m;
-  let offset = "Z";
-  if (zone && zone.toUpperCase() !== "Z") {
-    offset = zone.includes(":") ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
-  }
-  const ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}${frac.slice(0, 4)}${offset}`);
-  // Date.parse rolls 2023-02-30 over to March: check the fields against a UTC round trip.
-  const check = new Date(Date.UTC(+y, +mo - 1, +d, +h, +mi, +s));
-  if (
-    Number.isNaN(ms) || check.getUTCMonth() !== +mo - 1 || check.getUTCDate() !== +d ||
-    check.getUTCHours() !== +h || check.getUTCMinutes() !== +mi || check.getUTCSeconds() !== +s
-  ) {
-    return undefined;
-  }
-  return formatUtc(ms);
+  const text = asText(input) ?? "";
+  const ms = parseUtc(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
+  return ms === null ? undefined : formatUtc(ms);
 }
 
 const dateTime: Check = rule((input) =>
@@ -305,7 +289,7 @@ function parseDestination(input: unknown): { value: string } | { error: string }
     } catch {
       return {
         error: `'destination' is not a valid PostgreSQL URL: current value is ${
-          show(redactDestination(text))
+          show(redactUrlCredentials(text))
         }`,
       };
     }
@@ -318,7 +302,7 @@ function parseDestination(input: unknown): { value: string } | { error: string }
   } else if (/^[a-z]:[\\/]/i.test(text) || !/^[a-z][a-z0-9+.-]*:/i.test(text)) {
     file = text; // a bare path, Windows drive paths included
   } else {
-    return { error: expected + show(redactDestination(text)) };
+    return { error: expected + show(redactUrlCredentials(text)) };
   }
   if (!file) {
     return { error: `'destination' names no SQLite file: current value is ${show(input)}` };
@@ -490,6 +474,8 @@ const MAX_BATCH_SIZE = 100_000;
 const MAX_PAUSE_SECONDS = 3600;
 /** Timeout per request: one day. */
 const MAX_TIMEOUT_SECONDS = 86_400;
+/** Longest `connect_timeout_seconds`. */
+const MAX_CONNECT_SECONDS = 300;
 /** Re-read before the cursor: 366 days. */
 const MAX_LOOKBACK_SECONDS = 366 * 86_400;
 /** Retries for a transient error. */
@@ -585,6 +571,19 @@ export const ConfigSchema = v.object(
       ),
       120,
     ),
+    connect_timeout_seconds: v.optional(
+      v.pipe(
+        v.unknown(),
+        numberIn(
+          "connect_timeout_seconds",
+          0,
+          MAX_CONNECT_SECONDS,
+          `a number of seconds from 0 to ${MAX_CONNECT_SECONDS} (0 turns the check off)`,
+        ),
+        toNumber,
+      ),
+      5,
+    ),
     max_retries: v.optional(
       v.pipe(v.unknown(), integerIn("max_retries", 0, MAX_RETRIES), toNumber),
       3,
@@ -655,23 +654,4 @@ export const CONFIG_KEYS: readonly (keyof Config)[] = Object.keys(
 /** The environment variable for a config key: `batch_size` → `ACT_BATCH_SIZE`. */
 export function envName(key: string): string {
   return `ACT_${key.toUpperCase()}`;
-}
-
-/** A destination safe to print: the password of a URL (`user:***@`, `?password=***`) removed. */
-export function redactDestination(destination: string): string {
-  return redactUrlCredentials(destination);
-}
-
-/**
- * Every `scheme://user:password@` in `text` becomes `scheme://user:***@` (up to the last `@` of
- * the word, so a password holding `/`, `:` or `@` goes too), and every `password=`,
- * `sslpassword=` or `pass=` query value becomes `***`.
- */
-export function redactUrlCredentials(text: string): string {
-  return text
-    .replace(/([a-z][a-z0-9+.-]*:\/\/)([^\s"'<>@]*(?:@[^\s"'<>@]*)*)@/gi, (_all, scheme, info) => {
-      const colon = (info as string).indexOf(":");
-      return colon < 0 ? `${scheme}${info}@` : `${scheme}${(info as string).slice(0, colon)}:***@`;
-    })
-    .replace(/([?&](?:ssl)?pass(?:word)?=)[^&#\s"']*/gi, "$1***");
 }

@@ -84,6 +84,27 @@ export class AuthError extends HttpError {
 }
 
 /**
+ * Act! refused the account itself, on any request (error 4031: no subscription, 4032: no API
+ * permission): the run ends, the CLI exits with code 4, and the message says what to do.
+ * Retrying does not help.
+ */
+export class AccessError extends AuthError {
+  /** The Act! error code. */
+  readonly code: number;
+  constructor(
+    code: number,
+    status: number,
+    url: string,
+    body: string,
+    options?: ErrorOptions & { message?: string },
+  ) {
+    super(status, "GET", url, body, options);
+    this.name = "AccessError";
+    this.code = code;
+  }
+}
+
+/**
  * The destination could not be opened (PostgreSQL unreachable or refusing the login, a SQLite
  * file that cannot be created); the message is the cause's.
  */
@@ -96,6 +117,15 @@ export class DestinationError extends Error {
 
 /** What to do about a refused login; every command that logs in ends its SEVERE line with it. */
 export const LOGIN_ADVICE = "fix 'username', 'password' (or ACT_PASSWORD) or 'database_name'";
+
+/**
+ * What to do about a refused login, for the end of a SEVERE line: the login advice for an
+ * {@linkcode AuthError}, nothing for an {@linkcode AccessError} (its message says it).
+ */
+export function refusedAdvice(error: unknown): string {
+  if (error instanceof AccessError) return "";
+  return `: ${LOGIN_ADVICE}; retrying does not help`;
+}
 
 /** Another act-sync process holds the lock on the state file; the CLI exits with code 3. */
 export class LockError extends Error {

@@ -65,15 +65,17 @@ function makeLogger(options: LoggerOptions, secrets: Secrets, context: LogFields
     if (LOG_LEVELS.indexOf(level) < min) return;
     const time = now().toISOString();
     let line: string;
+    const all = loggableFields({ ...context, ...fields });
+    const text = typeof message === "string" ? message : describe(loggable(message, new Set()));
     if (format === "json") {
-      line = escapeControlInJson(secrets.json({ time, level, message, ...context, ...fields }));
+      line = escapeControlInJson(secrets.json({ time, level, message: text, ...all }));
     } else {
       const clean = (text: string) => escapeControl(secrets.redact(text));
-      const extra = fields && Object.keys(fields).length
-        ? " " +
-          Object.entries(fields).map(([k, v]) => `${clean(k)}=${clean(formatValue(v))}`).join(" ")
+      const entries = fields ? Object.keys(all).filter((k) => Object.hasOwn(fields, k)) : [];
+      const extra = entries.length
+        ? " " + entries.map((k) => `${clean(k)}=${clean(describe(all[k]))}`).join(" ")
         : "";
-      line = escapeControl(secrets.redact(`${time} ${level.padEnd(7)} ${clean(message)}${extra}`));
+      line = escapeControl(secrets.redact(`${time} ${level.padEnd(7)} ${clean(text)}${extra}`));
     }
     write(line);
   };
@@ -90,10 +92,85 @@ function makeLogger(options: LoggerOptions, secrets: Secrets, context: LogFields
   };
 }
 
-function formatValue(value: unknown): string {
-  if (typeof value === "string") return /\s/.test(value) ? JSON.stringify(value) : value;
-  if (value instanceof Error) return JSON.stringify(value.message);
+/** How a field value is written in a text line (a value from {@linkcode loggable}). */
+function describe(value: unknown): string {
+  if (value === undefined) return "undefined";
+  if (typeof value === "string") {
+    return /\s/.test(value) || value === "" ? JSON.stringify(value) : value;
+  }
   return JSON.stringify(value);
+}
+
+/** Deepest nesting of a field value that is written; deeper parts become `"[…]"`. */
+const MAX_FIELD_DEPTH = 8;
+
+/**
+ * The fields as JSON-safe values (see {@linkcode loggable}); a field whose keys cannot be read
+ * is written as one `fields` entry saying so.
+ */
+function loggableFields(fields: LogFields): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  try {
+    for (const key of Object.keys(fields)) out[key] = loggable(read(fields, key), new Set());
+  } catch {
+    out.fields = "[unreadable]";
+  }
+  return out;
+}
+
+function read(object: object, key: string): unknown {
+  try {
+    return (object as Record<string, unknown>)[key];
+  } catch {
+    return "[unreadable]";
+  }
+}
+
+/**
+ * Any value as one that `JSON.stringify` writes without throwing: `undefined` stays (text lines
+ * show it, JSON lines leave the field out), a bigint or symbol becomes its text, an error its
+ * message, a function `"[function]"`, a cycle `"[circular]"`, anything whose reading throws
+ * `"[unreadable]"`.
+ */
+function loggable(value: unknown, seen: Set<object>, depth = 0): unknown {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+    case "undefined":
+      return value;
+    case "number":
+      return Number.isFinite(value) ? value : String(value);
+    case "bigint":
+      return value.toString();
+    case "symbol":
+      return value.description === undefined ? "Symbol()" : `Symbol(${value.description})`;
+    case "function":
+      return "[function]";
+  }
+  if (value === null) return null;
+  const object = value as object;
+  if (seen.has(object)) return "[circular]";
+  if (depth >= MAX_FIELD_DEPTH) return "[…]";
+  try {
+    if (object instanceof Error) return loggable(object.message, seen, depth + 1);
+    if (object instanceof Date) {
+      return Number.isNaN(object.getTime()) ? "Invalid Date" : object.toISOString();
+    }
+    seen.add(object);
+    try {
+      if (Array.isArray(object)) return object.map((item) => loggable(item, seen, depth + 1));
+      const out: Record<string, unknown> = {};
+      for (const key of Object.keys(object)) {
+        const item = loggable(read(object, key), seen, depth + 1);
+        if (item !== undefined) out[key] = item;
+      }
+      return out;
+    } finally {
+      seen.delete(object);
+    }
+  } catch {
+    return "[unreadable]";
+  }
 }
 
 /** A logger that writes nothing (tests, library use). */

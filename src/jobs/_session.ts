@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ActClient } from "../act/client.ts";
+import { type ActClient, systemVersions } from "../act/client.ts";
 import type { Config } from "../config/mod.ts";
 import type { TableName } from "../act/tables.ts";
 import type { FieldRules } from "../sync/fields.ts";
@@ -15,6 +15,14 @@ import type { Secrets } from "../core/secrets.ts";
 import { openSink } from "../sink/mod.ts";
 import type { Sink } from "../sink/sink.ts";
 import { acquireLock, readState, type State } from "../state/mod.ts";
+
+/**
+ * What a run that Act! refused (error 4031 or 4032, on any request) reports: not ok, with the
+ * refusal as its failure, so that it ends with exit code 4 and the refusal's advice.
+ */
+export function refusedRun(refusal: Error): { ok: false; error: string; failure: Error } {
+  return { ok: false, error: errorMessage(refusal), failure: refusal };
+}
 
 /** An open session: the state as read, a logged-in client and an open destination. */
 export interface Session {
@@ -54,10 +62,7 @@ export async function withSession<T>(
       await client.authenticate({ signal: deps.signal });
       const system = await client.system({ signal: deps.signal }).catch(() => null);
       if (system) {
-        deps.logger.info("Connected to the Act! Web API", {
-          apiVersion: system.apiVersion,
-          sdkVersion: system.sdkVersion,
-        });
+        deps.logger.info("Connected to the Act! Web API", { ...systemVersions(system) });
       }
     } catch (error) {
       return failed(error, state);

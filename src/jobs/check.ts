@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ActClient, AUTH_FAILED_MESSAGE } from "../act/client.ts";
+import { ActClient, AUTH_FAILED_MESSAGE, systemVersions } from "../act/client.ts";
 import type { Config } from "../config/mod.ts";
 import { createClient } from "./sync.ts";
 import { AuthError, errorMessage, HttpError } from "../core/errors.ts";
@@ -49,7 +49,8 @@ async function probe(client: ActClient, config: Config, table: TableName): Promi
   const paths = pathsFor(config, table);
   const missing: string[] = [];
   for (const [i, template] of paths.entries()) {
-    let path = template;
+    // Metadata tables are read per entity type: probe the contacts' one.
+    let path = template.replace("{type}", "contact");
     try {
       const parent = TABLES[table].perParent;
       if (parent) {
@@ -81,6 +82,9 @@ async function probe(client: ActClient, config: Config, table: TableName): Promi
         missing.push(path);
         continue;
       }
+      if (error instanceof HttpError && error.status === 404 && TABLES[table].lookup) {
+        return { table, path, ok: true, result: "not offered by this server (404): sync skips it" };
+      }
       return { table, path, ok: false, result: `FAILED: ${reason(error)}` };
     }
   }
@@ -98,6 +102,8 @@ export interface CheckResult {
   loginError?: string;
   /** Why the destination could not be opened or written, when it could not. */
   destinationError?: string;
+  /** What the failed login threw. */
+  failure?: unknown;
 }
 
 /** The table `check` writes its one row to, to prove the destination takes writes. */
@@ -140,10 +146,7 @@ export async function runCheck(config: Config, deps: CheckDeps): Promise<CheckRe
   const client = deps.client ?? createClient(config, { logger, fetch: deps.fetch });
   try {
     const system = await client.system();
-    logger.info("Act! Web API", {
-      apiVersion: system.apiVersion ?? system.APIVersion ?? null,
-      sdkVersion: system.sdkVersion ?? system.SDKVersion ?? null,
-    });
+    logger.info("Act! Web API", { ...systemVersions(system) });
   } catch (error) {
     logger.warning(`Cannot read /api/system (continuing): ${reason(error)}`);
   }
@@ -155,11 +158,12 @@ export async function runCheck(config: Config, deps: CheckDeps): Promise<CheckRe
       ? message
       : `Failed to authenticate: ${message}`;
     stdout(`${loginError}\n`);
-    return { ok: false, refused: error instanceof AuthError, loginError };
+    return { ok: false, refused: error instanceof AuthError, loginError, failure: error };
   }
   const probes: Probe[] = [];
   for (const table of config.tables) {
     probes.push(await probe(client, config, table));
+    if (client.refusal) break; // Act! refused the account: no table can pass
   }
   const nameWidth = Math.max(5, ...probes.map((p) => p.table.length));
   const pathWidth = Math.max(4, ...probes.map((p) => p.path.length));
@@ -173,6 +177,10 @@ export async function runCheck(config: Config, deps: CheckDeps): Promise<CheckRe
       ? `All ${probes.length} tables OK\n`
       : `${failed} of ${probes.length} tables failed\n`,
   );
+  if (client.refusal) {
+    const message = reason(client.refusal);
+    return { ok: false, refused: true, loginError: message, failure: client.refusal };
+  }
   const destinationError = await checkDestination(config, logger);
   stdout(
     destinationError === undefined

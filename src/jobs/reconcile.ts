@@ -5,13 +5,14 @@
  *
  * @module
  */
+import type { ResponseInfo } from "../act/client.ts";
 import { collectGarbage } from "../core/runtime.ts";
 import { errorMessage } from "../core/errors.ts";
 import type { Config } from "../config/mod.ts";
 import type { Logger } from "../core/log.ts";
 import { readState, type State, writeState } from "../state/mod.ts";
 import { escapeControl } from "../core/secrets.ts";
-import { fieldRulesOf, formatTable, redactedState, withSession } from "./_session.ts";
+import { fieldRulesOf, formatTable, redactedState, refusedRun, withSession } from "./_session.ts";
 import { type ReconcileRecord, withReconciled } from "../state/reconcile.ts";
 import { reconcileTables, type TableReconcile } from "../sync/reconcile.ts";
 import type { TableName } from "../act/tables.ts";
@@ -29,6 +30,10 @@ export interface ReconcileRunDeps {
   fetch?: typeof fetch;
   /** Called with the saved state (the service's /state). */
   onState?: (state: State) => void;
+  /** Called for every HTTP attempt (metrics). */
+  onResponse?: (info: ResponseInfo) => void;
+  /** Called when an HTTP attempt to the Act! Web API is sent. */
+  onRequest?: () => void;
   /** Progress lines on a terminal (its stderr); without it, progress goes to the log. */
   progress?: (text: string) => void;
 }
@@ -71,7 +76,7 @@ export async function runReconcile(
     startedAt: new Date(started).toISOString(),
     durationMs: now() - started,
   });
-  return await withSession(
+  return await withSession<ReconcileRun>(
     config,
     {
       logger: deps.logger,
@@ -99,7 +104,8 @@ export async function runReconcile(
         afterPage: collectGarbage,
       });
       progress.done();
-      if (options.dryRun) return { ...result, ...timing() };
+      const refused = client.refusal ? refusedRun(client.refusal) : {};
+      if (options.dryRun) return { ...result, ...refused, ...timing() };
       const at = new Date(now()).toISOString();
       const records: Record<string, ReconcileRecord> = {};
       for (const t of result.tables) {
@@ -117,7 +123,7 @@ export async function runReconcile(
       const state = withReconciled(readState(config.state_file), records);
       writeState(config.state_file, redactedState(state, deps.logger.secrets));
       deps.onState?.(state);
-      return { ...result, ...timing() };
+      return { ...result, ...refused, ...timing() };
     },
     (error) => ({
       ok: false,

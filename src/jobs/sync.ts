@@ -12,7 +12,7 @@ import type { Config } from "../config/mod.ts";
 import type { Logger } from "../core/log.ts";
 import { escapeControl } from "../core/secrets.ts";
 import { type State, writeState } from "../state/mod.ts";
-import { fieldRulesOf, formatTable, redactedState, withSession } from "./_session.ts";
+import { fieldRulesOf, formatTable, redactedState, refusedRun, withSession } from "./_session.ts";
 import { type ProgressEvent, type RunResult, syncTables } from "../sync/engine.ts";
 import type { TableName } from "../act/tables.ts";
 import { buildBaseUrl } from "../act/odata.ts";
@@ -33,6 +33,8 @@ export interface RunDeps {
   fetch?: typeof fetch;
   /** Called for every HTTP attempt (metrics). */
   onResponse?: (info: ResponseInfo) => void;
+  /** Called when an HTTP attempt to the Act! Web API is sent. */
+  onRequest?: () => void;
   /** Called with each saved state (the service's /state). */
   onState?: (state: State) => void;
   /** Called with the rows written so far to the table being read (the service's status page). */
@@ -66,7 +68,7 @@ export interface SyncRun extends RunResult {
 /** Create the Act! client for a configuration. */
 export function createClient(
   config: Config,
-  deps: Pick<RunDeps, "logger" | "fetch" | "onResponse" | "now">,
+  deps: Pick<RunDeps, "logger" | "fetch" | "onResponse" | "onRequest" | "now">,
 ): ActClient {
   return new ActClient({
     baseUrl: buildBaseUrl(config),
@@ -74,12 +76,18 @@ export function createClient(
     password: config.password,
     database: config.database_name,
     fetch: deps.fetch ??
-      createFetch({ caFile: config.ca_file, tlsVerify: config.tls_verify, logger: deps.logger }),
+      createFetch({
+        caFile: config.ca_file,
+        tlsVerify: config.tls_verify,
+        logger: deps.logger,
+        connectTimeoutMs: config.connect_timeout_seconds * 1000,
+      }),
     maxRetries: config.max_retries,
     timeoutMs: config.request_timeout_seconds * 1000,
     pauseMs: config.rate_limit_pause * 1000,
     logger: deps.logger,
     onResponse: deps.onResponse,
+    onRequest: deps.onRequest,
     ...(deps.now ? { now: deps.now } : {}),
   });
 }
@@ -100,7 +108,7 @@ export async function runSync(
     startedAt: new Date(started).toISOString(),
     durationMs: now() - started,
   });
-  return await withSession(
+  return await withSession<SyncRun>(
     config,
     { logger, signal: deps.signal, client: () => createClient(config, deps) },
     async ({ state, client, sink }) => {
@@ -119,6 +127,7 @@ export async function runSync(
         fullRefresh: options.fullRefresh ?? false,
         endpoints: config.endpoints,
         fields: fieldRulesOf(config),
+        maxDeleteFraction: config.max_delete_fraction,
       }, {
         source: client,
         sink,
@@ -135,6 +144,7 @@ export async function runSync(
       printer.done();
       const run: SyncRun = {
         ...result,
+        ...(client.refusal ? refusedRun(client.refusal) : {}),
         destination: sink.description,
         planned: tables.length,
         ...(deps.signal?.aborted && !result.ok ? { stopped: true } : {}),

@@ -7,6 +7,7 @@
 import type { Snapshot } from "./monitor.ts";
 import { type ReconcileRecord, reconcileRecords } from "../state/reconcile.ts";
 import { VERSION } from "../core/version.ts";
+import { utcMs } from "../core/time.ts";
 
 /** The `Content-Type` of {@linkcode formatMetrics}' output. */
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -28,7 +29,7 @@ export function formatMetrics(snapshot: Snapshot): string {
   };
   const tables = Object.entries(snapshot.tables);
   const seconds = (iso: string | null | undefined): number | null => {
-    const ms = iso ? Date.parse(iso) : NaN;
+    const ms = iso ? utcMs(iso) : NaN;
     return Number.isNaN(ms) ? null : ms / 1000;
   };
   const perTable = (pick: (view: Snapshot["tables"][string]) => number | null | undefined) =>

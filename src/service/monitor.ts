@@ -15,6 +15,7 @@ import { HISTORY_LIMIT, historyOf, type RunSummary } from "../state/history.ts";
 import type { ProgressEvent } from "../sync/engine.ts";
 import type { TableName } from "../act/tables.ts";
 import { formatDuration, type MaxStaleness } from "../config/mod.ts";
+import { utcMs } from "../core/time.ts";
 
 /** Why a run started. */
 export type RunReason = "start-up" | "schedule" | "request";
@@ -124,6 +125,14 @@ export interface Health {
   table_age_seconds: Record<string, number | null>;
   /** When `stale` because tables passed their `max_staleness`: those tables. */
   stale_tables?: string[];
+  /**
+   * Seconds the request to the Act! Web API in flight has waited for its answer so far (connect,
+   * response and body); null when no request is waiting. A number that keeps growing means the
+   * server does not answer.
+   */
+  act_waiting_seconds: number | null;
+  /** Seconds since the Act! Web API last answered (any status); null before its first answer. */
+  act_last_answer_seconds: number | null;
 }
 
 /** Per-table status for `/state` and the status page. */
@@ -223,6 +232,10 @@ export const STALE_INTERVALS = 3;
 export class Monitor {
   #options: MonitorOptions;
   #now: () => number;
+  /** When the request in flight was sent (null: none waiting). */
+  #waitingSince: number | null = null;
+  /** When the Act! Web API last answered (null: never). */
+  #lastAnswer: number | null = null;
   #startedAt: number;
   #state: State;
   #running: RunRecord | null = null;
@@ -290,8 +303,15 @@ export class Monitor {
     this.#state = state;
   }
 
+  /** An HTTP attempt to the Act! Web API was sent. */
+  requestStarted(): void {
+    this.#waitingSince = this.#now();
+  }
+
   /** An HTTP attempt to the Act! Web API ended. */
   response(info: ResponseInfo): void {
+    this.#waitingSince = null;
+    if (info.status > 0) this.#lastAnswer = this.#now();
     const key = String(info.status);
     this.#counters.http_requests[key] = (this.#counters.http_requests[key] ?? 0) + 1;
     if (info.rateLimitRemaining !== null && Number.isFinite(info.rateLimitRemaining)) {
@@ -409,6 +429,8 @@ export class Monitor {
       running: this.#running !== null,
       consecutive_failures: failures,
       table_age_seconds: this.#tableAges(now),
+      act_waiting_seconds: this.#waitingSince === null ? null : seconds(now - this.#waitingSince),
+      act_last_answer_seconds: this.#lastAnswer === null ? null : seconds(now - this.#lastAnswer),
     };
     if (last?.result === "failed" && failures >= (this.#options.unhealthyAfterFailures ?? 1)) {
       const failed = last.tables.filter((t) => t.status === "failed").map((t) => t.table);
@@ -462,7 +484,7 @@ export class Monitor {
       const limit = limits[table] ?? limits["*"];
       if (limit === undefined) continue;
       const last = this.#state.tables?.[table]?.last_success;
-      const since = last ? Date.parse(last) : this.#startedAt;
+      const since = last ? utcMs(last) : this.#startedAt;
       if (Number.isNaN(since) || now - since <= limit * 1000) continue;
       const when = last
         ? `since ${new Date(since).toISOString()}`
@@ -477,7 +499,7 @@ export class Monitor {
   #tableAges(now: number): Record<string, number | null> {
     const out: Record<string, number | null> = {};
     for (const table of this.#options.tables) {
-      const last = Date.parse(this.#state.tables?.[table]?.last_success ?? "");
+      const last = utcMs(this.#state.tables?.[table]?.last_success ?? "");
       out[table] = Number.isNaN(last) ? null : Math.max(0, Math.round((now - last) / 1000));
     }
     return out;
@@ -513,7 +535,7 @@ export class Monitor {
 
   #finish(outcome: RunOutcome, error: string | null, tables: TableRun[]): RunRecord {
     const now = this.#now();
-    const started = this.#running ? Date.parse(this.#running.started_at) : now;
+    const started = this.#running ? utcMs(this.#running.started_at) : now;
     const record: RunRecord = {
       ...(this.#running ?? {
         id: "unknown",
@@ -589,8 +611,8 @@ function rowsTotalOf(state: State, tables: readonly TableName[]): Record<string,
 }
 
 function tableStatus(status: TableStatus): TableView["status"] {
-  const success = status.last_success ? Date.parse(status.last_success) : NaN;
-  const error = status.last_error?.at ? Date.parse(status.last_error.at) : NaN;
+  const success = status.last_success ? utcMs(status.last_success) : NaN;
+  const error = status.last_error?.at ? utcMs(status.last_error.at) : NaN;
   if (!Number.isNaN(error) && (Number.isNaN(success) || error >= success)) return "failed";
   if (!Number.isNaN(success)) return "ok";
   return "never";
@@ -609,7 +631,7 @@ function lastRunSuccessOf(
   tables: readonly TableName[],
 ): number | null {
   const ok = history.find((run) => run.result === "ok");
-  const end = ok ? Date.parse(ok.started_at) + ok.duration_seconds * 1000 : NaN;
+  const end = ok ? utcMs(ok.started_at) + ok.duration_seconds * 1000 : NaN;
   const oldest = lastSuccessOf(state, tables);
   if (Number.isNaN(end)) return oldest;
   return oldest === null ? end : Math.max(end, oldest);
@@ -621,8 +643,13 @@ function lastSuccessOf(state: State, tables: readonly TableName[]): number | nul
   for (const table of tables) {
     const status = state.tables?.[table];
     if (!status || tableStatus(status) !== "ok") return null;
-    const ms = Date.parse(status.last_success!);
+    const ms = utcMs(status.last_success!);
     oldest = oldest === null ? ms : Math.min(oldest, ms);
   }
   return oldest;
+}
+
+/** Milliseconds as whole seconds, never negative. */
+function seconds(ms: number): number {
+  return Math.max(0, Math.floor(ms / 1000));
 }

@@ -10,7 +10,7 @@
  * @module
  */
 import type { Config } from "../config/mod.ts";
-import { AuthError, errorMessage, LockError, LOGIN_ADVICE } from "../core/errors.ts";
+import { AccessError, AuthError, errorMessage, LockError, LOGIN_ADVICE } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
 import { runReconcile } from "../jobs/reconcile.ts";
 import { runSync } from "../jobs/sync.ts";
@@ -114,7 +114,7 @@ export class Runner {
     jobLogger.info(`${what} ${id} started (${reason})`, { tables: config.tables.join(",") });
     this.#current = (async () => {
       let record: RunRecord;
-      let refused = false;
+      let refused: unknown = null;
       try {
         if (kind === "sync") {
           const run = await runSync(config, {}, {
@@ -123,10 +123,11 @@ export class Runner {
             signal,
             fetch,
             onResponse: (info) => monitor.response(info),
+            onRequest: () => monitor.requestStarted(),
             onState: (state) => monitor.stateSaved(state),
             onProgress: (event) => monitor.progress(event),
           });
-          refused = run.failure instanceof AuthError;
+          if (run.failure instanceof AuthError) refused = run.failure;
           record = monitor.runFinished(run);
         } else {
           const run = await runReconcile(config, {}, {
@@ -135,8 +136,10 @@ export class Runner {
             signal,
             fetch,
             onState: (state) => monitor.stateSaved(state),
+            onResponse: (info) => monitor.response(info),
+            onRequest: () => monitor.requestStarted(),
           });
-          refused = run.failure instanceof AuthError;
+          if (run.failure instanceof AuthError) refused = run.failure;
           record = monitor.reconcileFinished(run);
         }
       } catch (error) {
@@ -216,7 +219,7 @@ export class Runner {
  * The run's end in the log; a refused login says what to fix, and that the service keeps running
  * and tries again on its schedule (it does not exit: exit code 4 is for the commands that end).
  */
-function logRecord(logger: Logger, record: RunRecord, refused: boolean): void {
+function logRecord(logger: Logger, record: RunRecord, refused: unknown): void {
   const what = record.kind === "sync" ? "Run" : "Reconcile";
   const rows = record.tables.reduce((sum, t) => sum + t.rows_written, 0);
   const fields = {
@@ -235,7 +238,9 @@ function logRecord(logger: Logger, record: RunRecord, refused: boolean): void {
           `${failed.length} of ${record.tables.length} tables failed (${failed.join(", ")})`
       }${
         refused
-          ? `: ${LOGIN_ADVICE}; the service keeps running and tries again on its schedule`
+          ? `${
+            refused instanceof AccessError ? "" : `: ${LOGIN_ADVICE}`
+          }; the service keeps running and tries again on its schedule`
           : ""
       }`,
       fields,

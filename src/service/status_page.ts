@@ -14,7 +14,7 @@ import { h, join } from "./_html.ts";
 import type { RunRecord, Snapshot, TableView } from "./monitor.ts";
 import type { RunSummary } from "../state/history.ts";
 import { type ChartPoint, svgChart } from "./charts.ts";
-import { formatUtcForDisplay } from "../core/time.ts";
+import { formatUtcForDisplay, utcMs } from "../core/time.ts";
 import { VERSION } from "../core/version.ts";
 
 /** Seconds between automatic reloads of the page. */
@@ -133,7 +133,7 @@ const MAX_RUN_ROWS = 50;
 function charts(history: readonly RunSummary[]): HtmlEscapedString | string {
   if (history.length === 0) return "";
   const label = (s: RunSummary, what: string) =>
-    `${s.id} (${s.reason}, ${s.result}) ${formatUtcForDisplay(Date.parse(s.started_at))}: ${what}`;
+    `${s.id} (${s.reason}, ${s.result}) ${formatUtcForDisplay(utcMs(s.started_at))}: ${what}`;
   const durations: ChartPoint[] = history.map((s) => ({
     value: s.duration_seconds,
     label: label(s, duration(s.duration_seconds)),
@@ -273,7 +273,7 @@ export function plainText(message: string): string {
 
 function time(iso: string | null | undefined): HtmlEscapedString | string {
   if (!iso) return "never";
-  const ms = Date.parse(iso);
+  const ms = utcMs(iso);
   if (Number.isNaN(ms)) return iso;
   return h`<time datetime="${iso}">${formatUtcForDisplay(ms)}</time>`;
 }

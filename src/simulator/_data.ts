@@ -25,7 +25,24 @@ const TABLE_NO: Record<TableName, number> = {
   groups: 8,
   users: 9,
   opportunity_products: 10,
+  // Served by `_metadata.ts`, not generated here.
+  opportunity_processes: 11,
+  opportunity_stages: 12,
+  history_types: 13,
+  teams: 14,
+  field_labels: 15,
+  picklist_items: 16,
 };
+
+/** The id of opportunity process `no` (1: the one every generated opportunity is in). */
+export function processGuid(seed: number, no: number): string {
+  return formatGuid(hex8(hash32(seed, 91, no)).repeat(4));
+}
+
+/** The id of the `no`-th stage (0-based) of the opportunities' process. */
+export function stageGuid(seed: number, no: number): string {
+  return formatGuid(hex8(hash32(seed, 92, no)).repeat(4));
+}
 
 const DAY = 86_400_000;
 const YEAR = 365 * DAY;
@@ -172,7 +189,8 @@ const TITLES = [
   "",
 ];
 const DEPARTMENTS = ["Sales", "Marketing", "Finance", "Operations", "IT", "Purchasing", ""];
-const INDUSTRIES = [
+/** The industries of contacts and companies (a drop-down list in `_metadata.ts`). */
+export const INDUSTRIES = [
   "Manufacturing",
   "Retail",
   "Healthcare",
@@ -181,7 +199,8 @@ const INDUSTRIES = [
   "Finance",
   "Education",
 ];
-const TERRITORIES = ["West", "East", "Central", "North", "South", "International"];
+/** The territories (a drop-down list in `_metadata.ts`). */
+export const TERRITORIES = ["West", "East", "Central", "North", "South", "International"];
 const CONTACT_TYPES = ["Contact", "Customer", "Prospect", "Vendor", "Partner"];
 const ID_STATUS = ["Active", "Customer", "Prospect", "Inactive", "Referral", ""];
 const USERS = [
@@ -194,7 +213,8 @@ const USERS = [
   "Juliette Bertrand",
   "Sarah Whiting",
 ];
-const STAGES = [
+/** The stages of the opportunities' process: name and probability. */
+export const STAGES = [
   ["Initial Communication", 10],
   ["Needs Assessment", 25],
   ["Presentation", 50],
@@ -277,6 +297,13 @@ export function defaultCounts(records: number): Record<TableName, number> {
     users: USERS.length,
     // Line items are read per opportunity: about two on most opportunities (see lineItems).
     opportunity_products: 0,
+    // Served by `_metadata.ts`: no generated rows.
+    opportunity_processes: 0,
+    opportunity_stages: 0,
+    history_types: 0,
+    teams: 0,
+    field_labels: 0,
+    picklist_items: 0,
   };
 }
 
@@ -629,7 +656,7 @@ export class Dataset {
     const status = r.chance(0.6) ? 0 : r.int(1, 3);
     const stageNo = status === 1 ? STAGES.length - 1 : r.int(0, STAGES.length - 2);
     const [stageName, stageProb] = STAGES[stageNo];
-    const processId = formatGuid(hex8(hash32(this.seed, 91, 1)).repeat(4));
+    const processId = processGuid(this.seed, 1);
     const qty = r.int(1, 20);
     const price = r.int(10, 2000);
     const total = qty * price;
@@ -661,7 +688,7 @@ export class Dataset {
       status,
       statusName: STATUS_NAMES[status],
       stage: {
-        id: formatGuid(hex8(hash32(this.seed, 92, stageNo)).repeat(4)),
+        id: stageGuid(this.seed, stageNo),
         name: stageName,
         probability: stageProb,
         number: stageNo + 1,

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { utcMs } from "../core/time.ts";
 
 /** A parsed `$filter` expression. */
 export type Expr =
@@ -50,7 +51,7 @@ const FULL_DATE_RE =
 export function parseDateLiteral(text: string): number {
   const m = FULL_DATE_RE.exec(text);
   if (!m) throw new SyntaxError(`Invalid date-time literal: "${text}"`);
-  const ms = Date.parse(m[4] === undefined ? `${text}T00:00:00Z` : text);
+  const ms = utcMs(m[4] === undefined ? `${text}T00:00:00Z` : text);
   if (Number.isNaN(ms)) throw new SyntaxError(`Invalid date-time literal: "${text}"`);
   return ms;
 }
@@ -337,6 +338,11 @@ function evaluate(e: Expr, row: Record<string, unknown>): unknown {
   }
 }
 
+/**
+ * A row's date-time for `$filter`, read leniently, as a lenient server would: the stored values
+ * always carry a zone (`offsetlessDates` drops it only on the way out), so `Date.parse` reads
+ * them as UTC, and it rolls an hour 24 over to the next day where act-sync refuses it.
+ */
 function toMs(v: unknown): number {
   return typeof v === "string" ? Date.parse(v) : NaN;
 }

@@ -8,6 +8,7 @@
 import { type Dataset, type Row, sumTotals } from "./_data.ts";
 import { actDate, type Random } from "./_random.ts";
 import type { TableStore } from "./_store.ts";
+import { utcMs } from "../core/time.ts";
 
 /** What {@linkcode LineItems} needs from the simulator. */
 export interface LineItemHost {
@@ -47,10 +48,10 @@ export class LineItems {
     const i = data.indexOf("opportunities", id);
     if (i >= 0) {
       const key = data.key("opportunities", i);
-      return data.lineItems(id, Date.parse(String(key.created)), Date.parse(String(key.edited)));
+      return data.lineItems(id, utcMs(String(key.created)), utcMs(String(key.edited)));
     }
     // Inserted: generated with the opportunity, all stamped when it was created.
-    const created = Date.parse(String(opp.created));
+    const created = utcMs(String(opp.created));
     return data.lineItems(id, created, created);
   }
 

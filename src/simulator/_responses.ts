@@ -6,6 +6,7 @@
  */
 import { decodeBasic } from "../core/basic.ts";
 import type { Row } from "./_data.ts";
+import type { DateShape } from "./options.ts";
 
 const LONG_NAME = `customField_${"x".repeat(60)}`;
 
@@ -190,4 +191,84 @@ export function badRow(text: string): Response {
     status: 200,
     headers: { "content-type": "application/json; charset=utf-8" },
   });
+}
+
+/** The body of `/api/system` with its keys spelled as {@linkcode SimulatorSwitches.systemSpelling} says. */
+export function systemInfo(spelling: "camel" | "pascal" | "empty"): Response {
+  if (spelling === "empty") return json(200, {});
+  if (spelling === "camel") return json(200, SYSTEM_INFO);
+  const { apiVersion, sdkVersion, update, culture } = SYSTEM_INFO;
+  return json(200, {
+    APIVersion: apiVersion,
+    SDKVersion: sdkVersion,
+    Update: update,
+    Culture: culture,
+  });
+}
+
+/**
+ * The date-times of a list answer written without an offset, in the shape asked for (`mixed`:
+ * each shape in turn).
+ */
+export function offsetlessDates(text: string, shape: DateShape): string {
+  const shapes = ["iso", "space", "lowercase", "long-fraction"] as const;
+  let n = 0;
+  return text.replace(
+    /"(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(\.\d+)?(?:\+00:00|Z)"/g,
+    (_all, date: string, time: string, fraction = "") => {
+      const one = shape === "mixed" ? shapes[n++ % shapes.length] : shape;
+      switch (one) {
+        case "space":
+          return `"${date} ${time}${fraction}"`;
+        case "lowercase":
+          return `"${date}t${time}${fraction}"`;
+        case "long-fraction":
+          return `"${date}T${time}${(fraction || ".").padEnd(11, "0")}"`;
+        default:
+          return `"${date}T${time}${fraction}"`;
+      }
+    },
+  );
+}
+
+/**
+ * A proxy's login page answered with 200: HTML whose script holds `password` starting 190
+ * characters in (so that a cut at 200 characters would keep a piece of it), then again
+ * percent-encoded in lowercase, as numeric HTML entities, with `&apos;`, and as `\uXXXX` escapes
+ * in uppercase.
+ */
+export function htmlPasswordPage(password: string): Response {
+  return new Response(passwordPageText(password), {
+    status: 200,
+    headers: { "content-type": "text/html; charset=utf-8" },
+  });
+}
+
+function passwordPageText(password: string): string {
+  const head = "<!DOCTYPE html><html><head><title>Sign in</title></head><body><p>";
+  const open = "</p><script>var saved = '";
+  const filler = "Your session has expired; sign in again to continue. ".repeat(4)
+    .slice(0, 190 - head.length - open.length);
+  const codes = [...password].map((c) => c.codePointAt(0)!);
+  const percent = [...new TextEncoder().encode(password)]
+    .map((b) => `%${b.toString(16).padStart(2, "0")}`).join("");
+  const decimal = codes.map((c) => `&#${c};`).join("");
+  const hex = codes.map((c) => `&#x${c.toString(16).toUpperCase()};`).join("");
+  const named = password.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;")
+    .replaceAll('"', "&quot;").replaceAll("'", "&apos;");
+  const escaped = [...password].map((c) =>
+    [...c].map((u) => `\\u${u.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`).join("")
+  ).join("");
+  return `${head}${filler}${open}${password}';</script>` +
+    `<form action="/login?next=%2Fapi&amp;p=${percent}"><input name="password" value="${named}">` +
+    `<input name="a" value="${decimal}"><input name="b" value="${hex}"></form>` +
+    `<script>var again = "${escaped}";</script></body></html>`;
+}
+
+/** An Act! error body with `code` (4031: no subscription, 4032: no API permission). */
+export function actErrorBody(code: 4031 | 4032, status: number): Response {
+  const message = code === 4031
+    ? "The subscription for this database has expired or does not include the Web API."
+    : "The user does not have permission to access the Web API.";
+  return json(status, { code, message: `Error ${code}: ${message}` });
 }

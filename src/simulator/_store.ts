@@ -12,6 +12,7 @@ import type { TableName } from "../act/tables.ts";
 import type { Dataset, Row } from "./_data.ts";
 import { compareValues, type Expr, getPath, matches, type OrderKey, propsOf } from "./_odata.ts";
 import { actDate, Random } from "./_random.ts";
+import { utcMs } from "../core/time.ts";
 
 /** A parsed query ready to run. */
 export interface Plan {
@@ -169,7 +170,7 @@ export class TableStore {
         for (const row of this.extra.values()) index.set(row, n + seq++);
       }
       const ov = overlay.map((row) => {
-        const k = byStamp ? Date.parse(String(row[stampKey!])) : index.get(row)!;
+        const k = byStamp ? utcMs(String(row[stampKey!])) : index.get(row)!;
         return { key: Number.isNaN(k) ? -Infinity : k, row };
       });
       ov.sort((x, y) => desc ? y.key - x.key : x.key - y.key);

@@ -44,6 +44,28 @@ export interface SimulatorSwitches {
   productsEdited: boolean;
   /** Date-times go out without an offset (`2024-06-01T00:00:03`, meant as UTC). @default {false} */
   offsetlessDates: boolean;
+  /**
+   * With `offsetlessDates`, how the date-times are written: ISO (`2024-06-01T00:00:03`), with a
+   * space (`2024-06-01 00:00:03`), with a lowercase `t`, with a 10-digit fraction
+   * (`2024-06-01T00:00:03.0000000000`), or each of these in turn. @default {"iso"}
+   */
+  dateShape: DateShape;
+  /**
+   * How `/api/system` spells its keys: `apiVersion` (`camel`), `APIVersion` (`pascal`), or an
+   * empty object (`empty`). @default {"camel"}
+   */
+  systemSpelling: "camel" | "pascal" | "empty";
+  /**
+   * A proxy's login page: every data request answers 200 with an HTML page that carries the
+   * password, raw and in its percent, HTML-entity and JSON-escape spellings, past its first 200
+   * characters. @default {false}
+   */
+  htmlPasswordBody: boolean;
+  /**
+   * Every data request answers `status` with an Act! error body holding `code` (4031: no
+   * subscription, 4032: no API permission). @default {null}
+   */
+  actError: { code: 4031 | 4032; status: number } | null;
   /** Records also carry colliding/odd field names and extreme values ({@linkcode oddFields}). @default {false} */
   oddFields: boolean;
   /** `$filter` works on `/api/products` (else 400). @default {true} */
@@ -91,9 +113,28 @@ export interface SimulatorSwitches {
    * header, the Basic credentials decoded, the password, also JSON-escaped). @default {false}
    */
   echoCredentials: boolean;
+  /**
+   * Entity types whose `/api/metadata/{type}/fields` and `…/picklists` answer an empty list, as
+   * Premium Cloud does for these. @default {["activity", "history", "note", "user", "task"]}
+   */
+  metadataEmpty: string[];
+  /**
+   * The shape of the metadata answers (see `_metadata.ts`): the Swagger copy's names, or other
+   * plausible names in `{"value": […]}` with picklist items embedded. @default {"swagger"}
+   */
+  metadataShape: "swagger" | "alternate";
+  /** `$metadata` and `/swagger` answer 403, as on the cloud host (else a small 200). @default {false} */
+  docsForbidden: boolean;
+  /** Lookup tables whose endpoints answer 404 (`teams`: the roster too). @default {[]} */
+  lookupsMissing: TableName[];
+  /** `/api/teams` embeds each team's `members` (else only `/api/teams/{id}/roster` has them). @default {false} */
+  teamsEmbedMembers: boolean;
   /** Each data request faults with this probability, kind drawn from `kinds`. @default {null} */
   randomFaults: { rate: number; kinds: FaultKind[]; seed?: number } | null;
 }
+
+/** The shapes of {@linkcode SimulatorSwitches.dateShape}. */
+export type DateShape = "iso" | "space" | "lowercase" | "long-fraction" | "mixed";
 
 /** Kinds of {@linkcode Fault}. */
 export type FaultKind =
@@ -164,6 +205,10 @@ export function defaultSwitches(): SimulatorSwitches {
     activityTypes: false,
     productsEdited: false,
     offsetlessDates: false,
+    dateShape: "iso",
+    systemSpelling: "camel",
+    htmlPasswordBody: false,
+    actError: null,
     oddFields: false,
     productsFilter: true,
     neFilter: true,
@@ -181,6 +226,11 @@ export function defaultSwitches(): SimulatorSwitches {
     rateLimit: null,
     ignoreSkip: false,
     echoCredentials: false,
+    metadataEmpty: ["activity", "history", "note", "user", "task"],
+    metadataShape: "swagger",
+    docsForbidden: false,
+    lookupsMissing: [],
+    teamsEmbedMembers: false,
     randomFaults: null,
   };
 }

@@ -10,23 +10,27 @@ import { Hono } from "hono";
 import { decodeBasic } from "../core/basic.ts";
 import { listen, type ListenOptions } from "../core/listen.ts";
 import { TABLE_NAMES, type TableName } from "../act/tables.ts";
-import { Dataset, defaultCounts, historyTypes, type Row } from "./_data.ts";
+import { Dataset, defaultCounts, type Row } from "./_data.ts";
 import { parseFilter, parseOrderBy, parseSelect, resolverFor } from "./_odata.ts";
 import { hash32, Random } from "./_random.ts";
 import { type Plan, TableStore } from "./_store.ts";
 import { groupView, historyDetails, LineItems } from "./_reports.ts";
+import { SimMetadata } from "./_metadata.ts";
 import {
+  actErrorBody,
   atobUrl,
   b64url,
   badRow,
   echoCredentials,
+  htmlPasswordPage,
   isDataPath,
   json,
   nonNegative,
   notFound,
   oddFields,
+  offsetlessDates,
   statusFault,
-  SYSTEM_INFO,
+  systemInfo,
 } from "./_responses.ts";
 import {
   defaultSwitches,
@@ -79,6 +83,8 @@ export class Simulator {
   readonly fetch: (request: Request) => Promise<Response>;
   /** Opportunity line items (`/api/opportunities/{id}/products`): read and change them here. */
   readonly lineItems: LineItems;
+  /** Field labels, picklists and the lookup lists (`_metadata.ts`): read and change them here. */
+  readonly metadata: SimMetadata;
 
   #data: Dataset;
   #stores: Record<TableName, TableStore>;
@@ -131,6 +137,7 @@ export class Simulator {
       bumps: () => this.switches.lineItemsBumpOpportunity,
       editOpportunity: (id, patch) => this.edit("opportunities", id, patch),
     });
+    this.metadata = new SimMetadata(this.#data, this.switches);
     const app = new Hono();
     app.all("*", (c) => this.#handle(c.req.raw));
     this.fetch = async (request) => await app.fetch(request);
@@ -148,10 +155,13 @@ export class Simulator {
 
   /**
    * Current records of a table, as served, in storage order (builds every row); history with
-   * `details` as `format=text` sends them, line items of every opportunity.
+   * `details` as `format=text` sends them, line items of every opportunity; the lookup and
+   * metadata tables as a sync stores them (see `SimMetadata.rows`).
    */
   rows(table: TableName): Record<string, unknown>[] {
     if (table === "opportunity_products") return this.lineItems.all();
+    const served = this.metadata.rows(table);
+    if (served) return served;
     const rows = this.#stores[table].all();
     const text = table === "history" && this.switches.historyFormat;
     return text ? rows.map((row) => historyDetails(row, "text", true)) : rows;
@@ -166,6 +176,8 @@ export class Simulator {
   /** Number of live records of a table. */
   count(table: TableName): number {
     if (table === "opportunity_products") return this.lineItems.all().length;
+    const served = this.metadata.rows(table);
+    if (served) return served.length;
     return this.#stores[table].count();
   }
 
@@ -353,8 +365,18 @@ export class Simulator {
       });
     } else if (lower === "/authorize") {
       response = this.#authorize(request);
+    } else if (
+      lower.endsWith("/$metadata") || lower === "/swagger" || lower.startsWith("/swagger/")
+    ) {
+      response = this.switches.docsForbidden
+        ? json(403, { message: "Access to this resource is forbidden." })
+        : json(200, { note: "The simulator does not describe itself" });
     } else if (lower === "/api/system") {
-      response = json(200, SYSTEM_INFO);
+      response = systemInfo(this.switches.systemSpelling);
+    } else if (isData && this.switches.actError) {
+      response = actErrorBody(this.switches.actError.code, this.switches.actError.status);
+    } else if (isData && this.switches.htmlPasswordBody) {
+      response = htmlPasswordPage(this.#password);
     } else if (isData) {
       response = this.#data200(request, url, path, n);
     } else {
@@ -546,9 +568,10 @@ export class Simulator {
     const parts = path.split("/").filter(Boolean); // ["api", resource, id?]
     const resource = parts[1]?.toLowerCase() ?? "";
     const table = ROUTES[resource];
+    const meta = this.metadata.route(parts);
+    if (meta) return meta;
     const sub = this.lineItems.route(parts);
     if (sub) return sub.status === 200 ? json(200, sub.rows) : notFound(url);
-    if (resource === "history-types" && parts.length === 2) return json(200, historyTypes());
     if (
       !table || parts.length > 3 || (resource === "activity-types" && !this.switches.activityTypes)
     ) {
@@ -628,9 +651,7 @@ export class Simulator {
       (table === "contacts" || table === "companies" ? "value" : "array");
     let text = JSON.stringify(envelope === "value" ? { value: rows, Count: rows.length } : rows);
     if (this.switches.oddFields) text = text.replace(/"\\u0000raw:([^"]*)"/g, "$1");
-    if (this.switches.offsetlessDates) {
-      text = text.replace(/("\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)(?:\+00:00|Z)"/g, '$1"');
-    }
+    if (this.switches.offsetlessDates) text = offsetlessDates(text, this.switches.dateShape);
     return new Response(text, {
       status: 200,
       headers: { "content-type": "application/json; charset=utf-8" },

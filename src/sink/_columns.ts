@@ -118,6 +118,11 @@ export class ColumnMap {
     return this.#byPath.get(path);
   }
 
+  /** Every source path with its column. */
+  paths(): Map<string, string> {
+    return new Map(this.#byPath);
+  }
+
   /** Whether every path has a column. */
   covers(paths: Iterable<string>): boolean {
     for (const path of paths) if (!this.#byPath.has(path)) return false;

@@ -5,7 +5,7 @@
  * @module
  */
 import { ConfigError } from "../core/errors.ts";
-import { Secrets } from "../core/secrets.ts";
+import { redactUrlCredentials, Secrets } from "../core/secrets.ts";
 import { type ColumnType, META_COLUMNS } from "./sink.ts";
 
 /** Longest identifier PostgreSQL keeps (NAMEDATALEN - 1 bytes); longer names are cut. */
@@ -49,7 +49,7 @@ export function parsePgUrl(url: string, schemaOverride?: string): PgTarget {
   if (!scheme) {
     throw new ConfigError([
       `'destination' must start with postgres:// or postgresql://: current value is "${
-        stripPassword(url)
+        redactUrlCredentials(url)
       }"`,
     ]);
   }
@@ -58,13 +58,15 @@ export function parsePgUrl(url: string, schemaOverride?: string): PgTarget {
     parsed = new URL(url);
   } catch {
     throw new ConfigError([
-      `'destination' is not a valid PostgreSQL URL: current value is "${stripPassword(url)}"`,
+      `'destination' is not a valid PostgreSQL URL: current value is "${
+        redactUrlCredentials(url)
+      }"`,
     ]);
   }
   if (!parsed.hostname) {
     throw new ConfigError([
       `'destination' must name a host (postgres://user:password@host:5432/database): ` +
-      `current value is "${stripPassword(url)}"`,
+      `current value is "${redactUrlCredentials(url)}"`,
     ]);
   }
   const decode = (text: string) => {
@@ -90,11 +92,6 @@ export function parsePgUrl(url: string, schemaOverride?: string): PgTarget {
   safe.search = "";
   if (schema !== "public") safe.searchParams.set("schema", schema);
   return { connectUrl, safeUrl: safe.href, schema, user, database, password };
-}
-
-/** A URL string with any `user:password@` reduced to `user@` (for messages about bad URLs). */
-export function stripPassword(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@?#]*):[^@/?#]*@/i, "$1@");
 }
 
 /** Quote an SQL identifier (case kept, `"` doubled, NUL dropped). */

@@ -25,27 +25,27 @@ export function quote(name: string): string {
 }
 
 /** `"schema".` for PostgreSQL, nothing for SQLite. */
-function prefix(schema: string | null): string {
+export function prefix(schema: string | null): string {
   return schema === null ? "" : `${quote(schema)}.`;
 }
 
-/** The view's expression for one column of table alias `t`. */
-function shown(dialect: Dialect, column: string, type: ColumnType): string {
+/** The view's expression for one column of table alias `t`, named `as` in the view. */
+export function shown(dialect: Dialect, column: string, type: ColumnType, as = column): string {
   const c = `t.${quote(column)}`;
   if (type === "text") {
     return `CASE WHEN ${c} = '' OR substr(${c}, 1, 10) = '9999-12-31' THEN NULL ELSE ${c} END ` +
-      `AS ${quote(column)}`;
+      `AS ${quote(as)}`;
   }
   if (type === "datetime") {
     // Any offset the sentinel was sent with, in UTC: from 9999-12-30T10:00Z on.
     const limit = dialect === "sqlite" ? "'9999-12-30'" : "'9999-12-30T00:00:00Z'";
-    return `CASE WHEN ${c} >= ${limit} THEN NULL ELSE ${c} END AS ${quote(column)}`;
+    return `CASE WHEN ${c} >= ${limit} THEN NULL ELSE ${c} END AS ${quote(as)}`;
   }
-  return c;
+  return as === column ? c : `${c} AS ${quote(as)}`;
 }
 
 /** Whether the row of alias `alias` is not marked deleted. */
-function live(dialect: Dialect, alias: string): string {
+export function live(dialect: Dialect, alias: string): string {
   return dialect === "sqlite" ? `${alias}."_act_deleted" = 0` : `NOT ${alias}."_act_deleted"`;
 }
 

@@ -23,6 +23,7 @@ import { pgCompareSql } from "./_changes.ts";
 import { type ColumnEntry, ColumnMap, COLUMNS_TABLE } from "./_columns.ts";
 import { PgShapes } from "./_pg_shape.ts";
 import { dropViewSql, refMigrations, textRefs } from "./_views.ts";
+import { createLabeledViewSql, labeledName, sqlText, viewTag } from "./_labels.ts";
 import {
   type ColumnType,
   type FlatPage,
@@ -288,6 +289,71 @@ class PostgresSink implements Sink {
     return out;
   }
 
+  async columnsOf(table: string): Promise<Map<string, string>> {
+    return (await this.#loaded(table))?.map.paths() ?? new Map();
+  }
+
+  async liveRows(table: string, columns: readonly string[]): Promise<Record<string, unknown>[]> {
+    const plan = await this.#loaded(table);
+    if (!plan) return [];
+    // A column no row has filled yet does not exist: its values read as undefined.
+    const known = columns.filter((c) => c === "id" || plan.columns.has(c));
+    const rows = await this.#query(
+      table,
+      "read rows of",
+      `SELECT ${["id", ...known].map(quoteIdent).join(", ")} FROM ${this.#table(table)} ` +
+        `WHERE NOT "_act_deleted"`,
+    );
+    return rows ? rows.map((row) => ({ ...row })) : [];
+  }
+
+  async labelView(table: string, labels: ReadonlyMap<string, string>): Promise<boolean> {
+    const plan = await this.#loaded(table);
+    if (!plan) return false;
+    const schema = this.#target.schema;
+    const sql = createLabeledViewSql("postgres", table, plan.columns, labels, schema);
+    const tag = viewTag(sql);
+    const view = `${quoteIdent(schema)}.${quoteIdent(labeledName(table))}`;
+    try {
+      const [now] = await this.#sql.unsafe(
+        `SELECT obj_description(to_regclass($1), 'pg_class') AS note`,
+        [view],
+      );
+      if (typeof now?.note === "string" && now.note.endsWith(`(${tag})`)) return false;
+      await this.#sql.begin(async (tx) => {
+        await tx.unsafe(`DROP VIEW IF EXISTS ${view}`);
+        await tx.unsafe(sql);
+        const note = `Rows of "${table}" not marked deleted, columns named by their Act! labels`;
+        await tx.unsafe(`COMMENT ON VIEW ${view} IS ${sqlText(`${note} (${tag})`)}`);
+        for (const column of plan.columns.keys()) {
+          const label = labels.get(column);
+          await tx.unsafe(
+            `COMMENT ON COLUMN ${this.#table(table)}.${quoteIdent(column)} IS ` +
+              (label ? sqlText(label) : "NULL"),
+          );
+        }
+      });
+    } catch (error) {
+      throw new Error(
+        describePgError(error, `create view "${labeledName(table)}" in`, this.#target),
+        {
+          cause: error,
+        },
+      );
+    }
+    return true;
+  }
+
+  /** The table's plan, read when not cached; undefined when the table does not exist. */
+  async #loaded(table: string): Promise<TablePlan | undefined> {
+    return this.#plans.get(table) ??
+      await this.#sql.begin((tx) => this.#load(tx, table)).catch((error) => {
+        throw new Error(describePgError(error, `read table "${table}" in`, this.#target), {
+          cause: error,
+        });
+      });
+  }
+
   async close(): Promise<void> {
     this.#plans.clear();
     await this.#sql.end({ timeout: 5 });
@@ -442,6 +508,9 @@ class PostgresSink implements Sink {
     }
     if (result.widenedColumns.length > 0) {
       await tx.unsafe(dropViewSql(table, this.#target.schema)); // recreated after the rows
+      // The labelled view pins the column's type too: the field labels' run recreates it.
+      const labeled = `${quoteIdent(this.#target.schema)}.${quoteIdent(labeledName(table))}`;
+      await tx.unsafe(`DROP VIEW IF EXISTS ${labeled}`);
     }
     if (clauses.length > 0) {
       await tx.unsafe(`ALTER TABLE ${this.#table(table)} ${clauses.join(", ")}`);

@@ -135,6 +135,17 @@ export interface Sink {
   scrub(table: string, paths: ScrubPaths, hash: (text: string) => string): Promise<ScrubResult>;
   /** Close connections; the sink is unusable afterwards. */
   close(): Promise<void>;
+  // The field labels (`src/sync/metadata.ts`); optional, so that a wrapper may leave them out.
+  /** Source path → column of a table, from `_act_columns` (empty when the table does not exist). */
+  columnsOf?(table: string): Promise<Map<string, string>>;
+  /** These columns of the rows not marked deleted (empty when the table does not exist). */
+  liveRows?(table: string, columns: readonly string[]): Promise<Record<string, unknown>[]>;
+  /**
+   * Create or replace the view `<table>_labeled` whose columns carry `labels` (column → label),
+   * when its text changed (see `_labels.ts`); on PostgreSQL also `COMMENT ON COLUMN` of the
+   * table with each label. False when nothing changed or the table does not exist.
+   */
+  labelView?(table: string, labels: ReadonlyMap<string, string>): Promise<boolean>;
 }
 
 /** The dotted source paths `Sink.scrub` clears or hashes. */

@@ -13,6 +13,7 @@ import { SqliteRowWriter } from "./_changes.ts";
 import { ColumnMap, COLUMNS_TABLE } from "./_columns.ts";
 import { columnEntries, SqliteShapes } from "./_sqlite_shape.ts";
 import { refMigrations, textRefs } from "./_views.ts";
+import { createLabeledViewSql, labeledName } from "./_labels.ts";
 import {
   type ColumnType,
   type FlatPage,
@@ -329,6 +330,46 @@ class SqliteSink implements Sink {
       this.#db.exec("VACUUM");
       this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
       return out;
+    });
+  }
+
+  columnsOf(table: string): Promise<Map<string, string>> {
+    return settle(() => this.#plan(table, false)?.map.paths() ?? new Map());
+  }
+
+  liveRows(table: string, columns: readonly string[]): Promise<Record<string, unknown>[]> {
+    return settle(() => {
+      const plan = this.#plan(table, false);
+      if (!plan) return [];
+      // A column no row has filled yet does not exist: its values read as undefined.
+      const known = columns.filter((c) => c === "id" || plan.columns.has(c));
+      return this.#db.prepare(
+        `SELECT ${["id", ...known].map(quoteIdent).join(", ")} FROM ${quoteIdent(table)} ` +
+          `WHERE _act_deleted = 0`,
+      ).all() as Record<string, unknown>[];
+    });
+  }
+
+  labelView(table: string, labels: ReadonlyMap<string, string>): Promise<boolean> {
+    return settle(() => {
+      const plan = this.#plan(table, false);
+      if (!plan) return false;
+      const sql = createLabeledViewSql("sqlite", table, plan.columns, labels);
+      const view = labeledName(table);
+      const now = this.#db.prepare(
+        `SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?`,
+      ).get(view) as { sql: string } | undefined;
+      if (now?.sql === sql) return false;
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        this.#db.exec(`DROP VIEW IF EXISTS ${quoteIdent(view)}`);
+        this.#db.exec(sql);
+        this.#db.exec("COMMIT");
+      } catch (error) {
+        this.#db.exec("ROLLBACK");
+        throw this.#error(`create view "${view}"`, error);
+      }
+      return true;
     });
   }
 

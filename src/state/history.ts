@@ -10,6 +10,7 @@
 import { existsSync } from "node:fs";
 import { acquireLock } from "./lock.ts";
 import { readState, type State, writeState } from "./state.ts";
+import { utcMs } from "../core/time.ts";
 
 /** How many runs the history keeps (the status page charts the same number). */
 export const HISTORY_LIMIT = 50;
@@ -74,7 +75,7 @@ function isSummary(value: unknown): value is RunSummary {
   if (!value || typeof value !== "object" || Array.isArray(value)) return false;
   const v = value as Record<string, unknown>;
   return typeof v.id === "string" && typeof v.reason === "string" &&
-    typeof v.started_at === "string" && !Number.isNaN(Date.parse(v.started_at)) &&
+    typeof v.started_at === "string" && !Number.isNaN(utcMs(v.started_at)) &&
     typeof v.duration_seconds === "number" && Number.isFinite(v.duration_seconds) &&
     (v.result === "ok" || v.result === "failed" || v.result === "stopped") &&
     isCount(v.rows_written) && isCount(v.rows_new) && isCount(v.rows_updated) &&

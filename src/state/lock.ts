@@ -22,6 +22,7 @@ import {
   processStartMs,
   windowsImageName,
 } from "./_process.ts";
+import { parseHttpDate, utcMs } from "../core/time.ts";
 
 /** A held lock; release() lets it go (and removes the lock file when it was a pid-only lock). */
 export interface StateLock {
@@ -188,7 +189,7 @@ function heldError(path: string, holder: LockHolder, kernel: boolean): LockError
   const elsewhere = holder.hostname !== undefined && holder.hostname !== hostname()
     ? holder.hostname
     : undefined;
-  const started = holder.started === undefined ? NaN : Date.parse(holder.started);
+  const started = holder.started === undefined ? NaN : startedMs(holder.started);
   const details = [
     ...(holder.pid !== undefined ? [`pid ${holder.pid}`] : []),
     ...(elsewhere !== undefined ? [`on host ${JSON.stringify(elsewhere)}`] : []),
@@ -246,7 +247,7 @@ function holderLives(holder: LockHolder): "yes" | "no" | "unknown" {
     // A lock from an older act-sync (no identity recorded): the pid is another process when it
     // started after the lock was taken.
     const started = processStartMs(now.proc_start);
-    const taken = Date.parse(holder.started);
+    const taken = startedMs(holder.started);
     if (started !== undefined && !Number.isNaN(taken)) return answer(started <= taken + 5_000);
   }
   if (process.platform === "win32" && holder.image !== undefined) {
@@ -254,4 +255,13 @@ function holderLives(holder: LockHolder): "yes" | "no" | "unknown" {
     if (image !== undefined) return answer(image.toLowerCase() === holder.image.toLowerCase());
   }
   return "unknown";
+}
+
+/**
+ * When the holder says it started, in ms (NaN when unreadable): an ISO date-time as act-sync
+ * writes it, or an HTTP date, as a hand-written or older lock file may hold. Never host-local time.
+ */
+function startedMs(text: string): number {
+  const iso = utcMs(text);
+  return Number.isNaN(iso) ? (parseHttpDate(text) ?? NaN) : iso;
 }

@@ -22,6 +22,7 @@ import { randomUUID } from "node:crypto";
 
 import { basename, dirname, join } from "node:path";
 import { readRegularFileSync } from "../core/files.ts";
+import { utcMs } from "../core/time.ts";
 
 /** Where an unfinished incremental read of one table stands. */
 export interface TableProgress {
@@ -73,7 +74,7 @@ export function progressOf(state: State, table: string): TableProgress | null {
   if (
     entry && typeof entry === "object" && typeof entry.window_start === "string" &&
     typeof entry.window_end === "string" && typeof entry.position === "string" &&
-    !Number.isNaN(Date.parse(entry.position)) && !Number.isNaN(Date.parse(entry.window_end))
+    !Number.isNaN(utcMs(entry.position)) && !Number.isNaN(utcMs(entry.window_end))
   ) {
     return {
       window_start: entry.window_start,
@@ -89,7 +90,7 @@ export function progressOf(state: State, table: string): TableProgress | null {
 export function cursorOf(state: State, table: string): number | null {
   const value = state.table_cursors[table];
   if (value === undefined || value === null || value === "") return null;
-  const ms = typeof value === "string" ? Date.parse(value) : NaN;
+  const ms = typeof value === "string" ? utcMs(value) : NaN;
   if (Number.isNaN(ms)) {
     throw new SyntaxError(
       `State file has an unreadable cursor for table "${table}": ${JSON.stringify(value)}`,
@@ -178,7 +179,7 @@ export function parseState(text: string, path: string): State {
     ...(state.table_batch_tracking as Record<string, unknown> ?? {}),
   };
   for (const [table, value] of Object.entries(result.table_cursors)) {
-    if (typeof value !== "string" || Number.isNaN(Date.parse(value))) {
+    if (typeof value !== "string" || Number.isNaN(utcMs(value))) {
       throw new SyntaxError(
         `State file "${path}" is corrupt (cursor of "${table}" is not a date: ${
           JSON.stringify(value)

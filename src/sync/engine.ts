@@ -71,7 +71,7 @@ import {
   withProgress,
   withReset,
 } from "../state/mod.ts";
-import { formatUtc } from "../core/time.ts";
+import { formatUtc, utcMs } from "../core/time.ts";
 import { parseDateTime } from "./flatten.ts";
 import type { OdataQuery } from "../act/odata.ts";
 import {
@@ -88,6 +88,8 @@ import { flattenForSink, shapeOf } from "./relations.ts";
 import { type FieldRules, fieldWarnings } from "./fields.ts";
 import { TABLES, type TableSpec } from "../act/tables.ts";
 import { type ChildReader, childReader, PARENT_PAGE, readWholeList } from "./children.ts";
+import { readLookup } from "./lookups.ts";
+import { readMetadata } from "./metadata.ts";
 
 /** Endpoint fallbacks already logged (the same 404 every run is news only once). */
 const FALLBACKS_LOGGED = new Set<string>();
@@ -203,7 +205,11 @@ class TableReader {
       const firstRead = this.#options.fullRefresh || cursorOf(this.state, name) === null;
       // A resumed window is open-ended like every other: it reads on up to the newest row.
       const spec = this.#spec;
-      const read = spec.maybeNoOdata
+      const read = spec.metadata
+        ? this.#metadata
+        : spec.lookup
+        ? this.#lookup
+        : spec.maybeNoOdata
         ? this.#wholeList
         : spec.cursorField
         ? this.#incremental
@@ -414,8 +420,8 @@ class TableReader {
     let lo: number;
     let position: number;
     if (resume) {
-      position = Date.parse(resume.position);
-      lo = Date.parse(resume.window_start);
+      position = utcMs(resume.position);
+      lo = utcMs(resume.window_start);
       if (Number.isNaN(lo)) lo = position;
       this.#deps.logger.info(`Table ${name}: resuming the unfinished window`, {
         from: resume.position,
@@ -423,7 +429,7 @@ class TableReader {
     } else {
       const cursor = this.#options.fullRefresh ? null : cursorOf(this.state, name);
       lo = cursor === null
-        ? Date.parse(this.#options.defaultStartDate)
+        ? utcMs(this.#options.defaultStartDate)
         : this.#notAfterNow(cursor) - this.#options.lookbackSeconds * SECOND;
       position = lo;
     }
@@ -670,6 +676,28 @@ class TableReader {
     const top = this.#top;
     const date = await readWholeList(list, this.#path, top, (rows) => this.#write(rows));
     return formatUtc(this.#cursorCap(date));
+  }
+
+  /** A lookup table (`lookups.ts`); returns the new cursor, null when the table was skipped. */
+  async #lookup(): Promise<string | null> {
+    const date = await readLookup(this.#spec, this.#extra());
+    return date === null ? null : formatUtc(this.#cursorCap(date));
+  }
+
+  /** A metadata table (`metadata.ts`); the cursor records when it was read. */
+  async #metadata(): Promise<string | null> {
+    const list = (path: string) => this.#list({}, path);
+    const spec = { ...this.#spec, path: this.#path };
+    await readMetadata(spec, { ...this.#extra(), list, tables: this.#options.tables });
+    return formatUtc(this.#deps.now());
+  }
+
+  #extra() {
+    const { sink, logger, now } = this.#deps;
+    const write = (rows: Row[]) => this.#write(rows);
+    const list = (query: OdataQuery, path?: string) => this.#list(query, path);
+    const { maxDeleteFraction } = this.#options;
+    return { sink, logger, now, write, list, path: this.#path, top: this.#top, maxDeleteFraction };
   }
 
   /** Note the cursor values of rows read in full (tables with a cursor field only). */

@@ -10,6 +10,7 @@
  * @module
  */
 import { errorMessage } from "../core/errors.ts";
+import { parseDateTimeParts, parseUtc } from "../core/time.ts";
 import {
   type ColumnType,
   escapeSegment,
@@ -18,61 +19,15 @@ import {
   widenType,
 } from "../sink/sink.ts";
 
-const DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$/;
-
-/** Days in each month of a non-leap year. */
-const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/** A parsed, valid ISO-8601 date-time: whole seconds since the epoch (UTC) and the fraction. */
-interface DateTimeParts {
-  /** Epoch ms of the whole second, in UTC (an offset-less value is UTC). */
-  ms: number;
-  /** The fraction digits as given (without the dot), or "". */
-  fraction: string;
-}
-
 /**
- * Parse `YYYY-MM-DDTHH:MM[:SS[.fraction]][Z|±HH:MM]` strictly: every field in range (no
- * February 30th, no hour 24), a value without an offset read as UTC on any host.
- */
-function parseIso(text: string): DateTimeParts | null {
-  // Cheap shape check first: most strings are not dates ("YYYY-MM-DDTHH:MM…").
-  if (
-    text.length < 16 || text.length > 40 || text.charCodeAt(10) !== 84 ||
-    text.charCodeAt(4) !== 45
-  ) {
-    return null;
-  }
-  const m = DATE_TIME.exec(text);
-  if (m === null) return null;
-  const year = +m[1], month = +m[2], day = +m[3], hour = +m[4], minute = +m[5];
-  const second = m[6] === undefined ? 0 : +m[6];
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (month < 1 || month > 12 || day < 1) return null;
-  if (day > (month === 2 && leap ? 29 : DAYS[month - 1])) return null;
-  if (hour > 23 || minute > 59 || second > 59) return null;
-  let offset = 0;
-  const zone = m[8];
-  if (zone !== undefined && zone !== "Z") {
-    const oh = +zone.slice(1, 3), om = +zone.slice(-2);
-    if (oh > 23 || om > 59) return null;
-    offset = (zone[0] === "-" ? -1 : 1) * (oh * 60 + om) * 60_000;
-  }
-  const date = new Date(0);
-  date.setUTCFullYear(year, month - 1, day); // years below 100 stay as given
-  date.setUTCHours(hour, minute, second, 0);
-  return { ms: date.getTime() - offset, fraction: m[7] ?? "" };
-}
-
-/**
- * Normalise a valid ISO-8601 date-time to UTC ending in `Z`
- * (`2023-08-17T15:50:18+02:00` → `2023-08-17T13:50:18Z`); a value without an offset is UTC;
+ * Normalise a valid date-time (ISO-8601, also with `t` or a space for `T`: see
+ * {@linkcode parseDateTimeParts}) to UTC ending in `Z`
+ * (`2023-08-17 15:50:18+02:00` → `2023-08-17T13:50:18Z`); a value without an offset is UTC;
  * fractional seconds are kept as given (`.1234567` stays). Returns null when `text` is not a
  * valid date-time (`2023-02-30T00:00:00Z` is not) or its UTC year is outside 0000–9999.
  */
 export function normalizeDateTime(text: string): string | null {
-  const parts = parseIso(text);
+  const parts = parseDateTimeParts(text);
   if (parts === null) return null;
   const iso = new Date(parts.ms).toISOString();
   if (iso.length !== 24) return null; // year outside 0000–9999 after the shift
@@ -80,18 +35,12 @@ export function normalizeDateTime(text: string): string | null {
 }
 
 /**
- * Parse a date-time value from a record to epoch ms (fraction cut to ms), or null. A value
- * without an offset is UTC on any host; other shapes fall back to `Date.parse`.
+ * Parse a date-time value from a record to epoch ms (fraction cut to ms), or null: the shapes
+ * {@linkcode parseDateTimeParts} reads, a value without an offset as UTC on any host; no other
+ * shape is guessed at.
  */
 export function parseDateTime(value: unknown): number | null {
-  if (typeof value !== "string") return null;
-  const parts = parseIso(value);
-  if (parts !== null) {
-    return parts.ms + (parts.fraction ? +(parts.fraction + "00").slice(0, 3) : 0);
-  }
-  if (DATE_TIME.test(value)) return null; // ISO-shaped but invalid (February 30th)
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? null : ms;
+  return typeof value === "string" ? parseUtc(value) : null;
 }
 
 /** Objects nested deeper than this fail their record (no column name could be that long). */

@@ -418,6 +418,8 @@ async function reconcileTable(
     requests: 0,
     durationMs: 0,
   };
+  // The metadata tables are read whole every run: there is nothing to reconcile.
+  if (TABLES[table].metadata) return result;
   try {
     const local = new Set(await deps.sink.ids(table));
     deps.afterPage?.(); // the rows the ids came in are garbage now

@@ -58,6 +58,8 @@ export const RELATIONS: Readonly<Record<string, Relations>> = {
     }),
   },
   opportunity_products: { refs: ["opportunityID", "productID"], links: [] },
+  // Lookup tables: a team's members (read from its roster when not embedded) are users.
+  teams: { refs: ["managerID"], links: links("team", { members: "user" }) },
 };
 
 /** The schema shape of a table: its references, cursor and link tables. */

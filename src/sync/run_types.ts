@@ -104,4 +104,9 @@ export interface SyncOptions {
   endpoints?: Partial<Record<TableName, string>>;
   /** Per-table `exclude_fields` / `hash_fields` (src/sync/fields.ts). */
   fields?: Partial<Record<TableName, FieldRules>>;
+  /**
+   * Largest share of a lookup or metadata table's rows that a run may mark deleted (rows no
+   * longer sent). @default {0.5}
+   */
+  maxDeleteFraction?: number;
 }
