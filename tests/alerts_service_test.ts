@@ -52,7 +52,9 @@ describe("alerts from the service", () => {
       const failure = bodies[0].text as string;
       assert.match(
         failure,
-        /^What happened: The last run failed: 1 of 10 tables failed \(contacts\)/,
+        new RegExp(
+          `^What happened: The last run failed: 1 of ${config.tables.length} tables failed \\(contacts\\)`,
+        ),
       );
       assert.match(failure, /\nTables: contacts\nReason: .*500/);
       assert.match(failure, /\nWhat to do: /);
