@@ -116,10 +116,16 @@ export function mutateReports(
  * Compare every link table with the arrays of the parents Act! holds: each pair there, none
  * more (links of deleted parents are not checked: they keep their last links, like their row).
  */
-export function compareLinks(sim: Sim, conn: DatabaseSync, counts: LinkCounts): void {
+export function compareLinks(
+  sim: Sim,
+  conn: DatabaseSync,
+  counts: LinkCounts,
+  rejected: ReadonlySet<string> = new Set(),
+): void {
   for (const [table, relations] of Object.entries(RELATIONS)) {
     if (relations.links.length === 0) continue;
-    const parents = sim.rows(table as TableName);
+    // A parent kept in _act_rejected has no links stored.
+    const parents = sim.rows(table as TableName).filter((p) => !rejected.has(`${table}\t${p.id}`));
     const live = new Set(parents.map((p) => String(p.id)));
     for (const link of relations.links) {
       const exists = conn.prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?")

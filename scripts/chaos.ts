@@ -17,7 +17,8 @@
  * caps below `batch_size`, down to 1 row, and `batch_size` 1 to 3; the server clock five minutes
  * ahead of or behind the host's; the clock that stamps `edited` two or ten minutes ahead of or
  * behind the one writing the `Date` header; a `Date` header jumping to 2100 or 2001; the
- * destination locked by another program (the run fails naming the lock); a full disk (as root).
+ * destination locked by another program (the run fails naming the lock); a full disk (as root);
+ * poison records (`_chaos_poison.ts`: each must be stored, or kept in `_act_rejected`).
  *
  * ```sh
  * deno run -A scripts/chaos.ts --trials 300 --seed 1            # or: bun scripts/chaos.ts …
@@ -57,6 +58,7 @@ import { flattenRecord } from "../src/sync/flatten.ts";
 import type { TableName } from "../src/act/tables.ts";
 import { type ColumnType, plainName } from "../src/sink/sink.ts";
 import * as reports from "./_chaos_reports.ts";
+import * as poison from "./_chaos_poison.ts";
 
 /** Options of {@linkcode runChaos}. */
 export interface ChaosOptions {
@@ -163,7 +165,7 @@ export function formatSummary(s: ChaosSummary): string {
 }
 
 /** mulberry32: a small seeded generator. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -293,17 +295,7 @@ function plan(
   const diskFull = fullEvery > 0 && trial % fullEvery === 5;
   const binary = options.binary !== undefined && trial % 2 === 1;
   if (binary) faults.push("binary");
-  return {
-    faults,
-    batchSize,
-    injections,
-    kills,
-    mutationRate,
-    dateJump,
-    lock,
-    diskFull,
-    binary,
-  };
+  return { faults, batchSize, injections, kills, mutationRate, dateJump, lock, diskFull, binary };
 }
 
 interface ChildResult {
@@ -363,6 +355,7 @@ async function runTrial(
   const running = await startSimulator({ records: options.records ?? 80, seed });
   const sim = running.sim;
   const p = plan(rnd, trial, options, sim.switches);
+  const planted = poison.plant(sim, rnd, p.faults);
   const result: TrialResult = {
     trial,
     seed,
@@ -459,14 +452,15 @@ async function runTrial(
     if (ok && p.lock) await lockCheck(sim, db, statePath, cli, result, "lock", null);
     if (ok && mounted) await lockCheck(sim, db, statePath, cli, result, "full", mounted);
 
-    // A clean run picks up rows edited during the faulty ones.
+    // A clean run picks up rows edited during the faulty ones (and a healed record).
+    poison.healOne(sim, planted, rnd, p.faults);
     const clean = await cli(["--once"]);
     if (clean.code !== 0) {
       result.problems.push(`clean run exit ${outcome(clean)}: ${lastLine(clean.stderr)}`);
     }
 
     // Before reconcile: every row Act! holds is there and current (deleted ones may linger).
-    compare(sim, db, removed, result, false);
+    compare(sim, db, removed, result, false, planted);
     const reconcile = await cli(["reconcile"]);
     if (reconcile.code !== 0) {
       result.problems.push(
@@ -474,7 +468,7 @@ async function runTrial(
       );
     }
     // After reconcile: exactly Act!'s rows are live, the deleted ones are marked.
-    compare(sim, db, removed, result, true);
+    compare(sim, db, removed, result, true, planted);
   } catch (error) {
     result.problems.push(`trial crashed: ${error instanceof Error ? error.stack : error}`);
   } finally {
@@ -529,8 +523,11 @@ function compare(
   removed: Map<TableName, Set<string>>,
   result: TrialResult,
   exact: boolean,
+  planted: poison.Planted,
 ): void {
   const conn = new DatabaseSync(db, { readOnly: true });
+  const rejected = poison.rejectedKeys(conn);
+  const unstorable = poison.unstorable(planted);
   try {
     for (const table of reports.TRIAL_TABLES) {
       // Line items changed without a bump show only after reconcile (docs/tables.md).
@@ -538,9 +535,7 @@ function compare(
       if (late && !exact) continue;
       const exists = conn.prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?")
         .get(table);
-      const rows = exists
-        ? conn.prepare(`SELECT * FROM "${table}"`).all() as Record<string, unknown>[]
-        : [];
+      const rows = exists ? poison.readRows(conn, table) : [];
       const byId = new Map<string, Record<string, unknown>>();
       for (const row of rows) {
         const id = String(row.id);
@@ -552,6 +547,7 @@ function compare(
       for (const record of sim.rows(table)) {
         const expected = flattenRecord(record, types);
         truth.add(expected.id);
+        if (poison.rejectedOnly(`${table}\t${expected.id}`, unstorable, rejected, result)) continue;
         const actual = byId.get(expected.id);
         if (!actual || actual._act_deleted !== 0) {
           result.lost++;
@@ -577,7 +573,7 @@ function compare(
         }
       }
     }
-    reports.compareLinks(sim, conn, result);
+    reports.compareLinks(sim, conn, result, unstorable);
   } finally {
     conn.close();
   }

@@ -60,9 +60,6 @@ export const LONG_FILES: Readonly<Record<string, string>> = {
   "src/act/client.ts":
     "the one request path (token, retries, timeouts, rate-limit pauses) and the calls built on " +
     "it; its 120-line #call is due to become a pure classify() plus the loop",
-  "src/act/body.ts":
-    "four jobs, list envelopes, the byte splitter, exact-number JSON and error excerpts: due " +
-    "for a split",
   "src/sink/sqlite.ts": "the SQLite Sink: one class, plus its value conversion",
   "src/config/load.ts":
     "two halves, the pure merge of file, environment and flags (warnings, secrets) and reading " +

@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import process from "node:process";
 import { DatabaseSync } from "node:sqlite";
 import { parseArgs } from "node:util";
-import { parseListBytes } from "../src/act/body.ts";
+import { parseListBytes } from "../src/act/response_body.ts";
 import { openSqliteSink } from "../src/sink/sqlite.ts";
 import { flattenForSink, shapeOf } from "../src/sync/relations.ts";
 import { TABLES } from "../src/act/tables.ts";

@@ -99,6 +99,45 @@ describe("alerts from the service", () => {
       await sim.close();
     }
   });
+
+  test("records kept in _act_rejected alert once each time their count goes up", async () => {
+    const sim = await startSimulator({ records: 20, seed: 8, password: PASSWORD });
+    const hook = await startWebhookReceiver();
+    const config = configFor(sim, folder(), [webhook(hook.port)], {
+      tables: ["contacts", "companies"],
+      notify_on: ["rejected_records"],
+    });
+    const poison = (i: number) => {
+      const id = String(sim.sim.rows("contacts")[i].id);
+      sim.sim.edit("contacts", id, { lastName: `Changed ${i}` });
+      sim.sim.switches.poison[id] = "deep";
+    };
+    const svc = await startService(config);
+    try {
+      assert.equal((await svc.run(1)).result, "ok");
+      poison(0);
+      assert.equal((await svc.sync(2)).result, "ok");
+      await until(() => hook.hooks.length === 1, "the rejected_records alert");
+      assert.equal((await svc.sync(3)).result, "ok"); // the same record still kept: no alert
+      poison(1);
+      assert.equal((await svc.sync(4)).result, "ok");
+      await until(() => hook.hooks.length === 2, "the second rejected_records alert");
+      assert.equal(await svc.stop(), 0);
+      const bodies = hook.hooks.map((h) => JSON.parse(h.body));
+      assert.deepEqual(bodies.map((b) => [b.event, b.tables]), [
+        ["rejected_records", ["contacts"]],
+        ["rejected_records", ["contacts"]],
+      ]);
+      assert.match(
+        bodies[0].text,
+        /^What happened: Run \w+ kept records that cannot be stored in _act_rejected \(contacts 1\)\n/,
+      );
+      assert.match(bodies[1].text, /\(contacts 2\)/);
+    } finally {
+      await hook.close();
+      await sim.close();
+    }
+  });
 });
 
 describe("act-sync notify --test", () => {

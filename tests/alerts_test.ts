@@ -25,6 +25,7 @@ function health(status: Health["status"], reason?: string): Health {
     table_age_seconds: {},
     act_waiting_seconds: null,
     act_last_answer_seconds: null,
+    rejected: 0,
   };
 }
 
@@ -118,6 +119,20 @@ describe("detectAlerts()", () => {
     const same = record("r2", "ok", [{ table: "contacts", rows_rejected: 2 }]);
     const second = detectAlerts(first.memory, { record: same, health: health("ok"), events, at });
     assert.deepEqual(second.alerts, [], "the same two rejected records: no second alert");
+    // A table that failed before counting them reports 0: that does not end the event.
+    const failed = record("r3", "failed", [{ table: "contacts", status: "failed" }]);
+    const third = detectAlerts(second.memory, { record: failed, health: health("ok"), events, at });
+    const again = detectAlerts(third.memory, { record: same, health: health("ok"), events, at });
+    assert.deepEqual(again.alerts, [], "still the same two rejected records");
+    const emptied = record("r4", "ok", [{ table: "contacts", rows_rejected: 0 }]);
+    const fourth = detectAlerts(again.memory, {
+      record: emptied,
+      health: health("ok"),
+      events,
+      at,
+    });
+    const back = detectAlerts(fourth.memory, { record: same, health: health("ok"), events, at });
+    assert.deepEqual(back.alerts.map((a) => a.event), ["rejected_records"], "kept again");
     const none = detectAlerts(emptyMemory(), {
       record: changed,
       health: health("ok"),

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { ActClient, type ActClientOptions, AUTH_FAILED_MESSAGE } from "../src/act/client.ts";
 import { backoffDelay, parseRetryAfter, rateLimitWait, RETRY_POLICY } from "../src/act/retry.ts";
 import { createFetch } from "../src/act/tls.ts";
-import { parseListBody, parseListBytes, parseToken } from "../src/act/body.ts";
+import { parseListBody, parseListBytes, parseToken } from "../src/act/response_body.ts";
 import { basicAuthorization, decodeBasic } from "../src/core/basic.ts";
 import { HttpError } from "../src/core/errors.ts";
 import { createLogger } from "../src/core/log.ts";

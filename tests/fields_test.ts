@@ -8,6 +8,8 @@ import { createLogger } from "../src/core/log.ts";
 import { runSync } from "../src/jobs/sync.ts";
 import { runScrub } from "../src/jobs/scrub.ts";
 import { applyFieldRules, hashValue } from "../src/sync/fields.ts";
+import { NOT_KEPT } from "../src/sync/rejects.ts";
+import { openSink } from "../src/sink/mod.ts";
 import { type RunningSimulator, simulatorConfig, startSimulator } from "../src/simulator/mod.ts";
 import { sqliteRows, tempDir } from "./_helpers.ts";
 import { TestDatabase } from "./_postgres.ts";
@@ -186,6 +188,49 @@ describe("excluded and hashed fields in the destination", () => {
       }
     } finally {
       await pg.drop();
+      await sim.close();
+    }
+  });
+
+  test("records kept in _act_rejected hold no excluded field and their hashed fields hashed, in both sinks", async () => {
+    const sim = await startSimulator({ records: 30, seed: 25 });
+    const pg = postgresSkip() ? null : new TestDatabase("fields_rejected");
+    try {
+      if (pg) await pg.sql();
+      const poisoned = sim.sim.rows("contacts").filter((r) => r.emailAddress && r.businessPhone)
+        .slice(0, 3);
+      const kinds = ["bad-edited", "deep", "not-json"] as const;
+      poisoned.forEach((row, i) => sim.sim.switches.poison[String(row.id)] = kinds[i]);
+      for (const destination of [undefined, ...(pg ? [pg.url()] : [])]) {
+        const config = configFor(sim, destination);
+        const lines = await sync(config);
+        const sink = await openSink(config.destination);
+        const kept = await sink.rejected().finally(() => sink.close());
+        assert.deepEqual(
+          kept.map((k) => k.id).sort(),
+          poisoned.map((r) => String(r.id)).sort(),
+          JSON.stringify(kept),
+        );
+        for (const entry of kept) {
+          const source = poisoned.find((r) => String(r.id) === entry.id)!;
+          if (sim.sim.switches.poison[entry.id!] === "not-json") {
+            assert.equal(entry.raw, NOT_KEPT);
+            continue;
+          }
+          const record = JSON.parse(entry.raw);
+          assert.equal(record.emailAddress, undefined, entry.raw.slice(0, 200));
+          assert.equal(record.homeAddress, undefined);
+          assert.equal(record.customFields.user7, undefined);
+          assert.equal(record.businessPhone, hashValue(source.businessPhone, KEY));
+        }
+        const text = JSON.stringify(kept) + lines.join("\n");
+        for (const row of poisoned) {
+          assert.ok(!text.includes(String(row.emailAddress)), `${row.emailAddress} is kept`);
+          assert.ok(!text.includes(String(row.businessPhone)), `${row.businessPhone} is kept`);
+        }
+      }
+    } finally {
+      await pg?.drop();
       await sim.close();
     }
   });

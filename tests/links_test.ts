@@ -317,6 +317,9 @@ for (const dest of [sqliteDestination, postgresDestination("links")]) {
         count: (t) => sink.count(t),
         ids: (t) => sink.ids(t),
         markDeleted: (t, i, a) => sink.markDeleted(t, i, a),
+        reject: (t, r, a) => sink.reject(t, r, a),
+        unreject: (t, k) => sink.unreject(t, k),
+        rejected: () => sink.rejected(),
         prepare: (t, s, a) => sink.prepare(t, s, a),
         close: () => sink.close(),
       }));

@@ -96,6 +96,7 @@ describe("parseSimulateArgs()", () => {
       "--docs-forbidden",
       "--lookups-missing=teams,history_types",
       "--teams-embed-members",
+      "--poison=abc=deep,d=e=not-json",
     ]);
     const defaults = defaultSwitches();
     assert.deepEqual(Object.keys(o.switches ?? {}).sort(), Object.keys(defaults).sort());
@@ -112,6 +113,8 @@ describe("parseSimulateArgs()", () => {
     assert.throws(() => parseSimulateArgs(["--date-shape=x"]), /'--date-shape' must be one of/);
     assert.deepEqual(o.switches?.metadataEmpty, ["contact"]);
     assert.deepEqual(o.switches?.lookupsMissing, ["teams", "history_types"]);
+    assert.deepEqual(o.switches?.poison, { abc: "deep", "d=e": "not-json" });
+    assert.throws(() => parseSimulateArgs(["--poison=x=bad"]), /'--poison' must be a list/);
   });
 
   test("bad flags and values are UsageErrors naming the flag and value", () => {

@@ -190,8 +190,8 @@ test("write() widens json, datetime and boolean columns to readable text", { ski
   assert.deepEqual(JSON.parse(rows[0].tags), ["a", "b"]);
   assert.deepEqual(JSON.parse(rows[1].tags), { k: 1 });
   assert.deepEqual(rows.map((r) => [r.id, r.due, r.done]), [
-    ["1", "2024-01-02T03:04:05Z", "true"],
-    ["2", "2024-01-02T03:04:05.123Z", "false"],
+    ["1", "2024-01-02T03:04:05Z", "1"],
+    ["2", "2024-01-02T03:04:05.123Z", "0"],
     ["3", "soon", "maybe"],
   ]);
   assert.equal(rows[2].tags, "plain");

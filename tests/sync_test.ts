@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { ActClient } from "../src/act/client.ts";
-import type { Sink } from "../src/sink/sink.ts";
+import type { RejectedEntry, Sink } from "../src/sink/sink.ts";
+import { openSink } from "../src/sink/mod.ts";
 import { readState, writeState } from "../src/state/mod.ts";
 import { type RunResult } from "../src/sync/engine.ts";
 import {
@@ -99,6 +100,8 @@ interface Harness {
     sink?: (sink: Sink) => Sink;
   }): Promise<RunResult>;
   rows(table: TableName): Promise<Map<string, Record<string, unknown>>>;
+  /** The rows of `_act_rejected`. */
+  rejected(): Promise<RejectedEntry[]>;
   assertMirrors(tables?: readonly TableName[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -130,6 +133,14 @@ async function harness(options: SimulatorOptions = {}): Promise<Harness> {
       });
     },
     rows: (table) => dest.rows(url, table),
+    async rejected() {
+      const sink = await openSink(url);
+      try {
+        return await sink.rejected();
+      } finally {
+        await sink.close();
+      }
+    },
     async assertMirrors(tables = TABLE_NAMES) {
       for (const table of tables) {
         assertMirrors(table, running.sim.rows(table), await dest.rows(url, table));
@@ -447,6 +458,9 @@ for (const dest of [sqlite, postgresDestination]) {
                 count: (t) => sink.count(t),
                 ids: (t) => sink.ids(t),
                 markDeleted: (t, i, a) => sink.markDeleted(t, i, a),
+                reject: (t, r, a) => sink.reject(t, r, a),
+                unreject: (t, k) => sink.unreject(t, k),
+                rejected: () => sink.rejected(),
                 prepare: (t, s, a) => sink.prepare(t, s, a),
                 close: () => sink.close(),
               }),

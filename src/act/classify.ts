@@ -8,7 +8,7 @@
  */
 import { AccessError, AuthError, errorMessage, HttpError } from "../core/errors.ts";
 import { parseHttpDate } from "../core/time.ts";
-import { errorExcerpt, UnusableBodyError } from "./body.ts";
+import { errorExcerpt, UnusableBodyError } from "./body_errors.ts";
 import { connectionProblem, errorCode } from "./connection.ts";
 import { ACT_REFUSALS, actRefusal, parseRetryAfter, RETRY_POLICY } from "./retry.ts";
 

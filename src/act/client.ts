@@ -24,14 +24,9 @@ import type { Logger } from "../core/log.ts";
 import { redactUrlCredentials, Secrets } from "../core/secrets.ts";
 import { parseHttpDate } from "../core/time.ts";
 import { joinUrl, type OdataQuery } from "./odata.ts";
-import {
-  decodeBody,
-  type LazyRows,
-  parseListBytes,
-  parseToken,
-  splitListBytes,
-  UnusableBodyError,
-} from "./body.ts";
+import { UnusableBodyError } from "./body_errors.ts";
+import { decodeBody, parseListBytes, parseToken } from "./response_body.ts";
+import { type LazyRows, splitListBytes } from "./split_rows.ts";
 import {
   type Attempt,
   AUTH_FAILED_MESSAGE,

@@ -186,6 +186,8 @@ Quirks:
   --clock-skew S             server clock offset in seconds
   --stamp-skew S             offset of the edited stamps in seconds
   --date-jump-to DATE        the server clock jumps to DATE (ISO-8601 with a zone)
+  --poison ID=KIND,...       serve these records poisoned; KIND: deep, deep-array, bad-edited,
+                             not-json, surrogate, nul, big-numbers
 
 Faults:
   --latency MS               delay every response

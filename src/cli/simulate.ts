@@ -12,6 +12,8 @@ import {
   actDate,
   type DateShape,
   type FaultKind,
+  POISON_KINDS,
+  type PoisonKind,
   type SimulatorOptions,
   type SimulatorSwitches,
   startSimulator,
@@ -219,6 +221,22 @@ export function parseSimulateArgs(args: string[]): SimulatorOptions & { port: nu
       ...(faultSeed !== undefined ? { seed: faultSeed } : {}),
     };
   }
+  if (v.poison !== undefined) {
+    const poison: Record<string, PoisonKind> = {};
+    for (const part of String(v.poison).split(",")) {
+      const at = part.lastIndexOf("=");
+      const kind = part.slice(at + 1) as PoisonKind;
+      if (at < 1 || !POISON_KINDS.includes(kind)) {
+        issues.push(
+          `'--poison' must be a list of ID=KIND, KIND one of ${POISON_KINDS.join(", ")}: ` +
+            `current value is "${v.poison}"`,
+        );
+        break;
+      }
+      poison[part.slice(0, at)] = kind;
+    }
+    switches.poison = poison;
+  }
   if (issues.length) {
     throw new UsageError(
       issues.length === 1 ? issues[0] : `Invalid flags:\n  - ${issues.join("\n  - ")}`,
@@ -255,6 +273,7 @@ function parseArgsStrict(args: string[]): Record<string, string | boolean | unde
     "act-error",
     "metadata-empty",
     "lookups-missing",
+    "poison",
   ];
   const booleans = [
     "multi-key-orderby",

@@ -248,6 +248,16 @@ export function formatSummary(run: SyncRun): string {
   const written = run.tables.reduce((n, t) => n + t.rowsWritten, 0);
   if (read !== written) out.push(READ_VS_WRITTEN);
   if (below.length > 0) out.push(`\n${below.join("\n")}\n`);
+  const rejected = run.tables.filter((t) => (t.rejected ?? 0) > 0);
+  if (rejected.length > 0) {
+    const total = rejected.reduce((n, t) => n + (t.rejected ?? 0), 0);
+    out.push(
+      `\n${count(total)} ${total === 1 ? "record" : "records"} cannot be stored and ` +
+        `${total === 1 ? "is" : "are"} kept in _act_rejected (${
+          rejected.map((t) => `${t.table} ${count(t.rejected ?? 0)}`).join(", ")
+        }); see the log and docs/troubleshooting.md\n`,
+    );
+  }
   if (run.failSafe) out.push(`\n${run.failSafe}\n`);
   const stopped = stopNote(run);
   if (stopped) out.push(`\n${stopped[0].toUpperCase()}${stopped.slice(1)}\n`);

@@ -179,8 +179,10 @@ export function detectAlerts(
   for (const t of record.tables) {
     const key = `rejected_records:${t.table}`;
     const count = t.rows_rejected ?? 0;
-    if (count === 0) delete open[key];
-    else if (count > (open[key]?.count ?? 0)) {
+    // A table that did not finish may not have read its count: only a finished one clears it.
+    if (count === 0) {
+      if (t.status === "ok") delete open[key];
+    } else if (count > (open[key]?.count ?? 0)) {
       if (chosen("rejected_records")) {
         grew.push(`${t.table} ${count}`);
         open[key] = { at: input.at, count };

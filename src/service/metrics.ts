@@ -107,6 +107,12 @@ export function formatMetrics(snapshot: Snapshot): string {
     perTable((view) => view.rows_total),
   );
   family(
+    "act_sync_rejected_rows",
+    "gauge",
+    "Records of each table kept in _act_rejected (they cannot be stored), after its last run.",
+    perTable((view) => view.rejected ?? (view.last_success ? 0 : null)),
+  );
+  family(
     "act_sync_last_run_rows",
     "gauge",
     "Rows written to each table in its last run.",

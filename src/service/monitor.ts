@@ -133,6 +133,12 @@ export interface Health {
   act_waiting_seconds: number | null;
   /** Seconds since the Act! Web API last answered (any status); null before its first answer. */
   act_last_answer_seconds: number | null;
+  /**
+   * Records kept in `_act_rejected` because they cannot be stored, over the configured tables
+   * (as of each table's last run). They do not make the status `failing`: every other row is
+   * stored, and each of these is kept whole, logged and tried again on every run.
+   */
+  rejected: number;
 }
 
 /** Per-table status for `/state` and the status page. */
@@ -348,8 +354,7 @@ export class Monitor {
         rows_new: t.changes.inserted,
         rows_updated: t.changes.updated,
         rows_unchanged: t.changes.unchanged,
-        // Fed by the run's rejected-records count where the engine reports one.
-        rows_rejected: (t as { rejected?: number }).rejected ?? 0,
+        rows_rejected: t.rejected ?? 0,
         ...(known && t.newColumns.length > 0 ? { new_columns: [...t.newColumns] } : {}),
         // New: never attempted before (added to `tables`), while others had synced.
         ...(!before[t.table] && anySynced && t.status === "ok" ? { new_table: true } : {}),
@@ -431,6 +436,10 @@ export class Monitor {
       table_age_seconds: this.#tableAges(now),
       act_waiting_seconds: this.#waitingSince === null ? null : seconds(now - this.#waitingSince),
       act_last_answer_seconds: this.#lastAnswer === null ? null : seconds(now - this.#lastAnswer),
+      rejected: this.#options.tables.reduce(
+        (sum, table) => sum + (this.#state.tables?.[table]?.rejected ?? 0),
+        0,
+      ),
     };
     if (last?.result === "failed" && failures >= (this.#options.unhealthyAfterFailures ?? 1)) {
       const failed = last.tables.filter((t) => t.status === "failed").map((t) => t.table);

@@ -180,9 +180,14 @@ function tableRow(
     height: 32,
     zero: false,
   });
-  const error = view.last_error && view.status === "failed"
-    ? h`${plainText(view.last_error.message)} <small>(${time(view.last_error.at)})</small>`
+  const rejected = view.rejected
+    ? h` <span class="rejected">${count(view.rejected)} in _act_rejected</span>`
     : "";
+  const error = view.last_error && view.status === "failed"
+    ? h`${plainText(view.last_error.message)} <small>(${
+      time(view.last_error.at)
+    })</small>${rejected}`
+    : rejected;
   const age = freshness.age === null ? "–" : duration(freshness.age);
   return h`<tr data-table="${name}"><td>${name}</td><td><span class="badge ${view.status}">${view.status}</span></td><td>${
     time(view.last_success)

@@ -21,3 +21,4 @@ export { type RunningSimulator, Simulator, startSimulator } from "./simulator.ts
 export * from "./options.ts";
 export { oddFields, simulatorConfig } from "./_responses.ts";
 export { actDate } from "./_random.ts";
+export { POISON_KINDS, type PoisonKind, UNSTORABLE_KINDS } from "./_poison.ts";

@@ -5,6 +5,7 @@
  * @module
  */
 import type { TableName } from "../act/tables.ts";
+import type { PoisonKind } from "./_poison.ts";
 
 /** Options for {@linkcode Simulator}. */
 export interface SimulatorOptions {
@@ -131,6 +132,11 @@ export interface SimulatorSwitches {
   teamsEmbedMembers: boolean;
   /** Each data request faults with this probability, kind drawn from `kinds`. @default {null} */
   randomFaults: { rate: number; kinds: FaultKind[]; seed?: number } | null;
+  /**
+   * Records served poisoned, by id (any table): see `PoisonKind`; delete an entry (or
+   * `Simulator.heal`) to serve the record normally again. @default {{}}
+   */
+  poison: Record<string, PoisonKind>;
 }
 
 /** The shapes of {@linkcode SimulatorSwitches.dateShape}. */
@@ -232,5 +238,6 @@ export function defaultSwitches(): SimulatorSwitches {
     lookupsMissing: [],
     teamsEmbedMembers: false,
     randomFaults: null,
+    poison: {},
   };
 }

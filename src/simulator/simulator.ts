@@ -13,6 +13,7 @@ import { TABLE_NAMES, type TableName } from "../act/tables.ts";
 import { Dataset, defaultCounts, type Row } from "./_data.ts";
 import { parseFilter, parseOrderBy, parseSelect, resolverFor } from "./_odata.ts";
 import { hash32, Random } from "./_random.ts";
+import { listText, text200 } from "./_poison.ts";
 import { type Plan, TableStore } from "./_store.ts";
 import { groupView, historyDetails, LineItems } from "./_reports.ts";
 import { SimMetadata } from "./_metadata.ts";
@@ -571,7 +572,10 @@ export class Simulator {
     const meta = this.metadata.route(parts);
     if (meta) return meta;
     const sub = this.lineItems.route(parts);
-    if (sub) return sub.status === 200 ? json(200, sub.rows) : notFound(url);
+    const poison = this.switches.poison;
+    if (sub) {
+      return sub.status === 200 ? text200(listText(sub.rows, "array", poison)) : notFound(url);
+    }
     if (
       !table || parts.length > 3 || (resource === "activity-types" && !this.switches.activityTypes)
     ) {
@@ -649,13 +653,15 @@ export class Simulator {
     if (this.switches.oddFields) rows = rows.map((row) => ({ ...row, ...oddFields(row.id) }));
     const envelope = this.switches.envelope[table] ??
       (table === "contacts" || table === "companies" ? "value" : "array");
-    let text = JSON.stringify(envelope === "value" ? { value: rows, Count: rows.length } : rows);
+    let text = listText(rows, envelope, poison);
     if (this.switches.oddFields) text = text.replace(/"\\u0000raw:([^"]*)"/g, "$1");
     if (this.switches.offsetlessDates) text = offsetlessDates(text, this.switches.dateShape);
-    return new Response(text, {
-      status: 200,
-      headers: { "content-type": "application/json; charset=utf-8" },
-    });
+    return text200(text);
+  }
+
+  /** Serve a poisoned record normally again (see the `poison` switch). */
+  heal(id: string): void {
+    delete this.switches.poison[id];
   }
 }
 

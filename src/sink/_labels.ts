@@ -12,7 +12,8 @@
  * @module
  */
 import { cutToBytes, MAX_COLUMN_BYTES } from "./_columns.ts";
-import { type Dialect, live, prefix, quote, shown } from "./_views.ts";
+import { type Dialect, quoteIdent } from "./_sql.ts";
+import { live, prefix, shown } from "./_views.ts";
 import type { ColumnType } from "./sink.ts";
 
 /** The labelled view of a table. */
@@ -54,8 +55,10 @@ export function createLabeledViewSql(
   const select = [`t."id"`];
   for (const [name, type] of list) select.push(shown(dialect, name, type, names.get(name)));
   select.push(`t."_act_synced"`);
-  return `CREATE VIEW ${prefix(schema)}${quote(labeledName(table))} AS SELECT ` +
-    `${select.join(", ")} FROM ${prefix(schema)}${quote(table)} AS t WHERE ${live(dialect, "t")}`;
+  return `CREATE VIEW ${prefix(schema)}${quoteIdent(labeledName(table))} AS SELECT ` +
+    `${select.join(", ")} FROM ${prefix(schema)}${quoteIdent(table)} AS t WHERE ${
+      live(dialect, "t")
+    }`;
 }
 
 /** A short stable hash of a view's text (PostgreSQL keeps it in the view's comment). */

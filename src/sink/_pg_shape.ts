@@ -6,7 +6,8 @@
  * @module
  */
 import type postgres from "postgres";
-import { type ColumnEntry, ColumnMap, COLUMNS_TABLE } from "./_columns.ts";
+import { type ColumnEntry, ColumnMap } from "./_columns.ts";
+import { columnEntriesJson, columnsSql, quoteIdent } from "./_sql.ts";
 import {
   createIndexSql,
   createLinkTableSql,
@@ -14,7 +15,6 @@ import {
   createViewSql,
   dropViewSql,
   linkText,
-  quote,
   type ShapedTable,
 } from "./_views.ts";
 import type { FlatPage, LinkRows, LinkShape, TableShape } from "./sink.ts";
@@ -80,7 +80,7 @@ export class PgShapes {
 
   /** The schema-qualified, quoted name of a table. */
   #name(table: string): string {
-    return `${quote(this.#schema)}.${quote(table)}`;
+    return `${quoteIdent(this.#schema)}.${quoteIdent(table)}`;
   }
 
   async #index(tx: TxSql, table: string, plan: ShapedTable, shape: TableShape): Promise<void> {
@@ -107,25 +107,14 @@ export class PgShapes {
     );
     const own = new Set([link.parentColumn, link.relatedColumn, "_act_synced"]);
     const columns = rows.map((r) => String(r.name)).filter((name) => !own.has(name));
-    const map = new ColumnMap(link.table, await this.#entries(tx, link.table), columns, [
+    const entries = await pgColumnEntries(tx, this.#schema, link.table) ?? [];
+    const map = new ColumnMap(link.table, entries, columns, [
       link.parentColumn,
       link.relatedColumn,
     ]);
     plan = { columns, map };
     this.#links.set(link.table, plan);
     return plan;
-  }
-
-  async #entries(tx: TxSql, table: string): Promise<ColumnEntry[]> {
-    const [{ found }] = await tx.unsafe(`SELECT to_regclass($1) IS NOT NULL AS found`, [
-      this.#name(COLUMNS_TABLE),
-    ]);
-    if (!found) return [];
-    const rows = await tx.unsafe(
-      `SELECT source_path, column_name FROM ${this.#name(COLUMNS_TABLE)} WHERE table_name = $1`,
-      [table],
-    );
-    return rows.map((row) => ({ path: row.source_path, column: row.column_name }));
   }
 
   /** Replace the links of the page's parents; returns whether columns were added. */
@@ -139,27 +128,17 @@ export class PgShapes {
       plan = await this.#linkPlan(tx, link);
       const { entries } = plan.map.assign(rows.types.keys());
       if (entries.length > 0) {
-        const columns = this.#name(COLUMNS_TABLE);
-        await tx.unsafe("SELECT pg_advisory_xact_lock(hashtext($1))", [columns]);
-        await tx.unsafe(
-          `CREATE TABLE IF NOT EXISTS ${columns} (table_name text NOT NULL, ` +
-            `source_path text NOT NULL, column_name text NOT NULL, ` +
-            `PRIMARY KEY (table_name, source_path))`,
+        await recordPgColumns(tx, this.#schema, link.table, entries, true);
+        const adds = entries.map(({ column }) =>
+          `ADD COLUMN IF NOT EXISTS ${quoteIdent(column)} text`
         );
-        await tx.unsafe(
-          `INSERT INTO ${columns} (table_name, source_path, column_name) ` +
-            `SELECT $1, x.p, x.c FROM json_to_recordset($2::text::json) AS x(p text, c text) ` +
-            `ON CONFLICT (table_name, source_path) DO UPDATE SET column_name = EXCLUDED.column_name`,
-          [link.table, JSON.stringify(entries.map(({ path, column }) => ({ p: path, c: column })))],
-        );
-        const adds = entries.map(({ column }) => `ADD COLUMN IF NOT EXISTS ${quote(column)} text`);
         await tx.unsafe(`ALTER TABLE ${name} ${adds.join(", ")}`);
         for (const { column } of entries) plan.columns.push(column);
         added = true;
       }
     }
     await tx.unsafe(
-      `DELETE FROM ${name} WHERE ${quote(link.parentColumn)} IN ` +
+      `DELETE FROM ${name} WHERE ${quoteIdent(link.parentColumn)} IN ` +
         `(SELECT json_array_elements_text($1::text::json))`,
       [JSON.stringify(page.rows.map((row) => stripNul(row.id)))],
     );
@@ -177,7 +156,9 @@ export class PgShapes {
       });
       return record;
     });
-    const names = [link.parentColumn, link.relatedColumn, ...columns, "_act_synced"].map(quote);
+    const names = [link.parentColumn, link.relatedColumn, ...columns, "_act_synced"].map(
+      quoteIdent,
+    );
     const select = ["x.p", "x.r", ...columns.map((_, i) => `x.c${i}`), "$2::timestamptz"];
     const record = ["p text", "r text", ...columns.map((_, i) => `c${i} text`)];
     const updates = names.slice(2).map((n) => `${n} = EXCLUDED.${n}`);
@@ -194,4 +175,36 @@ export class PgShapes {
 /** PostgreSQL text cannot hold NUL characters: drop them. */
 function stripNul(text: string): string {
   return text.includes("\0") ? text.replaceAll("\0", "") : text;
+}
+
+/** The table's rows of `_act_columns` in `schema`; null when `_act_columns` does not exist. */
+export async function pgColumnEntries(
+  tx: TxSql,
+  schema: string,
+  table: string,
+): Promise<ColumnEntry[] | null> {
+  const sql = columnsSql("postgres", schema);
+  const [{ found }] = await tx.unsafe(`SELECT to_regclass($1) IS NOT NULL AS found`, [sql.table]);
+  if (!found) return null;
+  const rows = await tx.unsafe(sql.select, [table]);
+  return rows.map((row) => ({ path: row.path, column: row.column }));
+}
+
+/**
+ * Record mappings in `_act_columns` of `schema`; with `create`, first create it when missing
+ * (under a lock, as concurrent writers may).
+ */
+export async function recordPgColumns(
+  tx: TxSql,
+  schema: string,
+  table: string,
+  entries: readonly ColumnEntry[],
+  create: boolean,
+): Promise<void> {
+  const sql = columnsSql("postgres", schema);
+  if (create) {
+    await tx.unsafe("SELECT pg_advisory_xact_lock(hashtext($1))", [sql.table]);
+    await tx.unsafe(sql.create);
+  }
+  await tx.unsafe(sql.upsert, [table, columnEntriesJson(entries)]);
 }

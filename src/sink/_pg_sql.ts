@@ -7,6 +7,7 @@
 import { ConfigError } from "../core/errors.ts";
 import { redactUrlCredentials, Secrets } from "../core/secrets.ts";
 import { type ColumnType, META_COLUMNS } from "./sink.ts";
+import { quoteIdent } from "./_sql.ts";
 
 /** Longest identifier PostgreSQL keeps (NAMEDATALEN - 1 bytes); longer names are cut. */
 export const MAX_IDENT_BYTES = 63;
@@ -94,32 +95,14 @@ export function parsePgUrl(url: string, schemaOverride?: string): PgTarget {
   return { connectUrl, safeUrl: safe.href, schema, user, database, password };
 }
 
-/** Quote an SQL identifier (case kept, `"` doubled, NUL dropped). */
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll("\0", "").replaceAll('"', '""')}"`;
+/** A URL string with any `user:password@` reduced to `user@` (for messages about bad URLs). */
+export function stripPassword(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@?#]*):[^@/?#]*@/i, "$1@");
 }
 
 /** The length of `text` in UTF-8 bytes. */
 export function byteLength(text: string): number {
   return new TextEncoder().encode(text).length;
-}
-
-/**
- * The name PostgreSQL stores for `name`: cut to 63 UTF-8 bytes on a character boundary, as
- * the server itself does, so a long name maps to the same column on every write.
- */
-export function pgIdent(name: string): string {
-  const clean = name.replaceAll("\0", "");
-  if (clean.length * 3 <= MAX_IDENT_BYTES || byteLength(clean) <= MAX_IDENT_BYTES) return clean;
-  let out = "";
-  let bytes = 0;
-  for (const char of clean) {
-    const size = byteLength(char);
-    if (bytes + size > MAX_IDENT_BYTES) break;
-    out += char;
-    bytes += size;
-  }
-  return out;
 }
 
 /** The column type of an existing PostgreSQL column, from `format_type()` output. */
@@ -138,7 +121,7 @@ export function columnTypeOf(pgType: string): ColumnType {
 /**
  * The `ALTER COLUMN … TYPE … USING …` clause widening `column` from `from` to `to`, keeping
  * values readable: date-times become UTC ISO-8601 ending in `Z`, JSON its text, booleans
- * `true`/`false`.
+ * `1`/`0` (as SQLite and every boolean written to a text column).
  */
 export function widenClause(column: string, from: ColumnType, to: ColumnType): string {
   const c = quoteIdent(column);
@@ -148,6 +131,8 @@ export function widenClause(column: string, from: ColumnType, to: ColumnType): s
     using = `CASE WHEN ${c} IS NULL THEN NULL WHEN date_trunc('second', ${c}) = ${c} ` +
       `THEN to_char(${utc}, 'YYYY-MM-DD"T"HH24:MI:SS"Z"') ` +
       `ELSE to_char(${utc}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') END`;
+  } else if (to === "text" && from === "boolean") {
+    using = `CASE WHEN ${c} IS NULL THEN NULL WHEN ${c} THEN '1' ELSE '0' END`;
   } else {
     using = `${c}::${PG_TYPES[to]}`;
   }

@@ -7,6 +7,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { type ColumnEntry, ColumnMap, COLUMNS_TABLE } from "./_columns.ts";
+import { columnsSql, quoteIdent } from "./_sql.ts";
 import {
   createIndexSql,
   createLinkTableSql,
@@ -14,7 +15,6 @@ import {
   createViewSql,
   dropViewSql,
   linkText,
-  quote,
   type ShapedTable,
 } from "./_views.ts";
 import type { FlatPage, LinkRows, LinkShape, TableShape } from "./sink.ts";
@@ -71,7 +71,7 @@ export class SqliteShapes {
 
   /** Data columns of a link table (not its id columns or `_act_synced`). */
   #linkColumns(link: LinkShape): string[] {
-    const info = this.#db.prepare(`PRAGMA table_info(${quote(link.table)})`).all() as {
+    const info = this.#db.prepare(`PRAGMA table_info(${quoteIdent(link.table)})`).all() as {
       name: string;
     }[];
     const own = new Set([link.parentColumn, link.relatedColumn, "_act_synced"]);
@@ -91,31 +91,24 @@ export class SqliteShapes {
     let added = false;
     if (!map.covers(rows.types.keys())) {
       const { entries } = map.assign(rows.types.keys());
-      db.exec(
-        `CREATE TABLE IF NOT EXISTS ${COLUMNS_TABLE} (table_name TEXT NOT NULL, ` +
-          `source_path TEXT NOT NULL, column_name TEXT NOT NULL, ` +
-          `PRIMARY KEY (table_name, source_path))`,
-      );
-      const insert = db.prepare(
-        `INSERT OR REPLACE INTO ${COLUMNS_TABLE} (table_name, source_path, column_name) ` +
-          `VALUES (?, ?, ?)`,
-      );
-      for (const { path, column } of entries) {
-        insert.run(link.table, path, column);
-        db.exec(`ALTER TABLE ${quote(link.table)} ADD COLUMN ${quote(column)} TEXT`);
+      recordColumns(db, link.table, entries);
+      for (const { column } of entries) {
+        db.exec(`ALTER TABLE ${quoteIdent(link.table)} ADD COLUMN ${quoteIdent(column)} TEXT`);
         existing.push(column);
         added = true;
       }
     }
     const remove = db.prepare(
-      `DELETE FROM ${quote(link.table)} WHERE ${quote(link.parentColumn)} = ?`,
+      `DELETE FROM ${quoteIdent(link.table)} WHERE ${quoteIdent(link.parentColumn)} = ?`,
     );
     for (const row of page.rows) remove.run(row.id);
     const paths = [...rows.types.keys()];
     const columns = paths.map((path) => map.get(path)!);
-    const names = [link.parentColumn, link.relatedColumn, ...columns, "_act_synced"].map(quote);
+    const names = [link.parentColumn, link.relatedColumn, ...columns, "_act_synced"].map(
+      quoteIdent,
+    );
     const insert = db.prepare(
-      `INSERT OR REPLACE INTO ${quote(link.table)} (${names.join(", ")}) VALUES (${
+      `INSERT OR REPLACE INTO ${quoteIdent(link.table)} (${names.join(", ")}) VALUES (${
         names.map(() => "?").join(", ")
       })`,
     );
@@ -145,8 +138,13 @@ export function columnEntries(db: DatabaseSync, table: string): ColumnEntry[] {
     "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?",
   ).get(COLUMNS_TABLE);
   if (!exists) return [];
-  return db.prepare(
-    `SELECT source_path AS path, column_name AS "column" FROM ${COLUMNS_TABLE} ` +
-      `WHERE table_name = ?`,
-  ).all(table) as unknown as ColumnEntry[];
+  return db.prepare(columnsSql("sqlite").select).all(table) as unknown as ColumnEntry[];
+}
+
+/** Record mappings in `_act_columns` (created when missing). */
+export function recordColumns(db: DatabaseSync, table: string, entries: readonly ColumnEntry[]) {
+  const sql = columnsSql("sqlite");
+  db.exec(sql.create);
+  const insert = db.prepare(sql.upsert);
+  for (const { path, column } of entries) insert.run(table, path, column);
 }

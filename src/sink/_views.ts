@@ -9,39 +9,34 @@
  * @module
  */
 import { type ColumnMap, cutToBytes, MAX_COLUMN_BYTES } from "./_columns.ts";
+import { type Dialect, quoteIdent } from "./_sql.ts";
 import type { ColumnType, FlatPage, LinkShape, TableShape } from "./sink.ts";
 
-/** Which database the SQL is for. */
-export type Dialect = "sqlite" | "postgres";
+export type { Dialect };
 
 /** The view of a table. */
 export function viewName(table: string): string {
   return `${table}_live`;
 }
 
-/** Quote an identifier (`"` doubled, NUL dropped), as both databases take it. */
-export function quote(name: string): string {
-  return `"${name.replaceAll("\0", "").replaceAll('"', '""')}"`;
-}
-
 /** `"schema".` for PostgreSQL, nothing for SQLite. */
 export function prefix(schema: string | null): string {
-  return schema === null ? "" : `${quote(schema)}.`;
+  return schema === null ? "" : `${quoteIdent(schema)}.`;
 }
 
 /** The view's expression for one column of table alias `t`, named `as` in the view. */
 export function shown(dialect: Dialect, column: string, type: ColumnType, as = column): string {
-  const c = `t.${quote(column)}`;
+  const c = `t.${quoteIdent(column)}`;
   if (type === "text") {
     return `CASE WHEN ${c} = '' OR substr(${c}, 1, 10) = '9999-12-31' THEN NULL ELSE ${c} END ` +
-      `AS ${quote(as)}`;
+      `AS ${quoteIdent(as)}`;
   }
   if (type === "datetime") {
     // Any offset the sentinel was sent with, in UTC: from 9999-12-30T10:00Z on.
     const limit = dialect === "sqlite" ? "'9999-12-30'" : "'9999-12-30T00:00:00Z'";
-    return `CASE WHEN ${c} >= ${limit} THEN NULL ELSE ${c} END AS ${quote(as)}`;
+    return `CASE WHEN ${c} >= ${limit} THEN NULL ELSE ${c} END AS ${quoteIdent(as)}`;
   }
-  return as === column ? c : `${c} AS ${quote(as)}`;
+  return as === column ? c : `${c} AS ${quoteIdent(as)}`;
 }
 
 /** Whether the row of alias `alias` is not marked deleted. */
@@ -51,7 +46,7 @@ export function live(dialect: Dialect, alias: string): string {
 
 /** `DROP VIEW IF EXISTS` of a table's view. */
 export function dropViewSql(table: string, schema: string | null = null): string {
-  return `DROP VIEW IF EXISTS ${prefix(schema)}${quote(viewName(table))}`;
+  return `DROP VIEW IF EXISTS ${prefix(schema)}${quoteIdent(viewName(table))}`;
 }
 
 /** `CREATE VIEW` of a table's `_live` view over these data columns (drop the old one first). */
@@ -64,8 +59,10 @@ export function createViewSql(
   const select = [`t."id"`];
   for (const [name, type] of columns) select.push(shown(dialect, name, type));
   select.push(`t."_act_synced"`);
-  return `CREATE VIEW ${prefix(schema)}${quote(viewName(table))} AS SELECT ${select.join(", ")} ` +
-    `FROM ${prefix(schema)}${quote(table)} AS t WHERE ${live(dialect, "t")}`;
+  return `CREATE VIEW ${prefix(schema)}${quoteIdent(viewName(table))} AS SELECT ${
+    select.join(", ")
+  } ` +
+    `FROM ${prefix(schema)}${quoteIdent(table)} AS t WHERE ${live(dialect, "t")}`;
 }
 
 /** `CREATE VIEW` of a link table's `_live` view: the links of parents not marked deleted. */
@@ -76,13 +73,13 @@ export function createLinkViewSql(
   columns: Iterable<string>,
   schema: string | null = null,
 ): string {
-  const select = [`t.${quote(link.parentColumn)}`, `t.${quote(link.relatedColumn)}`];
+  const select = [`t.${quoteIdent(link.parentColumn)}`, `t.${quoteIdent(link.relatedColumn)}`];
   for (const name of columns) select.push(shown(dialect, name, "text"));
   select.push(`t."_act_synced"`);
-  return `CREATE VIEW ${prefix(schema)}${quote(viewName(link.table))} AS SELECT ` +
-    `${select.join(", ")} FROM ${prefix(schema)}${quote(link.table)} AS t WHERE EXISTS ` +
-    `(SELECT 1 FROM ${prefix(schema)}${quote(parent)} AS p WHERE p."id" = ` +
-    `t.${quote(link.parentColumn)} AND ${live(dialect, "p")})`;
+  return `CREATE VIEW ${prefix(schema)}${quoteIdent(viewName(link.table))} AS SELECT ` +
+    `${select.join(", ")} FROM ${prefix(schema)}${quoteIdent(link.table)} AS t WHERE EXISTS ` +
+    `(SELECT 1 FROM ${prefix(schema)}${quoteIdent(parent)} AS p WHERE p."id" = ` +
+    `t.${quoteIdent(link.parentColumn)} AND ${live(dialect, "p")})`;
 }
 
 /** The name of the index on one column: `<table>_<column>_idx`, shortened with a hash if long. */
@@ -101,8 +98,8 @@ export function createIndexSql(
   schema: string | null = null,
 ): string {
   // PostgreSQL puts the index in the table's schema and takes no schema on its name.
-  return `CREATE INDEX IF NOT EXISTS ${quote(indexName(table, column))} ON ` +
-    `${prefix(schema)}${quote(table)} (${quote(column)})`;
+  return `CREATE INDEX IF NOT EXISTS ${quoteIdent(indexName(table, column))} ON ` +
+    `${prefix(schema)}${quoteIdent(table)} (${quoteIdent(column)})`;
 }
 
 /** `CREATE TABLE IF NOT EXISTS` of a link table (both id columns text, the pair its key). */
@@ -111,11 +108,11 @@ export function createLinkTableSql(
   link: LinkShape,
   schema: string | null = null,
 ): string {
-  const p = quote(link.parentColumn), r = quote(link.relatedColumn);
+  const p = quoteIdent(link.parentColumn), r = quoteIdent(link.relatedColumn);
   const synced = dialect === "sqlite" ? "TEXT" : "timestamptz";
   const text = dialect === "sqlite" ? "TEXT" : "text";
   return `CREATE TABLE IF NOT EXISTS ${prefix(schema)}${
-    quote(link.table)
+    quoteIdent(link.table)
   } (${p} ${text} NOT NULL, ` +
     `${r} ${text} NOT NULL, "_act_synced" ${synced}, PRIMARY KEY (${p}, ${r}))`;
 }

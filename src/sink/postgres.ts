@@ -14,16 +14,24 @@ import {
   parsePgUrl,
   PG_TYPES,
   type PgTarget,
-  quoteIdent,
   RESERVED,
   upsertSql,
   widenClause,
 } from "./_pg_sql.ts";
 import { pgCompareSql } from "./_changes.ts";
-import { type ColumnEntry, ColumnMap, COLUMNS_TABLE } from "./_columns.ts";
-import { PgShapes } from "./_pg_shape.ts";
+import { type ColumnEntry, ColumnMap } from "./_columns.ts";
+import { pgColumnEntries, PgShapes, recordPgColumns } from "./_pg_shape.ts";
+import { quoteIdent } from "./_sql.ts";
 import { dropViewSql, refMigrations, textRefs } from "./_views.ts";
 import { createLabeledViewSql, labeledName, sqlText, viewTag } from "./_labels.ts";
+import {
+  REJECTED_TABLE,
+  rejectedEntry,
+  rejectedParams,
+  type RejectedSql,
+  rejectedSql,
+  storable,
+} from "./_rejected.ts";
 import {
   type ColumnType,
   type FlatPage,
@@ -32,6 +40,8 @@ import {
   noChanges,
   pagesOf,
   PageSourceError,
+  type RejectedEntry,
+  type RejectedRecord,
   scrubColumns,
   type ScrubPaths,
   type ScrubResult,
@@ -354,6 +364,49 @@ class PostgresSink implements Sink {
       });
   }
 
+  async reject(table: string, records: readonly RejectedRecord[], at: string): Promise<void> {
+    if (records.length === 0) return;
+    const sql = this.#rejectedSql();
+    try {
+      await this.#sql.begin(async (tx) => {
+        await tx.unsafe("SELECT pg_advisory_xact_lock(hashtext($1))", [REJECTED_TABLE]);
+        await tx.unsafe(sql.create);
+        for (const record of records) {
+          await tx.unsafe(sql.upsert, rejectedParams(table, storable(record), at));
+        }
+      });
+    } catch (error) {
+      throw new Error(
+        describePgError(error, `keep rejected records of "${table}" in`, this.#target),
+        { cause: error },
+      );
+    }
+  }
+
+  async unreject(table: string, keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    let removed = 0;
+    for (const key of keys) {
+      const rows = await this.#query(
+        REJECTED_TABLE,
+        "update",
+        this.#rejectedSql().remove + " RETURNING 1",
+        [table, key],
+      );
+      removed += rows?.length ?? 0;
+    }
+    return removed;
+  }
+
+  async rejected(): Promise<RejectedEntry[]> {
+    const rows = await this.#query(REJECTED_TABLE, "read", this.#rejectedSql().list);
+    return (rows ?? []).map((row) => rejectedEntry(row));
+  }
+
+  #rejectedSql(): RejectedSql {
+    return rejectedSql("postgres", this.#table(REJECTED_TABLE));
+  }
+
   async close(): Promise<void> {
     this.#plans.clear();
     await this.#sql.end({ timeout: 5 });
@@ -422,38 +475,16 @@ class PostgresSink implements Sink {
 
   /** The table's rows of `_act_columns`, and whether that table exists. */
   async #entries(tx: TxSql, table: string): Promise<{ mapped: boolean; entries: ColumnEntry[] }> {
-    const [{ found }] = await tx.unsafe(`SELECT to_regclass($1) IS NOT NULL AS found`, [
-      this.#table(COLUMNS_TABLE),
-    ]);
-    if (!found) return { mapped: false, entries: [] };
-    const rows = await tx.unsafe(
-      `SELECT source_path, column_name FROM ${this.#table(COLUMNS_TABLE)} WHERE table_name = $1`,
-      [table],
-    );
-    const entries = rows.map((row) => ({ path: row.source_path, column: row.column_name }));
-    return { mapped: true, entries };
+    const entries = await pgColumnEntries(tx, this.#target.schema, table);
+    return { mapped: entries !== null, entries: entries ?? [] };
   }
 
   /** Give the page's new source paths their columns and record them in `_act_columns`. */
   async #assign(tx: TxSql, table: string, plan: TablePlan, page: FlatPage): Promise<string[]> {
     if (plan.map.covers(page.types.keys())) return [];
     const { entries, warnings } = plan.map.assign(page.types.keys());
-    const columns = this.#table(COLUMNS_TABLE);
-    if (!plan.mapped) {
-      await tx.unsafe("SELECT pg_advisory_xact_lock(hashtext($1))", [columns]);
-      await tx.unsafe(
-        `CREATE TABLE IF NOT EXISTS ${columns} (table_name text NOT NULL, ` +
-          `source_path text NOT NULL, column_name text NOT NULL, ` +
-          `PRIMARY KEY (table_name, source_path))`,
-      );
-      plan.mapped = true;
-    }
-    await tx.unsafe(
-      `INSERT INTO ${columns} (table_name, source_path, column_name) ` +
-        `SELECT $1, x.p, x.c FROM json_to_recordset($2::text::json) AS x(p text, c text) ` +
-        `ON CONFLICT (table_name, source_path) DO UPDATE SET column_name = EXCLUDED.column_name`,
-      [table, JSON.stringify(entries.map(({ path, column }) => ({ p: path, c: column })))],
-    );
+    await recordPgColumns(tx, this.#target.schema, table, entries, !plan.mapped);
+    plan.mapped = true;
     return warnings;
   }
 
@@ -603,6 +634,7 @@ function toPg(
 ): string | number | bigint | boolean {
   switch (type) {
     case "text":
+      if (typeof value === "boolean") return value ? "1" : "0";
       return typeof value === "string" ? stripNul(value) : String(value);
     case "json":
       return typeof value === "string" ? stripNulEscapes(value) : JSON.stringify(value);

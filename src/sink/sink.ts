@@ -98,6 +98,32 @@ export function noChanges(): RowChanges {
   return { inserted: 0, updated: 0, unchanged: 0 };
 }
 
+/**
+ * A record that could not be stored in its table, kept whole in `_act_rejected` (see
+ * `src/sink/_rejected.ts`) until it can be.
+ */
+export interface RejectedRecord {
+  /** The record's id, null when it has none. */
+  id: string | null;
+  /** For a record read per parent (a line item): the parent's id, else null. */
+  parent: string | null;
+  /** Identifies the record in its table: its id, else `sha256:<hex>` of its text. */
+  key: string;
+  /** Why it could not be stored. */
+  reason: string;
+  /** Its JSON text as it came. */
+  raw: string;
+}
+
+/** A row of `_act_rejected`. */
+export interface RejectedEntry extends RejectedRecord {
+  table: string;
+  /** When it was first rejected (UTC ISO-8601). */
+  firstSeen: string;
+  /** When it was last read and rejected again. */
+  lastSeen: string;
+}
+
 /** A destination database. */
 export interface Sink {
   /** Short description for logs, without any password. */
@@ -133,6 +159,15 @@ export interface Sink {
    * left as they are), else set to NULL too. One transaction; the rows changed per column.
    */
   scrub(table: string, paths: ScrubPaths, hash: (text: string) => string): Promise<ScrubResult>;
+  /**
+   * Keep records that could not be stored in `_act_rejected` (created when missing): a record
+   * already there gets the new reason and text and `last_seen = at`.
+   */
+  reject(table: string, records: readonly RejectedRecord[], at: string): Promise<void>;
+  /** Remove records of `table` from `_act_rejected` by key; returns how many were there. */
+  unreject(table: string, keys: readonly string[]): Promise<number>;
+  /** Every row of `_act_rejected` (empty when it does not exist), oldest first. */
+  rejected(): Promise<RejectedEntry[]>;
   /** Close connections; the sink is unusable afterwards. */
   close(): Promise<void>;
   // The field labels (`src/sync/metadata.ts`); optional, so that a wrapper may leave them out.
@@ -227,4 +262,18 @@ export function pathSegments(path: string): string[] {
 export function plainName(path: string): string {
   const name = path.includes("/") || path.includes("~") ? pathSegments(path).join("_") : path;
   return name.includes("\0") ? name.replaceAll("\0", "") : name;
+}
+
+/**
+ * Whether `text` may hold NUL or an unpaired UTF-16 surrogate: PostgreSQL text holds neither, and
+ * a driver encodes an unpaired surrogate its own way. Both sinks store U+FFFD in their place
+ * ({@linkcode storableText}), in data, link and `_act_rejected` values alike.
+ */
+export const UNSTORABLE_CHARS = /[\0\ud800-\udfff]/;
+const UNSTORABLE_CHAR =
+  /\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** `text` with each NUL and unpaired surrogate replaced by U+FFFD. */
+export function storableText(text: string): string {
+  return UNSTORABLE_CHARS.test(text) ? text.replace(UNSTORABLE_CHAR, "\ufffd") : text;
 }

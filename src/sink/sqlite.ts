@@ -10,10 +10,19 @@ import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Logger } from "../core/log.ts";
 import { SqliteRowWriter } from "./_changes.ts";
-import { ColumnMap, COLUMNS_TABLE } from "./_columns.ts";
-import { columnEntries, SqliteShapes } from "./_sqlite_shape.ts";
+import { ColumnMap } from "./_columns.ts";
+import { quoteIdent } from "./_sql.ts";
+import { columnEntries, recordColumns, SqliteShapes } from "./_sqlite_shape.ts";
 import { refMigrations, textRefs } from "./_views.ts";
 import { createLabeledViewSql, labeledName } from "./_labels.ts";
+import {
+  REJECTED_TABLE,
+  rejectedEntry,
+  rejectedParams,
+  type RejectedSql,
+  rejectedSql,
+  storable,
+} from "./_rejected.ts";
 import {
   type ColumnType,
   type FlatPage,
@@ -23,6 +32,8 @@ import {
   noChanges,
   pagesOf,
   PageSourceError,
+  type RejectedEntry,
+  type RejectedRecord,
   scrubColumns,
   type ScrubPaths,
   type ScrubResult,
@@ -57,11 +68,6 @@ function typeOfDeclared(declared: string): ColumnType {
     default:
       return "text";
   }
-}
-
-/** Quote an SQL identifier. */
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }
 
 interface TablePlan {
@@ -373,6 +379,53 @@ class SqliteSink implements Sink {
     });
   }
 
+  reject(table: string, records: readonly RejectedRecord[], at: string): Promise<void> {
+    return settle(() => {
+      if (records.length === 0) return;
+      const sql = this.#rejectedSql();
+      this.#db.exec(sql.create);
+      const upsert = this.#db.prepare(sql.upsert);
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        for (const record of records) {
+          upsert.run(...rejectedParams(table, storable(record), at));
+        }
+        this.#db.exec("COMMIT");
+      } catch (error) {
+        this.#db.exec("ROLLBACK");
+        throw this.#error(`keep rejected records of "${table}"`, error);
+      }
+    });
+  }
+
+  unreject(table: string, keys: readonly string[]): Promise<number> {
+    return settle(() => {
+      if (keys.length === 0 || !this.#hasRejected()) return 0;
+      const remove = this.#db.prepare(this.#rejectedSql().remove);
+      let removed = 0;
+      for (const key of keys) removed += Number(remove.run(table, key).changes);
+      return removed;
+    });
+  }
+
+  rejected(): Promise<RejectedEntry[]> {
+    return settle(() => {
+      if (!this.#hasRejected()) return [];
+      const rows = this.#db.prepare(this.#rejectedSql().list).all();
+      return rows.map((row) => rejectedEntry(row as Record<string, unknown>));
+    });
+  }
+
+  #rejectedSql(): RejectedSql {
+    return rejectedSql("sqlite", quoteIdent(REJECTED_TABLE));
+  }
+
+  #hasRejected(): boolean {
+    return this.#db.prepare(
+      "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?",
+    ).get(REJECTED_TABLE) !== undefined;
+  }
+
   close(): Promise<void> {
     this.#plans.clear();
     this.#db.close();
@@ -412,16 +465,7 @@ class SqliteSink implements Sink {
   #assign(table: string, plan: TablePlan, page: FlatPage): string[] {
     if (plan.map.covers(page.types.keys())) return [];
     const { entries, warnings } = plan.map.assign(page.types.keys());
-    this.#db.exec(
-      `CREATE TABLE IF NOT EXISTS ${COLUMNS_TABLE} (table_name TEXT NOT NULL, ` +
-        `source_path TEXT NOT NULL, column_name TEXT NOT NULL, ` +
-        `PRIMARY KEY (table_name, source_path))`,
-    );
-    const insert = this.#db.prepare(
-      `INSERT OR REPLACE INTO ${COLUMNS_TABLE} (table_name, source_path, column_name) ` +
-        `VALUES (?, ?, ?)`,
-    );
-    for (const { path, column } of entries) insert.run(table, path, column);
+    recordColumns(this.#db, table, entries);
     return warnings;
   }
 

@@ -53,6 +53,8 @@ export interface TableStatus {
   rows_unchanged_last_run?: number;
   duration_seconds?: number;
   rows_total?: number;
+  /** The table's records kept in `_act_rejected` (they could not be stored) after the last run. */
+  rejected?: number;
 }
 
 /** The state file's content. Unknown keys (e.g. the Python connector's) are kept. */

@@ -9,10 +9,7 @@ import { PageSourceError } from "../sink/sink.ts";
 import type { FlatPage } from "../sink/sink.ts";
 import { formatUtc } from "../core/time.ts";
 import { parseDateTime } from "./flatten.ts";
-import { flattenForSink } from "./relations.ts";
-import type { FieldRules } from "./fields.ts";
-import { asText } from "./scan.ts";
-import type { TableSpec } from "../act/tables.ts";
+import { UnparsedRow } from "../act/response_body.ts";
 import type { ListPage } from "./run_types.ts";
 
 type Row = Record<string, unknown>;
@@ -22,6 +19,14 @@ type Row = Record<string, unknown>;
  * page is never held parsed or flattened whole, which bounds the memory a run needs.
  */
 export const WRITE_CHUNK = 1000;
+
+/** What sorts out the records that cannot be stored (`Rejects` of `rejects.ts`). */
+export interface RowScreen {
+  /** Whether the row can be read on the cursor `key` (else it is kept as rejected). */
+  screen(row: Row, key: string): boolean;
+  /** The rows flattened, each that cannot be stored left out (and kept as rejected). */
+  flatten(rows: readonly Row[]): FlatPage;
+}
 
 /** What the checks need: the cursor's JSON field, the window's position, the endpoint. */
 export interface CursorCheck {
@@ -38,13 +43,14 @@ export function readField(row: Row, key: string): unknown {
   return undefined;
 }
 
-/** A row's cursor value, checked: present and valid, and not below the window's position. */
-export function cursorValue(row: Row, check: CursorCheck): number {
+/**
+ * A row's cursor value, checked not to be below the window's position; null when the row has no
+ * valid one (a record that cannot be stored, see `rejects.ts`).
+ */
+export function cursorValue(row: Row, check: CursorCheck): number | null {
   const { key, from, path } = check;
-  const value = parseDateTime(readField(row, key));
-  if (value === null) {
-    throw new TypeError(`Record without a valid '${key}' in ${path}: ${asText(row)}`);
-  }
+  const value = row instanceof UnparsedRow ? null : parseDateTime(readField(row, key));
+  if (value === null) return null;
   if (value < from - 999) {
     throw new RangeError(
       `The server ignored $filter on ${path}: got '${key}' ${formatUtc(value)} below ${
@@ -65,26 +71,47 @@ function sorted(value: number, previous: number, check: CursorCheck): number {
   return value;
 }
 
-/** The last (largest) cursor value of a page, after checking every row's. */
-export function checkedLastValue(rows: readonly Row[], check: CursorCheck): number {
+/**
+ * The last (largest) cursor value of a page, after checking every row's; null when no row has
+ * a valid one.
+ */
+export function checkedLastValue(rows: readonly Row[], check: CursorCheck): number | null {
   let previous = -Infinity;
-  for (const row of rows) previous = sorted(cursorValue(row, check), previous, check);
-  return previous;
+  for (const row of rows) {
+    const value = cursorValue(row, check);
+    if (value !== null) previous = sorted(value, previous, check);
+  }
+  return previous === -Infinity ? null : previous;
+}
+
+/**
+ * The cursor value of the last row of a page read lazily that has a valid one (usually the last
+ * row), or null; a row that is not JSON throws `UnusableRowError`.
+ */
+export function lastValueOf(
+  rows: NonNullable<ListPage["lazy"]>,
+  check: CursorCheck,
+): number | null {
+  for (let i = rows.length - 1; i >= 0; i--) {
+    const value = cursorValue(rows.at(i), check);
+    if (value !== null) return value;
+  }
+  return null;
 }
 
 /**
  * A page read {@linkcode WRITE_CHUNK} rows at a time, each row checked, each chunk flattened
  * only when the sink asks for it; `between` runs before every chunk but the first (the previous
- * chunk is written by then, its rows garbage). A problem of the rows (a check, a record that
- * cannot be stored, a row that is not JSON) is thrown as a {@linkcode PageSourceError}, so the
- * sink rolls the page back and throws it unchanged.
+ * chunk is written by then, its rows garbage). A record that cannot be stored (no valid cursor
+ * value, cannot be flattened) is left out and kept by `rejects`. A problem of the page (a check,
+ * a row that is not JSON) is thrown as a {@linkcode PageSourceError}, so the sink rolls the page
+ * back and throws it unchanged.
  */
 export function* checkedChunks(
   rows: NonNullable<ListPage["lazy"]>,
-  spec: TableSpec,
+  rejects: RowScreen,
   check: CursorCheck,
   between?: () => void,
-  fields?: FieldRules,
 ): Generator<FlatPage> {
   let previous = -Infinity;
   for (let start = 0; start < rows.length; start += WRITE_CHUNK) {
@@ -92,8 +119,9 @@ export function* checkedChunks(
     try {
       if (start > 0) between?.();
       const chunk = rows.slice(start, Math.min(rows.length, start + WRITE_CHUNK));
-      for (const row of chunk) previous = sorted(cursorValue(row, check), previous, check);
-      flat = flattenForSink(spec, chunk, fields);
+      const kept = chunk.filter((row) => rejects.screen(row, check.key));
+      for (const row of kept) previous = sorted(cursorValue(row, check)!, previous, check);
+      flat = rejects.flatten(kept);
     } catch (error) {
       throw new PageSourceError(error);
     }

@@ -20,6 +20,7 @@
  * @module
  */
 import { HttpError } from "../core/errors.ts";
+import { UnparsedRow } from "../act/response_body.ts";
 import type { OdataQuery } from "../act/odata.ts";
 import type { Sink } from "../sink/sink.ts";
 import { MAX_REQUESTS, notAdvancing, type Row } from "./scan.ts";
@@ -107,7 +108,13 @@ export class ChildReader {
         const id = ids[next++];
         const path = this.#template.replace("{id}", encodeURIComponent(id));
         const rows = await this.#fetch(path);
-        results.set(id, rows.map((row) => ({ ...row, [this.#parentKey]: id })));
+        // The parsed rows are this read's own: the parent key is set in place, so the text
+        // they came in stays theirs (for a row that cannot be stored, see `rejects.ts`).
+        for (const row of rows) {
+          if (row instanceof UnparsedRow) row.parent = id;
+          else row[this.#parentKey] = id;
+        }
+        results.set(id, rows);
       }
     };
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, ids.length) }, worker));

@@ -43,6 +43,15 @@
  * the server ignored `$filter`/`$orderby`, which stops the table instead of silently skipping
  * rows.
  *
+ * A record that cannot be stored (`rejects.ts`: not JSON but showing its id, no id, nested more
+ * than 64 levels, no valid cursor value) does not stop its page: the other rows are written and
+ * the record goes, whole, into `_act_rejected` before the page's checkpoint, so the cursor passes
+ * it only once it is kept there. `M` is then the last value among the rows that have one; the
+ * rows in `[L, M)` are still all in the page, each stored or kept. A full page none of whose rows
+ * has a valid value gives no `M` and fails the table. A page that is not a list, a row that is not
+ * JSON and shows no id, or rows none of which is JSON are a broken response, retried and then
+ * failing the table, never kept as records.
+ *
  * Line items are read per opportunity, users as a list that may ignore OData: `children.ts`.
  *
  * Tables without a cursor field (activity types) and endpoints that reject the cursor filter
@@ -53,15 +62,17 @@
  * @module
  */
 import { errorMessage, HttpError } from "../core/errors.ts";
-import { UnusableRowError } from "../act/body.ts";
+import { UnparsedRow, UnusableRowError } from "../act/response_body.ts";
 import { noChanges, type WriteResult } from "../sink/sink.ts";
 import {
   checkedChunks,
   checkedLastValue,
   type CursorCheck,
-  cursorValue,
+  lastValueOf,
   readField,
 } from "./_cursor_rows.ts";
+import { Rejects, retryRejected } from "./rejects.ts";
+import { CursorClock } from "./_cursor_clock.ts";
 import {
   cursorOf,
   progressOf,
@@ -84,7 +95,7 @@ import {
   scanByOffset,
   scanByPrefix,
 } from "./scan.ts";
-import { flattenForSink, shapeOf } from "./relations.ts";
+import { shapeOf } from "./relations.ts";
 import { type FieldRules, fieldWarnings } from "./fields.ts";
 import { TABLES, type TableSpec } from "../act/tables.ts";
 import { type ChildReader, childReader, PARENT_PAGE, readWholeList } from "./children.ts";
@@ -169,18 +180,21 @@ class TableReader {
   #newColumns: string[] = [];
   #completeness: Completeness;
   #started = 0;
-  /** The largest cursor value read in this run (null: no row read). */
-  #maxRead: number | null = null;
+  /** The largest cursor value read, and the clocks that bound the cursor. */
+  #clock: CursorClock;
   /** Reads the rows of each parent (tables read per parent only). */
   #children: ChildReader | null = null;
   /** `$top` of every list request: `batch_size`, at most {@linkcode PARENT_PAGE} parents. */
   #top: number;
+  /** The table's records that cannot be stored (`rejects.ts`); loaded when the run starts. */
+  #rejects: Rejects | null = null;
 
   constructor(spec: TableSpec, options: SyncOptions, deps: EngineDeps, state: State) {
     this.#spec = spec;
     this.#options = options;
     this.#deps = deps;
     this.state = state;
+    this.#clock = new CursorClock(spec.name, deps.now, deps.logger);
     this.#path = options.endpoints?.[spec.name] ?? spec.path;
     this.#children = childReader(spec, options.endpoints, (path) => this.#list({}, path));
     if (this.#children) this.#path = this.#children.parentPath; // the cursor scans the parents
@@ -202,6 +216,7 @@ class TableReader {
     let emptyFirstRead = false;
     try {
       await this.#deps.sink.prepare(name, shapeOf(this.#spec), startedIso);
+      this.#rejects = await Rejects.load(this.#spec, this.#deps.sink, log, this.#fields);
       const firstRead = this.#options.fullRefresh || cursorOf(this.state, name) === null;
       // A resumed window is open-ended like every other: it reads on up to the newest row.
       const spec = this.#spec;
@@ -215,6 +230,16 @@ class TableReader {
         ? this.#incremental
         : this.#fullRead;
       const cursor = await read.call(this);
+      await retryRejected(this.#rejects, {
+        table: name,
+        perParent: this.#children !== null,
+        wholeList: spec.maybeNoOdata === true,
+        onCursor: spec.cursorField !== null,
+        list: (query) => this.#list(query),
+        write: (rows, onCursor) => this.#write(rows, onCursor),
+        logger: log,
+      });
+      this.#rejects.finish();
       emptyFirstRead = firstRead && this.#rowsRead === 0;
       const duration = this.#deps.now() - this.#started;
       this.state = withCompleted(this.state, name, cursor, {
@@ -224,10 +249,12 @@ class TableReader {
         ...this.#counts(),
         duration_seconds: duration / 1000,
         rows_total: await this.#deps.sink.count(name),
+        rejected: this.#rejects.count,
       });
       await this.#deps.saveState(this.state);
       log.info(`Table ${name} synced`, {
         rows: this.#rowsWritten,
+        ...(this.#rejects.count > 0 ? { rejected: this.#rejects.count } : {}),
         requests: this.#requests,
         seconds: Math.round(duration / 100) / 10,
       });
@@ -246,6 +273,7 @@ class TableReader {
         last_error: { message, at: new Date(this.#deps.now()).toISOString() },
         ...this.#counts(),
         duration_seconds: (this.#deps.now() - this.#started) / 1000,
+        ...(this.#rejects ? { rejected: this.#rejects.count } : {}),
       });
       try {
         await this.#deps.saveState(this.state);
@@ -276,6 +304,8 @@ class TableReader {
       newColumns: this.#newColumns,
       durationMs: this.#deps.now() - this.#started,
       requests: this.#requests,
+      rejected: this.#rejects?.count ?? 0,
+      rejectedThisRun: this.#rejects?.rejectedThisRun ?? 0,
       emptyFirstRead,
       ...(error ? { error } : {}),
     };
@@ -326,21 +356,37 @@ class TableReader {
     return page;
   }
 
-  async #write(parentsOrRows: Row[]): Promise<void> {
+  /**
+   * Write rows (or, for a table read per parent, the rows of these parents), each record that
+   * cannot be stored kept in `_act_rejected` instead; `onCursor`: rows read on the table's cursor,
+   * which need a valid cursor value. The rejected records are stored before this returns, so
+   * before the caller's checkpoint.
+   */
+  async #write(parentsOrRows: Row[], onCursor = false): Promise<void> {
     if (parentsOrRows.length === 0) return;
     const synced = new Date(this.#deps.now()).toISOString();
-    const children = this.#children ? await this.#children.read(parentsOrRows) : null;
+    const rejects = this.#rejects!;
+    let children = null;
+    if (this.#children) {
+      // A parent that cannot be stored still has its rows read, when its id is known.
+      const parents = parentsOrRows.filter((parent) => {
+        if (String(parent.id ?? "") !== "") return true;
+        const why = parent instanceof UnparsedRow ? `: ${parent.reason}` : "";
+        rejects.add(parent, `its parent record has no id, so its rows cannot be read${why}`);
+        return false;
+      });
+      children = await this.#children.read(parents);
+    }
     const rows = children ? children.rows : parentsOrRows;
-    const result = rows.length > 0
-      ? await this.#deps.sink.write(
-        this.#spec.name,
-        flattenForSink(this.#spec, this.#checkFields(rows), this.#fields),
-        synced,
-      )
+    const key = onCursor && !children ? this.#spec.cursorJsonField ?? undefined : undefined;
+    const page = rejects.flatten(this.#checkFields(rows), key);
+    const result = page.rows.length > 0
+      ? await this.#deps.sink.write(this.#spec.name, page, synced)
       : { written: 0, changes: noChanges(), newColumns: [], widenedColumns: [] };
     if (children) {
       await this.#children!.markRemoved(this.#deps.sink, this.#spec.name, children, synced);
     }
+    await rejects.flush(synced);
     this.#written(result);
   }
 
@@ -348,14 +394,11 @@ class TableReader {
   async #writeChunked(rows: NonNullable<ListPage["lazy"]>, from: number): Promise<void> {
     const synced = new Date(this.#deps.now()).toISOString();
     this.#checkFields(rows.slice(0, Math.min(rows.length, 100)));
-    const chunks = checkedChunks(
-      rows,
-      this.#spec,
-      this.#cursorCheck(from),
-      this.#deps.afterPage,
-      this.#fields,
-    );
-    this.#written(await this.#deps.sink.write(this.#spec.name, chunks, synced));
+    const check = this.#cursorCheck(from);
+    const chunks = checkedChunks(rows, this.#rejects!, check, this.#deps.afterPage);
+    const result = await this.#deps.sink.write(this.#spec.name, chunks, synced);
+    await this.#rejects!.flush(synced);
+    this.#written(result);
   }
 
   get #fields(): FieldRules | undefined {
@@ -364,9 +407,11 @@ class TableReader {
 
   /** Once per table and run, on its first records: the WARNINGs of `fieldWarnings`. */
   #checkFields<T extends Record<string, unknown>>(rows: T[]): T[] {
-    if (!this.#fields || this.#fieldsChecked || rows.length === 0) return rows;
+    if (!this.#fields || this.#fieldsChecked) return rows;
+    const records = rows.filter((row) => !(row instanceof UnparsedRow));
+    if (records.length === 0) return rows;
     this.#fieldsChecked = true;
-    for (const w of fieldWarnings(rows, this.#fields, this.#spec.name)) {
+    for (const w of fieldWarnings(records, this.#fields, this.#spec.name)) {
       this.#deps.logger.warning(w);
     }
     return rows;
@@ -430,7 +475,7 @@ class TableReader {
       const cursor = this.#options.fullRefresh ? null : cursorOf(this.state, name);
       lo = cursor === null
         ? utcMs(this.#options.defaultStartDate)
-        : this.#notAfterNow(cursor) - this.#options.lookbackSeconds * SECOND;
+        : this.#clock.notAfterNow(cursor) - this.#options.lookbackSeconds * SECOND;
       position = lo;
     }
 
@@ -460,8 +505,8 @@ class TableReader {
       }
       throw error;
     }
-    const cap = this.#cursorCap(first.serverDate);
-    this.#warnSkew(first.serverDate);
+    const cap = this.#clock.cap(first.serverDate);
+    this.#clock.warnSkew(first.serverDate);
 
     let pending: Promise<ListPage> | null = Promise.resolve(first);
     first = null; // each page is dropped before the next one is parsed: memory holds one page
@@ -475,10 +520,21 @@ class TableReader {
       let tieGroup = false;
       try {
         // A lazy page's last row decides the next request; every row is checked as written.
+        // Rows without a valid cursor value are records that cannot be stored: they are kept
+        // in `_act_rejected` by the write, and the next request goes by the other rows.
         const last = page.lazy
-          ? cursorValue(page.lazy.at(size - 1), this.#cursorCheck(from))
+          ? lastValueOf(page.lazy, this.#cursorCheck(from))
           : checkedLastValue(page.rows, this.#cursorCheck(from));
-        if (last > from) {
+        if (last === null) {
+          // Every row is one that cannot be stored. A complete page ends the window (they are
+          // kept below); a capped one gives no value to go on from.
+          if (!(await this.#completeness.completeAfterProbe(size))) {
+            throw new RangeError(
+              `Paging is not advancing: no row of a full page of ${this.#path} has a valid ` +
+                `'${this.#spec.cursorJsonField}'`,
+            );
+          }
+        } else if (last > from) {
           next = last;
           // Not capped (smaller than a response we have seen) and sorted: it held every match.
           if (!(await this.#completeness.completeAfterProbe(size))) {
@@ -496,15 +552,17 @@ class TableReader {
         } else {
           const rows = page.rows; // a tie group's rows are needed whole
           if (page.lazy) checkedLastValue(rows, this.#cursorCheck(from));
-          await this.#write(rows);
+          await this.#write(rows, true);
           if (tieGroup) await this.#readTieGroup(from, rows);
         }
-        this.#noteRead(last);
+        if (last !== null) this.#clock.noteRead(last);
       } catch (error) {
         pending?.catch(() => {}); // the request sent ahead is not needed any more
         if (!(error instanceof UnusableRowError)) throw error;
+        this.#rejects!.discard(); // the page was rolled back: it is read again whole
         // A row that is not JSON in a well-formed page, found as it was read (nothing of the
-        // page is written): ask again for the page whole, retried like any unusable answer.
+        // page is written): ask again for the page whole, where such a row that shows its id is
+        // kept as rejected and anything else is a broken answer, retried like any.
         pending = this.#list(query(from), this.#path, false);
         continue;
       }
@@ -517,59 +575,7 @@ class TableReader {
         throw new StopRequested();
       }
     }
-    return this.#cursorAfter(cap);
-  }
-
-  /** Note a cursor value read (only values of rows actually read and checked). */
-  #noteRead(value: number): void {
-    if (this.#maxRead === null || value > this.#maxRead) this.#maxRead = value;
-  }
-
-  /**
-   * The most the cursor may move to in this run: the server's clock (the `Date` header of the
-   * window's first response), or this host's when that is earlier or missing. It only keeps a
-   * row stamped in the future (a client's wrong clock) from dragging the cursor past rows not yet
-   * written; a `Date` header far off can make it lower, which costs re-reads, never rows.
-   */
-  #cursorCap(serverDate: number | null): number {
-    const host = this.#deps.now();
-    return serverDate === null ? host : Math.min(serverDate, host);
-  }
-
-  /**
-   * The cursor after a completed read: the largest cursor value actually read, never above
-   * `cap`; null (the cursor stays where it was) when no row was read.
-   */
-  #cursorAfter(cap: number): string | null {
-    return this.#maxRead === null ? null : formatUtc(Math.min(this.#maxRead, cap));
-  }
-
-  /**
-   * A stored cursor, but never after this host's clock: a cursor in the future (written by an
-   * older act-sync from a wrong `Date` header) would hide every later edit, so the read starts
-   * at the host's now instead (re-reading more, never less).
-   */
-  #notAfterNow(cursor: number): number {
-    const now = this.#deps.now();
-    if (cursor <= now) return cursor;
-    if (cursor - now > 120 * SECOND) {
-      this.#deps.logger.warning(
-        `Table ${this.#spec.name}: the cursor ${formatUtc(cursor)} is in the future; ` +
-          `reading from this host's clock instead`,
-      );
-    }
-    return now;
-  }
-
-  #warnSkew(serverDate: number | null): void {
-    if (serverDate === null) return;
-    const skew = serverDate - this.#deps.now();
-    if (Math.abs(skew) > 120 * SECOND) {
-      this.#deps.logger.warning(
-        `The Act! server's clock differs from this host's by ${Math.round(skew / 1000)} s; ` +
-          `act-sync follows the server's clock`,
-      );
-    }
+    return this.#clock.after(cap);
   }
 
   /**
@@ -587,10 +593,13 @@ class TableReader {
     await this.#readByPrefix({
       base: `${field} ge ${formatUtc(at)} and ${field} lt ${formatUtc(at + SECOND)}`,
       known: ids.length ? ids : undefined,
+      onCursor: true,
       matches: (row) => {
+        if (row instanceof UnparsedRow) return true; // kept as rejected by the write
         const value = parseDateTime(readField(row, this.#spec.cursorJsonField!));
-        if (value === null || value < at || value >= at + SECOND) return false;
-        this.#noteRead(value);
+        if (value === null) return true; // no valid cursor value: kept as rejected by the write
+        if (value < at || value >= at + SECOND) return false;
+        this.#clock.noteRead(value);
         return true;
       },
     });
@@ -598,16 +607,22 @@ class TableReader {
 
   /** {@linkcode scanByPrefix} over this table, writing every response. */
   async #readByPrefix(
-    part: { base?: string; known?: readonly string[]; matches?: (row: Row) => boolean },
+    part: {
+      base?: string;
+      known?: readonly string[];
+      matches?: (row: Row) => boolean;
+      onCursor?: boolean;
+    },
   ): Promise<void> {
+    const { onCursor, ...scan } = part;
     await scanByPrefix({
-      ...part,
+      ...scan,
       list: async (query) => (await this.#list(query)).rows,
       path: this.#path,
       top: this.#top,
       completeness: this.#completeness,
       who: WHO,
-      onRows: (rows) => this.#write(rows),
+      onRows: (rows) => this.#write(rows, onCursor),
     });
   }
 
@@ -629,7 +644,7 @@ class TableReader {
       ordered = false;
       first = await this.#list({ top });
     }
-    const cap = this.#cursorCap(first.serverDate);
+    const cap = this.#clock.cap(first.serverDate);
     this.#completeness.see(first.rows.length);
     await this.#write(first.rows);
     this.#noteRows(first.rows);
@@ -675,13 +690,13 @@ class TableReader {
     const list = (query: OdataQuery) => this.#list(query);
     const top = this.#top;
     const date = await readWholeList(list, this.#path, top, (rows) => this.#write(rows));
-    return formatUtc(this.#cursorCap(date));
+    return formatUtc(this.#clock.cap(date));
   }
 
   /** A lookup table (`lookups.ts`); returns the new cursor, null when the table was skipped. */
   async #lookup(): Promise<string | null> {
     const date = await readLookup(this.#spec, this.#extra());
-    return date === null ? null : formatUtc(this.#cursorCap(date));
+    return date === null ? null : formatUtc(this.#clock.cap(date));
   }
 
   /** A metadata table (`metadata.ts`); the cursor records when it was read. */
@@ -706,7 +721,7 @@ class TableReader {
     if (!key) return;
     for (const row of rows) {
       const value = parseDateTime(readField(row, key));
-      if (value !== null) this.#noteRead(value);
+      if (value !== null) this.#clock.noteRead(value);
     }
   }
 
@@ -715,6 +730,6 @@ class TableReader {
    * whose filter is rejected); else, for the record only, the capped clock of the read.
    */
   #fullReadCursor(cap: number): string | null {
-    return this.#spec.cursorField ? this.#cursorAfter(cap) : formatUtc(cap);
+    return this.#spec.cursorField ? this.#clock.after(cap) : formatUtc(cap);
   }
 }

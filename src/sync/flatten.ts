@@ -11,11 +11,14 @@
  */
 import { errorMessage } from "../core/errors.ts";
 import { parseDateTimeParts, parseUtc } from "../core/time.ts";
+import { numberLiteral } from "../act/exact_json.ts";
 import {
   type ColumnType,
   escapeSegment,
   type FlatPage,
   type FlatRow,
+  storableText,
+  UNSTORABLE_CHARS,
   widenType,
 } from "../sink/sink.ts";
 
@@ -53,6 +56,11 @@ const INT64_LIMIT = 2n ** 63n;
 export interface FlattenOptions {
   /** The table the records belong to, named in the error for a record that cannot be stored. */
   table?: string;
+  /**
+   * Called for a record that cannot be stored, which is then left out of the page (its partial
+   * columns too). @default {none: such a record throws}
+   */
+  onReject?: (record: Record<string, unknown>, reason: string) => void;
 }
 
 /** Thrown for a record that cannot be stored; names the table, the record id and the field path. */
@@ -122,7 +130,7 @@ function flattenInto(
         const date = normalizeDateTime(value);
         if (date === null) {
           type = "text";
-          flat = value;
+          flat = UNSTORABLE_CHARS.test(value) ? storableText(value) : value;
         } else {
           // More than microseconds (a 7-digit .NET fraction) does not fit every date-time
           // column: such a value is kept exactly, as text.
@@ -154,12 +162,20 @@ function flattenInto(
       case "object":
         if (Array.isArray(value)) {
           type = "json";
+          if (nestedDeeper(value, MAX_DEPTH - depth)) {
+            throw unstorable(options, id, column, `is nested more than ${MAX_DEPTH} levels deep`);
+          }
           try {
             flat = arrayJson(value);
           } catch (error) {
             const why = errorMessage(error);
             throw unstorable(options, id, column, `cannot be stored as JSON: ${why}`);
           }
+          break;
+        }
+        if (numberLiteral(value) !== null) { // a number no double holds, kept as given
+          type = "text";
+          flat = numberLiteral(value)!;
           break;
         }
         if (depth >= MAX_DEPTH) {
@@ -177,14 +193,50 @@ function flattenInto(
   }
 }
 
-/** An array as JSON text; exact big integers inside become strings of their digits. */
+/** NUL or an unpaired surrogate as a JSON escape (`JSON.stringify` writes lone surrogates so). */
+const UNSTORABLE_ESCAPE = /(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/g;
+
+/** Whether `value` (an array) holds arrays or objects nested more than `levels` deep. */
+function nestedDeeper(value: unknown[], levels: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [item, level] = stack.pop()!;
+    if (level > levels) return true;
+    if (Array.isArray(item)) {
+      for (const inner of item) {
+        if (typeof inner === "object" && inner !== null) stack.push([inner, level + 1]);
+      }
+    } else if (numberLiteral(item) === null) {
+      for (const inner of Object.values(item as object)) {
+        if (typeof inner === "object" && inner !== null) stack.push([inner, level + 1]);
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * An array as JSON text with every number as it came (exact big integers and literals no double
+ * holds written as their digits), NUL and unpaired surrogates as U+FFFD (see
+ * {@linkcode storableText}).
+ */
 function arrayJson(value: unknown[]): string {
+  let json: string;
   try {
-    return JSON.stringify(value);
+    json = JSON.stringify(value);
   } catch (error) {
     if (!(error instanceof TypeError)) throw error; // a BigInt: rare, so the replacer only then
-    return JSON.stringify(value, bigintAsText);
+    json = JSON.stringify(value, bigintAsJson);
   }
+  return json.includes("\\u") ? json.replace(UNSTORABLE_ESCAPE, "$1\\ufffd") : json;
+}
+
+// `JSON.rawJSON` (V8 and JavaScriptCore), not yet in TypeScript's lib.
+const rawJson = (JSON as unknown as { rawJSON(text: string): object }).rawJSON;
+
+/** `JSON.stringify` replacer writing exact big integers as their digits. */
+function bigintAsJson(_key: string, value: unknown): unknown {
+  return typeof value === "bigint" ? rawJson(String(value)) : value;
 }
 
 /** `JSON.stringify` replacer writing exact big integers as their digits (in a string). */
@@ -200,11 +252,27 @@ export function flattenPage(
   records: readonly Record<string, unknown>[],
   options: FlattenOptions = {},
 ): FlatPage {
-  const types = new Map<string, ColumnType>();
+  let types = new Map<string, ColumnType>();
   const byId = new Map<string, FlatRow>();
+  const rejected = new Set<Record<string, unknown>>();
   for (const record of records) {
-    const row = flattenRecord(record, types, options);
+    let row: FlatRow;
+    try {
+      row = flattenRecord(record, types, options);
+    } catch (error) {
+      if (!options.onReject) throw error;
+      options.onReject(record, errorMessage(error));
+      rejected.add(record);
+      continue;
+    }
     byId.set(row.id, row);
+  }
+  if (rejected.size > 0) {
+    // A rejected record may have typed columns before it failed: type the kept ones afresh.
+    types = new Map();
+    for (const record of records) {
+      if (!rejected.has(record)) flattenRecord(record, types, options);
+    }
   }
   types.delete("id");
   return { rows: [...byId.values()], types };

@@ -38,7 +38,7 @@ import {
   scanByOffset,
   scanByPrefix,
 } from "./scan.ts";
-import { flattenForSink } from "./relations.ts";
+import { Rejects } from "./rejects.ts";
 import type { FieldRules } from "./fields.ts";
 import { type TableName, TABLES } from "../act/tables.ts";
 import { childReader, readWholeList } from "./children.ts";
@@ -425,6 +425,9 @@ async function reconcileTable(
     deps.afterPage?.(); // the rows the ids came in are garbage now
     result.local = local.size;
     const spec = TABLES[table];
+    // Records that cannot be stored are kept in `_act_rejected` and tried by every sync: they
+    // are not missing, and one fetched here that cannot be stored joins them.
+    const rejects = await Rejects.load(spec, deps.sink, log, options.fields?.[table]);
     const override = options.endpoints?.[table];
     const scanOptions: ScanOptions = {
       batchSize: options.batchSize,
@@ -449,14 +452,13 @@ async function reconcileTable(
       : await scanIds(deps.source, override ?? spec.path, scanOptions);
     result.requests += scan.requests;
     result.remote = scan.ids.size;
-    const missing = [...scan.ids].filter((id) => !local.has(id));
+    const missing = [...scan.ids].filter((id) => !local.has(id) && !rejects.holds(id));
     if (spec.perParent) {
       // A parent's `edited` may not move with its rows: the ones held are written again too.
       const held = [...scan.rows.values()].filter((row) => local.has(String(row.id)));
       const at = new Date(deps.now()).toISOString();
-      if (held.length > 0) {
-        await deps.sink.write(table, flattenForSink(spec, held, options.fields?.[table]), at);
-      }
+      if (held.length > 0) await deps.sink.write(table, rejects.flatten(held), at);
+      await rejects.flush(at);
     }
     const gone = [...local].filter((id) => !scan.ids.has(id));
 
@@ -503,15 +505,15 @@ async function reconcileTable(
         rows = found;
       }
       if (rows.length > 0) {
-        const written = await deps.sink.write(
-          table,
-          flattenForSink(TABLES[table], rows, options.fields?.[table]),
-          new Date(deps.now()).toISOString(),
-        );
+        const at = new Date(deps.now()).toISOString();
+        const written = await deps.sink.write(table, rejects.flatten(rows), at);
+        await rejects.flush(at);
         result.fetched = written.written;
       }
     }
 
+    // Rejected records the complete scan no longer finds are gone from Act!.
+    await rejects.gone(rejects.heldIds.filter((id) => !scan.ids.has(id)));
     const fraction = options.maxDeleteFraction ?? 0.5;
     if (gone.length > 0 && gone.length > fraction * local.size && !options.force) {
       result.status = "refused";

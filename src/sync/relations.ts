@@ -8,7 +8,6 @@
  */
 import type { FlatPage, LinkRows, LinkShape, TableShape } from "../sink/sink.ts";
 import { flattenPage, flattenRecord } from "./flatten.ts";
-import { applyFieldRules, type FieldRules } from "./fields.ts";
 import type { TableSpec } from "../act/tables.ts";
 
 /** The relations of one table. */
@@ -75,22 +74,31 @@ export function shapeOf(spec: TableSpec): TableShape {
 /**
  * Flatten a page of records for the sink with the table's shape and link rows: each array of
  * related records gives one link row per distinct related id (items without an id are left
- * out; a record read twice in the page links as its last copy does). With `fields`, excluded
- * paths are removed and hashed ones replaced before anything is flattened.
+ * out; a record read twice in the page links as its last copy does). With `onReject`, a
+ * record that cannot be stored is handed to it and left out, links included.
  */
 export function flattenForSink(
   spec: TableSpec,
-  records: readonly Record<string, unknown>[],
-  fields?: FieldRules,
+  rows: readonly Record<string, unknown>[],
+  onReject?: (record: Record<string, unknown>, reason: string) => void,
 ): FlatPage {
-  // `exclude_fields` and `hash_fields` first: nothing below (columns, link rows) sees the values.
-  const rows = fields ? records.map((record) => applyFieldRules(record, fields)) : records;
-  const page = flattenPage(rows, { table: spec.name });
+  const rejected = new Set<Record<string, unknown>>();
+  const page = flattenPage(rows, {
+    table: spec.name,
+    ...(onReject
+      ? {
+        onReject: (record, reason) => {
+          rejected.add(record);
+          onReject(record, reason);
+        },
+      }
+      : {}),
+  });
   const shape = shapeOf(spec);
   page.shape = shape;
   if (shape.links.length === 0) return page;
   const last = new Map<string, Record<string, unknown>>();
-  for (const row of rows) last.set(String(row.id), row);
+  for (const row of rows) if (!rejected.has(row)) last.set(String(row.id), row);
   page.links = shape.links.map((link): LinkRows => {
     const out: LinkRows = { link, rows: [], types: new Map() };
     const options = { table: link.table };

@@ -56,6 +56,10 @@ export interface TableResult {
   newColumns: string[];
   durationMs: number;
   requests: number;
+  /** The table's records in `_act_rejected` after the run (records that cannot be stored). */
+  rejected?: number;
+  /** Records of the table rejected in this run (read again and still not storable included). */
+  rejectedThisRun?: number;
   /** True when this was a first full read (no cursor) that found no row. */
   emptyFirstRead: boolean;
   error?: string;

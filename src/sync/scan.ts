@@ -41,6 +41,7 @@
  */
 import { HttpError } from "../core/errors.ts";
 import { type OdataQuery, odataString } from "../act/odata.ts";
+import { UnparsedRow } from "../act/response_body.ts";
 
 /** A record as the API returns it. */
 export type Row = Record<string, unknown>;
@@ -204,6 +205,7 @@ export async function scanByPrefix(scan: PrefixScan): Promise<void> {
       continue;
     }
     for (const row of rows) {
+      if (row instanceof UnparsedRow && row.id === undefined) continue; // its id is unknown
       const id = idOf(row).toLowerCase();
       if (!id.startsWith(prefix) || excluded.has(id) || (scan.matches && !scan.matches(row))) {
         throw filterIgnored(
