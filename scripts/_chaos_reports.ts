@@ -28,7 +28,11 @@ export interface LinkCounts {
   problems: string[];
 }
 
-/** The open points of the report collections (docs/simulator.md), each drawn by chance. */
+/**
+ * The open points of the report collections (docs/simulator.md), each drawn by chance: among
+ * them line-item lists capped at 1 or 2 rows per answer, and line items that carry
+ * `OpportunityID`.
+ */
 export function reportSwitches(
   sw: Sim["switches"],
   chance: (p: number) => boolean,
@@ -41,6 +45,11 @@ export function reportSwitches(
     sw.lineItemsBumpOpportunity = false;
     faults.push("line items without bump");
   }
+  if (chance(0.2)) {
+    sw.subListCap = chance(0.5) ? 1 : 2;
+    faults.push(`line items capped at ${sw.subListCap}`);
+  }
+  if (chance(0.1)) (sw.lineItemsUpperKey = true, faults.push("line items with OpportunityID"));
 }
 
 /** Note a row deleted in Act! (reconcile marks it; until then it may linger, live). */
@@ -61,8 +70,8 @@ export function removeOpportunityItems(
 }
 
 /**
- * Edit (arrays changed), insert or delete a history row or a group, or add, change or remove a
- * line item of an opportunity.
+ * Edit (arrays changed), insert or delete a history row, a group or a user, or add, change or
+ * remove a line item of an opportunity.
  */
 export function mutateReports(
   sim: Sim,
@@ -70,7 +79,7 @@ export function mutateReports(
   removed: Map<TableName, Set<string>>,
 ): void {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rnd() * items.length)];
-  const kind = pick(["history", "groups", "opportunity_products"] as const);
+  const kind = pick(["history", "groups", "users", "opportunity_products"] as const);
   const r = rnd();
   if (kind === "opportunity_products") {
     const opportunities = sim.rows("opportunities");
@@ -92,8 +101,12 @@ export function mutateReports(
   if (rows.length === 0) return;
   const id = String(pick(rows).id);
   if (r < 0.5) {
-    if (kind === "groups") {
-      sim.edit(kind, id, { name: `chaos ${r}` });
+    if (kind === "groups" || kind === "users") {
+      sim.edit(
+        kind,
+        id,
+        kind === "groups" ? { name: `chaos ${r}` } : { displayName: `chaos ${r}` },
+      );
       return;
     }
     // New arrays: another contact, no company, one opportunity (the link tables follow).

@@ -14,7 +14,10 @@
  *     beside the plain client's on the same server at the same pace (the simulator's own time
  *     to build a page comes on top of the latency, for both);
  *  5. `act-sync reconcile contacts` over `--reconcile-sizes` ids (destination already holding
- *     them), default pause, no page cap: requests and seconds.
+ *     them), default pause, no page cap: requests and seconds;
+ *  6. (`--sections parallel`) a first sync of every table at `--parallel-sizes` records, answers
+ *     `--latency` ms late, default configuration, and at `--parallel-compare` sizes the same with
+ *     `max_parallel_requests: 1` beside it, tables compared (`scripts/_bench_parallel.ts`).
  * With `--baseline DIR` (another checkout, e.g. `git worktree add --detach DIR main`), 2, 4 and 5
  * also run that checkout's `mod.ts` under Bun, side by side in the same run (for 2: its first
  * sync's rows/s, ratio and peak RSS, in a table of their own).
@@ -23,7 +26,8 @@
  *                        [--postgres URL]   (default: env ACT_SYNC_TEST_PG; adds PostgreSQL rows/s)
  *                        [--latency-size 200000] [--latency 300] [--latency-batch 2000]
  *                        [--reconcile-sizes 240000,1000000] [--baseline DIR]
- *                        [--sections sync,latency,reconcile]
+ *                        [--sections sync,latency,reconcile,parallel]
+ *                        [--parallel-sizes 2000,10000] [--parallel-compare 2000]
  *
  * @module
  */
@@ -36,6 +40,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { simulatorConfig, startSimulator } from "../src/simulator/mod.ts";
+import { benchParallel, parallelLines } from "./_bench_parallel.ts";
 
 const root = resolve(import.meta.dirname ?? ".", "..");
 const { values } = parseArgs({
@@ -52,6 +57,8 @@ const { values } = parseArgs({
     "reconcile-sizes": { type: "string", default: "240000,1000000" },
     baseline: { type: "string" },
     sections: { type: "string", default: "sync,latency,reconcile" },
+    "parallel-sizes": { type: "string", default: "2000,10000" },
+    "parallel-compare": { type: "string", default: "2000" },
   },
 });
 const sections = new Set(values.sections!.split(","));
@@ -439,6 +446,17 @@ const lines = [
     ]
     : []),
 ];
+const parallelRows = sections.has("parallel")
+  ? await benchParallel({
+    sizes: values["parallel-sizes"]!.split(",").map(Number),
+    compare: new Set(values["parallel-compare"]!.split(",").map(Number)),
+    latencyMs,
+    work,
+    command: actSync,
+    measure,
+  })
+  : [];
+lines.push(...parallelLines(parallelRows, latencyMs));
 mkdirSync(values.out!, { recursive: true });
 writeFileSync(join(values.out!, "results.md"), lines.join("\n"));
 if (results.length) writeFileSync(join(values.out!, "results.svg"), chart(results));

@@ -19,6 +19,8 @@
  * behind the one writing the `Date` header; a `Date` header jumping to 2100 or 2001; the
  * destination locked by another program (the run fails naming the lock); a full disk (as root);
  * poison records (`_chaos_poison.ts`: each must be stored, or kept in `_act_rejected`).
+ * Every trial draws `max_parallel_requests` from 1 to 8, and the open points of the report
+ * collections (`scripts/_chaos_reports.ts`), line-item lists capped at 1 or 2 rows among them.
  *
  * ```sh
  * deno run -A scripts/chaos.ts --trials 300 --seed 1            # or: bun scripts/chaos.ts …
@@ -29,8 +31,7 @@
  *
  * @module
  */
-import { RUNTIME } from "../src/core/runtime.ts";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import {
   closeSync,
   existsSync,
@@ -45,7 +46,6 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { DatabaseSync } from "node:sqlite";
 import {
@@ -59,6 +59,7 @@ import type { TableName } from "../src/act/tables.ts";
 import { type ColumnType, plainName } from "../src/sink/sink.ts";
 import * as reports from "./_chaos_reports.ts";
 import * as poison from "./_chaos_poison.ts";
+import { type ChildResult, RUN_TIMEOUT_MS, runCli, sourceCommand } from "./_chaos_cli.ts";
 
 /** Options of {@linkcode runChaos}. */
 export interface ChaosOptions {
@@ -113,8 +114,6 @@ export interface ChaosSummary {
   runs: number;
 }
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const RUN_TIMEOUT_MS = 120_000;
 const MAX_ATTEMPTS = 12;
 
 /** Run the trials; never throws for a failed trial (it is counted). */
@@ -179,6 +178,8 @@ export function random(seed: number): () => number {
 interface Plan {
   faults: string[];
   batchSize: number;
+  /** `max_parallel_requests` of the runs. */
+  parallel: number;
   /** Data-request numbers (counted over the trial) at which a fault is injected, once. */
   injections: { at: number; fault: Fault }[];
   /** Kill after this data request (and a delay in ms), per attempt; empty = no kill. */
@@ -204,6 +205,8 @@ function plan(
   const faults: string[] = [];
   const batchSize = chance(0.1) ? int(1, 3) : int(8, 60);
   faults.push(`batch ${batchSize}`);
+  const parallel = int(1, 8);
+  faults.push(`parallel ${parallel}`);
   if (chance(0.5)) {
     sw.pageCap = chance(0.2) ? int(1, 2) : int(3, Math.max(3, batchSize - 1));
     faults.push(`page cap ${sw.pageCap}`);
@@ -295,49 +298,18 @@ function plan(
   const diskFull = fullEvery > 0 && trial % fullEvery === 5;
   const binary = options.binary !== undefined && trial % 2 === 1;
   if (binary) faults.push("binary");
-  return { faults, batchSize, injections, kills, mutationRate, dateJump, lock, diskFull, binary };
-}
-
-interface ChildResult {
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-}
-
-function sourceCommand(): string[] {
-  const mod = join(ROOT, "mod.ts");
-  const bun = RUNTIME === "bun";
-  return bun ? [process.execPath, mod] : [process.execPath, "run", "-A", mod];
-}
-
-/** Run the CLI; `onStart` gets a function that SIGKILLs it. */
-function runCli(
-  command: string[],
-  args: string[],
-  onStart?: (kill: () => void) => void,
-): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command[0], [...command.slice(1), ...args], {
-      env: { ...process.env, NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (chunk) => stdout += chunk);
-    child.stderr!.on("data", (chunk) => stderr += chunk);
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, RUN_TIMEOUT_MS);
-    onStart?.(() => child.kill("SIGKILL"));
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal: timedOut ? "TIMEOUT" : signal, stdout, stderr });
-    });
-  });
+  return {
+    faults,
+    batchSize,
+    parallel,
+    injections,
+    kills,
+    mutationRate,
+    dateJump,
+    lock,
+    diskFull,
+    binary,
+  };
 }
 
 function outcome(r: ChildResult): string {
@@ -387,6 +359,7 @@ async function runTrial(
       config,
       JSON.stringify(simulatorConfig(running.url, {
         batch_size: p.batchSize,
+        max_parallel_requests: p.parallel,
         max_retries: 8,
         request_timeout_seconds: 1,
         destination: `sqlite:${db}`,

@@ -51,6 +51,9 @@ export const LONG_FILES: Readonly<Record<string, string>> = {
   "src/config/schema.ts":
     "the configuration's specification: one valibot pipe per key and the rules they share, read " +
     "as one table",
+  "src/sync/scan.ts":
+    "the loss-free paging argument at its top and the four scans it argues for (window, tie " +
+    "group, full read, whole list), which share its completeness rules",
   "src/sync/reconcile.ts": "two jobs, the id scan and the reconcile that uses it: due for a split",
   "src/service/monitor.ts":
     "one class, the service's live status and counters behind /metrics, and the 150 lines of " +

@@ -14,7 +14,7 @@ import { plainName } from "../src/sink/sink.ts";
 import { isDeepStrictEqual } from "node:util";
 import type { ColumnType } from "../src/sink/sink.ts";
 import type { TableName } from "../src/act/tables.ts";
-import { ActClient } from "../src/act/client.ts";
+import { ActClient, type ActClientOptions } from "../src/act/client.ts";
 import { type Config, parseConfig } from "../src/config/mod.ts";
 import { simulatorConfig } from "../src/simulator/mod.ts";
 import { createServer } from "node:net";
@@ -207,7 +207,10 @@ export function configForSimulator(
 }
 
 /** A client for a simulator's base URL (default credentials), with no pauses or waits. */
-export function simulatorClient(baseUrl: string): ActClient {
+export function simulatorClient(
+  baseUrl: string,
+  options: Partial<ActClientOptions> = {},
+): ActClient {
   return new ActClient({
     baseUrl,
     username: "demo",
@@ -215,6 +218,7 @@ export function simulatorClient(baseUrl: string): ActClient {
     database: "ActDemo",
     pauseMs: 0,
     sleep: () => Promise.resolve(),
+    ...options,
   });
 }
 
@@ -249,7 +253,8 @@ export async function syncOnce(
   statePath: string,
   options: SyncOnceOptions,
 ): Promise<RunResult> {
-  const { wrap, sinkOptions, tables, batchSize, lookbackSeconds, fullRefresh, ...deps } = options;
+  const { wrap, sinkOptions, tables, batchSize, lookbackSeconds, fullRefresh, ...rest } = options;
+  const { maxParallelRequests, ...deps } = rest;
   const sink = await openSink(destination, sinkOptions);
   try {
     return await syncTables(readState(statePath), {
@@ -258,6 +263,7 @@ export async function syncOnce(
       lookbackSeconds: lookbackSeconds ?? 60,
       defaultStartDate: "1900-01-01T00:00:00Z",
       fullRefresh,
+      maxParallelRequests,
     }, {
       logger: silentLogger(),
       now: Date.now,

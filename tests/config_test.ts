@@ -242,6 +242,7 @@ describe("parseConfig()", () => {
       ["request_timeout_seconds", 1, 86_400, 0.5, 1e12],
       ["connect_timeout_seconds", 0, 300, -1, 301],
       ["max_retries", 0, 100, -1, 1_000_000],
+      ["max_parallel_requests", 1, 16, 0, 17],
       ["unhealthy_after_failures", 1, 100, 0, 101],
       ["log_max_bytes", 1024, 1_073_741_824, 1023, 2 ** 31],
       ["max_delete_fraction", 0, 1, -0.1, 1.5],

@@ -76,6 +76,8 @@ describe("parseSimulateArgs()", () => {
       "--users-odata",
       "--no-history-format",
       "--no-line-items-bump",
+      "--line-items-upper-key",
+      "--sub-list-cap=2",
       "--token-lifetime=60",
       "--token-max-requests=9",
       "--clock-skew=1",

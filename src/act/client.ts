@@ -37,6 +37,7 @@ import {
 } from "./classify.ts";
 import { backoffDelay, rateLimitWait, RETRY_POLICY } from "./retry.ts";
 import { createFetch } from "./tls.ts";
+import { Pacer, type Slot } from "./pacer.ts";
 
 export type { OdataQuery };
 export { AUTH_FAILED_MESSAGE };
@@ -83,10 +84,16 @@ export interface ActClientOptions {
   /** Timeout per HTTP attempt, body included. @default {120000} */
   timeoutMs?: number;
   /**
-   * Least time between the starts of consecutive requests (at most one request per `pauseMs`);
-   * the latency of a request and the caller's work overlap with it. @default {250}
+   * Least time between the starts of consecutive requests on one connection (at most one
+   * request per `pauseMs` on each); the latency of a request and the caller's work overlap with
+   * it. @default {250}
    */
   pauseMs?: number;
+  /**
+   * Requests in flight at most (`max_parallel_requests`), paced by `src/act/pacer.ts`: one after
+   * a 429 or 503, climbing back gradually. @default {1}
+   */
+  maxParallel?: number;
   /** FINE logs every request (method, URL without secrets, status, ms); retries log WARNING. */
   logger?: Logger;
   /**
@@ -153,6 +160,9 @@ export function systemVersions(system: Record<string, unknown>): SystemVersions 
   return { apiVersion: find("apiversion"), sdkVersion: find("sdkversion") };
 }
 
+/** Most extra token renewals of one call (see {@linkcode ActClient}'s 401 handling). */
+const MAX_TOKEN_RACES = 16;
+
 class TimeoutError extends Error {
   constructor(ms: number) {
     super(`no response within ${ms} ms`);
@@ -176,7 +186,7 @@ export class ActClient {
   #random: () => number;
   #maxRetries: number;
   #timeoutMs: number;
-  #pauseMs: number;
+  #pacer: Pacer;
   #logger?: Logger;
   #secrets: Secrets;
   #onResponse?: (info: ResponseInfo) => void;
@@ -186,11 +196,8 @@ export class ActClient {
   #refused: AccessError | null = null;
   #authorizing: Promise<string> | null = null;
   #requestCount = 0;
-  /** When the previous request started (null: none yet). */
-  #lastStart: number | null = null;
-  #notBefore = 0;
-  /** Settles when the request in flight is done: one request at a time. */
-  #turn: Promise<void> = Promise.resolve();
+  /** Data requests sent with the current token. */
+  #tokenUses = 0;
 
   constructor(options: ActClientOptions) {
     this.#base = options.baseUrl.replace(/\/+$/, "");
@@ -205,7 +212,12 @@ export class ActClient {
     this.#random = options.random ?? Math.random;
     this.#maxRetries = Math.max(0, options.maxRetries ?? RETRY_POLICY.limit);
     this.#timeoutMs = options.timeoutMs ?? 120_000;
-    this.#pauseMs = Math.max(0, options.pauseMs ?? 250);
+    this.#pacer = new Pacer({
+      maxParallel: options.maxParallel ?? 1,
+      intervalMs: Math.max(0, options.pauseMs ?? 250),
+      now: this.#now,
+      sleep: this.#sleep,
+    });
     this.#onResponse = options.onResponse;
     this.#onRequest = options.onRequest;
     this.#secrets = options.secrets ?? options.logger?.secrets ?? new Secrets();
@@ -295,6 +307,7 @@ export class ActClient {
       this.#authorizing = promise.then((token) => {
         this.#secrets.addToken(token);
         this.#token = token;
+        this.#tokenUses = 0;
         this.#logger?.fine("Authenticated with the Act! Web API", { database: this.#database });
         return token;
       }).finally(() => {
@@ -314,6 +327,8 @@ export class ActClient {
     const shown = redactUrlCredentials(url);
     let retries = 0;
     let renewed = false;
+    /** Renewals after the first, each for a 401 on a token other requests used too. */
+    let races = 0;
     let retryDelay = 0;
     for (;;) {
       signal?.throwIfAborted();
@@ -330,25 +345,39 @@ export class ActClient {
         headers["Authorization"] = `Bearer ${token}`;
       }
       let outcome: { attempt: Attempt } | { error: unknown };
-      const previous = this.#turn;
-      const { promise: turn, resolve: done } = Promise.withResolvers<void>();
-      this.#turn = turn;
+      let slot: Slot | null = null;
       try {
-        await previous;
-        await this.#waitTurn(retryDelay, signal);
+        slot = await this.#pacer.acquire(signal, retryDelay);
+        // Renewed by another request while this one waited for its turn: send the new token.
+        for (let i = 0; token !== null && token !== this.#token && i < MAX_TOKEN_RACES; i++) {
+          if (this.#token === null) {
+            slot.release();
+            slot = null;
+            const fresh = await this.#authorize(null, signal);
+            slot = await this.#pacer.acquire(signal);
+            token = fresh;
+          } else token = this.#token;
+          headers["Authorization"] = `Bearer ${token}`;
+        }
+        if (token !== null && token === this.#token) this.#tokenUses++;
         outcome = { attempt: await this.#send(url, shown, headers, signal) };
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
         outcome = { error };
       } finally {
-        done();
+        slot?.release();
       }
       retryDelay = 0;
+      // A token renewed meanwhile, or used by other requests too (a server that expires tokens
+      // after a few requests), is no proof of refused access: one request at a time from then
+      // on, and a new token.
+      const raced = token !== this.#token || this.#tokenUses > 1;
+      const mayRenew = !renewed || (raced && races < MAX_TOKEN_RACES);
       const verdict = classify(outcome, {
         shown,
         authorize: options.authorize === true,
         auth: options.auth,
-        renewed,
+        renewed: !mayRenew,
         now: this.#now(),
         parse,
       });
@@ -358,6 +387,10 @@ export class ActClient {
         throw verdict.error;
       }
       if (verdict.kind === "renew") {
+        if (renewed) {
+          races++;
+          this.#pacer.throttle();
+        }
         renewed = true;
         this.#logger?.fine("Token refused; authenticating again", {
           url: shown,
@@ -367,6 +400,8 @@ export class ActClient {
         continue;
       }
       const { failure } = verdict;
+      if (failure.status === 429 || failure.status === 503) this.#pacer.throttle();
+      if (failure.retryAfter !== null) this.#pacer.pauseUntil(this.#now() + failure.retryAfter);
       if (retries >= this.#maxRetries) throw exhausted(failure, retries + 1, shown);
       retries++;
       const delay = failure.retryAfter ?? backoffDelay(retries, this.#random);
@@ -375,29 +410,6 @@ export class ActClient {
         { status: failure.status, reason: failure.detail },
       );
       retryDelay = delay;
-    }
-  }
-
-  /**
-   * Wait for the retry delay, the pause since the previous request's start (time that request
-   * and the caller's work already took counts), or a rate-limit reset.
-   */
-  async #waitTurn(retryDelay: number, signal?: AbortSignal): Promise<void> {
-    const now = this.#now();
-    let wait = Math.max(retryDelay, this.#notBefore - now);
-    if (this.#pauseMs > 0 && this.#lastStart !== null) {
-      wait = Math.max(wait, this.#lastStart + this.#pauseMs - now);
-    }
-    if (wait <= 0) return;
-    if (!signal) return await this.#sleep(wait);
-    signal.throwIfAborted();
-    const { promise, reject } = Promise.withResolvers<never>();
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    try {
-      await Promise.race([this.#sleep(wait), promise]);
-    } finally {
-      signal.removeEventListener("abort", onAbort);
     }
   }
 
@@ -414,7 +426,6 @@ export class ActClient {
     const onAbort = () => controller.abort(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
     const started = this.#now();
-    this.#lastStart = started;
     this.#requestCount++;
     this.#onRequest?.();
     let status = 0;
@@ -436,7 +447,7 @@ export class ActClient {
       );
       if (wait !== null && wait > 0) {
         this.#logger?.fine(`Rate limit reached; waiting ${wait} ms before the next request`);
-        this.#notBefore = Math.max(this.#notBefore, end + wait);
+        this.#pacer.pauseUntil(end + wait);
       }
       // An error body may echo what we sent (the Basic header, the token): redact it before it
       // is cut into an excerpt, which could otherwise keep a piece of a secret.

@@ -169,6 +169,9 @@ export function parseSimulateArgs(args: string[]): SimulatorOptions & { port: nu
       );
     } else switches.lookupsMissing = missing as TableName[];
   }
+  if (v["line-items-upper-key"]) switches.lineItemsUpperKey = true;
+  const subCap = int("sub-list-cap", 1, 1_000_000);
+  if (subCap !== undefined) switches.subListCap = subCap;
   if (v["token-lifetime"] !== undefined) {
     if (v["token-lifetime"] === "none") switches.tokenLifetimeSeconds = null;
     else {
@@ -257,6 +260,7 @@ function parseArgsStrict(args: string[]): Record<string, string | boolean | unde
     "counts",
     "envelope",
     "page-cap",
+    "sub-list-cap",
     "default-page-size",
     "token-lifetime",
     "token-max-requests",
@@ -295,6 +299,7 @@ function parseArgsStrict(args: string[]): Record<string, string | boolean | unde
     "metadata-alternate",
     "docs-forbidden",
     "teams-embed-members",
+    "line-items-upper-key",
   ];
   const options: Record<string, { type: "string" | "boolean" }> = {};
   for (const s of strings) options[s] = { type: "string" };

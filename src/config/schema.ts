@@ -480,6 +480,7 @@ const MAX_CONNECT_SECONDS = 300;
 const MAX_LOOKBACK_SECONDS = 366 * 86_400;
 /** Retries for a transient error. */
 const MAX_RETRIES = 100;
+const MAX_PARALLEL_REQUESTS = 16;
 /** Log file size before rotation: 1 GiB. */
 const MAX_LOG_BYTES = 1024 * 1024 * 1024;
 
@@ -531,6 +532,14 @@ export const ConfigSchema = v.object(
         toNumber,
       ),
       0.25,
+    ),
+    /**
+     * Requests in flight at most, across the run (1–16); `rate_limit_pause` spaces the starts
+     * on each of these connections. 1: one request at a time.
+     */
+    max_parallel_requests: v.optional(
+      v.pipe(v.unknown(), integerIn("max_parallel_requests", 1, MAX_PARALLEL_REQUESTS), toNumber),
+      4,
     ),
     default_start_date: v.optional(v.pipe(v.unknown(), dateTime, toUtc), "1900-01-01T00:00:00Z"),
     destination: v.optional(v.pipe(v.unknown(), destination, toDestination), "sqlite:act.db"),

@@ -90,6 +90,7 @@ export async function runReconcile(
         tables: options.tables ?? config.tables,
         batchSize: config.batch_size,
         maxDeleteFraction: config.max_delete_fraction,
+        maxParallelRequests: config.max_parallel_requests,
         force: options.force ?? false,
         endpoints: config.endpoints,
         fields: fieldRulesOf(config),

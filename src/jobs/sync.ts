@@ -85,6 +85,7 @@ export function createClient(
     maxRetries: config.max_retries,
     timeoutMs: config.request_timeout_seconds * 1000,
     pauseMs: config.rate_limit_pause * 1000,
+    maxParallel: config.max_parallel_requests,
     logger: deps.logger,
     onResponse: deps.onResponse,
     onRequest: deps.onRequest,
@@ -128,6 +129,7 @@ export async function runSync(
         endpoints: config.endpoints,
         fields: fieldRulesOf(config),
         maxDeleteFraction: config.max_delete_fraction,
+        maxParallelRequests: config.max_parallel_requests,
       }, {
         source: client,
         sink,

@@ -126,9 +126,9 @@ export interface Health {
   /** When `stale` because tables passed their `max_staleness`: those tables. */
   stale_tables?: string[];
   /**
-   * Seconds the request to the Act! Web API in flight has waited for its answer so far (connect,
-   * response and body); null when no request is waiting. A number that keeps growing means the
-   * server does not answer.
+   * Seconds the oldest request to the Act! Web API in flight has waited for its answer so far
+   * (connect, response and body); null when no request is waiting. A number that keeps growing
+   * means the server does not answer.
    */
   act_waiting_seconds: number | null;
   /** Seconds since the Act! Web API last answered (any status); null before its first answer. */
@@ -238,8 +238,8 @@ export const STALE_INTERVALS = 3;
 export class Monitor {
   #options: MonitorOptions;
   #now: () => number;
-  /** When the request in flight was sent (null: none waiting). */
-  #waitingSince: number | null = null;
+  /** When each request in flight was sent (`max_parallel_requests` may be above 1). */
+  #waiting: number[] = [];
   /** When the Act! Web API last answered (null: never). */
   #lastAnswer: number | null = null;
   #startedAt: number;
@@ -311,12 +311,20 @@ export class Monitor {
 
   /** An HTTP attempt to the Act! Web API was sent. */
   requestStarted(): void {
-    this.#waitingSince = this.#now();
+    this.#waiting.push(this.#now());
   }
 
   /** An HTTP attempt to the Act! Web API ended. */
   response(info: ResponseInfo): void {
-    this.#waitingSince = null;
+    // The request that ended is the one in flight sent closest to `info.ms` ago.
+    const sent = this.#now() - info.ms;
+    let ended = -1;
+    for (let i = 0; i < this.#waiting.length; i++) {
+      if (ended < 0 || Math.abs(this.#waiting[i] - sent) < Math.abs(this.#waiting[ended] - sent)) {
+        ended = i;
+      }
+    }
+    if (ended >= 0) this.#waiting.splice(ended, 1);
     if (info.status > 0) this.#lastAnswer = this.#now();
     const key = String(info.status);
     this.#counters.http_requests[key] = (this.#counters.http_requests[key] ?? 0) + 1;
@@ -434,7 +442,9 @@ export class Monitor {
       running: this.#running !== null,
       consecutive_failures: failures,
       table_age_seconds: this.#tableAges(now),
-      act_waiting_seconds: this.#waitingSince === null ? null : seconds(now - this.#waitingSince),
+      act_waiting_seconds: this.#waiting.length === 0
+        ? null
+        : seconds(now - Math.min(...this.#waiting)),
       act_last_answer_seconds: this.#lastAnswer === null ? null : seconds(now - this.#lastAnswer),
       rejected: this.#options.tables.reduce(
         (sum, table) => sum + (this.#state.tables?.[table]?.rejected ?? 0),

@@ -141,6 +141,33 @@ export class LineItems {
   }
 }
 
+/** A line item as served: its opportunity's id as `OpportunityID` when `upper` is set. */
+export function lineItemView(row: Row, upper: boolean): Row {
+  if (!upper) return row;
+  const { opportunityID, ...rest } = row;
+  return { ...rest, OpportunityID: opportunityID };
+}
+
+/**
+ * A page of one parent's rows from a server with a page size of `cap`: `$orderby=id` (asc or
+ * desc; any other order is not applied), `$skip`, then at most the smaller of `$top` and `cap`.
+ */
+export function subListPage(rows: Row[], query: URLSearchParams, cap: number): Row[] {
+  const order = (query.get("$orderby") ?? "").trim().toLowerCase();
+  const sorted = /^id( asc| desc)?$/.test(order)
+    ? [...rows].sort((a, b) =>
+      String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0
+    )
+    : rows;
+  if (order.endsWith("desc")) sorted.reverse();
+  const number = (key: string) => {
+    const text = query.get(key);
+    return text !== null && /^\d+$/.test(text) ? Number(text) : null;
+  };
+  const skip = number("$skip") ?? 0;
+  return sorted.slice(skip, skip + Math.min(number("$top") ?? Infinity, cap));
+}
+
 /** A group as served: without `created`/`edited` when groups do not carry them. */
 export function groupView(row: Row, edited: boolean): Row {
   if (edited) return row;

@@ -84,6 +84,14 @@ export interface SimulatorSwitches {
   historyFormat: boolean;
   /** Adding, editing or removing a line item bumps its opportunity's `edited`. @default {true} */
   lineItemsBumpOpportunity: boolean;
+  /**
+   * `/api/opportunities/{id}/products` answers at most this many line items per request and
+   * honours `$top`, `$skip` and `$orderby=id` (a server with a page size); null: it ignores
+   * every option and sends every item. @default {null}
+   */
+  subListCap: number | null;
+  /** Line items carry their opportunity's id as `OpportunityID` instead of `opportunityID`. @default {false} */
+  lineItemsUpperKey: boolean;
   /** Token lifetime in seconds; null = never expires. @default {3900} */
   tokenLifetimeSeconds: number | null;
   /** A token expires after this many data requests. @default {null} */
@@ -222,6 +230,8 @@ export function defaultSwitches(): SimulatorSwitches {
     usersOdata: false,
     historyFormat: true,
     lineItemsBumpOpportunity: true,
+    subListCap: null,
+    lineItemsUpperKey: false,
     tokenLifetimeSeconds: 3900,
     tokenMaxRequests: null,
     clockSkewSeconds: 0,

@@ -15,7 +15,7 @@ import { parseFilter, parseOrderBy, parseSelect, resolverFor } from "./_odata.ts
 import { hash32, Random } from "./_random.ts";
 import { listText, text200 } from "./_poison.ts";
 import { type Plan, TableStore } from "./_store.ts";
-import { groupView, historyDetails, LineItems } from "./_reports.ts";
+import { groupView, historyDetails, LineItems, lineItemView, subListPage } from "./_reports.ts";
 import { SimMetadata } from "./_metadata.ts";
 import {
   actErrorBody,
@@ -160,7 +160,9 @@ export class Simulator {
    * metadata tables as a sync stores them (see `SimMetadata.rows`).
    */
   rows(table: TableName): Record<string, unknown>[] {
-    if (table === "opportunity_products") return this.lineItems.all();
+    if (table === "opportunity_products") {
+      return this.lineItems.all().map((row) => lineItemView(row, this.switches.lineItemsUpperKey));
+    }
     const served = this.metadata.rows(table);
     if (served) return served;
     const rows = this.#stores[table].all();
@@ -573,9 +575,14 @@ export class Simulator {
     if (meta) return meta;
     const sub = this.lineItems.route(parts);
     const poison = this.switches.poison;
-    if (sub) {
-      return sub.status === 200 ? text200(listText(sub.rows, "array", poison)) : notFound(url);
+    if (sub && sub.status === 404) return notFound(url);
+    if (sub && resource === "opportunities") {
+      const cap = this.switches.subListCap;
+      const items = sub.rows.map((row) => lineItemView(row, this.switches.lineItemsUpperKey));
+      const page = cap === null ? items : subListPage(items, url.searchParams, cap);
+      return text200(listText(page, "array", poison));
     }
+    if (sub) return text200(listText(sub.rows, "array", poison));
     if (
       !table || parts.length > 3 || (resource === "activity-types" && !this.switches.activityTypes)
     ) {

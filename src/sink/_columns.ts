@@ -123,6 +123,15 @@ export class ColumnMap {
     return new Map(this.#byPath);
   }
 
+  /**
+   * The column that holds a path's values: its mapped column, else an existing column of its
+   * plain name that no path owns (a table written before `_act_columns`); undefined if none.
+   */
+  columnOf(path: string): string | undefined {
+    const plain = plainName(path);
+    return this.#byPath.get(path) ?? (this.#unowned.has(plain) ? plain : undefined);
+  }
+
   /** Whether every path has a column. */
   covers(paths: Iterable<string>): boolean {
     for (const path of paths) if (!this.#byPath.has(path)) return false;
@@ -181,4 +190,19 @@ export class ColumnMap {
     }
     return `${where} and source field "${owner}" would share column "${cut}"${why}${stored}`;
   }
+}
+
+/**
+ * The column that holds source field `field` in `table` ({@linkcode ColumnMap.columnOf});
+ * throws a `RangeError` when the table has none (a lookup by a field never stored).
+ */
+export function fieldColumn(table: string, map: ColumnMap, field: string): string {
+  const column = map.columnOf(field);
+  if (column === undefined) {
+    throw new RangeError(
+      `Cannot find rows of table "${table}" by source field "${field}": no column holds it ` +
+        `(see ${COLUMNS_TABLE})`,
+    );
+  }
+  return column;
 }

@@ -19,7 +19,7 @@ import {
   widenClause,
 } from "./_pg_sql.ts";
 import { pgCompareSql } from "./_changes.ts";
-import { type ColumnEntry, ColumnMap } from "./_columns.ts";
+import { type ColumnEntry, ColumnMap, fieldColumn } from "./_columns.ts";
 import { pgColumnEntries, PgShapes, recordPgColumns } from "./_pg_shape.ts";
 import { quoteIdent } from "./_sql.ts";
 import { dropViewSql, refMigrations, textRefs } from "./_views.ts";
@@ -220,13 +220,18 @@ class PostgresSink implements Sink {
     return rows ? Number(rows[0].n) : 0;
   }
 
-  async ids(table: string, where?: { column: string; value: string }): Promise<string[]> {
-    if (where && !(await this.#hasColumn(table, where.column))) return [];
+  async ids(table: string, where?: { field: string; value: string }): Promise<string[]> {
+    let column: string | null = null;
+    if (where) {
+      const plan = await this.#loaded(table);
+      if (!plan) return [];
+      column = fieldColumn(table, plan.map, where.field);
+    }
     const rows = await this.#query(
       table,
       "read ids of",
       `SELECT "id" FROM ${this.#table(table)} WHERE NOT "_act_deleted"` +
-        (where ? ` AND ${quoteIdent(where.column)} = $1` : ""),
+        (column !== null ? ` AND ${quoteIdent(column)} = $1` : ""),
       where ? [where.value] : [],
     );
     return rows ? rows.map((row) => row.id as string) : [];
@@ -443,16 +448,6 @@ class PostgresSink implements Sink {
         cause: error,
       });
     }
-  }
-
-  /** Whether the table exists and has this column. */
-  async #hasColumn(table: string, column: string): Promise<boolean> {
-    const rows = await this.#sql.unsafe(
-      `SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 ` +
-        `AND attnum > 0 AND NOT attisdropped`,
-      [this.#table(table), column],
-    );
-    return rows.length > 0;
   }
 
   /** Read the table's columns; undefined when it does not exist. */

@@ -141,9 +141,11 @@ export interface Sink {
   count(table: string): Promise<number>;
   /**
    * Ids of all rows not marked deleted (empty when the table does not exist); with `where`, only
-   * those whose column (as named in the table, e.g. `opportunityID`) equals the value.
+   * those whose source field (a source path, e.g. `opportunityID`, found in its column through
+   * `_act_columns`) equals the value. A field the existing table has no column for throws a
+   * `RangeError`.
    */
-  ids(table: string, where?: { column: string; value: string }): Promise<string[]>;
+  ids(table: string, where?: { field: string; value: string }): Promise<string[]>;
   /** Set `_act_deleted = 1`, `_act_deleted_at = at` for these ids; returns rows changed. */
   markDeleted(table: string, ids: readonly string[], at: string): Promise<number>;
   /**

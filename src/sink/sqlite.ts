@@ -10,7 +10,7 @@ import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Logger } from "../core/log.ts";
 import { SqliteRowWriter } from "./_changes.ts";
-import { ColumnMap } from "./_columns.ts";
+import { ColumnMap, fieldColumn } from "./_columns.ts";
 import { quoteIdent } from "./_sql.ts";
 import { columnEntries, recordColumns, SqliteShapes } from "./_sqlite_shape.ts";
 import { refMigrations, textRefs } from "./_views.ts";
@@ -250,16 +250,17 @@ class SqliteSink implements Sink {
     });
   }
 
-  ids(table: string, where?: { column: string; value: string }): Promise<string[]> {
+  ids(table: string, where?: { field: string; value: string }): Promise<string[]> {
     return settle(() => {
       const plan = this.#plan(table, false);
-      if (!plan || (where && !plan.columns.has(where.column))) return [];
-      const rows = (where
+      if (!plan) return [];
+      const column = where ? fieldColumn(table, plan.map, where.field) : null;
+      const rows = (column !== null
         ? this.#db.prepare(
           `SELECT id FROM ${quoteIdent(table)} WHERE _act_deleted = 0 AND ${
-            quoteIdent(where.column)
+            quoteIdent(column)
           } = ?`,
-        ).all(where.value)
+        ).all(where!.value)
         : this.#db.prepare(
           `SELECT id FROM ${quoteIdent(table)} WHERE _act_deleted = 0`,
         ).all()) as { id: string }[];

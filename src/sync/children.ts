@@ -5,31 +5,41 @@
  *   their own, only `/api/opportunities/{id}/products`. The engine scans the parent table on
  *   this table's own cursor, exactly like an incremental table (the same lossless window, its
  *   own `position` and cursor in the state) but in pages of at most {@linkcode PARENT_PAGE}
- *   parents, and for each page of new or changed parents reads
- *   every parent's rows, writes them with the parent's id in `parentKey`, and marks deleted the
- *   stored rows of those parents that are no longer sent (a line item removed from its
- *   opportunity). The page's checkpoint is saved only after that, so the cursor never passes a
+ *   parents, and for each page of new or changed parents reads every parent's rows
+ *   (`max_parallel_requests` parents at once), writes them with the parent's id in `parentKey`,
+ *   and marks deleted the stored rows of those parents that are no longer sent (a line item
+ *   removed from its opportunity). The page's checkpoint is saved only after that, so the cursor never passes a
  *   parent whose rows were not stored: a failed fetch fails the table and the next run reads
  *   that parent again. This relies on a change to a parent's rows bumping the parent's
  *   `edited`; where it does not, `act-sync reconcile opportunity_products` re-reads the rows of
  *   every opportunity (see the README).
- * - **A whole list** ({@linkcode readWholeList}): `/api/users` documents no OData. It is asked
- *   for pages (`$orderby=id`, `$top`, `$skip`) and the answers show which kind of server it is:
- *   a response longer than `$top`, or one that brings no new id, is the whole list.
+ * - **A whole list** (`users`, whose endpoint documents no OData): read by
+ *   {@linkcode readWholeList}, the same read as each parent's rows. A whole read ends with every
+ *   listed row written; {@linkcode markUnlisted} then marks deleted the stored rows it did not
+ *   list, unless they are more than `max_delete_fraction` of the stored rows (the guard
+ *   `act-sync reconcile` applies: a wrong database or lost permissions look like mass deletion).
+ *
+ * Every list is read whole by the rules of `src/sync/scan.ts` (point 4) or the table fails:
+ * nothing is marked deleted on the strength of a read that may be incomplete.
  *
  * @module
  */
-import { HttpError } from "../core/errors.ts";
+import type { Logger } from "../core/log.ts";
 import { UnparsedRow } from "../act/response_body.ts";
 import type { OdataQuery } from "../act/odata.ts";
 import type { Sink } from "../sink/sink.ts";
-import { MAX_REQUESTS, notAdvancing, type Row } from "./scan.ts";
+import { Completeness, readWholeList, type Row } from "./scan.ts";
 import { type TableName, TABLES, type TableSpec } from "../act/tables.ts";
 
-/** One page of a list endpoint (the engine's `ListPage`). */
-interface Page {
-  rows: Row[];
-  serverDate: number | null;
+/** Largest share of a table's stored rows a run may mark deleted unless forced. */
+export const DEFAULT_MAX_DELETE_FRACTION = 0.5;
+
+/**
+ * Whether marking `gone` of `stored` rows deleted exceeds the mass-delete guard
+ * (`max_delete_fraction`, see {@linkcode DEFAULT_MAX_DELETE_FRACTION}).
+ */
+export function exceedsDeleteGuard(gone: number, stored: number, fraction: number): boolean {
+  return gone > 0 && gone > fraction * stored;
 }
 
 /**
@@ -38,17 +48,19 @@ interface Page {
  */
 export function childReader(
   spec: TableSpec,
-  endpoints: Partial<Record<TableName, string>> | undefined,
-  fetch: (path: string) => Promise<Page>,
+  options: { endpoints?: Partial<Record<TableName, string>>; top: number; parallel?: number },
+  fetch: (path: string, query: OdataQuery) => Promise<Row[]>,
 ): ChildReader | null {
   const parent = spec.perParent;
   if (!parent) return null;
-  return new ChildReader(
-    endpoints?.[spec.name] ?? spec.path,
-    endpoints?.[parent.table] ?? TABLES[parent.table].path,
-    parent.parentKey,
-    async (path) => (await fetch(path)).rows,
-  );
+  return new ChildReader({
+    template: options.endpoints?.[spec.name] ?? spec.path,
+    parentPath: options.endpoints?.[parent.table] ?? TABLES[parent.table].path,
+    parentKey: parent.parentKey,
+    top: options.top,
+    parallel: options.parallel ?? 1,
+    fetch,
+  });
 }
 
 /**
@@ -60,12 +72,6 @@ export function childReader(
  */
 export const PARENT_PAGE = 100;
 
-/**
- * Parents whose rows are read at once: one, since concurrent requests race a token that expires
- * after a few requests (seen in the chaos suite: 401 right after renewing).
- */
-const CONCURRENCY = 1;
-
 /** The rows of one page of parents, read by {@linkcode ChildReader.read}. */
 export interface Children {
   /** Every parent's rows, each with the parent's id in the parent key. */
@@ -74,50 +80,52 @@ export interface Children {
   byParent: Map<string, Set<string>>;
 }
 
+/** What a {@linkcode ChildReader} reads and how. */
+export interface ChildReaderOptions {
+  /** The per-parent path with `{id}` (e.g. `/api/opportunities/{id}/products`). */
+  template: string;
+  /** The parent table's list path. */
+  parentPath: string;
+  /** The source field that holds the parent's id on every row (e.g. `opportunityID`). */
+  parentKey: string;
+  /** `$top` of every request. */
+  top: number;
+  /**
+   * Parents whose rows are read at once (`max_parallel_requests`; the client caps the requests
+   * in flight across the run and paces them).
+   */
+  parallel: number;
+  /** One counted request. */
+  fetch: (path: string, query: OdataQuery) => Promise<Row[]>;
+}
+
 /** Reads the rows of parents (see the module comment). */
 export class ChildReader {
   /** The parent table's list path, which the engine scans on this table's cursor. */
   readonly parentPath: string;
-  #template: string;
-  #parentKey: string;
-  #fetch: (path: string) => Promise<Row[]>;
+  #options: ChildReaderOptions;
+  /** Every parent's list is one endpoint: one cap, one way of paging. */
+  #completeness: Completeness;
+  #endpoint = { ignoresPaging: false };
 
-  /**
-   * `template` is the per-parent path with `{id}` (e.g. `/api/opportunities/{id}/products`);
-   * `fetch` is one counted request.
-   */
-  constructor(
-    template: string,
-    parentPath: string,
-    parentKey: string,
-    fetch: (path: string) => Promise<Row[]>,
-  ) {
-    this.parentPath = parentPath;
-    this.#template = template;
-    this.#parentKey = parentKey;
-    this.#fetch = fetch;
+  constructor(options: ChildReaderOptions) {
+    this.parentPath = options.parentPath;
+    this.#options = options;
+    this.#completeness = new Completeness(options.top);
   }
 
-  /** Read the rows of every parent (a few at once); any failed request fails the whole read. */
-  async read(parents: readonly Row[]): Promise<Children> {
+  /**
+   * Read the rows of every parent, each list whole, `parallel` parents at once; any failed read
+   * fails the whole read (no parent starts after it; those being read finish first).
+   * `onRead` gets the number of parents read so far.
+   */
+  async read(parents: readonly Row[], onRead?: (read: number) => void): Promise<Children> {
     const ids = [...new Set(parents.map((p) => String(p.id ?? "")).filter((id) => id !== ""))];
     const results = new Map<string, Row[]>();
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < ids.length) {
-        const id = ids[next++];
-        const path = this.#template.replace("{id}", encodeURIComponent(id));
-        const rows = await this.#fetch(path);
-        // The parsed rows are this read's own: the parent key is set in place, so the text
-        // they came in stays theirs (for a row that cannot be stored, see `rejects.ts`).
-        for (const row of rows) {
-          if (row instanceof UnparsedRow) row.parent = id;
-          else row[this.#parentKey] = id;
-        }
-        results.set(id, rows);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, ids.length) }, worker));
+    await forEachParallel(ids, this.#options.parallel, async (id) => {
+      results.set(id, await this.#readOne(id));
+      onRead?.(results.size);
+    });
     const rows: Row[] = [];
     const byParent = new Map<string, Set<string>>();
     for (const id of ids) {
@@ -128,13 +136,38 @@ export class ChildReader {
     return { rows, byParent };
   }
 
+  async #readOne(id: string): Promise<Row[]> {
+    const { template, parentKey, top, fetch } = this.#options;
+    const path = template.replace("{id}", encodeURIComponent(id));
+    const rows: Row[] = [];
+    await readWholeList({
+      list: (query) => fetch(path, query),
+      path,
+      top,
+      completeness: this.#completeness,
+      endpoint: this.#endpoint,
+      who: "Paging",
+      onRows: (fresh) => {
+        // The parsed rows are this read's own: the parent key is set in place, so the text
+        // they came in stays theirs (for a row that cannot be stored, see `rejects.ts`).
+        for (const row of fresh) {
+          if (row instanceof UnparsedRow) row.parent = id;
+          else row[parentKey] = id;
+          rows.push(row);
+        }
+      },
+    });
+    return rows;
+  }
+
   /**
-   * Mark deleted the stored rows of these parents that were not sent now; returns how many.
+   * Mark deleted the stored rows of these parents that were not sent now (found by the parent
+   * key's column, through the sink's column mapping); returns how many.
    */
   async markRemoved(sink: Sink, table: string, children: Children, at: string): Promise<number> {
     let removed = 0;
     for (const [parent, sent] of children.byParent) {
-      const stored = await sink.ids(table, { column: this.#parentKey, value: parent });
+      const stored = await sink.ids(table, { field: this.#options.parentKey, value: parent });
       const gone = stored.filter((id) => !sent.has(id));
       if (gone.length > 0) removed += await sink.markDeleted(table, gone, at);
     }
@@ -143,55 +176,111 @@ export class ChildReader {
 }
 
 /**
- * Read a list that may ignore every OData option (see the module comment); `onRows` gets the
- * rows not seen before in this read. Returns the first response's `Date` header (ms or null).
+ * Run `work` for every item, at most `parallel` at once. After the first failure no item
+ * starts; the ones running end, then that failure is thrown (nothing is left in flight).
  */
-export async function readWholeList(
-  list: (query: OdataQuery) => Promise<Page>,
-  path: string,
-  top: number,
-  onRows: (rows: Row[]) => Promise<void>,
-): Promise<number | null> {
+export async function forEachParallel<T>(
+  items: readonly T[],
+  parallel: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | null = null;
+  const worker = async (): Promise<void> => {
+    while (failure === null && next < items.length) {
+      const item = items[next++];
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  const workers = Math.max(1, Math.min(Math.floor(parallel), items.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  if (failure !== null) throw (failure as { error: unknown }).error;
+}
+
+/** What {@linkcode readWholeTable} needs. */
+export interface WholeTableRead {
+  /** One counted request; its page's `Date` header (ms or null) is the read's server time. */
+  list: (query: OdataQuery) => Promise<{ rows: Row[]; serverDate: number | null }>;
+  path: string;
+  /** `$top` of every request. */
+  top: number;
+  /** The endpoint's tracker. */
+  completeness: Completeness;
+  /** Write rows read for the first time in this read. */
+  write: (rows: Row[]) => Promise<void>;
+  sink: Sink;
+  logger: Logger;
+  table: string;
+  /** `_act_deleted_at` of the rows marked deleted. */
+  at: () => string;
+  /** See {@linkcode exceedsDeleteGuard}. */
+  maxDeleteFraction: number;
+}
+
+/**
+ * Read a table that may ignore OData (users) whole ({@linkcode readWholeList}), write it, then
+ * mark deleted what it no longer lists ({@linkcode markUnlisted}). Returns the first response's
+ * `Date` header (ms or null).
+ */
+export async function readWholeTable(read: WholeTableRead): Promise<number | null> {
   let date: number | null | undefined;
-  const seen = new Set<string>();
-  let ordered = true;
-  let skip = 0;
-  for (let guard = 0; guard < MAX_REQUESTS; guard++) {
-    let rows: Row[];
-    try {
-      const page = await list({
-        ...(ordered ? { orderby: "id asc" } : {}),
-        top,
-        ...(skip ? { skip } : {}),
-      });
+  const listed = new Set<string>();
+  await readWholeList({
+    list: async (query) => {
+      const page = await read.list(query);
       if (date === undefined) date = page.serverDate;
-      rows = page.rows;
-    } catch (error) {
-      if (ordered && skip === 0 && error instanceof HttpError && error.status === 400) {
-        ordered = false; // the server rejects $orderby=id
-        continue;
-      }
-      throw error;
-    }
-    const fresh = rows.filter((row) => !seen.has(String(row.id ?? "")));
-    for (const row of fresh) seen.add(String(row.id ?? ""));
-    await onRows(fresh);
-    // More rows than asked for: the server ignores $top, so this was the whole list.
-    if (fresh.length === 0 || rows.length > top) {
-      if (fresh.length === 0 && rows.length === top && skip > 0) {
-        // A full page again: the server ignores $skip. If it ignores $top too, the first page
-        // was the whole list (exactly `top` rows); if it honours $top, rows may be missing.
-        // One request for fewer (or, at `top` 1, more) rows tells which.
-        const probeTop = top > 1 ? top - 1 : 2;
-        const probe = await list({ ...(ordered ? { orderby: "id asc" } : {}), top: probeTop });
-        const ignoresTop = top > 1 ? probe.rows.length > probeTop : probe.rows.length < probeTop;
-        if (!ignoresTop) {
-          throw notAdvancing("Paging", `${path} returned the same page for $skip=${skip}`);
-        }
-      }
-      return date ?? null;
-    }
-    skip += rows.length;
+      return page.rows;
+    },
+    path: read.path,
+    top: read.top,
+    completeness: read.completeness,
+    endpoint: { ignoresPaging: false },
+    who: "Paging",
+    onRows: async (rows) => {
+      for (const row of rows) listed.add(String(row.id ?? ""));
+      await read.write(rows);
+    },
+  });
+  await markUnlisted({ ...read, listed, at: read.at() });
+  return date ?? null;
+}
+
+/** What {@linkcode markUnlisted} needs. */
+export interface UnlistedOptions {
+  sink: Sink;
+  logger: Logger;
+  table: string;
+  /** Every id the whole read listed. */
+  listed: ReadonlySet<string>;
+  /** `_act_deleted_at` of the rows marked. */
+  at: string;
+  /** See {@linkcode exceedsDeleteGuard}. */
+  maxDeleteFraction: number;
+}
+
+/**
+ * After a whole read of a table: mark deleted the stored rows it did not list, within the
+ * mass-delete guard (above it nothing is marked, with a WARNING); returns how many.
+ */
+export async function markUnlisted(options: UnlistedOptions): Promise<number> {
+  const { sink, table, listed, maxDeleteFraction } = options;
+  const stored = await sink.ids(table);
+  const gone = stored.filter((id) => !listed.has(id));
+  if (gone.length === 0) return 0;
+  if (exceedsDeleteGuard(gone.length, stored.length, maxDeleteFraction)) {
+    options.logger.warning(
+      `Table ${table}: ${gone.length} of ${stored.length} rows are no longer listed; none ` +
+        `marked deleted (more than 'max_delete_fraction' ${maxDeleteFraction}): check the ` +
+        `database name and the Act! user's permissions, then run 'act-sync reconcile --force ` +
+        `${table}' if the deletions are real`,
+    );
+    return 0;
   }
-  throw notAdvancing("Paging", `more than ${MAX_REQUESTS} requests`);
+  const marked = await sink.markDeleted(table, gone, options.at);
+  options.logger.info(`Table ${table}: rows no longer listed marked deleted`, { rows: marked });
+  return marked;
 }

@@ -98,7 +98,13 @@ import {
 import { shapeOf } from "./relations.ts";
 import { type FieldRules, fieldWarnings } from "./fields.ts";
 import { TABLES, type TableSpec } from "../act/tables.ts";
-import { type ChildReader, childReader, PARENT_PAGE, readWholeList } from "./children.ts";
+import {
+  type ChildReader,
+  childReader,
+  DEFAULT_MAX_DELETE_FRACTION,
+  PARENT_PAGE,
+  readWholeTable,
+} from "./children.ts";
 import { readLookup } from "./lookups.ts";
 import { readMetadata } from "./metadata.ts";
 
@@ -196,9 +202,14 @@ class TableReader {
     this.state = state;
     this.#clock = new CursorClock(spec.name, deps.now, deps.logger);
     this.#path = options.endpoints?.[spec.name] ?? spec.path;
-    this.#children = childReader(spec, options.endpoints, (path) => this.#list({}, path));
+    const top = options.batchSize;
+    this.#children = childReader(
+      spec,
+      { endpoints: options.endpoints, top, parallel: options.maxParallelRequests ?? 1 },
+      async (path, query) => (await this.#listUncounted(query, path)).rows,
+    );
     if (this.#children) this.#path = this.#children.parentPath; // the cursor scans the parents
-    this.#top = this.#children ? Math.min(options.batchSize, PARENT_PAGE) : options.batchSize;
+    this.#top = this.#children ? Math.min(top, PARENT_PAGE) : top;
     // A probe asks for the table's first rows (full rows, like every other response); it reads
     // no data.
     this.#completeness = new Completeness(this.#top, async (top) => {
@@ -351,6 +362,13 @@ class TableReader {
     }
   }
 
+  /** A request of a list read whole: its new rows are counted once, as they are written. */
+  async #listUncounted(query: OdataQuery, path = this.#path): Promise<ListPage> {
+    const page = await this.#list(query, path);
+    this.#rowsRead -= page.rows.length;
+    return page;
+  }
+
   #seen(page: ListPage): ListPage {
     this.#rowsRead += (page.lazy ?? page.rows).length;
     return page;
@@ -378,6 +396,7 @@ class TableReader {
       children = await this.#children.read(parents);
     }
     const rows = children ? children.rows : parentsOrRows;
+    if (children) this.#rowsRead += rows.length;
     const key = onCursor && !children ? this.#spec.cursorJsonField ?? undefined : undefined;
     const page = rejects.flatten(this.#checkFields(rows), key);
     const result = page.rows.length > 0
@@ -685,11 +704,23 @@ class TableReader {
     return this.#fullReadCursor(cap);
   }
 
-  /** A list that may ignore OData ({@linkcode readWholeList}); returns the new cursor. */
+  /** A list that may ignore OData, read whole ({@linkcode readWholeTable}); the new cursor. */
   async #wholeList(): Promise<string | null> {
-    const list = (query: OdataQuery) => this.#list(query);
-    const top = this.#top;
-    const date = await readWholeList(list, this.#path, top, (rows) => this.#write(rows));
+    const date = await readWholeTable({
+      list: (query) => this.#listUncounted(query),
+      path: this.#path,
+      top: this.#top,
+      completeness: this.#completeness,
+      write: (rows) => {
+        this.#rowsRead += rows.length;
+        return this.#write(rows);
+      },
+      sink: this.#deps.sink,
+      logger: this.#deps.logger,
+      table: this.#spec.name,
+      at: () => new Date(this.#deps.now()).toISOString(),
+      maxDeleteFraction: this.#options.maxDeleteFraction ?? DEFAULT_MAX_DELETE_FRACTION,
+    });
     return formatUtc(this.#clock.cap(date));
   }
 
@@ -712,7 +743,11 @@ class TableReader {
     const write = (rows: Row[]) => this.#write(rows);
     const list = (query: OdataQuery, path?: string) => this.#list(query, path);
     const { maxDeleteFraction } = this.#options;
-    return { sink, logger, now, write, list, path: this.#path, top: this.#top, maxDeleteFraction };
+    const completeness = this.#completeness;
+    return {
+      ...{ sink, logger, now, write, list, completeness, maxDeleteFraction },
+      ...{ path: this.#path, top: this.#top },
+    };
   }
 
   /** Note the cursor values of rows read in full (tables with a cursor field only). */

@@ -18,9 +18,8 @@ import type { Logger } from "../core/log.ts";
 import type { OdataQuery } from "../act/odata.ts";
 import type { Sink } from "../sink/sink.ts";
 import type { TableSpec } from "../act/tables.ts";
-import { readWholeList } from "./children.ts";
 import type { ListPage } from "./run_types.ts";
-import type { Row } from "./scan.ts";
+import { type Completeness, readWholeList, type Row } from "./scan.ts";
 
 /** What a lookup read needs from the engine. */
 export interface LookupContext {
@@ -30,6 +29,8 @@ export interface LookupContext {
   path: string;
   /** `$top` of each request. */
   top: number;
+  /** The table's completeness tracker (see `scan.ts`). */
+  completeness: Completeness;
   /** Write rows (flattened with the table's shape) as one page. */
   write: (rows: Row[]) => Promise<void>;
   sink: Sink;
@@ -42,12 +43,24 @@ export interface LookupContext {
 /** Read a lookup table; returns the first response's `Date` header (ms), or null if skipped. */
 export async function readLookup(spec: TableSpec, ctx: LookupContext): Promise<number | null> {
   const seen = new Set<string>();
-  let date: number | null;
+  let date: number | null | undefined;
   try {
-    date = await readWholeList((query) => ctx.list(query), ctx.path, ctx.top, async (rows) => {
-      const full = await withMembers(spec, rows, ctx);
-      for (const row of full) seen.add(String(row.id ?? ""));
-      await ctx.write(full);
+    await readWholeList({
+      list: async (query) => {
+        const page = await ctx.list(query);
+        if (date === undefined) date = page.serverDate;
+        return page.rows;
+      },
+      path: ctx.path,
+      top: ctx.top,
+      completeness: ctx.completeness,
+      endpoint: { ignoresPaging: false },
+      who: "Paging",
+      onRows: async (rows) => {
+        const full = await withMembers(spec, rows, ctx);
+        for (const row of full) seen.add(String(row.id ?? ""));
+        await ctx.write(full);
+      },
     });
   } catch (error) {
     if (error instanceof HttpError && error.status === 404 && seen.size === 0) {

@@ -33,6 +33,7 @@ import {
   MAX_REQUESTS,
   notAdvancing,
   prefixDepth,
+  readWholeList,
   type Row,
   type ScanBase,
   scanByOffset,
@@ -41,7 +42,7 @@ import {
 import { Rejects } from "./rejects.ts";
 import type { FieldRules } from "./fields.ts";
 import { type TableName, TABLES } from "../act/tables.ts";
-import { childReader, readWholeList } from "./children.ts";
+import { childReader, DEFAULT_MAX_DELETE_FRACTION, exceedsDeleteGuard } from "./children.ts";
 
 /** Options of {@linkcode reconcileTables}. */
 export interface ReconcileOptions {
@@ -59,6 +60,8 @@ export interface ReconcileOptions {
   fields?: Partial<Record<TableName, FieldRules>>;
   /** Scan and count only: `deleted` and `fetched` say what a real run would do. @default {false} */
   dryRun?: boolean;
+  /** Parents whose rows are read at once (`max_parallel_requests`). @default {1} */
+  maxParallelRequests?: number;
 }
 
 /** What {@linkcode reconcileTables} needs from outside. */
@@ -370,13 +373,17 @@ async function scanWhole(
   const list = async (query: OdataQuery, at = path) => {
     if (deps.signal?.aborted) throw new Stopped();
     requests++;
-    return await deps.source.list(at, query, { signal: deps.signal });
+    return (await deps.source.list(at, query, { signal: deps.signal })).rows;
   };
   const keep = (found: Row[]) => {
     for (const row of found) rows.set(String(row.id), row);
-    return Promise.resolve();
   };
-  const children = childReader(spec, options.endpoints, (at) => list({}, at));
+  const top = options.batchSize;
+  const children = childReader(
+    spec,
+    { endpoints: options.endpoints, top, parallel: options.maxParallelRequests ?? 1 },
+    (at, query) => list(query, at),
+  );
   if (children) {
     const parents = await scanIds(deps.source, children.parentPath, {
       batchSize: options.batchSize,
@@ -384,11 +391,29 @@ async function scanWhole(
     });
     requests += parents.requests;
     const ids = [...parents.ids].map((id) => ({ id }));
+    const started = deps.now();
+    const progress = (read: number) =>
+      deps.onProgress?.({
+        table,
+        rows: read,
+        total: ids.length,
+        elapsedMs: deps.now() - started,
+        what: "parents",
+      });
     for (let i = 0; i < ids.length; i += options.batchSize) {
-      await keep((await children.read(ids.slice(i, i + options.batchSize))).rows);
+      const chunk = ids.slice(i, i + options.batchSize);
+      keep((await children.read(chunk, (read) => progress(i + read))).rows);
     }
   } else {
-    await readWholeList(list, path, options.batchSize, keep);
+    await readWholeList({
+      list,
+      path,
+      top,
+      completeness: new Completeness(top),
+      endpoint: { ignoresPaging: false },
+      who: WHO,
+      onRows: keep,
+    });
   }
   return {
     ids: new Set(rows.keys()),
@@ -514,8 +539,8 @@ async function reconcileTable(
 
     // Rejected records the complete scan no longer finds are gone from Act!.
     await rejects.gone(rejects.heldIds.filter((id) => !scan.ids.has(id)));
-    const fraction = options.maxDeleteFraction ?? 0.5;
-    if (gone.length > 0 && gone.length > fraction * local.size && !options.force) {
+    const fraction = options.maxDeleteFraction ?? DEFAULT_MAX_DELETE_FRACTION;
+    if (exceedsDeleteGuard(gone.length, local.size, fraction) && !options.force) {
       result.status = "refused";
       result.refusedDeletes = gone.length;
       result.error = `Refused to mark ${gone.length} of ${local.size} rows deleted ` +

@@ -39,8 +39,11 @@ export interface ProgressEvent {
   table: TableName;
   rows: number;
   elapsedMs: number;
-  /** What `rows` counts. @default {"rows"} (written); `"ids"`: ids read by a reconcile scan */
-  what?: "rows" | "ids";
+  /**
+   * What `rows` counts. @default {"rows"} (written); `"ids"`: ids read by a reconcile scan;
+   * `"parents"`: parents whose rows a reconcile has read
+   */
+  what?: "rows" | "ids" | "parents";
   /** The number `rows` will reach, when known (a bar is drawn). */
   total?: number;
 }
@@ -109,8 +112,13 @@ export interface SyncOptions {
   /** Per-table `exclude_fields` / `hash_fields` (src/sync/fields.ts). */
   fields?: Partial<Record<TableName, FieldRules>>;
   /**
-   * Largest share of a lookup or metadata table's rows that a run may mark deleted (rows no
-   * longer sent). @default {0.5}
+   * Largest share of a table's rows that a whole read (users, a lookup or metadata table) may
+   * mark deleted because it no longer lists them. @default {0.5}
    */
   maxDeleteFraction?: number;
+  /**
+   * Requests in flight at once where a table's reads are independent (each parent's line
+   * items); the client caps them across the run. @default {1}
+   */
+  maxParallelRequests?: number;
 }

@@ -34,6 +34,25 @@
  *    A server that rejects `$orderby=id` is read by plain offset pages; one that returns the
  *    same page for two offsets ignores `$skip`, which stops the scan.
  *
+ * 4. **A whole list** ({@linkcode readWholeList}), for lists that may ignore every OData option
+ *    (`/api/users`, which documents none) and the lists of one parent's rows
+ *    (`/api/opportunities/{id}/products`). These lists are small and have no filterable
+ *    field, so they are read by offset pages ordered by id (plain pages when `$orderby=id` is
+ *    rejected), with stop rules of their own. The read is whole when a response is empty; or
+ *    when it is smaller than `$top` and than the largest response of this endpoint in this run
+ *    (point 1; the lists of all parents share one tracker, as they share the server's cap); or
+ *    when a later offset brings no id not read before and the server is known to ignore `$top`
+ *    as well (the response was longer than `$top`, or one probe for fewer rows got them all):
+ *    such a server answers every request with its whole list, since nothing could ask it for
+ *    the rest (once it showed this, each later list of the endpoint is whole at its first
+ *    response). A server that honours `$top` but answers a later offset with the same rows
+ *    ignores `$skip` while it may cap: the read fails ("is not advancing") rather than take a
+ *    possibly capped answer for the whole list. A short response alone never ends the read.
+ *    The caller may mark deleted what a whole read did not return; a read that fails marks
+ *    nothing. A row deleted between two offset pages of one list shifts the later rows up
+ *    one and may hide a row; for a parent's rows that change bumps the parent, so the next run
+ *    reads the parent again; users are read in full every run.
+ *
  * What the callers add: the engine writes the rows and bounds a tie group by its cursor range;
  * reconcile collects ids with `$select=id`, and repeats offset scans until two agree.
  *
@@ -307,6 +326,66 @@ export async function scanByOffset(scan: OffsetScan): Promise<void> {
     skip += fresh.length;
     last = idOf(rows[rows.length - 1]);
     previous = ids;
+  }
+  throw notAdvancing(scan.who, `more than ${MAX_REQUESTS} requests`);
+}
+
+/** Options of {@linkcode readWholeList}. */
+export interface WholeListScan extends ScanBase {
+  /**
+   * What this run knows of the endpoint, shared by every list of it (the rows of every parent):
+   * `ignoresPaging` once a server showed that it ignores `$top` and `$skip` (then every first
+   * response is the whole list).
+   */
+  endpoint: { ignoresPaging: boolean };
+}
+
+/**
+ * Read a list that may ignore every OData option, whole (see the module comment, point 4);
+ * `onRows` gets the rows not seen before in this read. Throws when the list cannot be proven
+ * whole.
+ */
+export async function readWholeList(scan: WholeListScan): Promise<void> {
+  const seen = new Set<string>();
+  let ordered = true;
+  let skip = 0;
+  const query = (top: number, skip: number): OdataQuery => ({
+    ...(ordered ? { orderby: "id asc" } : {}),
+    top,
+    ...(skip ? { skip } : {}),
+  });
+  for (let guard = 0; guard < MAX_REQUESTS; guard++) {
+    let rows: Row[];
+    try {
+      rows = await scan.list(query(scan.top, skip));
+    } catch (error) {
+      if (ordered && skip === 0 && error instanceof HttpError && error.status === 400) {
+        ordered = false; // the server rejects $orderby=id
+        continue;
+      }
+      throw error;
+    }
+    const fresh = rows.filter((row) => !seen.has(idOf(row)));
+    for (const row of fresh) seen.add(idOf(row));
+    await scan.onRows(fresh);
+    if (rows.length === 0) return;
+    if (fresh.length === 0) {
+      // The same rows again for a later offset: the server ignores $skip. It sent the whole
+      // list if it ignores $top too; one request for fewer rows than it sent tells.
+      if (!scan.endpoint.ignoresPaging && rows.length <= scan.top) {
+        const probe = await scan.list(query(rows.length - 1, 0));
+        scan.endpoint.ignoresPaging = probe.length >= rows.length;
+      } else scan.endpoint.ignoresPaging = true;
+      if (scan.endpoint.ignoresPaging) return;
+      throw notAdvancing(
+        scan.who,
+        `${scan.path} returned the same rows for $skip=${skip} and may cap its responses`,
+      );
+    }
+    if (skip === 0 && scan.endpoint.ignoresPaging) return;
+    const uncapped = scan.completeness.complete(rows.length);
+    if (uncapped && rows.length < scan.top) return;
+    skip += rows.length;
   }
   throw notAdvancing(scan.who, `more than ${MAX_REQUESTS} requests`);
 }
