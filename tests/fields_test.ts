@@ -238,6 +238,11 @@ describe("excluded and hashed fields in the destination", () => {
   test("act-sync scrub clears excluded and hashes hashed values already stored, in both sinks", async () => {
     const sim = await startSimulator({ records: 30, seed: 24 });
     const pg = postgresSkip() ? null : new TestDatabase("scrub");
+    // Records kept in _act_rejected before the rules were set: scrub rewrites their text too.
+    const poisoned = sim.sim.rows("contacts").filter((r) => r.emailAddress && r.businessPhone)
+      .slice(0, 2);
+    sim.sim.switches.poison[String(poisoned[0].id)] = "bad-edited";
+    sim.sim.switches.poison[String(poisoned[1].id)] = "not-json";
     try {
       if (pg) await pg.sql();
       const destinations = [undefined, ...(pg ? [pg.url()] : [])];
@@ -257,6 +262,16 @@ describe("excluded and hashed fields in the destination", () => {
         assert.equal(done.homeAddress_line1, "cleared");
         assert.equal(done.businessPhone, "hashed");
         assert.match(out.join(""), /contacts +businessPhone +hashed +\d+/);
+        assert.match(out.join(""), /contacts +_act_rejected\.raw +cleared +2\n/);
+        const sink = await openSink(config.destination);
+        const kept = await sink.rejected().finally(() => sink.close());
+        assert.equal(kept.length, 2);
+        const [badEdited, notJson] = poisoned.map((p) => kept.find((k) => k.id === String(p.id))!);
+        assert.equal(notJson.raw, NOT_KEPT);
+        const record = JSON.parse(badEdited.raw);
+        assert.equal(record.emailAddress, undefined);
+        assert.equal(record.edited, "not a date");
+        assert.equal(record.businessPhone, hashValue(poisoned[0].businessPhone, KEY));
         const sql = destination ? await pg!.sql() : null;
         const stored = sql
           ? await sql`SELECT * FROM contacts`
@@ -277,6 +292,7 @@ describe("excluded and hashed fields in the destination", () => {
         // A second scrub changes nothing; a sync with the rules keeps the same hashes.
         const again = await runScrub(config, { logger, stdout: () => {} });
         assert.ok(again.columns.every((c) => c.action === "cleared" || c.rows === 0));
+        assert.ok(!again.columns.some((c) => c.column === "_act_rejected.raw"), "rewritten twice");
         await sync(config);
       }
     } finally {

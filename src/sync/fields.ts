@@ -32,19 +32,27 @@ export function hashValue(value: unknown, key: string): string {
   return createHmac("sha256", key).update(text, "utf8").digest("hex");
 }
 
-/** `record` with `rules` applied; the record itself is not changed (copied along each path). */
+/** A value that already is a hash: 64 lower-case hex digits. */
+const HASHED = /^[0-9a-f]{64}$/;
+
+/**
+ * `record` with `rules` applied; the record itself is not changed (copied along each path), and
+ * returned as it is when no path matches. `keepHashed`: a value that already is 64 hex digits is
+ * left (stored values scrubbed twice).
+ */
 export function applyFieldRules(
   record: Record<string, unknown>,
   rules: FieldRules,
+  options: { keepHashed?: boolean } = {},
 ): Record<string, unknown> {
   let out = record;
   for (const path of rules.exclude) out = rewrite(out, path.split("."), () => undefined);
   for (const path of rules.hash) {
-    out = rewrite(
-      out,
-      path.split("."),
-      (value) => value === null || value === undefined ? value : hashValue(value, rules.key),
-    );
+    out = rewrite(out, path.split("."), (value) => {
+      if (value === null || value === undefined) return value;
+      if (options.keepHashed && typeof value === "string" && HASHED.test(value)) return value;
+      return hashValue(value, rules.key);
+    });
   }
   return out;
 }
