@@ -138,6 +138,35 @@ describe("alerts from the service", () => {
       await sim.close();
     }
   });
+
+  test("a field label renamed in Act! is one schema_change alert; a run without changes sends none", async () => {
+    const sim = await startSimulator({ records: 20, seed: 9, password: PASSWORD });
+    const hook = await startWebhookReceiver();
+    const config = configFor(sim, folder(), [webhook(hook.port)], {
+      tables: ["contacts", "field_labels"],
+      notify_on: ["schema_change"],
+    });
+    const svc = await startService(config);
+    try {
+      assert.equal((await svc.run(1)).result, "ok");
+      assert.equal((await svc.sync(2)).result, "ok");
+      sim.sim.metadata.renameLabel("contact", "user6", "Referral Source");
+      assert.equal((await svc.sync(3)).result, "ok");
+      await until(() => hook.hooks.length === 1, "the schema_change alert");
+      assert.equal(await svc.stop(), 0);
+      assert.equal(hook.hooks.length, 1, hook.hooks.map((h) => h.body).join("\n"));
+      const body = JSON.parse(hook.hooks[0].body);
+      assert.equal(body.event, "schema_change");
+      assert.deepEqual(body.tables, ["field_labels"]);
+      assert.match(
+        body.text,
+        /^What happened: Run \w+: Table field_labels: 1 field label new, renamed or removed in Act!\n/,
+      );
+    } finally {
+      await hook.close();
+      await sim.close();
+    }
+  });
 });
 
 describe("act-sync notify --test", () => {

@@ -60,8 +60,8 @@ const ADVICE: Record<Alert["event"], string> = {
     "the right ones",
   rejected_records: "Records that cannot be stored are kept with their reason in the " +
     "_act_rejected table; correct them in Act! and the next run stores them",
-  schema_change: "New columns or tables are in the destination; reports that list columns may " +
-    "need them",
+  schema_change: "New columns or tables are in the destination, or field labels changed (the " +
+    "<table>_labeled views follow them); reports that list columns or labels may need them",
   stale: "Check that the service runs (the log, 'act-sync state'); the next successful run of " +
     "the table ends this",
   test: "Nothing: this is a test alert sent by 'act-sync notify --test'",
@@ -197,12 +197,19 @@ export function detectAlerts(
     }, input));
   }
 
-  // schema_change: new tables and new columns; each is new only once, so no memory is needed.
-  const changes = record.tables.filter((t) => t.new_table || (t.new_columns?.length ?? 0) > 0);
+  // schema_change: new tables, new columns and changed labels; each is new only once, so no
+  // memory is needed.
+  const changes = record.tables.filter((t) =>
+    t.new_table || (t.new_columns?.length ?? 0) > 0 || (t.labels_changed ?? 0) > 0
+  );
   if (changes.length > 0 && chosen("schema_change")) {
     const what = changes.map((t) =>
       t.new_table
         ? `new table ${t.table}`
+        : t.labels_changed
+        ? `Table ${t.table}: ${t.labels_changed} field ${
+          t.labels_changed === 1 ? "label" : "labels"
+        } new, renamed or removed in Act!`
         : `Table ${t.table}: new columns (${t.new_columns!.join(", ")})`
     );
     alerts.push(make("schema_change", "the destination's tables changed", {

@@ -13,7 +13,7 @@ import type { SyncRun } from "../jobs/sync.ts";
 import type { State, TableStatus } from "../state/mod.ts";
 import { HISTORY_LIMIT, historyOf, type RunSummary } from "../state/history.ts";
 import type { ProgressEvent } from "../sync/engine.ts";
-import type { TableName } from "../act/tables.ts";
+import { type TableName, TABLES } from "../act/tables.ts";
 import { formatDuration, type MaxStaleness } from "../config/mod.ts";
 import { utcMs } from "../core/time.ts";
 
@@ -58,6 +58,11 @@ export interface TableRun {
   new_columns?: string[];
   /** A sync: the table was stored for the first time while others had been synced before. */
   new_table?: boolean;
+  /**
+   * A sync of the field labels, every table of the run synced before: labels new, renamed or gone
+   * in Act! (schema change).
+   */
+  labels_changed?: number;
   duration_seconds: number;
   error?: string;
 }
@@ -352,6 +357,8 @@ export class Monitor {
   runFinished(run: SyncRun): RunRecord {
     const before = (this.#stateAtStart ?? this.#state).tables ?? {};
     const anySynced = Object.values(before).some((t) => t?.last_success);
+    // Labels of a table stored for the first time are new too, but not a change in Act!.
+    const allKnown = run.tables.every((t) => Boolean(before[t.table]?.last_success));
     const tables: TableRun[] = run.tables.map((t) => {
       const known = Boolean(before[t.table]?.last_success);
       return {
@@ -364,6 +371,10 @@ export class Monitor {
         rows_unchanged: t.changes.unchanged,
         rows_rejected: t.rejected ?? 0,
         ...(known && t.newColumns.length > 0 ? { new_columns: [...t.newColumns] } : {}),
+        ...(allKnown && TABLES[t.table]?.metadata === "fields" &&
+            t.changes.inserted + t.changes.updated > 0
+          ? { labels_changed: t.changes.inserted + t.changes.updated }
+          : {}),
         // New: never attempted before (added to `tables`), while others had synced.
         ...(!before[t.table] && anySynced && t.status === "ok" ? { new_table: true } : {}),
         duration_seconds: t.durationMs / 1000,
