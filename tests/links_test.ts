@@ -26,16 +26,21 @@ let counter = 0;
 
 type Record_ = Record<string, unknown>;
 
-/** A link row as the table should hold it: the pair and the item's other fields as text. */
-function linkRow(parentColumn: string, relatedColumn: string, parent: string, item: Record_) {
-  const row: Record_ = { [parentColumn]: parent, [relatedColumn]: String(item.id) };
+/**
+ * A link row as the table should hold it: the pair, the item's place in the array and its other
+ * fields with their types (booleans as 0/1, as the destinations are read here).
+ */
+function linkRow(
+  parentColumn: string,
+  relatedColumn: string,
+  parent: string,
+  item: Record_,
+  position: number,
+) {
+  const row: Record_ = { [parentColumn]: parent, [relatedColumn]: String(item.id), position };
   for (const [key, value] of Object.entries(item)) {
     if (key === "id") continue;
-    row[key] = value === null
-      ? null
-      : typeof value === "boolean"
-      ? (value ? "1" : "0")
-      : String(value);
+    row[key] = typeof value === "boolean" ? (value ? 1 : 0) : value;
   }
   return row;
 }
@@ -61,10 +66,12 @@ function expectedLinks(table: TableName, parents: readonly Record_[]): Map<strin
     const rows: Rows = [];
     for (const parent of parents) {
       const seen = new Set<string>(); // one row per pair: the first item with that id
-      for (const item of (parent[link.field] ?? []) as Record_[]) {
+      for (const [position, item] of ((parent[link.field] ?? []) as Record_[]).entries()) {
         if (seen.has(String(item.id))) continue;
         seen.add(String(item.id));
-        rows.push(linkRow(link.parentColumn, link.relatedColumn, String(parent.id), item));
+        rows.push(
+          linkRow(link.parentColumn, link.relatedColumn, String(parent.id), item, position),
+        );
       }
     }
     out.set(link.table, rows);

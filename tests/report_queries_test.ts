@@ -15,8 +15,9 @@ import {
   utc,
 } from "./_report_db.ts";
 
-// The five example queries of docs/reporting.md, run against a synced simulator database and checked
-// against the simulator's records (computed here, independently of the SQL).
+// The example queries of docs/reporting.md, run against a synced simulator database and checked
+// against the simulator's records (computed here, independently of the SQL); the queries of last
+// contact and primary contacts are checked in report_examples_test.ts.
 
 const dir = tempDir("act-sync-reports-");
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -189,7 +190,7 @@ for (const dest of [sqliteDestination, postgresDestination("reports")]) {
         name,
         at: last.has(id) ? utc(new Date(last.get(id)!).toISOString()) : null,
       }));
-      const got = (await run("lastContactPerCompany")).map((r) => ({
+      const got = (await run("lastContactCompanyHistory")).map((r) => ({
         ...r,
         last_contact: utc(r.last_contact),
       }));

@@ -47,6 +47,19 @@ Examples:
   act-sync check
   act-sync check -c other.json --tables contacts
 `,
+  backup: `Usage: act-sync backup FILE [options]
+
+Write a consistent, read-only snapshot of the SQLite destination to FILE: one file, not in WAL
+mode, written under a temporary name in FILE's folder and renamed over the old copy, so that a
+reader never sees half a file. Safe while the service runs (the snapshot is the last committed
+state). The same snapshot 'publish_to' writes after each successful run.
+
+${CONFIG_OPTIONS}
+
+Examples:
+  act-sync backup D:\\backup\\act.db
+  act-sync backup \\\\fileserver\\reports\\act.db -c C:\\act-sync\\configuration.json
+`,
   state: `Usage: act-sync state [options]
 
 Print the state file as a table: per table its cursor, last success, rows and last error.

@@ -186,6 +186,15 @@ export function parseConfig(
     config.log_file = resolvePath(options.baseDir, config.log_file);
   }
   if (config.ca_file !== undefined) config.ca_file = resolvePath(options.baseDir, config.ca_file);
+  if (config.publish_to !== undefined) {
+    config.publish_to = resolvePath(options.baseDir, config.publish_to);
+    if (!config.destination.startsWith("sqlite:")) {
+      warnings.push(`'publish_to' is ignored: it copies a SQLite destination only`);
+    }
+  }
+  if (config.report_role !== undefined && config.destination.startsWith("sqlite:")) {
+    warnings.push(`'report_role' is ignored: it applies to a PostgreSQL destination only`);
+  }
   if (config.tls_verify === false) {
     warnings.push(
       `'tls_verify' is false: the Act! server's certificate is not checked; prefer 'ca_file'`,

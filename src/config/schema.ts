@@ -463,6 +463,17 @@ const toEndpoints = v.transform((input: unknown) =>
   (parseEndpoints(input) as { value: Partial<Record<TableName, string>> }).value
 );
 
+/** A PostgreSQL role name: blank, or 1 to 63 bytes without NUL. */
+const roleName: Check = rule((input) => {
+  const text = asText(input);
+  if (!text) return undefined;
+  return new TextEncoder().encode(text).length > 63 || text.includes("\0")
+    ? `'report_role' must be a PostgreSQL role name of at most 63 bytes: current value is ${
+      show(input)
+    }`
+    : undefined;
+});
+
 // ---------------------------------------------------------------------------------------------
 // The schema.
 
@@ -643,6 +654,13 @@ export const ConfigSchema = v.object(
       secret("hash_key", "the key of 'hash_fields'", false),
       toOptionalText,
     ),
+    /**
+     * A file (e.g. on a share) that gets a read-only snapshot of the SQLite destination after
+     * each successful run; unset: none.
+     */
+    publish_to: v.pipe(v.unknown(), optionalText("publish_to"), toOptionalText),
+    /** A PostgreSQL role granted SELECT on everything act-sync creates; unset: none. */
+    report_role: v.pipe(v.unknown(), optionalText("report_role"), roleName, toOptionalText),
   },
   (issue) => {
     const key = issue.expected?.replace(/^"|"$/g, "");

@@ -69,7 +69,11 @@ export async function withSession<T>(
     }
     let sink: Sink;
     try {
-      sink = await openSink(config.destination, { logger: deps.logger, dryRun: deps.dryRun });
+      sink = await openSink(config.destination, {
+        logger: deps.logger,
+        dryRun: deps.dryRun,
+        reportRole: config.report_role,
+      });
     } catch (error) {
       return failed(new DestinationError(errorMessage(error), { cause: error }), state);
     }

@@ -17,6 +17,7 @@ import { type ProgressEvent, type RunResult, syncTables } from "../sync/engine.t
 import type { TableName } from "../act/tables.ts";
 import { buildBaseUrl } from "../act/odata.ts";
 import { progressReporter } from "./progress.ts";
+import { publishSnapshot } from "./publish.ts";
 
 /** What a run needs from outside. */
 export interface RunDeps {
@@ -63,6 +64,8 @@ export interface SyncRun extends RunResult {
   planned?: number;
   /** Stopped by request (Ctrl+C, `act-sync stop`) before every table was synced. */
   stopped?: boolean;
+  /** Why `publish_to` got no snapshot (a WARNING; the run still succeeded). */
+  publishError?: string;
 }
 
 /** Create the Act! client for a configuration. */
@@ -144,11 +147,14 @@ export async function runSync(
         },
       });
       printer.done();
+      // The snapshot is taken under the run's lock, so no other run writes meanwhile.
+      const publishError = result.ok ? publishSnapshot(config, logger, now) : undefined;
       const run: SyncRun = {
         ...result,
         ...(client.refusal ? refusedRun(client.refusal) : {}),
         destination: sink.description,
         planned: tables.length,
+        ...(publishError !== undefined ? { publishError } : {}),
         ...(deps.signal?.aborted && !result.ok ? { stopped: true } : {}),
         ...timing(),
       };

@@ -2,7 +2,8 @@
  * Private: the SQL of the labelled views both sinks share.
  *
  * `<table>_labeled` has the rows of `<table>_live` (rows marked deleted hidden, empty strings and
- * the "no date" sentinel as NULL) with each data column named by its Act! label. Names are made
+ * the "no date" sentinel as NULL, every column of its table's declared type, durations also in
+ * minutes) with each data column named by its Act! label. Names are made
  * unique within the view, in the table's column order: a column without a label keeps its column
  * name; a name already taken in the view (`id` and `_act_synced` are taken first), compared
  * ignoring case, gets the first free suffix ` (2)`, ` (3)`, …; names are cut to 63 UTF-8 bytes
@@ -13,7 +14,7 @@
  */
 import { cutToBytes, MAX_COLUMN_BYTES } from "./_columns.ts";
 import { type Dialect, quoteIdent } from "./_sql.ts";
-import { live, prefix, shown } from "./_views.ts";
+import { isDuration, live, minutesColumn, minutesName, prefix, typedSelect } from "./_views.ts";
 import type { ColumnType } from "./sink.ts";
 
 /** The labelled view of a table. */
@@ -42,7 +43,12 @@ export function viewColumnNames(
   return out;
 }
 
-/** `CREATE VIEW` of a table's labelled view (drop the old one first). */
+/**
+ * `CREATE VIEW` of a table's labelled view (drop the old one first). Its columns keep their
+ * declared types as the `_live` view's do (see {@linkcode typedSelect}); a duration column's
+ * minutes come right after it, named by its label (or column) and `_minutes`. In SQLite the
+ * table's generated minutes columns must exist.
+ */
 export function createLabeledViewSql(
   dialect: Dialect,
   table: string,
@@ -51,14 +57,20 @@ export function createLabeledViewSql(
   schema: string | null = null,
 ): string {
   const list = [...columns];
-  const names = viewColumnNames(list.map(([name]) => name), labels);
-  const select = [`t."id"`];
-  for (const [name, type] of list) select.push(shown(dialect, name, type, names.get(name)));
-  select.push(`t."_act_synced"`);
-  return `CREATE VIEW ${prefix(schema)}${quoteIdent(labeledName(table))} AS SELECT ` +
-    `${select.join(", ")} FROM ${prefix(schema)}${quoteIdent(table)} AS t WHERE ${
-      live(dialect, "t")
-    }`;
+  const order: string[] = [];
+  const named = new Map(labels);
+  for (const [name, type] of list) {
+    order.push(name);
+    if (!isDuration(name, type)) continue;
+    const minutes = minutesColumn(name);
+    order.push(minutes);
+    named.set(minutes, minutesName(labels.get(name)?.replaceAll("\0", "").trim() || name));
+  }
+  const names = viewColumnNames(order, named);
+  const { select, joins } = typedSelect(dialect, table, list, names);
+  const all = [`t."id"`, ...select, `t."_act_synced"`].join(", ");
+  return `CREATE VIEW ${prefix(schema)}${quoteIdent(labeledName(table))} AS SELECT ${all} ` +
+    `FROM ${prefix(schema)}${quoteIdent(table)} AS t${joins} WHERE ${live(dialect, "t")}`;
 }
 
 /** A short stable hash of a view's text (PostgreSQL keeps it in the view's comment). */

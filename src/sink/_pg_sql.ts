@@ -18,7 +18,8 @@ export const RESERVED = new Set<string>(["id", ...META_COLUMNS]);
 /** PostgreSQL type for each column type. */
 export const PG_TYPES: Readonly<Record<ColumnType, string>> = {
   integer: "bigint",
-  real: "double precision",
+  // Exact decimals: sums of money come out as sent, never as 40692670.13000004.
+  real: "numeric",
   boolean: "boolean",
   datetime: "timestamptz",
   json: "jsonb",

@@ -9,15 +9,19 @@ import type { DatabaseSync } from "node:sqlite";
 import { type ColumnEntry, ColumnMap, COLUMNS_TABLE } from "./_columns.ts";
 import { columnsSql, quoteIdent } from "./_sql.ts";
 import {
+  addMinutesColumnSql,
   createIndexSql,
   createLinkTableSql,
   createLinkViewSql,
   createViewSql,
   dropViewSql,
+  isDuration,
   linkText,
+  minutesColumn,
+  POSITION_COLUMN,
   type ShapedTable,
 } from "./_views.ts";
-import type { FlatPage, LinkRows, LinkShape, TableShape } from "./sink.ts";
+import type { ColumnType, FlatPage, LinkRows, LinkShape, TableShape } from "./sink.ts";
 
 /** The reporting schema of one SQLite database. */
 export class SqliteShapes {
@@ -49,14 +53,31 @@ export class SqliteShapes {
     if (!changed && !linksChanged && this.#current.has(table)) return;
     this.#index(table, plan, shape);
     this.#db.exec(dropViewSql(table));
+    this.minutes(table, plan);
     this.#db.exec(createViewSql("sqlite", table, plan.columns));
     for (const link of shape.links) {
+      // A link table of an older version gets its position column before the view names it.
+      const types = page.links?.find((rows) => rows.link.table === link.table)?.types;
+      this.#migrateLink(link, this.#linkMap(link), types ?? new Map());
       this.#db.exec(createLinkTableSql("sqlite", link));
       this.#db.exec(createIndexSql(link.table, link.relatedColumn));
       this.#db.exec(dropViewSql(link.table));
       this.#db.exec(createLinkViewSql("sqlite", table, link, this.#linkColumns(link)));
     }
     this.#current.add(table);
+  }
+
+  /** Add the generated minutes column of each duration column that has none yet. */
+  minutes(table: string, plan: ShapedTable): void {
+    const info = this.#db.prepare(`PRAGMA table_xinfo(${quoteIdent(table)})`).all() as {
+      name: string;
+    }[];
+    const have = new Set(info.map((c) => c.name));
+    for (const [column, type] of plan.columns) {
+      if (isDuration(column, type) && !have.has(minutesColumn(column))) {
+        this.#db.exec(addMinutesColumnSql(table, column));
+      }
+    }
   }
 
   #index(table: string, plan: ShapedTable, shape: TableShape): void {
@@ -69,32 +90,88 @@ export class SqliteShapes {
     }
   }
 
-  /** Data columns of a link table (not its id columns or `_act_synced`). */
-  #linkColumns(link: LinkShape): string[] {
-    const info = this.#db.prepare(`PRAGMA table_info(${quoteIdent(link.table)})`).all() as {
+  /** Data columns of a link table with their types (not its id columns, position, sync time). */
+  #linkColumns(link: LinkShape, table = link.table): Map<string, ColumnType> {
+    const info = this.#db.prepare(`PRAGMA table_info(${quoteIdent(table)})`).all() as {
+      name: string;
+      type: string;
+    }[];
+    const own = new Set([link.parentColumn, link.relatedColumn, POSITION_COLUMN, "_act_synced"]);
+    return new Map(
+      info.filter((c) => !own.has(c.name)).map((c) => [c.name, typeOfDeclared(c.type)]),
+    );
+  }
+
+  /** The column mapping of a link table (its id and position columns reserved). */
+  #linkMap(link: LinkShape, columns = this.#linkColumns(link)): ColumnMap {
+    return new ColumnMap(link.table, columnEntries(this.#db, link.table), columns.keys(), [
+      link.parentColumn,
+      link.relatedColumn,
+      POSITION_COLUMN,
+    ]);
+  }
+
+  /**
+   * A link table written by a version that kept no position and stored every value as text:
+   * rebuilt with `position` (NULL until its parent is written again) and its columns typed as
+   * this page's values are (SQLite converts `'0'` to 0 in a BOOLEAN column on the copy).
+   */
+  #migrateLink(link: LinkShape, map: ColumnMap, types: Map<string, ColumnType>): void {
+    const db = this.#db;
+    const info = db.prepare(`PRAGMA table_info(${quoteIdent(link.table)})`).all() as {
       name: string;
     }[];
-    const own = new Set([link.parentColumn, link.relatedColumn, "_act_synced"]);
-    return info.map((c) => c.name).filter((name) => !own.has(name));
+    if (info.length === 0 || info.some((c) => c.name === POSITION_COLUMN)) return;
+    const typeOf = new Map<string, ColumnType>();
+    for (const [path, type] of types) {
+      const column = map.get(path);
+      if (column !== undefined) typeOf.set(column, type);
+    }
+    const old = this.#linkColumns(link);
+    const temp = `${link.table}__act_sync_rebuild`;
+    db.exec(`DROP TABLE IF EXISTS ${quoteIdent(temp)}`);
+    db.exec(createLinkTableSql("sqlite", link, null, temp));
+    for (const column of old.keys()) {
+      const type = DECLARED_LINK[typeOf.get(column) ?? "text"];
+      db.exec(`ALTER TABLE ${quoteIdent(temp)} ADD COLUMN ${quoteIdent(column)} ${type}`);
+    }
+    const names = [link.parentColumn, link.relatedColumn, ...old.keys(), "_act_synced"]
+      .map(quoteIdent).join(", ");
+    db.exec(
+      `INSERT INTO ${quoteIdent(temp)} (${names}) SELECT ${names} FROM ${quoteIdent(link.table)}`,
+    );
+    db.exec(dropViewSql(link.table));
+    db.exec(`DROP TABLE ${quoteIdent(link.table)}`);
+    // Other views may name the table: rename without checking them.
+    db.exec("PRAGMA legacy_alter_table = ON");
+    try {
+      db.exec(`ALTER TABLE ${quoteIdent(temp)} RENAME TO ${quoteIdent(link.table)}`);
+    } finally {
+      db.exec("PRAGMA legacy_alter_table = OFF");
+    }
+    db.exec(createIndexSql(link.table, link.relatedColumn));
   }
 
   /** Replace the links of the page's parents; returns whether columns were added. */
   #writeLinks(page: FlatPage, rows: LinkRows, at: string): boolean {
     const db = this.#db;
     const { link } = rows;
+    this.#migrateLink(link, this.#linkMap(link), rows.types);
     db.exec(createLinkTableSql("sqlite", link));
     const existing = this.#linkColumns(link);
-    const map = new ColumnMap(link.table, columnEntries(this.#db, link.table), existing, [
-      link.parentColumn,
-      link.relatedColumn,
-    ]);
+    const map = this.#linkMap(link, existing);
     let added = false;
     if (!map.covers(rows.types.keys())) {
       const { entries } = map.assign(rows.types.keys());
       recordColumns(db, link.table, entries);
-      for (const { column } of entries) {
-        db.exec(`ALTER TABLE ${quoteIdent(link.table)} ADD COLUMN ${quoteIdent(column)} TEXT`);
-        existing.push(column);
+      for (const { path, column } of entries) {
+        const type = rows.types.get(path) ?? "text";
+        db.exec(
+          `ALTER TABLE ${quoteIdent(link.table)} ADD COLUMN ${quoteIdent(column)} ${
+            DECLARED_LINK[type]
+          }`,
+        );
+        existing.set(column, type);
         added = true;
       }
     }
@@ -104,19 +181,29 @@ export class SqliteShapes {
     for (const row of page.rows) remove.run(row.id);
     const paths = [...rows.types.keys()];
     const columns = paths.map((path) => map.get(path)!);
-    const names = [link.parentColumn, link.relatedColumn, ...columns, "_act_synced"].map(
-      quoteIdent,
-    );
+    const types = columns.map((column) => existing.get(column) ?? "text");
+    const names = [
+      link.parentColumn,
+      link.relatedColumn,
+      POSITION_COLUMN,
+      ...columns,
+      "_act_synced",
+    ]
+      .map(quoteIdent);
+    // The first item with a related id keeps its pair (and its place).
     const insert = db.prepare(
-      `INSERT OR REPLACE INTO ${quoteIdent(link.table)} (${names.join(", ")}) VALUES (${
+      `INSERT OR IGNORE INTO ${quoteIdent(link.table)} (${names.join(", ")}) VALUES (${
         names.map(() => "?").join(", ")
       })`,
     );
-    const values: (string | null)[] = new Array(names.length);
-    for (const { parent, related } of rows.rows) {
+    const values: (string | number | bigint | null)[] = new Array(names.length);
+    for (const { parent, related, position } of rows.rows) {
       values[0] = parent;
       values[1] = related.id;
-      for (let i = 0; i < paths.length; i++) linkTextInto(values, i + 2, related[paths[i]]);
+      values[2] = position;
+      for (let i = 0; i < paths.length; i++) {
+        values[i + 3] = linkValue(related[paths[i]], types[i]);
+      }
       values[names.length - 1] = at;
       insert.run(...values);
     }
@@ -124,12 +211,35 @@ export class SqliteShapes {
   }
 }
 
-function linkTextInto(
-  values: (string | null)[],
-  slot: number,
+/** Declared types of link table columns (json as TEXT: a JSON value of an item is its text). */
+const DECLARED_LINK: Record<ColumnType, string> = {
+  integer: "INTEGER",
+  real: "REAL",
+  boolean: "BOOLEAN",
+  datetime: "DATETIME",
+  json: "TEXT",
+  text: "TEXT",
+};
+
+/** The declared type of a link table column, as a column type. */
+function typeOfDeclared(declared: string): ColumnType {
+  const upper = declared.toUpperCase();
+  const type = Object.entries(DECLARED_LINK).find(([t, d]) => d === upper && t !== "json");
+  return (type?.[0] as ColumnType | undefined) ?? "text";
+}
+
+/**
+ * A value as a link table column of this type holds it: booleans 0/1, numbers as numbers in a
+ * numeric column and as their text in a text one.
+ */
+function linkValue(
   value: string | number | bigint | boolean | null | undefined,
-): void {
-  values[slot] = value === undefined ? null : linkText(value);
+  type: ColumnType,
+): string | number | bigint | null {
+  if (value === undefined || value === null) return null;
+  if (type === "text" || type === "json") return linkText(value);
+  if (typeof value === "boolean") return value ? 1 : 0;
+  return typeof value === "string" ? value.replaceAll("\0", "") : value;
 }
 
 /** The table's rows of `_act_columns` (none when that table does not exist yet). */

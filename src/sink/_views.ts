@@ -1,10 +1,12 @@
 /**
- * Private: the SQL of the reporting schema both sinks share: `<table>_live` views, index names.
+ * Private: the SQL of the reporting schema both sinks share: `<table>_live` views, link tables,
+ * index names, a report role's grants.
  *
  * A `<table>_live` view has the table's `id`, data columns and `_act_synced`, without rows
  * marked deleted; empty strings and the "no date" sentinel (`9999-12-31…`, Act!'s value for an
- * open opportunity's close date) read as NULL. A link table's view keeps only the links of
- * parents that are not marked deleted.
+ * open opportunity's close date) read as NULL; every column keeps its table's declared type (see
+ * {@linkcode createViewSql}). A link table's view keeps only the links of parents that are not
+ * marked deleted.
  *
  * @module
  */
@@ -24,20 +26,77 @@ export function prefix(schema: string | null): string {
   return schema === null ? "" : `${quoteIdent(schema)}.`;
 }
 
-/** The view's expression for one column of table alias `t`, named `as` in the view. */
-export function shown(dialect: Dialect, column: string, type: ColumnType, as = column): string {
+/**
+ * The view's expression for one column of table alias `t`, named `as` in the view. In SQLite a
+ * date column is read through `join`, a self-join by rowid whose column keeps the declared type
+ * (see {@linkcode createViewSql}).
+ */
+function shown(
+  dialect: Dialect,
+  column: string,
+  type: ColumnType,
+  as = column,
+  join?: string,
+): string {
   const c = `t.${quoteIdent(column)}`;
   if (type === "text") {
     return `CASE WHEN ${c} = '' OR substr(${c}, 1, 10) = '9999-12-31' THEN NULL ELSE ${c} END ` +
       `AS ${quoteIdent(as)}`;
   }
   if (type === "datetime") {
-    // Any offset the sentinel was sent with, in UTC: from 9999-12-30T10:00Z on.
-    const limit = dialect === "sqlite" ? "'9999-12-30'" : "'9999-12-30T00:00:00Z'";
-    return `CASE WHEN ${c} >= ${limit} THEN NULL ELSE ${c} END AS ${quoteIdent(as)}`;
+    if (join !== undefined) return `${quoteIdent(join)}.${quoteIdent(column)} AS ${quoteIdent(as)}`;
+    return `CASE WHEN ${c} >= ${DATE_LIMIT[dialect]} THEN NULL ELSE ${c} END AS ${quoteIdent(as)}`;
   }
   return as === column ? c : `${c} AS ${quoteIdent(as)}`;
 }
+
+/** From this UTC value on a date is Act!'s "no date" sentinel, whatever offset it was sent with. */
+const DATE_LIMIT: Record<Dialect, string> = {
+  sqlite: "'9999-12-30'",
+  postgres: "'9999-12-30T00:00:00Z'",
+};
+
+/**
+ * Whether a text column holds durations (`HH:MM:SS`, e.g. `history.duration`): its name is
+ * `duration` or ends in `Duration`.
+ */
+export function isDuration(column: string, type: ColumnType): boolean {
+  return type === "text" && (column.toLowerCase() === "duration" || column.endsWith("Duration"));
+}
+
+/** The view column that gives a duration column in minutes. */
+export function minutesName(column: string): string {
+  return `${column}_minutes`;
+}
+
+/**
+ * The SQLite table's generated column (virtual: computed on read, never stored) that holds a
+ * duration column in minutes, declared REAL so that ODBC drivers read a number.
+ */
+export function minutesColumn(column: string): string {
+  return `_act_minutes_${column}`;
+}
+
+/** `ALTER TABLE … ADD COLUMN` of a duration column's generated minutes column (SQLite). */
+export function addMinutesColumnSql(table: string, column: string): string {
+  const c = quoteIdent(column);
+  const hours = `substr(${c}, 1, length(${c}) - 6)`;
+  return `ALTER TABLE ${quoteIdent(table)} ADD COLUMN ${quoteIdent(minutesColumn(column))} REAL ` +
+    `GENERATED ALWAYS AS (CASE WHEN ${c} GLOB '[0-9]*:[0-9][0-9]:[0-9][0-9]' AND ${hours} ` +
+    `NOT GLOB '*[^0-9]*' THEN CAST(${hours} AS INTEGER) * 60 + ` +
+    `CAST(substr(${c}, -5, 2) AS INTEGER) + CAST(substr(${c}, -2) AS INTEGER) / 60.0 END) VIRTUAL`;
+}
+
+/** A duration column in minutes, as numeric (PostgreSQL's view expression). */
+function pgMinutes(column: string): string {
+  const c = `t.${quoteIdent(column)}`;
+  return `CASE WHEN ${c} ~ '^[0-9]+:[0-9]{2}:[0-9]{2}$' THEN ` +
+    `split_part(${c}, ':', 1)::numeric * 60 + split_part(${c}, ':', 2)::numeric + ` +
+    `round(split_part(${c}, ':', 3)::numeric / 60, 6) END`;
+}
+
+/** SQLite joins at most 64 tables: date columns past this many read through CASE (as text). */
+const MAX_DATE_JOINS = 60;
 
 /** Whether the row of alias `alias` is not marked deleted. */
 export function live(dialect: Dialect, alias: string): string {
@@ -49,20 +108,63 @@ export function dropViewSql(table: string, schema: string | null = null): string
   return `DROP VIEW IF EXISTS ${prefix(schema)}${quoteIdent(viewName(table))}`;
 }
 
-/** `CREATE VIEW` of a table's `_live` view over these data columns (drop the old one first). */
+/**
+ * `CREATE VIEW` of a table's `_live` view over these data columns (drop the old one first).
+ *
+ * Every column keeps the type the table declares, so that ODBC drivers (which type a column by
+ * its declared type) read dates as dates and numbers as numbers, as from the table: in SQLite an
+ * expression has no declared type, so a date column is read from a self-join by rowid that
+ * leaves out the "no date" sentinel rather than through `CASE`. A duration column (see
+ * {@linkcode isDuration}) gets a `<column>_minutes` column; in SQLite that reads the table's
+ * generated column (see {@linkcode addMinutesColumnSql}), which must exist.
+ */
 export function createViewSql(
   dialect: Dialect,
   table: string,
   columns: Iterable<[string, ColumnType]>,
   schema: string | null = null,
 ): string {
-  const select = [`t."id"`];
-  for (const [name, type] of columns) select.push(shown(dialect, name, type));
-  select.push(`t."_act_synced"`);
-  return `CREATE VIEW ${prefix(schema)}${quoteIdent(viewName(table))} AS SELECT ${
-    select.join(", ")
-  } ` +
-    `FROM ${prefix(schema)}${quoteIdent(table)} AS t WHERE ${live(dialect, "t")}`;
+  const { select, joins } = typedSelect(dialect, table, columns);
+  const all = [`t."id"`, ...select, `t."_act_synced"`].join(", ");
+  return `CREATE VIEW ${prefix(schema)}${quoteIdent(viewName(table))} AS SELECT ${all} ` +
+    `FROM ${prefix(schema)}${quoteIdent(table)} AS t${joins} WHERE ${live(dialect, "t")}`;
+}
+
+/**
+ * The view columns of these data columns of `table` (alias `t`), and the self-joins they read
+ * dates through (see {@linkcode createViewSql}). `names` renames view columns: a data column by
+ * its name, a duration's minutes column by {@linkcode minutesColumn}; the minutes column of a
+ * `_live` view is {@linkcode minutesName}, left out when a data column has that name.
+ */
+export function typedSelect(
+  dialect: Dialect,
+  table: string,
+  columns: Iterable<[string, ColumnType]>,
+  names?: ReadonlyMap<string, string>,
+): { select: string[]; joins: string } {
+  const list = [...columns];
+  const taken = new Set(list.map(([name]) => name.toLowerCase()));
+  const select: string[] = [];
+  const joins: string[] = [];
+  for (const [name, type] of list) {
+    let join: string | undefined;
+    if (dialect === "sqlite" && type === "datetime" && joins.length < MAX_DATE_JOINS) {
+      join = `_d${joins.length}`;
+      joins.push(
+        ` LEFT JOIN ${quoteIdent(table)} AS ${quoteIdent(join)} ON ${
+          quoteIdent(join)
+        }.rowid = t.rowid AND ` +
+          `${quoteIdent(join)}.${quoteIdent(name)} < ${DATE_LIMIT.sqlite}`,
+      );
+    }
+    select.push(shown(dialect, name, type, names?.get(name) ?? name, join));
+    if (!isDuration(name, type)) continue;
+    const as = names ? names.get(minutesColumn(name)) : minutesName(name);
+    if (as === undefined || (!names && taken.has(as.toLowerCase()))) continue;
+    const minutes = dialect === "sqlite" ? `t.${quoteIdent(minutesColumn(name))}` : pgMinutes(name);
+    select.push(`${minutes} AS ${quoteIdent(as)}`);
+  }
+  return { select, joins: joins.join("") };
 }
 
 /** `CREATE VIEW` of a link table's `_live` view: the links of parents not marked deleted. */
@@ -70,16 +172,45 @@ export function createLinkViewSql(
   dialect: Dialect,
   parent: string,
   link: LinkShape,
-  columns: Iterable<string>,
+  columns: Iterable<[string, ColumnType]>,
   schema: string | null = null,
 ): string {
-  const select = [`t.${quoteIdent(link.parentColumn)}`, `t.${quoteIdent(link.relatedColumn)}`];
-  for (const name of columns) select.push(shown(dialect, name, "text"));
-  select.push(`t."_act_synced"`);
+  // Durations in link tables get no generated minutes column: leave them as they are.
+  const typed = [...columns].map(([name, type]): [string, ColumnType] => [
+    name,
+    isDuration(name, type) ? "json" : type,
+  ]);
+  const { select, joins } = typedSelect(dialect, link.table, typed);
+  const ids = [link.parentColumn, link.relatedColumn, POSITION_COLUMN].map((c) =>
+    `t.${quoteIdent(c)}`
+  );
   return `CREATE VIEW ${prefix(schema)}${quoteIdent(viewName(link.table))} AS SELECT ` +
-    `${select.join(", ")} FROM ${prefix(schema)}${quoteIdent(link.table)} AS t WHERE EXISTS ` +
+    `${[...ids, ...select, `t."_act_synced"`].join(", ")} FROM ${prefix(schema)}` +
+    `${quoteIdent(link.table)} AS t${joins} WHERE EXISTS ` +
     `(SELECT 1 FROM ${prefix(schema)}${quoteIdent(parent)} AS p WHERE p."id" = ` +
     `t.${quoteIdent(link.parentColumn)} AND ${live(dialect, "p")})`;
+}
+
+/**
+ * PostgreSQL: what a report role needs to read the schema, now and later: USAGE on the schema,
+ * SELECT on every table and view in it, and the same on those the connecting user creates later
+ * (default privileges, so a view dropped and created again keeps the grant).
+ */
+export function grantSchemaSql(schema: string, role: string): string[] {
+  const s = quoteIdent(schema), r = quoteIdent(role);
+  return [
+    `GRANT USAGE ON SCHEMA ${s} TO ${r}`,
+    `GRANT SELECT ON ALL TABLES IN SCHEMA ${s} TO ${r}`,
+    `ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT SELECT ON TABLES TO ${r}`,
+  ];
+}
+
+/** PostgreSQL: `GRANT SELECT` on these tables or views of a schema to a report role. */
+export function grantSelectSql(schema: string, names: readonly string[], role: string): string {
+  return `GRANT SELECT ON ${
+    names.map((n) => `${quoteIdent(schema)}.${quoteIdent(n)}`).join(", ")
+  } ` +
+    `TO ${quoteIdent(role)}`;
 }
 
 /** The name of the index on one column: `<table>_<column>_idx`, shortened with a hash if long. */
@@ -102,19 +233,29 @@ export function createIndexSql(
     `${prefix(schema)}${quoteIdent(table)} (${quoteIdent(column)})`;
 }
 
-/** `CREATE TABLE IF NOT EXISTS` of a link table (both id columns text, the pair its key). */
+/** The link table column holding the item's place in the source array (0 = first). */
+export const POSITION_COLUMN = "position";
+
+/**
+ * `CREATE TABLE IF NOT EXISTS` of a link table: both id columns text, the pair its key, and the
+ * item's place in the source array ({@linkcode POSITION_COLUMN}; Act! treats the first as the
+ * primary one).
+ */
 export function createLinkTableSql(
   dialect: Dialect,
   link: LinkShape,
   schema: string | null = null,
+  name: string = link.table,
 ): string {
   const p = quoteIdent(link.parentColumn), r = quoteIdent(link.relatedColumn);
   const synced = dialect === "sqlite" ? "TEXT" : "timestamptz";
   const text = dialect === "sqlite" ? "TEXT" : "text";
+  const integer = dialect === "sqlite" ? "INTEGER" : "integer";
   return `CREATE TABLE IF NOT EXISTS ${prefix(schema)}${
-    quoteIdent(link.table)
+    quoteIdent(name)
   } (${p} ${text} NOT NULL, ` +
-    `${r} ${text} NOT NULL, "_act_synced" ${synced}, PRIMARY KEY (${p}, ${r}))`;
+    `${r} ${text} NOT NULL, ${quoteIdent(POSITION_COLUMN)} ${integer}, "_act_synced" ${synced}, ` +
+    `PRIMARY KEY (${p}, ${r}))`;
 }
 
 /** A flattened value as a link table's text column holds it (booleans 0/1, like the tables). */

@@ -20,13 +20,18 @@ export interface OpenSinkOptions {
    * stands in for it (the destination is empty). @default {false}
    */
   dryRun?: boolean;
+  /** PostgreSQL: a role granted SELECT on every table and view the sink creates. */
+  reportRole?: string;
 }
 
 /** Open `sqlite:PATH` (or a bare path) or `postgres://…` as a {@linkcode Sink}. */
 export async function openSink(destination: string, options: OpenSinkOptions = {}): Promise<Sink> {
   if (/^postgres(ql)?:\/\//i.test(destination)) {
     const { openPostgresSink } = await import("./postgres.ts");
-    return await openPostgresSink(destination, { logger: options.logger });
+    return await openPostgresSink(destination, {
+      logger: options.logger,
+      reportRole: options.reportRole,
+    });
   }
   const path = sqlitePath(destination);
   if (options.dryRun && path !== ":memory:" && !existsSync(path)) {

@@ -22,7 +22,7 @@ import { pgCompareSql } from "./_changes.ts";
 import { type ColumnEntry, ColumnMap, fieldColumn } from "./_columns.ts";
 import { pgColumnEntries, PgShapes, recordPgColumns } from "./_pg_shape.ts";
 import { quoteIdent } from "./_sql.ts";
-import { dropViewSql, refMigrations, textRefs } from "./_views.ts";
+import { dropViewSql, grantSchemaSql, grantSelectSql, refMigrations, textRefs } from "./_views.ts";
 import { createLabeledViewSql, labeledName, sqlText, viewTag } from "./_labels.ts";
 import {
   REJECTED_TABLE,
@@ -61,6 +61,8 @@ export interface PostgresSinkOptions {
   connectTimeoutSeconds?: number;
   /** Rows per upsert statement within a page. @default {2000} */
   chunkRows?: number;
+  /** A role granted SELECT on every table and view the sink creates (`report_role`). */
+  reportRole?: string;
 }
 
 type Sql = postgres.Sql;
@@ -75,6 +77,8 @@ interface TablePlan {
   mapped: boolean;
   /** The upsert for the current columns (null after a change). */
   upsert: string | null;
+  /** `double precision` columns still to store as `numeric`. */
+  floats?: string[];
 }
 
 /**
@@ -110,6 +114,11 @@ export async function openPostgresSink(
       await sql.unsafe(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.schema)}`);
       options.logger?.info(`Created schema "${target.schema}" in ${target.safeUrl}`);
     }
+    if (options.reportRole !== undefined) {
+      for (const statement of grantSchemaSql(target.schema, options.reportRole)) {
+        await sql.unsafe(statement);
+      }
+    }
   } catch (error) {
     await sql.end({ timeout: 0 }).catch(() => {});
     throw new Error(describePgError(error, "prepare schema in", target), { cause: error });
@@ -126,10 +135,13 @@ class PostgresSink implements Sink {
   #plans = new Map<string, TablePlan>();
   #compares = new Map<string, string>();
   #shapes: PgShapes;
+  /** The role granted SELECT on every table and view created here (`report_role`). */
+  #reportRole: string | undefined;
 
   constructor(sql: Sql, target: PgTarget, options: PostgresSinkOptions) {
     this.#sql = sql;
-    this.#shapes = new PgShapes(target.schema);
+    this.#reportRole = options.reportRole;
+    this.#shapes = new PgShapes(target.schema, options.reportRole);
     this.#target = target;
     this.#logger = options.logger;
     this.#chunkRows = Math.max(1, options.chunkRows ?? 2000);
@@ -245,6 +257,7 @@ class PostgresSink implements Sink {
         });
       });
     if (!plan) return;
+    if (plan.floats?.length) await this.#exact(table, plan);
     await this.write(table, { rows: [], types: refMigrations(plan, shape), shape }, at);
   }
 
@@ -338,6 +351,9 @@ class PostgresSink implements Sink {
       await this.#sql.begin(async (tx) => {
         await tx.unsafe(`DROP VIEW IF EXISTS ${view}`);
         await tx.unsafe(sql);
+        if (this.#reportRole !== undefined) {
+          await tx.unsafe(grantSelectSql(schema, [labeledName(table)], this.#reportRole));
+        }
         const note = `Rows of "${table}" not marked deleted, columns named by their Act! labels`;
         await tx.unsafe(`COMMENT ON VIEW ${view} IS ${sqlText(`${note} (${tag})`)}`);
         for (const column of plan.columns.keys()) {
@@ -357,6 +373,11 @@ class PostgresSink implements Sink {
       );
     }
     return true;
+  }
+
+  /** The qualified name of the table's labelled view. */
+  #labeled(table: string): string {
+    return `${quoteIdent(this.#target.schema)}.${quoteIdent(labeledName(table))}`;
   }
 
   /** The table's plan, read when not cached; undefined when the table does not exist. */
@@ -460,12 +481,38 @@ class PostgresSink implements Sink {
     );
     if (rows.length === 0) return undefined;
     const columns = new Map<string, ColumnType>();
+    const floats: string[] = [];
     for (const { name, type } of rows) {
       if (RESERVED.has(String(name).toLowerCase())) continue;
       columns.set(name, columnTypeOf(type));
+      if (type === "double precision") floats.push(name);
     }
     const { mapped, entries } = await this.#entries(tx, table);
-    return { columns, map: new ColumnMap(table, entries, columns.keys()), mapped, upsert: null };
+    const map = new ColumnMap(table, entries, columns.keys());
+    return { columns, map, mapped, upsert: null, floats };
+  }
+
+  /**
+   * Store the table's `double precision` columns (written by an older version) as `numeric`:
+   * the view goes first (it is created again by the next write).
+   */
+  async #exact(table: string, plan: TablePlan): Promise<void> {
+    const alter = (plan.floats ?? []).map((c) => `ALTER COLUMN ${quoteIdent(c)} TYPE numeric`);
+    await this.#sql.begin(async (tx) => {
+      await tx.unsafe("SELECT pg_advisory_xact_lock(hashtext($1))", [this.#table(table)]);
+      await tx.unsafe(dropViewSql(table, this.#target.schema));
+      // The labelled view pins the column's type too: the field labels' run recreates it.
+      await tx.unsafe(`DROP VIEW IF EXISTS ${this.#labeled(table)}`);
+      await tx.unsafe(`ALTER TABLE ${this.#table(table)} ${alter.join(", ")}`);
+    }).catch((error) => {
+      throw new Error(
+        describePgError(error, `store exact numbers in "${table}" of`, this.#target),
+        {
+          cause: error,
+        },
+      );
+    });
+    plan.floats = [];
   }
 
   /** The table's rows of `_act_columns`, and whether that table exists. */
@@ -535,8 +582,7 @@ class PostgresSink implements Sink {
     if (result.widenedColumns.length > 0) {
       await tx.unsafe(dropViewSql(table, this.#target.schema)); // recreated after the rows
       // The labelled view pins the column's type too: the field labels' run recreates it.
-      const labeled = `${quoteIdent(this.#target.schema)}.${quoteIdent(labeledName(table))}`;
-      await tx.unsafe(`DROP VIEW IF EXISTS ${labeled}`);
+      await tx.unsafe(`DROP VIEW IF EXISTS ${this.#labeled(table)}`);
     }
     if (clauses.length > 0) {
       await tx.unsafe(`ALTER TABLE ${this.#table(table)} ${clauses.join(", ")}`);

@@ -1,6 +1,7 @@
 /**
- * The example report queries of the README's "Reporting" section, over the `_live` views and
- * link tables. Each has one text for SQLite and one for PostgreSQL (the same when the SQL is).
+ * The example report queries of docs/reporting.md, over the `_live` views and link tables. Each
+ * has one text for SQLite and one for PostgreSQL (the same when the SQL is); every one also runs
+ * as written on a published copy through the SQLite ODBC driver.
  *
  * @module
  */
@@ -44,7 +45,24 @@ FROM activities_live
 GROUP BY "scheduledFor", week
 ORDER BY week, "user"`;
 
-const LAST_CONTACT =
+/** The latest history of the company or of any of its contacts. */
+const LAST_CONTACT = `WITH touches AS (
+  SELECT hc.company_id, h."startTime"
+  FROM history_companies_live hc
+  JOIN history_live h ON h.id = hc.history_id
+  UNION ALL
+  SELECT c."companyID", h."startTime"
+  FROM contacts_live c
+  JOIN history_contacts_live hc ON hc.contact_id = c.id
+  JOIN history_live h ON h.id = hc.history_id
+)
+SELECT co.id AS company_id, co.name AS company, max(t."startTime") AS last_contact
+FROM companies_live co
+LEFT JOIN touches t ON t.company_id = co.id
+GROUP BY co.id, co.name
+ORDER BY last_contact DESC NULLS LAST, company_id`;
+
+const LAST_CONTACT_COMPANY =
   `SELECT co.id AS company_id, co.name AS company, max(h."startTime") AS last_contact
 FROM companies_live co
 LEFT JOIN history_companies_live hc ON hc.company_id = co.id
@@ -52,7 +70,27 @@ LEFT JOIN history_live h ON h.id = hc.history_id
 GROUP BY co.id, co.name
 ORDER BY last_contact DESC NULLS LAST, company_id`;
 
-/** The five example queries, in the README's order. */
+const LAST_CONTACT_CONTACTS =
+  `SELECT co.id AS company_id, co.name AS company, max(h."startTime") AS last_contact
+FROM companies_live co
+LEFT JOIN contacts_live c ON c."companyID" = co.id
+LEFT JOIN history_contacts_live hc ON hc.contact_id = c.id
+LEFT JOIN history_live h ON h.id = hc.history_id
+GROUP BY co.id, co.name
+ORDER BY last_contact DESC NULLS LAST, company_id`;
+
+/** The first contact of an opportunity's list (link position 0) is its primary contact. */
+const PRIMARY_CONTACT =
+  `SELECT o."stage_name" AS stage, o.id AS opportunity_id, c."fullName" AS primary_contact,
+       co.name AS company
+FROM opportunities_live o
+LEFT JOIN opportunity_contacts_live oc ON oc.opportunity_id = o.id AND oc.position = 0
+LEFT JOIN contacts_live c ON c.id = oc.contact_id
+LEFT JOIN companies_live co ON co.id = c."companyID"
+WHERE o.status = 0
+ORDER BY stage, opportunity_id`;
+
+/** The example queries, in the order of docs/reporting.md. */
 export const REPORT_QUERIES = {
   pipelineByStage: { title: "Pipeline by stage", sqlite: PIPELINE, postgres: PIPELINE },
   wonRevenueByManager: {
@@ -74,8 +112,23 @@ export const REPORT_QUERIES = {
     postgres: WEEKLY(`to_char(date_trunc('week', "startTime" AT TIME ZONE 'UTC'), 'YYYY-MM-DD')`),
   },
   lastContactPerCompany: {
-    title: "Last contact date per company (its latest history)",
+    title: "Last contact per company (its own history or its contacts')",
     sqlite: LAST_CONTACT,
     postgres: LAST_CONTACT,
+  },
+  lastContactCompanyHistory: {
+    title: "Last history recorded against the company",
+    sqlite: LAST_CONTACT_COMPANY,
+    postgres: LAST_CONTACT_COMPANY,
+  },
+  lastContactThroughContacts: {
+    title: "Last history of the company's contacts",
+    sqlite: LAST_CONTACT_CONTACTS,
+    postgres: LAST_CONTACT_CONTACTS,
+  },
+  primaryContact: {
+    title: "Open opportunities with their primary contact and its company",
+    sqlite: PRIMARY_CONTACT,
+    postgres: PRIMARY_CONTACT,
   },
 } as const satisfies Record<string, ReportQuery>;

@@ -63,9 +63,12 @@ export interface TableShape {
 export interface LinkRows {
   /** Which link table. */
   link: LinkShape;
-  /** One row per pair: the parent's id and the related record flattened (its `id` is the related id). */
-  rows: { parent: string; related: FlatRow }[];
-  /** Types of the related records' other fields (all stored as text in the link table). */
+  /**
+   * One row per pair: the parent's id, the related record flattened (its `id` is the related
+   * id) and its index in the parent's array (0 = first, the one Act! treats as primary).
+   */
+  rows: { parent: string; related: FlatRow; position: number }[];
+  /** Types of the related records' other fields. */
   types: Map<string, ColumnType>;
 }
 

@@ -369,6 +369,7 @@ class SqliteSink implements Sink {
       if (now?.sql === sql) return false;
       this.#db.exec("BEGIN IMMEDIATE");
       try {
+        this.#shapes.minutes(table, plan); // the view reads them
         this.#db.exec(`DROP VIEW IF EXISTS ${quoteIdent(view)}`);
         this.#db.exec(sql);
         this.#db.exec("COMMIT");

@@ -73,9 +73,10 @@ export function shapeOf(spec: TableSpec): TableShape {
 
 /**
  * Flatten a page of records for the sink with the table's shape and link rows: each array of
- * related records gives one link row per distinct related id (items without an id are left
- * out; a record read twice in the page links as its last copy does). With `onReject`, a
- * record that cannot be stored is handed to it and left out, links included.
+ * related records gives one link row per distinct related id, with its index in the array
+ * (items without an id are left out; a record read twice in the page links as its last copy
+ * does). With `onReject`, a record that cannot be stored is handed to it and left out, links
+ * included.
  */
 export function flattenForSink(
   spec: TableSpec,
@@ -106,14 +107,14 @@ export function flattenForSink(
       const array = row[link.field];
       if (!Array.isArray(array)) continue;
       const seen = new Set<string>();
-      for (const item of array) {
+      for (const [position, item] of array.entries()) {
         if (typeof item !== "object" || item === null || Array.isArray(item)) continue;
         const id = (item as Record<string, unknown>).id;
         if (id === null || id === undefined || id === "") continue;
         if (seen.has(String(id))) continue;
         seen.add(String(id));
         const related = flattenRecord({ ...item, id: String(id) }, out.types, options);
-        out.rows.push({ parent, related });
+        out.rows.push({ parent, related, position });
       }
     }
     out.types.delete("id");
