@@ -96,7 +96,6 @@ import {
   scanByPrefix,
 } from "./scan.ts";
 import { shapeOf } from "./relations.ts";
-import { type FieldRules, fieldWarnings } from "./fields.ts";
 import { TABLES, type TableSpec } from "../act/tables.ts";
 import {
   type ChildReader,
@@ -176,7 +175,6 @@ class TableReader {
   state: State;
   #spec: TableSpec;
   #options: SyncOptions;
-  #fieldsChecked = false;
   #deps: EngineDeps;
   #path: string;
   #requests = 0;
@@ -227,7 +225,12 @@ class TableReader {
     let emptyFirstRead = false;
     try {
       await this.#deps.sink.prepare(name, shapeOf(this.#spec), startedIso);
-      this.#rejects = await Rejects.load(this.#spec, this.#deps.sink, log, this.#fields);
+      this.#rejects = await Rejects.load(
+        this.#spec,
+        this.#deps.sink,
+        log,
+        this.#options.fields?.[this.#spec.name],
+      );
       const firstRead = this.#options.fullRefresh || cursorOf(this.state, name) === null;
       // A resumed window is open-ended like every other: it reads on up to the newest row.
       const spec = this.#spec;
@@ -398,7 +401,7 @@ class TableReader {
     const rows = children ? children.rows : parentsOrRows;
     if (children) this.#rowsRead += rows.length;
     const key = onCursor && !children ? this.#spec.cursorJsonField ?? undefined : undefined;
-    const page = rejects.flatten(this.#checkFields(rows), key);
+    const page = rejects.flatten(rows, key);
     const result = page.rows.length > 0
       ? await this.#deps.sink.write(this.#spec.name, page, synced)
       : { written: 0, changes: noChanges(), newColumns: [], widenedColumns: [] };
@@ -412,28 +415,11 @@ class TableReader {
   /** Write a window page read a chunk at a time (`checkedChunks`), in one transaction. */
   async #writeChunked(rows: NonNullable<ListPage["lazy"]>, from: number): Promise<void> {
     const synced = new Date(this.#deps.now()).toISOString();
-    this.#checkFields(rows.slice(0, Math.min(rows.length, 100)));
     const check = this.#cursorCheck(from);
     const chunks = checkedChunks(rows, this.#rejects!, check, this.#deps.afterPage);
     const result = await this.#deps.sink.write(this.#spec.name, chunks, synced);
     await this.#rejects!.flush(synced);
     this.#written(result);
-  }
-
-  get #fields(): FieldRules | undefined {
-    return this.#options.fields?.[this.#spec.name];
-  }
-
-  /** Once per table and run, on its first records: the WARNINGs of `fieldWarnings`. */
-  #checkFields<T extends Record<string, unknown>>(rows: T[]): T[] {
-    if (!this.#fields || this.#fieldsChecked) return rows;
-    const records = rows.filter((row) => !(row instanceof UnparsedRow));
-    if (records.length === 0) return rows;
-    this.#fieldsChecked = true;
-    for (const w of fieldWarnings(records, this.#fields, this.#spec.name)) {
-      this.#deps.logger.warning(w);
-    }
-    return rows;
   }
 
   #cursorCheck(from: number): CursorCheck {

@@ -30,7 +30,7 @@ import { readField } from "./_cursor_rows.ts";
 import { flattenForSink } from "./relations.ts";
 import type { Row } from "./scan.ts";
 import type { TableSpec } from "../act/tables.ts";
-import { applyFieldRules, type FieldRules } from "./fields.ts";
+import { applyFieldRules, type FieldRules, fieldWarnings } from "./fields.ts";
 
 /** What `raw` holds for a row that is not JSON, of a table with field rules. */
 export const NOT_KEPT = "(not kept: 'exclude_fields' and 'hash_fields' cannot be applied to text " +
@@ -68,6 +68,8 @@ export class Rejects {
   #fields: FieldRules | undefined;
   /** Records with the rules applied (so that none is hashed twice). */
   #applied = new WeakSet<Row>();
+  /** Whether the rules were compared with the table's records (once per run). */
+  #fieldsChecked = false;
 
   private constructor(
     spec: TableSpec,
@@ -155,7 +157,9 @@ export class Rejects {
    * {@linkcode flush}; `cursorKey`: rows must have a valid cursor value too.
    */
   flatten(rows: readonly Row[], cursorKey?: string): FlatPage {
-    const kept = rows.filter((row) => this.screen(row, cursorKey)).map((row) => this.#apply(row));
+    const screened = rows.filter((row) => this.screen(row, cursorKey));
+    this.#checkFields(screened);
+    const kept = screened.map((row) => this.#apply(row));
     const page = flattenForSink(this.#spec, kept, (row, reason) => this.add(row, reason));
     if (this.#held.size > 0) {
       for (const row of page.rows) if (this.#held.has(row.id)) this.#healed.add(row.id);
@@ -178,6 +182,16 @@ export class Rejects {
     const parent = parentId === undefined || parentId === null ? null : String(parentId);
     this.#pending.set(key, { id, parent, key, reason, raw });
     this.#healed.delete(id ?? "");
+  }
+
+  /**
+   * Once per table and run, on its first records: a WARNING for each rule path that matches no
+   * field (`fieldWarnings`).
+   */
+  #checkFields(rows: readonly Row[]): void {
+    if (!this.#fields || this.#fieldsChecked || rows.length === 0) return;
+    this.#fieldsChecked = true;
+    for (const w of fieldWarnings(rows, this.#fields, this.#spec.name)) this.#logger.warning(w);
   }
 
   /** `row` with the table's field rules applied, once. */
