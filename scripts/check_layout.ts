@@ -51,6 +51,9 @@ export const LONG_FILES: Readonly<Record<string, string>> = {
   "src/config/schema.ts":
     "the configuration's specification: one valibot pipe per key and the rules they share, read " +
     "as one table",
+  "src/sync/reconcile.ts":
+    "one flow, a table's reconcile: its scan (whole lists here, the id scan in id_scan.ts), " +
+    "the comparison's outcome, the mass-delete guard and the lookup of missing rows",
   "src/sync/scan.ts":
     "the loss-free paging argument at its top and the four scans it argues for (window, tie " +
     "group, full read, whole list), which share its completeness rules",

@@ -10,7 +10,7 @@ import { METADATA_TABLE_NAMES, TABLE_NAMES } from "../src/act/tables.ts";
 type Sim = Awaited<ReturnType<typeof startSimulator>>;
 
 function configFor(sim: Sim, extra: Record<string, unknown> = {}): Config {
-  return configForSimulator(sim.url, { max_retries: 0, ...extra });
+  return configForSimulator(sim.url, { max_retries: 0, destination: "sqlite::memory:", ...extra });
 }
 
 async function check(
@@ -39,7 +39,7 @@ describe("runCheck()", () => {
     assert.equal(ok, true, out);
     const lines = out.trimEnd().split("\n");
     // The built-in tables, with the custom tables Act! lists (see the custom tables' tests)
-    // before the metadata tables.
+    // before the metadata tables; then the total and the destination.
     const metadata: readonly string[] = METADATA_TABLE_NAMES;
     const names = [
       ...TABLE_NAMES.filter((t) => !metadata.includes(t)),
@@ -47,7 +47,7 @@ describe("runCheck()", () => {
       "custom_projects",
       ...METADATA_TABLE_NAMES,
     ];
-    assert.equal(lines.length, names.length + 1);
+    assert.equal(lines.length, names.length + 2);
     for (const [i, table] of names.entries()) {
       assert.match(lines[i], new RegExp(`^${table}\\s+/api/\\S+\\s+OK \\(`), lines[i]);
     }
@@ -61,6 +61,10 @@ describe("runCheck()", () => {
     const starts = lines.slice(0, names.length).map((line) => line.indexOf(" OK ("));
     assert.equal(new Set(starts).size, 1, out);
     assert.match(lines[names.length], new RegExp(`All ${names.length} tables OK`));
+    assert.match(
+      lines[names.length + 1],
+      /^Destination OK: opened and wrote one row to _act_check$/,
+    );
     assert.match(out, /^notes\s+\/api\/notes\?format=text\s+OK/m);
     assert.match(
       out,

@@ -206,6 +206,7 @@ for (const dest of destinations) {
               reject: (t, r, a) => sink.reject(t, r, a),
               unreject: (t, k) => sink.unreject(t, k),
               rejected: () => sink.rejected(),
+              scrub: (t, p, h) => sink.scrub(t, p, h),
               close: () => sink.close(),
             }
             : sink;

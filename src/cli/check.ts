@@ -20,5 +20,15 @@ export async function checkCommand(args: string[], deps: CliDeps): Promise<numbe
     return EXIT.auth;
   }
   if (result.loginError) logger.severe(`Check failed: ${result.loginError}`);
+  if (result.destinationError) {
+    logger.severe(`Check failed: the destination: ${result.destinationError}`);
+  }
+  if (result.ok) {
+    logger.info(
+      `Check passed: the Act! login, ${config.tables.length} tables and the destination`,
+    );
+  } else if (!result.loginError && !result.destinationError) {
+    logger.severe(`Check failed: a table's endpoint did not answer as expected (see above)`);
+  }
   return result.ok ? EXIT.ok : EXIT.failed;
 }

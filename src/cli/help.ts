@@ -116,6 +116,33 @@ Examples:
   act-sync stop
   act-sync stop -c C:\\act-sync\\configuration.json
 `,
+  scrub: `Usage: act-sync scrub [options]
+
+Apply 'exclude_fields' and 'hash_fields' to the values already stored, in place: the columns of
+excluded fields are set to NULL, those of hashed fields replaced by their HMAC-SHA-256 (with
+ACT_HASH_KEY). Takes the state file's lock as a run does (exit 3 while another run holds it).
+
+${CONFIG_OPTIONS}
+
+Examples:
+  act-sync scrub
+  act-sync scrub -c C:\\act-sync\\configuration.json
+`,
+  notify: `Usage: act-sync notify --test [options]
+
+Send a test alert to every target of 'notify' (webhooks and e-mail) and print each result. Exit
+code 0 when every target got it, 1 when a send failed, 2 when 'notify' is empty or an SMTP
+server refused the login (check 'user' and the variable named by 'password_env').
+
+Options:
+  --test                 send the test alert
+
+${CONFIG_OPTIONS}
+
+Examples:
+  act-sync notify --test
+  act-sync notify --test -c C:\\act-sync\\configuration.json
+`,
   demo: `Usage: act-sync demo [--records N]
 
 Start the built-in Act! Web API simulator, sync it into demo/act.db in the current folder, change

@@ -62,7 +62,8 @@ export async function runOnce(parsed: CommonArgs, deps: CliDeps): Promise<number
       logger.severe(`Run ${runId} failed: ${run.error}${advice(run, refused)}`, fields);
     } else if (stopped !== null) {
       const failed = run.tables.some((t) => t.status === "failed");
-      (failed ? logger.severe : logger.warning).call(logger, `Run ${runId} ${stopped}`, fields);
+      // A stop the user asked for is news, not a problem: INFO (SEVERE when a table failed).
+      (failed ? logger.severe : logger.info).call(logger, `Run ${runId} ${stopped}`, fields);
     } else if (!run.ok) {
       const failed = run.tables.filter((t) => t.status !== "ok");
       logger.severe(

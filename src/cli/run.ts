@@ -25,6 +25,8 @@ Usage:
   act-sync reset [TABLE...]        forget cursors so the next run re-reads those tables
   act-sync reconcile [TABLE...]    mark rows deleted in Act! and fetch rows missing locally
   act-sync stop [options]          ask the running service to finish its page and exit
+  act-sync notify --test           send a test alert to every 'notify' target
+  act-sync scrub [options]         remove or hash stored values of exclude_fields, hash_fields
   act-sync backup FILE [options]   write a read-only snapshot of the SQLite database to FILE
   act-sync demo                    sync the built-in simulator into demo/act.db
   act-sync simulate [--port N] [--records N] [--seed S] [--username U] [--password P]
@@ -128,6 +130,8 @@ const COMMANDS: Record<string, CommandHandler> = {
   reset: async (args, deps) => (await import("./reset.ts")).resetCommand(args, deps),
   reconcile: async (args, deps) => (await import("./reconcile.ts")).reconcileCommand(args, deps),
   stop: async (args, deps) => (await import("./stop.ts")).stopCommand(args, deps),
+  scrub: async (args, deps) => (await import("./scrub.ts")).scrubCommand(args, deps),
+  notify: async (args, deps) => (await import("./notify.ts")).notifyCommand(args, deps),
   backup: async (args, deps) => (await import("./backup.ts")).backupCommand(args, deps),
   demo: async (args, deps) => (await import("./demo.ts")).runDemo(args, deps),
   simulate: async (args, deps) => (await import("./simulate.ts")).runSimulate(args, deps),

@@ -14,6 +14,8 @@ import { redactUrlCredentials, Secrets, urlPasswords } from "../core/secrets.ts"
 import { caFileProblem } from "../act/tls.ts";
 import { findDuplicateKeys, findJsonError } from "./_json_locator.ts";
 import { closest } from "../core/closest.ts";
+import { notifySecrets, resolveNotifyPasswords, showWebhook } from "./_notify.ts";
+import { fieldRuleProblems } from "./_fields.ts";
 import {
   type Config,
   CONFIG_KEYS,
@@ -162,6 +164,14 @@ export function parseConfig(
     );
   }
 
+  if (result.success) {
+    const problems = resolveNotifyPasswords(result.output.notify, options.env ?? {});
+    issues.push(...problems, ...fieldRuleProblems(result.output));
+    for (const target of result.output.notify) {
+      if (target.kind === "email") options.secrets?.add(target.password);
+    }
+  }
+
   const secrets = new Secrets(rawSecrets(merged));
   const clean = (text: string): string => secrets.redact(text);
   if (!result.success || issues.length) throw new ConfigError(issues.map(clean));
@@ -270,7 +280,12 @@ function resolvePath(baseDir: string, file: string): string {
  * the password of every URL in `destination`.
  */
 function rawSecrets(merged: Record<string, unknown>): string[] {
-  const out = [...texts(merged.password), ...texts(merged.http_token)];
+  const out = [
+    ...texts(merged.password),
+    ...texts(merged.http_token),
+    ...texts(merged.hash_key),
+    ...notifySecrets(merged.notify),
+  ];
   const username = typeof merged.username === "string" ? merged.username.trim() : "";
   for (const password of texts(merged.password)) {
     if (username) out.push(`${username}:${password}`);
@@ -305,7 +320,13 @@ export function redactConfig(config: Config): Record<string, unknown> {
   const out: Record<string, unknown> = structuredClone(config);
   if (config.password) out.password = "***";
   if (config.http_token) out.http_token = "***";
+  if (config.hash_key) out.hash_key = "***";
   out.destination = redactUrlCredentials(config.destination);
+  out.notify = config.notify.map((target) =>
+    target.kind === "webhook"
+      ? { ...target, url: showWebhook(target.url) }
+      : { ...target, password: target.password ? "***" : "" }
+  );
   return out;
 }
 

@@ -35,3 +35,14 @@ export {
   type ParseConfigOptions,
   redactConfig,
 } from "./load.ts";
+export {
+  type EmailTarget,
+  NOTIFY_EVENTS,
+  type NotifyEvent,
+  type NotifyTarget,
+  showWebhook,
+  type WebhookTarget,
+  webhookTokens,
+} from "./_notify.ts";
+export { formatDuration, type MaxStaleness } from "./_freshness.ts";
+export type { FieldLists } from "./_fields.ts";

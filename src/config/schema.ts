@@ -22,6 +22,9 @@ import {
   type TableName,
 } from "../act/tables.ts";
 import { closest } from "../core/closest.ts";
+import { notifyKey, notifyOnKey } from "./_notify.ts";
+import { maxStalenessKey } from "./_freshness.ts";
+import { excludeFieldsKey, hashFieldsKey } from "./_fields.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The rules, as valibot actions. Each key's pipe reads as its specification: `v.unknown()` (a value
@@ -675,6 +678,16 @@ export const ConfigSchema = v.object(
     max_delete_fraction: v.optional(
       v.pipe(v.unknown(), numberIn("max_delete_fraction", 0, 1, "a number from 0 to 1"), toNumber),
       0.5,
+    ),
+    notify: notifyKey,
+    notify_on: notifyOnKey,
+    max_staleness: maxStalenessKey,
+    exclude_fields: excludeFieldsKey,
+    hash_fields: hashFieldsKey,
+    hash_key: v.pipe(
+      v.unknown(),
+      secret("hash_key", "the key of 'hash_fields'", false),
+      toOptionalText,
     ),
     /**
      * A file (e.g. on a share) that gets a read-only snapshot of the SQLite destination after

@@ -7,6 +7,8 @@
  */
 import { type ActClient, systemVersions } from "../act/client.ts";
 import type { Config } from "../config/mod.ts";
+import type { TableName } from "../act/tables.ts";
+import type { FieldRules } from "../sync/fields.ts";
 import { DestinationError, errorMessage } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
 import type { Secrets } from "../core/secrets.ts";
@@ -107,6 +109,23 @@ export function redactedState(state: State, secrets: Secrets): State {
     out[key] = JSON.parse(
       JSON.stringify(value, (_k, v) => typeof v === "string" ? secrets.redact(v) : v),
     );
+  }
+  return out;
+}
+
+/** The configuration's `exclude_fields` and `hash_fields` as the per-table rules of a run. */
+export function fieldRulesOf(config: Config): Partial<Record<TableName, FieldRules>> {
+  const out: Partial<Record<TableName, FieldRules>> = {};
+  const tables = new Set([
+    ...Object.keys(config.exclude_fields),
+    ...Object.keys(config.hash_fields),
+  ] as TableName[]);
+  for (const table of tables) {
+    out[table] = {
+      exclude: config.exclude_fields[table] ?? [],
+      hash: config.hash_fields[table] ?? [],
+      key: config.hash_key ?? "",
+    };
   }
   return out;
 }

@@ -22,6 +22,7 @@ import {
 } from "../act/tables.ts";
 import { discoverCustomTables } from "../sync/custom.ts";
 import { emptyState, readState } from "../state/mod.ts";
+import { openSink } from "../sink/mod.ts";
 
 /** What {@linkcode runCheck} needs from outside. */
 export interface CheckDeps {
@@ -111,8 +112,42 @@ export interface CheckResult {
   refused: boolean;
   /** Why the login failed, when it did. */
   loginError?: string;
+  /** Why the destination could not be opened or written, when it could not. */
+  destinationError?: string;
   /** What the failed login threw. */
   failure?: unknown;
+}
+
+/** The table `check` writes its one row to, to prove the destination takes writes. */
+export const CHECK_TABLE = "_act_check";
+
+/**
+ * Open the destination and write one row to {@linkcode CHECK_TABLE} (`id` "check", the time of the
+ * check): the login, the rights to create a table and write, and the disk, as a run needs them.
+ */
+export async function checkDestination(
+  config: Config,
+  logger: Logger,
+  now: number = Date.now(),
+): Promise<string | undefined> {
+  let sink;
+  try {
+    sink = await openSink(config.destination, { logger });
+  } catch (error) {
+    return reason(error);
+  }
+  try {
+    const at = new Date(now).toISOString();
+    await sink.write(CHECK_TABLE, {
+      rows: [{ id: "check", checked_at: at }],
+      types: new Map([["checked_at", "datetime"]]),
+    }, at);
+    return undefined;
+  } catch (error) {
+    return reason(error);
+  } finally {
+    await sink.close().catch(() => {});
+  }
 }
 
 /**
@@ -175,5 +210,15 @@ export async function runCheck(config: Config, deps: CheckDeps): Promise<CheckRe
     const message = reason(client.refusal);
     return { ok: false, refused: true, loginError: message, failure: client.refusal };
   }
-  return { ok: failed === 0, refused: false };
+  const destinationError = await checkDestination(config, logger);
+  stdout(
+    destinationError === undefined
+      ? `Destination OK: opened and wrote one row to ${CHECK_TABLE}\n`
+      : `Destination failed: ${destinationError}\n`,
+  );
+  return {
+    ok: failed === 0 && destinationError === undefined,
+    refused: false,
+    ...(destinationError === undefined ? {} : { destinationError }),
+  };
 }

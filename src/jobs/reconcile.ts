@@ -12,7 +12,7 @@ import type { Config } from "../config/mod.ts";
 import type { Logger } from "../core/log.ts";
 import { readState, type State, writeState } from "../state/mod.ts";
 import { escapeControl } from "../core/secrets.ts";
-import { formatTable, redactedState, refusedRun, withSession } from "./_session.ts";
+import { fieldRulesOf, formatTable, redactedState, refusedRun, withSession } from "./_session.ts";
 import { type ReconcileRecord, withReconciled } from "../state/reconcile.ts";
 import { reconcileTables, type TableReconcile } from "../sync/reconcile.ts";
 import { type CustomTableName, selectTables, type TableName } from "../act/tables.ts";
@@ -98,6 +98,7 @@ export async function runReconcile(
         maxParallelRequests: config.max_parallel_requests,
         force: options.force ?? false,
         endpoints: config.endpoints,
+        fields: fieldRulesOf(config),
         dryRun: options.dryRun ?? false,
       }, {
         source: client,

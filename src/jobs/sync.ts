@@ -12,7 +12,7 @@ import type { Config } from "../config/mod.ts";
 import type { Logger } from "../core/log.ts";
 import { escapeControl } from "../core/secrets.ts";
 import { type State, writeState } from "../state/mod.ts";
-import { formatTable, redactedState, refusedRun, withSession } from "./_session.ts";
+import { fieldRulesOf, formatTable, redactedState, refusedRun, withSession } from "./_session.ts";
 import { type ProgressEvent, type RunResult, syncTables } from "../sync/engine.ts";
 import { buildBaseUrl } from "../act/odata.ts";
 import { progressReporter } from "./progress.ts";
@@ -129,6 +129,7 @@ export async function runSync(
         defaultStartDate: config.default_start_date,
         fullRefresh: options.fullRefresh ?? false,
         endpoints: config.endpoints,
+        fields: fieldRulesOf(config),
         maxDeleteFraction: config.max_delete_fraction,
         maxParallelRequests: config.max_parallel_requests,
       }, {
@@ -162,8 +163,10 @@ export async function runSync(
       ok: false,
       tables: [],
       state: state ?? { table_cursors: {}, table_batch_tracking: {} },
-      error: errorMessage(error),
-      failure: error,
+      // A stop requested while logging in or opening the destination is a stop, not a failure.
+      ...(deps.signal?.aborted
+        ? { stopped: true, planned: (options.tables ?? config.tables).length }
+        : { error: errorMessage(error), failure: error }),
       ...timing(),
     }),
   );
@@ -186,6 +189,11 @@ export function stopNote(run: SyncRun): string | null {
       }): the next run retries ${failed.length === 1 ? "it" : "them"}`
       : "");
 }
+
+/** Why the summary's read and written differ, printed below it when they do. */
+export const READ_VS_WRITTEN = "(read counts every record received, also those read again: the " +
+  "'lookback_seconds' overlap, a window read again after the server moved rows, the parent " +
+  "records of line items; written counts the rows stored, a record read twice in a page once)\n";
 
 /** Summary errors longer than this go below the table, which says "failed (see below)". */
 const INLINE_ERROR = 40;
@@ -243,6 +251,9 @@ export function formatSummary(run: SyncRun): string {
       run.destination ? ` into ${run.destination}` : ""
     }\n`,
   );
+  const read = run.tables.reduce((n, t) => n + t.rowsRead, 0);
+  const written = run.tables.reduce((n, t) => n + t.rowsWritten, 0);
+  if (read !== written) out.push(READ_VS_WRITTEN);
   if (below.length > 0) out.push(`\n${below.join("\n")}\n`);
   const rejected = run.tables.filter((t) => (t.rejected ?? 0) > 0);
   if (rejected.length > 0) {

@@ -74,6 +74,21 @@ export function formatMetrics(snapshot: Snapshot): string {
     perTable((view) => seconds(view.last_success)),
   );
   family(
+    "act_sync_table_age_seconds",
+    "gauge",
+    "Seconds since each table last synced successfully (absent: never synced).",
+    tables.flatMap(([table]): Sample[] => {
+      const age = health.table_age_seconds[table];
+      return age === null || age === undefined ? [] : [[{ table }, age]];
+    }),
+  );
+  family(
+    "act_sync_table_stale",
+    "gauge",
+    "1 when the table is past its 'max_staleness'.",
+    tables.map(([table]): Sample => [{ table }, health.stale_tables?.includes(table) ? 1 : 0]),
+  );
+  family(
     "act_sync_last_error_timestamp_seconds",
     "gauge",
     "Last time each table failed, in Unix seconds.",
@@ -208,6 +223,27 @@ export function formatMetrics(snapshot: Snapshot): string {
     "The last X-RateLimit-Remaining header from the Act! Web API.",
     counters.rate_limit_remaining === null ? [] : [[{}, counters.rate_limit_remaining]],
   );
+  const alerts = snapshot.alerts;
+  if (alerts.length > 0) {
+    family(
+      "act_sync_alerts_total",
+      "counter",
+      "Alerts per target (URL without path) by result: sent, or failed after every retry.",
+      alerts.flatMap((a): Sample[] => [
+        [{ target: a.target, result: "sent" }, a.sent],
+        [{ target: a.target, result: "failed" }, a.failed],
+      ]),
+    );
+    family(
+      "act_sync_alert_failing",
+      "gauge",
+      "1 when the last alert to the target failed (or is being retried).",
+      alerts.map((a): Sample => [
+        { target: a.target },
+        a.last_result === "failed" || a.last_result === "retrying" ? 1 : 0,
+      ]),
+    );
+  }
   return out.join("\n") + "\n";
 }
 

@@ -13,8 +13,15 @@ import type { SyncRun } from "../jobs/sync.ts";
 import type { State, TableStatus } from "../state/mod.ts";
 import { HISTORY_LIMIT, historyOf, type RunSummary } from "../state/history.ts";
 import type { ProgressEvent } from "../sync/engine.ts";
-import { type CustomTableName, selectTables, type TableName } from "../act/tables.ts";
+import {
+  type CustomTableName,
+  isBuiltinTableName,
+  selectTables,
+  type TableName,
+  TABLES,
+} from "../act/tables.ts";
 import { recordedCustomSpecs } from "../sync/custom.ts";
+import { formatDuration, type MaxStaleness } from "../config/mod.ts";
 import { utcMs } from "../core/time.ts";
 
 /** Why a run started. */
@@ -52,6 +59,17 @@ export interface TableRun {
   rows_unchanged?: number;
   /** A reconcile: rows marked deleted. */
   rows_deleted?: number;
+  /** A sync: the table's records kept in `_act_rejected` after the run (0 when none). */
+  rows_rejected?: number;
+  /** A sync: columns added to a table synced before (schema change). */
+  new_columns?: string[];
+  /** A sync: the table was stored for the first time while others had been synced before. */
+  new_table?: boolean;
+  /**
+   * A sync of the field labels, every table of the run synced before: labels new, renamed or gone
+   * in Act! (schema change).
+   */
+  labels_changed?: number;
   duration_seconds: number;
   error?: string;
 }
@@ -79,6 +97,23 @@ export interface RunRecord {
   rows_total?: Record<string, number>;
 }
 
+/** One target as the status page and `/metrics` show it. */
+export interface AlertTargetStatus {
+  /** The target, safe to show: `webhook https://hooks.example.com/***`, `email it@example.com`. */
+  target: string;
+  kind: "webhook" | "email";
+  /** The last send that ended (UTC), or null. */
+  last_at: string | null;
+  /** `sent`, `failed` (after every retry), `retrying`, or null before the first alert. */
+  last_result: "sent" | "failed" | "retrying" | null;
+  /** Why the last send failed (redacted), or null. */
+  last_error: string | null;
+  /** The last alert's subject. */
+  last_subject: string | null;
+  sent: number;
+  failed: number;
+}
+
 /** What `/health` answers. */
 export interface Health {
   /**
@@ -98,6 +133,10 @@ export interface Health {
   running: boolean;
   /** Sync runs failed in a row (stopped runs do not count, a success resets it). */
   consecutive_failures: number;
+  /** Per table: seconds since its last successful sync (null: never synced). */
+  table_age_seconds: Record<string, number | null>;
+  /** When `stale` because tables passed their `max_staleness`: those tables. */
+  stale_tables?: string[];
   /**
    * Seconds the oldest request to the Act! Web API in flight has waited for its answer so far
    * (connect, response and body); null when no request is waiting. A number that keeps growing
@@ -164,6 +203,8 @@ export interface Snapshot {
   history: RunSummary[];
   state: State;
   counters: Counters;
+  /** The alert targets (URLs redacted) and their last result. */
+  alerts: AlertTargetStatus[];
 }
 
 /** Options for {@linkcode Monitor}. */
@@ -184,6 +225,10 @@ export interface MonitorOptions {
   keepRuns?: number;
   /** Consecutive failed runs before `/health` is failing (`unhealthy_after_failures`). @default {1} */
   unhealthyAfterFailures?: number;
+  /** Per table (and `"*"`), seconds without a successful sync before `/health` is stale. */
+  maxStaleness?: MaxStaleness;
+  /** The alert targets and their last result (status page, `/metrics`). @default {() => []} */
+  alerts?: () => AlertTargetStatus[];
 }
 
 /** Bucket bounds of `act_sync_run_duration_seconds`, in seconds. */
@@ -212,6 +257,8 @@ export class Monitor {
   #startedAt: number;
   #state: State;
   #running: RunRecord | null = null;
+  /** The state when the run in progress started (which tables had been synced before). */
+  #stateAtStart: State | null = null;
   #runs: RunRecord[] = [];
   #history: RunSummary[];
   #lastSuccess: number | null;
@@ -255,6 +302,7 @@ export class Monitor {
 
   /** A run started. */
   runStarted(id: string, reason: RunReason, kind: RunRecord["kind"] = "sync"): void {
+    this.#stateAtStart = this.#state;
     this.#running = {
       id,
       kind,
@@ -308,19 +356,44 @@ export class Monitor {
     this.#counters.ticks_skipped++;
   }
 
+  /**
+   * The run just started did not run: another process holds the lock. Not a run (health, the
+   * runs list and the counters do not see it), a skipped tick.
+   */
+  runSkipped(): void {
+    this.#running = null;
+    this.#stateAtStart = null;
+    this.#counters.ticks_skipped++;
+  }
+
   /** The run in progress ended with `run`; returns its record. */
   runFinished(run: SyncRun): RunRecord {
-    const tables: TableRun[] = run.tables.map((t) => ({
-      table: t.table,
-      status: t.status,
-      rows_read: t.rowsRead,
-      rows_written: t.rowsWritten,
-      rows_new: t.changes.inserted,
-      rows_updated: t.changes.updated,
-      rows_unchanged: t.changes.unchanged,
-      duration_seconds: t.durationMs / 1000,
-      ...(t.error ? { error: t.error } : {}),
-    }));
+    const before = (this.#stateAtStart ?? this.#state).tables ?? {};
+    const anySynced = Object.values(before).some((t) => t?.last_success);
+    // Labels of a table stored for the first time are new too, but not a change in Act!.
+    const allKnown = run.tables.every((t) => Boolean(before[t.table]?.last_success));
+    const tables: TableRun[] = run.tables.map((t) => {
+      const known = Boolean(before[t.table]?.last_success);
+      return {
+        table: t.table,
+        status: t.status,
+        rows_read: t.rowsRead,
+        rows_written: t.rowsWritten,
+        rows_new: t.changes.inserted,
+        rows_updated: t.changes.updated,
+        rows_unchanged: t.changes.unchanged,
+        rows_rejected: t.rejected ?? 0,
+        ...(known && t.newColumns.length > 0 ? { new_columns: [...t.newColumns] } : {}),
+        ...(allKnown && isBuiltinTableName(t.table) && TABLES[t.table].metadata === "fields" &&
+            t.changes.inserted + t.changes.updated > 0
+          ? { labels_changed: t.changes.inserted + t.changes.updated }
+          : {}),
+        // New: never attempted before (added to `tables`), while others had synced.
+        ...(!before[t.table] && anySynced && t.status === "ok" ? { new_table: true } : {}),
+        duration_seconds: t.durationMs / 1000,
+        ...(t.error ? { error: t.error } : {}),
+      };
+    });
     const add = (counter: Partial<Record<TableName, number>>, table: TableName, n: number) => {
       counter[table] = (counter[table] ?? 0) + n;
     };
@@ -392,6 +465,7 @@ export class Monitor {
       next_run: this.#options.nextRun?.()?.toISOString() ?? null,
       running: this.#running !== null,
       consecutive_failures: failures,
+      table_age_seconds: this.#tableAges(now),
       act_waiting_seconds: this.#waiting.length === 0
         ? null
         : seconds(now - Math.min(...this.#waiting)),
@@ -426,9 +500,52 @@ export class Monitor {
         ...base,
       };
     }
+    const stale = this.staleTables();
+    const names = Object.keys(stale);
+    if (names.length > 0) {
+      return {
+        status: "stale",
+        reason: Object.values(stale).join("; "),
+        ...base,
+        stale_tables: names,
+      };
+    }
     // Until the first run ends, "ok" would claim a success nobody has seen yet.
     if (syncs.length === 0) return { status: "starting", ...base };
     return { status: "ok", ...base };
+  }
+
+  /**
+   * The tables past their `max_staleness` now, each with the reason `/health` gives: its age, since
+   * when, and the limit. A table never synced counts from the service's start.
+   */
+  staleTables(): Record<string, string> {
+    const limits = this.#options.maxStaleness ?? {};
+    const now = this.#now();
+    const out: Record<string, string> = {};
+    for (const table of this.#options.tables) {
+      const limit = limits[table as TableName] ?? limits["*"];
+      if (limit === undefined) continue;
+      const last = this.#state.tables?.[table]?.last_success;
+      const since = last ? utcMs(last) : this.#startedAt;
+      if (Number.isNaN(since) || now - since <= limit * 1000) continue;
+      const when = last
+        ? `since ${new Date(since).toISOString()}`
+        : `since the service started at ${new Date(since).toISOString()}`;
+      out[table] = `Table ${table} has not synced successfully for ${
+        formatDuration((now - since) / 1000)
+      } (${when}; 'max_staleness' is ${formatDuration(limit)})`;
+    }
+    return out;
+  }
+
+  #tableAges(now: number): Record<string, number | null> {
+    const out: Record<string, number | null> = {};
+    for (const table of this.#options.tables) {
+      const last = utcMs(this.#state.tables?.[table]?.last_success ?? "");
+      out[table] = Number.isNaN(last) ? null : Math.max(0, Math.round((now - last) / 1000));
+    }
+    return out;
   }
 
   /** Everything the HTTP app shows. */
@@ -455,6 +572,7 @@ export class Monitor {
       history: [...this.#history],
       state: this.#state,
       counters: structuredClone(this.#counters),
+      alerts: this.#options.alerts?.() ?? [],
     };
   }
 

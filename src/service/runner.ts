@@ -33,13 +33,20 @@ export interface RunnerDeps {
   fetch?: typeof fetch;
   /** Called after every job, with its record. */
   onRunEnd?: (record: RunRecord) => void;
+  /** How long to wait before trying again a run that found the lock held, in ms. @default {30000} */
+  lockRetryMs?: number;
 }
+
+/** How often a run that found the state file locked by another process is tried again. */
+const LOCK_RETRY_MS = 30_000;
 
 /** Runs sync and reconcile jobs one at a time. */
 export class Runner {
   #deps: RunnerDeps;
   #current: Promise<void> | null = null;
   #reconcileWaiting = false;
+  /** A job found the lock held and is being tried again (its repeats log at FINE). */
+  #retrying = false;
 
   constructor(deps: RunnerDeps) {
     this.#deps = deps;
@@ -136,8 +143,14 @@ export class Runner {
           record = monitor.reconcileFinished(run);
         }
       } catch (error) {
+        if (error instanceof LockError) {
+          this.#current = null;
+          this.#skipLocked(kind, reason, id, jobLogger, error);
+          return;
+        }
         record = monitor.runCrashed(error);
       }
+      this.#retrying = false;
       logRecord(jobLogger, record, refused);
       this.#saveHistory(record, jobLogger);
       this.#current = null;
@@ -148,6 +161,41 @@ export class Runner {
       }
     })();
     return id;
+  }
+
+  /**
+   * Another process (a console `reconcile`, `--once`) holds the state file's lock: the job is not
+   * a failure but skipped, logged at INFO (FINE when it was a retry), and tried again every
+   * `lockRetryMs` until it can start (or a stop is requested). `/health` does not change.
+   */
+  #skipLocked(
+    kind: JobKind,
+    reason: RunReason,
+    id: string,
+    logger: Logger,
+    error: LockError,
+  ): void {
+    const { monitor, signal } = this.#deps;
+    monitor.runSkipped();
+    const retryMs = this.#deps.lockRetryMs ?? LOCK_RETRY_MS;
+    const what = kind === "sync" ? "run" : "reconcile";
+    const message = `Skipped the ${reason} ${what} ${id}: another act-sync process holds the ` +
+      `lock: ${errorMessage(error)}; trying again every ${
+        Math.round(retryMs / 1000)
+      } s until it is free`;
+    if (this.#retrying) logger.fine(message);
+    else logger.info(message);
+    if (signal.aborted) return;
+    this.#retrying = true;
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", cancel);
+      if (signal.aborted) return;
+      if (kind === "sync") {
+        if (this.startSync(reason) === null) this.#retrying = false;
+      } else void this.reconcile(reason);
+    }, retryMs);
+    const cancel = () => clearTimeout(timer);
+    signal.addEventListener("abort", cancel, { once: true });
   }
 
   /** Keep the run in the state file's history (for the status page's charts after a restart). */
@@ -198,8 +246,8 @@ function logRecord(logger: Logger, record: RunRecord, refused: unknown): void {
       fields,
     );
   } else if (record.result === "stopped") {
-    logger.warning(
-      `${what} ${record.id} stopped before completing${
+    logger.info(
+      `${what} ${record.id} stopped on request before completing${
         record.kind === "sync" ? "; the next run resumes it" : ""
       }`,
       fields,

@@ -11,7 +11,7 @@
  * @module
  */
 import { errorMessage } from "../core/errors.ts";
-import { networkInterfaces } from "node:os";
+import { hostname as machineName, networkInterfaces } from "node:os";
 import process from "node:process";
 import { onStopSignal } from "../core/runtime.ts";
 import type { Config } from "../config/mod.ts";
@@ -22,6 +22,8 @@ import { type Schedule, scheduleIntervalMs, startSchedule } from "./schedule.ts"
 import { createApp } from "./app.ts";
 import { Monitor, type RunRecord } from "./monitor.ts";
 import { Runner } from "./runner.ts";
+import { Notifier, type NotifierOptions, smtpOptions } from "./notifier.ts";
+import { Alerter } from "./alerter.ts";
 
 /** What {@linkcode runService} needs; `src/cli/serve.ts` passes the real ones. */
 export interface ServiceDeps {
@@ -42,7 +44,19 @@ export interface ServiceDeps {
   fetch?: typeof fetch;
   /** Host clock in ms. @default {Date.now} */
   now?: () => number;
+  /** How long a run that found the lock held waits before trying again, in ms. @default {30000} */
+  lockRetryMs?: number;
+  /** Alert delivery overrides (tests: short retries). */
+  notifier?: Partial<
+    Pick<
+      NotifierOptions,
+      "retryForMs" | "retryDelayMs" | "attemptTimeoutMs" | "closeWaitMs"
+    >
+  >;
 }
+
+/** How often the alerts are checked between runs (staleness), in ms. */
+const ALERT_CHECK_MS = 60_000;
 
 /** Exit code of a second stop signal (the first one stops cleanly with 0). */
 const EXIT_AT_ONCE = 1;
@@ -66,6 +80,13 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
   } catch (error) {
     logger.severe(errorMessage(error));
   }
+  const notifier = new Notifier({
+    targets: config.notify,
+    logger,
+    now,
+    smtp: smtpOptions(config.ca_file),
+    ...deps.notifier,
+  });
   const monitor = new Monitor({
     tables: config.tables,
     schedule: config.schedule,
@@ -74,7 +95,20 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
     now,
     state: initial,
     unhealthyAfterFailures: config.unhealthy_after_failures,
+    alerts: () => notifier.status(),
+    maxStaleness: config.max_staleness,
   });
+  const alerter = config.notify.length > 0
+    ? new Alerter({
+      monitor,
+      notifier,
+      logger,
+      events: config.notify_on,
+      stateFile: config.state_file,
+      statusUrl: statusPageUrl(config.http_host, deps.port || config.http_port),
+      now,
+    })
+    : null;
 
   const stop = new AbortController();
   const runner = new Runner({
@@ -84,7 +118,11 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
     signal: stop.signal,
     now,
     fetch: deps.fetch,
-    onRunEnd: deps.onRunEnd,
+    lockRetryMs: deps.lockRetryMs,
+    onRunEnd: (record) => {
+      alerter?.afterRun(record);
+      deps.onRunEnd?.(record);
+    },
   });
 
   const hostname = config.http_host;
@@ -103,7 +141,11 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
     token: config.http_token,
     logger,
     host: hostname,
-    allowedHosts: [...config.http_allowed_hosts, ...wildcardAddresses(hostname)],
+    allowedHosts: [
+      ...config.http_allowed_hosts,
+      ...wildcardAddresses(hostname),
+      ...machineNames(),
+    ],
     warnings: exposed ? [exposure] : [],
     requireHost: true,
   });
@@ -157,6 +199,7 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
   // shows as running while it runs (sync ticks meanwhile are skipped). Its last result per table
   // lands in the state file under `reconcile` (shown by /state).
   let reconcileSchedule: Schedule | null = null;
+  let alertCheck: ReturnType<typeof setInterval> | undefined;
 
   try {
     reconcileSchedule = startSchedule(
@@ -170,12 +213,15 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
       onError: (error) => logger.severe(`Scheduled run failed: ${errorMessage(error)}`),
     });
     runner.startSync("start-up");
+    alertCheck = alerter ? setInterval(() => alerter.tick(), ALERT_CHECK_MS) : undefined;
     await stopped;
   } finally {
+    clearInterval(alertCheck);
     schedule?.stop();
     reconcileSchedule?.stop();
     stop.abort();
     await runner.idle();
+    await notifier.close();
     await listener.close();
     unsubscribe();
     logger.info("Service stopped");
@@ -187,6 +233,32 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
 export function isLoopback(host: string): boolean {
   const name = host.trim().toLowerCase().replace(/^\[(.*)\]$/, "$1");
   return name === "localhost" || name === "::1" || /^127\.\d+\.\d+\.\d+$/.test(name);
+}
+
+/**
+ * The status page's address for alerts: none when `http_host` is a loopback address (no other
+ * machine reaches it), this machine's name for a wildcard bind (0.0.0.0, ::).
+ */
+export function statusPageUrl(host: string, port: number): string | undefined {
+  if (isLoopback(host)) return undefined;
+  let name = ["0.0.0.0", "::", "[::]"].includes(host.trim()) ? machineName() : host.trim();
+  if (name.includes(":") && !name.startsWith("[")) name = `[${name}]`;
+  return `http://${name}:${port}/`;
+}
+
+/**
+ * This machine's own names (`sync01`, and `sync01.example.lan` when the system gives its domain):
+ * a `Host` naming them is ours, whatever `http_allowed_hosts` says. A rebinding page uses its own
+ * domain, never this machine's name.
+ */
+export function machineNames(): string[] {
+  try {
+    const name = machineName().trim().toLowerCase();
+    if (!/^[a-z0-9._-]+$/.test(name)) return [];
+    return name.includes(".") ? [name, name.split(".")[0]] : [name];
+  } catch {
+    return [];
+  }
 }
 
 /** For a wildcard bind (0.0.0.0, ::), this machine's addresses: a `Host` naming one is ours. */

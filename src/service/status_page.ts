@@ -30,7 +30,10 @@ export function renderStatusPage(
   // Oldest first, as the charts draw them.
   const history = [...snapshot.history].reverse();
   const tableRows = Object.entries(snapshot.tables).map(([name, view]) =>
-    tableRow(name, view, history)
+    tableRow(name, view, history, {
+      age: health.table_age_seconds[name] ?? null,
+      stale: health.stale_tables?.includes(name) ?? false,
+    })
   );
   const shown = new Set(snapshot.runs.map((r) => r.id));
   const earlier = snapshot.history.filter((s) => !shown.has(s.id));
@@ -74,7 +77,7 @@ ${warnings}${reason}<dl>
 </dl>
 ${charts(history)}<h2>Tables</h2>
 <table id="tables">
-<thead><tr><th>Table</th><th>Status</th><th>Last success</th><th>Rows in destination</th><th>${
+<thead><tr><th>Table</th><th>Status</th><th>Last success</th><th>Age</th><th>Rows in destination</th><th>${
     history.length > 0 ? h`Rows, last ${history.length} runs` : ""
   }</th><th>Rows last run</th><th>Duration</th><th>Last error</th></tr></thead>
 <tbody>
@@ -83,7 +86,9 @@ ${join(tableRows, "\n")}
 </table>
 <h2>Recent runs</h2>
 ${runs}
-<footer>act-sync ${VERSION} · started ${time(snapshot.started_at)} · page generated ${
+${alerts(snapshot)}<footer>act-sync ${VERSION} · started ${
+    time(snapshot.started_at)
+  } · page generated ${
     time(snapshot.now)
   }, refreshes every ${REFRESH_SECONDS} s · <a href="health">health</a> · <a href="state">state</a> · <a href="metrics">metrics</a></footer>
 </body>
@@ -161,6 +166,7 @@ function tableRow(
   name: string,
   view: TableView,
   history: readonly RunSummary[],
+  freshness: { age: number | null; stale: boolean },
 ): HtmlEscapedString {
   const points: ChartPoint[] = history.map((s) => {
     const value = Object.hasOwn(s.rows_total, name) ? s.rows_total[name] : null;
@@ -178,10 +184,15 @@ function tableRow(
     ? h` <span class="rejected">${count(view.rejected)} in _act_rejected</span>`
     : "";
   const error = view.last_error && view.status === "failed"
-    ? h`${view.last_error.message} <small>(${time(view.last_error.at)})</small>${rejected}`
+    ? h`${plainText(view.last_error.message)} <small>(${
+      time(view.last_error.at)
+    })</small>${rejected}`
     : rejected;
+  const age = freshness.age === null ? "–" : duration(freshness.age);
   return h`<tr data-table="${name}"><td>${name}</td><td><span class="badge ${view.status}">${view.status}</span></td><td>${
     time(view.last_success)
+  }</td><td class="n${freshness.stale ? " stale" : ""}" data-age="${freshness.age ?? ""}">${age}${
+    freshness.stale ? " (stale)" : ""
   }</td><td class="n">${count(view.rows_total)}</td><td>${trend}</td><td class="n">${
     count(view.rows_last_run)
   }</td><td class="n">${duration(view.duration_seconds)}</td><td class="error">${error}</td></tr>`;
@@ -209,7 +220,29 @@ function runRow(run: RunRecord): HtmlEscapedString {
     count(of((t) => t.rows_new))
   }</td><td class="n">${count(of((t) => t.rows_updated))}</td><td class="n">${
     count(of((t) => t.rows_unchanged))
-  }</td><td class="error">${join(errors.map((e) => h`${e}`), "<br>")}</td></tr>`;
+  }</td><td class="error">${join(errors.map((e) => h`${plainText(e)}`), "<br>")}</td></tr>`;
+}
+
+/** The alert targets (URLs without path or query) and their last result; none without one. */
+function alerts(snapshot: Snapshot): HtmlEscapedString | string {
+  if (snapshot.alerts.length === 0) return "";
+  const rows = snapshot.alerts.map((a, i) => {
+    const result = a.last_result ?? "none yet";
+    const badge = a.last_result === "sent" ? "ok" : a.last_result ? "failed" : "never";
+    return h`<tr data-alert="${i}"><td>${a.target}</td><td><span class="badge ${badge}">${result}</span></td><td>${
+      time(a.last_at)
+    }</td><td>${a.last_subject ?? ""}</td><td class="n">${count(a.sent)}</td><td class="n">${
+      count(a.failed)
+    }</td><td class="error">${a.last_error ?? ""}</td></tr>`;
+  });
+  return h`<h2>Alerts</h2>
+<table id="alerts">
+<thead><tr><th>Target</th><th>Last result</th><th>At</th><th>Last alert</th><th>Sent</th><th>Failed</th><th>Last error</th></tr></thead>
+<tbody>
+${join(rows, "\n")}
+</tbody>
+</table>
+`;
 }
 
 /** A run from the state file's history (before the service restarted): its numbers, no errors. */
@@ -223,6 +256,24 @@ function summaryRow(run: RunSummary): HtmlEscapedString {
   }</td><td class="n">${count(run.rows_updated)}</td><td class="n">${
     count(run.rows_unchanged)
   }</td><td class="error"></td></tr>`;
+}
+
+/**
+ * An error message as readable text: a server's HTML error page quoted in it (IIS answers
+ * `<!DOCTYPE html …><html><head><title>500 - Internal server error.</title>…`) becomes its text,
+ * tags and styles dropped, common entities decoded, spaces collapsed. The result is escaped as
+ * any other value.
+ */
+export function plainText(message: string): string {
+  if (!/<\/?[a-z!][^>]*>/i.test(message)) return message;
+  return message
+    .replace(/<(script|style|head)\b[^]*?<\/\1\s*>/gi, (m) =>
+      // The title says most ("500 - Internal server error."): keep it.
+      /<title>([^<]*)<\/title>/i.exec(m)?.[1] ? ` ${/<title>([^<]*)<\/title>/i.exec(m)![1]} ` : " ")
+    .replace(/<[^>]*>/g, " ")
+    .replace(/&nbsp;/g, " ").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'").replace(/&amp;/g, "&")
+    .replace(/\s+/g, " ").trim();
 }
 
 function time(iso: string | null | undefined): HtmlEscapedString | string {

@@ -38,11 +38,15 @@ import {
   type ColumnType,
   type FlatPage,
   type FlatValue,
+  HASHED,
   noChanges,
   pagesOf,
   PageSourceError,
   type RejectedEntry,
   type RejectedRecord,
+  scrubColumns,
+  type ScrubPaths,
+  type ScrubResult,
   type Sink,
   type TableShape,
   widenType,
@@ -328,6 +332,49 @@ class PostgresSink implements Sink {
         },
       );
     }
+  }
+
+  async scrub(
+    table: string,
+    paths: ScrubPaths,
+    hash: (text: string) => string,
+  ): Promise<ScrubResult> {
+    const out: ScrubResult = {};
+    const name = this.#table(table);
+    try {
+      await this.#sql.begin(async (tx) => {
+        const plan = await this.#load(tx, table);
+        if (!plan) return;
+        const { entries } = await this.#entries(tx, table);
+        for (const { column, action } of scrubColumns(entries, paths)) {
+          const c = quoteIdent(column);
+          if (action === "clear" || plan.columns.get(column) !== "text") {
+            const rows = await tx.unsafe(`UPDATE ${name} SET ${c} = NULL WHERE ${c} IS NOT NULL`);
+            out[column] = { action: "cleared", rows: rows.count };
+            continue;
+          }
+          const stored = await tx.unsafe(
+            `SELECT "id", ${c}::text AS v FROM ${name} WHERE ${c} IS NOT NULL`,
+          );
+          const changes = stored.filter((row) => !HASHED.test(String(row.v)))
+            .map((row) => ({ i: String(row.id), v: hash(String(row.v)) }));
+          if (changes.length > 0) {
+            await tx.unsafe(
+              `UPDATE ${name} AS t SET ${c} = x.v FROM json_to_recordset($1::text::json) ` +
+                `AS x(i text, v text) WHERE t."id" = x.i`,
+              [JSON.stringify(changes)],
+            );
+          }
+          out[column] = { action: "hashed", rows: changes.length };
+        }
+      });
+    } catch (error) {
+      throw new Error(describePgError(error, `scrub table "${table}" in`, this.#target), {
+        cause: error,
+      });
+    }
+    this.#plans.delete(table);
+    return out;
   }
 
   async columnsOf(table: string): Promise<Map<string, string>> {

@@ -164,6 +164,13 @@ export interface Sink {
    */
   prepare(table: string, shape: TableShape, at: string): Promise<void>;
   /**
+   * Rewrite stored values of `table` in place (`act-sync scrub`): the columns of the dotted source
+   * paths in `clear` (a path also covers the fields nested under it) are set to NULL; those in
+   * `hash` are set to `hash(text)` when the column holds text (values already 64 hex digits are
+   * left as they are), else set to NULL too. One transaction; the rows changed per column.
+   */
+  scrub(table: string, paths: ScrubPaths, hash: (text: string) => string): Promise<ScrubResult>;
+  /**
    * Keep records that could not be stored in `_act_rejected` (created when missing): a record
    * already there gets the new reason and text and `last_seen = at`.
    */
@@ -185,6 +192,37 @@ export interface Sink {
    * table with each label. False when nothing changed or the table does not exist.
    */
   labelView?(table: string, labels: ReadonlyMap<string, string>): Promise<boolean>;
+}
+
+/** The dotted source paths `Sink.scrub` clears or hashes. */
+export interface ScrubPaths {
+  clear: readonly string[];
+  hash: readonly string[];
+}
+
+/** Per column: what `Sink.scrub` did and to how many rows. */
+export type ScrubResult = Record<string, { action: "cleared" | "hashed"; rows: number }>;
+
+/** A value `Sink.scrub` has hashed already (HMAC-SHA-256 as hex). */
+export const HASHED = /^[0-9a-f]{64}$/;
+
+/**
+ * The columns `Sink.scrub` changes: for each mapped source path (`a/b`, see `flatten.ts`) under
+ * a dotted path of `paths`, its column and whether it is cleared or hashed.
+ */
+export function scrubColumns(
+  entries: readonly { path: string; column: string }[],
+  paths: ScrubPaths,
+): { column: string; action: "clear" | "hash" }[] {
+  const source = (dotted: string) => dotted.split(".").map(escapeSegment).join("/");
+  const under = (path: string, list: readonly string[]) =>
+    list.some((dotted) => path === source(dotted) || path.startsWith(source(dotted) + "/"));
+  const out: { column: string; action: "clear" | "hash" }[] = [];
+  for (const { path, column } of entries) {
+    if (under(path, paths.clear)) out.push({ column, action: "clear" });
+    else if (under(path, paths.hash)) out.push({ column, action: "hash" });
+  }
+  return out;
 }
 
 /**

@@ -29,12 +29,16 @@ import {
   type ColumnType,
   type FlatPage,
   type FlatValue,
+  HASHED,
   META_COLUMNS,
   noChanges,
   pagesOf,
   PageSourceError,
   type RejectedEntry,
   type RejectedRecord,
+  scrubColumns,
+  type ScrubPaths,
+  type ScrubResult,
   type Sink,
   type TableShape,
   widenType,
@@ -337,6 +341,46 @@ class SqliteSink implements Sink {
       throw this.#error(`mark rows deleted in "${table}"`, error);
     }
     return changed;
+  }
+
+  scrub(table: string, paths: ScrubPaths, hash: (text: string) => string): Promise<ScrubResult> {
+    return settle(() => {
+      const plan = this.#plan(table, false);
+      const out: ScrubResult = {};
+      if (!plan) return out;
+      const name = quoteIdent(table);
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        for (const { column, action } of scrubColumns(columnEntries(this.#db, table), paths)) {
+          const c = quoteIdent(column);
+          if (action === "clear" || plan.columns.get(column) !== "text") {
+            const run = this.#db.prepare(`UPDATE ${name} SET ${c} = NULL WHERE ${c} IS NOT NULL`)
+              .run();
+            out[column] = { action: "cleared", rows: Number(run.changes) };
+            continue;
+          }
+          const update = this.#db.prepare(`UPDATE ${name} SET ${c} = ? WHERE id = ?`);
+          let rows = 0;
+          for (
+            const row of this.#db.prepare(
+              `SELECT id, ${c} AS v FROM ${name} WHERE ${c} IS NOT NULL`,
+            ).all()
+          ) {
+            if (HASHED.test(String(row.v))) continue;
+            rows += Number(update.run(hash(String(row.v)), row.id as string).changes);
+          }
+          out[column] = { action: "hashed", rows };
+        }
+        this.#db.exec("COMMIT");
+      } catch (error) {
+        this.#db.exec("ROLLBACK");
+        throw this.#error(`scrub "${table}"`, error);
+      }
+      // Old values also live in free pages: rebuild the file without them, and empty the WAL.
+      this.#db.exec("VACUUM");
+      this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      return out;
+    });
   }
 
   columnsOf(table: string): Promise<Map<string, string>> {

@@ -232,7 +232,12 @@ class TableReader {
     let emptyFirstRead = false;
     try {
       await this.#deps.sink.prepare(name, shapeOf(this.#spec), startedIso);
-      this.#rejects = await Rejects.load(this.#spec, this.#deps.sink, log);
+      this.#rejects = await Rejects.load(
+        this.#spec,
+        this.#deps.sink,
+        log,
+        this.#options.fields?.[this.#spec.name],
+      );
       const firstRead = this.#options.fullRefresh || cursorOf(this.state, name) === null;
       // A resumed window is open-ended like every other: it reads on up to the newest row.
       const spec = this.#spec;
@@ -527,7 +532,7 @@ class TableReader {
           next = last;
           // Not capped (smaller than a response we have seen) and sorted: it held every match.
           if (!(await this.#completeness.completeAfterProbe(size))) {
-            pending = this.#list(query(next), this.#path, lazy);
+            pending = ahead(this.#list(query(next), this.#path, lazy));
           }
         } else if (!(await this.#completeness.completeAfterProbe(size))) {
           // (else every row equals `from` and the response was not capped: window done)
@@ -552,10 +557,10 @@ class TableReader {
         // A row that is not JSON in a well-formed page, found as it was read (nothing of the
         // page is written): ask again for the page whole, where such a row that shows its id is
         // kept as rejected and anything else is a broken answer, retried like any.
-        pending = this.#list(query(from), this.#path, false);
+        pending = ahead(this.#list(query(from), this.#path, false));
         continue;
       }
-      if (tieGroup) pending = this.#list(query(next), this.#path, lazy);
+      if (tieGroup) pending = ahead(this.#list(query(next), this.#path, lazy));
       page = null; // the next response may be parsed while the checkpoint is saved
       from = next;
       await this.#checkpoint({ start: lo, end: cap, position: from });
@@ -751,4 +756,13 @@ class TableReader {
   #fullReadCursor(cap: number): string | null {
     return this.#spec.cursorField ? this.#clock.after(cap) : formatUtc(cap);
   }
+}
+
+/**
+ * A request sent ahead, marked handled: when it fails (a stop aborts it) while the page before
+ * it is still being written, that is no unhandled rejection; awaiting it still throws.
+ */
+function ahead<T>(request: Promise<T>): Promise<T> {
+  request.catch(() => {});
+  return request;
 }

@@ -23,7 +23,6 @@ import {
   asText,
   Completeness,
   isHexId,
-  MAX_REQUESTS,
   notAdvancing,
   prefixDepth,
   type Row,

@@ -32,7 +32,8 @@ import { type IdScan, scanIds, type ScanOptions, WHO } from "./id_scan.ts";
 import { IdSet } from "./id_set.ts";
 import { compareHeld, compareStreamed, LOCAL_ID_PART, localIds } from "./id_compare.ts";
 import { Rejects } from "./rejects.ts";
-import { CountedSource, firstAnswering, StopRequested } from "./source.ts";
+import { CountedSource, StopRequested } from "./source.ts";
+import type { FieldRules } from "./fields.ts";
 import { specOf, type TableName, type TableSpec } from "../act/tables.ts";
 import { childReader, DEFAULT_MAX_DELETE_FRACTION, exceedsDeleteGuard } from "./children.ts";
 
@@ -53,6 +54,8 @@ export interface ReconcileOptions {
   endpoints?: Partial<Record<TableName, string>>;
   /** The specs of the custom tables among `tables`. @default {[]} */
   customs?: readonly TableSpec[];
+  /** Per-table `exclude_fields` / `hash_fields` (src/sync/fields.ts). */
+  fields?: Partial<Record<TableName, FieldRules>>;
   /** Scan and count only: `deleted` and `fetched` say what a real run would do. @default {false} */
   dryRun?: boolean;
   /** Parents whose rows are read at once (`max_parallel_requests`). @default {1} */
@@ -231,7 +234,7 @@ async function reconcileTable(
     if (spec.maybeNoOdata || spec.perParent) await holdLocal();
     // Records that cannot be stored are kept in `_act_rejected` and tried by every sync: they
     // are not missing, and one fetched here that cannot be stored joins them.
-    const rejects = await Rejects.load(spec, deps.sink, log);
+    const rejects = await Rejects.load(spec, deps.sink, log, options.fields?.[table]);
     const override = options.endpoints?.[table];
     const scanOptions: ScanOptions = {
       batchSize: options.batchSize,
@@ -273,12 +276,20 @@ async function reconcileTable(
     if (options.dryRun) {
       result.fetched = missing.length;
       result.deleted = gone.length;
-      log.info(`Table ${table}: dry run, nothing changed`, {
-        remote: result.remote,
-        local: result.local,
-        would_delete: gone.length,
-        would_fetch: missing.length,
-      });
+      log.info(
+        gone.length + missing.length === 0
+          ? `Table ${table}: dry run: no differences, nothing to change`
+          : `Table ${table}: dry run (nothing changed): a real reconcile would mark ${
+            rows(gone.length)
+          } ` +
+            `deleted and fetch ${rows(missing.length)} missing here`,
+        {
+          remote: result.remote,
+          local: result.local,
+          would_delete: gone.length,
+          would_fetch: missing.length,
+        },
+      );
       result.durationMs = deps.now() - started;
       return result;
     }
@@ -382,4 +393,9 @@ async function lookup(
     if (hits > 0) queue.unshift(...chunk.filter((id) => !found.has(id)));
   }
   return [...found.values()];
+}
+
+/** "1 row", "2 rows". */
+function rows(n: number): string {
+  return `${n} ${n === 1 ? "row" : "rows"}`;
 }

@@ -11,6 +11,11 @@
  * or met again by the read); one that can be stored now is written to its table and leaves
  * `_act_rejected`, one that Act! no longer has leaves it too.
  *
+ * With `exclude_fields` or `hash_fields` for the table, the rules are applied here, before a
+ * record is flattened or kept: `_act_rejected` holds the record with them applied, written again
+ * as JSON, never the text it came in. A row that is not JSON cannot have them applied: its text
+ * is not kept (`raw` says why), only its key, a SHA-256 of the text.
+ *
  * @module
  */
 import { createHash } from "node:crypto";
@@ -25,6 +30,11 @@ import { readField } from "./_cursor_rows.ts";
 import { flattenForSink } from "./relations.ts";
 import { idOf, type Row } from "./scan.ts";
 import type { TableSpec } from "../act/tables.ts";
+import { applyFieldRules, type FieldRules, fieldWarnings } from "./fields.ts";
+
+/** What `raw` holds for a row that is not JSON, of a table with field rules. */
+export const NOT_KEPT = "(not kept: 'exclude_fields' and 'hash_fields' cannot be applied to text " +
+  "that is not JSON)";
 
 /** Most WARNING lines a table logs for its rejected records in one run (the rest are counted). */
 const MAX_WARNINGS = 50;
@@ -54,18 +64,36 @@ export class Rejects {
   #warned = 0;
   /** Records rejected in this run (each once). */
   #seen = new Set<string>();
+  /** The table's `exclude_fields` and `hash_fields`. */
+  #fields: FieldRules | undefined;
+  /** Records with the rules applied (so that none is hashed twice). */
+  #applied = new WeakSet<Row>();
+  /** Whether the rules were compared with the table's records (once per run). */
+  #fieldsChecked = false;
 
-  private constructor(spec: TableSpec, sink: Sink, logger: Logger, keys: Map<string, string>) {
+  private constructor(
+    spec: TableSpec,
+    sink: Sink,
+    logger: Logger,
+    keys: Map<string, string>,
+    fields?: FieldRules,
+  ) {
     this.#spec = spec;
     this.#sink = sink;
     this.#logger = logger;
     this.#held = keys;
     this.#keys = new Set(keys.values());
+    this.#fields = fields && fields.exclude.length + fields.hash.length > 0 ? fields : undefined;
   }
 
-  /** The table's rejected records as stored now. */
-  static async load(spec: TableSpec, sink: Sink, logger: Logger): Promise<Rejects> {
-    const rejects = new Rejects(spec, sink, logger, new Map());
+  /** The table's rejected records as stored now; `fields`: the table's field rules. */
+  static async load(
+    spec: TableSpec,
+    sink: Sink,
+    logger: Logger,
+    fields?: FieldRules,
+  ): Promise<Rejects> {
+    const rejects = new Rejects(spec, sink, logger, new Map(), fields);
     for (const entry of await sink.rejected()) {
       if (entry.table !== spec.name) continue;
       rejects.#keys.add(entry.key);
@@ -129,7 +157,9 @@ export class Rejects {
    * {@linkcode flush}; `cursorKey`: rows must have a valid cursor value too.
    */
   flatten(rows: readonly Row[], cursorKey?: string): FlatPage {
-    const kept = rows.filter((row) => this.screen(row, cursorKey));
+    const screened = rows.filter((row) => this.screen(row, cursorKey));
+    this.#checkFields(screened);
+    const kept = screened.map((row) => this.#apply(row));
     const page = flattenForSink(this.#spec, kept, (row, reason) => this.add(row, reason));
     if (this.#held.size > 0) {
       for (const row of page.rows) if (this.#held.has(row.id)) this.#healed.add(row.id);
@@ -139,9 +169,12 @@ export class Rejects {
 
   /** Keep `row` for the next {@linkcode flush}, with the reason it cannot be stored. */
   add(row: Row | UnparsedRow, reason: string): void {
-    const raw = isUnparsed(row) ? row.raw : textOf(row);
+    if (!isUnparsed(row)) row = this.#apply(row);
+    // A row that is not JSON keeps its text only when no field rule would have to reach into it.
+    const text = isUnparsed(row) ? row.raw : textOf(row);
+    const raw = isUnparsed(row) && this.#fields ? NOT_KEPT : text;
     const id = row.id === undefined || row.id === null || row.id === "" ? null : String(row.id);
-    const key = id ?? `sha256:${createHash("sha256").update(raw).digest("hex")}`;
+    const key = id ?? `sha256:${createHash("sha256").update(text).digest("hex")}`;
     // The record's text is kept in `raw`: the reason (logged) does not repeat it.
     if (id === null) reason = "it has no usable 'id'";
     const parentKey = this.#spec.perParent?.parentKey;
@@ -149,6 +182,24 @@ export class Rejects {
     const parent = parentId === undefined || parentId === null ? null : String(parentId);
     this.#pending.set(key, { id, parent, key, reason, raw });
     this.#healed.delete(id ?? "");
+  }
+
+  /**
+   * Once per table and run, on its first records: a WARNING for each rule path that matches no
+   * field (`fieldWarnings`).
+   */
+  #checkFields(rows: readonly Row[]): void {
+    if (!this.#fields || this.#fieldsChecked || rows.length === 0) return;
+    this.#fieldsChecked = true;
+    for (const w of fieldWarnings(rows, this.#fields, this.#spec.name)) this.#logger.warning(w);
+  }
+
+  /** `row` with the table's field rules applied, once. */
+  #apply(row: Row): Row {
+    if (!this.#fields || this.#applied.has(row)) return row;
+    const out = applyFieldRules(row, this.#fields);
+    this.#applied.add(out);
+    return out;
   }
 
   /** Forget what was kept since the last flush (its page was rolled back, to be read again). */

@@ -11,6 +11,7 @@ import type { ListInit, ListPage } from "../act/client.ts";
 import type { RowChanges, Sink } from "../sink/sink.ts";
 import type { State } from "../state/mod.ts";
 import type { TableName, TableSpec } from "../act/tables.ts";
+import type { FieldRules } from "./fields.ts";
 
 export type { ListPage };
 
@@ -104,6 +105,8 @@ export interface SyncOptions {
   fullRefresh?: boolean;
   /** Per-table path overrides. */
   endpoints?: Partial<Record<TableName, string>>;
+  /** Per-table `exclude_fields` / `hash_fields` (src/sync/fields.ts). */
+  fields?: Partial<Record<TableName, FieldRules>>;
   /**
    * Largest share of a table's rows that a whole read (users, a lookup or metadata table, notes
    * on a server without OData on them) may mark deleted because it no longer lists them.
