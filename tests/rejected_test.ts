@@ -194,6 +194,31 @@ for (const dest of DESTINATIONS) {
       }
     });
 
+    test("a capped page of nothing but records that cannot be stored: the rest is read by id", async () => {
+      const h = await harness(dest, 40);
+      try {
+        // One row per response: each poisoned contact fills a page alone, with no valid
+        // 'edited' to go on from.
+        h.sim.switches.pageCap = 1;
+        const ids = h.contactIds(0, 13, 27, 39);
+        h.poison(ids[0], "not-json");
+        h.poison(ids[1], "bad-edited");
+        h.poison(ids[2], "not-json");
+        h.poison(ids[3], "deep");
+        for (let round = 0; round < 2; round++) {
+          const run = await h.run(["contacts"], 5);
+          assert.equal(run.ok, true, run.tables[0].error ?? "");
+          assert.equal(run.tables[0].rejected, 4);
+          assert.deepEqual((await h.rejected()).map((r) => r.id).sort(), [...ids].sort());
+          const truth = h.sim.rows("contacts").filter((r) => !ids.includes(String(r.id)));
+          assertMirrors("contacts", truth, await rowsOf(h, "contacts"));
+          h.sim.edit("contacts", String(truth[5].id), { firstName: `Round ${round}` });
+        }
+      } finally {
+        await h.close();
+      }
+    });
+
     test("reconcile neither fetches a rejected record as missing nor marks it deleted", async () => {
       const h = await harness(dest, 60);
       try {

@@ -47,8 +47,9 @@
  * than 64 levels, no valid cursor value) does not stop its page: the other rows are written and
  * the record goes, whole, into `_act_rejected` before the page's checkpoint, so the cursor passes
  * it only once it is kept there. `M` is then the last value among the rows that have one; the
- * rows in `[L, M)` are still all in the page, each stored or kept. A full page none of whose rows
- * has a valid value gives no `M` and fails the table. A page that is not a list, a row that is not
+ * rows in `[L, M)` are still all in the page, each stored or kept. A capped page none of whose
+ * rows has a valid value gives no `M`: the rest of the window (every row from `L` on) is then read
+ * by id prefix, as a tie group is, which needs no cursor value to advance. A page that is not a list, a row that is not
  * JSON and shows no id, or rows none of which is JSON are a broken response, retried and then
  * failing the table, never kept as records.
  *
@@ -521,12 +522,12 @@ class TableReader {
           : checkedLastValue(page.rows, this.#cursorCheck(from));
         if (last === null) {
           // Every row is one that cannot be stored. A complete page ends the window (they are
-          // kept below); a capped one gives no value to go on from.
+          // kept below); a capped one gives no value to go on from: the rest of the window is
+          // read by id prefix instead, which needs no cursor value to advance.
           if (!(await this.#completeness.completeAfterProbe(size))) {
-            throw new RangeError(
-              `Paging is not advancing: no row of a full page of ${this.#path} has a valid ` +
-                `'${this.#spec.cursorJsonField}'`,
-            );
+            await this.#restByPrefix(page.lazy ? page.lazy.entries() ?? [] : page.rows, from);
+            pending = null;
+            break;
           }
         } else if (last > from) {
           next = last;
@@ -570,6 +571,39 @@ class TableReader {
       }
     }
     return this.#clock.after(cap);
+  }
+
+  /**
+   * The rest of a window from `from` on, read by id prefix: after a capped page none of whose
+   * rows has a valid cursor value (records that cannot be stored, kept as rejected by the
+   * write), there is no value to go on from. Needs ids the prefix scan can split (GUIDs, as
+   * every table read on a cursor has); other ids fail the table as not advancing.
+   */
+  async #restByPrefix(page: readonly (Row | UnparsedRow)[], from: number): Promise<void> {
+    const field = this.#spec.cursorField!;
+    const ids = page.map((row) => idOf(row as Row));
+    if (!ids.every((id) => isHexId(id))) {
+      throw new RangeError(
+        `Paging is not advancing: no row of a full page of ${this.#path} has a valid ` +
+          `'${this.#spec.cursorJsonField}'`,
+      );
+    }
+    this.#deps.logger.info(
+      `Table ${this.#spec.name}: a full page of records that cannot be stored at ` +
+        `'${field}' ${formatUtc(from)}; reading the rest by id`,
+    );
+    await this.#readByPrefix({
+      base: `${field} ge ${formatUtc(from)}`,
+      onCursor: true,
+      matches: (row) => {
+        if (row instanceof UnparsedRow) return true; // kept as rejected by the write
+        const value = parseDateTime(readField(row, this.#spec.cursorJsonField!));
+        if (value === null) return true; // no valid cursor value: kept as rejected by the write
+        if (value < from) return false;
+        this.#clock.noteRead(value);
+        return true;
+      },
+    });
   }
 
   /**
