@@ -12,6 +12,7 @@ import { sharedTerminal } from "../jobs/progress.ts";
 import { COMMAND_HELP } from "./help.ts";
 import { type CliDeps, EXIT } from "./command.ts";
 import { closest } from "../core/closest.ts";
+import { logConfigError } from "./_config_log.ts";
 
 /** Usage text for `--help`. */
 export const USAGE =
@@ -97,7 +98,8 @@ export async function runCli(outside: CliDeps): Promise<number> {
       return EXIT.usage;
     }
     if (error instanceof ConfigError) {
-      deps.stderr(`${printable(error.message)}\n`);
+      const file = logConfigError(error, { command, exeDir: deps.exeDir, secrets });
+      deps.stderr(`${printable(error.message)}\n${file ? `(also written to "${file}")\n` : ""}`);
       return EXIT.usage;
     }
     if (error instanceof LockError) {

@@ -174,7 +174,11 @@ export function parseConfig(
 
   const secrets = new Secrets(rawSecrets(merged));
   const clean = (text: string): string => secrets.redact(text);
-  if (!result.success || issues.length) throw new ConfigError(issues.map(clean));
+  if (!result.success || issues.length) {
+    const error = new ConfigError(issues.map(clean));
+    error.log = namedLog(merged, options.baseDir);
+    throw error;
+  }
 
   const config = result.output;
   config.destination = config.destination.startsWith("sqlite:") &&
@@ -201,6 +205,24 @@ export function parseConfig(
     );
   }
   return { config, warnings: warnings.map(clean) };
+}
+
+/**
+ * The log file and format named by the merged raw values, whatever else is wrong, so that a
+ * config error can be written to it.
+ */
+function namedLog(
+  merged: Record<string, unknown>,
+  baseDir: string,
+): { file?: string; format: "text" | "json" } {
+  const file = typeof merged.log_file === "string" && merged.log_file.trim()
+    ? resolvePath(baseDir, merged.log_file.trim())
+    : undefined;
+  const format = typeof merged.log_format === "string" &&
+      merged.log_format.trim().toLowerCase() === "json"
+    ? "json"
+    : "text";
+  return { file, format };
 }
 
 /**
@@ -360,6 +382,24 @@ const REQUIRED_ENV = ["hostname", "username", "password", "database_name"].map(e
  * @throws {ConfigError} when the file is missing, unreadable, not JSON or not valid.
  */
 export async function loadConfig(
+  options: LoadConfigOptions,
+): Promise<{ config: Config; warnings: string[]; path: string }> {
+  try {
+    return await loadConfigFile(options);
+  } catch (error) {
+    // A file that is missing or not JSON names no log file: the flags and environment may.
+    if (error instanceof ConfigError && !error.log) {
+      const merged: Record<string, unknown> = {};
+      for (const key of ["log_file", "log_format"]) {
+        merged[key] = options.overrides?.[key] ?? options.env[envName(key)];
+      }
+      error.log = namedLog(merged, options.cwd);
+    }
+    throw error;
+  }
+}
+
+async function loadConfigFile(
   options: LoadConfigOptions,
 ): Promise<{ config: Config; warnings: string[]; path: string }> {
   const explicit = options.path || options.env.ACT_SYNC_CONFIG || "";

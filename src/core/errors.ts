@@ -27,6 +27,12 @@ export class UsageError extends Error {
 export class ConfigError extends Error {
   /** One human-readable line per problem, each naming the key and the bad value. */
   readonly issues: string[];
+  /**
+   * Set when loading the configuration failed: the log file it names (`log_file` from the
+   * flags, the environment or the file, resolved; undefined when none can be found) and its
+   * format, so that the error reaches the log of a run nobody watches.
+   */
+  log?: { file?: string; format: "text" | "json" };
   constructor(issues: string[], options?: ErrorOptions) {
     super(
       issues.length === 1
