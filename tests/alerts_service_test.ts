@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startSimulator } from "../src/simulator/mod.ts";
+import { DEFAULT_CUSTOM_ENTITIES, EXTRA_CUSTOM_ENTITY } from "../src/simulator/options.ts";
 import { runChromium } from "../scripts/chromium.ts";
 import { runCliProcess } from "./_helpers.ts";
 import { startSmtpServer, startWebhookReceiver } from "./_receivers.ts";
@@ -161,6 +162,38 @@ describe("alerts from the service", () => {
       assert.match(
         body.text,
         /^What happened: Run \w+: Table field_labels: 1 field label new, renamed or removed in Act!\n/,
+      );
+    } finally {
+      await hook.close();
+      await sim.close();
+    }
+  });
+});
+
+describe("schema_change for a custom table", () => {
+  test("a custom table that appears in Act! sends one schema_change alert naming it", async () => {
+    const sim = await startSimulator({ records: 10, seed: 5, password: PASSWORD });
+    sim.sim.switches.customEntities = [...DEFAULT_CUSTOM_ENTITIES];
+    const hook = await startWebhookReceiver();
+    const config = configFor(sim, folder(), [webhook(hook.port)], {
+      tables: ["contacts", "custom_*"],
+      notify_on: ["schema_change"],
+    });
+    const svc = await startService(config);
+    try {
+      assert.equal((await svc.run(1)).result, "ok");
+      sim.sim.switches.customEntities = [...DEFAULT_CUSTOM_ENTITIES, EXTRA_CUSTOM_ENTITY];
+      assert.equal((await svc.sync(2)).result, "ok");
+      await until(() => hook.hooks.length === 1, "the schema_change alert");
+      assert.equal((await svc.sync(3)).result, "ok");
+      assert.equal(await svc.stop(), 0);
+      assert.equal(hook.hooks.length, 1, hook.hooks.map((h) => h.body).join("\n"));
+      const body = JSON.parse(hook.hooks[0].body);
+      assert.equal(body.event, "schema_change");
+      assert.deepEqual(body.tables, ["custom_site_inspections"]);
+      assert.match(
+        body.text,
+        /^What happened: Run \w+: new custom table custom_site_inspections \(Act! entity "Site Inspections"\)/,
       );
     } finally {
       await hook.close();

@@ -200,11 +200,13 @@ export function detectAlerts(
   // schema_change: new tables, new columns and changed labels; each is new only once, so no
   // memory is needed.
   const changes = record.tables.filter((t) =>
-    t.new_table || (t.new_columns?.length ?? 0) > 0 || (t.labels_changed ?? 0) > 0
+    t.new_table || t.new_custom || (t.new_columns?.length ?? 0) > 0 || (t.labels_changed ?? 0) > 0
   );
   if (changes.length > 0 && chosen("schema_change")) {
     const what = changes.map((t) =>
-      t.new_table
+      t.new_custom
+        ? `new custom table ${t.table} (Act! entity ${JSON.stringify(t.new_custom)})`
+        : t.new_table
         ? `new table ${t.table}`
         : t.labels_changed
         ? `Table ${t.table}: ${t.labels_changed} field ${

@@ -20,7 +20,7 @@ import {
   type TableName,
   TABLES,
 } from "../act/tables.ts";
-import { recordedCustomSpecs } from "../sync/custom.ts";
+import { newCustomTables, recordedCustomSpecs } from "../sync/custom.ts";
 import { formatDuration, type MaxStaleness } from "../config/mod.ts";
 import { utcMs } from "../core/time.ts";
 
@@ -65,10 +65,9 @@ export interface TableRun {
   new_columns?: string[];
   /** A sync: the table was stored for the first time while others had been synced before. */
   new_table?: boolean;
-  /**
-   * A sync of the field labels, every table of the run synced before: labels new, renamed or gone
-   * in Act! (schema change).
-   */
+  /** A sync: a custom table Act! listed for the first time (its Act! entity), others synced before. */
+  new_custom?: string;
+  /** A sync of field_labels, every table synced before: labels new, renamed or gone in Act! */
   labels_changed?: number;
   duration_seconds: number;
   error?: string;
@@ -372,6 +371,7 @@ export class Monitor {
     const anySynced = Object.values(before).some((t) => t?.last_success);
     // Labels of a table stored for the first time are new too, but not a change in Act!.
     const allKnown = run.tables.every((t) => Boolean(before[t.table]?.last_success));
+    const customs = anySynced ? newCustomTables(this.#stateAtStart ?? this.#state, run.state) : {};
     const tables: TableRun[] = run.tables.map((t) => {
       const known = Boolean(before[t.table]?.last_success);
       return {
@@ -390,6 +390,7 @@ export class Monitor {
           : {}),
         // New: never attempted before (added to `tables`), while others had synced.
         ...(!before[t.table] && anySynced && t.status === "ok" ? { new_table: true } : {}),
+        ...(customs[t.table] ? { new_custom: customs[t.table] } : {}),
         duration_seconds: t.durationMs / 1000,
         ...(t.error ? { error: t.error } : {}),
       };

@@ -156,3 +156,16 @@ export async function tablesOfRun(
   }
   return { state, names, customs };
 }
+
+/**
+ * The custom tables a run found listed for the first time: table → Act! entity, those in the
+ * state `after` the run but not `before` it (each appears once: the state keeps it).
+ */
+export function newCustomTables(before: State, after: State): Record<string, string> {
+  const known = customRecords(before);
+  const out: Record<string, string> = {};
+  for (const [entity, record] of Object.entries(customRecords(after))) {
+    if (!known[entity]) out[record.table] = entity;
+  }
+  return out;
+}
