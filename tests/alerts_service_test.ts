@@ -183,9 +183,12 @@ describe("schema_change for a custom table", () => {
     try {
       assert.equal((await svc.run(1)).result, "ok");
       sim.sim.switches.customEntities = [...DEFAULT_CUSTOM_ENTITIES, EXTRA_CUSTOM_ENTITY];
-      assert.equal((await svc.sync(2)).result, "ok");
+      // Its first sync fails: the alert is still sent, and the run that stores it sends none.
+      sim.sim.inject({ kind: "status", status: 500, times: 1, path: "/api/custom/entities/site" });
+      assert.equal((await svc.sync(2)).result, "failed");
       await until(() => hook.hooks.length === 1, "the schema_change alert");
       assert.equal((await svc.sync(3)).result, "ok");
+      assert.equal((await svc.sync(4)).result, "ok");
       assert.equal(await svc.stop(), 0);
       assert.equal(hook.hooks.length, 1, hook.hooks.map((h) => h.body).join("\n"));
       const body = JSON.parse(hook.hooks[0].body);
