@@ -169,6 +169,8 @@ describe("messages", () => {
         "problem with the resource you are looking for, and it cannot be displayed.",
     );
     assert.equal(plainText("a < b and c > d"), "a < b and c > d");
+    // Markup that is not a page (a password with "<a&b>") is kept, so its redaction still matches.
+    assert.equal(plainText(`Pw"Secr\\et1: <a&b> 'é`), `Pw"Secr\\et1: <a&b> 'é`);
     const monitor = new Monitor({
       tables: ["contacts"],
       schedule: "*/15 * * * *",

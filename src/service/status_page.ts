@@ -265,7 +265,8 @@ function summaryRow(run: RunSummary): HtmlEscapedString {
  * any other value.
  */
 export function plainText(message: string): string {
-  if (!/<\/?[a-z!][^>]*>/i.test(message)) return message;
+  // Only a page: a message that merely holds "<" and ">" (a password, "<b>") is left as it is.
+  if (!/<(!doctype|html|head|body|title)\b/i.test(message)) return message;
   return message
     .replace(/<(script|style|head)\b[^]*?<\/\1\s*>/gi, (m) =>
       // The title says most ("500 - Internal server error."): keep it.
