@@ -20,6 +20,7 @@ function health(status: Health["status"], reason?: string): Health {
     last_success: null,
     last_run: null,
     next_run: null,
+    schedule_time_zone: "UTC",
     running: false,
     consecutive_failures: status === "failing" ? 1 : 0,
     table_age_seconds: {},

@@ -48,6 +48,9 @@ Options:
   -h, --help             show this help ('act-sync COMMAND --help': that command's flags)
   -V, --version          show the version
 
+Time zones: 'schedule' and 'reconcile_schedule' (service mode) are cron patterns in this
+machine's local time; every time act-sync shows (log, state, /health, status page) is UTC.
+
 Exit codes: 0 every table synced, 1 the sync failed, 2 configuration or usage error,
 3 another act-sync run holds the lock on the state file, 4 Act! refused the login.
 `;

@@ -22,6 +22,37 @@ export function formatUtcForDisplay(ms: number): string {
 }
 
 /**
+ * The host's time zone, in which the cron schedules run: its IANA name (`Europe/Berlin`) when the
+ * runtime knows it, else its current offset (`UTC+01:00`).
+ */
+export function localTimeZone(): string {
+  const name = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return name || utcOffset(Date.now());
+}
+
+/** The host's offset from UTC at `ms`: `UTC+01:00`, `UTC-05:00`, `UTC+00:00`. */
+export function utcOffset(ms: number): string {
+  const minutes = -new Date(ms).getTimezoneOffset();
+  const abs = Math.abs(minutes);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `UTC${minutes < 0 ? "-" : "+"}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+/**
+ * Epoch milliseconds in the host's local time, for the schedule: `YYYY-MM-DD HH:MM local time,
+ * Europe/Berlin, UTC+01:00`.
+ */
+export function formatLocalForDisplay(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  const day = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  const zone = localTimeZone();
+  const offset = utcOffset(ms);
+  return `${day} ${pad(d.getHours())}:${pad(d.getMinutes())} local time, ` +
+    (zone === offset ? offset : `${zone}, ${offset}`);
+}
+
+/**
  * The date-time shapes read: `YYYY-MM-DD`, then `T`, `t` or a space, then `HH:MM`, optional
  * `:SS`, optional fraction of any length, optional `Z`/`z` or `±HH:MM`/`±HHMM`.
  */

@@ -22,7 +22,7 @@ import {
 } from "../act/tables.ts";
 import { newCustomTables, recordedCustomSpecs } from "../sync/custom.ts";
 import { formatDuration, type MaxStaleness } from "../config/mod.ts";
-import { utcMs } from "../core/time.ts";
+import { localTimeZone, utcMs } from "../core/time.ts";
 
 /** Why a run started. */
 export type RunReason = "start-up" | "schedule" | "request";
@@ -81,10 +81,9 @@ export interface RunRecord {
   kind: "sync" | "reconcile";
   reason: RunReason;
   started_at: string;
-  /** Null while running. */
+  /** These three are null while running. */
   finished_at: string | null;
   duration_seconds: number | null;
-  /** Null while running. */
   result: RunOutcome | null;
   /** Why the run failed as a whole (authentication, lock, fail-safe), if it did. */
   error: string | null;
@@ -126,8 +125,10 @@ export interface Health {
   last_success: string | null;
   /** End of the last finished run, whatever its outcome. */
   last_run: string | null;
-  /** The next scheduled run. */
+  /** The next scheduled run (UTC; `schedule` is read in `schedule_time_zone`). */
   next_run: string | null;
+  /** The host's time zone (IANA name), in which the cron schedules run; all times shown are UTC. */
+  schedule_time_zone: string;
   /** Whether a run (sync or reconcile) is in progress. */
   running: boolean;
   /** Sync runs failed in a row (stopped runs do not count, a success resets it). */
@@ -355,10 +356,7 @@ export class Monitor {
     this.#counters.ticks_skipped++;
   }
 
-  /**
-   * The run just started did not run: another process holds the lock. Not a run (health, the
-   * runs list and the counters do not see it), a skipped tick.
-   */
+  /** The run just started did not run (another process holds the lock): a skipped tick. */
   runSkipped(): void {
     this.#running = null;
     this.#stateAtStart = null;
@@ -464,6 +462,7 @@ export class Monitor {
       last_success: this.#lastSuccess === null ? null : new Date(this.#lastSuccess).toISOString(),
       last_run: syncs[0]?.finished_at ?? null,
       next_run: this.#options.nextRun?.()?.toISOString() ?? null,
+      schedule_time_zone: localTimeZone(),
       running: this.#running !== null,
       consecutive_failures: failures,
       table_age_seconds: this.#tableAges(now),

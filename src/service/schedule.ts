@@ -15,6 +15,7 @@
  * @module
  */
 import { Cron } from "croner";
+import { formatLocalForDisplay, formatUtcForDisplay, localTimeZone } from "../core/time.ts";
 
 /** Options for {@linkcode startSchedule}. */
 export interface ScheduleOptions {
@@ -85,4 +86,20 @@ export function scheduleIntervalMs(
   } finally {
     job.stop();
   }
+}
+
+/**
+ * The service's "next run" log line: each next tick in UTC and in local time, and which time zone
+ * the cron patterns run in, e.g. `Next run 2026-12-07 12:15:00 UTC (2026-12-07 13:15 local time,
+ * Europe/Berlin, UTC+01:00); next reconcile …: 'schedule' and 'reconcile_schedule' run in this
+ * machine's local time (Europe/Berlin); every time in the log is UTC`.
+ */
+export function nextRunMessage(next: Date | null, nextReconcile: Date | null): string {
+  const when = (date: Date | null) =>
+    date
+      ? `${formatUtcForDisplay(date.getTime())} (${formatLocalForDisplay(date.getTime())})`
+      : "none (the pattern has no future time)";
+  return `Next run ${when(next)}; next reconcile ${when(nextReconcile)}: 'schedule' and ` +
+    `'reconcile_schedule' run in this machine's local time (${localTimeZone()}); ` +
+    `every time in the log is UTC`;
 }

@@ -18,7 +18,7 @@ import type { Config } from "../config/mod.ts";
 import type { Logger } from "../core/log.ts";
 import { listen, type Listener } from "../core/listen.ts";
 import { readState, type State } from "../state/mod.ts";
-import { type Schedule, scheduleIntervalMs, startSchedule } from "./schedule.ts";
+import { nextRunMessage, type Schedule, scheduleIntervalMs, startSchedule } from "./schedule.ts";
 import { createApp } from "./app.ts";
 import { Monitor, type RunRecord } from "./monitor.ts";
 import { Runner } from "./runner.ts";
@@ -74,6 +74,7 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
   const now = deps.now ?? Date.now;
 
   let schedule: Schedule | null = null;
+  let reconcileSchedule: Schedule | null = null;
   let initial: State | undefined;
   try {
     initial = readState(config.state_file);
@@ -120,6 +121,9 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
     fetch: deps.fetch,
     lockRetryMs: deps.lockRetryMs,
     onRunEnd: (record) => {
+      logger.fine(
+        nextRunMessage(schedule?.nextRun() ?? null, reconcileSchedule?.nextRun() ?? null),
+      );
       alerter?.afterRun(record);
       deps.onRunEnd?.(record);
     },
@@ -198,7 +202,6 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
   // Reconcile on its own schedule, through the same runner: it waits for the run in progress and
   // shows as running while it runs (sync ticks meanwhile are skipped). Its last result per table
   // lands in the state file under `reconcile` (shown by /state).
-  let reconcileSchedule: Schedule | null = null;
   let alertCheck: ReturnType<typeof setInterval> | undefined;
 
   try {
@@ -212,6 +215,7 @@ export async function runService(config: Config, deps: ServiceDeps): Promise<num
     schedule = startSchedule(config.schedule, () => runner.startSync("schedule") ?? undefined, {
       onError: (error) => logger.severe(`Scheduled run failed: ${errorMessage(error)}`),
     });
+    logger.info(nextRunMessage(schedule.nextRun(), reconcileSchedule.nextRun()));
     runner.startSync("start-up");
     alertCheck = alerter ? setInterval(() => alerter.tick(), ALERT_CHECK_MS) : undefined;
     await stopped;

@@ -14,7 +14,7 @@ import { h, join } from "./_html.ts";
 import type { RunRecord, Snapshot, TableView } from "./monitor.ts";
 import type { RunSummary } from "../state/history.ts";
 import { type ChartPoint, svgChart } from "./charts.ts";
-import { formatUtcForDisplay, utcMs } from "../core/time.ts";
+import { formatLocalForDisplay, formatUtcForDisplay, utcMs } from "../core/time.ts";
 import { VERSION } from "../core/version.ts";
 
 /** Seconds between automatic reloads of the page. */
@@ -69,8 +69,10 @@ ${raw(STYLE)}
 <h1>act-sync <span id="health" class="badge ${health.status}">${health.status}</span></h1>
 ${warnings}${reason}<dl>
 <dt>Last successful run</dt><dd id="last-success">${time(health.last_success)}</dd>
-<dt>Next run</dt><dd id="next-run">${time(health.next_run)}</dd>
-<dt>Schedule</dt><dd><code>${snapshot.schedule}</code></dd>
+<dt>Next run</dt><dd id="next-run">${time(health.next_run)}${
+    health.next_run ? ` (${formatLocalForDisplay(utcMs(health.next_run))})` : ""
+  }</dd>
+<dt>Schedule</dt><dd><code>${snapshot.schedule}</code> in this machine's local time (${health.schedule_time_zone}); other times on this page are UTC</dd>
 <dt>Run in progress</dt><dd id="running">${
     running ? h`${running.id}${what} since ${time(running.started_at)}${progress}` : "none"
   }</dd>
