@@ -4,8 +4,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startSimulator } from "../src/simulator/mod.ts";
-import { simulatorConfig } from "../src/simulator/_responses.ts";
+import { simulatorConfig, startSimulator } from "../src/simulator/mod.ts";
 import { freePort, runCliProcess, spawnCli, tempDir } from "./_helpers.ts";
 import { USAGE } from "../src/cli/mod.ts";
 
