@@ -284,7 +284,7 @@ describe("progress", () => {
   test("on a terminal: the line is rewritten in place, a bar when the total is known", () => {
     assert.equal(
       formatProgressLine({ table: "contacts", rows: 70_000, elapsedMs: 5600, total: 200_000 }),
-      "contacts  [#######.............]  35%  70,000 rows of 200,000  12,500 rows/s",
+      "contacts  [#######.............]  35%  70,000 rows of 200,000  12,500 rows/s  about 10 s left",
     );
     assert.equal(
       formatProgressLine({ table: "companies", rows: 1500, elapsedMs: 3000, what: "ids" }),

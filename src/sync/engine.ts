@@ -195,6 +195,8 @@ class TableReader {
   #clock: CursorClock;
   /** Reads the rows of each parent (tables read per parent only). */
   #children: ChildReader | null = null;
+  /** Parents whose rows are written (ids: a page may re-read one), and their total (progress). */
+  #parents: { ids: Set<string>; total?: number } = { ids: new Set() };
   /** `$top` of every list request: `batch_size`, at most {@linkcode PARENT_PAGE} parents. */
   #top: number;
   /** The table's records that cannot be stored (`rejects.ts`); loaded when the run starts. */
@@ -240,6 +242,8 @@ class TableReader {
         this.#options.fields?.[this.#spec.name],
       );
       const firstRead = this.#options.fullRefresh || cursorOf(this.state, name) === null;
+      const parent = this.#spec.perParent?.table;
+      if (parent && firstRead) this.#parents.total = this.state.tables?.[parent]?.rows_total;
       // A resumed window is open-ended like every other: it reads on up to the newest row.
       const spec = this.#spec;
       const read = spec.metadata
@@ -386,6 +390,7 @@ class TableReader {
         return false;
       });
       children = await this.#children.read(parents);
+      for (const parent of parents) this.#parents.ids.add(idOf(parent));
     }
     const rows = children ? children.rows : parentsOrRows;
     if (children) this.#rowsRead += rows.length;
@@ -430,10 +435,14 @@ class TableReader {
         columns: result.newColumns.join(","),
       });
     }
+    const parent = this.#spec.perParent?.table;
     this.#deps.onProgress?.({
       table: this.#spec.name,
       rows: this.#rowsWritten,
       elapsedMs: this.#deps.now() - this.#started,
+      ...(this.#children && parent
+        ? { parents: { table: parent, done: this.#parents.ids.size, total: this.#parents.total } }
+        : {}),
     });
   }
 

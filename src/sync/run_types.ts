@@ -36,6 +36,12 @@ export interface ProgressEvent {
   what?: "rows" | "ids" | "parents";
   /** The number `rows` will reach, when known (a bar is drawn). */
   total?: number;
+  /**
+   * A table read per parent (line items): the parents (`table`, e.g. opportunities) whose rows
+   * are written so far, and `total`, when known: on a read of every parent (a first sync or a
+   * full refresh), the parent table's rows in the destination.
+   */
+  parents?: { table: TableName; done: number; total?: number };
 }
 
 /** The outcome of one table in a run. */
