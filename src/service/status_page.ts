@@ -265,7 +265,7 @@ function summaryRow(run: RunSummary): HtmlEscapedString {
  * any other value.
  */
 export function plainText(message: string): string {
-  if (!/<\/?[a-z!][^>]*>/i.test(message)) return message;
+  if (!/<!doctype html|<html[\s>]|<head[\s>]|<body[\s>]|<title>/i.test(message)) return message;
   return message
     .replace(/<(script|style|head)\b[^]*?<\/\1\s*>/gi, (m) =>
       // The title says most ("500 - Internal server error."): keep it.
