@@ -191,7 +191,9 @@ export function createApp(deps: AppDeps): Hono {
     (c) =>
       send(
         c,
-        renderStatusPage(deps.monitor.snapshot(), { warnings }),
+        // Redacted before it is rendered: the page turns a quoted HTML error page into its text,
+        // which could otherwise change a secret's spelling past the redaction of the body.
+        renderStatusPage(JSON.parse(secrets.json(deps.monitor.snapshot())), { warnings }),
         200,
         "text/html; charset=utf-8",
       ),

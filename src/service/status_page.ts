@@ -267,8 +267,7 @@ function summaryRow(run: RunSummary): HtmlEscapedString {
  * any other value.
  */
 export function plainText(message: string): string {
-  // Only a page: a message that merely holds "<" and ">" (a password, "<b>") is left as it is.
-  if (!/<(!doctype|html|head|body|title)\b/i.test(message)) return message;
+  if (!/<!doctype html|<html[\s>]|<head[\s>]|<body[\s>]|<title>/i.test(message)) return message;
   return message
     .replace(/<(script|style|head)\b[^]*?<\/\1\s*>/gi, (m) =>
       // The title says most ("500 - Internal server error."): keep it.

@@ -222,14 +222,24 @@ export interface WholeTableRead {
   maxDeleteFraction: number;
 }
 
+/** What {@linkcode readDatedList} needs: one counted request, the path, `$top`, the tracker. */
+export interface DatedListRead {
+  /** One counted request; its page's `Date` header (ms or null) is the read's server time. */
+  list: (query: OdataQuery) => Promise<{ rows: Row[]; serverDate: number | null }>;
+  path: string;
+  top: number;
+  completeness: Completeness;
+}
+
 /**
- * Read a table that may ignore OData (users) whole ({@linkcode readWholeList}), write it, then
- * mark deleted what it no longer lists ({@linkcode markUnlisted}). Returns the first response's
- * `Date` header (ms or null).
+ * A list that may ignore OData read whole ({@linkcode readWholeList}), each batch of new rows
+ * given to `onRows`; returns the first response's `Date` header (ms or null).
  */
-export async function readWholeTable(read: WholeTableRead): Promise<number | null> {
+export async function readDatedList(
+  read: DatedListRead,
+  onRows: (rows: Row[]) => Promise<void>,
+): Promise<number | null> {
   let date: number | null | undefined;
-  const listed = new Set<string>();
   await readWholeList({
     list: async (query) => {
       const page = await read.list(query);
@@ -241,13 +251,24 @@ export async function readWholeTable(read: WholeTableRead): Promise<number | nul
     completeness: read.completeness,
     endpoint: { ignoresPaging: false },
     who: "Paging",
-    onRows: async (rows) => {
-      for (const row of rows) listed.add(idOf(row));
-      await read.write(rows);
-    },
+    onRows,
+  });
+  return date ?? null;
+}
+
+/**
+ * Read a table that may ignore OData (users) whole ({@linkcode readDatedList}), write it, then
+ * mark deleted what it no longer lists ({@linkcode markUnlisted}). Returns the first response's
+ * `Date` header (ms or null).
+ */
+export async function readWholeTable(read: WholeTableRead): Promise<number | null> {
+  const listed = new Set<string>();
+  const date = await readDatedList(read, async (rows) => {
+    for (const row of rows) listed.add(idOf(row));
+    await read.write(rows);
   });
   await markUnlisted({ ...read, listed, at: read.at() });
-  return date ?? null;
+  return date;
 }
 
 /** What {@linkcode markUnlisted} needs. */

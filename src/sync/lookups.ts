@@ -2,7 +2,7 @@
  * The lookup tables (`opportunity_processes`, `opportunity_stages`, `history_types`, `teams` with
  * `team_members`): small lists that decode the records' ids, read in full on every run.
  *
- * - Each is read as a whole list ({@linkcode readWholeList}: no OData is documented for them).
+ * - Each is read as a whole list ({@linkcode readDatedList}: no OData is documented for them).
  * - A team whose row does not embed `members` gets them from `/api/teams/{id}/roster`, one
  *   request per team; they become the link table `team_members` (`team_id`, `user_id`).
  * - A row no longer sent is marked deleted once the read completed, unless more than
@@ -19,7 +19,8 @@ import type { OdataQuery } from "../act/odata.ts";
 import type { Sink } from "../sink/sink.ts";
 import type { TableSpec } from "../act/tables.ts";
 import type { ListPage } from "./run_types.ts";
-import { type Completeness, idOf, readWholeList, type Row } from "./scan.ts";
+import { type Completeness, idOf, type Row } from "./scan.ts";
+import { readDatedList } from "./children.ts";
 
 /** What a lookup read needs from the engine. */
 export interface LookupContext {
@@ -43,24 +44,12 @@ export interface LookupContext {
 /** Read a lookup table; returns the first response's `Date` header (ms), or null if skipped. */
 export async function readLookup(spec: TableSpec, ctx: LookupContext): Promise<number | null> {
   const seen = new Set<string>();
-  let date: number | null | undefined;
+  let date: number | null;
   try {
-    await readWholeList({
-      list: async (query) => {
-        const page = await ctx.list(query);
-        if (date === undefined) date = page.serverDate;
-        return page.rows;
-      },
-      path: ctx.path,
-      top: ctx.top,
-      completeness: ctx.completeness,
-      endpoint: { ignoresPaging: false },
-      who: "Paging",
-      onRows: async (rows) => {
-        const full = await withMembers(spec, rows, ctx);
-        for (const row of full) seen.add(idOf(row));
-        await ctx.write(full);
-      },
+    date = await readDatedList(ctx, async (rows) => {
+      const full = await withMembers(spec, rows, ctx);
+      for (const row of full) seen.add(idOf(row));
+      await ctx.write(full);
     });
   } catch (error) {
     if (error instanceof HttpError && error.status === 404 && seen.size === 0) {
