@@ -92,7 +92,12 @@ export function rejectedOnly(
 
 /** A table's rows; an integer beyond 2^53 (a number kept exactly) as its digits. */
 export function readRows(conn: DatabaseSync, table: string): Record<string, unknown>[] {
-  const statement = conn.prepare(`SELECT * FROM "${table}"`);
+  return exactRows(conn, `SELECT * FROM "${table}"`);
+}
+
+/** The rows of a query; an integer beyond 2^53 (a number kept exactly) as its digits. */
+export function exactRows(conn: DatabaseSync, sql: string): Record<string, unknown>[] {
+  const statement = conn.prepare(sql);
   statement.setReadBigInts(true);
   const rows = statement.all() as Record<string, unknown>[];
   for (const row of rows) {

@@ -10,6 +10,7 @@
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";
+import { exactRows } from "./_chaos_poison.ts";
 
 /** The trial's counts this check adds to. */
 export interface HistoryCounts {
@@ -33,11 +34,11 @@ export function compareHistory(conn: DatabaseSync, counts: HistoryCounts): void 
     const columns = (conn.prepare(`PRAGMA table_info("${table}")`).all() as { name: string }[])
       .map((c) => `"${c.name.replaceAll('"', '""')}"`);
     const rows = new Map<string, Record<string, unknown>>();
-    for (const row of conn.prepare(`SELECT ${columns.join(", ")} FROM "${table}"`).all()) {
+    for (const row of exactRows(conn, `SELECT ${columns.join(", ")} FROM "${table}"`)) {
       rows.set(String(row.id), row as Record<string, unknown>);
     }
     const versions = new Map<string, Record<string, unknown>[]>();
-    const all = conn.prepare(`SELECT * FROM "${name}" ORDER BY id, _act_version`).all();
+    const all = exactRows(conn, `SELECT * FROM "${name}" ORDER BY id, _act_version`);
     for (const version of all as Record<string, unknown>[]) {
       const id = String(version.id);
       versions.set(id, [...versions.get(id) ?? [], version]);

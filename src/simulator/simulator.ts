@@ -412,8 +412,13 @@ export class Simulator {
           headers: { "content-type": "application/json; charset=utf-8" },
         });
       }
-      const parsed = JSON.parse(text);
-      const rows = Array.isArray(parsed) ? parsed : parsed.value ?? [];
+      let rows: unknown[] = [];
+      try {
+        const parsed = JSON.parse(text);
+        rows = Array.isArray(parsed) ? parsed : parsed.value ?? [];
+      } catch {
+        // A poisoned record in the page (not JSON): the wrong envelope, without the rows.
+      }
       return json(200, { items: rows, Count: rows.length });
     }
     return response;
