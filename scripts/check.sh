@@ -76,7 +76,7 @@ deno test -A --no-check --junit-path="$work/deno.xml" $files 2>&1
 deno_rc=$?
 echo "== bun test"
 # shellcheck disable=SC2046
-bun test --timeout 120000 --reporter=junit --reporter-outfile="$work/bun.xml" \
+bun test --timeout 300000 --reporter=junit --reporter-outfile="$work/bun.xml" \
   $(printf './%s ' $files) 2>&1
 bun_rc=$?
 
