@@ -203,14 +203,7 @@ export async function forEachParallel<T>(
 }
 
 /** What {@linkcode readWholeTable} needs. */
-export interface WholeTableRead {
-  /** One counted request; its page's `Date` header (ms or null) is the read's server time. */
-  list: (query: OdataQuery) => Promise<ListPage>;
-  path: string;
-  /** `$top` of every request. */
-  top: number;
-  /** The endpoint's tracker. */
-  completeness: Completeness;
+export interface WholeTableRead extends DatedListRead {
   /** Write rows read for the first time in this read. */
   write: (rows: Row[]) => Promise<void>;
   sink: Sink;
@@ -225,9 +218,12 @@ export interface WholeTableRead {
 /** What {@linkcode readDatedList} needs: one counted request, the path, `$top`, the tracker. */
 export interface DatedListRead {
   /** One counted request; its page's `Date` header (ms or null) is the read's server time. */
-  list: (query: OdataQuery) => Promise<{ rows: Row[]; serverDate: number | null }>;
+  list: (query: OdataQuery) => Promise<Pick<ListPage, "rows" | "serverDate">>;
+  /** The list's path. */
   path: string;
+  /** `$top` of every request. */
   top: number;
+  /** The endpoint's tracker. */
   completeness: Completeness;
 }
 

@@ -604,15 +604,23 @@ class TableReader {
     await this.#readByPrefix({
       base: `${field} ge ${formatUtc(from)}`,
       onCursor: true,
-      matches: (row) => {
-        if (row instanceof UnparsedRow) return true; // kept as rejected by the write
-        const value = parseDateTime(readField(row, this.#spec.cursorJsonField!));
-        if (value === null) return true; // no valid cursor value: kept as rejected by the write
-        if (value < from) return false;
-        this.#clock.noteRead(value);
-        return true;
-      },
+      matches: this.#cursorIn(from, Infinity),
     });
+  }
+
+  /**
+   * Whether a row read by id prefix belongs to the cursor range [lo, hi), its value noted as
+   * read; a row that cannot be stored always does (the write keeps it as rejected).
+   */
+  #cursorIn(lo: number, hi: number): (row: Row) => boolean {
+    return (row) => {
+      if (row instanceof UnparsedRow) return true;
+      const value = parseDateTime(readField(row, this.#spec.cursorJsonField!));
+      if (value === null) return true; // no valid cursor value
+      if (value < lo || value >= hi) return false;
+      this.#clock.noteRead(value);
+      return true;
+    };
   }
 
   /**
@@ -631,14 +639,7 @@ class TableReader {
       base: `${field} ge ${formatUtc(at)} and ${field} lt ${formatUtc(at + SECOND)}`,
       known: ids.length ? ids : undefined,
       onCursor: true,
-      matches: (row) => {
-        if (row instanceof UnparsedRow) return true; // kept as rejected by the write
-        const value = parseDateTime(readField(row, this.#spec.cursorJsonField!));
-        if (value === null) return true; // no valid cursor value: kept as rejected by the write
-        if (value < at || value >= at + SECOND) return false;
-        this.#clock.noteRead(value);
-        return true;
-      },
+      matches: this.#cursorIn(at, at + SECOND),
     });
   }
 

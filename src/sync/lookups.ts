@@ -19,19 +19,18 @@ import type { OdataQuery } from "../act/odata.ts";
 import type { Sink } from "../sink/sink.ts";
 import type { TableSpec } from "../act/tables.ts";
 import type { ListPage } from "./run_types.ts";
-import { type Completeness, idOf, type Row } from "./scan.ts";
-import { readDatedList } from "./children.ts";
+import { idOf, type Row } from "./scan.ts";
+import {
+  type DatedListRead,
+  DEFAULT_MAX_DELETE_FRACTION,
+  exceedsDeleteGuard,
+  readDatedList,
+} from "./children.ts";
 
 /** What a lookup read needs from the engine. */
-export interface LookupContext {
+export interface LookupContext extends DatedListRead {
   /** One counted request (`path` defaults to the table's). */
   list: (query: OdataQuery, path?: string) => Promise<ListPage>;
-  /** The table's list path. */
-  path: string;
-  /** `$top` of each request. */
-  top: number;
-  /** The table's completeness tracker (see `scan.ts`). */
-  completeness: Completeness;
   /** Write rows (flattened with the table's shape) as one page. */
   write: (rows: Row[]) => Promise<void>;
   sink: Sink;
@@ -104,8 +103,8 @@ export async function markGone(
   const stored = (await ctx.sink.ids(table)).filter(within);
   const gone = stored.filter((id) => !seen.has(id));
   if (gone.length === 0) return 0;
-  const fraction = ctx.maxDeleteFraction ?? 0.5;
-  if (gone.length > fraction * stored.length) {
+  const fraction = ctx.maxDeleteFraction ?? DEFAULT_MAX_DELETE_FRACTION;
+  if (exceedsDeleteGuard(gone.length, stored.length, fraction)) {
     ctx.logger.warning(
       `Table ${table}: ${gone.length} of ${stored.length} rows are no longer sent; none marked ` +
         `deleted (more than 'max_delete_fraction' ${fraction})` +

@@ -9,6 +9,7 @@
  */
 import { HttpError } from "../core/errors.ts";
 import type { OdataQuery } from "../act/odata.ts";
+import type { ListInit } from "../act/client.ts";
 import type { ListPage, PageSource } from "./run_types.ts";
 import { MAX_REQUESTS, notAdvancing } from "./scan.ts";
 
@@ -18,8 +19,8 @@ import { MAX_REQUESTS, notAdvancing } from "./scan.ts";
  */
 export class StopRequested extends Error {}
 
-/** How a page's body is parsed (see `ListInit` of the client): `lazy` or `whole`. */
-export type Parsing = { lazy?: boolean; whole?: boolean };
+/** How a page's body is parsed: the client's `lazy` or `whole`. */
+export type Parsing = Omit<ListInit, "signal">;
 
 /** The list requests of one read: counted, at most {@linkcode MAX_REQUESTS}, stopped on request. */
 export class CountedSource {
