@@ -15,6 +15,7 @@ import {
   createViewSql,
   dropViewSql,
   grantSelectSql,
+  linkKeyColumns,
   linkText,
   POSITION_COLUMN,
   type ShapedTable,
@@ -137,17 +138,13 @@ export class PgShapes {
           `${quoteIdent(POSITION_COLUMN)} integer`,
       );
     }
-    const own = new Set([link.parentColumn, link.relatedColumn, POSITION_COLUMN, "_act_synced"]);
+    const own = new Set([...linkKeyColumns(link), "_act_synced"]);
     const columns = new Map<string, ColumnType>();
     for (const r of rows) {
       if (!own.has(String(r.name))) columns.set(String(r.name), columnTypeOf(String(r.type)));
     }
     const entries = await pgColumnEntries(tx, this.#schema, link.table) ?? [];
-    const map = new ColumnMap(link.table, entries, columns.keys(), [
-      link.parentColumn,
-      link.relatedColumn,
-      POSITION_COLUMN,
-    ]);
+    const map = new ColumnMap(link.table, entries, columns.keys(), linkKeyColumns(link));
     plan = { columns, map, untyped };
     this.#links.set(link.table, plan);
     return plan;
@@ -223,14 +220,7 @@ export class PgShapes {
       });
       return record;
     });
-    const names = [
-      link.parentColumn,
-      link.relatedColumn,
-      POSITION_COLUMN,
-      ...columns,
-      "_act_synced",
-    ]
-      .map(quoteIdent);
+    const names = [...linkKeyColumns(link), ...columns, "_act_synced"].map(quoteIdent);
     const select = ["x.p", "x.r", "x.n", ...columns.map((_, i) => `x.c${i}`), "$2::timestamptz"];
     const record = [
       "p text",

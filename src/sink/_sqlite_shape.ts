@@ -16,6 +16,7 @@ import {
   createViewSql,
   dropViewSql,
   isDuration,
+  linkKeyColumns,
   linkText,
   minutesColumn,
   POSITION_COLUMN,
@@ -96,7 +97,7 @@ export class SqliteShapes {
       name: string;
       type: string;
     }[];
-    const own = new Set([link.parentColumn, link.relatedColumn, POSITION_COLUMN, "_act_synced"]);
+    const own = new Set([...linkKeyColumns(link), "_act_synced"]);
     return new Map(
       info.filter((c) => !own.has(c.name)).map((c) => [c.name, typeOfDeclared(c.type)]),
     );
@@ -104,11 +105,12 @@ export class SqliteShapes {
 
   /** The column mapping of a link table (its id and position columns reserved). */
   #linkMap(link: LinkShape, columns = this.#linkColumns(link)): ColumnMap {
-    return new ColumnMap(link.table, columnEntries(this.#db, link.table), columns.keys(), [
-      link.parentColumn,
-      link.relatedColumn,
-      POSITION_COLUMN,
-    ]);
+    return new ColumnMap(
+      link.table,
+      columnEntries(this.#db, link.table),
+      columns.keys(),
+      linkKeyColumns(link),
+    );
   }
 
   /**
@@ -182,14 +184,7 @@ export class SqliteShapes {
     const paths = [...rows.types.keys()];
     const columns = paths.map((path) => map.get(path)!);
     const types = columns.map((column) => existing.get(column) ?? "text");
-    const names = [
-      link.parentColumn,
-      link.relatedColumn,
-      POSITION_COLUMN,
-      ...columns,
-      "_act_synced",
-    ]
-      .map(quoteIdent);
+    const names = [...linkKeyColumns(link), ...columns, "_act_synced"].map(quoteIdent);
     // The first item with a related id keeps its pair (and its place).
     const insert = db.prepare(
       `INSERT OR IGNORE INTO ${quoteIdent(link.table)} (${names.join(", ")}) VALUES (${

@@ -236,6 +236,11 @@ export function createIndexSql(
 /** The link table column holding the item's place in the source array (0 = first). */
 export const POSITION_COLUMN = "position";
 
+/** A link table's own columns, before the item's fields: the pair and the item's position. */
+export function linkKeyColumns(link: LinkShape): string[] {
+  return [link.parentColumn, link.relatedColumn, POSITION_COLUMN];
+}
+
 /**
  * `CREATE TABLE IF NOT EXISTS` of a link table: both id columns text, the pair its key, and the
  * item's place in the source array ({@linkcode POSITION_COLUMN}; Act! treats the first as the
