@@ -7,6 +7,9 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { TestDatabase } from "./_postgres.ts";
 import { postgresSkip } from "./_skip.ts";
+import type { OpenSinkOptions } from "../src/sink/mod.ts";
+import type { RunResult } from "../src/sync/engine.ts";
+import { simulatorClient, syncOnce } from "./_helpers.ts";
 
 let counter = 0;
 
@@ -148,4 +151,31 @@ export function sinks(dir: string): [string, () => Target, string | false][] {
     postgresTarget,
     postgresSkip(),
   ]];
+}
+
+/**
+ * A sync of `opportunities` from the simulator at `simulatorUrl` into `destination` (its state
+ * file in `dir`), with history mode per `sinkOptions`; each call asserts the run succeeded.
+ * A call may ask for a full refresh or another `history` list.
+ */
+export function opportunitySync(
+  dir: string,
+  destination: string,
+  simulatorUrl: string,
+  now: () => number,
+  sinkOptions: OpenSinkOptions = { history: ["opportunities"] },
+): (options?: { fullRefresh?: boolean; history?: string[] }) => Promise<RunResult> {
+  const state = join(dir, nextName("s") + ".json");
+  const client = simulatorClient(simulatorUrl);
+  return async (options = {}) => {
+    const result = await syncOnce(destination, state, {
+      tables: ["opportunities"],
+      source: client,
+      now,
+      fullRefresh: options.fullRefresh,
+      sinkOptions: options.history ? { ...sinkOptions, history: options.history } : sinkOptions,
+    });
+    assert.equal(result.ok, true, JSON.stringify(result.tables.map((x) => x.error)));
+    return result;
+  };
 }

@@ -17,6 +17,7 @@ import {
   cents,
   CLOSE_DATE_MOVES,
   nextName,
+  opportunitySync,
   PIPELINE_AT_MONTH_END,
   sinks,
   sqliteTarget,
@@ -38,17 +39,7 @@ for (const [kind, make, skip] of sinks(dir)) {
       const running = await startSimulator({ records: 200, seed: 5, now: () => clock });
       try {
         await target.query("SELECT 1");
-        const state = join(dir, nextName("s") + ".json");
-        const client = simulatorClient(running.url);
-        const sync = async () => {
-          const result = await syncOnce(target.destination, state, {
-            tables: ["opportunities"],
-            source: client,
-            now: () => clock,
-            sinkOptions: { history: ["opportunities"] },
-          });
-          assert.equal(result.ok, true, JSON.stringify(result.tables.map((x) => x.error)));
-        };
+        const sync = opportunitySync(dir, target.destination, running.url, () => clock);
         type Snap = Map<string, Record<string, unknown>>;
         const snap = (): Snap =>
           new Map(running.sim.rows("opportunities").map((row) => [String(row.id), row]));
@@ -146,17 +137,8 @@ for (const [kind, make, skip] of sinks(dir)) {
       const running = await startSimulator({ records: 100, seed: 9, now: () => clock });
       try {
         await target.query("SELECT 1");
-        const state = join(dir, nextName("s") + ".json");
-        const client = simulatorClient(running.url);
-        const sync = async (history: string[]) => {
-          const result = await syncOnce(target.destination, state, {
-            tables: ["opportunities"],
-            source: client,
-            now: () => clock,
-            sinkOptions: { history },
-          });
-          assert.equal(result.ok, true, JSON.stringify(result.tables.map((x) => x.error)));
-        };
+        const syncAll = opportunitySync(dir, target.destination, running.url, () => clock);
+        const sync = (history: string[]) => syncAll({ history });
         await sync([]);
         const [{ n }] = await target.query(
           kind === "sqlite"
@@ -283,16 +265,13 @@ test(
     try {
       await sql.unsafe(`DROP ROLE IF EXISTS "${role}"`).catch(() => {});
       await sql.unsafe(`CREATE ROLE "${role}" NOLOGIN`);
-      const state = join(dir, nextName("role") + ".json");
-      const sync = async () => {
-        const result = await syncOnce(database.url("schema=hist"), state, {
-          tables: ["opportunities"],
-          source: simulatorClient(running.url),
-          now: () => clock,
-          sinkOptions: { history: ["opportunities"], reportRole: role },
-        });
-        assert.equal(result.ok, true, JSON.stringify(result.tables.map((x) => x.error)));
-      };
+      const sync = opportunitySync(
+        dir,
+        database.url("schema=hist"),
+        running.url,
+        () => clock,
+        { history: ["opportunities"], reportRole: role },
+      );
       await sync();
       // A report's own view on the stage view: the next runs keep the stage view under it.
       await sql.unsafe(

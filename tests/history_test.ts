@@ -13,7 +13,15 @@ import type { ColumnType, FlatRow } from "../src/sink/sink.ts";
 import { reconcileTables } from "../src/sync/reconcile.ts";
 import { type PipelineChange, PipelineMutator, startSimulator } from "../src/simulator/mod.ts";
 import { simulatorClient, syncOnce, tempDir } from "./_helpers.ts";
-import { assertPeriods, count, ms, nextName, sinks, versions } from "./_history.ts";
+import {
+  assertPeriods,
+  count,
+  ms,
+  nextName,
+  opportunitySync,
+  sinks,
+  versions,
+} from "./_history.ts";
 import { describe, test } from "./_skip.ts";
 
 const dir = tempDir("act-sync-history-");
@@ -213,18 +221,7 @@ for (const [kind, make, skip] of sinks(dir)) {
       const running = await startSimulator({ records: 60, seed: 9, now: () => clock });
       try {
         await target.query("SELECT 1");
-        const state = join(dir, nextName("s") + ".json");
-        const client = simulatorClient(running.url);
-        const sync = async () => {
-          const result = await syncOnce(target.destination, state, {
-            tables: ["opportunities"],
-            source: client,
-            now: () => clock,
-            sinkOptions: { history: ["opportunities"] },
-          });
-          assert.equal(result.ok, true, JSON.stringify(result.tables.map((x) => x.error)));
-          return result;
-        };
+        const sync = opportunitySync(dir, target.destination, running.url, () => clock);
         await sync();
         const before = await versions(target);
         const [deep, badEdited] = [...before.keys()];
