@@ -219,5 +219,21 @@ for (const dest of [sqliteDestination, postgresDestination("lookups")]) {
         running.sim.switches.teamsEmbedMembers = false;
       }
     });
+
+    test("lists served two rows at a time, honouring $top and $skip, are read whole", async () => {
+      running.sim.switches.lookupsPageCap = 2;
+      try {
+        const tables = await sync();
+        for (const table of TABLES) {
+          assert.equal(tables.get(table)!.status, "ok", table);
+        }
+        // The stages took several pages: each list was followed to its end.
+        const stages = running.sim.metadata.lookups.opportunity_stages.length;
+        assert.ok(tables.get("opportunity_stages")!.requests > stages / 2);
+        await assertMirrors();
+      } finally {
+        running.sim.switches.lookupsPageCap = null;
+      }
+    });
   });
 }

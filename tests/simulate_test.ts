@@ -78,6 +78,7 @@ describe("parseSimulateArgs()", () => {
       "--no-line-items-bump",
       "--line-items-upper-key",
       "--sub-list-cap=2",
+      "--lookups-page-cap=3",
       "--token-lifetime=60",
       "--token-max-requests=9",
       "--clock-skew=1",

@@ -200,6 +200,7 @@ Quirks:
   --lookups-missing T,T      lookup tables whose endpoints answer 404 (e.g. teams)
   --teams-embed-members      /api/teams embeds members (default: only the roster has them)
   --sub-list-cap N           line items: at most N per answer, paged by $top/$skip/$orderby=id
+  --lookups-page-cap N       lookup lists: at most N per answer, paged by $top/$skip/$orderby=id
   --line-items-upper-key     line items carry OpportunityID instead of opportunityID
   --token-lifetime S|none    token lifetime in seconds
   --token-max-requests N     token expires after N requests

@@ -183,6 +183,8 @@ export function parseSimulateArgs(args: string[]): SimulatorOptions & { port: nu
   if (v["line-items-upper-key"]) switches.lineItemsUpperKey = true;
   const subCap = int("sub-list-cap", 1, 1_000_000);
   if (subCap !== undefined) switches.subListCap = subCap;
+  const lookupsCap = int("lookups-page-cap", 1, 1_000_000);
+  if (lookupsCap !== undefined) switches.lookupsPageCap = lookupsCap;
   if (v["token-lifetime"] !== undefined) {
     if (v["token-lifetime"] === "none") switches.tokenLifetimeSeconds = null;
     else {
@@ -272,6 +274,7 @@ function parseArgsStrict(args: string[]): Record<string, string | boolean | unde
     "envelope",
     "page-cap",
     "sub-list-cap",
+    "lookups-page-cap",
     "default-page-size",
     "token-lifetime",
     "token-max-requests",

@@ -25,6 +25,7 @@ import {
 } from "./_data.ts";
 import { formatGuid, hash32, hex8 } from "./_random.ts";
 import { json } from "./_responses.ts";
+import { subListPage } from "./_reports.ts";
 import type { SimulatorSwitches } from "./options.ts";
 import type { TableName } from "../act/tables.ts";
 
@@ -198,24 +199,24 @@ export class SimMetadata {
    * The answer to a metadata or lookup route (`parts`: the path's segments, `api` first), or
    * null when the route is not one of them.
    */
-  route(parts: readonly string[]): Response | null {
+  route(parts: readonly string[], query = new URLSearchParams()): Response | null {
     const p = parts.map((part) => part.toLowerCase());
     const sw = this.#switches;
     const missing = (table: keyof SimLookups) => sw.lookupsMissing.includes(table);
+    const list = (rows: Row[]) =>
+      json(200, sw.lookupsPageCap === null ? rows : subListPage(rows, query, sw.lookupsPageCap));
     if (p[1] === "opportunities" && p[2] === "processes" && p.length === 3) {
       return missing("opportunity_processes")
         ? notFound()
-        : json(200, this.lookups.opportunity_processes);
+        : list(this.lookups.opportunity_processes);
     }
     if (p[1] === "opportunities" && p[2] === "stages" && p.length === 3) {
-      return missing("opportunity_stages")
-        ? notFound()
-        : json(200, this.lookups.opportunity_stages);
+      return missing("opportunity_stages") ? notFound() : list(this.lookups.opportunity_stages);
     }
     if (p[1] === "history-types" && p.length === 2) {
-      return missing("history_types") ? notFound() : json(200, this.lookups.history_types);
+      return missing("history_types") ? notFound() : list(this.lookups.history_types);
     }
-    if (p[1] === "teams") return missing("teams") ? notFound() : this.#teams(p);
+    if (p[1] === "teams") return missing("teams") ? notFound() : this.#teams(p, list);
     if (p[1] === "metadata") return this.#metadata(p);
     return null;
   }
@@ -285,18 +286,15 @@ export class SimMetadata {
     ) => ({ id, displayName: users.get(id)!.name }));
   }
 
-  #teams(p: readonly string[]): Response {
+  #teams(p: readonly string[], list: (rows: Row[]) => Response): Response {
     const teams = this.lookups.teams;
     const embed = this.#switches.teamsEmbedMembers;
     const members = (team: Row) => this.#members(team);
     if (p.length === 2) {
-      return json(
-        200,
-        teams.map((team) => {
-          const { members: _, ...rest } = team;
-          return embed ? { ...rest, members: members(team) } : rest;
-        }),
-      );
+      return list(teams.map((team) => {
+        const { members: _, ...rest } = team;
+        return embed ? { ...rest, members: members(team) } : rest;
+      }));
     }
     const team = teams.find((t) => String(t.id).toLowerCase() === p[2]);
     if (!team) return notFound();

@@ -136,6 +136,12 @@ export interface SimulatorSwitches {
   docsForbidden: boolean;
   /** Lookup tables whose endpoints answer 404 (`teams`: the roster too). @default {[]} */
   lookupsMissing: TableName[];
+  /**
+   * The lookup lists (processes, stages, history types, teams) answer at most this many rows
+   * per request and honour `$top`, `$skip` and `$orderby=id` (a server with a page size); null:
+   * they ignore every option and send the whole list. @default {null}
+   */
+  lookupsPageCap: number | null;
   /** `/api/teams` embeds each team's `members` (else only `/api/teams/{id}/roster` has them). @default {false} */
   teamsEmbedMembers: boolean;
   /** Each data request faults with this probability, kind drawn from `kinds`. @default {null} */
@@ -281,6 +287,7 @@ export function defaultSwitches(): SimulatorSwitches {
     metadataShape: "swagger",
     docsForbidden: false,
     lookupsMissing: [],
+    lookupsPageCap: null,
     teamsEmbedMembers: false,
     randomFaults: null,
     notesOdata: true,

@@ -594,7 +594,7 @@ export class Simulator {
       return "list" in custom ? json(200, custom.list) : notFound(url);
     }
     const table = custom ? custom.store.table : ROUTES[resource];
-    const meta = custom ? null : this.metadata.route(parts);
+    const meta = custom ? null : this.metadata.route(parts, url.searchParams);
     if (meta) return meta;
     const sub = this.lineItems.route(parts);
     const poison = this.switches.poison;
